@@ -1,0 +1,119 @@
+package dsl
+
+import "github.com/hashicorp/hcl/v2"
+
+// Source is one policy file as read from disk.
+type Source struct {
+	Name  string // path as given (directory joined with the file name)
+	Bytes []byte
+}
+
+// Policy is the syntax tree of one policy: the merged contents of its files.
+// Blocks keep the order of the files (sorted by name) and, within a file,
+// the order of declaration.
+type Policy struct {
+	Sources    []Source
+	Files      map[string]*hcl.File
+	Policy     []*PolicyBlock
+	Metrics    []*Metric
+	Attributes []*Attribute
+	Params     []*Param
+	Targets    []*Target
+	Scorecards []*Scorecard
+	Breaches   []*Breach
+	Incentives []*Incentive
+}
+
+// Head is what every labelled block has.
+type Head struct {
+	Name      string
+	NameRange hcl.Range
+	DefRange  hcl.Range // the block header, for diagnostics about the whole block
+}
+
+// PolicyBlock is the policy "name" { ... } block.
+type PolicyBlock struct {
+	Head
+	Title, Version, Owner, Language, Currency, Period *Value
+	EffectiveFrom, EffectiveTo                        *Value
+}
+
+// Metric is a metric "name" block: an input or, with Expr, a derived metric.
+type Metric struct {
+	Head
+	Title, Unit, Better, Min, Max, Default, Expr, Required *Value
+}
+
+// Attribute is an attribute "name" block.
+type Attribute struct {
+	Head
+	Title, Type, Required *Value
+}
+
+// Param is a param "name" block: a named constant.
+type Param struct {
+	Head
+	Title, Value *Value
+}
+
+// Target is a target "name" block.
+type Target struct {
+	Head
+	Title, Metric, Value, Better, Unit     *Value
+	Goal, Threshold, Stretch, When         *Value
+	Sample, MinSample, Scoring, Cap, Curve *Value
+	Severity                               *Value
+}
+
+// Scorecard is a scorecard "name" block with its bands.
+type Scorecard struct {
+	Head
+	Title, Weights, Missing, MinCoverage *Value
+	Bands                                []*Band
+}
+
+// Band is a band "name" block inside a scorecard.
+type Band struct {
+	Head
+	Title, Min *Value
+}
+
+// Breach is a breach "name" block. Message is an HCL template, kept as an
+// expression together with its literal value.
+type Breach struct {
+	Head
+	Title, When, Severity *Value
+	Message               *Value
+	MessageExpr           hcl.Expression
+}
+
+// Incentive is an incentive "name" block.
+type Incentive struct {
+	Head
+	Title, Code                   *Value
+	Gates                         []*Gate
+	Basis                         *Value
+	Tiers                         []*Tier
+	Units, Schedule               *Value
+	Rates                         []*Rate
+	Amount                        *Value
+	Prorate, Cap, Floor, Rounding *Value
+}
+
+// Gate is a gate "name" block inside an incentive.
+type Gate struct {
+	Head
+	Title, When *Value
+}
+
+// Tier is a tier "name" block inside an incentive.
+type Tier struct {
+	Head
+	Title, When, Multiplier *Value
+}
+
+// Rate is a rate "name" block inside an incentive.
+type Rate struct {
+	Head
+	Title, From, PerUnit *Value
+}

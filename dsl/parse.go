@@ -1,0 +1,426 @@
+package dsl
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// NamePattern is the pattern every rule name must match.
+var NamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// IsPolicyFile reports whether a file name belongs to a policy: *.hcl or
+// *.hcl.json, but not a test file (*.test.hcl, *.test.hcl.json).
+func IsPolicyFile(name string) bool {
+	if strings.HasSuffix(name, ".test.hcl") || strings.HasSuffix(name, ".test.hcl.json") {
+		return false
+	}
+	return strings.HasSuffix(name, ".hcl") || strings.HasSuffix(name, ".hcl.json")
+}
+
+// ReadSources reads a policy from path: a directory (every policy file
+// directly in it, sorted by name) or a single file. Errors here are about
+// the file system, not the policy text.
+func ReadSources(path string) ([]Source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return []Source{{Name: path, Bytes: b}}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Source
+	for _, e := range entries {
+		if e.IsDir() || !IsPolicyFile(e.Name()) {
+			continue
+		}
+		name := filepath.Join(path, e.Name())
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Source{Name: name, Bytes: b})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no policy files (*.hcl, *.hcl.json) in this directory", path)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// ParseDir reads and parses the policy at path (a directory or one file).
+// A file-system error is returned as an error; problems in the text are
+// returned as diagnostics alongside the partial tree.
+func ParseDir(path string) (*Policy, hcl.Diagnostics, error) {
+	srcs, err := ReadSources(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, diags := Parse(srcs)
+	return p, diags, nil
+}
+
+// Parse parses policy sources already in memory. Sources are used in the
+// order given.
+func Parse(srcs []Source) (*Policy, hcl.Diagnostics) {
+	p := &Policy{Sources: srcs, Files: map[string]*hcl.File{}}
+	parser := hclparse.NewParser()
+	var diags hcl.Diagnostics
+	for _, s := range srcs {
+		var f *hcl.File
+		var ds hcl.Diagnostics
+		if strings.HasSuffix(s.Name, ".json") {
+			f, ds = parser.ParseJSON(s.Bytes, s.Name)
+		} else {
+			f, ds = parser.ParseHCL(s.Bytes, s.Name)
+		}
+		diags = append(diags, ds...)
+		if f == nil {
+			continue
+		}
+		p.Files[s.Name] = f
+		if ds.HasErrors() && f.Body == nil {
+			continue
+		}
+		d := &decoder{src: s.Bytes}
+		d.file(f.Body, p)
+		diags = append(diags, d.diags...)
+	}
+	return p, diags
+}
+
+type decoder struct {
+	src   []byte
+	diags hcl.Diagnostics
+}
+
+func labelled(name string) hcl.BlockHeaderSchema {
+	return hcl.BlockHeaderSchema{Type: name, LabelNames: []string{"name"}}
+}
+
+func attrs(names ...string) []hcl.AttributeSchema {
+	out := make([]hcl.AttributeSchema, len(names))
+	for i, n := range names {
+		out[i] = hcl.AttributeSchema{Name: n}
+	}
+	return out
+}
+
+var (
+	fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		labelled("policy"), labelled("metric"), labelled("attribute"), labelled("param"),
+		labelled("target"), labelled("scorecard"), labelled("breach"), labelled("incentive"),
+	}}
+	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "effective_from", "effective_to")}
+	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required")}
+	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required")}
+	paramSchema     = &hcl.BodySchema{Attributes: attrs("title", "value")}
+	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "metric", "value", "better", "unit", "goal", "threshold", "stretch",
+		"when", "sample", "min_sample", "scoring", "cap", "curve", "severity")}
+	scorecardSchema = &hcl.BodySchema{Attributes: attrs("title", "weights", "missing", "min_coverage"), Blocks: []hcl.BlockHeaderSchema{labelled("band")}}
+	bandSchema      = &hcl.BodySchema{Attributes: attrs("title", "min")}
+	breachSchema    = &hcl.BodySchema{Attributes: attrs("title", "when", "severity", "message")}
+	incentiveSchema = &hcl.BodySchema{
+		Attributes: attrs("title", "code", "basis", "units", "schedule", "amount", "prorate", "cap", "floor", "rounding"),
+		Blocks:     []hcl.BlockHeaderSchema{labelled("gate"), labelled("tier"), labelled("rate")},
+	}
+	gateSchema = &hcl.BodySchema{Attributes: attrs("title", "when")}
+	tierSchema = &hcl.BodySchema{Attributes: attrs("title", "when", "multiplier")}
+	rateSchema = &hcl.BodySchema{Attributes: attrs("title", "from", "per_unit")}
+)
+
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyContent {
+	c, ds := body.Content(schema)
+	d.diags = append(d.diags, ds...)
+	if c == nil {
+		c = &hcl.BodyContent{Attributes: hcl.Attributes{}}
+	}
+	return c
+}
+
+func (d *decoder) head(b *hcl.Block) Head {
+	h := Head{DefRange: b.DefRange}
+	if len(b.Labels) > 0 {
+		h.Name = b.Labels[0]
+		h.NameRange = b.LabelRanges[0]
+		if !NamePattern.MatchString(h.Name) {
+			d.diags = append(d.diags, WithDetail(Errorf(CodeBadName, h.NameRange, "invalid %s name %q", b.Type, h.Name),
+				"Names must start with a lower-case letter and hold only lower-case letters, digits and underscores ([a-z][a-z0-9_]*)."))
+		}
+	} else {
+		h.NameRange = b.DefRange
+	}
+	return h
+}
+
+// attr decodes the named attribute of c, or returns nil when it is absent.
+func (d *decoder) attr(c *hcl.BodyContent, name string) *Value {
+	a, ok := c.Attributes[name]
+	if !ok {
+		return nil
+	}
+	return d.value(a.Expr)
+}
+
+func (d *decoder) file(body hcl.Body, p *Policy) {
+	c := d.content(body, fileSchema)
+	for _, b := range c.Blocks {
+		h := d.head(b)
+		switch b.Type {
+		case "policy":
+			bc := d.content(b.Body, policySchema)
+			p.Policy = append(p.Policy, &PolicyBlock{Head: h,
+				Title: d.attr(bc, "title"), Version: d.attr(bc, "version"), Owner: d.attr(bc, "owner"),
+				Language: d.attr(bc, "language"), Currency: d.attr(bc, "currency"), Period: d.attr(bc, "period"),
+				EffectiveFrom: d.attr(bc, "effective_from"), EffectiveTo: d.attr(bc, "effective_to")})
+		case "metric":
+			bc := d.content(b.Body, metricSchema)
+			p.Metrics = append(p.Metrics, &Metric{Head: h,
+				Title: d.attr(bc, "title"), Unit: d.attr(bc, "unit"), Better: d.attr(bc, "better"),
+				Min: d.attr(bc, "min"), Max: d.attr(bc, "max"), Default: d.attr(bc, "default"),
+				Expr: d.attr(bc, "expr"), Required: d.attr(bc, "required")})
+		case "attribute":
+			bc := d.content(b.Body, attributeSchema)
+			p.Attributes = append(p.Attributes, &Attribute{Head: h,
+				Title: d.attr(bc, "title"), Type: d.attr(bc, "type"), Required: d.attr(bc, "required")})
+		case "param":
+			bc := d.content(b.Body, paramSchema)
+			p.Params = append(p.Params, &Param{Head: h, Title: d.attr(bc, "title"), Value: d.attr(bc, "value")})
+		case "target":
+			bc := d.content(b.Body, targetSchema)
+			p.Targets = append(p.Targets, &Target{Head: h,
+				Title: d.attr(bc, "title"), Metric: d.attr(bc, "metric"), Value: d.attr(bc, "value"),
+				Better: d.attr(bc, "better"), Unit: d.attr(bc, "unit"), Goal: d.attr(bc, "goal"),
+				Threshold: d.attr(bc, "threshold"), Stretch: d.attr(bc, "stretch"), When: d.attr(bc, "when"),
+				Sample: d.attr(bc, "sample"), MinSample: d.attr(bc, "min_sample"), Scoring: d.attr(bc, "scoring"),
+				Cap: d.attr(bc, "cap"), Curve: d.attr(bc, "curve"), Severity: d.attr(bc, "severity")})
+		case "scorecard":
+			bc := d.content(b.Body, scorecardSchema)
+			sc := &Scorecard{Head: h, Title: d.attr(bc, "title"), Weights: d.attr(bc, "weights"),
+				Missing: d.attr(bc, "missing"), MinCoverage: d.attr(bc, "min_coverage")}
+			for _, bb := range bc.Blocks {
+				c2 := d.content(bb.Body, bandSchema)
+				sc.Bands = append(sc.Bands, &Band{Head: d.head(bb), Title: d.attr(c2, "title"), Min: d.attr(c2, "min")})
+			}
+			p.Scorecards = append(p.Scorecards, sc)
+		case "breach":
+			bc := d.content(b.Body, breachSchema)
+			br := &Breach{Head: h, Title: d.attr(bc, "title"), When: d.attr(bc, "when"), Severity: d.attr(bc, "severity")}
+			if a, ok := bc.Attributes["message"]; ok {
+				br.MessageExpr = a.Expr
+				br.Message = &Value{Kind: KindString, Range: a.Expr.Range()}
+			}
+			p.Breaches = append(p.Breaches, br)
+		case "incentive":
+			bc := d.content(b.Body, incentiveSchema)
+			in := &Incentive{Head: h, Title: d.attr(bc, "title"), Code: d.attr(bc, "code"),
+				Basis: d.attr(bc, "basis"), Units: d.attr(bc, "units"), Schedule: d.attr(bc, "schedule"),
+				Amount: d.attr(bc, "amount"), Prorate: d.attr(bc, "prorate"), Cap: d.attr(bc, "cap"),
+				Floor: d.attr(bc, "floor"), Rounding: d.attr(bc, "rounding")}
+			for _, bb := range bc.Blocks {
+				switch bb.Type {
+				case "gate":
+					c2 := d.content(bb.Body, gateSchema)
+					in.Gates = append(in.Gates, &Gate{Head: d.head(bb), Title: d.attr(c2, "title"), When: d.attr(c2, "when")})
+				case "tier":
+					c2 := d.content(bb.Body, tierSchema)
+					in.Tiers = append(in.Tiers, &Tier{Head: d.head(bb), Title: d.attr(c2, "title"), When: d.attr(c2, "when"), Multiplier: d.attr(c2, "multiplier")})
+				case "rate":
+					c2 := d.content(bb.Body, rateSchema)
+					in.Rates = append(in.Rates, &Rate{Head: d.head(bb), Title: d.attr(c2, "title"), From: d.attr(c2, "from"), PerUnit: d.attr(c2, "per_unit")})
+				}
+			}
+			p.Incentives = append(p.Incentives, in)
+		}
+	}
+}
+
+// value decodes a constant expression. Strings from templates must be plain
+// literals; a ${...} or %{...} inside is an error.
+func (d *decoder) value(expr hcl.Expression) *Value {
+	v, ok := d.decodeValue(expr)
+	if !ok {
+		return &Value{Kind: KindInvalid, Range: expr.Range()}
+	}
+	return v
+}
+
+// DecodeValue decodes a constant expression outside of a policy body (the
+// tests reader uses it). src is the file's bytes.
+func DecodeValue(expr hcl.Expression, src []byte) (*Value, hcl.Diagnostics) {
+	d := &decoder{src: src}
+	v := d.value(expr)
+	return v, d.diags
+}
+
+func (d *decoder) decodeValue(expr hcl.Expression) (*Value, bool) {
+	rng := expr.Range()
+	switch e := expr.(type) {
+	case *hclsyntax.TemplateWrapExpr:
+		d.diags = append(d.diags, d.interpolationError(e.Wrapped.Range()))
+		return nil, false
+	case *hclsyntax.TemplateExpr:
+		heredoc := rng.End.Byte > rng.Start.Byte && rng.Start.Byte+2 <= len(d.src) && bytes.HasPrefix(d.src[rng.Start.Byte:], []byte("<<"))
+		v := &Value{Kind: KindString, Range: rng}
+		var sb strings.Builder
+		for _, part := range e.Parts {
+			lit, ok := part.(*hclsyntax.LiteralValueExpr)
+			if !ok || lit.Val.Type() != cty.String {
+				d.diags = append(d.diags, d.interpolationError(part.Range()))
+				return nil, false
+			}
+			s := lit.Val.AsString()
+			sb.WriteString(s)
+			pr := lit.SrcRange
+			var raw []byte
+			if pr.Start.Byte <= pr.End.Byte && pr.End.Byte <= len(d.src) {
+				raw = d.src[pr.Start.Byte:pr.End.Byte]
+			}
+			ps := stringPositions(raw, s, pr.Start, !heredoc)
+			v.pos = append(v.pos, ps[:len(ps)-1]...)
+		}
+		v.Str = sb.String()
+		end := rng.End
+		if !heredoc && end.Column > 1 {
+			end.Column-- // before the closing quote
+			end.Byte--
+		}
+		v.pos = append(v.pos, end)
+		return v, true
+	case *hclsyntax.TupleConsExpr:
+		v := &Value{Kind: KindList, Range: rng}
+		ok := true
+		for _, el := range e.Exprs {
+			ev, eok := d.decodeValue(el)
+			ok = ok && eok
+			v.List = append(v.List, ev)
+		}
+		return v, ok
+	case *hclsyntax.ObjectConsExpr:
+		v := &Value{Kind: KindMap, Range: rng}
+		ok := true
+		for _, it := range e.Items {
+			key, kok := d.mapKey(it.KeyExpr)
+			ev, eok := d.decodeValue(it.ValueExpr)
+			ok = ok && kok && eok
+			v.Map = append(v.Map, &MapEntry{Key: key, KeyRange: it.KeyExpr.Range(), Value: ev})
+		}
+		return v, ok
+	}
+	// Everything else is either an hclsyntax constant (a number, a bool,
+	// a negated number) or an expression of HCL's JSON syntax.
+	if _, isNative := expr.(hclsyntax.Expression); !isNative {
+		if items, diags := hcl.ExprList(expr); !diags.HasErrors() && isJSONList(expr) {
+			v := &Value{Kind: KindList, Range: rng}
+			ok := true
+			for _, el := range items {
+				ev, eok := d.decodeValue(el)
+				ok = ok && eok
+				v.List = append(v.List, ev)
+			}
+			return v, ok
+		}
+		if pairs, diags := hcl.ExprMap(expr); !diags.HasErrors() {
+			v := &Value{Kind: KindMap, Range: rng}
+			ok := true
+			for _, kv := range pairs {
+				key, kok := d.mapKey(kv.Key)
+				ev, eok := d.decodeValue(kv.Value)
+				ok = ok && kok && eok
+				v.Map = append(v.Map, &MapEntry{Key: key, KeyRange: kv.Key.Range(), Value: ev})
+			}
+			return v, ok
+		}
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		if trav, tdiags := hcl.AbsTraversalForExpr(expr); !tdiags.HasErrors() {
+			name := strings.TrimSpace(string(rng.SliceBytes(d.src)))
+			if name == "" {
+				name = trav.RootName()
+			}
+			d.diags = append(d.diags, WithDetail(Errorf(CodeNotConstant, rng, "expressions must be written as strings: use \"%s\"", name),
+				"An attribute holds either a constant (a number, a bool) or an expression in quotes, such as goal = \"aht_goal\"."))
+		} else {
+			d.diags = append(d.diags, WithDetail(Errorf(CodeNotConstant, rng, "expected a constant or a quoted expression"),
+				"Write numbers and bools as they are and CEL or expr expressions in quotes, such as when = \"handled >= 50\"."))
+		}
+		return nil, false
+	}
+	if val.IsNull() {
+		d.diags = append(d.diags, Errorf(CodeWrongType, rng, "a value is required here, not null"))
+		return nil, false
+	}
+	switch val.Type() {
+	case cty.Number:
+		return &Value{Kind: KindNumber, Range: rng, Num: val.AsBigFloat().Text('g', -1)}, true
+	case cty.Bool:
+		return &Value{Kind: KindBool, Range: rng, Bool: val.True()}, true
+	case cty.String:
+		s := val.AsString()
+		if i := strings.Index(s, "${"); i >= 0 {
+			d.diags = append(d.diags, d.interpolationError(rng))
+			return nil, false
+		}
+		v := &Value{Kind: KindString, Range: rng, Str: s}
+		inner := rng
+		if rng.End.Byte-rng.Start.Byte >= 2 && rng.End.Byte <= len(d.src) && d.src[rng.Start.Byte] == '"' {
+			inner.Start.Byte++
+			inner.Start.Column++
+			inner.End.Byte--
+			inner.End.Column--
+		}
+		var raw []byte
+		if inner.Start.Byte <= inner.End.Byte && inner.End.Byte <= len(d.src) {
+			raw = d.src[inner.Start.Byte:inner.End.Byte]
+		}
+		v.pos = stringPositions(raw, s, inner.Start, true)
+		return v, true
+	}
+	d.diags = append(d.diags, Errorf(CodeWrongType, rng, "unsupported value of type %s", val.Type().FriendlyName()))
+	return nil, false
+}
+
+func isJSONList(expr hcl.Expression) bool {
+	v, diags := expr.Value(nil)
+	return !diags.HasErrors() && (v.Type().IsTupleType() || v.Type().IsListType())
+}
+
+func (d *decoder) mapKey(expr hcl.Expression) (string, bool) {
+	if kw := hcl.ExprAsKeyword(expr); kw != "" {
+		return kw, true
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || v.IsNull() || v.Type() != cty.String {
+		d.diags = append(d.diags, Errorf(CodeWrongType, expr.Range(), "a map key must be a name"))
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+func (d *decoder) interpolationError(rng hcl.Range) *hcl.Diagnostic {
+	// Point at the "${" that opens the interpolation, when it is there.
+	if b := rng.Start.Byte; b >= 2 && b <= len(d.src) && (string(d.src[b-2:b]) == "${" || string(d.src[b-2:b]) == "%{") && rng.Start.Column > 2 {
+		rng.Start.Byte -= 2
+		rng.Start.Column -= 2
+	}
+	return WithDetail(Errorf(CodeInterpolation, rng, "${...} is not allowed inside an expression string"),
+		"An expression is written in CEL or expr as a plain string; refer to names directly, as in \"aht <= aht_goal\". To write a literal \"${\", use \"$${\".")
+}
