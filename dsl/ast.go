@@ -78,13 +78,25 @@ type Band struct {
 	Title, Min *Value
 }
 
-// Breach is a breach "name" block. Message is an HCL template, kept as an
-// expression together with its literal value.
+// Breach is a breach "name" block.
 type Breach struct {
 	Head
 	Title, When, Severity *Value
-	Message               *Value
-	MessageExpr           hcl.Expression
+	Message               *Message
+}
+
+// Message is an HCL template such as "QA failed ${qa_fails} time(s)": text
+// with names inserted. Only plain names may be inserted.
+type Message struct {
+	Range hcl.Range
+	Parts []MessagePart
+}
+
+// MessagePart is literal text or, when Name is set, an inserted name.
+type MessagePart struct {
+	Text  string
+	Name  string
+	Range hcl.Range
 }
 
 // Incentive is an incentive "name" block.

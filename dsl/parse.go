@@ -224,8 +224,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 			bc := d.content(b.Body, breachSchema)
 			br := &Breach{Head: h, Title: d.attr(bc, "title"), When: d.attr(bc, "when"), Severity: d.attr(bc, "severity")}
 			if a, ok := bc.Attributes["message"]; ok {
-				br.MessageExpr = a.Expr
-				br.Message = &Value{Kind: KindString, Range: a.Expr.Range()}
+				br.Message = d.message(a.Expr)
 			}
 			p.Breaches = append(p.Breaches, br)
 		case "incentive":
@@ -423,4 +422,53 @@ func (d *decoder) interpolationError(rng hcl.Range) *hcl.Diagnostic {
 	}
 	return WithDetail(Errorf(CodeInterpolation, rng, "${...} is not allowed inside an expression string"),
 		"An expression is written in CEL or expr as a plain string; refer to names directly, as in \"aht <= aht_goal\". To write a literal \"${\", use \"$${\".")
+}
+
+// message decodes an HCL template into text and inserted names.
+func (d *decoder) message(expr hcl.Expression) *Message {
+	m := &Message{Range: expr.Range()}
+	if _, native := expr.(hclsyntax.Expression); !native {
+		// JSON syntax: the string is a template source of its own.
+		v, diags := expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() || v.Type() != cty.String {
+			d.diags = append(d.diags, Errorf(CodeWrongType, expr.Range(), "a message must be a string"))
+			return m
+		}
+		start := expr.Range().Start
+		start.Column++
+		start.Byte++
+		t, diags := hclsyntax.ParseTemplate([]byte(v.AsString()), expr.Range().Filename, start)
+		if diags.HasErrors() {
+			d.diags = append(d.diags, diags...)
+			return m
+		}
+		expr = t
+	}
+	var parts []hclsyntax.Expression
+	switch e := expr.(type) {
+	case *hclsyntax.TemplateExpr:
+		parts = e.Parts
+	case *hclsyntax.TemplateWrapExpr:
+		parts = []hclsyntax.Expression{e.Wrapped}
+	default:
+		d.diags = append(d.diags, Errorf(CodeWrongType, expr.Range(), "a message must be a string"))
+		return m
+	}
+	for _, p := range parts {
+		switch e := p.(type) {
+		case *hclsyntax.LiteralValueExpr:
+			if e.Val.Type() == cty.String {
+				m.Parts = append(m.Parts, MessagePart{Text: e.Val.AsString(), Range: e.SrcRange})
+				continue
+			}
+		case *hclsyntax.ScopeTraversalExpr:
+			if len(e.Traversal) == 1 {
+				m.Parts = append(m.Parts, MessagePart{Name: e.Traversal.RootName(), Range: e.SrcRange})
+				continue
+			}
+		}
+		d.diags = append(d.diags, WithDetail(Errorf(CodeInterpolation, p.Range(), "a message may only insert names"),
+			"Insert a metric, attribute or param by name, as in \"QA failed ${qa_fails} time(s)\"."))
+	}
+	return m
 }

@@ -1,0 +1,237 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+// Compiler parses and type-checks expressions of one language. Package
+// evaluator implements it for CEL and expr. Implementations must be safe for
+// concurrent use, and so must the Programs they return.
+type Compiler interface {
+	Language() Language
+	// Parse parses src and reports the qualified names it references.
+	Parse(src string) (Parsed, []ExprError)
+	// Compile type-checks a parsed expression against the scope, requires
+	// its result to have type want, and returns the program to run.
+	Compile(p Parsed, scope *Scope, want Type) (Program, []ExprError)
+}
+
+// Parsed is a parsed, not yet checked expression.
+type Parsed interface {
+	Refs() []Ref
+}
+
+// Ref is a dotted name referenced by an expression, at a rune offset of the
+// expression source.
+type Ref struct {
+	Name           string
+	Offset, Length int
+}
+
+// ExprError is an error inside an expression, at a rune offset of its source.
+type ExprError struct {
+	Offset, Length int
+	Message        string
+}
+
+// Program is a compiled expression; its concrete type belongs to the
+// Compiler that made it.
+type Program any
+
+// Expression is a compiled expression of the policy.
+type Expression struct {
+	Source  string
+	Value   *dsl.Value // where it is written, for positions
+	Want    Type
+	Refs    []*Decl // every name it references, in order of first use, without repeats
+	Program Program
+}
+
+// Operand is a number that is either a constant written in the policy or an
+// expression computed per snapshot.
+type Operand struct {
+	Set   bool
+	Expr  *Expression  // nil for a constant
+	Num   float64      // constant value
+	Dec   *apd.Decimal // constant value, exactly as written
+	Range hcl.Range
+}
+
+// IsConst reports whether the operand is set to a constant.
+func (o Operand) IsConst() bool { return o.Set && o.Expr == nil }
+
+// Policy is a resolved, checked policy. It is immutable and safe for
+// concurrent use.
+type Policy struct {
+	Name, Title, Version, Owner string
+	Language                    Language
+	Currency                    string
+	MinorUnit                   int
+	Period                      PeriodKind
+	EffectiveFrom, EffectiveTo  *time.Time
+	Digest                      string // "sha256:<hex>" over file names and contents
+
+	Sources []dsl.Source
+	Files   map[string]*hcl.File
+	Scope   *Scope
+
+	Metrics    []*Metric // in declaration order
+	Derived    []*Metric // derived metrics in dependency order
+	Attributes []*Attribute
+	Params     []*Param
+	Targets    []*Target
+	Scorecards []*Scorecard
+	Breaches   []*Breach
+	Incentives []*Incentive
+
+	// UsesTeam and UsesAll say whether any expression references team.* or
+	// all.* statistics; only then are they computed.
+	UsesTeam, UsesAll bool
+}
+
+// Metric is an input or derived metric.
+type Metric struct {
+	Name, Title, Unit string
+	Better            Direction // DirectionInvalid when not declared
+	Min, Max          *float64
+	Default           *float64
+	Required          bool
+	Derived           *Expression
+	Decl              *Decl
+	Range             hcl.Range
+}
+
+// Attribute is a per-snapshot attribute.
+type Attribute struct {
+	Name, Title string
+	Type        AttrType
+	Required    bool
+	Decl        *Decl
+	Range       hcl.Range
+}
+
+// Param is a named constant.
+type Param struct {
+	Name, Title string
+	Type        Type
+	Num         float64
+	Str         string
+	Bool        bool
+	Decl        *Decl
+	Range       hcl.Range
+}
+
+// Target is a resolved target.
+type Target struct {
+	Name, Title, Unit        string
+	Metric                   *Metric     // exactly one of Metric and Value
+	Value                    *Expression //
+	Better                   Direction
+	Goal, Threshold, Stretch Operand
+	Cap                      Operand
+	When                     *Expression
+	Sample                   *Metric
+	MinSample                float64
+	Scoring                  Scoring
+	Curve                    []CurvePoint // sorted by X
+	Severity                 Severity
+
+	Status, ValueDecl, Attainment, Met *Decl
+	Range                              hcl.Range
+}
+
+// CurvePoint is a point of an attainment curve.
+type CurvePoint struct{ X, Y float64 }
+
+// Scorecard is a resolved scorecard.
+type Scorecard struct {
+	Name, Title string
+	Weights     []Weight // in declaration order
+	Missing     Missing
+	MinCoverage float64
+	Bands       []Band // sorted by Min, highest first
+
+	Score, Band *Decl
+	Range       hcl.Range
+}
+
+// Weight is a target's weight in a scorecard.
+type Weight struct {
+	Target *Target
+	Weight float64
+}
+
+// Band is a scorecard band.
+type Band struct {
+	Name, Title string
+	Min         float64
+}
+
+// Breach is a resolved breach rule.
+type Breach struct {
+	Name, Title string
+	When        *Expression
+	Severity    Severity
+	Message     []MessagePart
+	Decl        *Decl
+	Range       hcl.Range
+}
+
+// MessagePart is literal text or, when Decl is set, an inserted value.
+type MessagePart struct {
+	Text string
+	Decl *Decl
+}
+
+// AmountKind says how an incentive's gross amount is computed.
+type AmountKind int
+
+const (
+	AmountInvalid AmountKind = iota
+	AmountBasis              // basis × tier multiplier
+	AmountUnits              // units through a rate schedule
+	AmountFormula            // a formula
+)
+
+// Incentive is a resolved incentive.
+type Incentive struct {
+	Name, Title, Code string
+	Gates             []Gate
+	Kind              AmountKind
+	Basis             Operand
+	Tiers             []Tier
+	Units             Operand
+	Schedule          Schedule
+	Rates             []Rate // sorted by From, ascending
+	Amount            Operand
+	Prorate, Cap      Operand
+	Floor             Operand
+	Rounding          Rounding
+	Range             hcl.Range
+}
+
+// Gate is an eligibility condition of an incentive.
+type Gate struct {
+	Name, Title string
+	When        *Expression
+}
+
+// Tier is a tier of a basis incentive.
+type Tier struct {
+	Name, Title string
+	When        *Expression
+	Multiplier  Operand
+}
+
+// Rate is a band of a rate schedule.
+type Rate struct {
+	Name, Title string
+	From        *apd.Decimal
+	PerUnit     *apd.Decimal
+	FromNum     float64
+}

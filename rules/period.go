@@ -1,0 +1,86 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Period is a parsed period label: 2026-10-07 (day), 2026-W41 (ISO week),
+// 2026-10 (month), 2026-Q4 (quarter) or 2026 (year).
+type Period struct {
+	Label      string
+	Kind       PeriodKind
+	Start, End time.Time // inclusive, UTC midnight
+	Days       int
+}
+
+// StartDate and EndDate format the bounds as YYYY-MM-DD.
+func (p Period) StartDate() string { return p.Start.Format(time.DateOnly) }
+func (p Period) EndDate() string   { return p.End.Format(time.DateOnly) }
+
+var (
+	reDay     = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
+	reWeek    = regexp.MustCompile(`^(\d{4})-W(\d{2})$`)
+	reMonth   = regexp.MustCompile(`^(\d{4})-(\d{2})$`)
+	reQuarter = regexp.MustCompile(`^(\d{4})-Q([1-4])$`)
+	reYear    = regexp.MustCompile(`^(\d{4})$`)
+)
+
+// ParsePeriod parses a period label of any kind.
+func ParsePeriod(label string) (Period, error) {
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	p := Period{Label: label}
+	switch {
+	case reDay.MatchString(label):
+		t, err := time.Parse(time.DateOnly, label)
+		if err != nil {
+			return p, fmt.Errorf("period %q is not a valid date", label)
+		}
+		p.Kind, p.Start, p.End = Day, t, t
+	case reWeek.MatchString(label):
+		m := reWeek.FindStringSubmatch(label)
+		y, w := atoi(m[1]), atoi(m[2])
+		if w < 1 || w > isoWeeks(y) {
+			return p, fmt.Errorf("period %q: %d has ISO weeks 01 to %02d", label, y, isoWeeks(y))
+		}
+		p.Kind = Week
+		p.Start = isoWeek1(y).AddDate(0, 0, 7*(w-1))
+		p.End = p.Start.AddDate(0, 0, 6)
+	case reMonth.MatchString(label):
+		m := reMonth.FindStringSubmatch(label)
+		mo := atoi(m[2])
+		if mo < 1 || mo > 12 {
+			return p, fmt.Errorf("period %q: month must be 01 to 12", label)
+		}
+		p.Kind = Month
+		p.Start = time.Date(atoi(m[1]), time.Month(mo), 1, 0, 0, 0, 0, time.UTC)
+		p.End = p.Start.AddDate(0, 1, -1)
+	case reQuarter.MatchString(label):
+		m := reQuarter.FindStringSubmatch(label)
+		q := atoi(m[2])
+		p.Kind = Quarter
+		p.Start = time.Date(atoi(m[1]), time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, time.UTC)
+		p.End = p.Start.AddDate(0, 3, -1)
+	case reYear.MatchString(label):
+		p.Kind = Year
+		p.Start = time.Date(atoi(label), 1, 1, 0, 0, 0, 0, time.UTC)
+		p.End = p.Start.AddDate(1, 0, -1)
+	default:
+		return p, fmt.Errorf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn or YYYY)", label)
+	}
+	p.Days = int(p.End.Sub(p.Start).Hours()/24) + 1
+	return p, nil
+}
+
+// isoWeek1 returns the Monday of ISO week 1 of year y.
+func isoWeek1(y int) time.Time {
+	jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, time.UTC)
+	return jan4.AddDate(0, 0, -((int(jan4.Weekday()) + 6) % 7))
+}
+
+func isoWeeks(y int) int {
+	_, w := time.Date(y, 12, 28, 0, 0, 0, 0, time.UTC).ISOWeek()
+	return w
+}

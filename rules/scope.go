@@ -1,0 +1,145 @@
+package rules
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+)
+
+// Stage is a step of evaluation (SPEC §3). An expression may use the names
+// of its own stage and of earlier ones.
+type Stage int
+
+const (
+	StageInvalid Stage = iota
+	StageDerived
+	StageTargets
+	StageScorecards
+	StageBreaches
+	StageIncentives
+)
+
+func (s Stage) String() string {
+	return enumString(int(s), "derived metrics", "targets", "scorecards", "breaches", "incentives")
+}
+
+// DeclKind says what a declared name stands for.
+type DeclKind int
+
+const (
+	DeclInvalid DeclKind = iota
+	DeclMetric
+	DeclAttribute
+	DeclParam
+	DeclPeriod
+	DeclTeam // team.* and all.* statistics
+	DeclTarget
+	DeclScore
+	DeclBand
+	DeclBreach
+	DeclBreaches
+)
+
+// Decl is a name that expressions may use, such as "aht",
+// "target.aht.status" or "team.avg.csat". Every Decl owns one slot of the
+// per-snapshot value array.
+type Decl struct {
+	Name  string
+	Type  Type
+	Stage Stage
+	Kind  DeclKind
+	Slot  int
+	Owner string // the rule or metric the name belongs to
+}
+
+// Scope is the table of every name a policy declares. It is built once by
+// Resolve and is read-only afterwards.
+type Scope struct {
+	Decls  []*Decl
+	byName map[string]*Decl
+}
+
+func newScope() *Scope { return &Scope{byName: map[string]*Decl{}} }
+
+func (s *Scope) add(name string, t Type, st Stage, k DeclKind, owner string) *Decl {
+	if d, ok := s.byName[name]; ok {
+		return d
+	}
+	d := &Decl{Name: name, Type: t, Stage: st, Kind: k, Slot: len(s.Decls), Owner: owner}
+	s.Decls = append(s.Decls, d)
+	s.byName[name] = d
+	return d
+}
+
+// Lookup returns the declaration of a qualified name.
+func (s *Scope) Lookup(name string) (*Decl, bool) {
+	d, ok := s.byName[name]
+	return d, ok
+}
+
+// Len is the number of slots a snapshot's value array needs.
+func (s *Scope) Len() int { return len(s.Decls) }
+
+// Fingerprint identifies the declared environment: names and types in slot
+// order. Two policies with the same fingerprint compile an expression the
+// same way.
+func (s *Scope) Fingerprint() string {
+	var b strings.Builder
+	for _, d := range s.Decls {
+		b.WriteString(d.Name)
+		b.WriteByte(':')
+		b.WriteString(d.Type.String())
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// resolveRef finds the longest declared prefix of a dotted reference. It
+// returns the declaration and how many dotted parts it covers.
+func (s *Scope) resolveRef(name string) (*Decl, string) {
+	for n := name; ; {
+		if d, ok := s.byName[n]; ok {
+			return d, n
+		}
+		i := strings.LastIndexByte(n, '.')
+		if i < 0 {
+			return nil, ""
+		}
+		n = n[:i]
+	}
+}
+
+// completions lists declared names that start with prefix + ".".
+func (s *Scope) completions(prefix string) []string {
+	var out []string
+	for _, d := range s.Decls {
+		if strings.HasPrefix(d.Name, prefix+".") {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// suggest returns the declared name nearest to name, or "".
+func (s *Scope) suggest(name string) string {
+	names := make([]string, 0, len(s.Decls))
+	for _, d := range s.Decls {
+		names = append(names, d.Name)
+	}
+	return nameSuggestion(name, names)
+}
+
+// nameSuggestion returns the candidate closest to given within a small edit
+// distance, or "" (as HCL's didyoumean).
+func nameSuggestion(given string, candidates []string) string {
+	best, bestDist := "", 3
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		if d := levenshtein.Distance(given, c, nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
