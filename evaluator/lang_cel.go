@@ -1,0 +1,368 @@
+package evaluator
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Limits on expressions, in both languages.
+const (
+	maxExprRunes = 4096   // source size
+	maxExprNodes = 400    // syntax tree nodes
+	celCostLimit = 100000 // runtime cost units of one evaluation
+	maxVariadic  = 12     // arguments of min and max
+)
+
+// celCompiler compiles CEL. Integer literals become doubles before type
+// checking, so "tickets - 1200" and "aht <= 300" need no ".0".
+type celCompiler struct {
+	base *cel.Env
+	mu   sync.Mutex
+	envs map[*rules.Scope]*celEnv
+}
+
+type celEnv struct {
+	env   *cel.Env
+	slots map[string]int
+}
+
+// NewCEL returns the CEL compiler. It is safe for concurrent use.
+func NewCEL() rules.Compiler {
+	base, err := cel.NewEnv(append(celFunctions(),
+		cel.ParserExpressionSizeLimit(maxExprRunes),
+		cel.ParserRecursionLimit(64),
+		cel.CrossTypeNumericComparisons(true),
+	)...)
+	if err != nil {
+		panic("rubric: CEL function library: " + err.Error()) // a bug in this file, not user input
+	}
+	return &celCompiler{base: base, envs: map[*rules.Scope]*celEnv{}}
+}
+
+func (c *celCompiler) Language() rules.Language { return rules.CEL }
+
+type celParsed struct {
+	src  string
+	ast  *cel.Ast
+	refs []rules.Ref
+}
+
+func (p *celParsed) Refs() []rules.Ref { return p.refs }
+
+func (c *celCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
+	a, iss := c.base.Parse(src)
+	if iss != nil && iss.Err() != nil {
+		return nil, celIssues(src, iss)
+	}
+	native := a.NativeRep()
+	w := &celWalker{info: native.SourceInfo(), fac: celast.NewExprFactory()}
+	w.walk(native.Expr(), nil)
+	if w.nodes > maxExprNodes {
+		return nil, []rules.ExprError{{Offset: 0, Length: len([]rune(src)), Message: fmt.Sprintf("expression is too large (%d nodes; the limit is %d)", w.nodes, maxExprNodes)}}
+	}
+	return &celParsed{src: src, ast: a, refs: w.refs}, nil
+}
+
+func (c *celCompiler) env(scope *rules.Scope) (*celEnv, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.envs[scope]; ok {
+		return e, nil
+	}
+	opts := make([]cel.EnvOption, 0, scope.Len())
+	slots := make(map[string]int, scope.Len())
+	for _, d := range scope.Decls {
+		opts = append(opts, cel.Variable(d.Name, celType(d.Type)))
+		slots[d.Name] = d.Slot
+	}
+	env, err := c.base.Extend(opts...)
+	if err != nil {
+		return nil, err
+	}
+	e := &celEnv{env: env, slots: slots}
+	c.envs[scope] = e
+	return e, nil
+}
+
+func celType(t rules.Type) *cel.Type {
+	switch t {
+	case rules.TypeString:
+		return cel.StringType
+	case rules.TypeBool:
+		return cel.BoolType
+	}
+	return cel.DoubleType
+}
+
+func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
+	cp := p.(*celParsed)
+	e, err := c.env(scope)
+	if err != nil {
+		return nil, []rules.ExprError{{Message: err.Error()}}
+	}
+	checked, iss := e.env.Check(cp.ast)
+	if iss != nil && iss.Err() != nil {
+		return nil, celIssues(cp.src, iss)
+	}
+	out := checked.OutputType()
+	if msg := resultTypeError(want, celTypeName(out)); msg != "" && out != cel.DynType {
+		return nil, []rules.ExprError{{Offset: 0, Length: len([]rune(cp.src)), Message: msg}}
+	}
+	prg, err := e.env.Program(checked, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celCostLimit))
+	if err != nil {
+		return nil, []rules.ExprError{{Message: err.Error()}}
+	}
+	return &celProgram{prg: prg, slots: e.slots, want: want}, nil
+}
+
+func celTypeName(t *cel.Type) string {
+	switch t {
+	case cel.DoubleType, cel.IntType, cel.UintType:
+		return "number"
+	case cel.BoolType:
+		return "bool"
+	case cel.StringType:
+		return "string"
+	}
+	return t.String()
+}
+
+// resultTypeError says why a result type is not the wanted one, or "".
+func resultTypeError(want rules.Type, got string) string {
+	switch {
+	case want == rules.TypeBool && got != "bool":
+		return fmt.Sprintf("must be a condition (true or false), but this expression gives a %s", got)
+	case want == rules.TypeNumber && got != "number":
+		return fmt.Sprintf("must give a number, but this expression gives a %s", got)
+	}
+	return ""
+}
+
+func celIssues(src string, iss *cel.Issues) []rules.ExprError {
+	s := common.NewTextSource(src)
+	var out []rules.ExprError
+	for _, e := range iss.Errors() {
+		off, ok := s.LocationOffset(e.Location)
+		if !ok {
+			off = 0
+		}
+		out = append(out, rules.ExprError{Offset: int(off), Length: 1, Message: celMessage(e.Message)})
+	}
+	return out
+}
+
+// celMessage rewords CEL's messages where they speak of its types.
+func celMessage(m string) string {
+	m = strings.ReplaceAll(m, "'double'", "'number'")
+	return m
+}
+
+// celWalker collects references (maximal chains of selects on an
+// identifier), turns integer literals into doubles, and counts nodes.
+type celWalker struct {
+	info  *celast.SourceInfo
+	fac   celast.ExprFactory
+	refs  []rules.Ref
+	nodes int
+}
+
+func celChain(e celast.Expr) (string, int64, bool) {
+	switch e.Kind() {
+	case celast.IdentKind:
+		return e.AsIdent(), e.ID(), true
+	case celast.SelectKind:
+		s := e.AsSelect()
+		if s.IsTestOnly() {
+			return "", 0, false
+		}
+		base, id, ok := celChain(s.Operand())
+		if !ok {
+			return "", 0, false
+		}
+		return base + "." + s.FieldName(), id, true
+	}
+	return "", 0, false
+}
+
+func (w *celWalker) walk(e celast.Expr, bound map[string]bool) {
+	if e == nil {
+		return
+	}
+	w.nodes++
+	if name, rootID, ok := celChain(e); ok {
+		root := name
+		if i := strings.IndexByte(name, '.'); i >= 0 {
+			root = name[:i]
+		}
+		if !bound[root] {
+			off := 0
+			if r, ok := w.info.GetOffsetRange(rootID); ok {
+				off = int(r.Start)
+			}
+			w.refs = append(w.refs, rules.Ref{Name: name, Offset: off, Length: len([]rune(name))})
+		}
+		return
+	}
+	switch e.Kind() {
+	case celast.LiteralKind:
+		switch v := e.AsLiteral().(type) {
+		case types.Int:
+			e.SetKindCase(w.fac.NewLiteral(e.ID(), types.Double(float64(v))))
+		case types.Uint:
+			e.SetKindCase(w.fac.NewLiteral(e.ID(), types.Double(float64(v))))
+		}
+	case celast.SelectKind:
+		w.walk(e.AsSelect().Operand(), bound)
+	case celast.CallKind:
+		c := e.AsCall()
+		if c.IsMemberFunction() {
+			w.walk(c.Target(), bound)
+		}
+		for _, a := range c.Args() {
+			w.walk(a, bound)
+		}
+	case celast.ListKind:
+		for _, el := range e.AsList().Elements() {
+			w.walk(el, bound)
+		}
+	case celast.MapKind:
+		for _, en := range e.AsMap().Entries() {
+			me := en.AsMapEntry()
+			w.walk(me.Key(), bound)
+			w.walk(me.Value(), bound)
+		}
+	case celast.StructKind:
+		for _, f := range e.AsStruct().Fields() {
+			w.walk(f.AsStructField().Value(), bound)
+		}
+	case celast.ComprehensionKind:
+		c := e.AsComprehension()
+		w.walk(c.IterRange(), bound)
+		inner := map[string]bool{c.IterVar(): true, c.AccuVar(): true}
+		if c.HasIterVar2() {
+			inner[c.IterVar2()] = true
+		}
+		for k := range bound {
+			inner[k] = true
+		}
+		w.walk(c.AccuInit(), inner)
+		w.walk(c.LoopCondition(), inner)
+		w.walk(c.LoopStep(), inner)
+		w.walk(c.Result(), inner)
+	}
+}
+
+// celProgram runs a compiled CEL expression over a snapshot's values.
+type celProgram struct {
+	prg   cel.Program
+	slots map[string]int
+	want  rules.Type
+}
+
+type celActivation struct {
+	vals  []Value
+	slots map[string]int
+}
+
+func (a *celActivation) ResolveName(name string) (any, bool) {
+	i, ok := a.slots[name]
+	if !ok {
+		return nil, false
+	}
+	v := a.vals[i]
+	switch v.Kind {
+	case Number:
+		return types.Double(v.Num), true
+	case String:
+		return types.String(v.Str), true
+	case Bool:
+		return types.Bool(v.Bool), true
+	}
+	return nil, false
+}
+
+func (a *celActivation) Parent() interpreter.Activation { return nil }
+
+func (p *celProgram) eval(vals []Value, _ *scratch) (Value, error) {
+	out, _, err := p.prg.Eval(&celActivation{vals: vals, slots: p.slots})
+	if err != nil {
+		return Value{}, err
+	}
+	switch v := out.(type) {
+	case types.Double:
+		return Num(float64(v)), nil
+	case types.Int:
+		return Num(float64(v)), nil
+	case types.Uint:
+		return Num(float64(v)), nil
+	case types.Bool:
+		return Boolean(bool(v)), nil
+	case types.String:
+		return Str(string(v)), nil
+	}
+	return Value{}, fmt.Errorf("unexpected result of type %s", out.Type())
+}
+
+// celFunctions declares the shared function library for CEL.
+func celFunctions() []cel.EnvOption {
+	d := cel.DoubleType
+	unary := func(f func(float64) float64) cel.OverloadOpt {
+		return cel.UnaryBinding(func(a ref.Val) ref.Val { return types.Double(f(float64(a.(types.Double)))) })
+	}
+	variadic := func(f func(...float64) float64) cel.OverloadOpt {
+		return cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+			xs := make([]float64, len(args))
+			for i, a := range args {
+				xs[i] = float64(a.(types.Double))
+			}
+			return types.Double(f(xs...))
+		})
+	}
+	withErr := func(f func(...float64) (float64, error)) cel.OverloadOpt {
+		return cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+			xs := make([]float64, len(args))
+			for i, a := range args {
+				xs[i] = float64(a.(types.Double))
+			}
+			r, err := f(xs...)
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.Double(r)
+		})
+	}
+	var minO, maxO []cel.FunctionOpt
+	for n := 1; n <= maxVariadic; n++ {
+		args := make([]*cel.Type, n)
+		for i := range args {
+			args[i] = d
+		}
+		minO = append(minO, cel.Overload(fmt.Sprintf("rubric_min_%d", n), args, d, variadic(fnMin)))
+		maxO = append(maxO, cel.Overload(fmt.Sprintf("rubric_max_%d", n), args, d, variadic(fnMax)))
+	}
+	return []cel.EnvOption{
+		cel.Function("min", minO...),
+		cel.Function("max", maxO...),
+		cel.Function("clamp", cel.Overload("rubric_clamp", []*cel.Type{d, d, d}, d,
+			variadic(func(x ...float64) float64 { return fnClamp(x[0], x[1], x[2]) }))),
+		cel.Function("abs", cel.Overload("rubric_abs", []*cel.Type{d}, d, unary(math.Abs))),
+		cel.Function("round",
+			cel.Overload("rubric_round_1", []*cel.Type{d}, d, unary(func(x float64) float64 { return fnRound(x, 0) })),
+			cel.Overload("rubric_round_2", []*cel.Type{d, d}, d, variadic(func(x ...float64) float64 { return fnRound(x[0], x[1]) }))),
+		cel.Function("ratio", cel.Overload("rubric_ratio", []*cel.Type{d, d}, d,
+			withErr(func(x ...float64) (float64, error) { return fnRatio(x[0], x[1]) }))),
+		cel.Function("nps", cel.Overload("rubric_nps", []*cel.Type{d, d, d}, d,
+			withErr(func(x ...float64) (float64, error) { return fnNPS(x[0], x[1], x[2]) }))),
+	}
+}

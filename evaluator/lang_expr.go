@@ -1,0 +1,329 @@
+package evaluator
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sync"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// exprCompiler compiles expr-lang expressions. Qualified names such as
+// target.aht.status are patched into single typed identifiers before type
+// checking, so the checker knows the type of every name.
+type exprCompiler struct {
+	mu   sync.Mutex
+	envs map[*rules.Scope]map[string]any
+}
+
+// NewExpr returns the expr compiler. It is safe for concurrent use.
+func NewExpr() rules.Compiler { return &exprCompiler{envs: map[*rules.Scope]map[string]any{}} }
+
+func (c *exprCompiler) Language() rules.Language { return rules.Expr }
+
+type exprParsed struct {
+	src  string
+	refs []rules.Ref
+}
+
+func (p *exprParsed) Refs() []rules.Ref { return p.refs }
+
+// exprChain returns the dotted name of an identifier or a chain of property
+// accesses on one.
+func exprChain(n ast.Node) (string, bool) {
+	switch x := n.(type) {
+	case *ast.IdentifierNode:
+		return x.Value, true
+	case *ast.MemberNode:
+		if x.Method || x.Optional {
+			return "", false
+		}
+		prop, ok := x.Property.(*ast.StringNode)
+		if !ok {
+			return "", false
+		}
+		base, ok := exprChain(x.Node)
+		if !ok {
+			return "", false
+		}
+		return base + "." + prop.Value, true
+	}
+	return "", false
+}
+
+type refCollector struct {
+	chains  map[ast.Node]string
+	inner   map[ast.Node]bool // chains that are part of a longer chain
+	callees map[ast.Node]bool
+	lets    map[string]bool
+	order   []ast.Node
+	nodes   int
+}
+
+func (v *refCollector) Visit(node *ast.Node) {
+	v.nodes++
+	n := *node
+	switch x := n.(type) {
+	case *ast.CallNode:
+		v.callees[x.Callee] = true
+	case *ast.VariableDeclaratorNode:
+		v.lets[x.Name] = true
+	case *ast.MemberNode:
+		if _, ok := exprChain(x); ok {
+			v.inner[x.Node] = true
+		}
+	}
+	if name, ok := exprChain(n); ok {
+		v.chains[n] = name
+		v.order = append(v.order, n)
+	}
+}
+
+func (c *exprCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
+	if n := len([]rune(src)); n > maxExprRunes {
+		return nil, []rules.ExprError{{Length: n, Message: fmt.Sprintf("expression is too long (%d characters; the limit is %d)", n, maxExprRunes)}}
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, exprErrors(err)
+	}
+	v := &refCollector{chains: map[ast.Node]string{}, inner: map[ast.Node]bool{}, callees: map[ast.Node]bool{}, lets: map[string]bool{}}
+	ast.Walk(&tree.Node, v)
+	if v.nodes > maxExprNodes {
+		return nil, []rules.ExprError{{Length: len([]rune(src)), Message: fmt.Sprintf("expression is too large (%d nodes; the limit is %d)", v.nodes, maxExprNodes)}}
+	}
+	p := &exprParsed{src: src}
+	for _, n := range v.order {
+		if v.inner[n] || v.callees[n] {
+			continue
+		}
+		name := v.chains[n]
+		if v.lets[name] || name == "$env" {
+			continue
+		}
+		root := n
+		for {
+			m, ok := root.(*ast.MemberNode)
+			if !ok {
+				break
+			}
+			root = m.Node
+		}
+		p.refs = append(p.refs, rules.Ref{Name: name, Offset: root.Location().From, Length: len([]rune(name))})
+	}
+	// The chain of an identifier is visited before its parent member
+	// access, so refs are not in source order; sort them by offset.
+	for i := 1; i < len(p.refs); i++ {
+		for j := i; j > 0 && p.refs[j].Offset < p.refs[j-1].Offset; j-- {
+			p.refs[j], p.refs[j-1] = p.refs[j-1], p.refs[j]
+		}
+	}
+	return p, nil
+}
+
+func exprErrors(err error) []rules.ExprError {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return []rules.ExprError{{Offset: fe.From, Length: max(1, fe.To-fe.From), Message: fe.Message}}
+	}
+	return []rules.ExprError{{Message: err.Error()}}
+}
+
+func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.envs[scope]; ok {
+		return e
+	}
+	e := make(map[string]any, scope.Len())
+	for _, d := range scope.Decls {
+		switch d.Type {
+		case rules.TypeString:
+			e[d.Name] = ""
+		case rules.TypeBool:
+			e[d.Name] = false
+		default:
+			e[d.Name] = 0.0
+		}
+	}
+	c.envs[scope] = e
+	return e
+}
+
+// flatten replaces a chain naming a declared value by one identifier.
+type flatten struct{ env map[string]any }
+
+func (f flatten) Visit(node *ast.Node) {
+	if m, ok := (*node).(*ast.MemberNode); ok {
+		if name, ok := exprChain(m); ok {
+			if _, declared := f.env[name]; declared {
+				ast.Patch(node, &ast.IdentifierNode{Value: name})
+			}
+		}
+	}
+}
+
+func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
+	ep := p.(*exprParsed)
+	env := c.env(scope)
+	opts := append(exprFunctions(), expr.Env(env), expr.Patch(flatten{env}), expr.MaxNodes(maxExprNodes))
+	prog, err := expr.Compile(ep.src, opts...)
+	if err != nil {
+		return nil, exprErrors(err)
+	}
+	got := "unknown"
+	if node := prog.Node(); node != nil {
+		if t := node.Type(); t != nil {
+			switch t.Kind() {
+			case reflect.Float64, reflect.Float32, reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
+				got = "number"
+			case reflect.Bool:
+				got = "bool"
+			case reflect.String:
+				got = "string"
+			case reflect.Interface:
+				got = ""
+			default:
+				got = t.String()
+			}
+		}
+	}
+	if got != "" {
+		if msg := resultTypeError(want, got); msg != "" {
+			return nil, []rules.ExprError{{Length: len([]rune(ep.src)), Message: msg}}
+		}
+	}
+	return &exprProgram{prog: prog, refs: exprRefSlots(ep, scope)}, nil
+}
+
+type exprRef struct {
+	name string
+	slot int
+}
+
+func exprRefSlots(p *exprParsed, scope *rules.Scope) []exprRef {
+	var out []exprRef
+	seen := map[string]bool{}
+	for _, r := range p.refs {
+		name := r.Name
+		d, ok := scope.Lookup(name)
+		for !ok {
+			i := len(name) - 1
+			for i >= 0 && name[i] != '.' {
+				i--
+			}
+			if i < 0 {
+				break
+			}
+			name = name[:i]
+			d, ok = scope.Lookup(name)
+		}
+		if ok && !seen[d.Name] {
+			seen[d.Name] = true
+			out = append(out, exprRef{d.Name, d.Slot})
+		}
+	}
+	return out
+}
+
+// exprProgram runs a compiled expr program. Only the names it references
+// are written into the (reused) environment before each run.
+type exprProgram struct {
+	prog *vm.Program
+	refs []exprRef
+}
+
+func (p *exprProgram) eval(vals []Value, s *scratch) (Value, error) {
+	env := s.exprEnv
+	for _, r := range p.refs {
+		v := vals[r.slot]
+		switch v.Kind {
+		case Number:
+			env[r.name] = v.Num
+		case String:
+			env[r.name] = v.Str
+		case Bool:
+			env[r.name] = v.Bool
+		default:
+			delete(env, r.name)
+		}
+	}
+	out, err := s.vm.Run(p.prog, env)
+	if err != nil {
+		return Value{}, err
+	}
+	switch x := out.(type) {
+	case float64:
+		return Num(x), nil
+	case int:
+		return Num(float64(x)), nil
+	case bool:
+		return Boolean(x), nil
+	case string:
+		return Str(x), nil
+	}
+	return Value{}, fmt.Errorf("unexpected result %v of type %T", out, out)
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case float32:
+		return float64(x), nil
+	}
+	return math.NaN(), fmt.Errorf("expected a number, got %T", v)
+}
+
+func floats(params []any) ([]float64, error) {
+	out := make([]float64, len(params))
+	for i, p := range params {
+		f, err := toFloat(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// exprFunctions declares the shared function library for expr, replacing
+// expr's own min, max, abs and round so both languages agree.
+func exprFunctions() []expr.Option {
+	fn := func(name string, f func(xs []float64) (float64, error), sigs ...any) expr.Option {
+		return expr.Function(name, func(params ...any) (any, error) {
+			xs, err := floats(params)
+			if err != nil {
+				return nil, err
+			}
+			return f(xs)
+		}, sigs...)
+	}
+	return []expr.Option{
+		expr.DisableBuiltin("min"), expr.DisableBuiltin("max"), expr.DisableBuiltin("abs"), expr.DisableBuiltin("round"),
+		fn("min", func(xs []float64) (float64, error) { return fnMin(xs...), nil }, new(func(float64, ...float64) float64)),
+		fn("max", func(xs []float64) (float64, error) { return fnMax(xs...), nil }, new(func(float64, ...float64) float64)),
+		fn("clamp", func(xs []float64) (float64, error) { return fnClamp(xs[0], xs[1], xs[2]), nil }, new(func(float64, float64, float64) float64)),
+		fn("abs", func(xs []float64) (float64, error) { return math.Abs(xs[0]), nil }, new(func(float64) float64)),
+		fn("round", func(xs []float64) (float64, error) {
+			if len(xs) == 1 {
+				return fnRound(xs[0], 0), nil
+			}
+			return fnRound(xs[0], xs[1]), nil
+		}, new(func(float64) float64), new(func(float64, float64) float64)),
+		fn("ratio", func(xs []float64) (float64, error) { return fnRatio(xs[0], xs[1]) }, new(func(float64, float64) float64)),
+		fn("nps", func(xs []float64) (float64, error) { return fnNPS(xs[0], xs[1], xs[2]) }, new(func(float64, float64, float64) float64)),
+	}
+}
