@@ -1,0 +1,275 @@
+package evaluator
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Snapshot is one subject's values for one period. Values has one slot per
+// declared name of the policy (rules.Scope); the reader fills the input
+// slots (metrics and attributes) and leaves the others empty. Evaluation
+// writes the remaining slots, so a Snapshot belongs to one evaluation at a
+// time.
+type Snapshot struct {
+	Subject string
+	Team    string
+	HasTeam bool
+	Period  rules.Period
+	Values  []Value
+	Line    int // where the snapshot was read, for messages
+
+	reasons   []string // per slot: why it has no value, when known
+	derived   bool
+	defaulted []string
+}
+
+// NewSnapshot returns a snapshot with empty value slots for p.
+func NewSnapshot(p *rules.Policy) *Snapshot {
+	return &Snapshot{Values: make([]Value, p.Scope.Len())}
+}
+
+// Options control what an evaluation produces.
+type Options struct {
+	// Explain fills Why on every result and Steps on incentives. Payroll
+	// exports do without.
+	Explain bool
+}
+
+// Evaluator evaluates snapshots against one compiled policy. It is
+// immutable after New and safe for concurrent use; each goroutine gets its
+// own working memory.
+type Evaluator struct {
+	p       *rules.Policy
+	opts    Options
+	inputs  []*rules.Metric
+	scratch chan *scratch
+}
+
+// New prepares an evaluator for a resolved policy without errors.
+func New(p *rules.Policy, opts Options) *Evaluator {
+	e := &Evaluator{p: p, opts: opts, scratch: make(chan *scratch, 64)}
+	for _, m := range p.Metrics {
+		if m.Derived == nil {
+			e.inputs = append(e.inputs, m)
+		}
+	}
+	return e
+}
+
+// Policy returns the policy being evaluated.
+func (e *Evaluator) Policy() *rules.Policy { return e.p }
+
+func (e *Evaluator) getScratch() *scratch {
+	select {
+	case s := <-e.scratch:
+		return s
+	default:
+		return newScratch()
+	}
+}
+
+func (e *Evaluator) putScratch(s *scratch) {
+	select {
+	case e.scratch <- s:
+	default:
+	}
+}
+
+// run is the state of one evaluation.
+type run struct {
+	e    *Evaluator
+	s    *Snapshot
+	vals []Value
+	sc   *scratch
+	out  *Outcome
+	why  bool
+
+	incentiveNotes map[*IncentiveResult]*incentiveState
+}
+
+func (r *run) setReason(slot int, reason string) {
+	if r.s.reasons == nil {
+		r.s.reasons = make([]string, len(r.vals))
+	}
+	r.s.reasons[slot] = reason
+}
+
+func (r *run) reason(d *rules.Decl) string {
+	if r.s.reasons != nil && r.s.reasons[d.Slot] != "" {
+		return fmt.Sprintf("%s has no value (%s)", d.Name, r.s.reasons[d.Slot])
+	}
+	return d.Name + " has no value"
+}
+
+// Derive applies params, defaults and derived metrics to s: the first
+// stages of evaluation, which team statistics are computed from. It is
+// idempotent. It returns the names of metrics that took their default.
+func (e *Evaluator) Derive(s *Snapshot) []string {
+	sc := e.getScratch()
+	defer e.putScratch(sc)
+	r := &run{e: e, s: s, vals: s.Values, sc: sc}
+	return r.derive()
+}
+
+func (r *run) derive() []string {
+	if r.s.derived {
+		return r.s.defaulted
+	}
+	r.s.derived = true
+	p := r.e.p
+	for _, pm := range p.Params {
+		switch pm.Type {
+		case rules.TypeNumber:
+			r.vals[pm.Decl.Slot] = Num(pm.Num)
+		case rules.TypeString:
+			r.vals[pm.Decl.Slot] = Str(pm.Str)
+		case rules.TypeBool:
+			r.vals[pm.Decl.Slot] = Boolean(pm.Bool)
+		}
+	}
+	for _, m := range r.e.inputs {
+		if !r.vals[m.Decl.Slot].Has() {
+			if m.Default != nil {
+				r.vals[m.Decl.Slot] = Num(*m.Default)
+				r.s.defaulted = append(r.s.defaulted, m.Name)
+			} else {
+				r.setReason(m.Decl.Slot, "missing in the input")
+			}
+		}
+	}
+	sc := p.Scope
+	per := r.s.Period
+	if d, ok := sc.Lookup("period.days"); ok {
+		r.vals[d.Slot] = Num(float64(per.Days))
+	}
+	if d, ok := sc.Lookup("period.start"); ok {
+		r.vals[d.Slot] = Str(per.StartDate())
+	}
+	if d, ok := sc.Lookup("period.end"); ok {
+		r.vals[d.Slot] = Str(per.EndDate())
+	}
+	if d, ok := sc.Lookup("period.label"); ok {
+		r.vals[d.Slot] = Str(per.Label)
+	}
+	for _, m := range p.Derived {
+		v, reason := r.eval(m.Derived)
+		if v.Has() {
+			r.vals[m.Decl.Slot] = v
+		} else {
+			r.setReason(m.Decl.Slot, reason)
+		}
+	}
+	return r.s.defaulted
+}
+
+// Evaluate runs every stage of the policy over s. stats supplies team.* and
+// all.* values; it may be nil when the policy uses neither.
+func (e *Evaluator) Evaluate(s *Snapshot, stats *Stats) *Outcome {
+	sc := e.getScratch()
+	defer e.putScratch(sc)
+	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: &Outcome{Snapshot: s}, why: e.opts.Explain}
+	r.out.Defaulted = r.derive()
+	if stats != nil {
+		stats.fill(e.p, s)
+	}
+	r.targets()
+	r.scores()
+	r.breaches()
+	r.incentives()
+	return r.out
+}
+
+// eval evaluates an expression. A referenced name without a value, an
+// error, or a non-finite number gives no value and the reason.
+func (r *run) eval(x *rules.Expression) (Value, string) {
+	for _, d := range x.Refs {
+		if !r.vals[d.Slot].Has() {
+			return Value{}, r.reason(d)
+		}
+	}
+	prog, ok := x.Program.(program)
+	if !ok {
+		return Value{}, "the expression was not compiled"
+	}
+	v, err := prog.eval(r.vals, r.sc)
+	if err != nil {
+		if errors.Is(err, errDivZero) || strings.Contains(err.Error(), errDivZero.Error()) {
+			return Value{}, "division by zero"
+		}
+		return Value{}, "evaluation failed: " + firstLine(err.Error())
+	}
+	switch {
+	case v.Kind == Number && math.IsInf(v.Num, 0):
+		return Value{}, "division by zero (the result is infinite)"
+	case v.Kind == Number && math.IsNaN(v.Num):
+		return Value{}, "the result is not a number (0/0?)"
+	case x.Want == rules.TypeNumber && v.Kind != Number:
+		return Value{}, fmt.Sprintf("gave %s, not a number", v)
+	case x.Want == rules.TypeBool && v.Kind != Bool:
+		return Value{}, fmt.Sprintf("gave %s, not true or false", v)
+	}
+	return v, ""
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// operand evaluates a number-or-expression.
+func (r *run) operand(o rules.Operand) (Value, string) {
+	if !o.Set {
+		return Value{}, ""
+	}
+	if o.Expr == nil {
+		return Num(o.Num), ""
+	}
+	return r.eval(o.Expr)
+}
+
+// inputs lists the referenced names of an expression with their values,
+// marking defaulted metrics, for explanations.
+func (r *run) inputs(x *rules.Expression) []Input {
+	if x == nil {
+		return nil
+	}
+	out := make([]Input, 0, len(x.Refs))
+	for _, d := range x.Refs {
+		out = append(out, Input{Name: d.Name, Value: r.vals[d.Slot]})
+	}
+	return out
+}
+
+// describe formats "name = value, ..." for an expression's inputs.
+func (r *run) describe(x *rules.Expression) string {
+	var b strings.Builder
+	for i, in := range r.inputs(x) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(in.Name)
+		b.WriteString(" = ")
+		b.WriteString(in.Value.String())
+		for _, d := range r.out.Defaulted {
+			if d == in.Name {
+				b.WriteString(" (defaulted)")
+			}
+		}
+	}
+	return b.String()
+}
+
+// condition formats why a condition came out as it did.
+func (r *run) condition(x *rules.Expression, v bool) string {
+	s := fmt.Sprintf("%s is %t", x.Source, v)
+	if d := r.describe(x); d != "" {
+		s = fmt.Sprintf("%s, so %s", d, s)
+	}
+	return s
+}

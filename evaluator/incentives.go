@@ -1,0 +1,406 @@
+package evaluator
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+func (r *run) breaches() {
+	p := r.e.p
+	r.out.Breaches = make([]BreachResult, len(p.Breaches))
+	for i, b := range p.Breaches {
+		res := &r.out.Breaches[i]
+		res.Breach = b
+		w, reason := r.eval(b.When)
+		switch {
+		case !w.Has():
+			res.Status = BreachNoData
+			r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
+			if r.why {
+				res.Why = "no data: " + reason
+			}
+			continue
+		case w.Bool:
+			res.Status = Breached
+			if len(b.Message) > 0 {
+				res.Message = r.message(b.Message)
+			}
+		default:
+			res.Status = Clear
+		}
+		r.vals[b.Decl.Slot] = Boolean(w.Bool)
+		if r.why {
+			res.Why = r.condition(b.When, w.Bool)
+		}
+	}
+	r.breachCounts()
+}
+
+func (r *run) message(parts []rules.MessagePart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Decl == nil {
+			b.WriteString(p.Text)
+			continue
+		}
+		v := r.vals[p.Decl.Slot]
+		switch v.Kind {
+		case String:
+			b.WriteString(v.Str)
+		case None:
+			b.WriteString("(no value)")
+		default:
+			b.WriteString(v.String())
+		}
+	}
+	return b.String()
+}
+
+// breachCounts sets breaches.minor/major/critical/any: breach rules that
+// fired plus targets that are breached, per severity; no value while a
+// breach rule or a target with a threshold at that severity is no_data.
+func (r *run) breachCounts() {
+	var count [4]int
+	var unknown [4]string
+	note := func(sev rules.Severity, why string) {
+		if unknown[sev] == "" {
+			unknown[sev] = why
+		}
+	}
+	for i := range r.out.Targets {
+		tr := &r.out.Targets[i]
+		t := tr.Target
+		switch {
+		case tr.Status == TargetBreached:
+			count[t.Severity]++
+		case tr.Status == TargetNoData && t.Threshold.Set:
+			note(t.Severity, "target "+t.Name+" is no_data")
+		}
+	}
+	for i := range r.out.Breaches {
+		br := &r.out.Breaches[i]
+		switch br.Status {
+		case Breached:
+			count[br.Breach.Severity]++
+		case BreachNoData:
+			note(br.Breach.Severity, "breach "+br.Breach.Name+" is no_data")
+		}
+	}
+	sc := r.e.p.Scope
+	total, anyUnknown := 0, ""
+	for sev := rules.Minor; sev <= rules.Critical; sev++ {
+		d, _ := sc.Lookup("breaches." + sev.String())
+		total += count[sev]
+		if unknown[sev] != "" {
+			r.setReason(d.Slot, unknown[sev])
+			if anyUnknown == "" {
+				anyUnknown = unknown[sev]
+			}
+			continue
+		}
+		r.vals[d.Slot] = Num(float64(count[sev]))
+	}
+	d, _ := sc.Lookup("breaches.any")
+	if anyUnknown != "" {
+		r.setReason(d.Slot, anyUnknown)
+	} else {
+		r.vals[d.Slot] = Num(float64(total))
+	}
+}
+
+func (r *run) incentives() {
+	p := r.e.p
+	r.out.Incentives = make([]IncentiveResult, len(p.Incentives))
+	for i, in := range p.Incentives {
+		res := &r.out.Incentives[i]
+		res.Incentive = in
+		r.incentive(in, res)
+		if r.why {
+			res.Why = r.incentiveWhy(in, res)
+		}
+	}
+}
+
+// incentiveState accumulates the narrative of an incentive.
+type incentiveState struct {
+	res      *IncentiveResult
+	passed   []string
+	noData   string // what had no value
+	tierNote string
+	calc     []string // arithmetic, in order
+}
+
+func (r *run) step(res *IncentiveResult, s Step) {
+	if r.why {
+		res.Steps = append(res.Steps, s)
+	}
+}
+
+func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
+	minor := r.e.p.MinorUnit
+	st := &incentiveState{res: res}
+	noData := func(what, reason string) {
+		res.Status = IncentiveNoData
+		res.Amount = nil
+		res.Tier = ""
+		st.noData = what + ": " + reason
+		r.incentiveNotes[res] = st
+	}
+	if r.incentiveNotes == nil {
+		r.incentiveNotes = map[*IncentiveResult]*incentiveState{}
+	}
+	r.incentiveNotes[res] = st
+	for _, g := range in.Gates {
+		v, reason := r.eval(g.When)
+		if !v.Has() {
+			res.Gate = g.Name
+			r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: "no value"})
+			noData("gate "+g.Name, reason)
+			return
+		}
+		r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: fmt.Sprint(v.Bool)})
+		if !v.Bool {
+			res.Status = Ineligible
+			res.Gate = g.Name
+			res.Amount = ZeroAmount(minor)
+			if r.why {
+				st.calc = append(st.calc, r.condition(g.When, false))
+			}
+			return
+		}
+		st.passed = append(st.passed, g.Name)
+	}
+
+	// Gross amount.
+	var gross *apd.Decimal
+	switch in.Kind {
+	case rules.AmountBasis:
+		basis, ok := r.money(in.Basis, "basis", res, noData)
+		if !ok {
+			return
+		}
+		mult := decOne
+		if len(in.Tiers) > 0 {
+			mult = nil
+			for _, t := range in.Tiers {
+				v, reason := r.eval(t.When)
+				if !v.Has() {
+					r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Result: "no value"})
+					noData("tier "+t.Name, reason)
+					return
+				}
+				if !v.Bool {
+					continue
+				}
+				m, ok := r.money(t.Multiplier, "multiplier", res, noData)
+				if !ok {
+					return
+				}
+				mult = m
+				res.Tier = t.Name
+				r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Multiplier: decText(m)})
+				if r.why {
+					st.tierNote = fmt.Sprintf("%s reached tier %s (×%s)", r.describeOr(t.When), t.Name, decText(m))
+				}
+				break
+			}
+			if mult == nil {
+				mult = decZero
+				r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
+				if r.why {
+					st.tierNote = "no tier matched"
+				}
+			}
+		}
+		gross = mul(basis, mult)
+		if r.why {
+			st.calc = append(st.calc, fmt.Sprintf("%s × %s = %s", decText(basis), decText(mult), decText(gross)))
+		}
+	case rules.AmountUnits:
+		units, ok := r.money(in.Units, "units", res, noData)
+		if !ok {
+			return
+		}
+		gross = r.schedule(in, units, res, st)
+	case rules.AmountFormula:
+		amt, ok := r.money(in.Amount, "amount", res, noData)
+		if !ok {
+			return
+		}
+		gross = amt
+	}
+
+	x := gross
+	if in.Prorate.Set {
+		f, ok := r.money(in.Prorate, "prorate", res, noData)
+		if !ok {
+			return
+		}
+		f = minDec(maxDec(f, decZero), decOne)
+		x = mul(x, f)
+		r.operandStep(res, "prorate", in.Prorate, f, x)
+		if r.why {
+			st.calc = append(st.calc, fmt.Sprintf("× prorate %s = %s", decText(f), decText(x)))
+		}
+	}
+	if in.Cap.Set {
+		c, ok := r.money(in.Cap, "cap", res, noData)
+		if !ok {
+			return
+		}
+		if x.Cmp(c) > 0 {
+			x = c
+			if r.why {
+				st.calc = append(st.calc, "capped at "+decText(c))
+			}
+		}
+		r.operandStep(res, "cap", in.Cap, c, x)
+	}
+	if in.Floor.Set {
+		f, ok := r.money(in.Floor, "floor", res, noData)
+		if !ok {
+			return
+		}
+		if x.Cmp(f) < 0 {
+			x = f
+			if r.why {
+				st.calc = append(st.calc, "raised to the floor "+decText(f))
+			}
+		}
+		r.operandStep(res, "floor", in.Floor, f, x)
+	}
+	if x.Sign() < 0 {
+		x = decZero
+		if r.why {
+			st.calc = append(st.calc, "a negative amount counts as 0")
+		}
+	}
+	res.Amount = Round(x, minor, in.Rounding)
+	r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: decText(res.Amount)})
+	if res.Amount.Sign() > 0 {
+		res.Status = Earned
+	} else {
+		res.Status = NotEarned
+	}
+}
+
+// money evaluates an operand into decimal: a constant exactly as written,
+// a computed number through its shortest round-trip form. The basis, units
+// and amount are recorded as steps here; the caller records the others
+// with what they did.
+func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData func(string, string)) (*apd.Decimal, bool) {
+	record := what == "basis" || what == "units" || what == "amount"
+	if o.Expr == nil {
+		if record {
+			r.step(res, Step{Step: what, Result: decText(o.Dec)})
+		}
+		return o.Dec, true
+	}
+	v, reason := r.eval(o.Expr)
+	if !v.Has() {
+		r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: "no value"})
+		noData(what, reason)
+		return nil, false
+	}
+	d, ok := FromFloat(v.Num)
+	if !ok {
+		noData(what, "the result is not a finite number")
+		return nil, false
+	}
+	if record {
+		r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: decText(d)})
+	}
+	return d, true
+}
+
+// operandStep records a prorate, cap or floor step.
+func (r *run) operandStep(res *IncentiveResult, what string, o rules.Operand, factor, result *apd.Decimal) {
+	if !r.why {
+		return
+	}
+	s := Step{Step: what, Multiplier: decText(factor), Result: decText(result)}
+	if o.Expr != nil {
+		s.Expr, s.Inputs = o.Expr.Source, r.inputs(o.Expr)
+	}
+	r.step(res, s)
+}
+
+// schedule pays units through the rate bands.
+func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveResult, st *incentiveState) *apd.Decimal {
+	total := new(apd.Decimal)
+	if in.Schedule == rules.Flat {
+		var band *rules.Rate
+		for i := range in.Rates {
+			if in.Rates[i].From.Cmp(units) <= 0 {
+				band = &in.Rates[i]
+			}
+		}
+		if band == nil {
+			r.step(res, Step{Step: "rate", Note: fmt.Sprintf("%s units are below the first band (%s from %s)", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)), Result: "0"})
+			if r.why {
+				st.calc = append(st.calc, fmt.Sprintf("%s units are below the first rate band %s (from %s): 0", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)))
+			}
+			return total
+		}
+		total = mul(units, band.PerUnit)
+		r.step(res, Step{Step: "rate", Name: band.Name, Note: fmt.Sprintf("flat: all %s units at %s", decText(units), decText(band.PerUnit)), Result: decText(total)})
+		if r.why {
+			st.calc = append(st.calc, fmt.Sprintf("flat schedule, band %s: %s × %s = %s", band.Name, decText(units), decText(band.PerUnit), decText(total)))
+		}
+		return total
+	}
+	var slices []string
+	for i, rt := range in.Rates {
+		upper := units
+		if i+1 < len(in.Rates) {
+			upper = minDec(units, in.Rates[i+1].From)
+		}
+		n := sub(upper, rt.From)
+		if n.Sign() <= 0 {
+			continue
+		}
+		pay := mul(n, rt.PerUnit)
+		total = add(total, pay)
+		r.step(res, Step{Step: "rate", Name: rt.Name, Note: fmt.Sprintf("%s units × %s", decText(n), decText(rt.PerUnit)), Result: decText(pay)})
+		slices = append(slices, fmt.Sprintf("%s × %s (%s)", decText(n), decText(rt.PerUnit), rt.Name))
+	}
+	if r.why {
+		if len(slices) == 0 {
+			st.calc = append(st.calc, fmt.Sprintf("%s units are below the first rate band %s (from %s): 0", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)))
+		} else {
+			st.calc = append(st.calc, fmt.Sprintf("graduated: %s = %s", strings.Join(slices, " + "), decText(total)))
+		}
+	}
+	return total
+}
+
+func (r *run) describeOr(x *rules.Expression) string {
+	if d := r.describe(x); d != "" {
+		return d
+	}
+	return x.Source
+}
+
+func (r *run) incentiveWhy(in *rules.Incentive, res *IncentiveResult) string {
+	st := r.incentiveNotes[res]
+	var parts []string
+	if len(st.passed) > 0 {
+		parts = append(parts, fmt.Sprintf("eligible (%s passed)", strings.Join(st.passed, ", ")))
+	}
+	switch res.Status {
+	case IncentiveNoData:
+		return fmt.Sprintf("no data, needs review: %s", st.noData)
+	case Ineligible:
+		return fmt.Sprintf("ineligible at gate %s: %s", res.Gate, strings.Join(st.calc, "; "))
+	}
+	if st.tierNote != "" {
+		parts = append(parts, st.tierNote)
+	}
+	parts = append(parts, st.calc...)
+	parts = append(parts, fmt.Sprintf("rounded %s to %s %s", in.Rounding, decText(res.Amount), r.e.p.Currency))
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,359 @@
+package evaluator
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// eps is the tolerance of a boundary: 1e-9 × max(1, |bound|).
+func eps(bound float64) float64 { return 1e-9 * math.Max(1, math.Abs(bound)) }
+
+// atOrBetter reports whether v is at or better than bound; a value on the
+// boundary (within eps) goes the subject's way.
+func atOrBetter(dir rules.Direction, v, bound float64) bool {
+	if dir == rules.Lower {
+		return v <= bound+eps(bound)
+	}
+	return v >= bound-eps(bound)
+}
+
+// worse reports whether v is strictly worse than bound.
+func worse(dir rules.Direction, v, bound float64) bool { return !atOrBetter(dir, v, bound) }
+
+func (r *run) targets() {
+	p := r.e.p
+	r.out.Targets = make([]TargetResult, len(p.Targets))
+	for i, t := range p.Targets {
+		res := &r.out.Targets[i]
+		res.Target = t
+		r.target(t, res)
+		v := r.vals
+		v[t.Status.Slot] = Str(res.Status.String())
+		if res.Value.Has() {
+			v[t.ValueDecl.Slot] = res.Value
+		} else {
+			r.setReason(t.ValueDecl.Slot, res.Reason)
+		}
+		switch res.Status {
+		case Met, Exceeded:
+			v[t.Met.Slot] = Boolean(true)
+		case Missed, TargetBreached, NotApplicable:
+			v[t.Met.Slot] = Boolean(false)
+		default:
+			r.setReason(t.Met.Slot, "target "+t.Name+" is no_data: "+res.Reason)
+		}
+		if res.Attainment.Has() {
+			v[t.Attainment.Slot] = res.Attainment
+		} else {
+			r.setReason(t.Attainment.Slot, "target "+t.Name+" is "+res.Status.String())
+		}
+	}
+}
+
+func (r *run) target(t *rules.Target, res *TargetResult) {
+	label := t.Name
+	if t.Metric != nil {
+		label = t.Metric.Name
+	}
+	// The value is reported whenever it exists, even when a later check
+	// makes the target no_data.
+	var valueReason string
+	if t.Metric != nil {
+		res.Value = r.vals[t.Metric.Decl.Slot]
+		if !res.Value.Has() {
+			valueReason = r.reason(t.Metric.Decl)
+		}
+	} else {
+		res.Value, valueReason = r.eval(t.Value)
+	}
+	noData := func(reason string) {
+		res.Status, res.Reason, res.Attainment = TargetNoData, reason, Value{}
+		if r.why {
+			res.Why = "no data: " + reason
+		}
+	}
+	if t.When != nil {
+		w, reason := r.eval(t.When)
+		if !w.Has() {
+			noData("when " + t.When.Source + ": " + reason)
+			return
+		}
+		if !w.Bool {
+			res.Status = NotApplicable
+			if r.why {
+				res.Why = "not applicable: " + r.condition(t.When, false)
+			}
+			return
+		}
+	}
+	if !res.Value.Has() {
+		noData(valueReason)
+		return
+	}
+	var reason string
+	if res.Goal, reason = r.operand(t.Goal); !res.Goal.Has() {
+		noData("goal: " + reason)
+		return
+	}
+	if res.Threshold, reason = r.operand(t.Threshold); t.Threshold.Set && !res.Threshold.Has() {
+		noData("threshold: " + reason)
+		return
+	}
+	if res.Stretch, reason = r.operand(t.Stretch); t.Stretch.Set && !res.Stretch.Has() {
+		noData("stretch: " + reason)
+		return
+	}
+	capV, reason := r.operand(t.Cap)
+	if t.Cap.Set && !capV.Has() {
+		noData("cap: " + reason)
+		return
+	}
+	if t.Sample != nil {
+		sv := r.vals[t.Sample.Decl.Slot]
+		if !sv.Has() {
+			noData("the sample " + r.reason(t.Sample.Decl))
+			return
+		}
+		if sv.Num < t.MinSample {
+			noData(fmt.Sprintf("the sample %s %s is below the minimum sample %s", t.Sample.Name, FormatNumber(sv.Num), FormatNumber(t.MinSample)))
+			return
+		}
+	}
+	if t.Scoring == rules.Ratio && res.Goal.Num <= 0 {
+		noData(fmt.Sprintf("the goal %s is not positive, so a ratio cannot be scored", FormatNumber(res.Goal.Num)))
+		return
+	}
+	v, goal, dir := res.Value.Num, res.Goal.Num, t.Better
+	switch {
+	case res.Stretch.Has() && atOrBetter(dir, v, res.Stretch.Num):
+		res.Status = Exceeded
+	case atOrBetter(dir, v, goal):
+		res.Status = Met
+	case res.Threshold.Has() && worse(dir, v, res.Threshold.Num):
+		res.Status = TargetBreached
+	default:
+		res.Status = Missed
+	}
+	att, how := r.attainment(t, res, capV)
+	res.Attainment = Num(att)
+	if r.why {
+		res.Why = r.targetWhy(t, res, label, how)
+	}
+}
+
+// attainment computes the attainment of a scored target and says how.
+func (r *run) attainment(t *rules.Target, res *TargetResult, capV Value) (float64, string) {
+	v, goal := res.Value.Num, res.Goal.Num
+	switch t.Scoring {
+	case rules.Binary:
+		if res.Status == Met || res.Status == Exceeded {
+			return 1, "binary scoring: attainment 1"
+		}
+		return 0, "binary scoring: attainment 0"
+	case rules.Curve:
+		a := curveAt(t.Curve, v)
+		return a, "on the curve, attainment " + Short(a)
+	}
+	limit := capV.Num
+	var a float64
+	var how string
+	if t.Better == rules.Lower {
+		if v <= 0 {
+			return limit, fmt.Sprintf("a value of %s or less gives the cap %s", FormatNumber(0), Short(limit))
+		}
+		a = goal / v
+		how = fmt.Sprintf("attainment %s/%s = %s", FormatNumber(goal), FormatNumber(v), Short(a))
+	} else {
+		a = v / goal
+		how = fmt.Sprintf("attainment %s/%s = %s", FormatNumber(v), FormatNumber(goal), Short(a))
+	}
+	if a > limit {
+		a = limit
+		how += ", capped at " + Short(limit)
+	} else if a < 0 {
+		a = 0
+		how += ", raised to 0"
+	}
+	return a, how
+}
+
+// curveAt interpolates a piecewise-linear curve sorted by X.
+func curveAt(pts []rules.CurvePoint, v float64) float64 {
+	if v <= pts[0].X {
+		return pts[0].Y
+	}
+	last := pts[len(pts)-1]
+	if v >= last.X {
+		return last.Y
+	}
+	for i := 1; i < len(pts); i++ {
+		a, b := pts[i-1], pts[i]
+		if v <= b.X {
+			return a.Y + (v-a.X)*(b.Y-a.Y)/(b.X-a.X)
+		}
+	}
+	return last.Y
+}
+
+func withUnit(v float64, unit string) string {
+	if unit == "" {
+		return FormatNumber(v)
+	}
+	if unit == "%" {
+		return FormatNumber(v) + "%"
+	}
+	return FormatNumber(v) + " " + unit
+}
+
+func (r *run) targetWhy(t *rules.Target, res *TargetResult, label, how string) string {
+	v := withUnit(res.Value.Num, t.Unit)
+	goal := withUnit(res.Goal.Num, t.Unit)
+	dir := fmt.Sprintf("(%s is better)", t.Better)
+	gap := math.Abs(res.Value.Num - res.Goal.Num)
+	switch res.Status {
+	case Exceeded:
+		return fmt.Sprintf("%s %s is at or better than the stretch %s %s; %s", label, v, withUnit(res.Stretch.Num, t.Unit), dir, how)
+	case Met:
+		return fmt.Sprintf("%s %s is at or better than the goal %s %s; %s", label, v, goal, dir, how)
+	case TargetBreached:
+		return fmt.Sprintf("%s %s is worse than the threshold %s %s, %s from the goal %s; %s", label, v, withUnit(res.Threshold.Num, t.Unit), dir, withUnit(roundGap(gap), t.Unit), goal, how)
+	}
+	return fmt.Sprintf("%s %s missed the goal %s by %s %s; %s", label, v, goal, withUnit(roundGap(gap), t.Unit), dir, how)
+}
+
+// roundGap trims floating-point noise from a difference (0.19999999999999996 → 0.2).
+func roundGap(g float64) float64 {
+	if g == 0 {
+		return 0
+	}
+	return math.Round(g*1e9) / 1e9
+}
+
+func (r *run) scores() {
+	p := r.e.p
+	r.out.Scores = make([]ScoreResult, len(p.Scorecards))
+	for i, sc := range p.Scorecards {
+		res := &r.out.Scores[i]
+		res.Scorecard = sc
+		r.score(sc, res)
+		if res.Status == ScoreOK {
+			r.vals[sc.Score.Slot] = res.Value
+			r.vals[sc.Band.Slot] = res.Band
+		} else {
+			reason := "score " + sc.Name + " is " + res.Status.String()
+			r.setReason(sc.Score.Slot, reason)
+			r.setReason(sc.Band.Slot, reason)
+		}
+	}
+}
+
+func (r *run) targetResult(t *rules.Target) *TargetResult {
+	for i := range r.out.Targets {
+		if r.out.Targets[i].Target == t {
+			return &r.out.Targets[i]
+		}
+	}
+	return nil
+}
+
+func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
+	var sumW, sumWA float64
+	allNA := true
+	var left, zeroed, noData []string
+	type counted struct {
+		name string
+		w, a float64
+	}
+	var parts []counted
+	for _, w := range sc.Weights {
+		tr := r.targetResult(w.Target)
+		switch tr.Status {
+		case NotApplicable:
+			continue
+		case TargetNoData:
+			allNA = false
+			noData = append(noData, w.Target.Name)
+			switch sc.Missing {
+			case rules.Void:
+				res.Status = ScoreNoData
+				if r.why {
+					res.Why = fmt.Sprintf("no data: target %s is no_data (%s) and missing = \"void\" voids the score", w.Target.Name, tr.Reason)
+				}
+				return
+			case rules.Zero:
+				zeroed = append(zeroed, w.Target.Name)
+				parts = append(parts, counted{w.Target.Name, w.Weight, 0})
+				sumW += w.Weight
+			default:
+				left = append(left, w.Target.Name)
+			}
+			continue
+		}
+		allNA = false
+		a := tr.Attainment.Num
+		parts = append(parts, counted{w.Target.Name, w.Weight, a})
+		sumW += w.Weight
+		sumWA += w.Weight * a
+	}
+	if allNA {
+		res.Status = ScoreNotApplicable
+		if r.why {
+			res.Why = "not applicable: every target of the scorecard is not applicable"
+		}
+		return
+	}
+	res.Coverage = sumW
+	if sumW < sc.MinCoverage-1e-9 || sumW <= 0 {
+		res.Status = ScoreNoData
+		if r.why {
+			res.Why = fmt.Sprintf("no data: coverage %s%% is below the minimum %s%% (no data for %s)", Short(sumW), Short(sc.MinCoverage), strings.Join(noData, ", "))
+		}
+		return
+	}
+	res.Status = ScoreOK
+	score := sumWA / sumW
+	res.Value = Num(score)
+	res.Contributions = make([]Contribution, len(parts))
+	for i, c := range parts {
+		res.Contributions[i] = Contribution{Target: c.name, Value: c.w * c.a / sumW}
+	}
+	res.Band = Str("")
+	var band *rules.Band
+	for i := range sc.Bands {
+		if score >= sc.Bands[i].Min-eps(sc.Bands[i].Min) {
+			band = &sc.Bands[i]
+			res.Band = Str(band.Name)
+			break
+		}
+	}
+	if !r.why {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "score %s = Σ weight × attainment / %s over ", Short(score), Short(sumW))
+	for i, c := range parts {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		fmt.Fprintf(&b, "%s %s×%s", c.name, Short(c.w), Short(c.a))
+	}
+	fmt.Fprintf(&b, " (coverage %s%%", Short(sumW))
+	if len(left) > 0 {
+		fmt.Fprintf(&b, "; no data, left out: %s", strings.Join(left, ", "))
+	}
+	if len(zeroed) > 0 {
+		fmt.Fprintf(&b, "; no data, counted as 0: %s", strings.Join(zeroed, ", "))
+	}
+	b.WriteString(")")
+	switch {
+	case band != nil:
+		fmt.Fprintf(&b, "; band %s (at or above %s)", band.Name, Short(band.Min))
+	case len(sc.Bands) > 0:
+		low := sc.Bands[len(sc.Bands)-1]
+		fmt.Fprintf(&b, "; below every band (the lowest, %s, starts at %s)", low.Name, Short(low.Min))
+	}
+	res.Why = b.String()
+}
