@@ -322,7 +322,12 @@ func (r *run) operandStep(res *IncentiveResult, what string, o rules.Operand, fa
 	if !r.why {
 		return
 	}
-	s := Step{Step: what, Multiplier: decText(factor), Result: decText(result)}
+	s := Step{Step: what, Result: decText(result)}
+	if what == "prorate" {
+		s.Multiplier = decText(factor)
+	} else {
+		s.Limit = decText(factor)
+	}
 	if o.Expr != nil {
 		s.Expr, s.Inputs = o.Expr.Source, r.inputs(o.Expr)
 	}

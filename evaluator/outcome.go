@@ -100,7 +100,8 @@ type ScoreResult struct {
 	Status        ScoreStatus
 	Value         Value
 	Band          Value // a string; "" below every band; no value unless ok
-	Coverage      float64
+	Coverage      float64 // percent of weight counted; meaningful when CoverageSet
+	CoverageSet   bool
 	Contributions []Contribution
 	Why           string
 }
@@ -132,6 +133,7 @@ type Step struct {
 	Inputs     []Input
 	Result     string
 	Multiplier string
+	Limit      string
 	Mode       string
 	Note       string
 }

@@ -78,6 +78,9 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	if t.When != nil {
 		w, reason := r.eval(t.When)
 		if !w.Has() {
+			// Whether the target applies is unknown, so nothing about it
+			// is reported, not even its value.
+			res.Value = Value{}
 			noData("when " + t.When.Source + ": " + reason)
 			return
 		}
@@ -305,7 +308,7 @@ func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
 		}
 		return
 	}
-	res.Coverage = sumW
+	res.Coverage, res.CoverageSet = sumW, true
 	if sumW < sc.MinCoverage-1e-9 || sumW <= 0 {
 		res.Status = ScoreNoData
 		if r.why {

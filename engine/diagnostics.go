@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+// DiagnosticJSON is the machine form of a diagnostic.
+type DiagnosticJSON struct {
+	Severity string   `json:"severity"`
+	Code     string   `json:"code"`
+	Summary  string   `json:"summary"`
+	Detail   string   `json:"detail,omitempty"`
+	File     string   `json:"file,omitempty"`
+	Start    *PosJSON `json:"start,omitempty"`
+	End      *PosJSON `json:"end,omitempty"`
+}
+
+// PosJSON is a line and column, both 1-based.
+type PosJSON struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+func severity(d *hcl.Diagnostic) string {
+	if d.Severity == hcl.DiagWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// ToJSON converts diagnostics to their machine form.
+func ToJSON(diags hcl.Diagnostics) []DiagnosticJSON {
+	out := make([]DiagnosticJSON, 0, len(diags))
+	for _, d := range diags {
+		j := DiagnosticJSON{Severity: severity(d), Code: string(dsl.DiagnosticCode(d)), Summary: d.Summary, Detail: d.Detail}
+		if d.Subject != nil {
+			j.File = d.Subject.Filename
+			j.Start = &PosJSON{d.Subject.Start.Line, d.Subject.Start.Column}
+			j.End = &PosJSON{d.Subject.End.Line, d.Subject.End.Column}
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// WriteDiagnostics renders diagnostics as text (file:line:col: severity:
+// summary, then the source line and a caret), json or github (workflow
+// commands). files supplies the sources for the text form.
+func WriteDiagnostics(w io.Writer, format string, diags hcl.Diagnostics, files map[string][]byte) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ToJSON(diags))
+	case "github":
+		bw := bufio.NewWriter(w)
+		for _, d := range diags {
+			msg := d.Summary
+			if d.Detail != "" {
+				msg += "\n" + d.Detail
+			}
+			fmt.Fprintf(bw, "::%s ", severity(d))
+			if d.Subject != nil {
+				fmt.Fprintf(bw, "file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,", ghProp(d.Subject.Filename),
+					d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column)
+			}
+			fmt.Fprintf(bw, "title=%s::%s\n", ghProp("rubric "+string(dsl.DiagnosticCode(d))), ghData(msg))
+		}
+		return bw.Flush()
+	}
+	bw := bufio.NewWriter(w)
+	for _, d := range diags {
+		writeTextDiagnostic(bw, d, files)
+	}
+	return bw.Flush()
+}
+
+func writeTextDiagnostic(w *bufio.Writer, d *hcl.Diagnostic, files map[string][]byte) {
+	code := dsl.DiagnosticCode(d)
+	if d.Subject == nil {
+		fmt.Fprintf(w, "%s: %s [%s]\n", severity(d), d.Summary, code)
+		if d.Detail != "" {
+			fmt.Fprintf(w, "  %s\n", d.Detail)
+		}
+		return
+	}
+	s := d.Subject
+	fmt.Fprintf(w, "%s:%d:%d: %s: %s [%s]\n", s.Filename, s.Start.Line, s.Start.Column, severity(d), d.Summary, code)
+	if src, ok := files[s.Filename]; ok {
+		lines := bytes.Split(src, []byte("\n"))
+		if s.Start.Line >= 1 && s.Start.Line <= len(lines) {
+			line := strings.TrimRight(string(lines[s.Start.Line-1]), "\r")
+			line = strings.ReplaceAll(line, "\t", " ")
+			fmt.Fprintf(w, "  %s\n", line)
+			col := s.Start.Column
+			if col < 1 {
+				col = 1
+			}
+			width := 1
+			if s.End.Line == s.Start.Line && s.End.Column > col {
+				width = s.End.Column - col
+			}
+			if n := utf8.RuneCountInString(line); col-1+width > n+1 {
+				width = max(1, n+1-(col-1))
+			}
+			fmt.Fprintf(w, "  %s%s\n", strings.Repeat(" ", col-1), strings.Repeat("^", width))
+		}
+	}
+	if d.Detail != "" {
+		fmt.Fprintf(w, "  %s\n", d.Detail)
+	}
+}
+
+func ghProp(s string) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+	return r.Replace(s)
+}
+
+func ghData(s string) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	return r.Replace(s)
+}
+
+// SourceFiles returns file contents by name for the text renderer.
+func SourceFiles(srcs []dsl.Source) map[string][]byte {
+	m := make(map[string][]byte, len(srcs))
+	for _, s := range srcs {
+		m[s.Name] = s.Bytes
+	}
+	return m
+}

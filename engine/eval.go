@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rubric-dev/rubric/evaluator"
+)
+
+// Output is where eval writes: a file (written aside and renamed into place
+// when complete) or a writer (fed only once the whole run succeeded).
+type Output struct {
+	Path string
+	W    io.Writer
+}
+
+// EvalOptions control Eval.
+type EvalOptions struct {
+	StreamOptions
+	Format string // ndjson (default), json, csv or table
+}
+
+// Eval evaluates every snapshot of in and writes the outcomes. On bad input
+// (unless SkipInvalid) nothing is written and the result lists every bad
+// row; the error return is for input or output that cannot be used at all.
+func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, error) {
+	format := opts.Format
+	if format == "" {
+		format = OutNDJSON
+	}
+	switch format {
+	case OutNDJSON, OutJSON, OutCSV, OutTable:
+	default:
+		return nil, fmt.Errorf("unknown output format %q (ndjson, json, csv or table)", format)
+	}
+	opts.Explain = format == OutNDJSON || format == OutJSON
+	dir := os.TempDir()
+	if out.Path != "" {
+		dir = filepath.Dir(out.Path)
+	}
+	tmp, err := os.CreateTemp(dir, ".rubric-out-*")
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	rp := p.Rules
+	var encode func(o *evaluator.Outcome, buf []byte) []byte
+	var tableBuf bytes.Buffer
+	tw := newTable(&tableBuf)
+	first := true
+	write := func(b []byte) error { _, err := bw.Write(b); return err }
+	switch format {
+	case OutNDJSON:
+		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+			w := jsonBuf{b: buf}
+			encodeOutcome(&w, rp, o, true)
+			return append(w.b, '\n')
+		}
+	case OutJSON:
+		bw.WriteString("[")
+		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+			w := jsonBuf{b: buf}
+			w.raw("\n")
+			encodeOutcome(&w, rp, o, true)
+			w.raw(",")
+			return w.b
+		}
+		// A batch arrives as "\n{...},\n{...},": drop its last comma and
+		// put one between batches instead.
+		write = func(b []byte) error {
+			if !first {
+				bw.WriteString(",")
+			}
+			first = false
+			_, err := bw.Write(bytes.TrimSuffix(b, []byte(",")))
+			return err
+		}
+	case OutCSV:
+		bw.Write(encodeCSV(csvHeader(rp)))
+		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+			return append(buf, encodeCSV(csvRow(rp, o))...)
+		}
+	case OutTable:
+		fmt.Fprintln(tw, strings.Join(tableHeader(rp), "\t"))
+		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+			return append(buf, strings.Join(tableRow(rp, o), "\t")+"\n"...)
+		}
+		write = func(b []byte) error { _, err := tw.Write(b); return err }
+	}
+	res, err := p.Stream(in, opts.StreamOptions, encode, write)
+	if err != nil || res.Failed() {
+		return res, err
+	}
+	switch format {
+	case OutJSON:
+		if first {
+			bw.WriteString("]\n")
+		} else {
+			bw.WriteString("\n]\n")
+		}
+	case OutTable:
+		tw.Flush()
+		bw.Write(tableBuf.Bytes())
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	if out.Path != "" {
+		if err := tmp.Sync(); err != nil {
+			return nil, err
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(tmp.Name(), out.Path); err != nil {
+			return nil, err
+		}
+		committed = true
+		return res, nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(out.W, tmp); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Input formats.
+const (
+	FormatCSV    = "csv"
+	FormatJSON   = "json"
+	FormatNDJSON = "ndjson"
+)
+
+// InputFormat picks a reader by file extension; "-" and unknown extensions
+// give "" (the caller must say).
+func InputFormat(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV
+	case ".json":
+		return FormatJSON
+	case ".ndjson", ".jsonl":
+		return FormatNDJSON
+	}
+	return ""
+}
+
+// fieldKind is the kind of a raw input value.
+type fieldKind uint8
+
+const (
+	fieldNull   fieldKind = iota // empty CSV cell or JSON null
+	fieldText                    // a CSV cell: its meaning depends on the column
+	fieldString                  // a JSON string
+	fieldNumber                  // a JSON number
+	fieldBool                    // a JSON bool
+	fieldOther                   // a JSON array or object
+)
+
+// field is one raw value of a record.
+type field struct {
+	name string
+	kind fieldKind
+	text string // CSV text, JSON string, JSON number text
+	b    bool
+	line int
+	col  int
+}
+
+// record is one raw snapshot as read, before it is checked.
+type record struct {
+	line   int
+	fields []field
+	raw    string // the record as written, for the rejects file
+}
+
+// recordReader reads raw records.
+type recordReader interface {
+	// next returns the next record, io.EOF at the end, or a *InputError for
+	// input that cannot be read further.
+	next() (*record, error)
+}
+
+// InputError is bad input at a place in a file.
+type InputError struct {
+	File    string
+	Line    int
+	Column  int
+	Subject string
+	Period  string
+	Msg     string
+	raw     string
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	if e.Subject != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Subject, e.Period)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func newRecordReader(r io.Reader, name, format string) (recordReader, error) {
+	switch format {
+	case FormatCSV:
+		return newCSVReader(r, name)
+	case FormatJSON:
+		return newJSONReader(r, name)
+	case FormatNDJSON:
+		return &ndjsonReader{name: name, br: bufio.NewReaderSize(r, 1<<16)}, nil
+	}
+	return nil, fmt.Errorf("%s: unknown input format %q (csv, json or ndjson)", name, format)
+}
+
+// ---- CSV ----
+
+type csvReader struct {
+	name   string
+	r      *csv.Reader
+	header []string
+	buf    bytes.Buffer
+	cw     *csv.Writer
+}
+
+func newCSVReader(r io.Reader, name string) (*csvReader, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, &InputError{File: name, Line: 1, Msg: "the file is empty: a CSV input needs a header row"}
+	}
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	h := make([]string, len(header))
+	for i, s := range header {
+		h[i] = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
+	}
+	c := &csvReader{name: name, r: cr, header: h}
+	c.cw = csv.NewWriter(&c.buf)
+	return c, nil
+}
+
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &InputError{File: name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error()}
+	}
+	return &InputError{File: name, Msg: err.Error()}
+}
+
+func (c *csvReader) next() (*record, error) {
+	row, err := c.r.Read()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+			line, _ := c.r.FieldPos(0)
+			c.buf.Reset()
+			c.cw.Write(row)
+			c.cw.Flush()
+			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(c.buf.String(), "\n")}
+		}
+		return nil, csvError(c.name, err)
+	}
+	rec := &record{fields: make([]field, len(row))}
+	for i, s := range row {
+		line, col := c.r.FieldPos(i)
+		if i == 0 {
+			rec.line = line
+		}
+		f := field{name: c.header[i], line: line, col: col, text: s, kind: fieldText}
+		if s == "" {
+			f.kind = fieldNull
+		}
+		rec.fields[i] = f
+	}
+	c.buf.Reset()
+	c.cw.Write(row)
+	c.cw.Flush()
+	rec.raw = strings.TrimRight(c.buf.String(), "\n")
+	return rec, nil
+}
+
+// ---- JSON and NDJSON ----
+
+// lineIndex turns byte offsets of a stream into lines and columns. Offsets
+// must be asked in increasing order; it forgets what lies behind, so its
+// memory does not grow with the input.
+type lineIndex struct {
+	r        io.Reader
+	read     int64   // bytes passed through
+	newlines []int64 // offsets of newlines not yet behind the cursor
+	line     int     // line of the cursor (1-based)
+	lineAt   int64   // offset where the cursor's line starts
+}
+
+func (l *lineIndex) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			l.newlines = append(l.newlines, l.read+int64(i))
+		}
+	}
+	l.read += int64(n)
+	return n, err
+}
+
+// pos returns the 1-based line and column (in bytes) of offset off.
+func (l *lineIndex) pos(off int64) (int, int) {
+	for len(l.newlines) > 0 && l.newlines[0] < off {
+		l.line++
+		l.lineAt = l.newlines[0] + 1
+		l.newlines = l.newlines[1:]
+	}
+	if len(l.newlines) == 0 {
+		l.newlines = nil
+	}
+	return l.line, int(off-l.lineAt) + 1
+}
+
+type jsonReader struct {
+	name  string
+	idx   *lineIndex
+	dec   *json.Decoder
+	done  bool
+	count int
+}
+
+func newJSONReader(r io.Reader, name string) (*jsonReader, error) {
+	idx := &lineIndex{r: r, line: 1}
+	dec := json.NewDecoder(idx)
+	dec.UseNumber()
+	j := &jsonReader{name: name, idx: idx, dec: dec}
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, &InputError{File: name, Line: 1, Column: 1, Msg: "the file is empty: a JSON input is an array of objects"}
+	}
+	if err != nil {
+		return nil, j.syntaxError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		line, col := idx.pos(dec.InputOffset() - 1)
+		return nil, &InputError{File: name, Line: line, Column: col, Msg: "a JSON input must be an array of objects, one per snapshot (or use NDJSON)"}
+	}
+	return j, nil
+}
+
+func (j *jsonReader) syntaxError(err error) error {
+	var se *json.SyntaxError
+	off := j.dec.InputOffset()
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	line, col := j.idx.pos(off)
+	msg := err.Error()
+	if err == io.ErrUnexpectedEOF {
+		msg = "unexpected end of file: the JSON array is not closed"
+	}
+	return &InputError{File: j.name, Line: line, Column: col, Msg: "invalid JSON: " + msg}
+}
+
+func (j *jsonReader) next() (*record, error) {
+	if j.done {
+		return nil, io.EOF
+	}
+	if !j.dec.More() {
+		if _, err := j.dec.Token(); err != nil {
+			return nil, j.syntaxError(err)
+		}
+		j.done = true
+		if _, err := j.dec.Token(); err != io.EOF {
+			line, col := j.idx.pos(j.dec.InputOffset())
+			return nil, &InputError{File: j.name, Line: line, Column: col, Msg: "unexpected data after the JSON array"}
+		}
+		return nil, io.EOF
+	}
+	var raw json.RawMessage
+	if err := j.dec.Decode(&raw); err != nil {
+		return nil, j.syntaxError(err)
+	}
+	j.count++
+	start := j.dec.InputOffset() - int64(len(raw))
+	rec, err := parseObject(raw, func(off int64) (int, int) { return j.idx.pos(start + off) })
+	if err != nil {
+		err.File = j.name
+		return nil, err
+	}
+	rec.raw = string(raw)
+	return rec, nil
+}
+
+type ndjsonReader struct {
+	name string
+	br   *bufio.Reader
+	line int
+}
+
+func (n *ndjsonReader) next() (*record, error) {
+	for {
+		b, err := n.br.ReadBytes('\n')
+		if len(b) == 0 && err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, &InputError{File: n.name, Line: n.line + 1, Msg: err.Error()}
+		}
+		n.line++
+		b = bytes.TrimRight(b, "\r\n")
+		if len(bytes.TrimSpace(b)) == 0 {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			continue
+		}
+		line := n.line
+		rec, perr := parseObject(b, func(off int64) (int, int) { return line, int(off) + 1 })
+		if perr != nil {
+			perr.File = n.name
+			perr.raw = string(b)
+			return nil, perr
+		}
+		rec.raw = string(b)
+		return rec, nil
+	}
+}
+
+// parseObject reads one JSON object into fields, with the position of each
+// value. It returns an *InputError for anything that is not an object of
+// scalar values.
+func parseObject(raw []byte, pos func(off int64) (int, int)) (*record, *InputError) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	fail := func(off int64, msg string) (*record, *InputError) {
+		line, col := pos(off)
+		return nil, &InputError{Line: line, Column: col, Msg: msg}
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return syntaxFail(dec, err, fail)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fail(0, "each snapshot must be a JSON object")
+	}
+	line, _ := pos(0)
+	rec := &record{line: line}
+	seen := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return syntaxFail(dec, err, fail)
+		}
+		key, _ := kt.(string)
+		keyOff := dec.InputOffset() - int64(len(key)) - 2
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return syntaxFail(dec, err, fail)
+		}
+		off := dec.InputOffset() - int64(len(v))
+		if seen[key] {
+			return fail(keyOff, fmt.Sprintf("the key %q appears twice", key))
+		}
+		seen[key] = true
+		l, c := pos(off)
+		f := field{name: key, line: l, col: c}
+		switch {
+		case string(v) == "null":
+			f.kind = fieldNull
+		case string(v) == "true" || string(v) == "false":
+			f.kind, f.b = fieldBool, string(v) == "true"
+		case v[0] == '"':
+			f.kind = fieldString
+			if err := json.Unmarshal(v, &f.text); err != nil {
+				return fail(off, "invalid JSON string")
+			}
+		case v[0] == '{' || v[0] == '[':
+			f.kind = fieldOther
+		default:
+			f.kind, f.text = fieldNumber, string(v)
+		}
+		rec.fields = append(rec.fields, f)
+	}
+	if _, err := dec.Token(); err != nil {
+		return syntaxFail(dec, err, fail)
+	}
+	return rec, nil
+}
+
+func syntaxFail(dec *json.Decoder, err error, fail func(int64, string) (*record, *InputError)) (*record, *InputError) {
+	var se *json.SyntaxError
+	off := dec.InputOffset()
+	if errors.As(err, &se) {
+		off = se.Offset - 1
+	}
+	if off < 0 {
+		off = 0
+	}
+	msg := err.Error()
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		msg = "unexpected end of the object"
+	}
+	return fail(off, "invalid JSON: "+msg)
+}

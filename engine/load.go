@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Policy is a loaded, checked and compiled policy. It is immutable and
+// safe for concurrent use.
+type Policy struct {
+	Path  string
+	Rules *rules.Policy
+}
+
+// Compilers returns the expression compilers rubric supports.
+func Compilers() []rules.Compiler {
+	return []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()}
+}
+
+// Load reads, parses, resolves and compiles the policy at path (a
+// directory or a single file). err is for files that cannot be read;
+// problems in the policy are diagnostics. The policy is nil when there are
+// errors.
+func Load(path string) (*Policy, hcl.Diagnostics, error) {
+	srcs, err := dsl.ReadSources(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, diags := LoadSources(path, srcs)
+	return p, diags, nil
+}
+
+// LoadSources is Load for policy files already in memory.
+func LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
+	ast, diags := dsl.Parse(srcs)
+	rp, rdiags := rules.Resolve(ast, Compilers()...)
+	diags = append(diags, rdiags...)
+	SortDiagnostics(diags)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &Policy{Path: path, Rules: rp}, diags
+}
+
+// SortDiagnostics orders diagnostics by file, line and column, keeping the
+// order of those at the same place.
+func SortDiagnostics(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		case a.Start.Line != b.Start.Line:
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
+}

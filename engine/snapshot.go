@@ -1,0 +1,342 @@
+package engine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+type colKind uint8
+
+const (
+	colUnknown colKind = iota
+	colSubject
+	colPeriod
+	colTeam
+	colMetric
+	colDerived
+	colAttribute
+)
+
+type column struct {
+	kind   colKind
+	metric *rules.Metric
+	attr   *rules.Attribute
+}
+
+// converter checks raw records against a policy and turns them into
+// snapshots. It remembers (subject, period) keys to find duplicates: 8
+// bytes a snapshot, the only state that grows with the input.
+type converter struct {
+	p        *rules.Policy
+	file     string
+	cols     map[string]column
+	warned   map[string]bool
+	warnings []string
+	seen     map[uint64]int32
+}
+
+func newConverter(p *rules.Policy, file string) *converter {
+	c := &converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[uint64]int32{}}
+	c.cols["subject"] = column{kind: colSubject}
+	c.cols["period"] = column{kind: colPeriod}
+	c.cols["team"] = column{kind: colTeam}
+	for _, m := range p.Metrics {
+		if m.Derived != nil {
+			c.cols[m.Name] = column{kind: colDerived, metric: m}
+		} else {
+			c.cols[m.Name] = column{kind: colMetric, metric: m}
+		}
+	}
+	for _, a := range p.Attributes {
+		c.cols[a.Name] = column{kind: colAttribute, attr: a}
+	}
+	return c
+}
+
+func (c *converter) warn(name, msg string) {
+	if c.warned[name] {
+		return
+	}
+	c.warned[name] = true
+	c.warnings = append(c.warnings, msg)
+}
+
+// isPlainNumber reports whether s is a plain decimal: an optional sign,
+// digits with an optional fraction, an optional exponent. No NaN, Inf,
+// hex or digit separators.
+func isPlainNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func (c *converter) number(f *field, what string) (float64, string) {
+	var text string
+	switch f.kind {
+	case fieldText:
+		text = strings.TrimSpace(f.text)
+		if !isPlainNumber(text) {
+			return 0, fmt.Sprintf("%s %q is not a number (write plain decimals such as 1234.5)", what, f.text)
+		}
+	case fieldNumber:
+		text = f.text
+	case fieldString:
+		return 0, fmt.Sprintf("%s must be a JSON number, not the string %q", what, f.text)
+	case fieldBool:
+		return 0, fmt.Sprintf("%s must be a number, not %t", what, f.b)
+	default:
+		return 0, fmt.Sprintf("%s must be a number, not an array or object", what)
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, fmt.Sprintf("%s %s is out of range", what, text)
+	}
+	return v, ""
+}
+
+func (c *converter) str(f *field, what string) (string, string) {
+	switch f.kind {
+	case fieldText, fieldString:
+		return f.text, ""
+	case fieldNumber:
+		return f.text, ""
+	}
+	return "", fmt.Sprintf("%s must be a string", what)
+}
+
+// convert checks a record. It returns the snapshot, or the errors that make
+// it bad input (all of them).
+func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
+	s := evaluator.NewSnapshot(c.p)
+	s.Line = rec.line
+	var errs []*InputError
+	bad := func(f *field, format string, args ...any) {
+		e := &InputError{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.raw}
+		if f != nil {
+			e.Line, e.Column = f.line, f.col
+		}
+		errs = append(errs, e)
+	}
+	var subjF, periodF *field
+	present := map[string]bool{}
+	for i := range rec.fields {
+		f := &rec.fields[i]
+		col, ok := c.cols[f.name]
+		if !ok {
+			c.warn(f.name, fmt.Sprintf("%s: unknown column %q is ignored (not a metric or attribute of policy %s)", c.file, f.name, c.p.Name))
+			continue
+		}
+		switch col.kind {
+		case colSubject:
+			subjF = f
+		case colPeriod:
+			periodF = f
+		case colTeam:
+			if f.kind == fieldNull {
+				continue
+			}
+			t, msg := c.str(f, "team")
+			if msg != "" {
+				bad(f, "%s", msg)
+				continue
+			}
+			s.Team, s.HasTeam = t, t != ""
+		case colDerived:
+			c.warn(f.name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, f.name, c.p.Name))
+		case colMetric:
+			if f.kind == fieldNull {
+				continue
+			}
+			m := col.metric
+			v, msg := c.number(f, "metric "+m.Name)
+			if msg != "" {
+				bad(f, "%s", msg)
+				continue
+			}
+			if m.Min != nil && v < *m.Min {
+				bad(f, "metric %s = %s is below its minimum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Min))
+				continue
+			}
+			if m.Max != nil && v > *m.Max {
+				bad(f, "metric %s = %s is above its maximum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Max))
+				continue
+			}
+			s.Values[m.Decl.Slot] = evaluator.Num(v)
+			present[m.Name] = true
+		case colAttribute:
+			if f.kind == fieldNull {
+				continue
+			}
+			a := col.attr
+			switch a.Type {
+			case rules.AttrNumber, rules.AttrMoney:
+				var v float64
+				var msg string
+				if a.Type == rules.AttrMoney && f.kind == fieldString {
+					f2 := *f
+					f2.kind = fieldText
+					v, msg = c.number(&f2, "attribute "+a.Name)
+				} else {
+					v, msg = c.number(f, "attribute "+a.Name)
+				}
+				if msg != "" {
+					bad(f, "%s (type %s)", msg, a.Type)
+					continue
+				}
+				s.Values[a.Decl.Slot] = evaluator.Num(v)
+			case rules.AttrBool:
+				var b bool
+				switch {
+				case f.kind == fieldBool:
+					b = f.b
+				case f.kind == fieldText && strings.EqualFold(strings.TrimSpace(f.text), "true"):
+					b = true
+				case f.kind == fieldText && strings.EqualFold(strings.TrimSpace(f.text), "false"):
+					b = false
+				default:
+					bad(f, "attribute %s must be true or false (type bool), not %s", a.Name, fieldText_(f))
+					continue
+				}
+				s.Values[a.Decl.Slot] = evaluator.Boolean(b)
+			default:
+				if f.kind != fieldText && f.kind != fieldString {
+					bad(f, "attribute %s must be a string (type string), not %s", a.Name, fieldText_(f))
+					continue
+				}
+				s.Values[a.Decl.Slot] = evaluator.Str(f.text)
+			}
+			present[a.Name] = true
+		}
+	}
+	if subjF == nil || subjF.kind == fieldNull {
+		bad(subjF, "subject is missing: every snapshot needs a subject")
+	} else if v, msg := c.str(subjF, "subject"); msg != "" {
+		bad(subjF, "%s", msg)
+	} else if strings.TrimSpace(v) == "" {
+		bad(subjF, "subject is empty")
+	} else {
+		s.Subject = v
+	}
+	if periodF == nil || periodF.kind == fieldNull {
+		bad(periodF, "period is missing: every snapshot needs a period such as 2026-10")
+	} else if v, msg := c.str(periodF, "period"); msg != "" {
+		bad(periodF, "%s", msg)
+	} else if per, err := rules.ParsePeriod(strings.TrimSpace(v)); err != nil {
+		bad(periodF, "%s", err.Error())
+	} else if per.Kind != c.p.Period {
+		bad(periodF, "period %q is a %s; policy %s is evaluated per %s", v, per.Kind, c.p.Name, c.p.Period)
+	} else if msg := c.effective(per); msg != "" {
+		bad(periodF, "%s", msg)
+	} else {
+		s.Period = per
+	}
+	for _, m := range c.p.Metrics {
+		if m.Required && m.Derived == nil && !present[m.Name] {
+			bad(c.fieldOf(rec, m.Name), "required metric %s has no value", m.Name)
+		}
+	}
+	for _, a := range c.p.Attributes {
+		if a.Required && !present[a.Name] {
+			bad(c.fieldOf(rec, a.Name), "required attribute %s has no value", a.Name)
+		}
+	}
+	for _, e := range errs {
+		e.Subject, e.Period = s.Subject, s.Period.Label
+		if s.Period.Label == "" && periodF != nil {
+			e.Period = periodF.text
+		}
+	}
+	if len(errs) == 0 {
+		h := fnv.New64a()
+		h.Write([]byte(s.Subject))
+		h.Write([]byte{0})
+		h.Write([]byte(s.Period.Label))
+		k := h.Sum64()
+		if first, dup := c.seen[k]; dup {
+			e := &InputError{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.raw,
+				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
+			if subjF != nil {
+				e.Column = subjF.col
+			}
+			return nil, []*InputError{e}
+		}
+		c.seen[k] = int32(rec.line)
+		return s, nil
+	}
+	return nil, errs
+}
+
+func fieldText_(f *field) string {
+	switch f.kind {
+	case fieldBool:
+		return strconv.FormatBool(f.b)
+	case fieldNumber:
+		return f.text
+	case fieldOther:
+		return "an array or object"
+	}
+	return strconv.Quote(f.text)
+}
+
+func (c *converter) fieldOf(rec *record, name string) *field {
+	for i := range rec.fields {
+		if rec.fields[i].name == name {
+			return &rec.fields[i]
+		}
+	}
+	return nil
+}
+
+func (c *converter) effective(per rules.Period) string {
+	from, to := c.p.EffectiveFrom, c.p.EffectiveTo
+	if (from != nil && per.Start.Before(*from)) || (to != nil && per.Start.After(*to)) {
+		return fmt.Sprintf("period %s starts %s, outside the effective dates of policy %s (%s to %s)",
+			per.Label, per.StartDate(), c.p.Name, dateOr(from, "open"), dateOr(to, "open"))
+	}
+	return ""
+}
+
+func dateOr(t *time.Time, def string) string {
+	if t == nil {
+		return def
+	}
+	return t.Format(time.DateOnly)
+}

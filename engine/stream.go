@@ -1,0 +1,393 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"github.com/rubric-dev/rubric/evaluator"
+)
+
+// Input names where snapshots come from.
+type Input struct {
+	Name   string    // a file path, or "-" for Stdin
+	Format string    // csv, json or ndjson; "" picks by extension
+	Stdin  io.Reader // read when Name is "-"
+}
+
+// StreamOptions control reading and evaluation.
+type StreamOptions struct {
+	Explain     bool   // fill why and steps
+	SkipInvalid string // write rejected rows here and go on; "" fails on bad input
+	Workers     int    // 0: every core
+	MaxErrors   int    // bad-input errors kept for the report; 0: 100
+}
+
+// StreamResult says what a run read.
+type StreamResult struct {
+	Evaluated  int
+	Rejected   int           // rows written to the rejects file
+	Errors     []*InputError // bad input, up to MaxErrors
+	ErrorCount int           // all bad input, also beyond MaxErrors
+	Warnings   []string
+}
+
+// Failed reports whether bad input failed the run.
+func (r *StreamResult) Failed() bool { return r.ErrorCount > 0 }
+
+const batchSize = 256
+
+type batch struct {
+	seq   int
+	snaps []*evaluator.Snapshot
+	out   []byte
+}
+
+// Stream reads and checks every snapshot of in and evaluates the good ones
+// on every core. encode runs in the workers and appends an outcome's bytes;
+// write receives those bytes in input order, from one goroutine. When bad
+// input fails the run (no SkipInvalid), evaluation stops at the first bad
+// row but reading goes on, so every bad row is reported; the caller must
+// then discard what write received. A returned error means the input could
+// not be read at all.
+func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
+	if opts.MaxErrors <= 0 {
+		opts.MaxErrors = 100
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	format := in.Format
+	if format == "" {
+		format = InputFormat(in.Name)
+	}
+	if format == "" {
+		return nil, fmt.Errorf("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", in.Name)
+	}
+	open, cleanup, err := opener(in, p.Rules.UsesTeam || p.Rules.UsesAll)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+
+	ev := evaluator.New(p.Rules, evaluator.Options{Explain: opts.Explain})
+	res := &StreamResult{}
+	var stats *evaluator.Stats
+	if p.Rules.UsesTeam || p.Rules.UsesAll {
+		stats, err = p.teamStats(ev, open, in.Name, format)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	var rejects *rejectWriter
+	if opts.SkipInvalid != "" {
+		rejects, err = newRejectWriter(opts.SkipInvalid)
+		if err != nil {
+			return nil, err
+		}
+		defer rejects.abort()
+	}
+
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	rr, err := newRecordReader(rc, in.Name, format)
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			res.Errors, res.ErrorCount = []*InputError{ie}, 1
+			return res, nil
+		}
+		return nil, err
+	}
+	conv := newConverter(p.Rules, in.Name)
+
+	work := make(chan *batch, workers*2)
+	done := make(chan *batch, workers*2)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				for _, s := range b.snaps {
+					b.out = encode(ev.Evaluate(s, stats), b.out)
+				}
+				done <- b
+			}
+		}()
+	}
+	writeErr := make(chan error, 1)
+	go func() {
+		pending := map[int]*batch{}
+		next := 0
+		var werr error
+		for b := range done {
+			pending[b.seq] = b
+			for {
+				nb, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				if werr == nil && len(nb.out) > 0 {
+					werr = write(nb.out)
+				}
+			}
+		}
+		writeErr <- werr
+	}()
+
+	failing := false
+	cur := &batch{}
+	seq := 0
+	flush := func() {
+		if len(cur.snaps) > 0 && !failing {
+			cur.seq = seq
+			seq++
+			work <- cur
+		}
+		cur = &batch{}
+	}
+	addError := func(e *InputError) {
+		res.ErrorCount++
+		if len(res.Errors) < opts.MaxErrors {
+			res.Errors = append(res.Errors, e)
+		}
+	}
+	var readErr error
+	for {
+		rec, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		var ie *InputError
+		if err != nil && errors.As(err, &ie) && ie.raw != "" && rejects != nil {
+			// A row that cannot be read as a record (a wrong field count,
+			// a broken NDJSON line) is still a row: reject it and go on.
+			res.Rejected++
+			if werr := rejects.write(ie); werr != nil {
+				readErr = werr
+				break
+			}
+			continue
+		}
+		if err != nil {
+			if errors.As(err, &ie) {
+				addError(ie)
+				if ie.raw != "" {
+					failing = true
+					continue
+				}
+				failing = true
+				break
+			}
+			readErr = err
+			break
+		}
+		snap, errs := conv.convert(rec)
+		if len(errs) > 0 {
+			if rejects != nil {
+				res.Rejected++
+				if werr := rejects.write(errs...); werr != nil {
+					readErr = werr
+					break
+				}
+				continue
+			}
+			failing = true
+			for _, e := range errs {
+				addError(e)
+			}
+			continue
+		}
+		if failing {
+			continue
+		}
+		res.Evaluated++
+		cur.snaps = append(cur.snaps, snap)
+		if len(cur.snaps) == batchSize {
+			flush()
+		}
+	}
+	flush()
+	close(work)
+	wg.Wait()
+	close(done)
+	werr := <-writeErr
+	res.Warnings = conv.warnings
+	if readErr != nil {
+		return nil, readErr
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	if failing {
+		res.Evaluated = 0
+	}
+	if rejects != nil && !failing {
+		if err := rejects.commit(); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// teamStats is the first pass over the input: derive every good snapshot
+// and add it to the team and all statistics.
+func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string) (*evaluator.Stats, error) {
+	stats := evaluator.NewStats(p.Rules)
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	rr, err := newRecordReader(rc, name, format)
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return stats, nil // reported by the second pass
+		}
+		return nil, err
+	}
+	conv := newConverter(p.Rules, name)
+	for {
+		rec, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				if ie.raw != "" {
+					continue
+				}
+				break // reported by the second pass
+			}
+			return nil, err
+		}
+		snap, errs := conv.convert(rec)
+		if len(errs) > 0 {
+			continue
+		}
+		ev.Derive(snap)
+		stats.Add(snap)
+	}
+	return stats, nil
+}
+
+// opener returns a function that opens the input, once or (for two passes)
+// twice. Standard input is spooled to a temporary file when it must be
+// read twice.
+func opener(in Input, twice bool) (func() (io.ReadCloser, error), func(), error) {
+	if in.Name != "-" {
+		f, err := os.Open(in.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.Close()
+		return func() (io.ReadCloser, error) { return os.Open(in.Name) }, func() {}, nil
+	}
+	stdin := in.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	if !twice {
+		used := false
+		return func() (io.ReadCloser, error) {
+			if used {
+				return nil, errors.New("standard input can be read only once")
+			}
+			used = true
+			return io.NopCloser(stdin), nil
+		}, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "rubric-stdin-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, stdin); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }, cleanup, nil
+}
+
+// rejectWriter writes rejected rows with their reasons to a CSV file,
+// atomically: the file appears only when the run completes.
+type rejectWriter struct {
+	path string
+	tmp  *os.File
+	bw   *bufio.Writer
+	w    *csv.Writer
+	done bool
+}
+
+func newRejectWriter(path string) (*rejectWriter, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriter(tmp)
+	r := &rejectWriter{path: path, tmp: tmp, bw: bw, w: csv.NewWriter(bw)}
+	r.w.Write([]string{"file", "line", "column", "subject", "period", "reason", "record"})
+	return r, nil
+}
+
+func (r *rejectWriter) write(errs ...*InputError) error {
+	first := errs[0]
+	reason := ""
+	for i, e := range errs {
+		if i > 0 {
+			reason += "; "
+		}
+		reason += e.Msg
+		if e.Column > 0 {
+			reason += fmt.Sprintf(" (line %d, column %d)", e.Line, e.Column)
+		}
+	}
+	col := ""
+	if first.Column > 0 {
+		col = strconv.Itoa(first.Column)
+	}
+	r.w.Write([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw})
+	return r.w.Error()
+}
+
+func (r *rejectWriter) commit() error {
+	r.w.Flush()
+	if err := r.w.Error(); err != nil {
+		return err
+	}
+	if err := r.bw.Flush(); err != nil {
+		return err
+	}
+	if err := r.tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(r.tmp.Name(), r.path); err != nil {
+		return err
+	}
+	r.done = true
+	return nil
+}
+
+func (r *rejectWriter) abort() {
+	if !r.done {
+		r.tmp.Close()
+		os.Remove(r.tmp.Name())
+	}
+}
