@@ -280,7 +280,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		}
 	}
 	res.Amount = Round(x, minor, in.Rounding)
-	r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: decText(res.Amount)})
+	r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: res.Amount.Text('f')})
 	if res.Amount.Sign() > 0 {
 		res.Status = Earned
 	} else {
@@ -406,6 +406,6 @@ func (r *run) incentiveWhy(in *rules.Incentive, res *IncentiveResult) string {
 		parts = append(parts, st.tierNote)
 	}
 	parts = append(parts, st.calc...)
-	parts = append(parts, fmt.Sprintf("rounded %s to %s %s", in.Rounding, decText(res.Amount), r.e.p.Currency))
+	parts = append(parts, fmt.Sprintf("rounded %s to %s %s", in.Rounding, res.Amount.Text('f'), r.e.p.Currency))
 	return strings.Join(parts, "; ")
 }

@@ -88,5 +88,13 @@ func ZeroAmount(minor int) *apd.Decimal {
 	return Round(decZero, minor, rules.HalfEven)
 }
 
-// decText prints a decimal without exponent.
-func decText(d *apd.Decimal) string { return d.Text('f') }
+// decText prints a decimal for explanations: no exponent, no trailing
+// zeros (amounts keep their minor digits where they are printed).
+func decText(d *apd.Decimal) string {
+	var r apd.Decimal
+	r.Reduce(d)
+	if r.IsZero() {
+		return "0"
+	}
+	return r.Text('f')
+}

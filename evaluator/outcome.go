@@ -99,7 +99,7 @@ type ScoreResult struct {
 	Scorecard     *rules.Scorecard
 	Status        ScoreStatus
 	Value         Value
-	Band          Value // a string; "" below every band; no value unless ok
+	Band          Value   // a string; "" below every band; no value unless ok
 	Coverage      float64 // percent of weight counted; meaningful when CoverageSet
 	CoverageSet   bool
 	Contributions []Contribution

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+)
+
+// policyFlags are the flags of commands that evaluate snapshots.
+type policyFlags struct {
+	policy      string
+	input       string
+	inputFormat string
+	skipInvalid string
+}
+
+func (f *policyFlags) register(c *cobra.Command) {
+	c.Flags().StringVarP(&f.policy, "policy", "p", "", "policy directory or file (required)")
+	c.Flags().StringVarP(&f.input, "input", "i", "", "snapshots: a .csv, .json, .ndjson or .jsonl file, or - for standard input (required)")
+	c.Flags().StringVar(&f.inputFormat, "input-format", "", "input format when the name does not say: csv, json or ndjson")
+	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
+}
+
+func (f *policyFlags) check() error {
+	if f.policy == "" {
+		return usageErr("--policy (-p) is required")
+	}
+	if f.input == "" {
+		return usageErr("--input (-i) is required")
+	}
+	switch f.inputFormat {
+	case "", engine.FormatCSV, engine.FormatJSON, engine.FormatNDJSON:
+	default:
+		return usageErr("unknown --input-format %q (csv, json or ndjson)", f.inputFormat)
+	}
+	if f.input == "-" && f.inputFormat == "" {
+		return usageErr("reading standard input needs --input-format csv, json or ndjson")
+	}
+	if f.input != "-" {
+		if _, err := os.Stat(f.input); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	return nil
+}
+
+// load loads the policy, printing its diagnostics.
+func (f *policyFlags) load(e *env) (*engine.Policy, error) {
+	srcs, err := dsl.ReadSources(f.policy)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	p, diags := engine.LoadSources(f.policy, srcs)
+	if len(diags) > 0 {
+		engine.WriteDiagnostics(e.stderr, "text", diags, engine.SourceFiles(srcs))
+	}
+	if p == nil {
+		return nil, fail(fmt.Sprintf("policy %s has errors", f.policy))
+	}
+	return p, nil
+}
+
+func (f *policyFlags) in(e *env) engine.Input {
+	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin}
+}
+
+// report prints warnings and bad input; it returns the error to exit with.
+func report(e *env, res *engine.StreamResult, skip string) error {
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	if res.Failed() {
+		for _, ie := range res.Errors {
+			fmt.Fprintf(e.stderr, "%s\n", ie.Error())
+		}
+		if more := res.ErrorCount - len(res.Errors); more > 0 {
+			fmt.Fprintf(e.stderr, "… and %d more\n", more)
+		}
+		return fail(fmt.Sprintf("%d bad input value(s); nothing was written (use --skip-invalid REJECTS.csv to evaluate the good rows)", res.ErrorCount))
+	}
+	if skip != "" && res.Rejected > 0 {
+		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+// Command rubric validates policies, evaluates metric snapshots against
+// them and explains the outcomes. Run "rubric help" for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (SPEC §8).
+const (
+	exitOK    = 0
+	exitFail  = 1 // invalid policy, bad input, failing tests
+	exitUsage = 2 // usage errors and unreadable files
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command may touch: its streams. Only package main prints
+// or exits.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// exitError carries an exit code out of a cobra command.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// fail returns an error with exit code 1 whose message has already been
+// printed (msg "") or should be.
+func fail(msg string) error { return &exitError{code: exitFail, msg: msg} }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "rubric",
+		Short: "Targets, scorecards and incentive pay as policy files you can review, test and diff",
+		Long: `rubric evaluates contact-centre and help-desk targets, scorecards, breaches
+and incentives, written as HCL policy files with CEL or expr expressions,
+over metric snapshots (one subject, one period), and explains every number.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), versionCmd(e))
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.msg != "" {
+			fmt.Fprintln(stderr, "rubric:", xe.msg)
+		}
+		return xe.code
+	}
+	// cobra's own errors: unknown command or flag, wrong argument count.
+	fmt.Fprintln(stderr, "rubric:", err)
+	return exitUsage
+}

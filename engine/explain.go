@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// ErrNotFound is returned by Explain when no snapshot matches.
+type ErrNotFound struct{ Msg string }
+
+func (e *ErrNotFound) Error() string { return e.Msg }
+
+// Explain evaluates in and writes a manager's report of one subject's
+// outcome. period may be "" when the subject has one snapshot.
+func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts StreamOptions) (*StreamResult, error) {
+	var mu sync.Mutex
+	var found []*evaluator.Outcome
+	var periods []string
+	opts.Explain = true
+	res, err := p.Stream(in, opts, func(o *evaluator.Outcome, buf []byte) []byte {
+		if o.Snapshot.Subject == subject {
+			mu.Lock()
+			periods = append(periods, o.Snapshot.Period.Label)
+			if period == "" || o.Snapshot.Period.Label == period {
+				found = append(found, o)
+			}
+			mu.Unlock()
+		}
+		return buf
+	}, func([]byte) error { return nil })
+	if err != nil || res.Failed() {
+		return res, err
+	}
+	sort.Strings(periods)
+	switch {
+	case len(found) == 0 && len(periods) == 0:
+		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, in.Name)}
+	case len(found) == 0:
+		return res, &ErrNotFound{fmt.Sprintf("subject %q has no snapshot for period %s; it has %s", subject, period, strings.Join(periods, ", "))}
+	case len(found) > 1:
+		return res, &ErrNotFound{fmt.Sprintf("subject %q has snapshots for %s; choose one with --period", subject, strings.Join(periods, ", "))}
+	}
+	WriteReport(w, p.Rules, found[0])
+	return res, nil
+}
+
+// WriteReport renders one outcome as a readable report.
+func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
+	s := o.Snapshot
+	pr := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	team := ""
+	if s.HasTeam {
+		team = ", team " + s.Team
+	}
+	pr("%s, period %s (%s to %s, %d days)%s\n", s.Subject, s.Period.Label, s.Period.StartDate(), s.Period.EndDate(), s.Period.Days, team)
+	title := p.Name
+	if p.Title != "" {
+		title = p.Title + " (" + p.Name + ")"
+	}
+	pr("Policy %s, version %s, %s\n", title, p.Version, p.Digest)
+
+	pr("\nValues\n")
+	defaulted := map[string]bool{}
+	for _, d := range o.Defaulted {
+		defaulted[d] = true
+	}
+	for _, m := range p.Metrics {
+		v := s.Values[m.Decl.Slot]
+		note := ""
+		switch {
+		case defaulted[m.Name]:
+			note = "  (defaulted)"
+		case m.Derived != nil:
+			note = "  = " + m.Derived.Source
+		}
+		pr("  %-22s %s%s\n", m.Name, valueText(v, m.Unit), note)
+	}
+	for _, a := range p.Attributes {
+		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
+	}
+
+	if len(o.Targets) > 0 {
+		pr("\nTargets\n")
+		for _, t := range o.Targets {
+			line := fmt.Sprintf("  %-22s %-15s", t.Target.Name, t.Status)
+			if t.Value.Has() && t.Goal.Has() {
+				line += fmt.Sprintf(" %s vs goal %s", valueText(t.Value, t.Target.Unit), valueText(t.Goal, t.Target.Unit))
+			}
+			if t.Attainment.Has() {
+				line += fmt.Sprintf(", attainment %s", evaluator.Short(t.Attainment.Num))
+			}
+			pr("%s\n", line)
+			pr("  %-22s %s\n", "", t.Why)
+		}
+	}
+
+	for _, sc := range o.Scores {
+		pr("\nScorecard %s: ", sc.Scorecard.Name)
+		if sc.Status != evaluator.ScoreOK {
+			pr("%s\n  %s\n", sc.Status, sc.Why)
+			continue
+		}
+		band := sc.Band.Str
+		if band == "" {
+			band = "below every band"
+		} else {
+			band = "band " + band
+		}
+		pr("%s, %s (coverage %s%%)\n", evaluator.Short(sc.Value.Num), band, evaluator.Short(sc.Coverage))
+		weights := map[string]float64{}
+		for _, wt := range sc.Scorecard.Weights {
+			weights[wt.Target.Name] = wt.Weight
+		}
+		for _, c := range sc.Contributions {
+			pr("  %-22s weight %-5s contributes %s\n", c.Target, evaluator.Short(weights[c.Target]), evaluator.Short(c.Value))
+		}
+		nextBand(pr, sc, o)
+	}
+
+	if len(o.Breaches) > 0 {
+		pr("\nBreaches\n")
+		for _, b := range o.Breaches {
+			msg := ""
+			if b.Message != "" {
+				msg = ": " + b.Message
+			}
+			pr("  %-22s %-9s (%s)%s\n", b.Breach.Name, b.Status, b.Breach.Severity, msg)
+			pr("  %-22s %s\n", "", b.Why)
+		}
+	}
+
+	if len(o.Incentives) > 0 {
+		pr("\nIncentives\n")
+		for _, in := range o.Incentives {
+			amt := "no amount: needs review"
+			if in.Amount != nil {
+				amt = in.Amount.Text('f') + " " + p.Currency
+			}
+			extra := []string{}
+			if in.Tier != "" {
+				extra = append(extra, "tier "+in.Tier)
+			}
+			if in.Incentive.Code != "" {
+				extra = append(extra, "code "+in.Incentive.Code)
+			}
+			ex := ""
+			if len(extra) > 0 {
+				ex = " (" + strings.Join(extra, ", ") + ")"
+			}
+			pr("  %s: %s, %s%s\n", in.Incentive.Name, in.Status, amt, ex)
+			for _, st := range in.Steps {
+				pr("    %s\n", stepText(st))
+			}
+			pr("    why: %s\n", in.Why)
+			nextTier(pr, in, o)
+		}
+	}
+}
+
+func valueText(v evaluator.Value, unit string) string {
+	switch v.Kind {
+	case evaluator.None:
+		return "(no value)"
+	case evaluator.Number:
+		if unit != "" {
+			if unit == "%" {
+				return evaluator.FormatNumber(v.Num) + "%"
+			}
+			return evaluator.FormatNumber(v.Num) + " " + unit
+		}
+		return evaluator.FormatNumber(v.Num)
+	case evaluator.String:
+		return v.Str
+	}
+	return v.String()
+}
+
+func inputsText(ins []evaluator.Input) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = in.Name + " = " + in.Value.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func stepText(st evaluator.Step) string {
+	var b strings.Builder
+	b.WriteString(st.Step)
+	if st.Name != "" {
+		b.WriteString(" " + st.Name)
+	}
+	b.WriteString(":")
+	if st.Expr != "" {
+		fmt.Fprintf(&b, " %s", st.Expr)
+		if len(st.Inputs) > 0 {
+			fmt.Fprintf(&b, " [%s]", inputsText(st.Inputs))
+		}
+	}
+	if st.Note != "" {
+		b.WriteString(" " + st.Note)
+	}
+	if st.Multiplier != "" {
+		b.WriteString(" ×" + st.Multiplier)
+	}
+	if st.Limit != "" {
+		b.WriteString(" limit " + st.Limit)
+	}
+	if st.Mode != "" {
+		b.WriteString(" " + st.Mode)
+	}
+	if st.Result != "" {
+		b.WriteString(" → " + st.Result)
+	}
+	return b.String()
+}
+
+// nextBand says how far the score is from the next band up, and which
+// single target could close the gap on its own.
+func nextBand(pr func(string, ...any), sc evaluator.ScoreResult, o *evaluator.Outcome) {
+	bands := sc.Scorecard.Bands
+	var next *rules.Band
+	for i := len(bands) - 1; i >= 0; i-- {
+		if bands[i].Min > sc.Value.Num+1e-12 && (sc.Band.Str == "" || bands[i].Name != sc.Band.Str) {
+			next = &bands[i]
+			break
+		}
+	}
+	if next == nil {
+		if len(bands) > 0 {
+			pr("  top band reached\n")
+		}
+		return
+	}
+	gap := next.Min - sc.Value.Num
+	pr("  next band %s at %s: the score is %s short\n", next.Name, evaluator.Short(next.Min), evaluator.Short(gap))
+	var counted float64
+	for _, c := range sc.Contributions {
+		for _, wt := range sc.Scorecard.Weights {
+			if wt.Target.Name == c.Target {
+				counted += wt.Weight
+			}
+		}
+	}
+	for _, wt := range sc.Scorecard.Weights {
+		for _, t := range o.Targets {
+			if t.Target != wt.Target || !t.Attainment.Has() {
+				continue
+			}
+			need := t.Attainment.Num + gap*counted/wt.Weight
+			limit := 1.5
+			if t.Target.Scoring == rules.Binary {
+				limit = 1
+			} else if t.Target.Cap.IsConst() {
+				limit = t.Target.Cap.Num
+			}
+			if t.Target.Scoring == rules.Curve && len(t.Target.Curve) > 0 {
+				limit = t.Target.Curve[len(t.Target.Curve)-1].Y
+			}
+			if need <= limit+1e-12 {
+				pr("    %s alone would do it at attainment %s (now %s)\n", wt.Target.Name, evaluator.Short(need), evaluator.Short(t.Attainment.Num))
+			}
+		}
+	}
+}
+
+// nextTier says what the next tier or rate band up needs.
+func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluator.Outcome) {
+	inc := in.Incentive
+	if in.Status == evaluator.Ineligible || in.Status == evaluator.IncentiveNoData {
+		return
+	}
+	switch inc.Kind {
+	case rules.AmountBasis:
+		idx := len(inc.Tiers)
+		for i, t := range inc.Tiers {
+			if t.Name == in.Tier {
+				idx = i
+			}
+		}
+		if idx == 0 || len(inc.Tiers) == 0 {
+			return
+		}
+		t := inc.Tiers[idx-1]
+		vals := o.Snapshot.Values
+		var ins []evaluator.Input
+		for _, d := range t.When.Refs {
+			ins = append(ins, evaluator.Input{Name: d.Name, Value: vals[d.Slot]})
+		}
+		mult := "an expression"
+		if t.Multiplier.IsConst() {
+			mult = "×" + t.Multiplier.Dec.Text('f')
+		}
+		pr("    next tier %s (%s) needs %s; now %s\n", t.Name, mult, t.When.Source, inputsText(ins))
+	case rules.AmountUnits:
+		var units *apd.Decimal
+		for _, st := range in.Steps {
+			if st.Step == "units" {
+				units, _, _ = apd.NewFromString(st.Result)
+			}
+		}
+		if units == nil {
+			return
+		}
+		for _, r := range inc.Rates {
+			if r.From.Cmp(units) > 0 {
+				gap := new(apd.Decimal)
+				apd.BaseContext.Sub(gap, r.From, units)
+				pr("    %s more units reach rate %s (from %s, %s a unit)\n", gap.Text('f'), r.Name, r.From.Text('f'), r.PerUnit.Text('f'))
+				return
+			}
+		}
+	}
+}
