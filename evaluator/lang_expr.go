@@ -147,26 +147,54 @@ func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
 	for _, d := range scope.Decls {
 		switch d.Type {
 		case rules.TypeString:
-			e[d.Name] = ""
+			e[exprVar(d.Name)] = ""
 		case rules.TypeBool:
-			e[d.Name] = false
+			e[exprVar(d.Name)] = false
 		default:
-			e[d.Name] = 0.0
+			e[exprVar(d.Name)] = 0.0
 		}
 	}
 	c.envs[scope] = e
 	return e
 }
 
-// flatten replaces a chain naming a declared value by one identifier.
+// exprFuncNames are the library's functions. In expr a variable shadows a
+// function of the same name, so variables with these names (a metric
+// called nps) are renamed inside the environment.
+var exprFuncNames = map[string]bool{"min": true, "max": true, "clamp": true, "abs": true, "round": true, "ratio": true, "nps": true}
+
+// exprVar is the environment key of a declared name. Names match
+// [a-z][a-z0-9_]*, so a leading underscore cannot collide.
+func exprVar(name string) string {
+	if exprFuncNames[name] {
+		return "_" + name
+	}
+	return name
+}
+
+// flatten replaces a chain naming a declared value by one identifier and
+// renames variables that share a function's name. The walk is post-order:
+// a call's callee is visited (and renamed) before the call, which puts the
+// function's name back.
 type flatten struct{ env map[string]any }
 
 func (f flatten) Visit(node *ast.Node) {
-	if m, ok := (*node).(*ast.MemberNode); ok {
-		if name, ok := exprChain(m); ok {
+	switch n := (*node).(type) {
+	case *ast.MemberNode:
+		if name, ok := exprChain(n); ok {
 			if _, declared := f.env[name]; declared {
 				ast.Patch(node, &ast.IdentifierNode{Value: name})
 			}
+		}
+	case *ast.IdentifierNode:
+		if exprFuncNames[n.Value] {
+			if _, declared := f.env["_"+n.Value]; declared {
+				ast.Patch(node, &ast.IdentifierNode{Value: "_" + n.Value})
+			}
+		}
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && len(id.Value) > 1 && id.Value[0] == '_' && exprFuncNames[id.Value[1:]] {
+			ast.Patch(&n.Callee, &ast.IdentifierNode{Value: id.Value[1:]})
 		}
 	}
 }
@@ -228,7 +256,7 @@ func exprRefSlots(p *exprParsed, scope *rules.Scope) []exprRef {
 		}
 		if ok && !seen[d.Name] {
 			seen[d.Name] = true
-			out = append(out, exprRef{d.Name, d.Slot})
+			out = append(out, exprRef{exprVar(d.Name), d.Slot})
 		}
 	}
 	return out
