@@ -46,7 +46,6 @@ var reserved = map[string]bool{
 	"import": true, "let": true, "loop": true, "package": true, "namespace": true, "return": true,
 	"var": true, "void": true, "while": true, "not": true, "and": true, "or": true, "matches": true,
 	"contains": true, "startswith": true, "endswith": true,
-
 }
 
 // Resolve checks a parsed policy and builds its model. compilers supplies
