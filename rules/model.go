@@ -104,6 +104,8 @@ type Metric struct {
 	Derived           *Expression
 	Decl              *Decl
 	Range             hcl.Range
+
+	betterGiven bool // better was written, even if invalid
 }
 
 // Attribute is a per-snapshot attribute.

@@ -521,6 +521,7 @@ func (r *resolver) metrics() {
 		met.Title, _ = r.str(m.Title, "title")
 		met.Unit, _ = r.str(m.Unit, "unit")
 		met.Better = Direction(r.enum(m.Better, "better", int(DirectionInvalid), "higher", "lower"))
+		met.betterGiven = m.Better != nil
 		if m.Expr != nil {
 			met.Derived = r.expression(m.Expr, StageDerived, TypeNumber, what+" expr")
 			for _, extra := range []struct {
@@ -642,12 +643,12 @@ func (r *resolver) targets() {
 			tg.Value = r.expression(t.Value, StageTargets, TypeNumber, what+" value")
 		}
 		tg.Better = Direction(r.enum(t.Better, "better", int(DirectionInvalid), "higher", "lower"))
-		if tg.Better == DirectionInvalid {
-			if t.Value != nil && t.Better == nil {
+		if tg.Better == DirectionInvalid && t.Better == nil {
+			if t.Value != nil && t.Metric == nil {
 				r.errorf(CodeMissing, t.DefRange, "%s computes its value, so it needs better = \"higher\" or \"lower\"", what)
 			} else if tg.Metric != nil {
 				tg.Better = tg.Metric.Better
-				if tg.Better == DirectionInvalid && t.Better == nil {
+				if tg.Better == DirectionInvalid && !tg.Metric.betterGiven {
 					r.errorf(CodeMissing, t.Metric.Range, "%s: metric %q does not say which way is better; set better on the metric or the target", what, tg.Metric.Name)
 				}
 			}
@@ -730,7 +731,11 @@ func (r *resolver) boundsOrder(tg *Target, t *dsl.Target, what string) {
 			if tg.Better == Lower {
 				rel = "≥"
 			}
-			d := r.errorf(CodeBounds, hi.o.Range, "%s: %s %v and %s %v are out of order for %s is better", what, lo.name, lo.o.Num, hi.name, hi.o.Num, tg.Better)
+			at := hi.o.Range // the bound that is not the goal is the one to move
+			if hi.name == "goal" {
+				at = lo.o.Range
+			}
+			d := r.errorf(CodeBounds, at, "%s: %s %v and %s %v are out of order for %s is better", what, lo.name, lo.o.Num, hi.name, hi.o.Num, tg.Better)
 			d.Detail = fmt.Sprintf("When %s is better, bounds must satisfy threshold %s goal %s stretch.", tg.Better, rel, rel)
 		}
 	}
