@@ -245,11 +245,29 @@ func newJSONReader(r io.Reader, name string) (*jsonReader, error) {
 	return j, nil
 }
 
-func (j *jsonReader) syntaxError(err error) error {
+// jsonErrorOffset returns the stream offset of a JSON syntax error.
+// Decoder.Token reports absolute offsets; Decoder.Decode reports them
+// relative to where it began scanning (before, the input offset before the
+// call), counting the offending byte.
+func jsonErrorOffset(dec *json.Decoder, err error, before int64, viaDecode bool) int64 {
 	var se *json.SyntaxError
-	off := j.dec.InputOffset()
-	if errors.As(err, &se) {
-		off = se.Offset
+	if !errors.As(err, &se) {
+		return dec.InputOffset()
+	}
+	if viaDecode {
+		return before + se.Offset - 1
+	}
+	return se.Offset
+}
+
+func (j *jsonReader) syntaxError(err error) error {
+	return j.syntaxErrorAt(err, 0, false)
+}
+
+func (j *jsonReader) syntaxErrorAt(err error, before int64, viaDecode bool) error {
+	off := jsonErrorOffset(j.dec, err, before, viaDecode)
+	if off < 0 {
+		off = 0
 	}
 	line, col := j.idx.pos(off)
 	msg := err.Error()
@@ -275,8 +293,9 @@ func (j *jsonReader) next() (*record, error) {
 		return nil, io.EOF
 	}
 	var raw json.RawMessage
+	before := j.dec.InputOffset()
 	if err := j.dec.Decode(&raw); err != nil {
-		return nil, j.syntaxError(err)
+		return nil, j.syntaxErrorAt(err, before, true)
 	}
 	j.count++
 	start := j.dec.InputOffset() - int64(len(raw))
@@ -336,7 +355,7 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*record, *InputErr
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return syntaxFail(dec, err, fail)
+		return syntaxFail(dec, err, 0, false, fail)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return fail(0, "each snapshot must be a JSON object")
@@ -347,13 +366,14 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*record, *InputErr
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
-			return syntaxFail(dec, err, fail)
+			return syntaxFail(dec, err, 0, false, fail)
 		}
 		key, _ := kt.(string)
 		keyOff := dec.InputOffset() - int64(len(key)) - 2
 		var v json.RawMessage
+		before := dec.InputOffset()
 		if err := dec.Decode(&v); err != nil {
-			return syntaxFail(dec, err, fail)
+			return syntaxFail(dec, err, before, true, fail)
 		}
 		off := dec.InputOffset() - int64(len(v))
 		if seen[key] {
@@ -380,17 +400,13 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*record, *InputErr
 		rec.fields = append(rec.fields, f)
 	}
 	if _, err := dec.Token(); err != nil {
-		return syntaxFail(dec, err, fail)
+		return syntaxFail(dec, err, 0, false, fail)
 	}
 	return rec, nil
 }
 
-func syntaxFail(dec *json.Decoder, err error, fail func(int64, string) (*record, *InputError)) (*record, *InputError) {
-	var se *json.SyntaxError
-	off := dec.InputOffset()
-	if errors.As(err, &se) {
-		off = se.Offset - 1
-	}
+func syntaxFail(dec *json.Decoder, err error, before int64, viaDecode bool, fail func(int64, string) (*record, *InputError)) (*record, *InputError) {
+	off := jsonErrorOffset(dec, err, before, viaDecode)
 	if off < 0 {
 		off = 0
 	}

@@ -148,15 +148,16 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 	s := evaluator.NewSnapshot(c.p)
 	s.Line = rec.line
 	var errs []*InputError
+	present := map[string]bool{} // names with a value, or with a bad one already reported
 	bad := func(f *field, format string, args ...any) {
 		e := &InputError{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.raw}
 		if f != nil {
 			e.Line, e.Column = f.line, f.col
+			present[f.name] = true
 		}
 		errs = append(errs, e)
 	}
 	var subjF, periodF *field
-	present := map[string]bool{}
 	for i := range rec.fields {
 		f := &rec.fields[i]
 		col, ok := c.cols[f.name]
