@@ -363,6 +363,11 @@ func (d *decoder) decodeValue(expr hcl.Expression) (*Value, bool) {
 		}
 		return nil, false
 	}
+	if !val.IsWhollyKnown() {
+		// Only a syntax error (reported by the parser) leaves a value unknown.
+		return nil, false
+	}
+	val, _ = val.UnmarkDeep()
 	if val.IsNull() {
 		d.diags = append(d.diags, Errorf(CodeWrongType, rng, "a value is required here, not null"))
 		return nil, false
