@@ -45,9 +45,10 @@ func (r *StreamResult) Failed() bool { return r.ErrorCount > 0 }
 const batchSize = 256
 
 type batch struct {
-	seq   int
-	snaps []*evaluator.Snapshot
-	out   []byte
+	seq     int
+	snaps   []*evaluator.Snapshot
+	out     []byte
+	current string // the snapshot being evaluated, for error messages
 }
 
 // Stream reads and checks every snapshot of in and evaluates the good ones
@@ -116,14 +117,33 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	work := make(chan *batch, workers*2)
 	done := make(chan *batch, workers*2)
 	var wg sync.WaitGroup
+	var panicMu sync.Mutex
+	var panicErr error
+	evalBatch := func(b *batch) {
+		defer func() {
+			// A panic here is a bug in rubric. It must not take the
+			// process down half-way through a file: it fails the run with
+			// the snapshot that caused it, and nothing is written.
+			if r := recover(); r != nil {
+				panicMu.Lock()
+				if panicErr == nil {
+					panicErr = fmt.Errorf("internal error while evaluating %s: %v (please report this with the policy and the row)", b.current, r)
+				}
+				panicMu.Unlock()
+				b.out = nil
+			}
+		}()
+		for _, s := range b.snaps {
+			b.current = fmt.Sprintf("%s line %d (%s %s)", in.Name, s.Line, s.Subject, s.Period.Label)
+			b.out = encode(ev.Evaluate(s, stats), b.out)
+		}
+	}
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				for _, s := range b.snaps {
-					b.out = encode(ev.Evaluate(s, stats), b.out)
-				}
+				evalBatch(b)
 				done <- b
 			}
 		}()
@@ -228,6 +248,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	close(done)
 	werr := <-writeErr
 	res.Warnings = conv.warnings
+	if panicErr != nil {
+		return nil, panicErr
+	}
 	if readErr != nil {
 		return nil, readErr
 	}

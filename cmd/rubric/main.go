@@ -45,7 +45,13 @@ func usageErr(format string, args ...any) error {
 // printed (msg "") or should be.
 func fail(msg string) error { return &exitError{code: exitFail, msg: msg} }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "rubric: internal error: %v\nThis is a bug in rubric; please report it with the command and its input.\n", r)
+			code = exitFail
+		}
+	}()
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "rubric",

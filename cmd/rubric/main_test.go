@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const (
+	voice     = "../../policies/voice-agents"
+	voiceData = "../../fixtures/voice-agents/snapshots.csv"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func rubric(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const badPolicy = `policy "bad" {
+  version  = "1"
+  currency = "EUR"
+}
+
+metric "csat" { better = "higher" }
+
+target "csat" {
+  metric = "csat"
+  goal   = "csta * 1"
+}
+`
+
+func TestCLI(t *testing.T) {
+	tmp := t.TempDir()
+	bad := write(t, tmp, "bad.hcl", badPolicy)
+	badInput := write(t, tmp, "bad.csv", "subject,period,base_pay,handled\nA1,2026-10,3000,many\n")
+	outFile := filepath.Join(tmp, "out.ndjson")
+	rejects := filepath.Join(tmp, "rejects.csv")
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout []string // regexps
+		stderr []string
+	}{
+		{"validate examples", []string{"validate", "../../policies/voice-agents", "../../policies/it-helpdesk", "../../policies/support-team"}, "", 0,
+			[]string{`policy contact_center version 2026.10.1 is valid`, `it_helpdesk`, `support_team`}, nil},
+		{"validate bad", []string{"validate", bad}, "", 1, nil,
+			[]string{regexp.QuoteMeta(bad) + `:10:13: error: target "csat" goal: unknown name "csta"; did you mean "csat"\?`, `\n    goal   = "csta \* 1"\n {14}\^{4}\n`, `1 error\(s\)`}},
+		{"validate github", []string{"validate", "--format", "github", bad}, "", 1,
+			[]string{`::error file=.*bad.hcl,line=10,col=13,endLine=10,endColumn=17,title=rubric unknown-name::`}, nil},
+		{"validate missing path", []string{"validate", filepath.Join(tmp, "nope")}, "", 2, nil, []string{`no such file`}},
+		{"validate bad format", []string{"validate", "--format", "xml", voice}, "", 2, nil, []string{`unknown --format`}},
+		{"eval ndjson", []string{"eval", "-p", voice, "-i", voiceData}, "", 0, []string{`^\{"subject":"A-1001","period":"2026-10","team":"west","policy":\{"name":"contact_center"`}, nil},
+		{"eval table", []string{"eval", "-p", voice, "-i", voiceData, "--format", "table"}, "", 0, []string{`SUBJECT\s+PERIOD\s+TEAM\s+QUALITY\s+BAND`, `A-1001\s+2026-10\s+west\s+1.0638\s+strong`}, nil},
+		{"eval csv", []string{"eval", "-p", voice, "-i", voiceData, "--format", "csv"}, "", 0, []string{`^subject,period,team,policy_version,`, `\nA-1001,2026-10,west,2026.10.1,`}, nil},
+		{"eval json", []string{"eval", "-p", voice, "-i", voiceData, "--format", "json"}, "", 0, []string{`^\[\n\{"subject":"A-1001"`, `\}\n\]\n$`}, nil},
+		{"eval to file", []string{"eval", "-p", voice, "-i", voiceData, "-o", outFile}, "", 0, nil, nil},
+		{"eval stdin", []string{"eval", "-p", voice, "-i", "-", "--input-format", "csv"}, "subject,period,base_pay,tenure_days\nZ1,2026-10,1000,400\n", 0, []string{`"subject":"Z1"`}, nil},
+		{"eval stdin needs format", []string{"eval", "-p", voice, "-i", "-"}, "", 2, nil, []string{`--input-format`}},
+		{"eval bad input", []string{"eval", "-p", voice, "-i", badInput}, "", 1, []string{`^$`}, []string{regexp.QuoteMeta(badInput) + `:2:17: A1 2026-10: metric handled "many" is not a number`, `nothing was written`}},
+		{"eval skip invalid", []string{"eval", "-p", voice, "-i", badInput, "--skip-invalid", rejects}, "", 0, []string{`^$`}, []string{`rejected 1 row\(s\)`}},
+		{"eval bad policy", []string{"eval", "-p", bad, "-i", voiceData}, "", 1, nil, []string{`unknown name "csta"`, `has errors`}},
+		{"eval missing policy flag", []string{"eval", "-i", voiceData}, "", 2, nil, []string{`--policy`}},
+		{"eval missing input file", []string{"eval", "-p", voice, "-i", filepath.Join(tmp, "nope.csv")}, "", 2, nil, []string{`no such file`}},
+		{"eval unknown flag", []string{"eval", "--bogus"}, "", 2, nil, []string{`unknown flag`}},
+		{"unknown command", []string{"evaluate"}, "", 2, nil, []string{`unknown command`}},
+		{"explain", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "A-1001"}, "", 0,
+			[]string{`A-1001, period 2026-10`, `\nTargets\n`, `Scorecard quality: 1.0638, band strong`, `next band outstanding at 1.1`, `monthly_bonus: earned, 300.00 EUR \(tier met, code BON1\)`, `next tier outstanding \(×1.5\) needs score.quality >= 1.10`}, nil},
+		{"explain unknown subject", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "NOBODY"}, "", 1, nil, []string{`no snapshot of subject "NOBODY"`}},
+		{"version", []string{"version"}, "", 0, []string{`^rubric \S+\n$`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rubric(t, tt.stdin, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, trunc(r.stdout), r.stderr)
+			}
+			for _, rx := range tt.stdout {
+				if !regexp.MustCompile(rx).MatchString(r.stdout) {
+					t.Errorf("stdout does not match %s:\n%s", rx, trunc(r.stdout))
+				}
+			}
+			for _, rx := range tt.stderr {
+				if !regexp.MustCompile(rx).MatchString(r.stderr) {
+					t.Errorf("stderr does not match %s:\n%s", rx, r.stderr)
+				}
+			}
+		})
+	}
+	if b, err := os.ReadFile(outFile); err != nil || !bytes.HasPrefix(b, []byte(`{"subject":"A-1001"`)) {
+		t.Errorf("-o file: %v %.60s", err, b)
+	}
+	if b, err := os.ReadFile(rejects); err != nil || !strings.Contains(string(b), "not a number") {
+		t.Errorf("rejects file: %v %s", err, b)
+	}
+}
+
+func TestValidateJSON(t *testing.T) {
+	bad := write(t, t.TempDir(), "bad.hcl", badPolicy)
+	r := rubric(t, "", "validate", "--format", "json", bad)
+	if r.code != 1 {
+		t.Fatalf("exit %d", r.code)
+	}
+	var got struct {
+		Valid       bool `json:"valid"`
+		ErrorCount  int  `json:"error_count"`
+		Diagnostics []struct {
+			Severity, Code, Summary, File string
+			Start, End                    struct{ Line, Column int }
+		} `json:"diagnostics"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err, r.stdout)
+	}
+	if got.Valid || got.ErrorCount != 1 || len(got.Diagnostics) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	d := got.Diagnostics[0]
+	if d.Severity != "error" || d.Code != "unknown-name" || d.File != bad || d.Start.Line != 10 || d.Start.Column != 13 || d.End.Column != 17 {
+		t.Errorf("%+v", d)
+	}
+}
+
+// TestEvalRerunIdentical runs the CLI twice and compares the bytes.
+func TestEvalRerunIdentical(t *testing.T) {
+	a := rubric(t, "", "eval", "-p", voice, "-i", voiceData)
+	b := rubric(t, "", "eval", "-p", voice, "-i", voiceData)
+	if a.code != 0 || a.stdout != b.stdout || len(a.stdout) == 0 {
+		t.Fatal("reruns differ")
+	}
+}
+
+func trunc(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
