@@ -121,6 +121,11 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		if err := tmp.Sync(); err != nil {
 			return nil, err
 		}
+		// CreateTemp makes the file private (0600); an output is an
+		// ordinary file that others (a payroll import) read.
+		if err := tmp.Chmod(0o644); err != nil {
+			return nil, err
+		}
 		if err := tmp.Close(); err != nil {
 			return nil, err
 		}

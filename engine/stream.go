@@ -398,6 +398,9 @@ func (r *rejectWriter) commit() error {
 	if err := r.bw.Flush(); err != nil {
 		return err
 	}
+	if err := r.tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := r.tmp.Close(); err != nil {
 		return err
 	}
