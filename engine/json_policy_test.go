@@ -83,4 +83,3 @@ incentive "i" {
 		t.Errorf("want %q in\n%s", want, b.String())
 	}
 }
-
