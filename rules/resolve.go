@@ -170,9 +170,7 @@ func (r *resolver) enum(v *dsl.Value, what string, def int, names ...string) int
 		return e
 	}
 	d := r.errorf(CodeEnum, v.Range, "%s must be one of %s, not %q", what, strings.Join(names, ", "), s)
-	if sug := nameSuggestion(s, names); sug != "" {
-		d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-	}
+	didYouMean(d, s, names)
 	return def
 }
 
@@ -468,15 +466,38 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 		return
 	}
 	d := r.errorf(CodeUnknownName, rng, "%s: unknown name %q", what, name)
-	if sug := r.scope.suggest(name); sug != "" {
-		d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-	} else if i := strings.IndexByte(name, '.'); i > 0 {
-		root := name[:i]
-		switch root {
-		case "target", "score", "band", "breach", "breaches", "period", "team", "all":
-			d.Detail = fmt.Sprintf("Nothing named %s is declared.", name)
+	if !didYouMean(d, name, r.scope.names()) {
+		if i := strings.IndexByte(name, '.'); i > 0 {
+			root := name[:i]
+			switch root {
+			case "target", "score", "band", "breach", "breaches", "period", "team", "all":
+				d.Detail = fmt.Sprintf("Nothing named %s is declared.", name)
+			}
 		}
 	}
+}
+
+// firstByName indexes blocks by name, keeping the first of duplicates (the
+// others were reported by declare).
+func firstByName[T any](items []T, name func(T) string) map[string]T {
+	m := make(map[string]T, len(items))
+	for _, it := range items {
+		if _, ok := m[name(it)]; !ok {
+			m[name(it)] = it
+		}
+	}
+	return m
+}
+
+// didYouMean appends a suggestion to d's summary when a candidate is close
+// to given, and reports whether it did.
+func didYouMean(d *hcl.Diagnostic, given string, candidates []string) bool {
+	sug := nameSuggestion(given, candidates)
+	if sug == "" {
+		return false
+	}
+	d.Summary += fmt.Sprintf("; did you mean %q?", sug)
+	return true
 }
 
 // operand reads a number-or-expression attribute.
@@ -509,12 +530,7 @@ func (r *resolver) operand(v *dsl.Value, stage Stage, what string) Operand {
 // ---- metrics ----
 
 func (r *resolver) metrics() {
-	byName := map[string]*dsl.Metric{}
-	for _, m := range r.ast.Metrics {
-		if _, ok := byName[m.Name]; !ok {
-			byName[m.Name] = m
-		}
-	}
+	byName := firstByName(r.ast.Metrics, func(x *dsl.Metric) string { return x.Name })
 	for _, met := range r.p.Metrics {
 		m := byName[met.Name]
 		what := fmt.Sprintf("metric %q", m.Name)
@@ -613,20 +629,12 @@ func (r *resolver) metricRef(v *dsl.Value, what string) *Metric {
 	for n := range r.metrics_ {
 		names = append(names, n)
 	}
-	d := r.errorf(CodeUnknownName, v.Range, "%s: unknown metric %q", what, s)
-	if sug := nameSuggestion(s, names); sug != "" {
-		d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-	}
+	didYouMean(r.errorf(CodeUnknownName, v.Range, "%s: unknown metric %q", what, s), s, names)
 	return nil
 }
 
 func (r *resolver) targets() {
-	byName := map[string]*dsl.Target{}
-	for _, t := range r.ast.Targets {
-		if _, ok := byName[t.Name]; !ok {
-			byName[t.Name] = t
-		}
-	}
+	byName := firstByName(r.ast.Targets, func(x *dsl.Target) string { return x.Name })
 	for _, tg := range r.p.Targets {
 		t := byName[tg.Name]
 		what := fmt.Sprintf("target %q", t.Name)
@@ -782,12 +790,7 @@ func (r *resolver) curve(v *dsl.Value, what string) []CurvePoint {
 // ---- scorecards ----
 
 func (r *resolver) scorecards() {
-	byName := map[string]*dsl.Scorecard{}
-	for _, s := range r.ast.Scorecards {
-		if _, ok := byName[s.Name]; !ok {
-			byName[s.Name] = s
-		}
-	}
+	byName := firstByName(r.ast.Scorecards, func(x *dsl.Scorecard) string { return x.Name })
 	for _, sc := range r.p.Scorecards {
 		s := byName[sc.Name]
 		what := fmt.Sprintf("scorecard %q", s.Name)
@@ -817,10 +820,7 @@ func (r *resolver) scorecards() {
 					for n := range r.targets_ {
 						names = append(names, n)
 					}
-					d := r.errorf(CodeUnknownName, e.KeyRange, "%s weights: unknown target %q", what, e.Key)
-					if sug := nameSuggestion(e.Key, names); sug != "" {
-						d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-					}
+					didYouMean(r.errorf(CodeUnknownName, e.KeyRange, "%s weights: unknown target %q", what, e.Key), e.Key, names)
 					ok = false
 					continue
 				}
@@ -880,12 +880,7 @@ func (r *resolver) scorecards() {
 // ---- breaches ----
 
 func (r *resolver) breaches() {
-	byName := map[string]*dsl.Breach{}
-	for _, b := range r.ast.Breaches {
-		if _, ok := byName[b.Name]; !ok {
-			byName[b.Name] = b
-		}
-	}
+	byName := firstByName(r.ast.Breaches, func(x *dsl.Breach) string { return x.Name })
 	for _, br := range r.p.Breaches {
 		b := byName[br.Name]
 		what := fmt.Sprintf("breach %q", b.Name)
@@ -910,9 +905,7 @@ func (r *resolver) breaches() {
 							names = append(names, d.Name)
 						}
 					}
-					if sug := nameSuggestion(part.Name, names); sug != "" {
-						dd.Summary += fmt.Sprintf("; did you mean %q?", sug)
-					}
+					didYouMean(dd, part.Name, names)
 					continue
 				}
 				br.Message = append(br.Message, MessagePart{Decl: d})
@@ -924,12 +917,7 @@ func (r *resolver) breaches() {
 // ---- incentives ----
 
 func (r *resolver) incentives() {
-	byName := map[string]*dsl.Incentive{}
-	for _, in := range r.ast.Incentives {
-		if _, ok := byName[in.Name]; !ok {
-			byName[in.Name] = in
-		}
-	}
+	byName := firstByName(r.ast.Incentives, func(x *dsl.Incentive) string { return x.Name })
 	if len(r.p.Incentives) > 0 && r.p.Currency == "" && len(r.ast.Policy) > 0 && r.ast.Policy[0].Currency == nil {
 		r.errorf(CodeCurrency, r.ast.Policy[0].DefRange, "the policy has incentives but no currency: set currency = \"EUR\" (an ISO 4217 code)")
 	}

@@ -121,13 +121,13 @@ func (s *Scope) completions(prefix string) []string {
 	return out
 }
 
-// suggest returns the declared name nearest to name, or "".
-func (s *Scope) suggest(name string) string {
+// names lists every declared name.
+func (s *Scope) names() []string {
 	names := make([]string, 0, len(s.Decls))
 	for _, d := range s.Decls {
 		names = append(names, d.Name)
 	}
-	return nameSuggestion(name, names)
+	return names
 }
 
 // nameSuggestion returns the candidate closest to given within a small edit
