@@ -157,3 +157,36 @@ func trunc(s string) string {
 	}
 	return s
 }
+
+func TestPayrollCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "2026-10")
+	r := rubric(t, "", "payroll", "-p", voice, "-i", voiceData, "-o", dir)
+	if r.code != 0 || !regexp.MustCompile(`^wrote .*2026-10: 598 rows for 299 snapshots \(earned \d+, not_earned \d+, ineligible \d+, no_data \d+\), run [0-9a-f]{32}\ntotals: csat_award [0-9.]+ EUR; monthly_bonus [0-9.]+ EUR\n$`).MatchString(r.stdout) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "need review before payment") {
+		t.Errorf("no review warning: %s", r.stderr)
+	}
+	if r := rubric(t, "", "payroll", "-p", voice, "-i", voiceData, "-o", dir); r.code != 0 || !strings.Contains(r.stdout, "already holds this export") {
+		t.Errorf("rerun: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := rubric(t, "", "payroll", "--verify", dir); r.code != 0 || !strings.Contains(r.stdout, "matches manifest.json") {
+		t.Errorf("verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	other := write(t, t.TempDir(), "other.csv", "subject,period,base_pay,tenure_days\nZ1,2026-10,1000,400\n")
+	if r := rubric(t, "", "payroll", "-p", voice, "-i", other, "-o", dir); r.code != 1 || !strings.Contains(r.stderr, "holds a different export") {
+		t.Errorf("different export: %d %s", r.code, r.stderr)
+	}
+	if r := rubric(t, "", "payroll", "-p", voice, "-i", other, "-o", dir, "--force"); r.code != 0 {
+		t.Errorf("--force: %d %s", r.code, r.stderr)
+	}
+	csvPath := filepath.Join(dir, "payroll.csv")
+	b, _ := os.ReadFile(csvPath)
+	os.WriteFile(csvPath, bytes.Replace(b, []byte(",EUR,"), []byte(",USD,"), 1), 0o644)
+	if r := rubric(t, "", "payroll", "--verify", dir); r.code != 1 || !strings.Contains(r.stderr, "does not match its manifest") {
+		t.Errorf("verify edited: %d %s", r.code, r.stderr)
+	}
+	if r := rubric(t, "", "payroll", "-p", voice, "-i", voiceData); r.code != 2 {
+		t.Errorf("missing -o: %d", r.code)
+	}
+}
