@@ -81,7 +81,7 @@ type PayrollOptions struct {
 	Force       bool   // replace an existing, different export
 	SkipInvalid string // rejects file; "" fails on bad input
 	Workers     int
-	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 32 MiB
+	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
 }
 
 // PayrollResult says what Payroll did.
@@ -114,7 +114,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		return nil, errors.New("payroll: no output directory")
 	}
 	if opts.SortMemory <= 0 {
-		opts.SortMemory = 32 << 20
+		opts.SortMemory = 8 << 20
 	}
 	// The input is read from a file so that its digest is known: standard
 	// input is spooled first.
