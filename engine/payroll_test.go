@@ -304,12 +304,16 @@ func TestPayrollVerifyCatches(t *testing.T) {
 		edit func([]byte) []byte
 		want string
 	}{
-		{"edited amount", func(b []byte) []byte { return bytes.Replace(b, []byte(",earned,300.00,"), []byte(",earned,310.00,"), 1) }, "total monthly_bonus EUR"},
+		{"edited amount", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(",earned,300.00,"), []byte(",earned,310.00,"), 1)
+		}, "total monthly_bonus EUR"},
 		{"removed row", func(b []byte) []byte {
 			lines := bytes.SplitAfter(b, []byte("\n"))
 			return bytes.Join(append(lines[:5:5], lines[6:]...), nil)
 		}, "rows, the manifest says 598"},
-		{"edited status", func(b []byte) []byte { return bytes.Replace(b, []byte(",ineligible,0.00,"), []byte(",not_earned,0.00,"), 1) }, "status ineligible"},
+		{"edited status", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(",ineligible,0.00,"), []byte(",not_earned,0.00,"), 1)
+		}, "status ineligible"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(csvPath, c.edit(orig), 0o644)
