@@ -130,8 +130,12 @@ func (s *Scope) names() []string {
 	return names
 }
 
-// nameSuggestion returns the candidate closest to given within a small edit
-// distance, or "" (as HCL's didyoumean).
+// NameSuggestion returns the candidate closest to given within a small
+// edit distance, or "" (as HCL's didyoumean).
+func NameSuggestion(given string, candidates []string) string {
+	return nameSuggestion(given, candidates)
+}
+
 func nameSuggestion(given string, candidates []string) string {
 	best, bestDist := "", 3
 	sorted := append([]string(nil), candidates...)

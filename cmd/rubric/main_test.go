@@ -190,3 +190,64 @@ func TestPayrollCLI(t *testing.T) {
 		t.Errorf("missing -o: %d", r.code)
 	}
 }
+
+func TestTestAndFmtCLI(t *testing.T) {
+	if r := rubric(t, "", "test", "../../policies/"); r.code != 0 || !strings.Contains(r.stdout, "29 passed, 0 failed") {
+		t.Errorf("test policies/: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := rubric(t, "", "test", "--coverage", "--min-coverage", "100", "../../policies/voice-agents")
+	if r.code != 0 || !strings.Contains(r.stdout, "coverage: 100.0% (44 of 44)") {
+		t.Errorf("coverage: %d\n%s", r.code, r.stdout)
+	}
+	// A copy of the voice-agent policy with one expectation broken.
+	dir := t.TempDir()
+	for _, f := range []string{"policy.hcl", "metrics.hcl", "targets.hcl", "incentives.hcl", "bonus.test.hcl"} {
+		b, err := os.ReadFile(filepath.Join(voice, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "bonus.test.hcl" {
+			b = bytes.Replace(b, []byte(`amount = "300.00"`), []byte(`amount = "310.00"`), 1)
+		}
+		write(t, dir, f, string(b))
+	}
+	r = rubric(t, "", "test", dir)
+	if r.code != 1 || !regexp.MustCompile(`--- FAIL: strong agent earns the full bonus \(.*bonus.test.hcl:4\)\n    .*bonus.test.hcl:\d+: incentive monthly_bonus amount: expected "310.00", got "300.00"\n        why: eligible \(tenure, no_autofail passed\)`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "11 passed, 1 failed") {
+		t.Errorf("broken expectation: %d\n%s", r.code, r.stdout)
+	}
+	r = rubric(t, "", "test", "--format", "junit", dir)
+	if r.code != 1 || !strings.Contains(r.stdout, `<testsuites tests="12" failures="1" errors="0">`) || !strings.Contains(r.stdout, `<failure message="incentive monthly_bonus amount: expected &#34;310.00&#34;, got &#34;300.00&#34;" type="expectation">`) {
+		t.Errorf("junit: %s", r.stdout)
+	}
+	r = rubric(t, "", "test", "--format", "json", "--coverage", dir)
+	var tj struct {
+		Passed, Failed int
+		Policies       []struct {
+			Coverage struct{ Percent float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &tj); err != nil || tj.Passed != 11 || tj.Failed != 1 || tj.Policies[0].Coverage.Percent <= 0 {
+		t.Errorf("json: %v %s", err, r.stdout)
+	}
+	if r := rubric(t, "", "test", "--run", "^nothing matches$", voice); r.code != 1 || !strings.Contains(r.stderr, "no test ran") {
+		t.Errorf("no tests: %d %s", r.code, r.stderr)
+	}
+	if r := rubric(t, "", "test", "--run", "^nothing matches$", "--allow-empty", voice); r.code != 0 {
+		t.Errorf("--allow-empty: %d", r.code)
+	}
+	// fmt: a messy file is listed by --check, shown by --diff, fixed by fmt.
+	messy := write(t, t.TempDir(), "m.hcl", "metric \"aht\" {\nbetter=\"lower\"\n}\n")
+	if r := rubric(t, "", "fmt", "--check", messy); r.code != 1 || strings.TrimSpace(r.stdout) != messy {
+		t.Errorf("fmt --check: %d %q", r.code, r.stdout)
+	}
+	if r := rubric(t, "", "fmt", "--diff", messy); r.code != 1 || !strings.Contains(r.stdout, "+  better = \"lower\"") {
+		t.Errorf("fmt --diff: %d %s", r.code, r.stdout)
+	}
+	if r := rubric(t, "", "fmt", messy); r.code != 0 {
+		t.Errorf("fmt: %d %s", r.code, r.stderr)
+	}
+	if r := rubric(t, "", "fmt", "--check", messy, "../../policies"); r.code != 0 {
+		t.Errorf("fmt --check after fmt: %d %s", r.code, r.stdout)
+	}
+}

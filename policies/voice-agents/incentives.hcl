@@ -26,8 +26,8 @@ incentive "monthly_bonus" {
 }
 
 incentive "csat_award" {
-  title    = "CSAT award: 1.25% of base pay when the CSAT goal is met"
-  code     = "CSA1"
+  title = "CSAT award: 1.25% of base pay when the CSAT goal is met"
+  code  = "CSA1"
   gate "csat_met" { when = "target.csat.met" }
   amount   = "base_pay * 0.0125"
   rounding = "half_up"

@@ -1,7 +1,7 @@
 policy "enums" {
   version  = "1"
-  language = "cell"  # ERROR bad-enum "language must be one of cel, expr, not \"cell\"; did you mean \"cel\"\?"
-  currency = "eur"   # ERROR currency "not an ISO 4217 currency code; did you mean \"EUR\"\?"
+  language = "cell"   # ERROR bad-enum "language must be one of cel, expr, not \"cell\"; did you mean \"cel\"\?"
+  currency = "eur"    # ERROR currency "not an ISO 4217 currency code; did you mean \"EUR\"\?"
   period   = "montly" # ERROR bad-enum "did you mean \"monthly\"|did you mean \"month\""
 }
 

@@ -8,7 +8,7 @@ metric "aht" { better = "lower" }   # ERROR duplicate-name "metric \"aht\" is al
 attribute "aht" { type = "number" } # ERROR duplicate-name "already declared as a metric"
 param "target" { value = 1 }        # ERROR reserved-name "reserved word"
 metric "csat" { better = "higher" }
-metric "Bad" { better = "higher" }  # ERROR bad-name "invalid metric name"
+metric "Bad" { better = "higher" } # ERROR bad-name "invalid metric name"
 
 target "t1" {
   metric = "csta" # ERROR unknown-name "unknown metric \"csta\"; did you mean \"csat\"\?"

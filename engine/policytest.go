@@ -1,0 +1,508 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// CodeTest marks diagnostics about test files.
+const CodeTest dsl.Code = "test"
+
+// TestOptions control RunTests.
+type TestOptions struct {
+	Run *regexp.Regexp // only tests whose name matches; nil: all
+}
+
+// TestReport is the outcome of one policy's tests.
+type TestReport struct {
+	Path     string
+	Policy   string
+	Files    map[string][]byte // policy and test sources, for diagnostics
+	Diags    hcl.Diagnostics   // policy or test files that are wrong
+	Tests    []TestCaseResult
+	Coverage *Coverage
+}
+
+// TestCaseResult is one test's result.
+type TestCaseResult struct {
+	Name     string
+	File     string
+	Line     int
+	Failures []TestFailure
+}
+
+// Passed reports whether every expectation held.
+func (r *TestCaseResult) Passed() bool { return len(r.Failures) == 0 }
+
+// TestFailure is one expectation that did not hold, or bad test input.
+type TestFailure struct {
+	Rule     string `json:"rule"`  // "incentive monthly_bonus"
+	Field    string `json:"field"` // "amount"; "" for bad test input
+	Expected string `json:"expected"`
+	Got      string `json:"got"`
+	Why      string `json:"why,omitempty"`
+	Line     int    `json:"line"`
+}
+
+func (f TestFailure) String() string {
+	if f.Field == "" {
+		return f.Rule + ": " + f.Got
+	}
+	return fmt.Sprintf("%s %s: expected %s, got %s", f.Rule, f.Field, f.Expected, f.Got)
+}
+
+// Counts returns passed and failed tests.
+func (r *TestReport) Counts() (passed, failed int) {
+	for i := range r.Tests {
+		if r.Tests[i].Passed() {
+			passed++
+		} else {
+			failed++
+		}
+	}
+	return
+}
+
+// RunTests loads the policy at path and runs its *.test.hcl files.
+func RunTests(path string, opts TestOptions) (*TestReport, error) {
+	srcs, err := dsl.ReadSources(path)
+	if err != nil {
+		return nil, err
+	}
+	tsrcs, err := dsl.ReadTestFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	rep := &TestReport{Path: path, Files: SourceFiles(append(append([]dsl.Source(nil), srcs...), tsrcs...))}
+	p, diags := LoadSources(path, srcs)
+	rep.Diags = append(rep.Diags, diags...)
+	if p == nil {
+		return rep, nil
+	}
+	rep.Policy = p.Rules.Name
+	files, tdiags := dsl.ParseTests(tsrcs)
+	rep.Diags = append(rep.Diags, tdiags...)
+	if tdiags.HasErrors() {
+		return rep, nil
+	}
+	r := &testRunner{p: p.Rules, ev: evaluator.New(p.Rules, evaluator.Options{Explain: true}), cov: newCoverage(p.Rules)}
+	for _, f := range files {
+		for _, tc := range f.Tests {
+			if opts.Run != nil && !opts.Run.MatchString(tc.Name) {
+				continue
+			}
+			res := r.run(f, tc)
+			rep.Tests = append(rep.Tests, res)
+		}
+	}
+	rep.Diags = append(rep.Diags, r.diags...)
+	SortDiagnostics(rep.Diags)
+	rep.Coverage = r.cov
+	return rep, nil
+}
+
+type testRunner struct {
+	p     *rules.Policy
+	ev    *evaluator.Evaluator
+	cov   *Coverage
+	diags hcl.Diagnostics
+}
+
+// defaultPeriod is the period label of the policy's kind containing its
+// effective_from date, or 1 January 2026: tests without a period are
+// deterministic.
+func defaultPeriod(p *rules.Policy) string {
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if p.EffectiveFrom != nil {
+		t = *p.EffectiveFrom
+	}
+	switch p.Period {
+	case rules.Day:
+		return t.Format(time.DateOnly)
+	case rules.Week:
+		y, w := t.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w)
+	case rules.Quarter:
+		return fmt.Sprintf("%04d-Q%d", t.Year(), (int(t.Month())-1)/3+1)
+	case rules.Year:
+		return fmt.Sprintf("%04d", t.Year())
+	}
+	return t.Format("2006-01")
+}
+
+// record turns a test's map of values into an input record, so the values
+// are checked exactly as input is.
+func testRecord(m *dsl.Value, subject, period, team string) (*record, string) {
+	rec := &record{line: m.Range.Start.Line}
+	has := map[string]bool{}
+	for _, e := range m.Map {
+		f := field{name: e.Key, line: e.Value.Range.Start.Line, col: e.Value.Range.Start.Column}
+		switch e.Value.Kind {
+		case dsl.KindNumber:
+			f.kind, f.text = fieldNumber, e.Value.Num
+		case dsl.KindString:
+			f.kind, f.text = fieldString, e.Value.Str
+		case dsl.KindBool:
+			f.kind, f.b = fieldBool, e.Value.Bool
+		case dsl.KindInvalid:
+			continue
+		default:
+			f.kind = fieldOther
+		}
+		has[e.Key] = true
+		rec.fields = append(rec.fields, f)
+	}
+	for k, v := range map[string]string{"subject": subject, "period": period, "team": team} {
+		if !has[k] && v != "" {
+			rec.fields = append(rec.fields, field{name: k, kind: fieldString, text: v, line: m.Range.Start.Line, col: m.Range.Start.Column})
+		}
+	}
+	sort.SliceStable(rec.fields, func(i, j int) bool { return rec.fields[i].name < rec.fields[j].name })
+	return rec, ""
+}
+
+func (r *testRunner) str(v *dsl.Value, def string) string {
+	if v == nil {
+		return def
+	}
+	if v.Kind == dsl.KindNumber {
+		return v.Num
+	}
+	if v.Kind != dsl.KindString {
+		r.diags = append(r.diags, dsl.Errorf(CodeTest, v.Range, "expected a string"))
+		return def
+	}
+	return v.Str
+}
+
+func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
+	res := TestCaseResult{Name: tc.Name, File: f.Name, Line: tc.DefRange.Start.Line}
+	failSetup := func(line int, msg string) TestCaseResult {
+		res.Failures = append(res.Failures, TestFailure{Rule: "test input", Got: msg, Line: line})
+		return res
+	}
+	subject := r.str(tc.Subject, "test")
+	period := r.str(tc.Period, defaultPeriod(r.p))
+	team := r.str(tc.Team, "")
+	values := tc.Values
+	if values == nil {
+		values = &dsl.Value{Kind: dsl.KindMap, Range: tc.DefRange}
+	}
+	if values.Kind != dsl.KindMap {
+		return failSetup(values.Range.Start.Line, "values must be a map of names to values")
+	}
+	conv := newConverter(r.p, f.Name)
+	rec, _ := testRecord(values, subject, period, team)
+	snap, errs := conv.convert(rec)
+	if len(errs) > 0 {
+		for _, e := range errs {
+			res.Failures = append(res.Failures, TestFailure{Rule: "test input", Got: e.Error(), Line: e.Line})
+		}
+		return res
+	}
+	var stats *evaluator.Stats
+	if r.p.UsesTeam || r.p.UsesAll {
+		stats = evaluator.NewStats(r.p)
+		r.ev.Derive(snap)
+		stats.Add(snap)
+		if tc.Peers != nil {
+			if tc.Peers.Kind != dsl.KindList {
+				return failSetup(tc.Peers.Range.Start.Line, "peers must be a list of maps")
+			}
+			for i, pv := range tc.Peers.List {
+				if pv.Kind != dsl.KindMap {
+					return failSetup(pv.Range.Start.Line, "each peer must be a map of names to values")
+				}
+				prec, _ := testRecord(pv, fmt.Sprintf("peer-%d", i+1), period, team)
+				ps, errs := conv.convert(prec)
+				if len(errs) > 0 {
+					return failSetup(errs[0].Line, "peer: "+errs[0].Error())
+				}
+				r.ev.Derive(ps)
+				stats.Add(ps)
+			}
+		}
+	}
+	o := r.ev.Evaluate(snap, stats)
+	r.cov.observe(o)
+	for _, e := range tc.Expect {
+		res.Failures = append(res.Failures, r.check(o, e)...)
+	}
+	return res
+}
+
+func numText(v evaluator.Value) string {
+	if !v.Has() {
+		return "no value"
+	}
+	return v.String()
+}
+
+func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []TestFailure {
+	var out []TestFailure
+	rule := e.Kind + " " + e.Name
+	unknown := func(names []string) []TestFailure {
+		d := dsl.Errorf(CodeTest, e.NameRange, "no %s named %q in policy %s", e.Kind, e.Name, r.p.Name)
+		if sug := rules.NameSuggestion(e.Name, names); sug != "" {
+			d.Summary += fmt.Sprintf("; did you mean %q?", sug)
+		}
+		r.diags = append(r.diags, d)
+		return []TestFailure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
+	}
+	fail := func(f *dsl.ExpectField, expected, got, why string) {
+		out = append(out, TestFailure{Rule: rule, Field: f.Name, Expected: expected, Got: got, Why: why, Line: f.Range.Start.Line})
+	}
+	wantString := func(f *dsl.ExpectField) (string, bool) {
+		if f.Value.Kind != dsl.KindString {
+			r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s %s: %s must be a string", e.Kind, e.Name, f.Name))
+			return "", false
+		}
+		return f.Value.Str, true
+	}
+	checkNum := func(f *dsl.ExpectField, got evaluator.Value, why string) {
+		if f.Value.Kind != dsl.KindNumber {
+			r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s %s: %s must be a number", e.Kind, e.Name, f.Name))
+			return
+		}
+		var want float64
+		fmt.Sscan(f.Value.Num, &want)
+		if !got.Has() || got.Kind != evaluator.Number || math.Abs(got.Num-want) > 1e-6 {
+			fail(f, f.Value.Num, numText(got), why)
+		}
+	}
+	checkStr := func(f *dsl.ExpectField, got string, why string) {
+		if want, ok := wantString(f); ok && want != got {
+			fail(f, fmt.Sprintf("%q", want), fmt.Sprintf("%q", got), why)
+		}
+	}
+	switch e.Kind {
+	case "target":
+		var names []string
+		for i := range o.Targets {
+			t := &o.Targets[i]
+			names = append(names, t.Target.Name)
+			if t.Target.Name != e.Name {
+				continue
+			}
+			for _, f := range e.Fields {
+				switch f.Name {
+				case "status":
+					checkStr(f, t.Status.String(), t.Why)
+				case "value":
+					checkNum(f, t.Value, t.Why)
+				case "attainment":
+					checkNum(f, t.Attainment, t.Why)
+				}
+			}
+			return out
+		}
+		return unknown(names)
+	case "score":
+		var names []string
+		for i := range o.Scores {
+			s := &o.Scores[i]
+			names = append(names, s.Scorecard.Name)
+			if s.Scorecard.Name != e.Name {
+				continue
+			}
+			for _, f := range e.Fields {
+				switch f.Name {
+				case "status":
+					checkStr(f, s.Status.String(), s.Why)
+				case "value":
+					checkNum(f, s.Value, s.Why)
+				case "band":
+					got := "no value"
+					if s.Band.Has() {
+						got = s.Band.Str
+					}
+					checkStr(f, got, s.Why)
+				}
+			}
+			return out
+		}
+		return unknown(names)
+	case "breach":
+		var names []string
+		for i := range o.Breaches {
+			b := &o.Breaches[i]
+			names = append(names, b.Breach.Name)
+			if b.Breach.Name != e.Name {
+				continue
+			}
+			for _, f := range e.Fields {
+				checkStr(f, b.Status.String(), b.Why)
+			}
+			return out
+		}
+		return unknown(names)
+	case "incentive":
+		var names []string
+		for i := range o.Incentives {
+			in := &o.Incentives[i]
+			names = append(names, in.Incentive.Name)
+			if in.Incentive.Name != e.Name {
+				continue
+			}
+			for _, f := range e.Fields {
+				switch f.Name {
+				case "status":
+					checkStr(f, in.Status.String(), in.Why)
+				case "amount":
+					got := "no amount"
+					if in.Amount != nil {
+						got = in.Amount.Text('f')
+					}
+					checkStr(f, got, in.Why)
+				case "tier":
+					checkStr(f, in.Tier, in.Why)
+				}
+			}
+			return out
+		}
+		return unknown(names)
+	}
+	return out
+}
+
+// Coverage records which parts of a policy the tests exercised: every
+// status a target can have, each band, each breach firing and staying
+// clear, each gate failing, each tier and rate band reached, and each
+// status an incentive can have.
+type Coverage struct {
+	items []string        // in policy order
+	hit   map[string]bool // item → exercised
+}
+
+func newCoverage(p *rules.Policy) *Coverage {
+	c := &Coverage{hit: map[string]bool{}}
+	add := func(format string, args ...any) { c.items = append(c.items, fmt.Sprintf(format, args...)) }
+	for _, t := range p.Targets {
+		statuses := []string{"met", "missed", "no_data"}
+		if t.Stretch.Set {
+			statuses = append(statuses, "exceeded")
+		}
+		if t.Threshold.Set {
+			statuses = append(statuses, "breached")
+		}
+		if t.When != nil {
+			statuses = append(statuses, "not_applicable")
+		}
+		for _, s := range statuses {
+			add("target %s: status %s", t.Name, s)
+		}
+	}
+	for _, s := range p.Scorecards {
+		for _, b := range s.Bands {
+			add("scorecard %s: band %s", s.Name, b.Name)
+		}
+		if len(s.Bands) > 0 && s.Bands[len(s.Bands)-1].Min > 0 {
+			add("scorecard %s: below every band", s.Name)
+		}
+	}
+	for _, b := range p.Breaches {
+		add("breach %s: breached", b.Name)
+		add("breach %s: clear", b.Name)
+	}
+	for _, in := range p.Incentives {
+		for _, g := range in.Gates {
+			add("incentive %s: gate %s fails", in.Name, g.Name)
+		}
+		for _, t := range in.Tiers {
+			add("incentive %s: tier %s", in.Name, t.Name)
+		}
+		for _, r := range in.Rates {
+			add("incentive %s: rate %s", in.Name, r.Name)
+		}
+		statuses := []string{"earned", "not_earned", "no_data"}
+		if len(in.Gates) > 0 {
+			statuses = append(statuses, "ineligible")
+		}
+		for _, s := range statuses {
+			add("incentive %s: status %s", in.Name, s)
+		}
+	}
+	return c
+}
+
+func (c *Coverage) observe(o *evaluator.Outcome) {
+	mark := func(format string, args ...any) { c.hit[fmt.Sprintf(format, args...)] = true }
+	for _, t := range o.Targets {
+		mark("target %s: status %s", t.Target.Name, t.Status)
+	}
+	for _, s := range o.Scores {
+		if s.Status == evaluator.ScoreOK {
+			if s.Band.Str == "" {
+				mark("scorecard %s: below every band", s.Scorecard.Name)
+			} else {
+				mark("scorecard %s: band %s", s.Scorecard.Name, s.Band.Str)
+			}
+		}
+	}
+	for _, b := range o.Breaches {
+		mark("breach %s: %s", b.Breach.Name, b.Status)
+	}
+	for _, in := range o.Incentives {
+		name := in.Incentive.Name
+		mark("incentive %s: status %s", name, in.Status)
+		if in.Status == evaluator.Ineligible {
+			mark("incentive %s: gate %s fails", name, in.Gate)
+		}
+		if in.Tier != "" {
+			mark("incentive %s: tier %s", name, in.Tier)
+		}
+		for _, st := range in.Steps {
+			if st.Step == "rate" && st.Name != "" {
+				mark("incentive %s: rate %s", name, st.Name)
+			}
+		}
+	}
+}
+
+// Percent is the share of items exercised (100 when there are none).
+func (c *Coverage) Percent() float64 {
+	if len(c.items) == 0 {
+		return 100
+	}
+	return 100 * float64(c.Covered()) / float64(len(c.items))
+}
+
+// Covered counts the items exercised; Total all items.
+func (c *Coverage) Covered() int {
+	n := 0
+	for _, it := range c.items {
+		if c.hit[it] {
+			n++
+		}
+	}
+	return n
+}
+
+// Total is the number of coverage items.
+func (c *Coverage) Total() int { return len(c.items) }
+
+// Missed lists the items no test exercised, in policy order.
+func (c *Coverage) Missed() []string {
+	var out []string
+	for _, it := range c.items {
+		if !c.hit[it] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Items lists every coverage item with whether it was exercised.
+func (c *Coverage) Items() []string { return append([]string(nil), c.items...) }
+
+// Hit reports whether an item was exercised.
+func (c *Coverage) Hit(item string) bool { return c.hit[item] }

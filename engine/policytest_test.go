@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestExamplePolicySuites runs every shipped policy's own tests, as
+// `rubric test --coverage` does: a broken example fails the build, and so
+// does an example whose tests stop covering it fully.
+func TestExamplePolicySuites(t *testing.T) {
+	for _, name := range examples(t) {
+		t.Run(name, func(t *testing.T) {
+			rep, err := RunTests(filepath.Join("../policies", name), TestOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Diags.HasErrors() {
+				t.Fatal(rep.Diags)
+			}
+			passed, failed := rep.Counts()
+			if passed == 0 {
+				t.Fatal("no tests")
+			}
+			for _, tc := range rep.Tests {
+				for _, f := range tc.Failures {
+					t.Errorf("%s (%s:%d): %s; why: %s", tc.Name, tc.File, f.Line, f, f.Why)
+				}
+			}
+			if failed > 0 {
+				return
+			}
+			if got := rep.Coverage.Percent(); got != 100 {
+				t.Errorf("coverage %.1f%%; not covered: %v", got, rep.Coverage.Missed())
+			}
+		})
+	}
+}
+
+func TestPolicyTestFailuresAndCoverage(t *testing.T) {
+	dir := t.TempDir()
+	writeFile := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile("p.hcl", `
+policy "p" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "aht" { better = "lower" }
+target "aht" {
+  metric    = "aht"
+  goal      = 300
+  threshold = 400
+}
+incentive "i" {
+  gate "fast" { when = "aht < 350" }
+  amount = 100
+}
+`)
+	writeFile("p.test.hcl", `
+test "fast agent" {
+  values = { aht = 280 }
+  expect {
+    target "aht" {
+      status     = "met"
+      attainment = 1.0714285714
+    }
+    incentive "i" { amount = "100.00" }
+  }
+}
+
+test "wrong expectation" {
+  values = { aht = 380 }
+  expect {
+    target "aht" { status = "met" }
+    incentive "i" {
+      status = "earned"
+      amount = "100.00"
+    }
+  }
+}
+
+test "bad input" {
+  values = { aht = "slow" }
+}
+
+test "unknown rule" {
+  values = { aht = 1 }
+  expect {
+    target "ahtt" { status = "met" }
+  }
+}
+`)
+	rep, err := RunTests(dir, TestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed, failed := rep.Counts()
+	if passed != 1 || failed != 3 {
+		t.Fatalf("passed %d failed %d", passed, failed)
+	}
+	wrong := rep.Tests[1].Failures
+	if len(wrong) != 3 || wrong[0].String() != `target aht status: expected "met", got "missed"` || !strings.Contains(wrong[0].Why, "missed the goal 300 by 80") ||
+		wrong[1].String() != `incentive i status: expected "earned", got "ineligible"` || wrong[2].Line != 19 {
+		t.Errorf("failures: %+v", wrong)
+	}
+	if f := rep.Tests[2].Failures; len(f) != 1 || !strings.Contains(f[0].Got, `metric aht must be a JSON number, not the string "slow"`) && !strings.Contains(f[0].Got, "not the string") {
+		t.Errorf("bad input: %+v", f)
+	}
+	if !rep.Diags.HasErrors() || !strings.Contains(rep.Diags[0].Summary, `no target named "ahtt" in policy p; did you mean "aht"?`) {
+		t.Errorf("diags: %v", rep.Diags)
+	}
+	// Coverage: met, missed, no_data, breached for the target; the gate
+	// failing; earned, not_earned, no_data, ineligible for the incentive.
+	missed := strings.Join(rep.Coverage.Missed(), "\n")
+	for _, want := range []string{"target aht: status breached", "target aht: status no_data", "incentive i: status not_earned", "incentive i: status no_data"} {
+		if !strings.Contains(missed, want) {
+			t.Errorf("coverage should miss %q; missed:\n%s", want, missed)
+		}
+	}
+	for _, hit := range []string{"target aht: status met", "target aht: status missed", "incentive i: gate fast fails", "incentive i: status ineligible", "incentive i: status earned"} {
+		if !rep.Coverage.Hit(hit) {
+			t.Errorf("coverage should have %q", hit)
+		}
+	}
+	// --run selects tests by name.
+	rep, _ = RunTests(dir, TestOptions{Run: regexp.MustCompile("^fast")})
+	if len(rep.Tests) != 1 || rep.Tests[0].Name != "fast agent" {
+		t.Errorf("--run: %v", rep.Tests)
+	}
+}
