@@ -251,3 +251,33 @@ func TestTestAndFmtCLI(t *testing.T) {
 		t.Errorf("fmt --check after fmt: %d %s", r.code, r.stdout)
 	}
 }
+
+func TestDiffCLI(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"policy.hcl", "metrics.hcl", "targets.hcl", "incentives.hcl"} {
+		b, _ := os.ReadFile(filepath.Join(voice, f))
+		write(t, dir, f, string(bytes.Replace(b, []byte("multiplier = 1.5"), []byte("multiplier = 2.0"), 1)))
+	}
+	r := rubric(t, "", "diff", voice, dir, "-i", voiceData)
+	if r.code != 0 || !regexp.MustCompile(`monthly_bonus\s+EUR\s+[0-9.]+\s+[0-9.]+\s+\+[0-9.]+\s+\+[0-9.]+%`).MatchString(r.stdout) || !strings.Contains(r.stdout, "Largest changes") {
+		t.Errorf("text: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = rubric(t, "", "diff", voice, dir, "-i", voiceData, "--format", "markdown", "--max-total-change", "50")
+	if r.code != 0 || !strings.Contains(r.stdout, "| incentive | currency | old | new | delta | change |") {
+		t.Errorf("markdown: %d\n%s", r.code, r.stdout)
+	}
+	if r := rubric(t, "", "diff", voice, dir, "-i", voiceData, "--max-total-change", "1"); r.code != 1 || !strings.Contains(r.stderr, "more than --max-total-change 1%") {
+		t.Errorf("--max-total-change: %d %s", r.code, r.stderr)
+	}
+	r = rubric(t, "", "diff", voice, voice, "-i", voiceData, "--format", "json", "--max-total-change", "0")
+	var rep struct {
+		Snapshots  int
+		Incentives []struct{ Delta string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep.Snapshots != 299 || rep.Incentives[0].Delta != "0.00" {
+		t.Errorf("json: %d %v %s", r.code, err, r.stdout)
+	}
+	if r := rubric(t, "", "diff", voice, "-i", voiceData); r.code != 2 {
+		t.Errorf("one policy: %d", r.code)
+	}
+}

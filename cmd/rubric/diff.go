@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rubric-dev/rubric/engine"
+)
+
+func diffCmd(e *env) *cobra.Command {
+	var input, inputFormat, format, skip string
+	var maxChange float64
+	var top int
+	c := &cobra.Command{
+		Use:   "diff OLD NEW -i INPUT",
+		Short: "What a policy change does to payouts, statuses and bands on the same snapshots",
+		Long: `diff evaluates two versions of a policy on the same snapshots and reports
+the total payout per incentive and currency (old, new, delta, %), how many
+subjects gain, lose or keep their pay, incentive status transitions, band
+changes, target status transitions, and the largest individual changes with
+both explanations.
+
+OLD and NEW are policy directories or files, or REV:PATH for a policy as of a
+git revision (main:policies/voice-agents), read with git show.`,
+		Example: `  rubric diff main:policies/voice-agents policies/voice-agents -i fixtures/voice-agents/snapshots.csv
+  rubric diff old/ new/ -i october.csv --format markdown --max-total-change 5`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			switch format {
+			case "text", "markdown", "json":
+			default:
+				return usageErr("unknown --format %q (text, markdown or json)", format)
+			}
+			if input == "" {
+				return usageErr("--input (-i) is required")
+			}
+			pf := policyFlags{input: input, inputFormat: inputFormat, policy: args[0]}
+			if err := pf.check(); err != nil {
+				return err
+			}
+			var pols [2]*engine.Policy
+			for i, arg := range args {
+				p, diags, srcs, err := engine.LoadRef(arg)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				if len(diags) > 0 {
+					engine.WriteDiagnostics(e.stderr, "text", diags, engine.SourceFiles(srcs))
+				}
+				if p == nil {
+					return fail(fmt.Sprintf("policy %s has errors", arg))
+				}
+				pols[i] = p
+			}
+			rep, res, err := engine.Diff(pols[0], pols[1], pf.in(e), engine.DiffOptions{Top: top, SkipInvalid: skip})
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if err := report(e, res, skip); err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				enc.Encode(rep)
+			case "markdown":
+				writeDiffMarkdown(e.stdout, rep)
+			default:
+				writeDiffText(e.stdout, rep)
+			}
+			if c.Flags().Changed("max-total-change") {
+				if m := rep.MaxChange(); m > maxChange+1e-9 {
+					return fail(fmt.Sprintf("total payout moves by %s, more than --max-total-change %g%%", pct(m), maxChange))
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&input, "input", "i", "", "snapshots: .csv, .json, .ndjson or - (required)")
+	c.Flags().StringVar(&inputFormat, "input-format", "", "input format when the name does not say")
+	c.Flags().StringVar(&format, "format", "text", "text, markdown or json")
+	c.Flags().Float64Var(&maxChange, "max-total-change", 0, "exit 1 when any incentive's total moves by more than this percentage")
+	c.Flags().IntVar(&top, "top", 10, "how many of the largest individual changes to show")
+	c.Flags().StringVar(&skip, "skip-invalid", "", "leave out bad rows, writing them with their reasons to this file")
+	return c
+}
+
+func pct(f float64) string {
+	if math.IsInf(f, 0) {
+		return "∞ (from a zero total)"
+	}
+	return fmt.Sprintf("%.2f%%", f)
+}
+
+func pctOf(id engine.IncentiveDiff) string {
+	if id.Percent == nil {
+		if id.Old == id.New {
+			return "0.00%"
+		}
+		return "new"
+	}
+	return fmt.Sprintf("%+.2f%%", *id.Percent)
+}
+
+func policyLine(r engine.PolicyRef) string {
+	d := r.Digest
+	if len(d) > 19 {
+		d = d[:19] + "…"
+	}
+	return fmt.Sprintf("%s %s (%s, %s)", r.Name, r.Version, r.Path, d)
+}
+
+func writeDiffText(w io.Writer, r *engine.DiffReport) {
+	fmt.Fprintf(w, "old: %s\nnew: %s\n%d snapshots compared", policyLine(r.OldPolicy), policyLine(r.NewPolicy), r.Snapshots)
+	if r.OnlyOld+r.OnlyNew > 0 {
+		fmt.Fprintf(w, " (%d valid only under the old policy, %d only under the new)", r.OnlyOld, r.OnlyNew)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\nTotal payout")
+	fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", "INCENTIVE", "CURRENCY", "OLD", "NEW", "DELTA", "CHANGE")
+	for _, id := range r.Incentives {
+		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+	}
+	fmt.Fprintf(w, "\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
+	section := func(title string, ts []engine.Transition) {
+		if len(ts) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		for _, t := range ts {
+			fmt.Fprintf(w, "  %-20s %s → %s: %d\n", t.Rule, t.From, t.To, t.Count)
+		}
+	}
+	section("Incentive status changes", r.Statuses)
+	section("Band changes", r.Bands)
+	section("Target status changes", r.Targets)
+	if len(r.Largest) > 0 {
+		fmt.Fprintln(w, "\nLargest changes")
+		for _, c := range r.Largest {
+			fmt.Fprintf(w, "  %s %s %s: %s → %s (%s)\n", c.Subject, c.Period, c.Incentive, amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta)
+			fmt.Fprintf(w, "    old: %s\n    new: %s\n", c.OldWhy, c.NewWhy)
+		}
+	}
+}
+
+func amountOr(a, status string) string {
+	if a == "" {
+		return status
+	}
+	if status != "earned" {
+		return a + " (" + status + ")"
+	}
+	return a
+}
+
+func mdEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+func writeDiffMarkdown(w io.Writer, r *engine.DiffReport) {
+	fmt.Fprintf(w, "### rubric diff: %s %s → %s\n\n", r.NewPolicy.Name, r.OldPolicy.Version, r.NewPolicy.Version)
+	fmt.Fprintf(w, "%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n", r.Snapshots, r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
+	fmt.Fprintln(w, "| incentive | currency | old | new | delta | change |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	for _, id := range r.Incentives {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+	}
+	table := func(title string, ts []engine.Transition) {
+		if len(ts) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n**%s**\n\n| rule | from | to | count |\n|---|---|---|---:|\n", title)
+		for _, t := range ts {
+			fmt.Fprintf(w, "| %s | %s | %s | %d |\n", t.Rule, t.From, t.To, t.Count)
+		}
+	}
+	table("Incentive status changes", r.Statuses)
+	table("Band changes", r.Bands)
+	table("Target status changes", r.Targets)
+	if len(r.Largest) > 0 {
+		fmt.Fprintf(w, "\n<details><summary>Largest changes</summary>\n\n| subject | period | incentive | old | new | delta | old why | new why |\n|---|---|---|---:|---:|---:|---|---|\n")
+		for _, c := range r.Largest {
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(c.Subject), c.Period, c.Incentive,
+				amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta, mdEscape(c.OldWhy), mdEscape(c.NewWhy))
+		}
+		fmt.Fprintln(w, "\n</details>")
+	}
+	fmt.Fprintf(w, "\n<sub>old `%s` %s · new `%s` %s</sub>\n", r.OldPolicy.Path, r.OldPolicy.Digest, r.NewPolicy.Path, r.NewPolicy.Digest)
+}

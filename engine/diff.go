@@ -1,0 +1,477 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/evaluator"
+)
+
+// DiffReport is what a policy change does to the outcomes of the same
+// snapshots.
+type DiffReport struct {
+	OldPolicy  PolicyRef        `json:"old"`
+	NewPolicy  PolicyRef        `json:"new"`
+	Snapshots  int              `json:"snapshots"`
+	OnlyOld    int              `json:"only_old"` // snapshots valid for OLD only
+	OnlyNew    int              `json:"only_new"`
+	Incentives []IncentiveDiff  `json:"incentives"`
+	Subjects   SubjectCounts    `json:"subjects"`
+	Statuses   []Transition     `json:"incentive_status_changes"`
+	Bands      []Transition     `json:"band_changes"`
+	Targets    []Transition     `json:"target_status_changes"`
+	Largest    []IndividualDiff `json:"largest_changes"`
+}
+
+// PolicyRef names a policy version.
+type PolicyRef struct {
+	Path    string `json:"path"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// IncentiveDiff is the total payout of one incentive and currency before
+// and after.
+type IncentiveDiff struct {
+	Incentive string   `json:"incentive"`
+	Currency  string   `json:"currency"`
+	Old       string   `json:"old"`
+	New       string   `json:"new"`
+	Delta     string   `json:"delta"`
+	Percent   *float64 `json:"percent"` // nil when the old total is 0
+	InOld     bool     `json:"in_old"`
+	InNew     bool     `json:"in_new"`
+}
+
+// SubjectCounts says how many snapshots gain, lose or keep their total pay.
+type SubjectCounts struct {
+	Gain      int `json:"gain"`
+	Lose      int `json:"lose"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Transition counts snapshots whose status (or band) went From → To for one
+// rule.
+type Transition struct {
+	Rule  string `json:"rule"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// IndividualDiff is one snapshot's change of one incentive.
+type IndividualDiff struct {
+	Subject   string `json:"subject"`
+	Period    string `json:"period"`
+	Incentive string `json:"incentive"`
+	Old       string `json:"old"` // "" when no amount
+	New       string `json:"new"`
+	Delta     string `json:"delta"`
+	OldStatus string `json:"old_status"`
+	NewStatus string `json:"new_status"`
+	OldWhy    string `json:"old_why"`
+	NewWhy    string `json:"new_why"`
+	abs       *apd.Decimal
+}
+
+// DiffOptions control Diff.
+type DiffOptions struct {
+	Top         int // largest individual changes to keep; 0: 10
+	SkipInvalid string
+}
+
+// summary is what a diff keeps of one outcome.
+type summary struct {
+	incentives map[string]incentiveSummary
+	bands      map[string]string
+	targets    map[string]string
+	currency   string
+}
+
+type incentiveSummary struct {
+	status string
+	amount *apd.Decimal
+	why    string
+}
+
+func summarize(o *evaluator.Outcome, currency string) summary {
+	s := summary{incentives: map[string]incentiveSummary{}, bands: map[string]string{}, targets: map[string]string{}, currency: currency}
+	for _, in := range o.Incentives {
+		s.incentives[in.Incentive.Name] = incentiveSummary{status: in.Status.String(), amount: in.Amount, why: in.Why}
+	}
+	for _, sc := range o.Scores {
+		band := sc.Status.String()
+		if sc.Status == evaluator.ScoreOK {
+			band = sc.Band.Str
+			if band == "" {
+				band = "(below every band)"
+			}
+		}
+		s.bands[sc.Scorecard.Name] = band
+	}
+	for _, t := range o.Targets {
+		s.targets[t.Target.Name] = t.Status.String()
+	}
+	return s
+}
+
+// Diff evaluates both policies on the same input and compares the outcomes
+// snapshot by snapshot (matched by subject and period). It keeps a summary
+// of every snapshot of the old run in memory.
+func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamResult, error) {
+	if opts.Top <= 0 {
+		opts.Top = 10
+	}
+	if in.Name == "-" {
+		path, cleanup, err := spool(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer cleanup()
+		in = Input{Name: path, Format: in.Format}
+	}
+	collect := func(p *Policy) (map[string]summary, []string, *StreamResult, error) {
+		var mu sync.Mutex
+		out := map[string]summary{}
+		var order []string
+		res, err := p.Stream(in, StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
+			k := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
+			s := summarize(o, p.Rules.Currency)
+			mu.Lock()
+			out[k] = s
+			mu.Unlock()
+			return append(buf, k...)
+		}, func(b []byte) error { return nil })
+		if err != nil || res.Failed() {
+			return nil, nil, res, err
+		}
+		// Snapshots are compared in (subject, period) order, so the report
+		// does not depend on map order.
+		for k := range out {
+			order = append(order, k)
+		}
+		sort.Strings(order)
+		return out, order, res, nil
+	}
+	olds, oldKeys, res, err := collect(oldP)
+	if err != nil || res.Failed() {
+		return nil, res, err
+	}
+	news, _, res2, err := collect(newP)
+	if err != nil || res2.Failed() {
+		return nil, res2, err
+	}
+	rep := &DiffReport{OldPolicy: ref(oldP), NewPolicy: ref(newP)}
+
+	type totalKey struct{ incentive, currency string }
+	oldTot, newTot := map[totalKey]*apd.Decimal{}, map[totalKey]*apd.Decimal{}
+	inOld, inNew := map[string]bool{}, map[string]bool{}
+	var order []totalKey
+	seen := map[totalKey]bool{}
+	addTo := func(m map[totalKey]*apd.Decimal, k totalKey, d *apd.Decimal) {
+		if !seen[k] {
+			seen[k] = true
+			order = append(order, k)
+		}
+		if m[k] == nil {
+			m[k] = new(apd.Decimal)
+		}
+		if d != nil {
+			apd.BaseContext.WithPrecision(60).Add(m[k], m[k], d)
+		}
+	}
+	for _, in := range oldP.Rules.Incentives {
+		inOld[in.Name] = true
+		addTo(oldTot, totalKey{in.Name, oldP.Rules.Currency}, nil)
+	}
+	for _, in := range newP.Rules.Incentives {
+		inNew[in.Name] = true
+		addTo(newTot, totalKey{in.Name, newP.Rules.Currency}, nil)
+	}
+	statusT, bandT, targetT := map[[3]string]int{}, map[[3]string]int{}, map[[3]string]int{}
+	var changes []IndividualDiff
+	ctx := apd.BaseContext.WithPrecision(60)
+	for _, k := range oldKeys {
+		o := olds[k]
+		n, ok := news[k]
+		if !ok {
+			rep.OnlyOld++
+			continue
+		}
+		rep.Snapshots++
+		subject, period, _ := strings.Cut(k, "\x00")
+		oldSum, newSum := new(apd.Decimal), new(apd.Decimal)
+		for name, oi := range o.incentives {
+			addTo(oldTot, totalKey{name, o.currency}, oi.amount)
+			if oi.amount != nil {
+				ctx.Add(oldSum, oldSum, oi.amount)
+			}
+		}
+		for name, ni := range n.incentives {
+			addTo(newTot, totalKey{name, n.currency}, ni.amount)
+			if ni.amount != nil {
+				ctx.Add(newSum, newSum, ni.amount)
+			}
+		}
+		switch oldSum.Cmp(newSum) {
+		case -1:
+			rep.Subjects.Gain++
+		case 1:
+			rep.Subjects.Lose++
+		default:
+			rep.Subjects.Unchanged++
+		}
+		names := map[string]bool{}
+		for name := range o.incentives {
+			names[name] = true
+		}
+		for name := range n.incentives {
+			names[name] = true
+		}
+		for name := range names {
+			oi, ni := o.incentives[name], n.incentives[name]
+			os, ns := statusOr(oi.status, "absent"), statusOr(ni.status, "absent")
+			if os != ns {
+				statusT[[3]string{name, os, ns}]++
+			}
+			oa, na := zeroIfNil(oi.amount), zeroIfNil(ni.amount)
+			delta := new(apd.Decimal)
+			ctx.Sub(delta, na, oa)
+			if delta.IsZero() && os == ns {
+				continue
+			}
+			abs := new(apd.Decimal)
+			abs.Abs(delta)
+			changes = append(changes, IndividualDiff{Subject: subject, Period: period, Incentive: name,
+				Old: amountText(oi.amount), New: amountText(ni.amount), Delta: signed(delta),
+				OldStatus: os, NewStatus: ns, OldWhy: oi.why, NewWhy: ni.why, abs: abs})
+		}
+		for name, ob := range o.bands {
+			if nb, ok := n.bands[name]; ok && nb != ob {
+				bandT[[3]string{name, ob, nb}]++
+			}
+		}
+		for name, ot := range o.targets {
+			if nt, ok := n.targets[name]; ok && nt != ot {
+				targetT[[3]string{name, ot, nt}]++
+			}
+		}
+	}
+	for k := range news {
+		if _, ok := olds[k]; !ok {
+			rep.OnlyNew++
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].incentive != order[j].incentive {
+			return order[i].incentive < order[j].incentive
+		}
+		return order[i].currency < order[j].currency
+	})
+	for _, k := range order {
+		o, n := oldTot[k], newTot[k]
+		if o == nil {
+			o = new(apd.Decimal)
+		}
+		if n == nil {
+			n = new(apd.Decimal)
+		}
+		d := new(apd.Decimal)
+		ctx.Sub(d, n, o)
+		id := IncentiveDiff{Incentive: k.incentive, Currency: k.currency, Old: o.Text('f'), New: n.Text('f'), Delta: signed(d),
+			InOld: inOld[k.incentive], InNew: inNew[k.incentive]}
+		if !o.IsZero() {
+			q := new(apd.Decimal)
+			ctx.Quo(q, d, o)
+			f, _ := q.Float64()
+			pct := math.Round(f*100*1e4) / 1e4
+			id.Percent = &pct
+		}
+		rep.Incentives = append(rep.Incentives, id)
+	}
+	rep.Statuses = transitions(statusT)
+	rep.Bands = transitions(bandT)
+	rep.Targets = transitions(targetT)
+	sort.SliceStable(changes, func(i, j int) bool {
+		if c := changes[i].abs.Cmp(changes[j].abs); c != 0 {
+			return c > 0
+		}
+		if changes[i].Subject != changes[j].Subject {
+			return changes[i].Subject < changes[j].Subject
+		}
+		if changes[i].Period != changes[j].Period {
+			return changes[i].Period < changes[j].Period
+		}
+		return changes[i].Incentive < changes[j].Incentive
+	})
+	if len(changes) > opts.Top {
+		changes = changes[:opts.Top]
+	}
+	rep.Largest = changes
+	if rep.Largest == nil {
+		rep.Largest = []IndividualDiff{}
+	}
+	return rep, res2, nil
+}
+
+// MaxChange returns the largest absolute percentage change of an
+// incentive's total (+Inf when a total moves away from 0).
+func (r *DiffReport) MaxChange() float64 {
+	m := 0.0
+	for _, id := range r.Incentives {
+		switch {
+		case id.Percent != nil:
+			m = math.Max(m, math.Abs(*id.Percent))
+		case id.Old != id.New && !decimalEqual(id.Old, id.New):
+			return math.Inf(1)
+		}
+	}
+	return m
+}
+
+func ref(p *Policy) PolicyRef {
+	return PolicyRef{Path: p.Path, Name: p.Rules.Name, Version: p.Rules.Version, Digest: p.Rules.Digest}
+}
+
+func statusOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func zeroIfNil(d *apd.Decimal) *apd.Decimal {
+	if d == nil {
+		return new(apd.Decimal)
+	}
+	return d
+}
+
+func amountText(d *apd.Decimal) string {
+	if d == nil {
+		return ""
+	}
+	return d.Text('f')
+}
+
+func signed(d *apd.Decimal) string {
+	if d.Sign() > 0 {
+		return "+" + d.Text('f')
+	}
+	return d.Text('f')
+}
+
+func transitions(m map[[3]string]int) []Transition {
+	out := make([]Transition, 0, len(m))
+	for k, n := range m {
+		out = append(out, Transition{Rule: k[0], From: k[1], To: k[2], Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		return a.To < b.To
+	})
+	return out
+}
+
+// LoadRef loads a policy from a path, or from REV:PATH, the policy as of a
+// git revision (read with git show, so CI can diff against main without a
+// second checkout).
+func LoadRef(arg string) (*Policy, hcl.Diagnostics, []dsl.Source, error) {
+	rev, path, isRev := splitRev(arg)
+	if !isRev {
+		srcs, err := dsl.ReadSources(arg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		p, diags := LoadSources(arg, srcs)
+		return p, diags, srcs, nil
+	}
+	srcs, err := gitSources(rev, path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, diags := LoadSources(arg, srcs)
+	return p, diags, srcs, nil
+}
+
+func splitRev(arg string) (rev, path string, ok bool) {
+	if _, err := os.Stat(arg); err == nil {
+		return "", arg, false
+	}
+	i := strings.Index(arg, ":")
+	if i <= 0 {
+		return "", arg, false
+	}
+	return arg[:i], arg[i+1:], true
+}
+
+func git(args ...string) (string, error) {
+	out, err := exec.Command("git", args...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
+// gitSources reads a policy directory or file as of a revision. The
+// sources are named REV:PATH/file so diagnostics say where they come from.
+func gitSources(rev, path string) ([]dsl.Source, error) {
+	p := "./" + filepath.ToSlash(filepath.Clean(path))
+	kind, err := git("cat-file", "-t", rev+":"+p)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	switch strings.TrimSpace(kind) {
+	case "blob":
+		files = []string{p}
+	case "tree":
+		list, err := git("ls-tree", "--name-only", rev, p+"/")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range strings.Split(strings.TrimSpace(list), "\n") {
+			if f != "" && dsl.IsPolicyFile(filepath.Base(f)) {
+				files = append(files, "./"+filepath.ToSlash(f))
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%s:%s is a %s, not a policy", rev, path, strings.TrimSpace(kind))
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s:%s has no policy files", rev, path)
+	}
+	sort.Strings(files)
+	var out []dsl.Source
+	for _, f := range files {
+		b, err := git("show", rev+":"+f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dsl.Source{Name: rev + ":" + strings.TrimPrefix(f, "./"), Bytes: []byte(b)})
+	}
+	return out, nil
+}
