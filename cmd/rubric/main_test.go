@@ -281,3 +281,42 @@ func TestDiffCLI(t *testing.T) {
 		t.Errorf("one policy: %d", r.code)
 	}
 }
+
+func TestValidateSARIF(t *testing.T) {
+	bad := write(t, t.TempDir(), "bad.hcl", badPolicy)
+	r := rubric(t, "", "validate", "--format", "sarif", bad)
+	var log struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID    string
+				Level     string
+				Message   struct{ Text string }
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine, StartColumn int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil || r.code != 1 {
+		t.Fatal(r.code, err, r.stdout)
+	}
+	res := log.Runs[0].Results[0]
+	loc := res.Locations[0].PhysicalLocation
+	if log.Version != "2.1.0" || log.Runs[0].Tool.Driver.Name != "rubric" || res.RuleID != "rubric/unknown-name" || res.Level != "error" ||
+		loc.ArtifactLocation.URI != filepath.ToSlash(bad) || loc.Region.StartLine != 10 || loc.Region.StartColumn != 13 {
+		t.Errorf("%+v", log)
+	}
+	if r := rubric(t, "", "validate", "--format", "sarif", voice); r.code != 0 || !strings.Contains(r.stdout, `"results": []`) {
+		t.Errorf("valid policy: %d %s", r.code, r.stdout)
+	}
+}

@@ -20,9 +20,9 @@ func validateCmd(e *env) *cobra.Command {
   rubric validate --format json policies/voice-agents`,
 		RunE: func(c *cobra.Command, args []string) error {
 			switch format {
-			case "text", "json", "github":
+			case "text", "json", "github", "sarif":
 			default:
-				return usageErr("unknown --format %q (text, json or github)", format)
+				return usageErr("unknown --format %q (text, json, github or sarif)", format)
 			}
 			if len(args) == 0 {
 				args = []string{"."}
@@ -58,6 +58,8 @@ func validateCmd(e *env) *cobra.Command {
 				}{errs == 0, errs, warns, engine.ToJSON(all)})
 			case "github":
 				engine.WriteDiagnostics(e.stdout, "github", all, files)
+			case "sarif":
+				engine.WriteSARIF(e.stdout, all, engine.Version())
 			default:
 				engine.WriteDiagnostics(e.stderr, "text", all, files)
 				for _, v := range valid {
@@ -73,7 +75,7 @@ func validateCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "output format: text, json or github")
+	c.Flags().StringVar(&format, "format", "text", "output format: text, json, github or sarif")
 	return c
 }
 

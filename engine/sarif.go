@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+// WriteSARIF writes diagnostics as a SARIF 2.1.0 log, for code-scanning
+// views (GitHub code scanning and others).
+func WriteSARIF(w io.Writer, diags hcl.Diagnostics, version string) error {
+	type region struct {
+		StartLine   int `json:"startLine"`
+		StartColumn int `json:"startColumn"`
+		EndLine     int `json:"endLine"`
+		EndColumn   int `json:"endColumn"`
+	}
+	type location struct {
+		PhysicalLocation struct {
+			ArtifactLocation struct {
+				URI string `json:"uri"`
+			} `json:"artifactLocation"`
+			Region region `json:"region"`
+		} `json:"physicalLocation"`
+	}
+	type message struct {
+		Text string `json:"text"`
+	}
+	type result struct {
+		RuleID    string     `json:"ruleId"`
+		Level     string     `json:"level"`
+		Message   message    `json:"message"`
+		Locations []location `json:"locations,omitempty"`
+	}
+	type rule struct {
+		ID               string  `json:"id"`
+		ShortDescription message `json:"shortDescription"`
+	}
+	results := []result{}
+	codes := map[string]bool{}
+	for _, d := range diags {
+		code := string(dsl.DiagnosticCode(d))
+		codes[code] = true
+		text := d.Summary
+		if d.Detail != "" {
+			text += "\n" + d.Detail
+		}
+		r := result{RuleID: "rubric/" + code, Level: severity(d), Message: message{text}}
+		if d.Subject != nil {
+			var l location
+			l.PhysicalLocation.ArtifactLocation.URI = filepath.ToSlash(d.Subject.Filename)
+			l.PhysicalLocation.Region = region{d.Subject.Start.Line, d.Subject.Start.Column, max(d.Subject.End.Line, d.Subject.Start.Line), max(d.Subject.End.Column, d.Subject.Start.Column+1)}
+			r.Locations = []location{l}
+		}
+		results = append(results, r)
+	}
+	rules := []rule{}
+	for c := range codes {
+		rules = append(rules, rule{ID: "rubric/" + c, ShortDescription: message{"rubric diagnostic: " + c}})
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
+	log := map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []any{map[string]any{
+			"tool": map[string]any{"driver": map[string]any{
+				"name": "rubric", "version": version, "informationUri": "https://github.com/rubric-dev/rubric", "rules": rules,
+			}},
+			"results": results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}
