@@ -10,7 +10,7 @@ import (
 // as JSON. It must return diagnostics, never panic, and every diagnostic
 // must have a range inside the file.
 func FuzzParse(f *testing.F) {
-	for _, glob := range []string{"../policies/*/*.hcl", "../rules/testdata/bad/*.hcl", "../fixtures/conformance/*/*.hcl"} {
+	for _, glob := range []string{"../policies/*/*.hcl", "../rules/testdata/bad/*.hcl", "../fixtures/conformance/*/*.hcl", "../policies/*/*.test.hcl"} {
 		files, _ := filepath.Glob(glob)
 		for _, file := range files {
 			if b, err := os.ReadFile(file); err == nil {
@@ -28,6 +28,10 @@ func FuzzParse(f *testing.F) {
 		p, diags := Parse([]Source{{Name: name, Bytes: src}})
 		if p == nil {
 			t.Fatal("nil policy")
+		}
+		// The same bytes as a test file.
+		if files, _ := ParseTests([]Source{{Name: "f.test.hcl", Bytes: src}}); len(files) != 1 {
+			t.Fatal("ParseTests lost the file")
 		}
 		for _, d := range diags {
 			if d.Subject != nil && (d.Subject.Start.Byte < 0 || d.Subject.Start.Byte > len(src)) {
