@@ -30,7 +30,7 @@ func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts Str
 			mu.Lock()
 			periods = append(periods, o.Snapshot.Period.Label)
 			if period == "" || o.Snapshot.Period.Label == period {
-				found = append(found, o)
+				found = append(found, o.Clone())
 			}
 			mu.Unlock()
 		}

@@ -52,7 +52,8 @@ type batch struct {
 }
 
 // Stream reads and checks every snapshot of in and evaluates the good ones
-// on every core. encode runs in the workers and appends an outcome's bytes;
+// on every core. encode runs in the workers and appends an outcome's bytes
+// (the outcome is reused after encode returns: Clone it to keep it);
 // write receives those bytes in input order, from one goroutine. When bad
 // input fails the run (no SkipInvalid), evaluation stops at the first bad
 // row but reading goes on, so every bad row is reported; the caller must
@@ -119,7 +120,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	var wg sync.WaitGroup
 	var panicMu sync.Mutex
 	var panicErr error
-	evalBatch := func(b *batch) {
+	evalBatch := func(b *batch, o *evaluator.Outcome) {
 		defer func() {
 			// A panic here is a bug in rubric. It must not take the
 			// process down half-way through a file: it fails the run with
@@ -135,15 +136,16 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}()
 		for _, s := range b.snaps {
 			b.current = fmt.Sprintf("%s line %d (%s %s)", in.Name, s.Line, s.Subject, s.Period.Label)
-			b.out = encode(ev.Evaluate(s, stats), b.out)
+			b.out = encode(ev.EvaluateInto(o, s, stats), b.out)
 		}
 	}
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var o evaluator.Outcome // reused: encode must not keep it
 			for b := range work {
-				evalBatch(b)
+				evalBatch(b, &o)
 				done <- b
 			}
 		}()

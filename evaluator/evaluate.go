@@ -47,6 +47,8 @@ type Evaluator struct {
 	opts    Options
 	inputs  []*rules.Metric
 	scratch chan *scratch
+	period  struct{ days, start, end, label int } // slots of period.*, -1 when unused
+	counts  [4]int                                // slots of breaches.minor, major, critical, any
 }
 
 // New prepares an evaluator for a resolved policy without errors.
@@ -56,6 +58,16 @@ func New(p *rules.Policy, opts Options) *Evaluator {
 		if m.Derived == nil {
 			e.inputs = append(e.inputs, m)
 		}
+	}
+	slot := func(name string) int {
+		if d, ok := p.Scope.Lookup(name); ok {
+			return d.Slot
+		}
+		return -1
+	}
+	e.period.days, e.period.start, e.period.end, e.period.label = slot("period.days"), slot("period.start"), slot("period.end"), slot("period.label")
+	for i, sev := range []string{"minor", "major", "critical", "any"} {
+		e.counts[i] = slot("breaches." + sev)
 	}
 	return e
 }
@@ -91,7 +103,12 @@ type run struct {
 	incentiveNotes map[*IncentiveResult]*incentiveState
 }
 
+// setReason records why a slot has no value, for explanations; without
+// them there is nothing to record.
 func (r *run) setReason(slot int, reason string) {
+	if !r.why {
+		return
+	}
 	if r.s.reasons == nil {
 		r.s.reasons = make([]string, len(r.vals))
 	}
@@ -99,6 +116,9 @@ func (r *run) setReason(slot int, reason string) {
 }
 
 func (r *run) reason(d *rules.Decl) string {
+	if !r.why {
+		return d.Name
+	}
 	if r.s.reasons != nil && r.s.reasons[d.Slot] != "" {
 		return fmt.Sprintf("%s has no value (%s)", d.Name, r.s.reasons[d.Slot])
 	}
@@ -141,19 +161,19 @@ func (r *run) derive() []string {
 			}
 		}
 	}
-	sc := p.Scope
 	per := r.s.Period
-	if d, ok := sc.Lookup("period.days"); ok {
-		r.vals[d.Slot] = Num(float64(per.Days))
+	ps := &r.e.period
+	if ps.days >= 0 {
+		r.vals[ps.days] = Num(float64(per.Days))
 	}
-	if d, ok := sc.Lookup("period.start"); ok {
-		r.vals[d.Slot] = Str(per.StartDate())
+	if ps.start >= 0 {
+		r.vals[ps.start] = Str(per.StartDate())
 	}
-	if d, ok := sc.Lookup("period.end"); ok {
-		r.vals[d.Slot] = Str(per.EndDate())
+	if ps.end >= 0 {
+		r.vals[ps.end] = Str(per.EndDate())
 	}
-	if d, ok := sc.Lookup("period.label"); ok {
-		r.vals[d.Slot] = Str(per.Label)
+	if ps.label >= 0 {
+		r.vals[ps.label] = Str(per.Label)
 	}
 	for _, m := range p.Derived {
 		v, reason := r.eval(m.Derived)
@@ -169,12 +189,20 @@ func (r *run) derive() []string {
 // Evaluate runs every stage of the policy over s. stats supplies team.* and
 // all.* values; it may be nil when the policy uses neither.
 func (e *Evaluator) Evaluate(s *Snapshot, stats *Stats) *Outcome {
+	return e.EvaluateInto(&Outcome{}, s, stats)
+}
+
+// EvaluateInto is Evaluate writing into o, reusing its slices: a stream
+// evaluates many snapshots into one Outcome per goroutine. o and what it
+// holds are overwritten by the next call.
+func (e *Evaluator) EvaluateInto(o *Outcome, s *Snapshot, stats *Stats) *Outcome {
 	sc := e.getScratch()
 	defer e.putScratch(sc)
-	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: &Outcome{Snapshot: s}, why: e.opts.Explain}
+	o.Snapshot, o.Defaulted = s, nil
+	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain}
 	r.out.Defaulted = r.derive()
 	if stats != nil {
-		stats.fill(e.p, s)
+		stats.fill(s)
 	}
 	r.targets()
 	r.scores()
@@ -199,6 +227,9 @@ func (r *run) eval(x *rules.Expression) (Value, string) {
 	if err != nil {
 		if errors.Is(err, errDivZero) || strings.Contains(err.Error(), errDivZero.Error()) {
 			return Value{}, "division by zero"
+		}
+		if !r.why {
+			return Value{}, "evaluation failed"
 		}
 		return Value{}, "evaluation failed: " + firstLine(err.Error())
 	}
@@ -271,5 +302,12 @@ func (r *run) condition(x *rules.Expression, v bool) string {
 	if d := r.describe(x); d != "" {
 		s = fmt.Sprintf("%s, so %s", d, s)
 	}
+	return s
+}
+
+// ResetSnapshot clears what an evaluation left on a copied snapshot, so it
+// can be evaluated again (benchmarks copy snapshots).
+func ResetSnapshot(s *Snapshot) *Snapshot {
+	s.reasons, s.derived, s.defaulted = nil, false, nil
 	return s
 }

@@ -2,6 +2,7 @@ package evaluator
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -11,15 +12,17 @@ import (
 
 func (r *run) breaches() {
 	p := r.e.p
-	r.out.Breaches = make([]BreachResult, len(p.Breaches))
+	r.out.Breaches = resize(r.out.Breaches, len(p.Breaches))
 	for i, b := range p.Breaches {
 		res := &r.out.Breaches[i]
-		res.Breach = b
+		*res = BreachResult{Breach: b}
 		w, reason := r.eval(b.When)
 		switch {
 		case !w.Has():
 			res.Status = BreachNoData
-			r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
+			if r.why {
+				r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
+			}
 			if r.why {
 				res.Why = "no data: " + reason
 			}
@@ -71,6 +74,9 @@ func (r *run) breachCounts() {
 			unknown[sev] = why
 		}
 	}
+	if !r.why {
+		note = func(sev rules.Severity, _ string) { unknown[sev] = "no data" }
+	}
 	for i := range r.out.Targets {
 		tr := &r.out.Targets[i]
 		t := tr.Target
@@ -90,34 +96,32 @@ func (r *run) breachCounts() {
 			note(br.Breach.Severity, "breach "+br.Breach.Name+" is no_data")
 		}
 	}
-	sc := r.e.p.Scope
 	total, anyUnknown := 0, ""
 	for sev := rules.Minor; sev <= rules.Critical; sev++ {
-		d, _ := sc.Lookup("breaches." + sev.String())
+		slot := r.e.counts[sev-1]
 		total += count[sev]
 		if unknown[sev] != "" {
-			r.setReason(d.Slot, unknown[sev])
+			r.setReason(slot, unknown[sev])
 			if anyUnknown == "" {
 				anyUnknown = unknown[sev]
 			}
 			continue
 		}
-		r.vals[d.Slot] = Num(float64(count[sev]))
+		r.vals[slot] = Num(float64(count[sev]))
 	}
-	d, _ := sc.Lookup("breaches.any")
-	if anyUnknown != "" {
-		r.setReason(d.Slot, anyUnknown)
+	if slot := r.e.counts[3]; anyUnknown != "" {
+		r.setReason(slot, anyUnknown)
 	} else {
-		r.vals[d.Slot] = Num(float64(total))
+		r.vals[slot] = Num(float64(total))
 	}
 }
 
 func (r *run) incentives() {
 	p := r.e.p
-	r.out.Incentives = make([]IncentiveResult, len(p.Incentives))
+	r.out.Incentives = resize(r.out.Incentives, len(p.Incentives))
 	for i, in := range p.Incentives {
 		res := &r.out.Incentives[i]
-		res.Incentive = in
+		*res = IncentiveResult{Incentive: in, Steps: res.Steps[:0]}
 		r.incentive(in, res)
 		if r.why {
 			res.Why = r.incentiveWhy(in, res)
@@ -147,22 +151,29 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		res.Status = IncentiveNoData
 		res.Amount = nil
 		res.Tier = ""
-		st.noData = what + ": " + reason
+		if r.why {
+			st.noData = what + ": " + reason
+		}
+	}
+	if r.why {
+		if r.incentiveNotes == nil {
+			r.incentiveNotes = map[*IncentiveResult]*incentiveState{}
+		}
 		r.incentiveNotes[res] = st
 	}
-	if r.incentiveNotes == nil {
-		r.incentiveNotes = map[*IncentiveResult]*incentiveState{}
-	}
-	r.incentiveNotes[res] = st
 	for _, g := range in.Gates {
 		v, reason := r.eval(g.When)
 		if !v.Has() {
 			res.Gate = g.Name
-			r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: "no value"})
+			if r.why {
+				r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: "no value"})
+			}
 			noData("gate "+g.Name, reason)
 			return
 		}
-		r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: fmt.Sprint(v.Bool)})
+		if r.why {
+			r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: strconv.FormatBool(v.Bool)})
+		}
 		if !v.Bool {
 			res.Status = Ineligible
 			res.Gate = g.Name
@@ -189,7 +200,9 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 			for _, t := range in.Tiers {
 				v, reason := r.eval(t.When)
 				if !v.Has() {
-					r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Result: "no value"})
+					if r.why {
+						r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Result: "no value"})
+					}
 					noData("tier "+t.Name, reason)
 					return
 				}
@@ -202,7 +215,9 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 				}
 				mult = m
 				res.Tier = t.Name
-				r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Multiplier: decText(m)})
+				if r.why {
+					r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Multiplier: decText(m)})
+				}
 				if r.why {
 					st.tierNote = fmt.Sprintf("%s reached tier %s (×%s)", r.describeOr(t.When), t.Name, decText(m))
 				}
@@ -210,7 +225,9 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 			}
 			if mult == nil {
 				mult = decZero
-				r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
+				if r.why {
+					r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
+				}
 				if r.why {
 					st.tierNote = "no tier matched"
 				}
@@ -280,7 +297,9 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		}
 	}
 	res.Amount = Round(x, minor, in.Rounding)
-	r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: res.Amount.Text('f')})
+	if r.why {
+		r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: res.Amount.Text('f')})
+	}
 	if res.Amount.Sign() > 0 {
 		res.Status = Earned
 	} else {
@@ -296,13 +315,17 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 	record := what == "basis" || what == "units" || what == "amount"
 	if o.Expr == nil {
 		if record {
-			r.step(res, Step{Step: what, Result: decText(o.Dec)})
+			if r.why {
+				r.step(res, Step{Step: what, Result: decText(o.Dec)})
+			}
 		}
 		return o.Dec, true
 	}
 	v, reason := r.eval(o.Expr)
 	if !v.Has() {
-		r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: "no value"})
+		if r.why {
+			r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: "no value"})
+		}
 		noData(what, reason)
 		return nil, false
 	}
@@ -312,7 +335,9 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 		return nil, false
 	}
 	if record {
-		r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: decText(d)})
+		if r.why {
+			r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: decText(d)})
+		}
 	}
 	return d, true
 }
@@ -331,7 +356,9 @@ func (r *run) operandStep(res *IncentiveResult, what string, o rules.Operand, fa
 	if o.Expr != nil {
 		s.Expr, s.Inputs = o.Expr.Source, r.inputs(o.Expr)
 	}
-	r.step(res, s)
+	if r.why {
+		r.step(res, s)
+	}
 }
 
 // schedule pays units through the rate bands.
@@ -345,14 +372,18 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 			}
 		}
 		if band == nil {
-			r.step(res, Step{Step: "rate", Note: fmt.Sprintf("%s units are below the first band (%s from %s)", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)), Result: "0"})
+			if r.why {
+				r.step(res, Step{Step: "rate", Note: fmt.Sprintf("%s units are below the first band (%s from %s)", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)), Result: "0"})
+			}
 			if r.why {
 				st.calc = append(st.calc, fmt.Sprintf("%s units are below the first rate band %s (from %s): 0", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)))
 			}
 			return total
 		}
 		total = mul(units, band.PerUnit)
-		r.step(res, Step{Step: "rate", Name: band.Name, Note: fmt.Sprintf("flat: all %s units at %s", decText(units), decText(band.PerUnit)), Result: decText(total)})
+		if r.why {
+			r.step(res, Step{Step: "rate", Name: band.Name, Note: fmt.Sprintf("flat: all %s units at %s", decText(units), decText(band.PerUnit)), Result: decText(total)})
+		}
 		if r.why {
 			st.calc = append(st.calc, fmt.Sprintf("flat schedule, band %s: %s × %s = %s", band.Name, decText(units), decText(band.PerUnit), decText(total)))
 		}
@@ -370,7 +401,9 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 		}
 		pay := mul(n, rt.PerUnit)
 		total = add(total, pay)
-		r.step(res, Step{Step: "rate", Name: rt.Name, Note: fmt.Sprintf("%s units × %s", decText(n), decText(rt.PerUnit)), Result: decText(pay)})
+		if r.why {
+			r.step(res, Step{Step: "rate", Name: rt.Name, Note: fmt.Sprintf("%s units × %s", decText(n), decText(rt.PerUnit)), Result: decText(pay)})
+		}
 		slices = append(slices, fmt.Sprintf("%s × %s (%s)", decText(n), decText(rt.PerUnit), rt.Name))
 	}
 	if r.why {

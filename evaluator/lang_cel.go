@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/checker"
 	"cel.dev/cel-go/common"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
@@ -20,7 +21,7 @@ import (
 const (
 	maxExprRunes = 4096   // source size
 	maxExprNodes = 400    // syntax tree nodes
-	celCostLimit = 100000 // runtime cost units of one evaluation
+	celCostLimit = 100000 // estimated cost units of one evaluation
 	maxVariadic  = 12     // arguments of min and max
 )
 
@@ -33,8 +34,7 @@ type celCompiler struct {
 }
 
 type celEnv struct {
-	env   *cel.Env
-	slots map[string]int
+	env *cel.Env
 }
 
 // NewCEL returns the CEL compiler. It is safe for concurrent use.
@@ -80,17 +80,15 @@ func (c *celCompiler) env(scope *rules.Scope) (*celEnv, error) {
 	if e, ok := c.envs[scope]; ok {
 		return e, nil
 	}
-	opts := make([]cel.EnvOption, 0, scope.Len())
-	slots := make(map[string]int, scope.Len())
+	opts := make([]cel.EnvOption, 0, len(scope.Decls))
 	for _, d := range scope.Decls {
 		opts = append(opts, cel.Variable(d.Name, celType(d.Type)))
-		slots[d.Name] = d.Slot
 	}
 	env, err := c.base.Extend(opts...)
 	if err != nil {
 		return nil, err
 	}
-	e := &celEnv{env: env, slots: slots}
+	e := &celEnv{env: env}
 	c.envs[scope] = e
 	return e, nil
 }
@@ -119,11 +117,60 @@ func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Typ
 	if msg := resultTypeError(want, celTypeName(out)); msg != "" && out != cel.DynType {
 		return nil, []rules.ExprError{{Offset: 0, Length: len([]rune(cp.src)), Message: msg}}
 	}
-	prg, err := e.env.Program(checked, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(celCostLimit))
+	// The cost of an expression is bounded at validation: every variable
+	// is a scalar, so the static estimate is a true bound, and evaluation
+	// needs no cost tracker.
+	est, err := e.env.EstimateCost(checked, zeroCosts{})
+	if err != nil {
+		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: "cannot bound the cost of this expression: " + err.Error()}}
+	}
+	if est.Max > celCostLimit {
+		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: fmt.Sprintf("expression is too costly (estimated cost up to %d; the limit is %d)", est.Max, celCostLimit)}}
+	}
+	prg, err := e.env.Program(checked, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, []rules.ExprError{{Message: err.Error()}}
 	}
-	return &celProgram{prg: prg, slots: e.slots, want: want}, nil
+	return &celProgram{prg: prg, refs: refSlots(cp.refs, scope), want: want}, nil
+}
+
+// zeroCosts is the cost estimator for rubric's environment: variables are
+// scalars (no sizes to estimate) and functions are constant-time.
+type zeroCosts struct{}
+
+func (zeroCosts) EstimateSize(element checker.AstNode) *checker.SizeEstimate { return nil }
+func (zeroCosts) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
+
+// celRef is a referenced name and its slot.
+type celRef struct {
+	name string
+	slot int
+}
+
+// refSlots resolves an expression's references to slots (the longest
+// declared prefix of each dotted name).
+func refSlots(refs []rules.Ref, scope *rules.Scope) []celRef {
+	var out []celRef
+	seen := map[string]bool{}
+	for _, r := range refs {
+		name := r.Name
+		d, ok := scope.Lookup(name)
+		for !ok {
+			i := strings.LastIndexByte(name, '.')
+			if i < 0 {
+				break
+			}
+			name = name[:i]
+			d, ok = scope.Lookup(name)
+		}
+		if ok && d.Slot >= 0 && !seen[d.Name] {
+			seen[d.Name] = true
+			out = append(out, celRef{d.Name, d.Slot})
+		}
+	}
+	return out
 }
 
 func celTypeName(t *cel.Type) string {
@@ -265,19 +312,27 @@ func (w *celWalker) walk(e celast.Expr, bound map[string]bool) {
 
 // celProgram runs a compiled CEL expression over a snapshot's values.
 type celProgram struct {
-	prg   cel.Program
-	slots map[string]int
-	want  rules.Type
+	prg  cel.Program
+	refs []celRef
+	want rules.Type
 }
 
+// celActivation gives CEL the values of the names one expression uses:
+// usually one to three, so a scan beats a map.
 type celActivation struct {
-	vals  []Value
-	slots map[string]int
+	vals []Value
+	refs []celRef
 }
 
 func (a *celActivation) ResolveName(name string) (any, bool) {
-	i, ok := a.slots[name]
-	if !ok {
+	i := -1
+	for _, r := range a.refs {
+		if r.name == name {
+			i = r.slot
+			break
+		}
+	}
+	if i < 0 {
 		return nil, false
 	}
 	v := a.vals[i]
@@ -294,8 +349,9 @@ func (a *celActivation) ResolveName(name string) (any, bool) {
 
 func (a *celActivation) Parent() interpreter.Activation { return nil }
 
-func (p *celProgram) eval(vals []Value, _ *scratch) (Value, error) {
-	out, _, err := p.prg.Eval(&celActivation{vals: vals, slots: p.slots})
+func (p *celProgram) eval(vals []Value, s *scratch) (Value, error) {
+	s.celAct.vals, s.celAct.refs = vals, p.refs
+	out, _, err := p.prg.Eval(&s.celAct)
 	if err != nil {
 		return Value{}, err
 	}

@@ -143,3 +143,20 @@ type Input struct {
 	Name  string
 	Value Value
 }
+
+// Clone returns a copy of o that a later EvaluateInto does not overwrite.
+func (o *Outcome) Clone() *Outcome {
+	c := *o
+	c.Defaulted = append([]string(nil), o.Defaulted...)
+	c.Targets = append([]TargetResult(nil), o.Targets...)
+	c.Breaches = append([]BreachResult(nil), o.Breaches...)
+	c.Scores = append([]ScoreResult(nil), o.Scores...)
+	for i := range c.Scores {
+		c.Scores[i].Contributions = append([]Contribution(nil), c.Scores[i].Contributions...)
+	}
+	c.Incentives = append([]IncentiveResult(nil), o.Incentives...)
+	for i := range c.Incentives {
+		c.Incentives[i].Steps = append([]Step(nil), c.Incentives[i].Steps...)
+	}
+	return &c
+}

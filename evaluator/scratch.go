@@ -6,6 +6,7 @@ import "github.com/expr-lang/expr/vm"
 type scratch struct {
 	exprEnv map[string]any // expr's environment: only the names an expression uses are read
 	vm      vm.VM
+	celAct  celActivation
 }
 
 func newScratch() *scratch { return &scratch{exprEnv: map[string]any{}} }

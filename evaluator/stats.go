@@ -1,6 +1,8 @@
 package evaluator
 
 import (
+	"strings"
+
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -13,6 +15,15 @@ type Stats struct {
 	metrics []*rules.Metric
 	team    map[[2]string]*agg
 	all     map[string]*agg
+	fills   []statFill // the statistics expressions use, with their slots
+}
+
+// statFill is one team.* or all.* name an expression uses.
+type statFill struct {
+	slot   int
+	all    bool
+	stat   byte // 'c' count, 'a' avg, 's' sum, 'n' min, 'x' max
+	metric int
 }
 
 type agg struct {
@@ -25,7 +36,26 @@ type agg struct {
 
 // NewStats returns empty statistics for p.
 func NewStats(p *rules.Policy) *Stats {
-	return &Stats{metrics: p.Metrics, team: map[[2]string]*agg{}, all: map[string]*agg{}}
+	s := &Stats{metrics: p.Metrics, team: map[[2]string]*agg{}, all: map[string]*agg{}}
+	index := map[string]int{}
+	for i, m := range p.Metrics {
+		index[m.Name] = i
+	}
+	for _, d := range p.Scope.Decls {
+		if d.Kind != rules.DeclTeam || d.Slot < 0 {
+			continue
+		}
+		parts := strings.SplitN(d.Name, ".", 3) // team.avg.aht, team.count
+		f := statFill{slot: d.Slot, all: parts[0] == "all"}
+		if parts[1] == "count" {
+			f.stat = 'c'
+		} else {
+			f.stat = map[string]byte{"avg": 'a', "sum": 's', "min": 'n', "max": 'x'}[parts[1]]
+			f.metric = index[parts[2]]
+		}
+		s.fills = append(s.fills, f)
+	}
+	return s
 }
 
 func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
@@ -40,7 +70,7 @@ func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
 
 // Add counts a derived snapshot.
 func (s *Stats) Add(snap *Snapshot) {
-	groups := []*agg{}
+	groups := make([]*agg, 0, 2)
 	if snap.HasTeam {
 		groups = append(groups, s.group(s.team, [2]string{snap.Team, snap.Period.Label}))
 	}
@@ -70,44 +100,41 @@ func (s *Stats) Add(snap *Snapshot) {
 }
 
 // fill writes the statistics of snap's team and period into its slots.
-func (s *Stats) fill(p *rules.Policy, snap *Snapshot) {
-	write := func(root string, g *agg) {
-		if d, ok := p.Scope.Lookup(root + ".count"); ok && g != nil {
-			snap.Values[d.Slot] = Num(float64(g.count))
-		}
-		for i, m := range s.metrics {
-			for _, stat := range [...]string{"avg", "sum", "min", "max"} {
-				d, ok := p.Scope.Lookup(root + "." + stat + "." + m.Name)
-				if !ok {
-					continue
-				}
-				if g == nil || g.n[i] == 0 {
-					snap.Values[d.Slot] = Value{}
-					continue
-				}
-				var v float64
-				switch stat {
-				case "avg":
-					v = g.sum[i] / float64(g.n[i])
-				case "sum":
-					v = g.sum[i]
-				case "min":
-					v = g.min[i]
-				case "max":
-					v = g.max[i]
-				}
-				snap.Values[d.Slot] = Num(v)
-			}
-		}
+func (s *Stats) fill(snap *Snapshot) {
+	var team, all *agg
+	if snap.HasTeam {
+		team = s.team[[2]string{snap.Team, snap.Period.Label}]
 	}
-	if p.UsesTeam {
-		var g *agg
-		if snap.HasTeam {
-			g = s.team[[2]string{snap.Team, snap.Period.Label}]
+	all = s.all[snap.Period.Label]
+	for _, f := range s.fills {
+		g := team
+		if f.all {
+			g = all
 		}
-		write("team", g)
-	}
-	if p.UsesAll {
-		write("all", s.all[snap.Period.Label])
+		if g == nil {
+			snap.Values[f.slot] = Value{}
+			continue
+		}
+		if f.stat == 'c' {
+			snap.Values[f.slot] = Num(float64(g.count))
+			continue
+		}
+		i := f.metric
+		if g.n[i] == 0 {
+			snap.Values[f.slot] = Value{}
+			continue
+		}
+		var v float64
+		switch f.stat {
+		case 'a':
+			v = g.sum[i] / float64(g.n[i])
+		case 's':
+			v = g.sum[i]
+		case 'n':
+			v = g.min[i]
+		case 'x':
+			v = g.max[i]
+		}
+		snap.Values[f.slot] = Num(v)
 	}
 }

@@ -25,10 +25,10 @@ func worse(dir rules.Direction, v, bound float64) bool { return !atOrBetter(dir,
 
 func (r *run) targets() {
 	p := r.e.p
-	r.out.Targets = make([]TargetResult, len(p.Targets))
+	r.out.Targets = resize(r.out.Targets, len(p.Targets))
 	for i, t := range p.Targets {
 		res := &r.out.Targets[i]
-		res.Target = t
+		*res = TargetResult{Target: t}
 		r.target(t, res)
 		v := r.vals
 		v[t.Status.Slot] = Str(res.Status.String())
@@ -43,11 +43,13 @@ func (r *run) targets() {
 		case Missed, TargetBreached, NotApplicable:
 			v[t.Met.Slot] = Boolean(false)
 		default:
-			r.setReason(t.Met.Slot, "target "+t.Name+" is no_data: "+res.Reason)
+			if r.why {
+				r.setReason(t.Met.Slot, "target "+t.Name+" is no_data: "+res.Reason)
+			}
 		}
 		if res.Attainment.Has() {
 			v[t.Attainment.Slot] = res.Attainment
-		} else {
+		} else if r.why {
 			r.setReason(t.Attainment.Slot, "target "+t.Name+" is "+res.Status.String())
 		}
 	}
@@ -75,13 +77,20 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 			res.Why = "no data: " + reason
 		}
 	}
+	// what joins a label to a reason, only when explaining.
+	what := func(label, reason string) string {
+		if !r.why {
+			return ""
+		}
+		return label + reason
+	}
 	if t.When != nil {
 		w, reason := r.eval(t.When)
 		if !w.Has() {
 			// Whether the target applies is unknown, so nothing about it
 			// is reported, not even its value.
 			res.Value = Value{}
-			noData("when " + t.When.Source + ": " + reason)
+			noData(what("when "+t.When.Source+": ", reason))
 			return
 		}
 		if !w.Bool {
@@ -98,34 +107,42 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 	var reason string
 	if res.Goal, reason = r.operand(t.Goal); !res.Goal.Has() {
-		noData("goal: " + reason)
+		noData(what("goal: ", reason))
 		return
 	}
 	if res.Threshold, reason = r.operand(t.Threshold); t.Threshold.Set && !res.Threshold.Has() {
-		noData("threshold: " + reason)
+		noData(what("threshold: ", reason))
 		return
 	}
 	if res.Stretch, reason = r.operand(t.Stretch); t.Stretch.Set && !res.Stretch.Has() {
-		noData("stretch: " + reason)
+		noData(what("stretch: ", reason))
 		return
 	}
 	capV, reason := r.operand(t.Cap)
 	if t.Cap.Set && !capV.Has() {
-		noData("cap: " + reason)
+		noData(what("cap: ", reason))
 		return
 	}
 	if t.Sample != nil {
 		sv := r.vals[t.Sample.Decl.Slot]
 		if !sv.Has() {
-			noData("the sample " + r.reason(t.Sample.Decl))
+			noData(what("the sample ", r.reason(t.Sample.Decl)))
 			return
 		}
 		if sv.Num < t.MinSample {
+			if !r.why {
+				noData("")
+				return
+			}
 			noData(fmt.Sprintf("the sample %s %s is below the minimum sample %s", t.Sample.Name, FormatNumber(sv.Num), FormatNumber(t.MinSample)))
 			return
 		}
 	}
 	if t.Scoring == rules.Ratio && res.Goal.Num <= 0 {
+		if !r.why {
+			noData("")
+			return
+		}
 		noData(fmt.Sprintf("the goal %s is not positive, so a ratio cannot be scored", FormatNumber(res.Goal.Num)))
 		return
 	}
@@ -147,8 +164,12 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 }
 
-// attainment computes the attainment of a scored target and says how.
+// attainment computes the attainment of a scored target and, when
+// explaining, says how.
 func (r *run) attainment(t *rules.Target, res *TargetResult, capV Value) (float64, string) {
+	if !r.why {
+		return attainmentOf(t, res, capV), ""
+	}
 	v, goal := res.Value.Num, res.Goal.Num
 	switch t.Scoring {
 	case rules.Binary:
@@ -237,15 +258,15 @@ func roundGap(g float64) float64 {
 
 func (r *run) scores() {
 	p := r.e.p
-	r.out.Scores = make([]ScoreResult, len(p.Scorecards))
+	r.out.Scores = resize(r.out.Scores, len(p.Scorecards))
 	for i, sc := range p.Scorecards {
 		res := &r.out.Scores[i]
-		res.Scorecard = sc
+		*res = ScoreResult{Scorecard: sc, Contributions: res.Contributions[:0]}
 		r.score(sc, res)
 		if res.Status == ScoreOK {
 			r.vals[sc.Score.Slot] = res.Value
 			r.vals[sc.Band.Slot] = res.Band
-		} else {
+		} else if r.why {
 			reason := "score " + sc.Name + " is " + res.Status.String()
 			r.setReason(sc.Score.Slot, reason)
 			r.setReason(sc.Band.Slot, reason)
@@ -270,7 +291,8 @@ func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
 		name string
 		w, a float64
 	}
-	var parts []counted
+	var buf [16]counted
+	parts := buf[:0]
 	for _, w := range sc.Weights {
 		tr := r.targetResult(w.Target)
 		switch tr.Status {
@@ -319,9 +341,8 @@ func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
 	res.Status = ScoreOK
 	score := sumWA / sumW
 	res.Value = Num(score)
-	res.Contributions = make([]Contribution, len(parts))
-	for i, c := range parts {
-		res.Contributions[i] = Contribution{Target: c.name, Value: c.w * c.a / sumW}
+	for _, c := range parts {
+		res.Contributions = append(res.Contributions, Contribution{Target: c.name, Value: c.w * c.a / sumW})
 	}
 	res.Band = Str("")
 	var band *rules.Band
@@ -359,4 +380,36 @@ func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
 		fmt.Fprintf(&b, "; below every band (the lowest, %s, starts at %s)", low.Name, Short(low.Min))
 	}
 	res.Why = b.String()
+}
+
+// attainmentOf is attainment without the explanation.
+func attainmentOf(t *rules.Target, res *TargetResult, capV Value) float64 {
+	v, goal := res.Value.Num, res.Goal.Num
+	switch t.Scoring {
+	case rules.Binary:
+		if res.Status == Met || res.Status == Exceeded {
+			return 1
+		}
+		return 0
+	case rules.Curve:
+		return curveAt(t.Curve, v)
+	}
+	var a float64
+	if t.Better == rules.Lower {
+		if v <= 0 {
+			return capV.Num
+		}
+		a = goal / v
+	} else {
+		a = v / goal
+	}
+	return math.Min(math.Max(a, 0), capV.Num)
+}
+
+// resize returns s with length n, reusing its array when it can.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }

@@ -427,6 +427,7 @@ func (r *resolver) expression(v *dsl.Value, stage Stage, want Type, what string)
 			dd.Detail = "Names are computed in order: derived metrics (metrics, attributes, params, period), then targets (plus team.* and all.*), then scorecards, then breaches (plus target.*, score.*, band.*), then incentives (plus breach.*, breaches.*). An expression may use names of its own stage and earlier ones."
 			continue
 		}
+		r.scope.use(d)
 		if !seen[d] {
 			seen[d] = true
 			e.Refs = append(e.Refs, d)

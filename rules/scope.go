@@ -58,6 +58,7 @@ type Decl struct {
 type Scope struct {
 	Decls  []*Decl
 	byName map[string]*Decl
+	slots  int
 }
 
 func newScope() *Scope { return &Scope{byName: map[string]*Decl{}} }
@@ -66,10 +67,25 @@ func (s *Scope) add(name string, t Type, st Stage, k DeclKind, owner string) *De
 	if d, ok := s.byName[name]; ok {
 		return d
 	}
-	d := &Decl{Name: name, Type: t, Stage: st, Kind: k, Slot: len(s.Decls), Owner: owner}
+	d := &Decl{Name: name, Type: t, Stage: st, Kind: k, Slot: -1, Owner: owner}
+	if k != DeclTeam && k != DeclPeriod {
+		// Team statistics (4 per metric, twice) and period.* get a slot
+		// only when an expression uses them, so a snapshot's value array
+		// stays small and nothing unused is computed.
+		d.Slot = s.slots
+		s.slots++
+	}
 	s.Decls = append(s.Decls, d)
 	s.byName[name] = d
 	return d
+}
+
+// use gives d a slot if it has none yet.
+func (s *Scope) use(d *Decl) {
+	if d.Slot < 0 {
+		d.Slot = s.slots
+		s.slots++
+	}
 }
 
 // Lookup returns the declaration of a qualified name.
@@ -78,8 +94,9 @@ func (s *Scope) Lookup(name string) (*Decl, bool) {
 	return d, ok
 }
 
-// Len is the number of slots a snapshot's value array needs.
-func (s *Scope) Len() int { return len(s.Decls) }
+// Len is the number of slots a snapshot's value array needs. A Decl with
+// Slot -1 is a team statistic or period.* name no expression uses.
+func (s *Scope) Len() int { return s.slots }
 
 // Fingerprint identifies the declared environment: names and types in slot
 // order. Two policies with the same fingerprint compile an expression the
