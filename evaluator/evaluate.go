@@ -131,6 +131,7 @@ func (r *run) reason(d *rules.Decl) string {
 func (e *Evaluator) Derive(s *Snapshot) []string {
 	sc := e.getScratch()
 	defer e.putScratch(sc)
+	sc.celAct.begin(len(s.Values))
 	r := &run{e: e, s: s, vals: s.Values, sc: sc}
 	return r.derive()
 }
@@ -199,6 +200,7 @@ func (e *Evaluator) EvaluateInto(o *Outcome, s *Snapshot, stats *Stats) *Outcome
 	sc := e.getScratch()
 	defer e.putScratch(sc)
 	o.Snapshot, o.Defaulted = s, nil
+	sc.celAct.begin(len(s.Values))
 	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain}
 	r.out.Defaulted = r.derive()
 	if stats != nil {

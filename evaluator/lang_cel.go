@@ -322,6 +322,23 @@ type celProgram struct {
 type celActivation struct {
 	vals []Value
 	refs []celRef
+	// Boxed values by slot, valid while gen[slot] == cur: one evaluation
+	// boxes each value once, however many expressions use it.
+	boxed []ref.Val
+	gen   []uint32
+	cur   uint32
+}
+
+// begin starts a new evaluation over n slots.
+func (a *celActivation) begin(n int) {
+	if len(a.gen) < n {
+		a.boxed, a.gen = make([]ref.Val, n), make([]uint32, n)
+	}
+	a.cur++
+	if a.cur == 0 { // wrapped: forget every stamp
+		clear(a.gen)
+		a.cur = 1
+	}
 }
 
 func (a *celActivation) ResolveName(name string) (any, bool) {
@@ -335,16 +352,25 @@ func (a *celActivation) ResolveName(name string) (any, bool) {
 	if i < 0 {
 		return nil, false
 	}
+	if i < len(a.gen) && a.gen[i] == a.cur {
+		return a.boxed[i], true
+	}
+	var out ref.Val
 	v := a.vals[i]
 	switch v.Kind {
 	case Number:
-		return types.Double(v.Num), true
+		out = types.Double(v.Num)
 	case String:
-		return types.String(v.Str), true
+		out = types.String(v.Str)
 	case Bool:
-		return types.Bool(v.Bool), true
+		out = types.Bool(v.Bool)
+	default:
+		return nil, false
 	}
-	return nil, false
+	if i < len(a.gen) {
+		a.boxed[i], a.gen[i] = out, a.cur
+	}
+	return out, true
 }
 
 func (a *celActivation) Parent() interpreter.Activation { return nil }
