@@ -14,6 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -160,39 +164,56 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		sopts.SkipInvalid = filepath.Join(tmp, ".rejects.csv")
 	}
 	var sortErr error
+	acc := newTotals()
+	var accMu sync.Mutex
+	m := &Manifest{
+		Format: ManifestFormat, RunID: runID, EngineVersion: version,
+		Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
+		InputSHA256:  inputSum,
+		StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
+	}
 	res, err := p.Stream(in, sopts, func(o *evaluator.Outcome, buf []byte) []byte {
 		s := o.Snapshot
 		buf = binary.AppendUvarint(buf, uint64(len(s.Subject)+1+len(s.Period.Label)))
 		buf = append(buf, s.Subject...)
 		buf = append(buf, 0)
 		buf = append(buf, s.Period.Label...)
-		var rows bytes.Buffer
+		lenAt := len(buf)
+		buf = append(buf, 0, 0, 0, 0) // the rows' length, filled in below
+		start, end := s.Period.StartDate(), s.Period.EndDate()
 		for i := range o.Incentives {
 			in := &o.Incentives[i]
-			amount := ""
+			var amount string
 			if in.Amount != nil {
 				amount = in.Amount.Text('f')
 			}
-			rows.Write(encodeCSV([]string{
-				shortHash("rubric-line", rp.Name, s.Subject, s.Period.Label, in.Incentive.Name), runID,
-				s.Subject, s.Period.Label, s.Period.StartDate(), s.Period.EndDate(),
-				in.Incentive.Name, in.Incentive.Code, in.Status.String(), amount, rp.Currency,
-				rp.Name, rp.Version, rp.Digest,
-			}))
+			buf = appendLineID(buf, rp.Name, s.Subject, s.Period.Label, in.Incentive.Name)
+			for _, f := range [...]string{runID, s.Subject, s.Period.Label, start, end, in.Incentive.Name, in.Incentive.Code,
+				in.Status.String(), amount, rp.Currency, rp.Name, rp.Version, rp.Digest} {
+				buf = append(buf, ',')
+				buf = appendCSVField(buf, f)
+			}
+			buf = append(buf, '\n')
 		}
-		buf = binary.AppendUvarint(buf, uint64(rows.Len()))
-		return append(buf, rows.Bytes()...)
+		binary.LittleEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
+		accMu.Lock()
+		for i := range o.Incentives {
+			in := &o.Incentives[i]
+			acc.count(m, in.Incentive.Name, in.Incentive.Code, rp.Currency, in.Status.String(), in.Amount)
+		}
+		accMu.Unlock()
+		return buf
 	}, func(b []byte) error {
 		for len(b) > 0 {
 			kl, n := binary.Uvarint(b)
 			key := string(b[n : n+int(kl)])
 			b = b[n+int(kl):]
-			vl, n := binary.Uvarint(b)
-			if err := sorter.Add(key, b[n:n+int(vl)]); err != nil {
+			vl := int(binary.LittleEndian.Uint32(b))
+			if err := sorter.Add(key, b[4:4+vl]); err != nil {
 				sortErr = err
 				return err
 			}
-			b = b[n+int(vl):]
+			b = b[4+vl:]
 		}
 		return nil
 	})
@@ -207,13 +228,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		return nil, sortErr
 	}
 
-	m := &Manifest{
-		Format: ManifestFormat, RunID: runID, EngineVersion: version,
-		Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
-		InputSHA256:  inputSum,
-		Snapshots:    res.Evaluated,
-		StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
-	}
+	m.Snapshots = res.Evaluated
 	csvPath := filepath.Join(tmp, "payroll.csv")
 	f, err := os.OpenFile(csvPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
 	if err != nil {
@@ -222,13 +237,10 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	h := sha256.New()
 	counter := &countWriter{}
 	bw := bufio.NewWriterSize(payrollWriterHook(io.MultiWriter(f, h, counter)), 1<<16)
-	acc := newTotals()
 	bw.Write(encodeCSV(PayrollColumns))
 	err = sorter.Each(func(rows []byte) error {
-		if _, err := bw.Write(rows); err != nil {
-			return err
-		}
-		return acc.addRows(rows, m)
+		_, err := bw.Write(rows)
+		return err
 	})
 	if err == nil {
 		err = bw.Flush()
@@ -357,46 +369,35 @@ type totalAcc struct {
 
 func newTotals() *totals { return &totals{by: map[string]*totalAcc{}} }
 
-// addRows parses CSV rows of payroll.csv and adds them to the counts and
-// totals of m.
-func (t *totals) addRows(rows []byte, m *Manifest) error {
-	r := csv.NewReader(bytes.NewReader(rows))
-	r.FieldsPerRecord = len(PayrollColumns)
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := t.add(rec, m); err != nil {
-			return err
+func (t *totals) add(rec []string, m *Manifest) error {
+	var d *apd.Decimal
+	if rec[9] != "" {
+		var err error
+		if d, _, err = apd.NewFromString(rec[9]); err != nil {
+			return fmt.Errorf("amount %q: %v", rec[9], err)
 		}
 	}
+	t.count(m, rec[6], rec[7], rec[10], rec[8], d)
+	return nil
 }
 
-func (t *totals) add(rec []string, m *Manifest) error {
+var sumCtx = apd.BaseContext.WithPrecision(60)
+
+// count adds one payroll row to the counts of m and the totals.
+func (t *totals) count(m *Manifest, incentive, code, currency, status string, amount *apd.Decimal) {
 	m.Rows++
-	m.StatusCounts[rec[8]]++
-	key := rec[6] + "\x00" + rec[10]
+	m.StatusCounts[status]++
+	key := incentive + "\x00" + currency
 	acc := t.by[key]
 	if acc == nil {
-		acc = &totalAcc{t: ManifestTotal{Incentive: rec[6], Code: rec[7], Currency: rec[10]}}
+		acc = &totalAcc{t: ManifestTotal{Incentive: incentive, Code: code, Currency: currency}}
 		t.by[key] = acc
 		t.order = append(t.order, key)
 	}
 	acc.t.Rows++
-	if rec[9] != "" {
-		d, _, err := apd.NewFromString(rec[9])
-		if err != nil {
-			return fmt.Errorf("amount %q: %v", rec[9], err)
-		}
-		if _, err := apd.BaseContext.WithPrecision(60).Add(&acc.sum, &acc.sum, d); err != nil {
-			return err
-		}
+	if amount != nil {
+		sumCtx.Add(&acc.sum, &acc.sum, amount)
 	}
-	return nil
 }
 
 func (t *totals) list() []ManifestTotal {
@@ -521,6 +522,47 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// appendLineID appends the line id: shortHash("rubric-line", parts...),
+// without allocating.
+func appendLineID(buf []byte, policy, subject, period, incentive string) []byte {
+	var tmp [512]byte
+	b := append(tmp[:0], "rubric-line"...)
+	for _, p := range [...]string{policy, subject, period, incentive} {
+		b = append(b, 0)
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	return hex.AppendEncode(buf, sum[:16])
+}
+
+// appendCSVField appends one CSV field, quoted when it must be (RFC 4180,
+// as encoding/csv writes it).
+func appendCSVField(buf []byte, f string) []byte {
+	if !fieldNeedsQuotes(f) {
+		return append(buf, f...)
+	}
+	buf = append(buf, '"')
+	for i := 0; i < len(f); i++ {
+		if f[i] == '"' {
+			buf = append(buf, '"')
+		}
+		buf = append(buf, f[i])
+	}
+	return append(buf, '"')
+}
+
+// fieldNeedsQuotes is encoding/csv's rule.
+func fieldNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || strings.ContainsAny(f, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
 }
 
 // shortHash is 128 bits of SHA-256 over parts joined with NUL, in hex.

@@ -357,3 +357,15 @@ func TestPayrollSkipInvalid(t *testing.T) {
 		t.Error("export written despite bad input")
 	}
 }
+
+func TestAppendCSVFieldMatchesEncodingCSV(t *testing.T) {
+	for _, f := range []string{"", "plain", "a,b", `say "hi"`, "line\nbreak", "cr\rx", " lead", "\tlead", "\u00a0nbsp", `\.`, "trail ", "ünï"} {
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		w.Write([]string{f})
+		w.Flush()
+		if got := string(appendCSVField(nil, f)) + "\n"; got != want.String() {
+			t.Errorf("%q: got %q, want %q", f, got, want.String())
+		}
+	}
+}

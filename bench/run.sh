@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# rubric's benchmark: baseline vs rubric payroll vs rubric eval on generated
+# voice-agent snapshots. Usage: bench/run.sh [-n 1000000] [-runs 3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec go run ./bench/run "$@"
