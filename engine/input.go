@@ -57,9 +57,18 @@ type field struct {
 
 // record is one raw snapshot as read, before it is checked.
 type record struct {
-	line   int
-	fields []field
-	raw    string // the record as written, for the rejects file
+	line      int
+	fields    []field
+	raw       string   // the record as written, for the rejects file (JSON)
+	rawFields []string // or its CSV fields, encoded only when needed
+}
+
+// rawText is the record as written, for the rejects file.
+func (r *record) rawText() string {
+	if r.rawFields != nil {
+		return strings.TrimRight(string(encodeCSV(r.rawFields)), "\n")
+	}
+	return r.raw
 }
 
 // recordReader reads raw records.
@@ -115,8 +124,6 @@ type csvReader struct {
 	name   string
 	r      *csv.Reader
 	header []string
-	buf    bytes.Buffer
-	cw     *csv.Writer
 }
 
 func newCSVReader(r io.Reader, name string) (*csvReader, error) {
@@ -133,9 +140,7 @@ func newCSVReader(r io.Reader, name string) (*csvReader, error) {
 	for i, s := range header {
 		h[i] = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
 	}
-	c := &csvReader{name: name, r: cr, header: h}
-	c.cw = csv.NewWriter(&c.buf)
-	return c, nil
+	return &csvReader{name: name, r: cr, header: h}, nil
 }
 
 func csvError(name string, err error) error {
@@ -155,14 +160,11 @@ func (c *csvReader) next() (*record, error) {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 			line, _ := c.r.FieldPos(0)
-			c.buf.Reset()
-			c.cw.Write(row)
-			c.cw.Flush()
-			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(c.buf.String(), "\n")}
+			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(encodeCSV(row)), "\n")}
 		}
 		return nil, csvError(c.name, err)
 	}
-	rec := &record{fields: make([]field, len(row))}
+	rec := &record{fields: make([]field, len(row)), rawFields: append([]string(nil), row...)}
 	for i, s := range row {
 		line, col := c.r.FieldPos(i)
 		if i == 0 {
@@ -174,10 +176,6 @@ func (c *csvReader) next() (*record, error) {
 		}
 		rec.fields[i] = f
 	}
-	c.buf.Reset()
-	c.cw.Write(row)
-	c.cw.Flush()
-	rec.raw = strings.TrimRight(c.buf.String(), "\n")
 	return rec, nil
 }
 

@@ -158,7 +158,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 
 	sorter := extsort.New(tmp, opts.SortMemory)
 	defer sorter.Close()
-	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers}
+	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true}
 	if opts.SkipInvalid != "" {
 		// The rejects file goes with the export.
 		sopts.SkipInvalid = filepath.Join(tmp, ".rejects.csv")

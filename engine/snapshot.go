@@ -40,6 +40,7 @@ type converter struct {
 	warned   map[string]bool
 	warnings []string
 	seen     map[uint64]int32
+	present  []bool // per slot, reused: which names a record gave (or gave badly)
 }
 
 func newConverter(p *rules.Policy, file string) *converter {
@@ -148,12 +149,26 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 	s := evaluator.NewSnapshot(c.p)
 	s.Line = rec.line
 	var errs []*InputError
-	present := map[string]bool{} // names with a value, or with a bad one already reported
+	if c.present == nil {
+		c.present = make([]bool, c.p.Scope.Len())
+	}
+	present := c.present // by slot: a value, or a bad one already reported
+	clear(present)
+	mark := func(name string) {
+		if col, ok := c.cols[name]; ok {
+			switch {
+			case col.metric != nil:
+				present[col.metric.Decl.Slot] = true
+			case col.attr != nil:
+				present[col.attr.Decl.Slot] = true
+			}
+		}
+	}
 	bad := func(f *field, format string, args ...any) {
-		e := &InputError{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.raw}
+		e := &InputError{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.rawText()}
 		if f != nil {
 			e.Line, e.Column = f.line, f.col
-			present[f.name] = true
+			mark(f.name)
 		}
 		errs = append(errs, e)
 	}
@@ -201,7 +216,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 				continue
 			}
 			s.Values[m.Decl.Slot] = evaluator.Num(v)
-			present[m.Name] = true
+			present[m.Decl.Slot] = true
 		case colAttribute:
 			if f.kind == fieldNull {
 				continue
@@ -244,7 +259,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 				}
 				s.Values[a.Decl.Slot] = evaluator.Str(f.text)
 			}
-			present[a.Name] = true
+			present[a.Decl.Slot] = true
 		}
 	}
 	if subjF == nil || subjF.kind == fieldNull {
@@ -270,12 +285,12 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		s.Period = per
 	}
 	for _, m := range c.p.Metrics {
-		if m.Required && m.Derived == nil && !present[m.Name] {
+		if m.Required && m.Derived == nil && !present[m.Decl.Slot] {
 			bad(c.fieldOf(rec, m.Name), "required metric %s has no value", m.Name)
 		}
 	}
 	for _, a := range c.p.Attributes {
-		if a.Required && !present[a.Name] {
+		if a.Required && !present[a.Decl.Slot] {
 			bad(c.fieldOf(rec, a.Name), "required attribute %s has no value", a.Name)
 		}
 	}
@@ -292,7 +307,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		h.Write([]byte(s.Period.Label))
 		k := h.Sum64()
 		if first, dup := c.seen[k]; dup {
-			e := &InputError{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.raw,
+			e := &InputError{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
 				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
 			if subjF != nil {
 				e.Column = subjF.col

@@ -24,10 +24,11 @@ type Input struct {
 
 // StreamOptions control reading and evaluation.
 type StreamOptions struct {
-	Explain     bool   // fill why and steps
-	SkipInvalid string // write rejected rows here and go on; "" fails on bad input
-	Workers     int    // 0: every core
-	MaxErrors   int    // bad-input errors kept for the report; 0: 100
+	Explain        bool   // fill why and steps
+	IncentivesOnly bool   // compute only what incentives depend on (payroll)
+	SkipInvalid    string // write rejected rows here and go on; "" fails on bad input
+	Workers        int    // 0: every core
+	MaxErrors      int    // bad-input errors kept for the report; 0: 100
 }
 
 // StreamResult says what a run read.
@@ -74,16 +75,16 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if format == "" {
 		return nil, fmt.Errorf("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", in.Name)
 	}
-	open, cleanup, err := opener(in, p.Rules.UsesTeam || p.Rules.UsesAll)
+	ev := evaluator.New(p.Rules, evaluator.Options{Explain: opts.Explain, IncentivesOnly: opts.IncentivesOnly})
+	open, cleanup, err := opener(in, ev.NeedsStats())
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
 
-	ev := evaluator.New(p.Rules, evaluator.Options{Explain: opts.Explain})
 	res := &StreamResult{}
 	var stats *evaluator.Stats
-	if p.Rules.UsesTeam || p.Rules.UsesAll {
+	if ev.NeedsStats() {
 		stats, err = p.teamStats(ev, open, in.Name, format)
 		if err != nil {
 			return nil, err

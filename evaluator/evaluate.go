@@ -37,6 +37,10 @@ type Options struct {
 	// Explain fills Why on every result and Steps on incentives. Payroll
 	// exports do without.
 	Explain bool
+	// IncentivesOnly computes only the rules the incentives depend on (what
+	// a payroll export needs); other targets, scores and breaches are left
+	// with an invalid zero status.
+	IncentivesOnly bool
 }
 
 // Evaluator evaluates snapshots against one compiled policy. It is
@@ -49,6 +53,7 @@ type Evaluator struct {
 	scratch chan *scratch
 	period  struct{ days, start, end, label int } // slots of period.*, -1 when unused
 	counts  [4]int                                // slots of breaches.minor, major, critical, any
+	need    need
 }
 
 // New prepares an evaluator for a resolved policy without errors.
@@ -66,11 +71,20 @@ func New(p *rules.Policy, opts Options) *Evaluator {
 		return -1
 	}
 	e.period.days, e.period.start, e.period.end, e.period.label = slot("period.days"), slot("period.start"), slot("period.end"), slot("period.label")
+	if opts.IncentivesOnly {
+		e.need = incentiveNeeds(p)
+	} else {
+		e.need = everything(p)
+	}
 	for i, sev := range []string{"minor", "major", "critical", "any"} {
 		e.counts[i] = slot("breaches." + sev)
 	}
 	return e
 }
+
+// NeedsStats reports whether the evaluation reads team.* or all.*: only
+// then must the caller build Stats in a first pass.
+func (e *Evaluator) NeedsStats() bool { return e.need.stats }
 
 // Policy returns the policy being evaluated.
 func (e *Evaluator) Policy() *rules.Policy { return e.p }

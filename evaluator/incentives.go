@@ -16,6 +16,9 @@ func (r *run) breaches() {
 	for i, b := range p.Breaches {
 		res := &r.out.Breaches[i]
 		*res = BreachResult{Breach: b}
+		if !r.e.need.breaches[i] {
+			continue
+		}
 		w, reason := r.eval(b.When)
 		switch {
 		case !w.Has():

@@ -29,6 +29,9 @@ func (r *run) targets() {
 	for i, t := range p.Targets {
 		res := &r.out.Targets[i]
 		*res = TargetResult{Target: t}
+		if !r.e.need.targets[i] {
+			continue
+		}
 		r.target(t, res)
 		v := r.vals
 		v[t.Status.Slot] = Str(res.Status.String())
@@ -262,6 +265,9 @@ func (r *run) scores() {
 	for i, sc := range p.Scorecards {
 		res := &r.out.Scores[i]
 		*res = ScoreResult{Scorecard: sc, Contributions: res.Contributions[:0]}
+		if !r.e.need.scores[i] {
+			continue
+		}
 		r.score(sc, res)
 		if res.Status == ScoreOK {
 			r.vals[sc.Score.Slot] = res.Value
