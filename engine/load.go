@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -17,9 +18,27 @@ type Policy struct {
 	Rules *rules.Policy
 }
 
-// Compilers returns the expression compilers rubric supports.
-func Compilers() []rules.Compiler {
+// compilers are shared by every load in the process, with their program
+// caches: validating, testing or diffing many policies (or two versions of
+// one) compiles each distinct expression once.
+var compilers = sync.OnceValue(func() []rules.Compiler {
 	return []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()}
+})
+
+// Compilers returns the expression compilers rubric supports (shared, safe
+// for concurrent use).
+func Compilers() []rules.Compiler { return compilers() }
+
+// CompileCacheStats sums the program-cache statistics of the shared
+// compilers.
+func CompileCacheStats() evaluator.CacheStats {
+	var s evaluator.CacheStats
+	for _, c := range compilers() {
+		cs := evaluator.CompilerCacheStats(c)
+		s.Hits += cs.Hits
+		s.Misses += cs.Misses
+	}
+	return s
 }
 
 // Load reads, parses, resolves and compiles the policy at path (a

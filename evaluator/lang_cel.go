@@ -28,9 +28,10 @@ const (
 // celCompiler compiles CEL. Integer literals become doubles before type
 // checking, so "tickets - 1200" and "aht <= 300" need no ".0".
 type celCompiler struct {
-	base *cel.Env
-	mu   sync.Mutex
-	envs map[*rules.Scope]*celEnv
+	base  *cel.Env
+	mu    sync.Mutex
+	envs  map[string]*celEnv // by scope fingerprint
+	cache *programCache
 }
 
 type celEnv struct {
@@ -47,20 +48,45 @@ func NewCEL() rules.Compiler {
 	if err != nil {
 		panic("rubric: CEL function library: " + err.Error()) // a bug in this file, not user input
 	}
-	return &celCompiler{base: base, envs: map[*rules.Scope]*celEnv{}}
+	return &celCompiler{base: base, envs: map[string]*celEnv{}, cache: newProgramCache(1 << 14)}
 }
 
 func (c *celCompiler) Language() rules.Language { return rules.CEL }
 
 type celParsed struct {
 	src  string
-	ast  *cel.Ast
+	ast  *cel.Ast // nil when the refs came from the cache: parse again to compile
 	refs []rules.Ref
 }
 
 func (p *celParsed) Refs() []rules.Ref { return p.refs }
 
+// parseResult is what the cache keeps of a parse: never the AST, which the
+// CEL checker rewrites in place.
+type parseResult struct {
+	refs []rules.Ref
+	errs []rules.ExprError
+}
+
 func (c *celCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
+	key := "cel\x00parse\x00" + src
+	if v, ok := c.cache.get(key); ok {
+		pr := v.(parseResult)
+		if pr.errs != nil {
+			return nil, pr.errs
+		}
+		return &celParsed{src: src, refs: pr.refs}, nil
+	}
+	p, errs := c.parse(src)
+	if errs != nil {
+		c.cache.set(key, parseResult{errs: errs})
+		return nil, errs
+	}
+	c.cache.set(key, parseResult{refs: p.refs})
+	return p, nil
+}
+
+func (c *celCompiler) parse(src string) (*celParsed, []rules.ExprError) {
 	a, iss := c.base.Parse(src)
 	if iss != nil && iss.Err() != nil {
 		return nil, celIssues(src, iss)
@@ -75,10 +101,14 @@ func (c *celCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
 }
 
 func (c *celCompiler) env(scope *rules.Scope) (*celEnv, error) {
+	fp := scope.FingerprintHash()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.envs[scope]; ok {
+	if e, ok := c.envs[fp]; ok {
 		return e, nil
+	}
+	if len(c.envs) >= 64 { // bounded: environments are large
+		clear(c.envs)
 	}
 	opts := make([]cel.EnvOption, 0, len(scope.Decls))
 	for _, d := range scope.Decls {
@@ -89,7 +119,7 @@ func (c *celCompiler) env(scope *rules.Scope) (*celEnv, error) {
 		return nil, err
 	}
 	e := &celEnv{env: env}
-	c.envs[scope] = e
+	c.envs[fp] = e
 	return e, nil
 }
 
@@ -105,6 +135,26 @@ func celType(t rules.Type) *cel.Type {
 
 func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
 	cp := p.(*celParsed)
+	key := "cel\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + cp.src
+	if v, ok := c.cache.get(key); ok {
+		return &celProgram{prg: v.(cel.Program), refs: refSlots(cp.refs, scope), want: want}, nil
+	}
+	prg, errs := c.compile(cp, scope, want)
+	if errs != nil {
+		return nil, errs
+	}
+	c.cache.set(key, prg)
+	return &celProgram{prg: prg, refs: refSlots(cp.refs, scope), want: want}, nil
+}
+
+func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type) (cel.Program, []rules.ExprError) {
+	if cp.ast == nil {
+		fresh, errs := c.parse(cp.src)
+		if errs != nil {
+			return nil, errs
+		}
+		cp = fresh
+	}
 	e, err := c.env(scope)
 	if err != nil {
 		return nil, []rules.ExprError{{Message: err.Error()}}
@@ -131,7 +181,7 @@ func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Typ
 	if err != nil {
 		return nil, []rules.ExprError{{Message: err.Error()}}
 	}
-	return &celProgram{prg: prg, refs: refSlots(cp.refs, scope), want: want}, nil
+	return prg, nil
 }
 
 // zeroCosts is the cost estimator for rubric's environment: variables are

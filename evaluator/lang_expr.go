@@ -20,12 +20,15 @@ import (
 // target.aht.status are patched into single typed identifiers before type
 // checking, so the checker knows the type of every name.
 type exprCompiler struct {
-	mu   sync.Mutex
-	envs map[*rules.Scope]map[string]any
+	mu    sync.Mutex
+	envs  map[string]map[string]any // by scope fingerprint
+	cache *programCache
 }
 
 // NewExpr returns the expr compiler. It is safe for concurrent use.
-func NewExpr() rules.Compiler { return &exprCompiler{envs: map[*rules.Scope]map[string]any{}} }
+func NewExpr() rules.Compiler {
+	return &exprCompiler{envs: map[string]map[string]any{}, cache: newProgramCache(1 << 14)}
+}
 
 func (c *exprCompiler) Language() rules.Language { return rules.Expr }
 
@@ -88,6 +91,24 @@ func (v *refCollector) Visit(node *ast.Node) {
 }
 
 func (c *exprCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
+	key := "expr\x00parse\x00" + src
+	if v, ok := c.cache.get(key); ok {
+		pr := v.(parseResult)
+		if pr.errs != nil {
+			return nil, pr.errs
+		}
+		return &exprParsed{src: src, refs: pr.refs}, nil
+	}
+	p, errs := c.parse(src)
+	if errs != nil {
+		c.cache.set(key, parseResult{errs: errs})
+		return nil, errs
+	}
+	c.cache.set(key, parseResult{refs: p.refs})
+	return p, nil
+}
+
+func (c *exprCompiler) parse(src string) (*exprParsed, []rules.ExprError) {
 	if n := len([]rune(src)); n > maxExprRunes {
 		return nil, []rules.ExprError{{Length: n, Message: fmt.Sprintf("expression is too long (%d characters; the limit is %d)", n, maxExprRunes)}}
 	}
@@ -138,10 +159,14 @@ func exprErrors(err error) []rules.ExprError {
 }
 
 func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
+	fp := scope.FingerprintHash()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.envs[scope]; ok {
+	if e, ok := c.envs[fp]; ok {
 		return e
+	}
+	if len(c.envs) >= 64 {
+		clear(c.envs)
 	}
 	e := make(map[string]any, scope.Len())
 	for _, d := range scope.Decls {
@@ -154,7 +179,7 @@ func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
 			e[exprVar(d.Name)] = 0.0
 		}
 	}
-	c.envs[scope] = e
+	c.envs[fp] = e
 	return e
 }
 
@@ -201,6 +226,19 @@ func (f flatten) Visit(node *ast.Node) {
 
 func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
 	ep := p.(*exprParsed)
+	key := "expr\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + ep.src
+	if v, ok := c.cache.get(key); ok {
+		return &exprProgram{prog: v.(*vm.Program), refs: exprRefSlots(ep, scope)}, nil
+	}
+	prog, errs := c.compile(ep, scope, want)
+	if errs != nil {
+		return nil, errs
+	}
+	c.cache.set(key, prog)
+	return &exprProgram{prog: prog, refs: exprRefSlots(ep, scope)}, nil
+}
+
+func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Type) (*vm.Program, []rules.ExprError) {
 	env := c.env(scope)
 	opts := append(exprFunctions(), expr.Env(env), expr.Patch(flatten{env}), expr.MaxNodes(maxExprNodes))
 	prog, err := expr.Compile(ep.src, opts...)
@@ -229,7 +267,7 @@ func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Ty
 			return nil, []rules.ExprError{{Length: len([]rune(ep.src)), Message: msg}}
 		}
 	}
-	return &exprProgram{prog: prog, refs: exprRefSlots(ep, scope)}, nil
+	return prog, nil
 }
 
 type exprRef struct {

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 
@@ -59,6 +61,7 @@ type Scope struct {
 	Decls  []*Decl
 	byName map[string]*Decl
 	slots  int
+	fp     string // FingerprintHash, computed once
 }
 
 func newScope() *Scope { return &Scope{byName: map[string]*Decl{}} }
@@ -110,6 +113,17 @@ func (s *Scope) Fingerprint() string {
 		b.WriteByte(';')
 	}
 	return b.String()
+}
+
+// FingerprintHash is a short, fixed-size form of Fingerprint (SHA-256),
+// computed once: compilers key their caches with it. Every name is declared
+// before the first expression is compiled, so it does not change.
+func (s *Scope) FingerprintHash() string {
+	if s.fp == "" {
+		sum := sha256.Sum256([]byte(s.Fingerprint()))
+		s.fp = hex.EncodeToString(sum[:])
+	}
+	return s.fp
 }
 
 // resolveRef finds the longest declared prefix of a dotted reference. It

@@ -1,0 +1,71 @@
+package evaluator
+
+import (
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// programCache holds compiled programs by (language, declared-environment
+// fingerprint, wanted type, source), so that checking many policies, or two
+// versions of one (rubric diff), compiles each distinct expression once. A
+// miss only costs a compilation: compiling is deterministic, so a cached and
+// a fresh program give the same results.
+type programCache struct {
+	c            *ristretto.Cache[string, any]
+	hits, misses atomic.Uint64
+}
+
+func newProgramCache(entries int64) *programCache {
+	c, err := ristretto.NewCache(&ristretto.Config[string, any]{
+		NumCounters:        entries * 10,
+		MaxCost:            entries, // each entry costs 1
+		BufferItems:        64,
+		IgnoreInternalCost: true,
+	})
+	if err != nil {
+		panic("rubric: program cache: " + err.Error()) // only for a bad constant config
+	}
+	return &programCache{c: c}
+}
+
+func (p *programCache) get(key string) (any, bool) {
+	v, ok := p.c.Get(key)
+	if ok {
+		p.hits.Add(1)
+	} else {
+		p.misses.Add(1)
+	}
+	return v, ok
+}
+
+func (p *programCache) set(key string, v any) {
+	p.c.Set(key, v, 1)
+	p.c.Wait() // visible to the next get
+}
+
+// CacheStats reports how many compilations a compiler answered from its
+// cache (hits) and how many it compiled (misses).
+type CacheStats struct{ Hits, Misses uint64 }
+
+// HitRate is hits / (hits + misses), or 0.
+func (s CacheStats) HitRate() float64 {
+	if s.Hits+s.Misses == 0 {
+		return 0
+	}
+	return float64(s.Hits) / float64(s.Hits+s.Misses)
+}
+
+// CompilerCacheStats returns the cache statistics of a compiler made by
+// NewCEL or NewExpr.
+func CompilerCacheStats(c any) CacheStats { return cacheStatsOf(c) }
+
+func cacheStatsOf(c any) CacheStats {
+	switch x := c.(type) {
+	case *celCompiler:
+		return CacheStats{x.cache.hits.Load(), x.cache.misses.Load()}
+	case *exprCompiler:
+		return CacheStats{x.cache.hits.Load(), x.cache.misses.Load()}
+	}
+	return CacheStats{}
+}
