@@ -9,7 +9,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
@@ -21,13 +25,22 @@ import (
 // checking, so the checker knows the type of every name.
 type exprCompiler struct {
 	mu    sync.Mutex
-	envs  map[string]map[string]any // by scope fingerprint
+	envs  map[string]*exprEnv // by scope fingerprint
 	cache *programCache
+}
+
+// exprEnv is a declared environment with its expr configuration, built
+// once: expr.Compile would rebuild the configuration from every declared
+// name for each expression.
+type exprEnv struct {
+	vars   map[string]any
+	mu     sync.Mutex // compilations on one configuration, one at a time
+	config *conf.Config
 }
 
 // NewExpr returns the expr compiler. It is safe for concurrent use.
 func NewExpr() rules.Compiler {
-	return &exprCompiler{envs: map[string]map[string]any{}, cache: newProgramCache(1 << 14)}
+	return &exprCompiler{envs: map[string]*exprEnv{}, cache: newProgramCache(1 << 14)}
 }
 
 func (c *exprCompiler) Language() rules.Language { return rules.Expr }
@@ -158,7 +171,7 @@ func exprErrors(err error) []rules.ExprError {
 	return []rules.ExprError{{Message: err.Error()}}
 }
 
-func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
+func (c *exprCompiler) env(scope *rules.Scope) *exprEnv {
 	fp := scope.FingerprintHash()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -168,7 +181,7 @@ func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
 	if len(c.envs) >= 64 {
 		clear(c.envs)
 	}
-	e := make(map[string]any, scope.Len())
+	e := make(map[string]any, len(scope.Decls))
 	for _, d := range scope.Decls {
 		switch d.Type {
 		case rules.TypeString:
@@ -179,8 +192,17 @@ func (c *exprCompiler) env(scope *rules.Scope) map[string]any {
 			e[exprVar(d.Name)] = 0.0
 		}
 	}
-	c.envs[fp] = e
-	return e
+	config := conf.CreateNew()
+	for _, op := range append(exprFunctions(), expr.Env(e), expr.Patch(flatten{e}), expr.MaxNodes(maxExprNodes)) {
+		op(config)
+	}
+	for name := range config.Disabled {
+		delete(config.Builtins, name)
+	}
+	config.Check()
+	ee := &exprEnv{vars: e, config: config}
+	c.envs[fp] = ee
+	return ee
 }
 
 // exprFuncNames are the library's functions. In expr a variable shadows a
@@ -240,8 +262,9 @@ func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Ty
 
 func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Type) (*vm.Program, []rules.ExprError) {
 	env := c.env(scope)
-	opts := append(exprFunctions(), expr.Env(env), expr.Patch(flatten{env}), expr.MaxNodes(maxExprNodes))
-	prog, err := expr.Compile(ep.src, opts...)
+	env.mu.Lock()
+	prog, err := compileExpr(ep.src, env.config)
+	env.mu.Unlock()
 	if err != nil {
 		return nil, exprErrors(err)
 	}
@@ -268,6 +291,24 @@ func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Ty
 		}
 	}
 	return prog, nil
+}
+
+// compileExpr is expr.Compile with a configuration made once.
+func compileExpr(src string, config *conf.Config) (*vm.Program, error) {
+	tree, err := checker.ParseCheck(src, config)
+	if err != nil {
+		return nil, err
+	}
+	if config.Optimize {
+		if err := optimizer.Optimize(&tree.Node, config); err != nil {
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				return nil, fe.Bind(tree.Source)
+			}
+			return nil, err
+		}
+	}
+	return compiler.Compile(tree, config)
 }
 
 type exprRef struct {
