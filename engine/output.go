@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/csv"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -29,42 +28,52 @@ type jsonBuf struct{ b []byte }
 func (w *jsonBuf) raw(s string) { w.b = append(w.b, s...) }
 
 func (w *jsonBuf) str(s string) {
-	w.b = append(w.b, '"')
+	b := append(w.b, '"')
+	run := 0 // start of the bytes not yet copied
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			w.b = append(w.b, c)
-			i++
-			continue
-		}
 		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[run:i]...)
 			switch c {
 			case '"', '\\':
-				w.b = append(w.b, '\\', c)
+				b = append(b, '\\', c)
 			case '\n':
-				w.b = append(w.b, '\\', 'n')
+				b = append(b, '\\', 'n')
 			case '\r':
-				w.b = append(w.b, '\\', 'r')
+				b = append(b, '\\', 'r')
 			case '\t':
-				w.b = append(w.b, '\\', 't')
+				b = append(b, '\\', 't')
 			default:
-				w.b = append(w.b, fmt.Sprintf(`\u%04x`, c)...)
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
+			run = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			w.b = append(w.b, `\ufffd`...)
-		} else if r == '\u2028' || r == '\u2029' {
-			w.b = append(w.b, fmt.Sprintf(`\u%04x`, r)...)
-		} else {
-			w.b = append(w.b, s[i:i+size]...)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[run:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[run:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
 		}
 		i += size
+		run = i
 	}
-	w.b = append(w.b, '"')
+	b = append(b, s[run:]...)
+	w.b = append(b, '"')
 }
+
+const hexDigits = "0123456789abcdef"
 
 // num appends a float as encoding/json does.
 func (w *jsonBuf) num(f float64) {
@@ -88,12 +97,15 @@ func (w *jsonBuf) num(f float64) {
 	w.b = b
 }
 
+// key appends an object key. Keys are fixed words or rule names, which
+// match [a-z][a-z0-9_]* (dotted for input names): none needs escaping.
 func (w *jsonBuf) key(k string) {
 	if n := len(w.b); n > 0 && w.b[n-1] != '{' && w.b[n-1] != '[' {
 		w.b = append(w.b, ',')
 	}
-	w.str(k)
-	w.b = append(w.b, ':')
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
 }
 
 func (w *jsonBuf) value(v evaluator.Value) {

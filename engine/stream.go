@@ -54,7 +54,8 @@ type batch struct {
 
 // Stream reads and checks every snapshot of in and evaluates the good ones
 // on every core. encode runs in the workers and appends an outcome's bytes
-// (the outcome is reused after encode returns: Clone it to keep it);
+// (the outcome is reused after encode returns: Clone it to keep it), and
+// write must not keep the bytes it is given (the buffer is reused);
 // write receives those bytes in input order, from one goroutine. When bad
 // input fails the run (no SkipInvalid), evaluation stops at the first bad
 // row but reading goes on, so every bad row is reported; the caller must
@@ -118,6 +119,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 
 	work := make(chan *batch, workers*2)
 	done := make(chan *batch, workers*2)
+	// Output buffers go round: the writer hands each back once written, so
+	// a run reuses a few buffers instead of growing new ones batch by batch.
+	free := make(chan []byte, workers*4+4)
 	var wg sync.WaitGroup
 	var panicMu sync.Mutex
 	var panicErr error
@@ -168,6 +172,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 				if werr == nil && len(nb.out) > 0 {
 					werr = write(nb.out)
 				}
+				select {
+				case free <- nb.out[:0]:
+				default:
+				}
 			}
 		}
 		writeErr <- werr
@@ -180,6 +188,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		if len(cur.snaps) > 0 && !failing {
 			cur.seq = seq
 			seq++
+			select {
+			case cur.out = <-free:
+			default:
+			}
 			work <- cur
 		}
 		cur = &batch{}

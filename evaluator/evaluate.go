@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -294,31 +295,35 @@ func (r *run) inputs(x *rules.Expression) []Input {
 }
 
 // describe formats "name = value, ..." for an expression's inputs.
-func (r *run) describe(x *rules.Expression) string {
-	var b strings.Builder
-	for i, in := range r.inputs(x) {
+func (r *run) describe(x *rules.Expression) string { return string(r.appendDescribe(nil, x)) }
+
+func (r *run) appendDescribe(b []byte, x *rules.Expression) []byte {
+	for i, d := range x.Refs {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString(in.Name)
-		b.WriteString(" = ")
-		b.WriteString(in.Value.String())
-		for _, d := range r.out.Defaulted {
-			if d == in.Name {
-				b.WriteString(" (defaulted)")
+		b = append(b, d.Name...)
+		b = append(b, " = "...)
+		b = r.vals[d.Slot].appendTo(b)
+		for _, def := range r.out.Defaulted {
+			if def == d.Name {
+				b = append(b, " (defaulted)"...)
 			}
 		}
 	}
-	return b.String()
+	return b
 }
 
 // condition formats why a condition came out as it did.
 func (r *run) condition(x *rules.Expression, v bool) string {
-	s := fmt.Sprintf("%s is %t", x.Source, v)
-	if d := r.describe(x); d != "" {
-		s = fmt.Sprintf("%s, so %s", d, s)
+	b := make([]byte, 0, 96)
+	if len(x.Refs) > 0 {
+		b = append(r.appendDescribe(b, x), ", so "...)
 	}
-	return s
+	b = append(b, x.Source...)
+	b = append(b, " is "...)
+	b = strconv.AppendBool(b, v)
+	return string(b)
 }
 
 // ResetSnapshot clears what an evaluation left on a copied snapshot, so it

@@ -182,29 +182,37 @@ func (r *run) attainment(t *rules.Target, res *TargetResult, capV Value) (float6
 		return 0, "binary scoring: attainment 0"
 	case rules.Curve:
 		a := curveAt(t.Curve, v)
-		return a, "on the curve, attainment " + Short(a)
+		return a, string(appendShort([]byte("on the curve, attainment "), a))
 	}
 	limit := capV.Num
 	var a float64
-	var how string
+	b := make([]byte, 0, 64)
 	if t.Better == rules.Lower {
 		if v <= 0 {
-			return limit, fmt.Sprintf("a value of %s or less gives the cap %s", FormatNumber(0), Short(limit))
+			return limit, string(appendShort([]byte("a value of 0 or less gives the cap "), limit))
 		}
 		a = goal / v
-		how = fmt.Sprintf("attainment %s/%s = %s", FormatNumber(goal), FormatNumber(v), Short(a))
+		b = append(b, "attainment "...)
+		b = appendNumber(b, goal)
+		b = append(b, '/')
+		b = appendNumber(b, v)
 	} else {
 		a = v / goal
-		how = fmt.Sprintf("attainment %s/%s = %s", FormatNumber(v), FormatNumber(goal), Short(a))
+		b = append(b, "attainment "...)
+		b = appendNumber(b, v)
+		b = append(b, '/')
+		b = appendNumber(b, goal)
 	}
+	b = append(b, " = "...)
+	b = appendShort(b, a)
 	if a > limit {
 		a = limit
-		how += ", capped at " + Short(limit)
+		b = appendShort(append(b, ", capped at "...), limit)
 	} else if a < 0 {
 		a = 0
-		how += ", raised to 0"
+		b = append(b, ", raised to 0"...)
 	}
-	return a, how
+	return a, string(b)
 }
 
 // curveAt interpolates a piecewise-linear curve sorted by X.
@@ -225,30 +233,61 @@ func curveAt(pts []rules.CurvePoint, v float64) float64 {
 	return last.Y
 }
 
-func withUnit(v float64, unit string) string {
-	if unit == "" {
-		return FormatNumber(v)
+func withUnit(v float64, unit string) string { return string(appendUnit(nil, v, unit)) }
+
+// appendUnit appends a number with its unit: "287 s", "85%".
+func appendUnit(b []byte, v float64, unit string) []byte {
+	b = appendNumber(b, v)
+	switch unit {
+	case "":
+	case "%":
+		b = append(b, '%')
+	default:
+		b = append(b, ' ')
+		b = append(b, unit...)
 	}
-	if unit == "%" {
-		return FormatNumber(v) + "%"
-	}
-	return FormatNumber(v) + " " + unit
+	return b
 }
 
+// targetWhy says why a scored target has its status, appending rather than
+// formatting: it is written for every target of every snapshot.
 func (r *run) targetWhy(t *rules.Target, res *TargetResult, label, how string) string {
-	v := withUnit(res.Value.Num, t.Unit)
-	goal := withUnit(res.Goal.Num, t.Unit)
-	dir := fmt.Sprintf("(%s is better)", t.Better)
-	gap := math.Abs(res.Value.Num - res.Goal.Num)
+	b := make([]byte, 0, 160)
+	b = append(b, label...)
+	b = append(b, ' ')
+	b = appendUnit(b, res.Value.Num, t.Unit)
+	dir := " (higher is better)"
+	if t.Better == rules.Lower {
+		dir = " (lower is better)"
+	}
+	gap := roundGap(math.Abs(res.Value.Num - res.Goal.Num))
 	switch res.Status {
 	case Exceeded:
-		return fmt.Sprintf("%s %s is at or better than the stretch %s %s; %s", label, v, withUnit(res.Stretch.Num, t.Unit), dir, how)
+		b = append(b, " is at or better than the stretch "...)
+		b = appendUnit(b, res.Stretch.Num, t.Unit)
+		b = append(b, dir...)
 	case Met:
-		return fmt.Sprintf("%s %s is at or better than the goal %s %s; %s", label, v, goal, dir, how)
+		b = append(b, " is at or better than the goal "...)
+		b = appendUnit(b, res.Goal.Num, t.Unit)
+		b = append(b, dir...)
 	case TargetBreached:
-		return fmt.Sprintf("%s %s is worse than the threshold %s %s, %s from the goal %s; %s", label, v, withUnit(res.Threshold.Num, t.Unit), dir, withUnit(roundGap(gap), t.Unit), goal, how)
+		b = append(b, " is worse than the threshold "...)
+		b = appendUnit(b, res.Threshold.Num, t.Unit)
+		b = append(b, dir...)
+		b = append(b, ", "...)
+		b = appendUnit(b, gap, t.Unit)
+		b = append(b, " from the goal "...)
+		b = appendUnit(b, res.Goal.Num, t.Unit)
+	default:
+		b = append(b, " missed the goal "...)
+		b = appendUnit(b, res.Goal.Num, t.Unit)
+		b = append(b, " by "...)
+		b = appendUnit(b, gap, t.Unit)
+		b = append(b, dir...)
 	}
-	return fmt.Sprintf("%s %s missed the goal %s by %s %s; %s", label, v, goal, withUnit(roundGap(gap), t.Unit), dir, how)
+	b = append(b, "; "...)
+	b = append(b, how...)
+	return string(b)
 }
 
 // roundGap trims floating-point noise from a difference (0.19999999999999996 → 0.2).

@@ -36,36 +36,42 @@ func Boolean(b bool) Value { return Value{Kind: Bool, Bool: b} }
 func (v Value) Has() bool { return v.Kind != None }
 
 // String formats the value for explanations.
-func (v Value) String() string {
+func (v Value) String() string { return string(v.appendTo(nil)) }
+
+func (v Value) appendTo(b []byte) []byte {
 	switch v.Kind {
 	case Number:
-		return FormatNumber(v.Num)
+		return appendNumber(b, v.Num)
 	case String:
-		return strconv.Quote(v.Str)
+		return strconv.AppendQuote(b, v.Str)
 	case Bool:
-		return strconv.FormatBool(v.Bool)
+		return strconv.AppendBool(b, v.Bool)
 	}
-	return "no value"
+	return append(b, "no value"...)
 }
 
 // FormatNumber prints a number the way a manager reads it: its shortest
 // exact form, without exponent for everyday magnitudes.
-func FormatNumber(f float64) string {
+func FormatNumber(f float64) string { return string(appendNumber(nil, f)) }
+
+func appendNumber(b []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return strconv.FormatFloat(f, 'g', -1, 64)
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	}
 	a := math.Abs(f)
 	if a != 0 && (a < 1e-6 || a >= 1e21) {
-		return strconv.FormatFloat(f, 'g', -1, 64)
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 // Short prints a number rounded to 4 decimals for sentences.
-func Short(f float64) string {
+func Short(f float64) string { return string(appendShort(nil, f)) }
+
+func appendShort(b []byte, f float64) []byte {
 	r := math.Round(f*1e4) / 1e4
 	if math.Abs(f) >= 1e15 || r == 0 && f != 0 {
-		return FormatNumber(f)
+		return appendNumber(b, f)
 	}
-	return FormatNumber(r)
+	return appendNumber(b, r)
 }
