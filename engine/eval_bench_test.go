@@ -42,7 +42,8 @@ func loadSnapshots(b *testing.B, p *Policy, path string) []*evaluator.Snapshot {
 
 // BenchmarkEvaluate measures the evaluation of one snapshot (ns/op is per
 // snapshot) for each example policy, under CEL and under expr, with
-// explanations (eval) and without (payroll).
+// explanations (eval: everything, every why) and as payroll evaluates
+// (only what incentives depend on, no explanations).
 func BenchmarkEvaluate(b *testing.B) {
 	for _, name := range []string{"voice-agents", "it-helpdesk", "support-team"} {
 		for _, lang := range []string{"cel", "expr"} {
@@ -62,7 +63,7 @@ func BenchmarkEvaluate(b *testing.B) {
 						b.Fatal(diags)
 					}
 					snaps := loadSnapshots(b, p, filepath.Join("../fixtures", name, "snapshots.csv"))
-					ev := evaluator.New(p.Rules, evaluator.Options{Explain: explain})
+					ev := evaluator.New(p.Rules, evaluator.Options{Explain: explain, IncentivesOnly: !explain})
 					var stats *evaluator.Stats
 					if p.Rules.UsesTeam || p.Rules.UsesAll {
 						stats = evaluator.NewStats(p.Rules)
