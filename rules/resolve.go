@@ -478,6 +478,17 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 	}
 }
 
+// firstOf reports whether h's name is new among the blocks of one kind in
+// a rule, and reports a duplicate when it is not.
+func (r *resolver) firstOf(seen map[string]bool, h dsl.Head, what, kind string) bool {
+	if seen[h.Name] {
+		r.errorf(CodeDuplicate, h.NameRange, "%s: %s %q is declared twice", what, kind, h.Name)
+		return false
+	}
+	seen[h.Name] = true
+	return true
+}
+
 // firstByName indexes blocks by name, keeping the first of duplicates (the
 // others were reported by declare).
 func firstByName[T any](items []T, name func(T) string) map[string]T {
@@ -851,11 +862,9 @@ func (r *resolver) scorecards() {
 		names := map[string]bool{}
 		mins := map[float64]string{}
 		for _, b := range s.Bands {
-			if names[b.Name] {
-				r.errorf(CodeDuplicate, b.NameRange, "%s: band %q is declared twice", what, b.Name)
+			if !r.firstOf(names, b.Head, what, "band") {
 				continue
 			}
-			names[b.Name] = true
 			band := Band{Name: b.Name}
 			band.Title, _ = r.str(b.Title, "title")
 			if b.Min == nil {
@@ -929,11 +938,9 @@ func (r *resolver) incentives() {
 		inc.Code, _ = r.str(in.Code, "code")
 		names := map[string]bool{}
 		for _, g := range in.Gates {
-			if names[g.Name] {
-				r.errorf(CodeDuplicate, g.NameRange, "%s: gate %q is declared twice", what, g.Name)
+			if !r.firstOf(names, g.Head, what, "gate") {
 				continue
 			}
-			names[g.Name] = true
 			gate := Gate{Name: g.Name}
 			gate.Title, _ = r.str(g.Title, "title")
 			if g.When == nil {
@@ -977,11 +984,9 @@ func (r *resolver) incentives() {
 				r.errorf(CodeConflict, t.DefRange, "%s: tier blocks go with basis; this incentive has none", what)
 				break
 			}
-			if tnames[t.Name] {
-				r.errorf(CodeDuplicate, t.NameRange, "%s: tier %q is declared twice", what, t.Name)
+			if !r.firstOf(tnames, t.Head, what, "tier") {
 				continue
 			}
-			tnames[t.Name] = true
 			tier := Tier{Name: t.Name}
 			tier.Title, _ = r.str(t.Title, "title")
 			tw := fmt.Sprintf("%s tier %q", what, t.Name)
@@ -1017,11 +1022,9 @@ func (r *resolver) incentives() {
 				r.errorf(CodeConflict, rt.DefRange, "%s: rate blocks go with units; this incentive has none", what)
 				break
 			}
-			if rnames[rt.Name] {
-				r.errorf(CodeDuplicate, rt.NameRange, "%s: rate %q is declared twice", what, rt.Name)
+			if !r.firstOf(rnames, rt.Head, what, "rate") {
 				continue
 			}
-			rnames[rt.Name] = true
 			rate := Rate{Name: rt.Name}
 			rate.Title, _ = r.str(rt.Title, "title")
 			rw := fmt.Sprintf("%s rate %q", what, rt.Name)

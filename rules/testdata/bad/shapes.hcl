@@ -52,3 +52,17 @@ incentive "tiers" {
     multiplier = "level" # ERROR expression "must give a number, but this expression gives a string"
   }
 }
+
+incentive "dupes" {
+  gate "g" { when = "true" }
+  gate "g" { when = "true" } # ERROR duplicate-name "incentive \"dupes\": gate \"g\" is declared twice"
+  basis = 1
+  tier "t" {
+    when       = "true"
+    multiplier = 1
+  }
+  tier "t" { # ERROR duplicate-name "tier \"t\" is declared twice"
+    when       = "true"
+    multiplier = 1
+  }
+}
