@@ -141,7 +141,7 @@ func defaultPeriod(p *rules.Policy) string {
 
 // record turns a test's map of values into an input record, so the values
 // are checked exactly as input is.
-func testRecord(m *dsl.Value, subject, period, team string) (*record, string) {
+func testRecord(m *dsl.Value, subject, period, team string) *record {
 	rec := &record{line: m.Range.Start.Line}
 	has := map[string]bool{}
 	for _, e := range m.Map {
@@ -167,7 +167,7 @@ func testRecord(m *dsl.Value, subject, period, team string) (*record, string) {
 		}
 	}
 	sort.SliceStable(rec.fields, func(i, j int) bool { return rec.fields[i].name < rec.fields[j].name })
-	return rec, ""
+	return rec
 }
 
 func (r *testRunner) str(v *dsl.Value, def string) string {
@@ -201,7 +201,7 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 		return failSetup(values.Range.Start.Line, "values must be a map of names to values")
 	}
 	conv := newConverter(r.p, f.Name)
-	rec, _ := testRecord(values, subject, period, team)
+	rec := testRecord(values, subject, period, team)
 	snap, errs := conv.convert(rec)
 	if len(errs) > 0 {
 		for _, e := range errs {
@@ -222,7 +222,7 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 				if pv.Kind != dsl.KindMap {
 					return failSetup(pv.Range.Start.Line, "each peer must be a map of names to values")
 				}
-				prec, _ := testRecord(pv, fmt.Sprintf("peer-%d", i+1), period, team)
+				prec := testRecord(pv, fmt.Sprintf("peer-%d", i+1), period, team)
 				ps, errs := conv.convert(prec)
 				if len(errs) > 0 {
 					return failSetup(errs[0].Line, "peer: "+errs[0].Error())
@@ -247,10 +247,65 @@ func numText(v evaluator.Value) string {
 	return v.String()
 }
 
+// observed is what an outcome says about one rule: the fields an expect
+// block can check (a number field is a Value, a text field a string) and
+// the rule's why.
+type observed struct {
+	name string
+	nums map[string]evaluator.Value
+	strs map[string]string
+	why  string
+}
+
+// observe lists the rules of one kind in an outcome with their fields.
+func observe(o *evaluator.Outcome, kind string) []observed {
+	var out []observed
+	switch kind {
+	case "target":
+		for _, t := range o.Targets {
+			out = append(out, observed{t.Target.Name, map[string]evaluator.Value{"value": t.Value, "attainment": t.Attainment},
+				map[string]string{"status": t.Status.String()}, t.Why})
+		}
+	case "score":
+		for _, s := range o.Scores {
+			band := "no value"
+			if s.Band.Has() {
+				band = s.Band.Str
+			}
+			out = append(out, observed{s.Scorecard.Name, map[string]evaluator.Value{"value": s.Value},
+				map[string]string{"status": s.Status.String(), "band": band}, s.Why})
+		}
+	case "breach":
+		for _, b := range o.Breaches {
+			out = append(out, observed{b.Breach.Name, nil, map[string]string{"status": b.Status.String()}, b.Why})
+		}
+	case "incentive":
+		for _, in := range o.Incentives {
+			amount := "no amount"
+			if in.Amount != nil {
+				amount = in.Amount.Text('f')
+			}
+			out = append(out, observed{in.Incentive.Name, nil,
+				map[string]string{"status": in.Status.String(), "amount": amount, "tier": in.Tier}, in.Why})
+		}
+	}
+	return out
+}
+
+// check compares one expect block with the outcome. Numbers match within
+// 1e-6; everything else (statuses, bands, tiers, amounts) as exact strings.
 func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []TestFailure {
-	var out []TestFailure
 	rule := e.Kind + " " + e.Name
-	unknown := func(names []string) []TestFailure {
+	seen := observe(o, e.Kind)
+	var got *observed
+	names := make([]string, 0, len(seen))
+	for i := range seen {
+		names = append(names, seen[i].name)
+		if seen[i].name == e.Name {
+			got = &seen[i]
+		}
+	}
+	if got == nil {
 		d := dsl.Errorf(CodeTest, e.NameRange, "no %s named %q in policy %s", e.Kind, e.Name, r.p.Name)
 		if sug := rules.NameSuggestion(e.Name, names); sug != "" {
 			d.Summary += fmt.Sprintf("; did you mean %q?", sug)
@@ -258,118 +313,30 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []TestFailu
 		r.diags = append(r.diags, d)
 		return []TestFailure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
 	}
-	fail := func(f *dsl.ExpectField, expected, got, why string) {
-		out = append(out, TestFailure{Rule: rule, Field: f.Name, Expected: expected, Got: got, Why: why, Line: f.Range.Start.Line})
+	var out []TestFailure
+	fail := func(f *dsl.ExpectField, expected, gotText string) {
+		out = append(out, TestFailure{Rule: rule, Field: f.Name, Expected: expected, Got: gotText, Why: got.why, Line: f.Range.Start.Line})
 	}
-	wantString := func(f *dsl.ExpectField) (string, bool) {
+	for _, f := range e.Fields {
+		if v, isNum := got.nums[f.Name]; isNum {
+			if f.Value.Kind != dsl.KindNumber {
+				r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s: %s must be a number", rule, f.Name))
+				continue
+			}
+			var want float64
+			fmt.Sscan(f.Value.Num, &want)
+			if !v.Has() || v.Kind != evaluator.Number || math.Abs(v.Num-want) > 1e-6 {
+				fail(f, f.Value.Num, numText(v))
+			}
+			continue
+		}
 		if f.Value.Kind != dsl.KindString {
-			r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s %s: %s must be a string", e.Kind, e.Name, f.Name))
-			return "", false
+			r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s: %s must be a string", rule, f.Name))
+			continue
 		}
-		return f.Value.Str, true
-	}
-	checkNum := func(f *dsl.ExpectField, got evaluator.Value, why string) {
-		if f.Value.Kind != dsl.KindNumber {
-			r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s %s: %s must be a number", e.Kind, e.Name, f.Name))
-			return
+		if want, have := f.Value.Str, got.strs[f.Name]; want != have {
+			fail(f, fmt.Sprintf("%q", want), fmt.Sprintf("%q", have))
 		}
-		var want float64
-		fmt.Sscan(f.Value.Num, &want)
-		if !got.Has() || got.Kind != evaluator.Number || math.Abs(got.Num-want) > 1e-6 {
-			fail(f, f.Value.Num, numText(got), why)
-		}
-	}
-	checkStr := func(f *dsl.ExpectField, got string, why string) {
-		if want, ok := wantString(f); ok && want != got {
-			fail(f, fmt.Sprintf("%q", want), fmt.Sprintf("%q", got), why)
-		}
-	}
-	switch e.Kind {
-	case "target":
-		var names []string
-		for i := range o.Targets {
-			t := &o.Targets[i]
-			names = append(names, t.Target.Name)
-			if t.Target.Name != e.Name {
-				continue
-			}
-			for _, f := range e.Fields {
-				switch f.Name {
-				case "status":
-					checkStr(f, t.Status.String(), t.Why)
-				case "value":
-					checkNum(f, t.Value, t.Why)
-				case "attainment":
-					checkNum(f, t.Attainment, t.Why)
-				}
-			}
-			return out
-		}
-		return unknown(names)
-	case "score":
-		var names []string
-		for i := range o.Scores {
-			s := &o.Scores[i]
-			names = append(names, s.Scorecard.Name)
-			if s.Scorecard.Name != e.Name {
-				continue
-			}
-			for _, f := range e.Fields {
-				switch f.Name {
-				case "status":
-					checkStr(f, s.Status.String(), s.Why)
-				case "value":
-					checkNum(f, s.Value, s.Why)
-				case "band":
-					got := "no value"
-					if s.Band.Has() {
-						got = s.Band.Str
-					}
-					checkStr(f, got, s.Why)
-				}
-			}
-			return out
-		}
-		return unknown(names)
-	case "breach":
-		var names []string
-		for i := range o.Breaches {
-			b := &o.Breaches[i]
-			names = append(names, b.Breach.Name)
-			if b.Breach.Name != e.Name {
-				continue
-			}
-			for _, f := range e.Fields {
-				checkStr(f, b.Status.String(), b.Why)
-			}
-			return out
-		}
-		return unknown(names)
-	case "incentive":
-		var names []string
-		for i := range o.Incentives {
-			in := &o.Incentives[i]
-			names = append(names, in.Incentive.Name)
-			if in.Incentive.Name != e.Name {
-				continue
-			}
-			for _, f := range e.Fields {
-				switch f.Name {
-				case "status":
-					checkStr(f, in.Status.String(), in.Why)
-				case "amount":
-					got := "no amount"
-					if in.Amount != nil {
-						got = in.Amount.Text('f')
-					}
-					checkStr(f, got, in.Why)
-				case "tier":
-					checkStr(f, in.Tier, in.Why)
-				}
-			}
-			return out
-		}
-		return unknown(names)
 	}
 	return out
 }

@@ -55,6 +55,9 @@ type Evaluator struct {
 	period  struct{ days, start, end, label int } // slots of period.*, -1 when unused
 	counts  [4]int                                // slots of breaches.minor, major, critical, any
 	need    need
+	// weightTargets[s][w] is the index in Outcome.Targets of the target of
+	// weight w of scorecard s.
+	weightTargets [][]int
 }
 
 // New prepares an evaluator for a resolved policy without errors.
@@ -72,6 +75,17 @@ func New(p *rules.Policy, opts Options) *Evaluator {
 		return -1
 	}
 	e.period.days, e.period.start, e.period.end, e.period.label = slot("period.days"), slot("period.start"), slot("period.end"), slot("period.label")
+	index := map[*rules.Target]int{}
+	for i, t := range p.Targets {
+		index[t] = i
+	}
+	for _, sc := range p.Scorecards {
+		idx := make([]int, len(sc.Weights))
+		for w, wt := range sc.Weights {
+			idx[w] = index[wt.Target]
+		}
+		e.weightTargets = append(e.weightTargets, idx)
+	}
 	if opts.IncentivesOnly {
 		e.need = incentiveNeeds(p)
 	} else {

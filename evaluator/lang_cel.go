@@ -7,9 +7,9 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/checker"
 	"cel.dev/cel-go/common"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -137,14 +137,14 @@ func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Typ
 	cp := p.(*celParsed)
 	key := "cel\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + cp.src
 	if v, ok := c.cache.get(key); ok {
-		return &celProgram{prg: v.(cel.Program), refs: refSlots(cp.refs, scope), want: want}, nil
+		return &celProgram{prg: v.(cel.Program), refs: resolveSlots(cp.refs, scope, celName), want: want}, nil
 	}
 	prg, errs := c.compile(cp, scope, want)
 	if errs != nil {
 		return nil, errs
 	}
 	c.cache.set(key, prg)
-	return &celProgram{prg: prg, refs: refSlots(cp.refs, scope), want: want}, nil
+	return &celProgram{prg: prg, refs: resolveSlots(cp.refs, scope, celName), want: want}, nil
 }
 
 func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type) (cel.Program, []rules.ExprError) {
@@ -184,43 +184,15 @@ func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type
 	return prg, nil
 }
 
+func celName(n string) string { return n }
+
 // zeroCosts is the cost estimator for rubric's environment: variables are
 // scalars (no sizes to estimate) and functions are constant-time.
 type zeroCosts struct{}
 
-func (zeroCosts) EstimateSize(element checker.AstNode) *checker.SizeEstimate { return nil }
-func (zeroCosts) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+func (zeroCosts) EstimateSize(element cost.AstNode) *cost.SizeEstimate { return nil }
+func (zeroCosts) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
 	return nil
-}
-
-// celRef is a referenced name and its slot.
-type celRef struct {
-	name string
-	slot int
-}
-
-// refSlots resolves an expression's references to slots (the longest
-// declared prefix of each dotted name).
-func refSlots(refs []rules.Ref, scope *rules.Scope) []celRef {
-	var out []celRef
-	seen := map[string]bool{}
-	for _, r := range refs {
-		name := r.Name
-		d, ok := scope.Lookup(name)
-		for !ok {
-			i := strings.LastIndexByte(name, '.')
-			if i < 0 {
-				break
-			}
-			name = name[:i]
-			d, ok = scope.Lookup(name)
-		}
-		if ok && d.Slot >= 0 && !seen[d.Name] {
-			seen[d.Name] = true
-			out = append(out, celRef{d.Name, d.Slot})
-		}
-	}
-	return out
 }
 
 func celTypeName(t *cel.Type) string {
@@ -363,7 +335,7 @@ func (w *celWalker) walk(e celast.Expr, bound map[string]bool) {
 // celProgram runs a compiled CEL expression over a snapshot's values.
 type celProgram struct {
 	prg  cel.Program
-	refs []celRef
+	refs []slotRef
 	want rules.Type
 }
 
@@ -371,7 +343,7 @@ type celProgram struct {
 // usually one to three, so a scan beats a map.
 type celActivation struct {
 	vals []Value
-	refs []celRef
+	refs []slotRef
 	// Boxed values by slot, valid while gen[slot] == cur: one evaluation
 	// boxes each value once, however many expressions use it.
 	boxed []ref.Val

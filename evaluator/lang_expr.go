@@ -250,14 +250,14 @@ func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Ty
 	ep := p.(*exprParsed)
 	key := "expr\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + ep.src
 	if v, ok := c.cache.get(key); ok {
-		return &exprProgram{prog: v.(*vm.Program), refs: exprRefSlots(ep, scope)}, nil
+		return &exprProgram{prog: v.(*vm.Program), refs: resolveSlots(ep.refs, scope, exprVar)}, nil
 	}
 	prog, errs := c.compile(ep, scope, want)
 	if errs != nil {
 		return nil, errs
 	}
 	c.cache.set(key, prog)
-	return &exprProgram{prog: prog, refs: exprRefSlots(ep, scope)}, nil
+	return &exprProgram{prog: prog, refs: resolveSlots(ep.refs, scope, exprVar)}, nil
 }
 
 func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Type) (*vm.Program, []rules.ExprError) {
@@ -311,41 +311,11 @@ func compileExpr(src string, config *conf.Config) (*vm.Program, error) {
 	return compiler.Compile(tree, config)
 }
 
-type exprRef struct {
-	name string
-	slot int
-}
-
-func exprRefSlots(p *exprParsed, scope *rules.Scope) []exprRef {
-	var out []exprRef
-	seen := map[string]bool{}
-	for _, r := range p.refs {
-		name := r.Name
-		d, ok := scope.Lookup(name)
-		for !ok {
-			i := len(name) - 1
-			for i >= 0 && name[i] != '.' {
-				i--
-			}
-			if i < 0 {
-				break
-			}
-			name = name[:i]
-			d, ok = scope.Lookup(name)
-		}
-		if ok && !seen[d.Name] {
-			seen[d.Name] = true
-			out = append(out, exprRef{exprVar(d.Name), d.Slot})
-		}
-	}
-	return out
-}
-
 // exprProgram runs a compiled expr program. Only the names it references
 // are written into the (reused) environment before each run.
 type exprProgram struct {
 	prog *vm.Program
-	refs []exprRef
+	refs []slotRef
 }
 
 func (p *exprProgram) eval(vals []Value, s *scratch) (Value, error) {

@@ -46,8 +46,7 @@ func incentiveNeeds(p *rules.Policy) need {
 		}
 	}
 	addOp := func(o rules.Operand) { addExpr(o.Expr) }
-	var needTarget func(i int)
-	needTarget = func(i int) {
+	needTarget := func(i int) {
 		if n.targets[i] {
 			return
 		}

@@ -233,8 +233,6 @@ func curveAt(pts []rules.CurvePoint, v float64) float64 {
 	return last.Y
 }
 
-func withUnit(v float64, unit string) string { return string(appendUnit(nil, v, unit)) }
-
 // appendUnit appends a number with its unit: "287 s", "85%".
 func appendUnit(b []byte, v float64, unit string) []byte {
 	b = appendNumber(b, v)
@@ -307,7 +305,7 @@ func (r *run) scores() {
 		if !r.e.need.scores[i] {
 			continue
 		}
-		r.score(sc, res)
+		r.score(sc, r.e.weightTargets[i], res)
 		if res.Status == ScoreOK {
 			r.vals[sc.Score.Slot] = res.Value
 			r.vals[sc.Band.Slot] = res.Band
@@ -319,16 +317,9 @@ func (r *run) scores() {
 	}
 }
 
-func (r *run) targetResult(t *rules.Target) *TargetResult {
-	for i := range r.out.Targets {
-		if r.out.Targets[i].Target == t {
-			return &r.out.Targets[i]
-		}
-	}
-	return nil
-}
-
-func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
+// score computes a scorecard; targets holds, for each weight, the index of
+// its target's result.
+func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 	var sumW, sumWA float64
 	allNA := true
 	var left, zeroed, noData []string
@@ -338,8 +329,8 @@ func (r *run) score(sc *rules.Scorecard, res *ScoreResult) {
 	}
 	var buf [16]counted
 	parts := buf[:0]
-	for _, w := range sc.Weights {
-		tr := r.targetResult(w.Target)
+	for wi, w := range sc.Weights {
+		tr := &r.out.Targets[targets[wi]]
 		switch tr.Status {
 		case NotApplicable:
 			continue

@@ -93,9 +93,8 @@ type resolver struct {
 	compiler Compiler
 	diags    hcl.Diagnostics
 
-	metrics_  map[string]*Metric
-	targets_  map[string]*Target
-	hasIncent bool
+	metricByName map[string]*Metric
+	targetByName map[string]*Target
 }
 
 func (r *resolver) errorf(code dsl.Code, rng hcl.Range, format string, args ...any) *hcl.Diagnostic {
@@ -265,12 +264,12 @@ func (r *resolver) declare() {
 		seen[h.Name], kindOf[h.Name] = h.NameRange, kind
 		return true
 	}
-	r.metrics_ = map[string]*Metric{}
+	r.metricByName = map[string]*Metric{}
 	for _, m := range r.ast.Metrics {
 		if check("metric", m.Head) {
 			met := &Metric{Name: m.Name, Range: m.DefRange}
 			met.Decl = r.scope.add(m.Name, TypeNumber, StageDerived, DeclMetric, m.Name)
-			r.metrics_[m.Name] = met
+			r.metricByName[m.Name] = met
 			r.p.Metrics = append(r.p.Metrics, met)
 		}
 	}
@@ -345,7 +344,7 @@ func (r *resolver) declare() {
 			return true
 		}
 	}
-	r.targets_ = map[string]*Target{}
+	r.targetByName = map[string]*Target{}
 	tcheck := per("target")
 	for _, t := range r.ast.Targets {
 		if tcheck(t.Head) {
@@ -354,7 +353,7 @@ func (r *resolver) declare() {
 			tg.ValueDecl = r.scope.add("target."+t.Name+".value", TypeNumber, StageBreaches, DeclTarget, t.Name)
 			tg.Attainment = r.scope.add("target."+t.Name+".attainment", TypeNumber, StageBreaches, DeclTarget, t.Name)
 			tg.Met = r.scope.add("target."+t.Name+".met", TypeBool, StageBreaches, DeclTarget, t.Name)
-			r.targets_[t.Name] = tg
+			r.targetByName[t.Name] = tg
 			r.p.Targets = append(r.p.Targets, tg)
 		}
 	}
@@ -611,7 +610,7 @@ func (r *resolver) derivedOrder() {
 		stack = append(stack, m)
 		for _, d := range m.Derived.Refs {
 			if d.Kind == DeclMetric {
-				if dep := r.metrics_[d.Name]; dep != nil && dep.Derived != nil {
+				if dep := r.metricByName[d.Name]; dep != nil && dep.Derived != nil {
 					visit(dep)
 				}
 			}
@@ -634,11 +633,11 @@ func (r *resolver) metricRef(v *dsl.Value, what string) *Metric {
 	if !ok {
 		return nil
 	}
-	if m := r.metrics_[s]; m != nil {
+	if m := r.metricByName[s]; m != nil {
 		return m
 	}
-	names := make([]string, 0, len(r.metrics_))
-	for n := range r.metrics_ {
+	names := make([]string, 0, len(r.metricByName))
+	for n := range r.metricByName {
 		names = append(names, n)
 	}
 	didYouMean(r.errorf(CodeUnknownName, v.Range, "%s: unknown metric %q", what, s), s, names)
@@ -826,10 +825,10 @@ func (r *resolver) scorecards() {
 			seen := map[string]bool{}
 			ok := true
 			for _, e := range s.Weights.Map {
-				tg := r.targets_[e.Key]
+				tg := r.targetByName[e.Key]
 				if tg == nil {
-					names := make([]string, 0, len(r.targets_))
-					for n := range r.targets_ {
+					names := make([]string, 0, len(r.targetByName))
+					for n := range r.targetByName {
 						names = append(names, n)
 					}
 					didYouMean(r.errorf(CodeUnknownName, e.KeyRange, "%s weights: unknown target %q", what, e.Key), e.Key, names)

@@ -126,6 +126,13 @@ func (s *Scope) FingerprintHash() string {
 	return s.fp
 }
 
+// Resolve returns the declaration a dotted reference reads: the longest
+// declared prefix of name (target.aht.status.x reads target.aht.status).
+func (s *Scope) Resolve(name string) (*Decl, bool) {
+	d, _ := s.resolveRef(name)
+	return d, d != nil
+}
+
 // resolveRef finds the longest declared prefix of a dotted reference. It
 // returns the declaration and how many dotted parts it covers.
 func (s *Scope) resolveRef(name string) (*Decl, string) {
