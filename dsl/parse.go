@@ -42,24 +42,31 @@ func ReadSources(path string) ([]Source, error) {
 		}
 		return []Source{{Name: path, Bytes: b}}, nil
 	}
-	entries, err := os.ReadDir(path)
+	out, err := readDir(path, IsPolicyFile)
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: no policy files (*.hcl, *.hcl.json) in this directory", path)
+	}
+	return out, err
+}
+
+// readDir reads the files directly in dir whose names keep accepts,
+// sorted by name.
+func readDir(dir string, keep func(name string) bool) ([]Source, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []Source
 	for _, e := range entries {
-		if e.IsDir() || !IsPolicyFile(e.Name()) {
+		if e.IsDir() || !keep(e.Name()) {
 			continue
 		}
-		name := filepath.Join(path, e.Name())
+		name := filepath.Join(dir, e.Name())
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, Source{Name: name, Bytes: b})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no policy files (*.hcl, *.hcl.json) in this directory", path)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

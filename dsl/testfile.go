@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -62,24 +61,7 @@ func ReadTestFiles(path string) ([]Source, error) {
 		}
 		return nil, nil
 	}
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []Source
-	for _, e := range entries {
-		if e.IsDir() || !IsTestFile(e.Name()) {
-			continue
-		}
-		name := filepath.Join(path, e.Name())
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Source{Name: name, Bytes: b})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return readDir(path, IsTestFile)
 }
 
 var (

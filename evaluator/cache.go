@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/rubric-dev/rubric/rules"
 )
 
 // programCache holds compiled programs by (language, declared-environment
@@ -42,6 +44,34 @@ func (p *programCache) get(key string) (any, bool) {
 func (p *programCache) set(key string, v any) {
 	p.c.Set(key, v, 1)
 	p.c.Wait() // visible to the next get
+}
+
+// parseResult is what the cache keeps of a parse: the references or the
+// errors, never the syntax tree (the CEL checker rewrites it in place).
+type parseResult struct {
+	refs []rules.Ref
+	errs []rules.ExprError
+}
+
+// cachedParse returns a source's references from the cache, or parses it:
+// then the parser's own result, which holds the syntax tree, is returned
+// and only its references or errors are cached. fromRefs makes a Parsed
+// without a tree, which Compile parses again if it must compile.
+func cachedParse[P rules.Parsed](c *programCache, key string, parse func() (P, []rules.ExprError), fromRefs func([]rules.Ref) P) (rules.Parsed, []rules.ExprError) {
+	if v, ok := c.get(key); ok {
+		pr := v.(parseResult)
+		if pr.errs != nil {
+			return nil, pr.errs
+		}
+		return fromRefs(pr.refs), nil
+	}
+	p, errs := parse()
+	if errs != nil {
+		c.set(key, parseResult{errs: errs})
+		return nil, errs
+	}
+	c.set(key, parseResult{refs: p.Refs()})
+	return p, nil
 }
 
 // CacheStats reports how many compilations a compiler answered from its

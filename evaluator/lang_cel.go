@@ -61,29 +61,9 @@ type celParsed struct {
 
 func (p *celParsed) Refs() []rules.Ref { return p.refs }
 
-// parseResult is what the cache keeps of a parse: never the AST, which the
-// CEL checker rewrites in place.
-type parseResult struct {
-	refs []rules.Ref
-	errs []rules.ExprError
-}
-
 func (c *celCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
-	key := "cel\x00parse\x00" + src
-	if v, ok := c.cache.get(key); ok {
-		pr := v.(parseResult)
-		if pr.errs != nil {
-			return nil, pr.errs
-		}
-		return &celParsed{src: src, refs: pr.refs}, nil
-	}
-	p, errs := c.parse(src)
-	if errs != nil {
-		c.cache.set(key, parseResult{errs: errs})
-		return nil, errs
-	}
-	c.cache.set(key, parseResult{refs: p.refs})
-	return p, nil
+	return cachedParse(c.cache, "cel\x00parse\x00"+src, func() (*celParsed, []rules.ExprError) { return c.parse(src) },
+		func(refs []rules.Ref) *celParsed { return &celParsed{src: src, refs: refs} })
 }
 
 func (c *celCompiler) parse(src string) (*celParsed, []rules.ExprError) {

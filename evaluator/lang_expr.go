@@ -104,21 +104,8 @@ func (v *refCollector) Visit(node *ast.Node) {
 }
 
 func (c *exprCompiler) Parse(src string) (rules.Parsed, []rules.ExprError) {
-	key := "expr\x00parse\x00" + src
-	if v, ok := c.cache.get(key); ok {
-		pr := v.(parseResult)
-		if pr.errs != nil {
-			return nil, pr.errs
-		}
-		return &exprParsed{src: src, refs: pr.refs}, nil
-	}
-	p, errs := c.parse(src)
-	if errs != nil {
-		c.cache.set(key, parseResult{errs: errs})
-		return nil, errs
-	}
-	c.cache.set(key, parseResult{refs: p.refs})
-	return p, nil
+	return cachedParse(c.cache, "expr\x00parse\x00"+src, func() (*exprParsed, []rules.ExprError) { return c.parse(src) },
+		func(refs []rules.Ref) *exprParsed { return &exprParsed{src: src, refs: refs} })
 }
 
 func (c *exprCompiler) parse(src string) (*exprParsed, []rules.ExprError) {
