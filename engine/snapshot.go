@@ -216,6 +216,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 				continue
 			}
 			s.Values[m.Decl.Slot] = evaluator.Num(v)
+			s.SetExact(m.Decl.Slot, strings.TrimSpace(f.text))
 			present[m.Decl.Slot] = true
 		case colAttribute:
 			if f.kind == fieldNull {
@@ -238,6 +239,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 					continue
 				}
 				s.Values[a.Decl.Slot] = evaluator.Num(v)
+				s.SetExact(a.Decl.Slot, strings.TrimSpace(f.text))
 			case rules.AttrBool:
 				var b bool
 				switch {

@@ -23,7 +23,8 @@ type Snapshot struct {
 	Values  []Value
 	Line    int // where the snapshot was read, for messages
 
-	reasons   []string // per slot: why it has no value, when known
+	exact     []ExactValue // input numbers a float cannot hold exactly
+	reasons   []string     // per slot: why it has no value, when known
 	derived   bool
 	defaulted []string
 }

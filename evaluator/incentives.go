@@ -299,6 +299,10 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 			st.calc = append(st.calc, "a negative amount counts as 0")
 		}
 	}
+	if tooLarge(x) {
+		noData("amount", "the amount "+decText(x)+" is beyond what a payroll line can hold (1e15)")
+		return
+	}
 	res.Amount = Round(x, minor, in.Rounding)
 	if r.why {
 		r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: res.Amount.Text('f')})
@@ -324,17 +328,12 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 		}
 		return o.Dec, true
 	}
-	v, reason := r.eval(o.Expr)
-	if !v.Has() {
+	d, reason := r.evalDecimal(o.Expr)
+	if d == nil {
 		if r.why {
 			r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: "no value"})
 		}
 		noData(what, reason)
-		return nil, false
-	}
-	d, ok := FromFloat(v.Num)
-	if !ok {
-		noData(what, "the result is not a finite number")
 		return nil, false
 	}
 	if record {
@@ -343,6 +342,36 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 		}
 	}
 	return d, true
+}
+
+// evalDecimal evaluates an amount expression in exact decimal. A
+// referenced name without a value gives no value and the reason, as in
+// eval.
+func (r *run) evalDecimal(x *rules.Expression) (*apd.Decimal, string) {
+	for _, d := range x.Refs {
+		if !r.vals[d.Slot].Has() {
+			return nil, r.reason(d)
+		}
+	}
+	prog, ok := x.Decimal.(*decimalProgram)
+	if !ok {
+		return nil, "the expression was not compiled for decimal evaluation"
+	}
+	d, reason := prog.evalDecimal(r.vals, r.s.exact)
+	if d != nil && tooLarge(d) {
+		return nil, "the result " + decText(d) + " is beyond what an amount can hold (1e15)"
+	}
+	return d, reason
+}
+
+// maxAmount bounds every amount and operand: a payroll line holds less
+// than 10^15 in any currency.
+var maxAmount = apd.New(1, 15)
+
+func tooLarge(d *apd.Decimal) bool {
+	var a apd.Decimal
+	a.Abs(d)
+	return a.Cmp(maxAmount) >= 0
 }
 
 // operandStep records a prorate, cap or floor step.

@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
+	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -449,4 +450,95 @@ func celFunctions() []cel.EnvOption {
 		cel.Function("nps", cel.Overload("rubric_nps", []*cel.Type{d, d, d}, d,
 			withErr(func(x ...float64) (float64, error) { return fnNPS(x[0], x[1], x[2]) }))),
 	}
+}
+
+// CompileDecimal translates a checked-valid CEL amount expression into a
+// decimal program.
+func (c *celCompiler) CompileDecimal(p rules.Parsed, scope *rules.Scope) (rules.Program, []rules.ExprError) {
+	cp := p.(*celParsed)
+	a := cp.ast
+	if a == nil {
+		fresh, errs := c.parse(cp.src)
+		if errs != nil {
+			return nil, errs
+		}
+		a = fresh.ast
+	}
+	native := a.NativeRep()
+	b := celDecimal{scope: scope, info: native.SourceInfo()}
+	root, err := b.build(native.Expr())
+	if err != nil {
+		off := 0
+		if r, ok := b.info.GetOffsetRange(b.at); ok {
+			off = int(r.Start)
+		}
+		return nil, []rules.ExprError{{Offset: off, Length: 1, Message: err.Error()}}
+	}
+	return &decimalProgram{root: root}, nil
+}
+
+type celDecimal struct {
+	scope *rules.Scope
+	info  *celast.SourceInfo
+	at    int64 // the node an error is about
+}
+
+var celOperators = map[string]dop{
+	"_+_": dAdd, "_-_": dSub, "_*_": dMul, "_/_": dDiv, "_%_": dRem, "-_": dNeg, "!_": dNot,
+	"_&&_": dAnd, "_||_": dOr, "_?_:_": dCond,
+	"_==_": dEq, "_!=_": dNe, "_<_": dLt, "_<=_": dLe, "_>_": dGt, "_>=_": dGe,
+}
+
+func (b *celDecimal) build(e celast.Expr) (*dnode, error) {
+	b.at = e.ID()
+	if name, _, ok := celChain(e); ok {
+		return slotNode(name, b.scope)
+	}
+	switch e.Kind() {
+	case celast.LiteralKind:
+		switch v := e.AsLiteral().(type) {
+		case types.Double:
+			return constNum(float64(v))
+		case types.Int:
+			return &dnode{op: dConst, val: num(apd.New(int64(v), 0))}, nil
+		case types.Uint:
+			return constNum(float64(v))
+		case types.String:
+			return &dnode{op: dConst, val: dval{kind: String, s: string(v)}}, nil
+		case types.Bool:
+			return &dnode{op: dConst, val: dval{kind: Bool, b: bool(v)}}, nil
+		}
+		return nil, errUnsupported{"this literal"}
+	case celast.CallKind:
+		call := e.AsCall()
+		if call.IsMemberFunction() {
+			return nil, errUnsupported{"the function ." + call.FunctionName() + "()"}
+		}
+		op, ok := celOperators[call.FunctionName()]
+		if !ok {
+			op, ok = libraryOps[call.FunctionName()]
+			if !ok {
+				return nil, errUnsupported{"the function " + call.FunctionName() + "()"}
+			}
+			if err := checkArity(op, len(call.Args())); err != nil {
+				return nil, err
+			}
+		}
+		n := &dnode{op: op}
+		for _, a := range call.Args() {
+			x, err := b.build(a)
+			if err != nil {
+				return nil, err
+			}
+			n.args = append(n.args, x)
+		}
+		return n, nil
+	case celast.ListKind:
+		return nil, errUnsupported{"a list"}
+	case celast.MapKind, celast.StructKind:
+		return nil, errUnsupported{"a map"}
+	case celast.ComprehensionKind:
+		return nil, errUnsupported{"a macro (all, exists, map, filter)"}
+	}
+	return nil, errUnsupported{"this construct"}
 }

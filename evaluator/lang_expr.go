@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/cockroachdb/apd/v3"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
@@ -390,4 +391,120 @@ func exprFunctions() []expr.Option {
 		fn("ratio", func(xs []float64) (float64, error) { return fnRatio(xs[0], xs[1]) }, new(func(float64, float64) float64)),
 		fn("nps", func(xs []float64) (float64, error) { return fnNPS(xs[0], xs[1], xs[2]) }, new(func(float64, float64, float64) float64)),
 	}
+}
+
+// CompileDecimal translates a checked-valid expr amount expression into a
+// decimal program.
+func (c *exprCompiler) CompileDecimal(p rules.Parsed, scope *rules.Scope) (rules.Program, []rules.ExprError) {
+	ep := p.(*exprParsed)
+	tree, err := parser.Parse(ep.src)
+	if err != nil {
+		return nil, exprErrors(err)
+	}
+	b := exprDecimal{scope: scope}
+	root, err := b.build(tree.Node)
+	if err != nil {
+		off := 0
+		if b.at != nil {
+			off = b.at.Location().From
+		}
+		return nil, []rules.ExprError{{Offset: off, Length: 1, Message: err.Error()}}
+	}
+	return &decimalProgram{root: root}, nil
+}
+
+type exprDecimal struct {
+	scope *rules.Scope
+	at    ast.Node
+}
+
+func (b *exprDecimal) build(n ast.Node) (*dnode, error) {
+	b.at = n
+	if name, ok := exprChain(n); ok {
+		return slotNode(name, b.scope)
+	}
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		return &dnode{op: dConst, val: num(apd.New(int64(x.Value), 0))}, nil
+	case *ast.FloatNode:
+		return constNum(x.Value)
+	case *ast.StringNode:
+		return &dnode{op: dConst, val: dval{kind: String, s: x.Value}}, nil
+	case *ast.BoolNode:
+		return &dnode{op: dConst, val: dval{kind: Bool, b: x.Value}}, nil
+	case *ast.UnaryNode:
+		arg, err := b.build(x.Node)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Operator {
+		case "-":
+			return &dnode{op: dNeg, args: []*dnode{arg}}, nil
+		case "+":
+			return arg, nil
+		case "!", "not":
+			return &dnode{op: dNot, args: []*dnode{arg}}, nil
+		}
+		return nil, errUnsupported{"the operator " + x.Operator}
+	case *ast.BinaryNode:
+		op, ok := operatorOps[x.Operator]
+		if !ok {
+			return nil, errUnsupported{"the operator " + x.Operator}
+		}
+		l, err := b.build(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.build(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &dnode{op: op, args: []*dnode{l, r}}, nil
+	case *ast.ConditionalNode:
+		n := &dnode{op: dCond}
+		for _, part := range []ast.Node{x.Cond, x.Exp1, x.Exp2} {
+			a, err := b.build(part)
+			if err != nil {
+				return nil, err
+			}
+			n.args = append(n.args, a)
+		}
+		return n, nil
+	case *ast.CallNode:
+		id, ok := x.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return nil, errUnsupported{"this call"}
+		}
+		return b.call(id.Value, x.Arguments)
+	case *ast.BuiltinNode:
+		return b.call(x.Name, x.Arguments)
+	case *ast.ArrayNode:
+		return nil, errUnsupported{"a list"}
+	case *ast.MapNode:
+		return nil, errUnsupported{"a map"}
+	case *ast.PredicateNode, *ast.PointerNode:
+		return nil, errUnsupported{"a predicate"}
+	case *ast.VariableDeclaratorNode:
+		return nil, errUnsupported{"let"}
+	}
+	return nil, errUnsupported{"this construct"}
+}
+
+func (b *exprDecimal) call(name string, args []ast.Node) (*dnode, error) {
+	op, ok := libraryOps[name]
+	if !ok {
+		return nil, errUnsupported{"the function " + name + "()"}
+	}
+	if err := checkArity(op, len(args)); err != nil {
+		return nil, err
+	}
+	n := &dnode{op: op}
+	for _, a := range args {
+		x, err := b.build(a)
+		if err != nil {
+			return nil, err
+		}
+		n.args = append(n.args, x)
+	}
+	return n, nil
 }

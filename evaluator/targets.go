@@ -374,8 +374,15 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 		}
 		return
 	}
-	res.Status = ScoreOK
 	score := sumWA / sumW
+	if math.IsInf(score, 0) || math.IsNaN(score) {
+		res.Status = ScoreNoData
+		if r.why {
+			res.Why = "no data: the score overflows (an attainment is too large to add up)"
+		}
+		return
+	}
+	res.Status = ScoreOK
 	res.Value = Num(score)
 	for _, c := range parts {
 		res.Contributions = append(res.Contributions, Contribution{Target: c.name, Value: c.w * c.a / sumW})

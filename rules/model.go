@@ -19,6 +19,10 @@ type Compiler interface {
 	// Compile type-checks a parsed expression against the scope, requires
 	// its result to have type want, and returns the program to run.
 	Compile(p Parsed, scope *Scope, want Type) (Program, []ExprError)
+	// CompileDecimal compiles an expression Compile accepted as a number
+	// into a program evaluated in exact decimal: an incentive's amount
+	// expressions (docs/language.md, "Money").
+	CompileDecimal(p Parsed, scope *Scope) (Program, []ExprError)
 }
 
 // Parsed is a parsed, not yet checked expression.
@@ -50,6 +54,9 @@ type Expression struct {
 	Want    Type
 	Refs    []*Decl // every name it references, in order of first use, without repeats
 	Program Program
+	// Decimal is the exact-decimal program of an amount expression (nil
+	// for every other expression).
+	Decimal Program
 }
 
 // Operand is a number that is either a constant written in the policy or an

@@ -511,6 +511,26 @@ func didYouMean(d *hcl.Diagnostic, given string, candidates []string) bool {
 	return true
 }
 
+// amount reads an incentive's amount operand (basis, amount, multiplier,
+// units, prorate, cap, floor): an expression is also compiled for exact
+// decimal evaluation, which refuses lists, maps and functions outside the
+// shared library.
+func (r *resolver) amount(v *dsl.Value, what string) Operand {
+	o := r.operand(v, StageIncentives, what)
+	if o.Expr == nil || r.compiler == nil {
+		return o
+	}
+	parsed, errs := r.compiler.Parse(o.Expr.Source)
+	if len(errs) == 0 {
+		o.Expr.Decimal, errs = r.compiler.CompileDecimal(parsed, r.scope)
+	}
+	if len(errs) > 0 {
+		r.exprErrors(v, what, errs)
+		return Operand{}
+	}
+	return o
+}
+
 // operand reads a number-or-expression attribute.
 func (r *resolver) operand(v *dsl.Value, stage Stage, what string) Operand {
 	if v == nil {
@@ -969,13 +989,13 @@ func (r *resolver) incentives() {
 		switch {
 		case in.Basis != nil:
 			inc.Kind = AmountBasis
-			inc.Basis = r.operand(in.Basis, StageIncentives, what+" basis")
+			inc.Basis = r.amount(in.Basis, what+" basis")
 		case in.Units != nil:
 			inc.Kind = AmountUnits
-			inc.Units = r.operand(in.Units, StageIncentives, what+" units")
+			inc.Units = r.amount(in.Units, what+" units")
 		case in.Amount != nil:
 			inc.Kind = AmountFormula
-			inc.Amount = r.operand(in.Amount, StageIncentives, what+" amount")
+			inc.Amount = r.amount(in.Amount, what+" amount")
 		}
 		tnames := map[string]bool{}
 		for _, t := range in.Tiers {
@@ -996,7 +1016,7 @@ func (r *resolver) incentives() {
 				r.errorf(CodeMissing, t.DefRange, "%s has no multiplier", tw)
 			}
 			tier.When = r.expression(t.When, StageIncentives, TypeBool, tw+" when")
-			tier.Multiplier = r.operand(t.Multiplier, StageIncentives, tw+" multiplier")
+			tier.Multiplier = r.amount(t.Multiplier, tw+" multiplier")
 			if tier.Multiplier.IsConst() && tier.Multiplier.Num < 0 {
 				r.errorf(CodeBadValue, t.Multiplier.Range, "%s: multiplier must not be negative", tw)
 			}
@@ -1046,9 +1066,9 @@ func (r *resolver) incentives() {
 			inc.Rates = append(inc.Rates, rate)
 		}
 		sort.SliceStable(inc.Rates, func(i, j int) bool { return inc.Rates[i].From.Cmp(inc.Rates[j].From) < 0 })
-		inc.Prorate = r.operand(in.Prorate, StageIncentives, what+" prorate")
-		inc.Cap = r.operand(in.Cap, StageIncentives, what+" cap")
-		inc.Floor = r.operand(in.Floor, StageIncentives, what+" floor")
+		inc.Prorate = r.amount(in.Prorate, what+" prorate")
+		inc.Cap = r.amount(in.Cap, what+" cap")
+		inc.Floor = r.amount(in.Floor, what+" floor")
 		if inc.Cap.IsConst() && inc.Floor.IsConst() && inc.Floor.Num > inc.Cap.Num {
 			r.errorf(CodeBounds, inc.Floor.Range, "%s: floor %v is above cap %v", what, inc.Floor.Num, inc.Cap.Num)
 		}

@@ -33,7 +33,8 @@ import (
 const version = "baseline"
 
 var (
-	ctx      = apd.BaseContext.WithPrecision(40)
+	ctx      = apd.BaseContext.WithPrecision(100)                                                                         // products of the operands here are exact
+	quo34    = func() *apd.Context { c := apd.BaseContext.WithPrecision(34); c.Rounding = apd.RoundHalfEven; return c }() // quotients: 34 digits, half even
 	cols     = []string{"handled", "aht", "resolved_first", "surveys", "satisfied", "adherence", "qa_autofails", "days_worked", "tenure_days", "base_pay"}
 	minOf    = map[string]float64{"handled": 0, "aht": 0, "resolved_first": 0, "surveys": 0, "satisfied": 0, "adherence": 0, "qa_autofails": 0, "days_worked": 0}
 	maxOf    = map[string]float64{"aht": 7200, "adherence": 1, "days_worked": 31}
@@ -306,7 +307,8 @@ func evaluate(subject, period, start, end string, days float64, v map[string]num
 			emit("monthly_bonus", "BON1", "ineligible", zero)
 			return
 		}
-		basis := dec(v["base_pay"].v * 0.10)
+		basis := new(apd.Decimal) // exact decimal: base_pay as written × 0.10
+		ctx.Mul(basis, dec(v["base_pay"].v), apd.New(10, -2))
 		if !score.ok {
 			emit("monthly_bonus", "BON1", "no_data", nil)
 			return
@@ -327,7 +329,8 @@ func evaluate(subject, period, start, end string, days float64, v map[string]num
 			emit("monthly_bonus", "BON1", "no_data", nil)
 			return
 		}
-		f := dec(dw.v / days)
+		f := new(apd.Decimal) // days_worked / period.days to 34 digits, half even
+		quo34.Quo(f, dec(dw.v), apd.New(int64(days), 0))
 		if f.Cmp(apd.New(1, 0)) > 0 {
 			f = apd.New(1, 0)
 		}
@@ -355,7 +358,9 @@ func evaluate(subject, period, start, end string, days float64, v map[string]num
 	case "no_data":
 		emit("csat_award", "CSA1", "no_data", nil)
 	case "met", "exceeded":
-		amt := round(dec(v["base_pay"].v*0.0125), apd.RoundHalfUp)
+		award := new(apd.Decimal)
+		ctx.Mul(award, dec(v["base_pay"].v), apd.New(125, -4))
+		amt := round(award, apd.RoundHalfUp)
 		st := "not_earned"
 		if amt.Sign() > 0 {
 			st = "earned"
