@@ -13,40 +13,84 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
 )
 
-// PayrollColumns are the columns of payroll.csv (SPEC §7).
-var PayrollColumns = []string{"line_id", "run_id", "subject", "period", "coverage_start", "coverage_end",
-	"incentive", "code", "status", "amount", "currency", "policy", "policy_version", "policy_digest"}
+// payrollColumns are the columns of payroll.csv (docs/payroll.md).
+var payrollColumns = []string{"line_id", "run_id", "subject", "period", "coverage_start", "coverage_end",
+	"incentive", "code", "status", "amount", "currency", "policy", "policy_version", "policy_digest", "kind", "paid_before"}
+
+// PayrollColumns returns the columns of payroll.csv.
+func PayrollColumns() []string { return slices.Clone(payrollColumns) }
+
+// Column indexes of payroll.csv.
+const (
+	pcLineID = iota
+	pcRunID
+	pcSubject
+	pcPeriod
+	pcStart
+	pcEnd
+	pcIncentive
+	pcCode
+	pcStatus
+	pcAmount
+	pcCurrency
+	pcPolicy
+	pcVersion
+	pcDigest
+	pcKind
+	pcPaidBefore
+)
 
 // ManifestFormat names the manifest's format.
-const ManifestFormat = "rubric-payroll/1"
+const ManifestFormat = "rubric-payroll/2"
+
+// The files of an export, and nothing else.
+const (
+	payrollFile      = "payroll.csv"
+	manifestFile     = "manifest.json"
+	explanationsFile = "explanations.ndjson"
+)
+
+var exportFiles = []string{explanationsFile, manifestFile, payrollFile}
 
 // Manifest describes a payroll export. It holds no wall-clock time, so the
 // same inputs give the same bytes.
 type Manifest struct {
-	Format        string          `json:"format"`
-	RunID         string          `json:"run_id"`
-	EngineVersion string          `json:"engine_version"`
-	Policy        ManifestPolicy  `json:"policy"`
-	InputSHA256   string          `json:"input_sha256"`
-	Snapshots     int             `json:"snapshots"`
-	Rows          int             `json:"rows"`
-	StatusCounts  map[string]int  `json:"status_counts"`
-	NeedsReview   int             `json:"needs_review"`
-	Totals        []ManifestTotal `json:"totals"`
-	Rejected      *ManifestReject `json:"rejected,omitempty"`
-	PayrollCSV    ManifestFile    `json:"payroll_csv"`
+	Format        string            `json:"format"`
+	RunID         string            `json:"run_id"`
+	EngineVersion string            `json:"engine_version"`
+	Policy        ManifestPolicy    `json:"policy"`
+	Currency      string            `json:"currency"`
+	InputSHA256   string            `json:"input_sha256"`
+	Against       []ManifestAgainst `json:"against"`
+	Snapshots     int               `json:"snapshots"`
+	Rows          int               `json:"rows"`
+	StatusCounts  map[string]int    `json:"status_counts"`
+	Original      int               `json:"original"`
+	Adjustment    int               `json:"adjustment"`
+	Unchanged     int               `json:"unchanged"`
+	NeedsReview   int               `json:"needs_review"`
+	NotInInput    int               `json:"not_in_input"`
+	Totals        []ManifestTotal   `json:"totals"`
+	Rejected      *ManifestReject   `json:"rejected,omitempty"`
+	PayrollCSV    ManifestFile      `json:"payroll_csv"`
+	Explanations  ManifestFile      `json:"explanations"`
 }
 
 // ManifestPolicy identifies the policy text that produced the export.
@@ -56,14 +100,26 @@ type ManifestPolicy struct {
 	Digest  string `json:"digest"`
 }
 
-// ManifestTotal is the sum of the rounded amounts of one incentive in one
-// currency.
+// ManifestAgainst identifies an earlier export a correction was computed
+// against.
+type ManifestAgainst struct {
+	RunID          string `json:"run_id"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+}
+
+// ManifestTotal sums the rounded amounts of one incentive in one currency:
+// Amount over every row (the net of a correction), and apart the original
+// rows and the positive and negative adjustments.
 type ManifestTotal struct {
 	Incentive string `json:"incentive"`
 	Code      string `json:"code"`
 	Currency  string `json:"currency"`
 	Amount    string `json:"amount"`
 	Rows      int    `json:"rows"`
+	Original  string `json:"original"`
+	Positive  string `json:"adjustments_positive"`
+	Negative  string `json:"adjustments_negative"`
+	Net       string `json:"net"`
 }
 
 // ManifestReject records the rows left out with --skip-invalid.
@@ -81,9 +137,11 @@ type ManifestFile struct {
 
 // PayrollOptions control Payroll.
 type PayrollOptions struct {
-	Dir         string // the export directory
-	Force       bool   // replace an existing, different export
-	SkipInvalid string // rejects file; "" fails on bad input
+	Dir         string   // the export directory
+	Force       bool     // replace an existing, different export
+	SkipInvalid string   // rejects file; "" fails on bad input
+	Against     []string // earlier exports: write a correction (docs/payroll.md)
+	Strict      bool     // fail, writing nothing, when any line is no_data
 	Workers     int
 	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
 }
@@ -96,23 +154,37 @@ type PayrollResult struct {
 }
 
 // ErrExportExists is returned when Dir holds a different export and Force
-// is not set.
-type ErrExportExists struct{ Dir, Have, Want string }
+// is not set, or holds something that is not an export at all.
+type ErrExportExists struct {
+	Dir, Have, Want string
+	NotExport       string // why Dir is not a rubric export; --force cannot help
+}
 
 func (e *ErrExportExists) Error() string {
-	if e.Have == "" {
+	switch {
+	case e.NotExport != "":
+		return fmt.Sprintf("%s is not a rubric export (%s); refusing to replace it, even with --force", e.Dir, e.NotExport)
+	case e.Have == "":
 		return fmt.Sprintf("%s exists and is not an empty directory or a rubric export; refusing to replace it (use --force)", e.Dir)
 	}
 	return fmt.Sprintf("%s holds a different export (run %s; this run is %s); refusing to overwrite it (use --force)", e.Dir, e.Have, e.Want)
 }
 
+// ErrPayroll is a payroll run refused for a reason of the payroll itself:
+// an earlier export that does not verify or belongs to another policy, a
+// strict run with lines to review, a concurrent run. Nothing was written.
+type ErrPayroll struct{ Msg string }
+
+func (e *ErrPayroll) Error() string { return e.Msg }
+
 // payrollWriterHook wraps the payroll.csv writer; tests use it to simulate
 // a failing disk.
 var payrollWriterHook = func(w io.Writer) io.Writer { return w }
 
-// Payroll evaluates in and writes payroll.csv and manifest.json into
-// opts.Dir, atomically: into a temporary directory beside it, renamed into
-// place when complete.
+// Payroll evaluates in and writes payroll.csv, explanations.ndjson and
+// manifest.json into opts.Dir, atomically: into a temporary directory
+// beside it, renamed into place when complete. With opts.Against it writes
+// a correction: the differences against what the earlier exports paid.
 func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("payroll: no output directory")
@@ -123,29 +195,46 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	// The input is read from a file so that its digest is known: standard
 	// input is spooled first.
 	if in.Name == "-" {
+		if in.Format == "" {
+			return nil, errors.New("reading standard input needs an input format")
+		}
 		path, cleanup, err := spool(in)
 		if err != nil {
 			return nil, err
 		}
 		defer cleanup()
 		in = Input{Name: path, Format: in.Format}
-		if in.Format == "" {
-			return nil, errors.New("reading standard input needs an input format")
-		}
 	}
 	inputSum, err := fileSHA256(in.Name)
 	if err != nil {
 		return nil, err
 	}
 	rp := p.Rules
+	prev, against, err := loadAgainst(opts.Against, rp)
+	if err != nil {
+		return nil, err
+	}
+	if against == nil {
+		against = []ManifestAgainst{}
+	}
 	version := Version()
-	runID := shortHash("rubric-run", rp.Digest, inputSum, version)
+	runParts := []string{"rubric-run", rp.Digest, inputSum, version}
+	for _, a := range against {
+		runParts = append(runParts, a.RunID, a.ManifestSHA256)
+	}
+	runID := shortHash(runParts...)
 
-	parent := filepath.Dir(filepath.Clean(opts.Dir))
+	clean := filepath.Clean(opts.Dir)
+	parent := filepath.Dir(clean)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(opts.Dir))+".tmp-*")
+	unlock, err := lockExport(clean)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(clean)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
@@ -156,67 +245,26 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		}
 	}()
 
-	sorter := extsort.New(tmp, opts.SortMemory)
-	defer sorter.Close()
-	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true}
+	run := &payrollRun{
+		rp: rp, runID: runID, prev: prev, acc: newTotals(),
+		m: &Manifest{
+			Format: ManifestFormat, RunID: runID, EngineVersion: version,
+			Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
+			Currency:     rp.Currency,
+			InputSHA256:  inputSum,
+			Against:      against,
+			StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
+		},
+		sorter: extsort.New(tmp, opts.SortMemory),
+	}
+	defer run.sorter.Close()
+	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true}
 	if opts.SkipInvalid != "" {
-		// The rejects file goes with the export.
+		// The rejects file is written beside the export, moved to where it
+		// was asked once the export is whole.
 		sopts.SkipInvalid = filepath.Join(tmp, ".rejects.csv")
 	}
-	var sortErr error
-	acc := newTotals()
-	var accMu sync.Mutex
-	m := &Manifest{
-		Format: ManifestFormat, RunID: runID, EngineVersion: version,
-		Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
-		InputSHA256:  inputSum,
-		StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
-	}
-	res, err := p.Stream(in, sopts, func(o *evaluator.Outcome, buf []byte) []byte {
-		s := o.Snapshot
-		buf = binary.AppendUvarint(buf, uint64(len(s.Subject)+1+len(s.Period.Label)))
-		buf = append(buf, s.Subject...)
-		buf = append(buf, 0)
-		buf = append(buf, s.Period.Label...)
-		lenAt := len(buf)
-		buf = append(buf, 0, 0, 0, 0) // the rows' length, filled in below
-		start, end := s.Period.StartDate(), s.Period.EndDate()
-		for i := range o.Incentives {
-			in := &o.Incentives[i]
-			var amount string
-			if in.Amount != nil {
-				amount = in.Amount.Text('f')
-			}
-			buf = appendLineID(buf, rp.Name, s.Subject, s.Period.Label, in.Incentive.Name)
-			for _, f := range [...]string{runID, s.Subject, s.Period.Label, start, end, in.Incentive.Name, in.Incentive.Code,
-				in.Status.String(), amount, rp.Currency, rp.Name, rp.Version, rp.Digest} {
-				buf = append(buf, ',')
-				buf = appendCSVField(buf, f)
-			}
-			buf = append(buf, '\n')
-		}
-		binary.LittleEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
-		accMu.Lock()
-		for i := range o.Incentives {
-			in := &o.Incentives[i]
-			acc.count(m, in.Incentive.Name, in.Incentive.Code, rp.Currency, in.Status.String(), in.Amount)
-		}
-		accMu.Unlock()
-		return buf
-	}, func(b []byte) error {
-		for len(b) > 0 {
-			kl, n := binary.Uvarint(b)
-			key := string(b[n : n+int(kl)])
-			b = b[n+int(kl):]
-			vl := int(binary.LittleEndian.Uint32(b))
-			if err := sorter.Add(key, b[4:4+vl]); err != nil {
-				sortErr = err
-				return err
-			}
-			b = b[4+vl:]
-		}
-		return nil
-	})
+	res, err := p.Stream(in, sopts, run.encode, run.add)
 	if err != nil {
 		return nil, err
 	}
@@ -224,39 +272,23 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	if res.Failed() {
 		return out, nil
 	}
-	if sortErr != nil {
-		return nil, sortErr
+	if run.sortErr != nil {
+		return nil, run.sortErr
 	}
-
+	m := run.m
 	m.Snapshots = res.Evaluated
-	csvPath := filepath.Join(tmp, "payroll.csv")
-	f, err := os.OpenFile(csvPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
-	if err != nil {
+	for _, pl := range prev {
+		if !pl.seen.Load() {
+			m.NotInInput++
+		}
+	}
+	if opts.Strict && m.NeedsReview > 0 {
+		return nil, &ErrPayroll{Msg: fmt.Sprintf("%d line(s) are no_data and need review; --strict writes nothing until they have data", m.NeedsReview)}
+	}
+	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
 	}
-	h := sha256.New()
-	counter := &countWriter{}
-	bw := bufio.NewWriterSize(payrollWriterHook(io.MultiWriter(f, h, counter)), 1<<16)
-	bw.Write(encodeCSV(PayrollColumns))
-	err = sorter.Each(func(rows []byte) error {
-		_, err := bw.Write(rows)
-		return err
-	})
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("writing payroll.csv: %w", err)
-	}
-	m.Totals = acc.list()
-	m.NeedsReview = m.StatusCounts["no_data"]
-	m.PayrollCSV = ManifestFile{Name: "payroll.csv", SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: counter.n}
+	m.Totals = run.acc.list(rp.MinorUnit)
 	if opts.SkipInvalid != "" {
 		sum, err := fileSHA256(sopts.SkipInvalid)
 		if err != nil {
@@ -268,67 +300,397 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(filepath.Join(tmp, "manifest.json"), mb); err != nil {
+	if err := writeFileSync(filepath.Join(tmp, manifestFile), mb); err != nil {
 		return nil, err
 	}
 	out.Manifest = m
 
 	// Into place.
-	if existing, err := os.ReadFile(filepath.Join(opts.Dir, "manifest.json")); err == nil {
-		if bytes.Equal(existing, mb) {
-			if probs, err := VerifyPayroll(opts.Dir); err == nil && len(probs) == 0 {
-				out.Unchanged = true
-				return out, nil
-			}
-		}
-		if !opts.Force {
-			var old Manifest
-			json.Unmarshal(existing, &old)
-			return nil, &ErrExportExists{Dir: opts.Dir, Have: old.RunID, Want: runID}
-		}
-	} else if entries, err := os.ReadDir(opts.Dir); err == nil && len(entries) > 0 && !opts.Force {
-		return nil, &ErrExportExists{Dir: opts.Dir}
-	} else if err != nil && !os.IsNotExist(err) {
+	if same, err := checkExisting(clean, mb, runID, opts.Force); err != nil {
 		return nil, err
+	} else if same {
+		out.Unchanged = true
+		return out, nil
 	}
 	if opts.SkipInvalid != "" {
-		// The rejects file is written where asked, once the export is whole.
-		if err := os.Rename(sopts.SkipInvalid, opts.SkipInvalid); err != nil {
-			b, rerr := os.ReadFile(sopts.SkipInvalid)
-			if rerr != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(opts.SkipInvalid, b, 0o644); err != nil {
-				return nil, err
-			}
+		if err := moveFile(sopts.SkipInvalid, opts.SkipInvalid); err != nil {
+			return nil, err
 		}
 	}
-	sorter.Close()
+	run.sorter.Close()
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
 		return nil, err
 	}
-	if err := replaceDir(tmp, opts.Dir); err != nil {
+	if err := replaceDir(tmp, clean); err != nil {
 		return nil, err
 	}
 	committed = true
 	return out, nil
 }
 
+// payrollRun is the state of one export while snapshots stream through.
+type payrollRun struct {
+	rp      *rules.Policy
+	runID   string
+	prev    map[string]*prevLine // by original line_id; nil without --against
+	sorter  *extsort.Sorter
+	sortErr error
+
+	mu  sync.Mutex // guards m's counts and acc
+	m   *Manifest
+	acc *totals
+}
+
+// encode turns one outcome into its sort record: the key (subject and
+// period), then the payroll rows and their explanations.
+func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
+	rp := r.rp
+	s := o.Snapshot
+	keyAt := len(buf)
+	buf = binary.AppendUvarint(buf, uint64(len(s.Subject)+1+len(s.Period.Label)))
+	buf = append(buf, s.Subject...)
+	buf = append(buf, 0)
+	buf = append(buf, s.Period.Label...)
+	lenAt := len(buf)
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0) // the record's and the rows' lengths, filled in below
+	start, end := s.Period.StartDate(), s.Period.EndDate()
+	var lines [8]payrollLine
+	rows := lines[:0]
+	for i := range o.Incentives {
+		in := &o.Incentives[i]
+		ln := payrollLine{res: in, lineID: lineID(rp.Name, s.Subject, s.Period.Label, in.Incentive.Name), kind: "original", status: in.Status.String()}
+		if in.Amount != nil {
+			ln.amount = in.Amount
+		}
+		if pl := r.prev[ln.lineID]; pl != nil {
+			pl.seen.Store(true)
+			ln.prev = pl
+			if in.Status == evaluator.IncentiveNoData {
+				ln.skip = "needs_review"
+			} else {
+				diff := new(apd.Decimal)
+				exactDec.Sub(diff, in.Amount, &pl.paid)
+				if diff.IsZero() {
+					ln.skip = "unchanged"
+				} else {
+					ln.kind, ln.amount = "adjustment", diff
+					ln.lineID = shortHash("rubric-adjustment", ln.lineID, r.runID)
+				}
+			}
+		}
+		rows = append(rows, ln)
+	}
+	rowsAt := len(buf)
+	for i := range rows {
+		ln := &rows[i]
+		if ln.skip != "" {
+			continue
+		}
+		buf = append(buf, ln.lineID...)
+		var amount, paid string
+		if ln.amount != nil {
+			amount = ln.amount.Text('f')
+		}
+		if ln.kind == "adjustment" {
+			paid = ln.prev.paid.Text('f')
+		}
+		for _, f := range [...]string{r.runID, s.Subject, s.Period.Label, start, end, ln.res.Incentive.Name, ln.res.Incentive.Code,
+			ln.status, amount, rp.Currency, rp.Name, rp.Version, rp.Digest, ln.kind, paid} {
+			buf = append(buf, ',')
+			buf = appendCSVCell(buf, f)
+		}
+		buf = append(buf, '\n')
+	}
+	csvLen := len(buf) - rowsAt
+	w := jsonBuf{b: buf}
+	for i := range rows {
+		ln := &rows[i]
+		if ln.skip != "" {
+			continue
+		}
+		encodeExplanation(&w, s, ln)
+		w.b = append(w.b, '\n')
+	}
+	buf = w.b
+	if csvLen == 0 && len(buf) == rowsAt {
+		buf = buf[:keyAt] // nothing to write for this snapshot
+	} else {
+		binary.LittleEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
+		binary.LittleEndian.PutUint32(buf[lenAt+4:], uint32(csvLen))
+	}
+	r.mu.Lock()
+	for i := range rows {
+		r.count(&rows[i])
+	}
+	r.mu.Unlock()
+	return buf
+}
+
+// payrollLine is one line computed now, with what becomes of it.
+type payrollLine struct {
+	res    *evaluator.IncentiveResult
+	lineID string
+	kind   string // original or adjustment
+	status string
+	amount *apd.Decimal // the row's amount: the whole amount, or the difference
+	prev   *prevLine
+	skip   string // "", "unchanged" or "needs_review": no row
+}
+
+func (r *payrollRun) count(ln *payrollLine) {
+	m := r.m
+	if ln.res.Status == evaluator.IncentiveNoData {
+		m.NeedsReview++
+	}
+	switch ln.skip {
+	case "unchanged":
+		m.Unchanged++
+		return
+	case "needs_review":
+		return
+	}
+	if ln.kind == "adjustment" {
+		m.Adjustment++
+	} else {
+		m.Original++
+	}
+	r.acc.count(m, ln.res.Incentive.Name, ln.res.Incentive.Code, r.rp.Currency, ln.status, ln.kind, ln.amount)
+}
+
+// encodeExplanation writes one line of explanations.ndjson.
+func encodeExplanation(w *jsonBuf, s *evaluator.Snapshot, ln *payrollLine) {
+	in := ln.res
+	w.raw("{")
+	w.key("line_id")
+	w.str(ln.lineID)
+	w.key("kind")
+	w.str(ln.kind)
+	w.key("subject")
+	w.str(s.Subject)
+	w.key("period")
+	w.str(s.Period.Label)
+	w.key("incentive")
+	w.str(in.Incentive.Name)
+	w.key("status")
+	w.str(ln.status)
+	w.key("amount")
+	if ln.amount != nil {
+		w.str(ln.amount.Text('f'))
+	} else {
+		w.raw("null")
+	}
+	if ln.kind == "adjustment" {
+		w.key("paid_before")
+		w.str(ln.prev.paid.Text('f'))
+		w.key("new_amount")
+		w.str(in.Amount.Text('f'))
+	}
+	w.key("tier")
+	w.strOrNull(in.Tier)
+	w.key("why")
+	w.str(in.Why)
+	w.key("steps")
+	w.raw("[")
+	for j, st := range in.Steps {
+		if j > 0 {
+			w.raw(",")
+		}
+		encodeStep(w, st)
+	}
+	w.raw("]")
+	if ln.kind == "adjustment" {
+		w.key("was")
+		w.raw("{")
+		w.key("status")
+		w.str(ln.prev.status)
+		w.key("amount")
+		w.strOrNull(ln.prev.amount)
+		w.key("why")
+		w.strOrNull(ln.prev.why)
+		w.raw("}")
+	}
+	w.raw("}")
+}
+
+// add takes a batch of sort records from the stream.
+func (r *payrollRun) add(b []byte) error {
+	for len(b) > 0 {
+		kl, n := binary.Uvarint(b)
+		key := string(b[n : n+int(kl)])
+		b = b[n+int(kl):]
+		vl := int(binary.LittleEndian.Uint32(b))
+		if err := r.sorter.Add(key, b[4:4+vl]); err != nil {
+			r.sortErr = err
+			return err
+		}
+		b = b[4+vl:]
+	}
+	return nil
+}
+
+// writeFiles writes payroll.csv and explanations.ndjson from the sorted
+// records, and their digests into the manifest.
+func (r *payrollRun) writeFiles(dir string) error {
+	csvF, err := os.OpenFile(filepath.Join(dir, payrollFile), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer csvF.Close()
+	exF, err := os.OpenFile(filepath.Join(dir, explanationsFile), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer exF.Close()
+	csvSum, exSum := sha256.New(), sha256.New()
+	csvN, exN := &countWriter{}, &countWriter{}
+	cw := bufio.NewWriterSize(payrollWriterHook(io.MultiWriter(csvF, csvSum, csvN)), 1<<16)
+	ew := bufio.NewWriterSize(io.MultiWriter(exF, exSum, exN), 1<<16)
+	cw.Write(encodeCSV(payrollColumns))
+	err = r.sorter.Each(func(rec []byte) error {
+		n := int(binary.LittleEndian.Uint32(rec))
+		if _, err := cw.Write(rec[4 : 4+n]); err != nil {
+			return err
+		}
+		_, err := ew.Write(rec[4+n:])
+		return err
+	})
+	for _, step := range []func() error{cw.Flush, ew.Flush, csvF.Sync, exF.Sync, csvF.Close, exF.Close} {
+		if err == nil {
+			err = step()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing the export: %w", err)
+	}
+	r.m.PayrollCSV = ManifestFile{Name: payrollFile, SHA256: hex.EncodeToString(csvSum.Sum(nil)), Bytes: csvN.n}
+	r.m.Explanations = ManifestFile{Name: explanationsFile, SHA256: hex.EncodeToString(exSum.Sum(nil)), Bytes: exN.n}
+	return nil
+}
+
+// checkExisting compares what is at dir with the export about to be
+// written: the same export (nothing to do), nothing or an export that
+// may be replaced (with force), or something else (refused).
+func checkExisting(dir string, manifest []byte, runID string, force bool) (same bool, err error) {
+	fi, err := os.Lstat(dir)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, &ErrExportExists{Dir: dir, NotExport: "it is not a directory"}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	if len(entries) == 0 {
+		return false, nil
+	}
+	for _, e := range entries {
+		if !slices.Contains(exportFiles, e.Name()) || !e.Type().IsRegular() {
+			return false, &ErrExportExists{Dir: dir, NotExport: fmt.Sprintf("it holds %s", e.Name())}
+		}
+	}
+	existing, err := readBounded(filepath.Join(dir, manifestFile), maxManifest)
+	if err != nil {
+		return false, &ErrExportExists{Dir: dir, NotExport: "its manifest.json cannot be read: " + err.Error()}
+	}
+	probs, verr := VerifyPayroll(dir)
+	intact := verr == nil && len(probs) == 0
+	if bytes.Equal(existing, manifest) && intact {
+		return true, nil
+	}
+	if force {
+		return false, nil
+	}
+	var old Manifest
+	if err := json.Unmarshal(existing, &old); err != nil || old.RunID == "" {
+		return false, &ErrExportExists{Dir: dir}
+	}
+	if old.RunID == runID && !intact {
+		return false, &ErrPayroll{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it (use --force to write it again)", dir, runID, firstOr(probs, verr))}
+	}
+	return false, &ErrExportExists{Dir: dir, Have: old.RunID, Want: runID}
+}
+
+func firstOr(probs []string, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	if len(probs) > 0 {
+		return probs[0]
+	}
+	return "unknown"
+}
+
+// moveFile renames src to dst, copying when they are on different file
+// systems.
+func moveFile(src, dst string) error {
+	if err := os.Rename(src, dst); err == nil {
+		return nil
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// lockExport takes an exclusive lock beside dir, so that two runs into one
+// directory cannot both succeed.
+func lockExport(dir string) (func(), error) {
+	path := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, &ErrPayroll{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
+	}
+	return func() {
+		os.Remove(path)
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
 // replaceDir moves the directory tmp to dir, replacing dir if it exists:
 // the old directory is moved aside first and restored if the move fails.
+// The final rename never replaces a directory that appeared meanwhile.
 func replaceDir(tmp, dir string) error {
-	if err := os.Rename(tmp, dir); err == nil {
+	if err := renameNoReplace(tmp, dir); err == nil {
 		return nil
+	} else if !errors.Is(err, os.ErrExist) && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.ENOTEMPTY) {
+		return err
 	}
 	old := tmp + ".old"
 	if err := os.Rename(dir, old); err != nil {
-		return err
+		return fmt.Errorf("moving the old export aside: %w", err)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := renameNoReplace(tmp, dir); err != nil {
 		os.Rename(old, dir)
 		return err
 	}
-	return os.RemoveAll(old)
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("the new export is in place, but the old one could not be removed from %s: %w", old, err)
+	}
+	return nil
+}
+
+// renameNoReplace renames src to dst unless dst exists
+// (renameat2(RENAME_NOREPLACE) where the system has it).
+func renameNoReplace(src, dst string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+		if _, serr := os.Lstat(dst); serr == nil {
+			return os.ErrExist
+		}
+		return os.Rename(src, dst)
+	}
+	return err
 }
 
 func manifestBytes(m *Manifest) ([]byte, error) {
@@ -355,6 +717,9 @@ func writeFileSync(path string, b []byte) error {
 	return f.Close()
 }
 
+// exactDec does exact decimal sums and differences of amounts.
+var exactDec = apd.BaseContext
+
 // totals accumulates per incentive and currency, in first-seen order of
 // the policy's incentives.
 type totals struct {
@@ -363,28 +728,14 @@ type totals struct {
 }
 
 type totalAcc struct {
-	t   ManifestTotal
-	sum apd.Decimal
+	t                      ManifestTotal
+	sum, orig, plus, minus apd.Decimal
 }
 
 func newTotals() *totals { return &totals{by: map[string]*totalAcc{}} }
 
-func (t *totals) add(rec []string, m *Manifest) error {
-	var d *apd.Decimal
-	if rec[9] != "" {
-		var err error
-		if d, _, err = apd.NewFromString(rec[9]); err != nil {
-			return fmt.Errorf("amount %q: %v", rec[9], err)
-		}
-	}
-	t.count(m, rec[6], rec[7], rec[10], rec[8], d)
-	return nil
-}
-
-var sumCtx = apd.BaseContext.WithPrecision(60)
-
 // count adds one payroll row to the counts of m and the totals.
-func (t *totals) count(m *Manifest, incentive, code, currency, status string, amount *apd.Decimal) {
+func (t *totals) count(m *Manifest, incentive, code, currency, status, kind string, amount *apd.Decimal) {
 	m.Rows++
 	m.StatusCounts[status]++
 	key := incentive + "\x00" + currency
@@ -395,55 +746,180 @@ func (t *totals) count(m *Manifest, incentive, code, currency, status string, am
 		t.order = append(t.order, key)
 	}
 	acc.t.Rows++
-	if amount != nil {
-		sumCtx.Add(&acc.sum, &acc.sum, amount)
+	if amount == nil {
+		return
+	}
+	exactDec.Add(&acc.sum, &acc.sum, amount)
+	switch {
+	case kind != "adjustment":
+		exactDec.Add(&acc.orig, &acc.orig, amount)
+	case amount.Sign() > 0:
+		exactDec.Add(&acc.plus, &acc.plus, amount)
+	default:
+		exactDec.Add(&acc.minus, &acc.minus, amount)
 	}
 }
 
-func (t *totals) list() []ManifestTotal {
+// list returns the totals sorted by incentive and currency; the split
+// sums are written with the currency's minor digits.
+func (t *totals) list(minor int) []ManifestTotal {
 	keys := append([]string(nil), t.order...)
 	sort.Strings(keys)
 	out := make([]ManifestTotal, 0, len(keys))
+	money := func(d *apd.Decimal) string {
+		var q apd.Decimal
+		c := apd.BaseContext.WithPrecision(60)
+		c.Quantize(&q, d, -int32(minor))
+		if q.IsZero() {
+			q.Negative = false
+		}
+		return q.Text('f')
+	}
 	for _, k := range keys {
 		acc := t.by[k]
 		tt := acc.t
 		tt.Amount = acc.sum.Text('f')
+		tt.Original, tt.Positive, tt.Negative, tt.Net = money(&acc.orig), money(&acc.plus), money(&acc.minus), money(&acc.sum)
 		out = append(out, tt)
 	}
 	return out
 }
 
-// VerifyPayroll recomputes an export's digest, row count, status counts and
-// totals and compares them with its manifest. It returns the differences;
-// none means the export is intact.
-func VerifyPayroll(dir string) ([]string, error) {
-	mb, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+// Bounds on what verification reads.
+const (
+	maxManifest    = 4 << 20
+	maxExplanation = 4 << 20 // one line of explanations.ndjson
+)
+
+// readBounded reads a regular file (not a symlink) of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
-	var m Manifest
-	if err := json.Unmarshal(mb, &m); err != nil {
-		return []string{fmt.Sprintf("manifest.json is not valid JSON: %v", err)}, nil
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
 	}
-	f, err := os.Open(filepath.Join(dir, "payroll.csv"))
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// exportRow is a row of an export's payroll.csv with its explanation.
+type exportRow struct {
+	rec []string
+	why string
+}
+
+// VerifyPayroll checks an export without trusting it: the exact set of
+// regular files, the manifest's digests, sizes, counts and totals, every
+// line_id and the run_id recomputed, unique line_ids, each row's status
+// and amount consistent and written with the currency's minor digits,
+// and explanations.ndjson line for line with payroll.csv. It returns the
+// differences; none means the export is intact and consistent. It cannot
+// prove who wrote the export (docs/payroll.md).
+func VerifyPayroll(dir string) ([]string, error) {
+	probs, _, _, err := verifyExport(dir, nil)
+	return probs, err
+}
+
+// verifyExport is VerifyPayroll; each row, when visit is set, is passed to
+// it with its explanation's why.
+func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byte, error) {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !fi.IsDir() {
+		return nil, nil, nil, fmt.Errorf("%s is not a directory", dir)
+	}
 	var probs []string
-	h := sha256.New()
-	counter := &countWriter{}
-	r := csv.NewReader(io.TeeReader(f, io.MultiWriter(h, counter)))
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, e := range entries {
+		switch {
+		case !slices.Contains(exportFiles, e.Name()):
+			add("%s is not a file of an export", e.Name())
+		case !e.Type().IsRegular():
+			add("%s is not a regular file", e.Name())
+		}
+	}
+	mb, err := readBounded(filepath.Join(dir, manifestFile), maxManifest)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		return append(probs, fmt.Sprintf("manifest.json is not valid JSON: %v", err)), nil, mb, nil
+	}
+	if m.Format != ManifestFormat {
+		add("manifest.json: format %q, want %q", m.Format, ManifestFormat)
+	}
+	minor, ok := rules.MinorUnit(m.Currency)
+	if !ok {
+		add("manifest.json: currency %q is not an ISO 4217 code", m.Currency)
+	}
+	runParts := []string{"rubric-run", m.Policy.Digest, m.InputSHA256, m.EngineVersion}
+	for _, a := range m.Against {
+		runParts = append(runParts, a.RunID, a.ManifestSHA256)
+	}
+	if want := shortHash(runParts...); m.RunID != want {
+		add("manifest.json: run_id %s is not the one its policy, input, engine and earlier exports give (%s)", m.RunID, want)
+	}
+	for _, f := range []ManifestFile{m.PayrollCSV, m.Explanations} {
+		fi, err := os.Lstat(filepath.Join(dir, f.Name))
+		switch {
+		case f.Name != payrollFile && f.Name != explanationsFile:
+			add("manifest.json names the file %q", f.Name)
+			return probs, &m, mb, nil
+		case err != nil:
+			add("%s: %v", f.Name, err)
+			return probs, &m, mb, nil
+		case !fi.Mode().IsRegular():
+			return probs, &m, mb, nil // reported above
+		case fi.Size() != f.Bytes:
+			add("%s: %d bytes, the manifest says %d", f.Name, fi.Size(), f.Bytes)
+			if fi.Size() > f.Bytes+16<<20 {
+				return probs, &m, mb, nil // far from what was written: not worth reading
+			}
+		}
+	}
+	csvF, err := os.Open(filepath.Join(dir, payrollFile))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer csvF.Close()
+	exF, err := os.Open(filepath.Join(dir, explanationsFile))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer exF.Close()
+	csvSum, exSum := sha256.New(), sha256.New()
+	r := csv.NewReader(io.TeeReader(csvF, csvSum))
+	r.ReuseRecord = false
+	ex := bufio.NewScanner(io.TeeReader(exF, exSum))
+	ex.Buffer(make([]byte, 64<<10), maxExplanation)
 	got := &Manifest{StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0}}
 	acc := newTotals()
 	header, err := r.Read()
 	if err != nil {
-		return append(probs, fmt.Sprintf("payroll.csv: %v", err)), nil
+		return append(probs, fmt.Sprintf("payroll.csv: %v", err)), &m, mb, nil
 	}
-	if fmt.Sprint(header) != fmt.Sprint(PayrollColumns) {
-		probs = append(probs, fmt.Sprintf("payroll.csv: the header is %v, want %v", header, PayrollColumns))
+	if !slices.Equal(header, payrollColumns) {
+		add("payroll.csv: the header is %v, want %v", header, payrollColumns)
+		return probs, &m, mb, nil
 	}
-	r.FieldsPerRecord = len(PayrollColumns)
+	r.FieldsPerRecord = len(payrollColumns)
+	seen := map[string]int{}
 	line := 1
 	for {
 		rec, err := r.Read()
@@ -452,53 +928,231 @@ func VerifyPayroll(dir string) ([]string, error) {
 		}
 		line++
 		if err != nil {
-			probs = append(probs, fmt.Sprintf("payroll.csv: %v", err))
+			add("payroll.csv: %v", err)
 			break
 		}
-		if rec[1] != m.RunID {
-			probs = append(probs, fmt.Sprintf("payroll.csv line %d: run_id %s, the manifest says %s", line, rec[1], m.RunID))
+		why := ""
+		if !ex.Scan() {
+			add("explanations.ndjson has fewer lines than payroll.csv has rows (%d)", line-1)
+		} else {
+			var e struct {
+				LineID string `json:"line_id"`
+				Why    string `json:"why"`
+			}
+			if err := json.Unmarshal(ex.Bytes(), &e); err != nil {
+				add("explanations.ndjson line %d: %v", line-1, err)
+			} else if e.LineID != rec[pcLineID] {
+				add("explanations.ndjson line %d is about line %s; payroll.csv line %d is %s", line-1, e.LineID, line, rec[pcLineID])
+			}
+			why = e.Why
 		}
-		if rec[13] != m.Policy.Digest {
-			probs = append(probs, fmt.Sprintf("payroll.csv line %d: policy_digest %s, the manifest says %s", line, rec[13], m.Policy.Digest))
+		for _, p := range checkRow(rec, &m, minor) {
+			add("payroll.csv line %d: %s", line, p)
 		}
-		if err := acc.add(rec, got); err != nil {
-			probs = append(probs, fmt.Sprintf("payroll.csv line %d: %v", line, err))
+		if first, dup := seen[rec[pcLineID]]; dup {
+			add("payroll.csv line %d: line_id %s is already at line %d", line, rec[pcLineID], first)
+		} else {
+			seen[rec[pcLineID]] = line
+		}
+		amount, err := parseAmount(rec[pcAmount])
+		if err != nil {
+			add("payroll.csv line %d: %v", line, err)
+		}
+		acc.count(got, rec[pcIncentive], rec[pcCode], rec[pcCurrency], rec[pcStatus], rec[pcKind], amount)
+		if visit != nil {
+			visit(exportRow{rec: rec, why: why})
 		}
 	}
-	io.Copy(io.Discard, io.TeeReader(f, io.MultiWriter(h, counter)))
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != m.PayrollCSV.SHA256 {
-		probs = append(probs, fmt.Sprintf("payroll.csv: SHA-256 %s, the manifest says %s", sum, m.PayrollCSV.SHA256))
+	io.Copy(csvSum, csvF)
+	for ex.Scan() {
+		add("explanations.ndjson has more lines than payroll.csv has rows")
+		break
 	}
-	if counter.n != m.PayrollCSV.Bytes {
-		probs = append(probs, fmt.Sprintf("payroll.csv: %d bytes, the manifest says %d", counter.n, m.PayrollCSV.Bytes))
+	if err := ex.Err(); err != nil {
+		add("explanations.ndjson: %v", err)
+	}
+	io.Copy(exSum, exF)
+	if sum := hex.EncodeToString(csvSum.Sum(nil)); sum != m.PayrollCSV.SHA256 {
+		add("payroll.csv: SHA-256 %s, the manifest says %s", sum, m.PayrollCSV.SHA256)
+	}
+	if sum := hex.EncodeToString(exSum.Sum(nil)); sum != m.Explanations.SHA256 {
+		add("explanations.ndjson: SHA-256 %s, the manifest says %s", sum, m.Explanations.SHA256)
 	}
 	if got.Rows != m.Rows {
-		probs = append(probs, fmt.Sprintf("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows))
+		add("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows)
 	}
 	for _, s := range []string{"earned", "not_earned", "ineligible", "no_data"} {
 		if got.StatusCounts[s] != m.StatusCounts[s] {
-			probs = append(probs, fmt.Sprintf("status %s: %d rows, the manifest says %d", s, got.StatusCounts[s], m.StatusCounts[s]))
+			add("status %s: %d rows, the manifest says %d", s, got.StatusCounts[s], m.StatusCounts[s])
 		}
 	}
 	want := map[string]ManifestTotal{}
 	for _, t := range m.Totals {
 		want[t.Incentive+"\x00"+t.Currency] = t
 	}
-	for _, t := range acc.list() {
+	for _, t := range acc.list(minor) {
 		w, ok := want[t.Incentive+"\x00"+t.Currency]
 		delete(want, t.Incentive+"\x00"+t.Currency)
 		if !ok {
-			probs = append(probs, fmt.Sprintf("total %s %s: %s, not in the manifest", t.Incentive, t.Currency, t.Amount))
+			add("total %s %s: %s, not in the manifest", t.Incentive, t.Currency, t.Amount)
 			continue
 		}
-		if !decimalEqual(w.Amount, t.Amount) || w.Rows != t.Rows {
-			probs = append(probs, fmt.Sprintf("total %s %s: %s over %d rows, the manifest says %s over %d", t.Incentive, t.Currency, t.Amount, t.Rows, w.Amount, w.Rows))
+		if !decimalEqual(w.Amount, t.Amount) || w.Rows != t.Rows || w.Original != t.Original || w.Positive != t.Positive || w.Negative != t.Negative || w.Net != t.Net {
+			add("total %s %s: %s over %d rows, the manifest says %s over %d", t.Incentive, t.Currency, t.Amount, t.Rows, w.Amount, w.Rows)
 		}
 	}
 	for _, w := range want {
-		probs = append(probs, fmt.Sprintf("total %s %s: in the manifest (%s) but no rows", w.Incentive, w.Currency, w.Amount))
+		add("total %s %s: in the manifest (%s) but no rows", w.Incentive, w.Currency, w.Amount)
 	}
-	return probs, nil
+	return probs, &m, mb, nil
+}
+
+func parseAmount(s string) (*apd.Decimal, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, _, err := apd.NewFromString(s)
+	if err != nil || d.Form != apd.Finite {
+		return nil, fmt.Errorf("amount %q is not a decimal", s)
+	}
+	return d, nil
+}
+
+// checkRow checks one row's identity and its status, kind and amount.
+func checkRow(rec []string, m *Manifest, minor int) []string {
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	if rec[pcRunID] != m.RunID {
+		add("run_id %s, the manifest says %s", rec[pcRunID], m.RunID)
+	}
+	if rec[pcPolicy] != m.Policy.Name || rec[pcVersion] != m.Policy.Version || rec[pcDigest] != m.Policy.Digest {
+		add("policy %s %s %s, the manifest says %s %s %s", rec[pcPolicy], rec[pcVersion], rec[pcDigest], m.Policy.Name, m.Policy.Version, m.Policy.Digest)
+	}
+	if rec[pcCurrency] != m.Currency {
+		add("currency %s, the manifest says %s", rec[pcCurrency], m.Currency)
+	}
+	orig := lineID(rec[pcPolicy], rec[pcSubject], rec[pcPeriod], rec[pcIncentive])
+	amount, err := parseAmount(rec[pcAmount])
+	if err != nil {
+		return append(probs, err.Error())
+	}
+	if amount != nil && amount.Exponent != -int32(minor) {
+		add("amount %s does not have the %d minor digits of %s", rec[pcAmount], minor, m.Currency)
+	}
+	status := rec[pcStatus]
+	switch rec[pcKind] {
+	case "original":
+		if rec[pcLineID] != orig {
+			add("line_id %s is not the one its policy, subject, period and incentive give (%s)", rec[pcLineID], orig)
+		}
+		if rec[pcPaidBefore] != "" {
+			add("an original row has paid_before %q", rec[pcPaidBefore])
+		}
+		switch {
+		case status == "no_data" && amount != nil:
+			add("a no_data row has the amount %s", rec[pcAmount])
+		case status != "no_data" && amount == nil:
+			add("a %s row has no amount", status)
+		case (status == "ineligible" || status == "not_earned") && !amount.IsZero():
+			add("a %s row has the amount %s", status, rec[pcAmount])
+		case status == "earned" && amount.Sign() <= 0:
+			add("an earned row has the amount %s", rec[pcAmount])
+		case status != "earned" && status != "not_earned" && status != "ineligible" && status != "no_data":
+			add("unknown status %q", status)
+		}
+	case "adjustment":
+		if want := shortHash("rubric-adjustment", orig, m.RunID); rec[pcLineID] != want {
+			add("line_id %s is not the adjustment id of line %s in run %s", rec[pcLineID], orig, m.RunID)
+		}
+		paid, err := parseAmount(rec[pcPaidBefore])
+		if err != nil || paid == nil {
+			add("an adjustment needs paid_before, not %q", rec[pcPaidBefore])
+			break
+		}
+		if amount == nil || amount.IsZero() {
+			add("an adjustment with no difference")
+			break
+		}
+		now := new(apd.Decimal)
+		exactDec.Add(now, paid, amount)
+		switch {
+		case status == "earned" && now.Sign() <= 0, (status == "ineligible" || status == "not_earned") && !now.IsZero():
+			add("a %s adjustment brings the line to %s", status, now.Text('f'))
+		case status != "earned" && status != "not_earned" && status != "ineligible":
+			add("an adjustment has the status %q", status)
+		}
+	default:
+		add("kind %q is neither original nor adjustment", rec[pcKind])
+	}
+	return probs
+}
+
+// prevLine is what earlier exports paid on one line.
+type prevLine struct {
+	paid           apd.Decimal
+	status, amount string // of the latest row
+	why            string
+	seen           atomic.Bool // computed again in this run
+}
+
+// loadAgainst verifies the earlier exports of a correction and sums what
+// they paid per original line_id.
+func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []ManifestAgainst, error) {
+	if len(dirs) == 0 {
+		return nil, nil, nil
+	}
+	lines := map[string]*prevLine{}
+	var against []ManifestAgainst
+	seenRun := map[string]string{}
+	for _, dir := range dirs {
+		var rowErr string
+		probs, m, mb, err := verifyExport(dir, func(row exportRow) {
+			rec := row.rec
+			if rec[pcPolicy] != rp.Name || rec[pcCurrency] != rp.Currency {
+				rowErr = fmt.Sprintf("it is an export of policy %s in %s; this run is policy %s in %s", rec[pcPolicy], rec[pcCurrency], rp.Name, rp.Currency)
+				return
+			}
+			id := lineID(rec[pcPolicy], rec[pcSubject], rec[pcPeriod], rec[pcIncentive])
+			pl := lines[id]
+			if pl == nil {
+				pl = &prevLine{}
+				lines[id] = pl
+			}
+			amount, _ := parseAmount(rec[pcAmount])
+			if amount != nil {
+				exactDec.Add(&pl.paid, &pl.paid, amount)
+			}
+			pl.status, pl.why = rec[pcStatus], row.why
+			pl.amount = ""
+			if rec[pcStatus] != "no_data" {
+				pl.amount = pl.paid.Text('f')
+			}
+		})
+		switch {
+		case err != nil:
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s: %v", dir, err)}
+		case len(probs) > 0:
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s does not verify (%d problem(s); the first: %s); nothing was written", dir, len(probs), probs[0])}
+		case m.Policy.Name != rp.Name || m.Currency != rp.Currency:
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s is an export of policy %s in %s; this run is policy %s in %s; nothing was written", dir, m.Policy.Name, m.Currency, rp.Name, rp.Currency)}
+		case rowErr != "":
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s: %s; nothing was written", dir, rowErr)}
+		}
+		sum := sha256.Sum256(mb)
+		a := ManifestAgainst{RunID: m.RunID, ManifestSHA256: hex.EncodeToString(sum[:])}
+		if other, dup := seenRun[a.ManifestSHA256]; dup {
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s is the same export as %s; each earlier export counts once", dir, other)}
+		}
+		seenRun[a.ManifestSHA256] = dir
+		against = append(against, a)
+	}
+	for _, pl := range lines { // written with the currency's minor digits: 0.00, not 0
+		c := apd.BaseContext.WithPrecision(60)
+		c.Quantize(&pl.paid, &pl.paid, -int32(rp.MinorUnit))
+	}
+	// The run's identity does not depend on the order PREVs are named in.
+	sort.Slice(against, func(i, j int) bool { return against[i].ManifestSHA256 < against[j].ManifestSHA256 })
+	return lines, against, nil
 }
 
 func decimalEqual(a, b string) bool {
@@ -522,6 +1176,35 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// lineID is the stable id of one subject's incentive in one period.
+func lineID(policy, subject, period, incentive string) string {
+	return string(appendLineID(nil, policy, subject, period, incentive))
+}
+
+// appendCSVCell appends a CSV field that a spreadsheet will not run as a
+// formula: text beginning with =, +, @, a tab or a carriage return, or
+// with - not followed by a digit, is prefixed with ' (the OWASP rule);
+// numbers, negative ones included, are written as they are.
+func appendCSVCell(buf []byte, f string) []byte {
+	if formulaLike(f) {
+		return appendCSVField(buf, "'"+f)
+	}
+	return appendCSVField(buf, f)
+}
+
+func formulaLike(f string) bool {
+	if f == "" {
+		return false
+	}
+	switch f[0] {
+	case '=', '+', '@', '\t', '\r':
+		return true
+	case '-':
+		return len(f) == 1 || f[1] < '0' || f[1] > '9'
+	}
+	return false
 }
 
 // appendLineID appends the line id: shortHash("rubric-line", parts...),

@@ -79,7 +79,7 @@ func TestPayrollExamples(t *testing.T) {
 			}
 			m := readManifest(t, a)
 			rows := readCSV(t, filepath.Join(a, "payroll.csv"))
-			if strings.Join(rows[0], ",") != strings.Join(PayrollColumns, ",") {
+			if strings.Join(rows[0], ",") != strings.Join(PayrollColumns(), ",") {
 				t.Fatalf("header %v", rows[0])
 			}
 			rows = rows[1:]

@@ -13,7 +13,8 @@ import (
 func payrollCmd(e *env) *cobra.Command {
 	var pf policyFlags
 	var dir, verify string
-	var force bool
+	var force, strict bool
+	var against []string
 	c := &cobra.Command{
 		Use:   "payroll -p POLICY -i INPUT -o DIR | payroll --verify DIR",
 		Short: "Write a payroll export (payroll.csv and manifest.json), or verify one",
@@ -23,9 +24,15 @@ the run's identity, counts and totals. The export is written aside and
 renamed into place when complete. Rerunning the same export is a no-op; a
 different export already in DIR is never replaced without --force.
 
---verify DIR recomputes an export's digest, row count and totals and checks
-them against its manifest: what a receiving payroll team runs.`,
+--against PREV (repeatable) writes a correction: PREV exports are verified,
+and for every line they paid, only the difference is written as an
+adjustment row; lines that are now no_data are never clawed back.
+
+--verify DIR recomputes an export's digests, line and run ids, row count and
+totals and checks each row's status and amount: what a receiving payroll
+team runs.`,
 		Example: `  rubric payroll -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv -o out/2026-10
+  rubric payroll -p policies/voice-agents -i late.csv -o out/2026-10-fix1 --against out/2026-10
   rubric payroll --verify out/2026-10`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -53,9 +60,10 @@ them against its manifest: what a receiving payroll team runs.`,
 			if err != nil {
 				return err
 			}
-			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid})
+			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict})
 			var exists *engine.ErrExportExists
-			if errors.As(err, &exists) {
+			var refused *engine.ErrPayroll
+			if errors.As(err, &exists) || errors.As(err, &refused) {
 				return fail(err.Error())
 			}
 			if err != nil {
@@ -76,6 +84,10 @@ them against its manifest: what a receiving payroll team runs.`,
 			fmt.Fprintf(e.stdout, "wrote %s: %d rows for %d snapshots (earned %d, not_earned %d, ineligible %d, no_data %d), run %s\n",
 				dir, m.Rows, m.Snapshots, m.StatusCounts["earned"], m.StatusCounts["not_earned"], m.StatusCounts["ineligible"], m.StatusCounts["no_data"], m.RunID)
 			fmt.Fprintf(e.stdout, "totals: %s\n", strings.Join(totals, "; "))
+			if len(m.Against) > 0 {
+				fmt.Fprintf(e.stdout, "correction against %d export(s): %d original, %d adjustment, %d unchanged, %d not in the input\n",
+					len(m.Against), m.Original, m.Adjustment, m.Unchanged, m.NotInInput)
+			}
 			if m.NeedsReview > 0 {
 				fmt.Fprintf(e.stderr, "rubric: %d row(s) are no_data and need review before payment\n", m.NeedsReview)
 			}
@@ -86,5 +98,7 @@ them against its manifest: what a receiving payroll team runs.`,
 	c.Flags().StringVarP(&dir, "output", "o", "", "the export directory (required)")
 	c.Flags().BoolVar(&force, "force", false, "replace a different export already in the directory")
 	c.Flags().StringVar(&verify, "verify", "", "verify the export in this directory against its manifest")
+	c.Flags().StringArrayVar(&against, "against", nil, "an earlier export of this policy (repeatable): write a correction that pays only the differences")
+	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review")
 	return c
 }

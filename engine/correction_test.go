@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+const correctionPolicy = `
+policy "bonus" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "sales" { better = "higher" }
+attribute "pay" { type = "money" }
+incentive "bonus" {
+  gate "has_sales" { when = "sales > 0" }
+  amount = "pay * sales / 100"
+}
+`
+
+func correctionTestPolicy(t *testing.T, src string) *Policy {
+	t.Helper()
+	p, diags := LoadSources("bonus.hcl", []dsl.Source{{Name: "bonus.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return p
+}
+
+// row is a payroll.csv row by column name.
+type row map[string]string
+
+func exportRows(t *testing.T, dir string) map[string]row {
+	t.Helper()
+	recs := readCSV(t, filepath.Join(dir, "payroll.csv"))
+	out := map[string]row{}
+	for _, rec := range recs[1:] {
+		r := row{}
+		for i, c := range recs[0] {
+			r[c] = rec[i]
+		}
+		out[r["subject"]+" "+r["kind"]] = r
+	}
+	return out
+}
+
+// TestCorrectionWorkflow pays a month, gets late data, pays the
+// correction, and checks that a run against both pays nothing more.
+func TestCorrectionWorkflow(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	root := t.TempDir()
+	oct := filepath.Join(root, "2026-10")
+	// A: earns 10.00; B: earns 20.00; C: no data (no sales yet); D: ineligible; E: earns 5.00.
+	first := writeFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\nC,2026-10,,1000\nD,2026-10,0,1000\nE,2026-10,1,500\n")
+	export(t, p, first, oct, PayrollOptions{})
+	if probs, err := VerifyPayroll(oct); err != nil || len(probs) > 0 {
+		t.Fatalf("verify: %v %v", err, probs)
+	}
+
+	// Late data: A up (+5.00), B down (-10.00), C now has data (full
+	// 30.00), D unchanged, E has dropped out of the input, F is new.
+	late := writeFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,1,1000\nC,2026-10,3,1000\nD,2026-10,0,1000\nF,2026-10,1,100\n")
+	fix := filepath.Join(root, "2026-10-fix1")
+	res := export(t, p, late, fix, PayrollOptions{Against: []string{oct}})
+	if probs, err := VerifyPayroll(fix); err != nil || len(probs) > 0 {
+		t.Fatalf("verify correction: %v %v", err, probs)
+	}
+	rows := exportRows(t, fix)
+	want := map[string][3]string{ // subject kind: status, amount, paid_before
+		"A adjustment": {"earned", "5.00", "10.00"},
+		"B adjustment": {"earned", "-10.00", "20.00"},
+		"C adjustment": {"earned", "30.00", "0.00"},
+		"F original":   {"earned", "1.00", ""},
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d rows, want %d: %v", len(rows), len(want), rows)
+	}
+	for k, w := range want {
+		r, ok := rows[k]
+		if !ok {
+			t.Errorf("no row %s", k)
+			continue
+		}
+		if r["status"] != w[0] || r["amount"] != w[1] || r["paid_before"] != w[2] {
+			t.Errorf("%s: status %s amount %s paid_before %s, want %v", k, r["status"], r["amount"], r["paid_before"], w)
+		}
+	}
+	m := res.Manifest
+	if m.Original != 1 || m.Adjustment != 3 || m.Unchanged != 1 || m.NotInInput != 1 || m.NeedsReview != 0 {
+		t.Errorf("counts: original %d adjustment %d unchanged %d not_in_input %d needs_review %d", m.Original, m.Adjustment, m.Unchanged, m.NotInInput, m.NeedsReview)
+	}
+	tot := m.Totals[0]
+	if tot.Original != "1.00" || tot.Positive != "35.00" || tot.Negative != "-10.00" || tot.Net != "26.00" {
+		t.Errorf("totals %+v", tot)
+	}
+	// Each adjustment explains what was paid before.
+	ex, _ := os.ReadFile(filepath.Join(fix, "explanations.ndjson"))
+	var sawWas bool
+	for _, line := range bytes.Split(bytes.TrimSpace(ex), []byte("\n")) {
+		var e struct {
+			Subject string `json:"subject"`
+			Was     *struct {
+				Status, Amount, Why string
+			} `json:"was"`
+		}
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Subject == "A" {
+			sawWas = e.Was != nil && e.Was.Amount == "10.00" && e.Was.Status == "earned" && e.Was.Why != ""
+		}
+	}
+	if !sawWas {
+		t.Errorf("A's adjustment does not say what was paid: %s", ex)
+	}
+
+	// The same correction twice is the same export.
+	again := export(t, p, late, fix, PayrollOptions{Against: []string{oct}})
+	if !again.Unchanged {
+		t.Errorf("the same correction twice was not recognised")
+	}
+	// Once the correction is paid, nothing more is owed.
+	fix2 := filepath.Join(root, "2026-10-fix2")
+	res2 := export(t, p, late, fix2, PayrollOptions{Against: []string{fix, oct}})
+	if res2.Manifest.Rows != 0 || res2.Manifest.Adjustment != 0 || res2.Manifest.Unchanged != 5 {
+		t.Errorf("after paying the correction: %d rows, %d adjustments, %d unchanged", res2.Manifest.Rows, res2.Manifest.Adjustment, res2.Manifest.Unchanged)
+	}
+	// The order PREVs are named in does not change the run.
+	fix3 := filepath.Join(root, "2026-10-fix3")
+	res3 := export(t, p, late, fix3, PayrollOptions{Against: []string{oct, fix}})
+	if res3.Manifest.RunID != res2.Manifest.RunID {
+		t.Errorf("run_id depends on the order of --against")
+	}
+}
+
+// TestCorrectionNoClawbackForMissingData: a line that had an amount and is
+// now no_data gets no row, and is counted as needing review.
+func TestCorrectionNoClawbackForMissingData(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	root := t.TempDir()
+	oct := filepath.Join(root, "oct")
+	export(t, p, writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n"), oct, PayrollOptions{})
+	fix := filepath.Join(root, "fix")
+	res := export(t, p, writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,,1000\n"), fix, PayrollOptions{Against: []string{oct}})
+	if res.Manifest.Rows != 0 || res.Manifest.NeedsReview != 1 {
+		t.Errorf("rows %d needs_review %d; want 0 and 1", res.Manifest.Rows, res.Manifest.NeedsReview)
+	}
+}
+
+// TestCorrectionRefusals: a PREV of another policy or currency, or one
+// that does not verify, is refused and nothing is written.
+func TestCorrectionRefusals(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	root := t.TempDir()
+	oct := filepath.Join(root, "oct")
+	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	export(t, p, in, oct, PayrollOptions{})
+
+	usd := correctionTestPolicy(t, strings.Replace(correctionPolicy, `"EUR"`, `"USD"`, 1))
+	other := correctionTestPolicy(t, strings.Replace(correctionPolicy, `policy "bonus"`, `policy "other"`, 1))
+	tampered := filepath.Join(root, "tampered")
+	export(t, p, in, tampered, PayrollOptions{})
+	csvPath := filepath.Join(tampered, "payroll.csv")
+	b, _ := os.ReadFile(csvPath)
+	os.WriteFile(csvPath, bytes.Replace(b, []byte(",10.00,"), []byte(",90.00,"), 1), 0o644)
+
+	for name, c := range map[string]struct {
+		p    *Policy
+		prev string
+		want string
+	}{
+		"other currency": {usd, oct, "in EUR"},
+		"other policy":   {other, oct, "policy bonus"},
+		"tampered":       {p, tampered, "does not verify"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(root, "out-"+strings.ReplaceAll(name, " ", "-"))
+			_, err := c.p.Payroll(Input{Name: in}, PayrollOptions{Dir: dir, Against: []string{c.prev}})
+			var refused *ErrPayroll
+			if !errors.As(err, &refused) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want a refusal mentioning %q", err, c.want)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("%s was written", dir)
+			}
+		})
+	}
+}
+
+// TestPayrollConcurrentRuns: two runs into one directory at once never
+// both succeed with different exports; the loser says why.
+func TestPayrollConcurrentRuns(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	dir := filepath.Join(t.TempDir(), "out")
+	a := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	b := writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
+	for i := 0; i < 10; i++ {
+		os.RemoveAll(dir)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, in := range []string{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[j] = p.Payroll(Input{Name: in}, PayrollOptions{Dir: dir})
+			}()
+		}
+		wg.Wait()
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("try %d: both runs succeeded into one directory", i)
+		}
+		for _, err := range errs {
+			var exists *ErrExportExists
+			var refused *ErrPayroll
+			if err != nil && !errors.As(err, &exists) && !errors.As(err, &refused) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+			t.Fatalf("the export left behind does not verify: %v %v", err, probs)
+		}
+	}
+}
+
+// TestVerifyRejectsInconsistentExports: edits that keep the manifest in
+// step with payroll.csv are still caught.
+func TestVerifyRejectsInconsistentExports(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,,1000\nC,2026-10,0,1000\n")
+	for _, c := range []struct {
+		name string
+		edit func(dir string)
+		want string
+	}{
+		{"swapped subject", func(dir string) { rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",A,2026-10", ",Z,2026-10", 1) }) }, "line_id"},
+		{"no_data with amount", func(dir string) {
+			rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",no_data,,", ",no_data,0.00,", 1) })
+		}, "no_data row has the amount"},
+		{"three decimals", func(dir string) {
+			rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",10.00,", ",10.000,", 1) })
+		}, "minor digits"},
+		{"extra file", func(dir string) { os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644) }, "not a file of an export"},
+		{"symlinked csv", func(dir string) {
+			os.Remove(filepath.Join(dir, "payroll.csv"))
+			os.Symlink("/dev/zero", filepath.Join(dir, "payroll.csv"))
+		}, "not a regular file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "x")
+			export(t, p, in, dir, PayrollOptions{})
+			c.edit(dir)
+			probs, err := VerifyPayroll(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(probs, "\n"), c.want) {
+				t.Errorf("verify said %v; want a mention of %q", probs, c.want)
+			}
+		})
+	}
+}
+
+// rewriteCSV edits payroll.csv and rewrites the manifest's digest and size
+// to match, as a forger would.
+func rewriteCSV(t *testing.T, dir string, edit func(string) string) {
+	t.Helper()
+	csvPath := filepath.Join(dir, "payroll.csv")
+	b, _ := os.ReadFile(csvPath)
+	nb := []byte(edit(string(b)))
+	os.WriteFile(csvPath, nb, 0o644)
+	m := readManifest(t, dir)
+	sum, _ := fileSHA256(csvPath)
+	m.PayrollCSV.SHA256, m.PayrollCSV.Bytes = sum, int64(len(nb))
+	mb, _ := manifestBytes(m)
+	os.WriteFile(filepath.Join(dir, "manifest.json"), mb, 0o644)
+}
