@@ -172,6 +172,17 @@ func encodeOutcome(w *jsonBuf, p *rules.Policy, o *evaluator.Outcome, why bool) 
 		w.str(d)
 	}
 	w.raw("]")
+	if p.History > 0 {
+		w.key("window")
+		w.raw("[")
+		for i, l := range o.Window {
+			if i > 0 {
+				w.raw(",")
+			}
+			w.str(l)
+		}
+		w.raw("]")
+	}
 	w.key("targets")
 	w.raw("{")
 	for i := range o.Targets {

@@ -203,7 +203,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 			return nil, err
 		}
 		defer cleanup()
-		in = Input{Name: path, Format: in.Format}
+		in = Input{Name: path, Format: in.Format, Periods: in.Periods}
 	}
 	inputSum, err := fileSHA256(in.Name)
 	if err != nil {

@@ -285,6 +285,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		bad(periodF, "%s", msg)
 	} else {
 		s.Period = per
+		s.HistoryOnly = c.p.History > 0 && c.p.EffectiveFrom != nil && per.Start.Before(*c.p.EffectiveFrom)
 	}
 	for _, m := range c.p.Metrics {
 		if m.Required && m.Derived == nil && !present[m.Decl.Slot] {
@@ -345,6 +346,9 @@ func (c *converter) fieldOf(rec *record, name string) *field {
 
 func (c *converter) effective(per rules.Period) string {
 	from, to := c.p.EffectiveFrom, c.p.EffectiveTo
+	if c.p.History > 0 {
+		from = nil // earlier snapshots serve as history
+	}
 	if (from != nil && per.Start.Before(*from)) || (to != nil && per.Start.After(*to)) {
 		return fmt.Sprintf("period %s starts %s, outside the effective dates of policy %s (%s to %s)",
 			per.Label, per.StartDate(), c.p.Name, dateOr(from, "open"), dateOr(to, "open"))

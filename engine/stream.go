@@ -20,6 +20,10 @@ type Input struct {
 	Name   string    // a file path, or "-" for Stdin
 	Format string    // csv, json or ndjson; "" picks by extension
 	Stdin  io.Reader // read when Name is "-"
+	// Periods selects the periods written out (or paid): labels or
+	// FROM..TO ranges, inclusive. Every snapshot is still read, checked,
+	// and used as history and for team.* and all.*. Empty: all.
+	Periods []string
 }
 
 // StreamOptions control reading and evaluation.
@@ -38,6 +42,9 @@ type StreamResult struct {
 	Errors     []*InputError // bad input, up to MaxErrors
 	ErrorCount int           // all bad input, also beyond MaxErrors
 	Warnings   []string
+	// HistoryOnly counts snapshots before effective_from read only as
+	// history (policies with history).
+	HistoryOnly int
 }
 
 // Failed reports whether bad input failed the run.
@@ -76,6 +83,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if format == "" {
 		return nil, fmt.Errorf("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", in.Name)
 	}
+	sel, err := parseSelection(in.Periods, p.Rules.Period)
+	if err != nil {
+		return nil, err
+	}
 	ev := evaluator.New(p.Rules, evaluator.Options{Explain: opts.Explain, IncentivesOnly: opts.IncentivesOnly})
 	open, cleanup, err := opener(in, ev.NeedsStats())
 	if err != nil {
@@ -85,7 +96,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 
 	res := &StreamResult{}
 	var stats *evaluator.Stats
-	if ev.NeedsStats() {
+	if ev.NeedsStats() && p.Rules.History == 0 {
 		stats, err = p.teamStats(ev, open, in.Name, format)
 		if err != nil {
 			return nil, err
@@ -117,6 +128,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	}
 	conv := newConverter(p.Rules, in.Name)
 
+	if p.Rules.History > 0 {
+		return p.streamHistory(ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
+	}
 	work := make(chan *batch, workers*2)
 	done := make(chan *batch, workers*2)
 	// Output buffers go round: the writer hands each back once written, so
@@ -181,7 +195,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		writeErr <- werr
 	}()
 
-	failing := false
+	var failing bool // set by the reader below; read by flush
 	cur := &batch{}
 	seq := 0
 	flush := func() {
@@ -196,13 +210,54 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 		cur = &batch{}
 	}
+	emit := func(snap *evaluator.Snapshot) {
+		if !sel.has(snap.Period) {
+			return
+		}
+		res.Evaluated++
+		cur.snaps = append(cur.snaps, snap)
+		if len(cur.snaps) == batchSize {
+			flush()
+		}
+	}
+	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, emit)
+	flush()
+	close(work)
+	wg.Wait()
+	close(done)
+	werr := <-writeErr
+	res.Warnings = conv.warnings
+	if panicErr != nil {
+		return nil, panicErr
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	if failing {
+		res.Evaluated = 0
+	}
+	if rejects != nil && !failing {
+		if err := rejects.commit(); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// readSnapshots reads every record, checks it and passes each good
+// snapshot to emit. Bad rows are rejected (with a rejects file) or
+// reported; once bad input fails the run, reading goes on to report every
+// bad row but nothing more is emitted.
+func readSnapshots(rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, maxErrors int, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
 	addError := func(e *InputError) {
 		res.ErrorCount++
-		if len(res.Errors) < opts.MaxErrors {
+		if len(res.Errors) < maxErrors {
 			res.Errors = append(res.Errors, e)
 		}
 	}
-	var readErr error
 	for {
 		rec, err := rr.next()
 		if err == io.EOF {
@@ -251,36 +306,12 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		if failing {
 			continue
 		}
-		res.Evaluated++
-		cur.snaps = append(cur.snaps, snap)
-		if len(cur.snaps) == batchSize {
-			flush()
+		if snap.HistoryOnly {
+			res.HistoryOnly++
 		}
+		emit(snap)
 	}
-	flush()
-	close(work)
-	wg.Wait()
-	close(done)
-	werr := <-writeErr
-	res.Warnings = conv.warnings
-	if panicErr != nil {
-		return nil, panicErr
-	}
-	if readErr != nil {
-		return nil, readErr
-	}
-	if werr != nil {
-		return nil, werr
-	}
-	if failing {
-		res.Evaluated = 0
-	}
-	if rejects != nil && !failing {
-		if err := rejects.commit(); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return failing, readErr
 }
 
 // teamStats is the first pass over the input: derive every good snapshot

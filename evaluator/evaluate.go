@@ -22,6 +22,9 @@ type Snapshot struct {
 	Period  rules.Period
 	Values  []Value
 	Line    int // where the snapshot was read, for messages
+	// HistoryOnly marks a snapshot before the policy's effective_from,
+	// read only as history for later periods: never written out or paid.
+	HistoryOnly bool
 
 	exact     []ExactValue // input numbers a float cannot hold exactly
 	reasons   []string     // per slot: why it has no value, when known
@@ -59,6 +62,7 @@ type Evaluator struct {
 	// weightTargets[s][w] is the index in Outcome.Targets of the target of
 	// weight w of scorecard s.
 	weightTargets [][]int
+	hist          histDecls
 }
 
 // New prepares an evaluator for a resolved policy without errors.
@@ -87,7 +91,8 @@ func New(p *rules.Policy, opts Options) *Evaluator {
 		}
 		e.weightTargets = append(e.weightTargets, idx)
 	}
-	if opts.IncentivesOnly {
+	e.hist = newHistDecls(p)
+	if opts.IncentivesOnly && !p.UsesHistory {
 		e.need = incentiveNeeds(p)
 	} else {
 		e.need = everything(p)
@@ -129,6 +134,7 @@ type run struct {
 	sc   *scratch
 	out  *Outcome
 	why  bool
+	w    *Window // earlier snapshots of the subject; nil without history
 
 	incentiveNotes map[*IncentiveResult]*incentiveState
 }
@@ -158,11 +164,15 @@ func (r *run) reason(d *rules.Decl) string {
 // Derive applies params, defaults and derived metrics to s: the first
 // stages of evaluation, which team statistics are computed from. It is
 // idempotent. It returns the names of metrics that took their default.
-func (e *Evaluator) Derive(s *Snapshot) []string {
+func (e *Evaluator) Derive(s *Snapshot) []string { return e.DeriveWindow(s, nil) }
+
+// DeriveWindow is Derive for a policy with history: w holds the subject's
+// earlier snapshots in the window, evaluated.
+func (e *Evaluator) DeriveWindow(s *Snapshot, w *Window) []string {
 	sc := e.getScratch()
 	defer e.putScratch(sc)
 	sc.celAct.begin(len(s.Values))
-	r := &run{e: e, s: s, vals: s.Values, sc: sc}
+	r := &run{e: e, s: s, vals: s.Values, sc: sc, w: w}
 	return r.derive()
 }
 
@@ -192,6 +202,11 @@ func (r *run) derive() []string {
 			}
 		}
 	}
+	r.fillPrev(r.e.hist.prev)
+	r.fillPeriods()
+	for _, m := range r.e.inputs {
+		r.fillWindowMetric(m.Decl.Slot)
+	}
 	per := r.s.Period
 	ps := &r.e.period
 	if ps.days >= 0 {
@@ -213,6 +228,7 @@ func (r *run) derive() []string {
 		} else {
 			r.setReason(m.Decl.Slot, reason)
 		}
+		r.fillWindowMetric(m.Decl.Slot)
 	}
 	return r.s.defaulted
 }
@@ -227,18 +243,30 @@ func (e *Evaluator) Evaluate(s *Snapshot, stats *Stats) *Outcome {
 // evaluates many snapshots into one Outcome per goroutine. o and what it
 // holds are overwritten by the next call.
 func (e *Evaluator) EvaluateInto(o *Outcome, s *Snapshot, stats *Stats) *Outcome {
+	return e.EvaluateWindow(o, s, stats, nil)
+}
+
+// EvaluateWindow is EvaluateInto for a policy with history: w holds the
+// subject's earlier snapshots in the window, evaluated (nil: none).
+func (e *Evaluator) EvaluateWindow(o *Outcome, s *Snapshot, stats *Stats, w *Window) *Outcome {
 	sc := e.getScratch()
 	defer e.putScratch(sc)
-	o.Snapshot, o.Defaulted = s, nil
+	o.Snapshot, o.Defaulted, o.Window = s, nil, nil
 	sc.celAct.begin(len(s.Values))
-	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain}
+	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain, w: w}
 	r.out.Defaulted = r.derive()
+	if e.p.History > 0 {
+		o.Window = r.windowLabels()
+	}
 	if stats != nil {
 		stats.fill(s)
 	}
+	r.fillPrev(e.hist.prevRes)
 	r.targets()
+	r.fillCounts(e.hist.targets)
 	r.scores()
 	r.breaches()
+	r.fillCounts(e.hist.breach)
 	r.incentives()
 	return r.out
 }

@@ -71,6 +71,7 @@ func (s IncentiveStatus) String() string {
 type Outcome struct {
 	Snapshot   *Snapshot
 	Defaulted  []string
+	Window     []string // with history: the window's periods that have a snapshot, oldest first
 	Targets    []TargetResult
 	Scores     []ScoreResult
 	Breaches   []BreachResult

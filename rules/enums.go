@@ -95,10 +95,11 @@ const (
 	Month
 	Quarter
 	Year
+	Half
 )
 
 func (p PeriodKind) String() string {
-	return enumString(int(p), "day", "week", "month", "quarter", "year")
+	return enumString(int(p), "day", "week", "month", "quarter", "year", "half")
 }
 
 // AttrType is the declared type of an attribute.

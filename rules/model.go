@@ -96,6 +96,11 @@ type Policy struct {
 	Breaches   []*Breach
 	Incentives []*Incentive
 
+	// History is how many earlier periods expressions may look back on
+	// (history = N); UsesHistory says whether any expression does.
+	History     int
+	UsesHistory bool
+
 	// UsesTeam and UsesAll say whether any expression references team.* or
 	// all.* statistics; only then are they computed.
 	UsesTeam, UsesAll bool

@@ -8,7 +8,7 @@ import (
 )
 
 // Period is a parsed period label: 2026-10-07 (day), 2026-W41 (ISO week),
-// 2026-10 (month), 2026-Q4 (quarter) or 2026 (year).
+// 2026-10 (month), 2026-Q4 (quarter), 2026-H2 (half year) or 2026 (year).
 type Period struct {
 	Label      string
 	Kind       PeriodKind
@@ -26,6 +26,7 @@ var (
 	reMonth   = regexp.MustCompile(`^(\d{4})-(\d{2})$`)
 	reQuarter = regexp.MustCompile(`^(\d{4})-Q([1-4])$`)
 	reYear    = regexp.MustCompile(`^(\d{4})$`)
+	reHalf    = regexp.MustCompile(`^(\d{4})-H([12])$`)
 )
 
 // ParsePeriod parses a period label of any kind.
@@ -63,15 +64,42 @@ func ParsePeriod(label string) (Period, error) {
 		p.Kind = Quarter
 		p.Start = time.Date(atoi(m[1]), time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, time.UTC)
 		p.End = p.Start.AddDate(0, 3, -1)
+	case reHalf.MatchString(label):
+		m := reHalf.FindStringSubmatch(label)
+		h := atoi(m[2])
+		p.Kind = Half
+		p.Start = time.Date(atoi(m[1]), time.Month(6*(h-1)+1), 1, 0, 0, 0, 0, time.UTC)
+		p.End = p.Start.AddDate(0, 6, -1)
 	case reYear.MatchString(label):
 		p.Kind = Year
 		p.Start = time.Date(atoi(label), 1, 1, 0, 0, 0, 0, time.UTC)
 		p.End = p.Start.AddDate(1, 0, -1)
 	default:
-		return p, fmt.Errorf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn or YYYY)", label)
+		return p, fmt.Errorf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", label)
 	}
 	p.Days = int(p.End.Sub(p.Start).Hours()/24) + 1
 	return p, nil
+}
+
+// Index numbers the periods of one kind consecutively: the period just
+// before p has p.Index()-1 (before 2026-01 comes 2025-12; before 2026-W01,
+// the last ISO week of 2025).
+func (p Period) Index() int {
+	days := int(p.Start.Unix() / 86400)
+	y, m := p.Start.Year(), int(p.Start.Month())
+	switch p.Kind {
+	case Day:
+		return days
+	case Week:
+		return (days + 3) / 7 // 1970-01-05 was a Monday
+	case Month:
+		return y*12 + m - 1
+	case Quarter:
+		return y*4 + (m-1)/3
+	case Half:
+		return y*2 + (m-1)/6
+	}
+	return y
 }
 
 // isoWeek1 returns the Monday of ISO week 1 of year y.

@@ -32,6 +32,7 @@ const (
 	CodeWeights     dsl.Code = "weights"
 	CodeBounds      dsl.Code = "bounds-order"
 	CodeCycle       dsl.Code = "cycle"
+	CodeHistory     dsl.Code = "history"
 	CodeCurrency    dsl.Code = "currency"
 	CodeExpression  dsl.Code = "expression"
 )
@@ -215,7 +216,16 @@ func (r *resolver) policyBlock() {
 		r.p.Version = v
 	}
 	r.p.Language = Language(r.enum(b.Language, "language", int(CEL), "cel", "expr"))
-	r.p.Period = PeriodKind(r.enum(b.Period, "period", int(Month), "day", "week", "month", "quarter", "year"))
+	r.p.Period = PeriodKind(r.enum(b.Period, "period", int(Month), "day", "week", "month", "quarter", "year", "half"))
+	if b.History != nil {
+		if f, _, ok := r.number(b.History, "history"); ok {
+			if f != math.Trunc(f) || f < 0 || f > MaxHistory {
+				r.errorf(CodeBadValue, b.History.Range, "history must be a whole number of periods from 0 to %d, not %s", MaxHistory, b.History.Num)
+			} else {
+				r.p.History = int(f)
+			}
+		}
+	}
 	if b.Currency != nil {
 		if c, ok := r.str(b.Currency, "currency"); ok {
 			if n, ok := MinorUnit(c); ok {
@@ -383,6 +393,9 @@ func (r *resolver) declare() {
 			r.p.Incentives = append(r.p.Incentives, &Incentive{Name: in.Name, Range: in.DefRange})
 		}
 	}
+	if r.p.History > 0 {
+		r.declareHistory()
+	}
 }
 
 // ---- expressions ----
@@ -419,6 +432,9 @@ func (r *resolver) expression(v *dsl.Value, stage Stage, want Type, what string)
 			ok = false
 			r.unknownName(ref.Name, rng, what)
 			continue
+		}
+		if d.Kind == DeclHistory {
+			r.p.UsesHistory = true
 		}
 		if d.Stage > stage {
 			ok = false
@@ -464,6 +480,14 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 		}
 		r.errorf(CodeUnknownName, rng, "%s: %s is not a value by itself; use %s", what, name, strings.Join(comps, ", "))
 		return
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 && r.p.History == 0 {
+		switch name[:i] {
+		case "prev", "window", "streak":
+			d := r.errorf(CodeHistory, rng, "%s: %s looks back on earlier periods, but the policy has no history", what, name)
+			d.Detail = "Set history = N on the policy block (the number of earlier periods an expression may look back on, 1 to 24) to use prev.*, window.* and streak.* names."
+			return
+		}
 	}
 	d := r.errorf(CodeUnknownName, rng, "%s: unknown name %q", what, name)
 	if !didYouMean(d, name, r.scope.names()) {
@@ -629,6 +653,9 @@ func (r *resolver) derivedOrder() {
 		state[m] = 1
 		stack = append(stack, m)
 		for _, d := range m.Derived.Refs {
+			if d.Kind == DeclHistory && d.Hist.Window() && d.Of.Kind == DeclMetric {
+				d = d.Of // window.*.m needs this period's m first; prev.m does not
+			}
 			if d.Kind == DeclMetric {
 				if dep := r.metricByName[d.Name]; dep != nil && dep.Derived != nil {
 					visit(dep)

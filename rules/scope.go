@@ -41,6 +41,7 @@ const (
 	DeclBand
 	DeclBreach
 	DeclBreaches
+	DeclHistory // prev.*, window.*, streak.*: earlier periods of the subject
 )
 
 // Decl is a name that expressions may use, such as "aht",
@@ -53,6 +54,11 @@ type Decl struct {
 	Kind  DeclKind
 	Slot  int
 	Owner string // the rule or metric the name belongs to
+
+	// History names (prev.*, window.*, streak.*): what they compute, and
+	// the name of the current period they are computed from.
+	Hist HistKind
+	Of   *Decl
 }
 
 // Scope is the table of every name a policy declares. It is built once by

@@ -16,6 +16,7 @@ type policyFlags struct {
 	input       string
 	inputFormat string
 	skipInvalid string
+	periods     []string
 }
 
 func (f *policyFlags) register(c *cobra.Command) {
@@ -23,6 +24,7 @@ func (f *policyFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.input, "input", "i", "", "snapshots: a .csv, .json, .ndjson or .jsonl file, or - for standard input (required)")
 	c.Flags().StringVar(&f.inputFormat, "input-format", "", "input format when the name does not say: csv, json or ndjson")
 	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
+	c.Flags().StringArrayVar(&f.periods, "period", nil, "write only this period (LABEL or FROM..TO, repeatable); every snapshot is still read and used as history and for team figures")
 }
 
 func (f *policyFlags) check() error {
@@ -65,7 +67,7 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 }
 
 func (f *policyFlags) in(e *env) engine.Input {
-	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin}
+	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin, Periods: f.periods}
 }
 
 // report prints warnings and bad input; it returns the error to exit with.
@@ -81,6 +83,9 @@ func report(e *env, res *engine.StreamResult, skip string) error {
 			fmt.Fprintf(e.stderr, "… and %d more\n", more)
 		}
 		return fail(fmt.Sprintf("%d bad input value(s); nothing was written (use --skip-invalid REJECTS.csv to evaluate the good rows)", res.ErrorCount))
+	}
+	if res.HistoryOnly > 0 {
+		fmt.Fprintf(e.stderr, "rubric: %d snapshot(s) before the policy's effective_from were used as history only (not written)\n", res.HistoryOnly)
 	}
 	if skip != "" && res.Rejected > 0 {
 		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)

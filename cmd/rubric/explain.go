@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +12,7 @@ import (
 
 func explainCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var subject, period string
+	var subject string
 	c := &cobra.Command{
 		Use:     "explain -p POLICY -i INPUT --subject ID [--period P]",
 		Short:   "Explain one subject's outcome as a readable report",
@@ -27,6 +28,10 @@ func explainCmd(e *env) *cobra.Command {
 			p, err := pf.load(e)
 			if err != nil {
 				return err
+			}
+			period := ""
+			if len(pf.periods) == 1 && !strings.Contains(pf.periods[0], "..") {
+				period = pf.periods[0]
 			}
 			var buf bytes.Buffer
 			res, err := p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
@@ -49,6 +54,5 @@ func explainCmd(e *env) *cobra.Command {
 	}
 	pf.register(c)
 	c.Flags().StringVar(&subject, "subject", "", "the subject to explain (required)")
-	c.Flags().StringVar(&period, "period", "", "the period, when the subject has several")
 	return c
 }

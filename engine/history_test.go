@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+const historyPolicy = `
+policy "hist" {
+  version        = "1"
+  currency       = "EUR"
+  language       = "LANG"
+  history        = 3
+  effective_from = "2026-09-01"
+}
+metric "surveys" { better = "higher" }
+metric "satisfied" { better = "higher" }
+metric "csat" {
+  better = "higher"
+  expr   = "ratio(window.sum.satisfied, window.sum.surveys)"
+}
+attribute "pay" { type = "money" }
+target "csat" {
+  metric = "csat"
+  goal   = 0.8
+}
+breach "coaching" {
+  when = "streak.target.csat.missed >= 3"
+}
+incentive "consistency" {
+  gate "streak" { when = "streak.target.csat.met >= 2" }
+  amount = "pay * 0.01 * window.target.csat.met + (prev.pay > 0 ? 0 : 1)"
+}
+`
+
+// historyInput is shuffled, has gaps (A has no 2026-07; A-09 has no
+// surveys) and months before effective_from (history only).
+const historyInput = `subject,period,surveys,satisfied,pay
+A,2026-10,10,9,1000
+B,2026-09,10,5,1000
+A,2026-08,10,9,1000
+B,2026-10,10,9,1000
+A,2026-06,10,2,1000
+B,2026-08,10,5,1000
+B,2026-07,10,5,1000
+A,2026-09,,,1000
+C,2026-10,10,10,1000
+`
+
+func historyOutcomes(t *testing.T, lang string, periods []string, workers int) []map[string]any {
+	t.Helper()
+	src := strings.Replace(historyPolicy, "LANG", lang, 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := writeFile(t, "h.csv", historyInput)
+	var buf bytes.Buffer
+	res, err := p.Eval(Input{Name: in, Periods: periods}, Output{W: &buf}, EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{Workers: workers}})
+	if err != nil || res.Failed() {
+		t.Fatalf("eval: %v %v", err, res)
+	}
+	if res.HistoryOnly != 4 {
+		t.Errorf("history-only snapshots: %d, want 4", res.HistoryOnly)
+	}
+	var out []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var o map[string]any
+		if err := json.Unmarshal(line, &o); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func TestHistoryWindows(t *testing.T) {
+	type want struct {
+		key, window, status, breach, incentive, amount string
+		csat                                           float64
+	}
+	wants := []want{ // in input order, history-only months left out
+		{"A 2026-10", "2026-08 2026-09 2026-10", "met", "clear", "ineligible", "0.00", 0.9},
+		{"B 2026-09", "2026-07 2026-08 2026-09", "missed", "breached", "ineligible", "0.00", 0.5},
+		{"B 2026-10", "2026-07 2026-08 2026-09 2026-10", "missed", "breached", "ineligible", "0.00", 0.6},
+		{"A 2026-09", "2026-06 2026-08 2026-09", "missed", "clear", "ineligible", "0.00", 0.55},
+		{"C 2026-10", "2026-10", "met", "clear", "ineligible", "0.00", 1},
+	}
+	for _, lang := range []string{"cel", "expr"} {
+		t.Run(lang, func(t *testing.T) {
+			got := historyOutcomes(t, lang, nil, 2)
+			if len(got) != len(wants) {
+				t.Fatalf("%d outcomes, want %d", len(got), len(wants))
+			}
+			for i, w := range wants {
+				o := got[i]
+				key := o["subject"].(string) + " " + o["period"].(string)
+				var win []string
+				for _, l := range o["window"].([]any) {
+					win = append(win, l.(string))
+				}
+				tg := o["targets"].(map[string]any)["csat"].(map[string]any)
+				br := o["breaches"].(map[string]any)["coaching"].(map[string]any)
+				in := o["incentives"].(map[string]any)["consistency"].(map[string]any)
+				csat, _ := o["values"].(map[string]any)["csat"].(float64)
+				if key != w.key || strings.Join(win, " ") != w.window || tg["status"] != w.status || br["status"] != w.breach ||
+					in["status"] != w.incentive || in["amount"] != w.amount || csat != w.csat {
+					t.Errorf("outcome %d: %s window %v csat %v %v breach %v incentive %v %v; want %+v", i, key, win, csat, tg["status"], br["status"], in["status"], in["amount"], w)
+				}
+			}
+		})
+	}
+}
+
+// TestHistorySelection: --period writes only the selected periods; the
+// others still serve as history.
+func TestHistorySelection(t *testing.T) {
+	got := historyOutcomes(t, "cel", []string{"2026-10"}, 1)
+	if len(got) != 3 {
+		t.Fatalf("%d outcomes for 2026-10, want 3", len(got))
+	}
+	if got[0]["values"].(map[string]any)["csat"].(float64) != 0.9 {
+		t.Errorf("A 2026-10 did not use its history: %v", got[0]["values"])
+	}
+}
+
+// TestHistoryDeterministic: the same bytes whatever the number of workers.
+func TestHistoryDeterministic(t *testing.T) {
+	a, _ := json.Marshal(historyOutcomes(t, "cel", nil, 1))
+	b, _ := json.Marshal(historyOutcomes(t, "cel", nil, 8))
+	if !bytes.Equal(a, b) {
+		t.Errorf("outcomes differ between 1 and 8 workers")
+	}
+}
+
+// TestHistoryStreakAndPrev: a streak of met months pays, prev.* reads the
+// month just before, and a gap ends a streak.
+func TestHistoryStreakAndPrev(t *testing.T) {
+	src := `
+policy "s" {
+  version  = "1"
+  currency = "EUR"
+  history  = 2
+}
+metric "x" { better = "higher" }
+target "x" {
+  metric = "x"
+  goal   = 1
+}
+incentive "streak" {
+  gate "two" { when = "streak.target.x.met >= 2 && prev.target.x.met" }
+  amount = "10 + prev.x"
+}
+`
+	p, diags := LoadSources("s.hcl", []dsl.Source{{Name: "s.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := writeFile(t, "s.csv", "subject,period,x\nA,2026-03,2\nA,2026-01,1\nA,2026-02,1\nB,2026-01,1\nB,2026-03,1\n")
+	var buf bytes.Buffer
+	if _, err := p.Eval(Input{Name: in}, Output{W: &buf}, EvalOptions{Format: OutNDJSON}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var o struct {
+			Subject, Period string
+			Incentives      map[string]struct{ Status, Amount string }
+		}
+		json.Unmarshal([]byte(line), &o)
+		got = append(got, o.Subject+" "+o.Period+" "+o.Incentives["streak"].Status+" "+o.Incentives["streak"].Amount)
+	}
+	// The first month has no previous one, so prev.* has no value: no_data.
+	want := []string{"A 2026-03 earned 11.00", "A 2026-01 no_data ", "A 2026-02 earned 11.00", "B 2026-01 no_data ", "B 2026-03 no_data "}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHistoryValidation: history names need history, keep to their
+// stages, and window.*.d inside d is a cycle.
+func TestHistoryValidation(t *testing.T) {
+	cases := map[string]struct{ src, want string }{
+		"without history": {`
+policy "v" {
+  version = "1"
+}
+metric "x" { better = "higher" }
+metric "y" {
+  better = "higher"
+  expr   = "prev.x"
+}
+`, "has no history"},
+		"earlier stage": {`
+policy "v" {
+  version = "1"
+  history = 2
+}
+metric "x" { better = "higher" }
+metric "y" {
+  better = "higher"
+  expr   = "streak.target.t.met"
+}
+target "t" {
+  metric = "x"
+  goal   = 1
+}
+`, "computed after"},
+		"window cycle": {`
+policy "v" {
+  version = "1"
+  history = 2
+}
+metric "x" { better = "higher" }
+metric "y" {
+  better = "higher"
+  expr   = "window.sum.y + x"
+}
+`, "cycle"},
+		"history range": {`
+policy "v" {
+  version = "1"
+  history = 25
+}
+`, "0 to 24"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, diags := LoadSources("v.hcl", []dsl.Source{{Name: "v.hcl", Bytes: []byte(c.src)}})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {
+				t.Errorf("diagnostics %v; want an error mentioning %q", diags, c.want)
+			}
+		})
+	}
+}
