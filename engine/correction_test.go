@@ -240,7 +240,9 @@ func TestVerifyRejectsInconsistentExports(t *testing.T) {
 		edit func(dir string)
 		want string
 	}{
-		{"swapped subject", func(dir string) { rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",A,2026-10", ",Z,2026-10", 1) }) }, "line_id"},
+		{"swapped subject", func(dir string) {
+			rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",A,2026-10", ",Z,2026-10", 1) })
+		}, "line_id"},
 		{"no_data with amount", func(dir string) {
 			rewriteCSV(t, dir, func(s string) string { return strings.Replace(s, ",no_data,,", ",no_data,0.00,", 1) })
 		}, "no_data row has the amount"},

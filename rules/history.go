@@ -7,20 +7,20 @@ const MaxHistory = 24
 type HistKind int
 
 const (
-	HistNone       HistKind = iota
-	HistPrev                // prev.<name>: the value in the period just before
-	HistSum                 // window.sum.<m>
-	HistAvg                 // window.avg.<m>
-	HistMin                 // window.min.<m>
-	HistMax                 // window.max.<m>
-	HistCount               // window.count.<m>
-	HistPeriods             // window.periods
-	HistWindowMet           // window.target.<t>.met
-	HistWindowMissed        // window.target.<t>.missed
-	HistStreakMet           // streak.target.<t>.met
-	HistStreakMissed        // streak.target.<t>.missed
-	HistWindowFired         // window.breach.<b>
-	HistStreakFired         // streak.breach.<b>
+	HistNone         HistKind = iota
+	HistPrev                  // prev.<name>: the value in the period just before
+	HistSum                   // window.sum.<m>
+	HistAvg                   // window.avg.<m>
+	HistMin                   // window.min.<m>
+	HistMax                   // window.max.<m>
+	HistCount                 // window.count.<m>
+	HistPeriods               // window.periods
+	HistWindowMet             // window.target.<t>.met
+	HistWindowMissed          // window.target.<t>.missed
+	HistStreakMet             // streak.target.<t>.met
+	HistStreakMissed          // streak.target.<t>.missed
+	HistWindowFired           // window.breach.<b>
+	HistStreakFired           // streak.breach.<b>
 )
 
 // Window reports whether the name aggregates a metric over the window
