@@ -11,29 +11,70 @@ import (
 
 const module = "github.com/rubric-dev/rubric"
 
-// layers lists the packages in import order: each may import only those to
-// its left (dsl ← rules ← evaluator ← engine ← cmd).
-var layers = []string{"dsl", "rules", "evaluator", "engine", "cmd"}
+// Imports flow one way:
+//
+//	dsl ← rules ← evaluator ← engine (core) ← engine/<capability> ← cmd
+//
+// A capability (engine/calibrate, engine/serve, …) may import the core and
+// engine/internal/…, never another capability. Internal packages belong to
+// the package above them.
+const (
+	layerDSL = iota
+	layerRules
+	layerEvaluator
+	layerEngine
+	layerCapability
+	layerCmd
+)
 
-func layer(pkg string) int {
-	for i, l := range layers {
-		if pkg == l || strings.HasPrefix(pkg, l+"/") {
-			return i
+// layerOf places a package path (relative to the module) in the graph;
+// ok is false for packages outside it (bench, fixtures/gen).
+func layerOf(pkg string) (layer int, capability string, ok bool) {
+	first, rest, _ := strings.Cut(pkg, "/")
+	switch first {
+	case "dsl":
+		return layerDSL, "", true
+	case "rules":
+		return layerRules, "", true
+	case "evaluator":
+		return layerEvaluator, "", true
+	case "cmd":
+		return layerCmd, "", true
+	case "engine":
+		if rest == "" || rest == "internal" || strings.HasPrefix(rest, "internal/") {
+			return layerEngine, "", true
 		}
+		capName, _, _ := strings.Cut(rest, "/")
+		return layerCapability, capName, true
 	}
-	return -1
+	return 0, "", false
 }
 
-// TestLayering fails on an import edge against the one-way flow, and on
-// HCL reaching the evaluator.
+func TestLayerOf(t *testing.T) {
+	for pkg, want := range map[string]int{
+		"dsl": layerDSL, "engine": layerEngine, "engine/internal/extsort": layerEngine,
+		"engine/calibrate": layerCapability, "engine/serve/internal/x": layerCapability, "cmd/rubric": layerCmd,
+	} {
+		if got, _, ok := layerOf(pkg); !ok || got != want {
+			t.Errorf("layerOf(%s) = %d, want %d", pkg, got, want)
+		}
+	}
+	if _, _, ok := layerOf("engineX"); ok {
+		t.Errorf("engineX is not engine")
+	}
+}
+
+// TestLayering fails on an import edge against the one-way flow, on one
+// capability importing another, and on HCL reaching the evaluator.
 func TestLayering(t *testing.T) {
 	checked := 0
 	filepath.Walk(".", func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		from := layer(filepath.ToSlash(filepath.Dir(path)))
-		if from < 0 {
+		dir := filepath.ToSlash(filepath.Dir(path))
+		from, fromCap, ok := layerOf(dir)
+		if !ok {
 			return nil
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
@@ -43,13 +84,20 @@ func TestLayering(t *testing.T) {
 		checked++
 		for _, imp := range f.Imports {
 			p := strings.Trim(imp.Path.Value, `"`)
-			if strings.HasPrefix(p, module+"/") {
-				to := layer(strings.TrimPrefix(p, module+"/"))
-				if to >= from && !strings.HasPrefix(strings.TrimPrefix(p, module+"/"), filepath.ToSlash(filepath.Dir(path))) {
-					t.Errorf("%s imports %s: imports flow dsl ← rules ← evaluator ← engine ← cmd", path, p)
+			if rel, ok := strings.CutPrefix(p, module+"/"); ok {
+				to, toCap, ok := layerOf(rel)
+				switch {
+				case !ok:
+					t.Errorf("%s imports %s, which is outside the library", path, p)
+				case rel == dir || strings.HasPrefix(rel, dir+"/"):
+					// its own internal packages
+				case to > from || (to == from && from != layerCapability && from != layerEngine && from != layerCmd):
+					t.Errorf("%s imports %s: imports flow dsl ← rules ← evaluator ← engine ← engine/* ← cmd", path, p)
+				case from == layerCapability && to == layerCapability && fromCap != toCap:
+					t.Errorf("%s imports %s: capabilities do not import each other", path, p)
 				}
 			}
-			if layers[from] == "evaluator" && strings.HasPrefix(p, "github.com/hashicorp/hcl") {
+			if from == layerEvaluator && strings.HasPrefix(p, "github.com/hashicorp/hcl") {
 				t.Errorf("%s imports %s: the evaluator never sees HCL", path, p)
 			}
 		}

@@ -33,14 +33,6 @@ type DiffReport struct {
 	Largest    []IndividualDiff `json:"largest_changes"`
 }
 
-// PolicyRef names a policy version.
-type PolicyRef struct {
-	Path    string `json:"path"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Digest  string `json:"digest"`
-}
-
 // IncentiveDiff is the total payout of one incentive and currency before
 // and after.
 type IncentiveDiff struct {
@@ -139,7 +131,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 			return nil, nil, err
 		}
 		defer cleanup()
-		in = Input{Name: path, Format: in.Format}
+		in = Input{Name: path, Format: in.Format, Periods: in.Periods}
 	}
 	collect := func(p *Policy) (map[string]summary, []string, *StreamResult, error) {
 		var mu sync.Mutex
@@ -172,7 +164,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 	if err != nil || res2.Failed() {
 		return nil, res2, err
 	}
-	rep := &DiffReport{OldPolicy: ref(oldP), NewPolicy: ref(newP)}
+	rep := &DiffReport{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()}
 
 	type totalKey struct{ incentive, currency string }
 	oldTot, newTot := map[totalKey]*apd.Decimal{}, map[totalKey]*apd.Decimal{}
@@ -338,10 +330,6 @@ func (r *DiffReport) MaxChange() float64 {
 		}
 	}
 	return m
-}
-
-func ref(p *Policy) PolicyRef {
-	return PolicyRef{Path: p.Path, Name: p.Rules.Name, Version: p.Rules.Version, Digest: p.Rules.Digest}
 }
 
 func statusOr(s, def string) string {

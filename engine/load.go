@@ -82,3 +82,16 @@ func SortDiagnostics(diags hcl.Diagnostics) {
 		return a.Start.Column < b.Start.Column
 	})
 }
+
+// PolicyRef identifies a policy text: what outcomes and reports name.
+type PolicyRef struct {
+	Path    string `json:"path"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// Ref identifies p.
+func (p *Policy) Ref() PolicyRef {
+	return PolicyRef{Path: p.Path, Name: p.Rules.Name, Version: p.Rules.Version, Digest: p.Rules.Digest}
+}

@@ -320,3 +320,27 @@ func TestValidateSARIF(t *testing.T) {
 		t.Errorf("valid policy: %d %s", r.code, r.stdout)
 	}
 }
+
+func TestCalibrateCLI(t *testing.T) {
+	r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^fcr: ok — [0-9.]+% of \d+ judged snapshots met the goal 0.75; 70% would meet [0-9.]+$`).MatchString(r.stdout) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"suggested_goal"`) {
+		t.Errorf("json: %d %s", r.code, r.stderr)
+	}
+	// With --max-share 1, any target met by more than 1% is too easy.
+	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--max-share", "1", "--fail-on", "too_easy"); r.code != 1 || !strings.Contains(r.stderr, "too_easy") {
+		t.Errorf("--fail-on: %d %s", r.code, r.stderr)
+	}
+	dir := filepath.Join(t.TempDir(), "proposed")
+	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--apply", dir); r.code != 0 {
+		t.Fatalf("--apply: %d %s", r.code, r.stderr)
+	}
+	if r := rubric(t, "", "validate", dir); r.code != 0 {
+		t.Errorf("the applied policy does not validate: %s %s", r.stdout, r.stderr)
+	}
+	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--fail-on", "hard"); r.code != 2 {
+		t.Errorf("bad --fail-on: %d", r.code)
+	}
+}

@@ -1,0 +1,214 @@
+package calibrate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// GoalChange is a suggested goal put into the policy.
+type GoalChange struct {
+	Target string  `json:"target"`
+	From   float64 `json:"from"`
+	To     float64 `json:"to"`
+}
+
+// GoalSkipped is a suggestion left out, with the reason.
+type GoalSkipped struct {
+	Target    string   `json:"target"`
+	Suggested *float64 `json:"suggested"`
+	Reason    string   `json:"reason"`
+}
+
+// WhatIf is the price of the suggested goals: the same snapshots under
+// the changed policy.
+type WhatIf struct {
+	Applied    []GoalChange              `json:"applied"`
+	Skipped    []GoalSkipped             `json:"skipped"`
+	Incentives map[string]*PriceChange   `json:"incentives"`
+	Bands      map[string]map[string]int `json:"bands"` // scorecard → band → count under the suggested goals
+
+	order []string
+}
+
+// PriceChange is an incentive's total before and after.
+type PriceChange struct {
+	Before   string `json:"before"`
+	After    string `json:"after"`
+	Change   string `json:"change"`
+	Currency string `json:"currency"`
+}
+
+// Suggestions lists the goals to change: each target with a constant goal
+// and a suggestion, when the suggestion keeps the target's bounds ordered.
+func (r *Report) Suggestions() ([]GoalChange, []GoalSkipped) {
+	var applied []GoalChange
+	var skipped []GoalSkipped
+	for _, name := range r.order.targets {
+		tr := r.Targets[name]
+		t := tr.target
+		switch {
+		case tr.Goal == nil:
+			skipped = append(skipped, GoalSkipped{Target: name, Reason: "the goal is an expression"})
+			continue
+		case tr.SuggestedGoal == nil:
+			skipped = append(skipped, GoalSkipped{Target: name, Reason: "no snapshot could be judged"})
+			continue
+		}
+		g := *tr.SuggestedGoal
+		ordered := true
+		if t.Better == rules.Lower {
+			ordered = (tr.Threshold == nil || *tr.Threshold >= g) && (tr.Stretch == nil || g >= *tr.Stretch)
+		} else {
+			ordered = (tr.Threshold == nil || *tr.Threshold <= g) && (tr.Stretch == nil || g <= *tr.Stretch)
+		}
+		switch {
+		case !ordered:
+			skipped = append(skipped, GoalSkipped{Target: name, Suggested: &g, Reason: "it would put the goal outside the threshold and stretch"})
+		case t.Scoring == rules.Ratio && t.Curve == nil && g <= 0:
+			skipped = append(skipped, GoalSkipped{Target: name, Suggested: &g, Reason: "ratio scoring needs a goal above 0"})
+		case g == *tr.Goal:
+			skipped = append(skipped, GoalSkipped{Target: name, Suggested: &g, Reason: "it is the goal already"})
+		default:
+			applied = append(applied, GoalChange{Target: name, From: *tr.Goal, To: g})
+		}
+	}
+	return applied, skipped
+}
+
+// Apply returns the policy's files with the goals changed, edited through
+// hclwrite so formatting and comments stay where they were. JSON-syntax
+// files cannot be edited this way: a goal in one is an error.
+func Apply(srcs []dsl.Source, changes []GoalChange) ([]dsl.Source, error) {
+	want := map[string]float64{}
+	for _, c := range changes {
+		want[c.Target] = c.To
+	}
+	out := make([]dsl.Source, 0, len(srcs))
+	for _, src := range srcs {
+		if strings.HasSuffix(src.Name, ".json") {
+			for name := range want {
+				if strings.Contains(string(src.Bytes), `"`+name+`"`) {
+					return nil, fmt.Errorf("%s: goals in HCL's JSON syntax cannot be rewritten; change target %s by hand", src.Name, name)
+				}
+			}
+			out = append(out, src)
+			continue
+		}
+		f, diags := hclwrite.ParseConfig(src.Bytes, src.Name, hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		for _, b := range f.Body().Blocks() {
+			if b.Type() != "target" || len(b.Labels()) != 1 {
+				continue
+			}
+			g, ok := want[b.Labels()[0]]
+			if !ok {
+				continue
+			}
+			b.Body().SetAttributeRaw("goal", hclwrite.Tokens{{Type: hclsyntax.TokenNumberLit, Bytes: []byte(strconv.FormatFloat(g, 'f', -1, 64))}})
+			delete(want, b.Labels()[0])
+		}
+		out = append(out, dsl.Source{Name: src.Name, Bytes: hclwrite.Format(f.Bytes())})
+	}
+	for name := range want {
+		return nil, fmt.Errorf("target %s was not found in the policy's files", name)
+	}
+	return out, nil
+}
+
+// WriteDir writes a policy's files into dir (created if needed), each under
+// its base name.
+func WriteDir(dir string, srcs []dsl.Source) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		path := filepath.Join(dir, filepath.Base(s.Name))
+		if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s exists and is not a regular file", path)
+		}
+		if err := os.WriteFile(path, s.Bytes, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Price loads the policy with the suggested goals, runs it over the same
+// snapshots and records the change in payout and bands in r.WhatIf. It
+// returns the changed files.
+func Price(p *engine.Policy, in engine.Input, opts Options, r *Report) ([]dsl.Source, error) {
+	applied, skipped := r.Suggestions()
+	srcs, err := Apply(p.Rules.Sources, applied)
+	if err != nil {
+		return nil, err
+	}
+	np, diags := engine.LoadSources(p.Path, srcs)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the policy with the suggested goals does not validate: %s", diags.Error())
+	}
+	after, res, err := Run(np, in, opts)
+	if err != nil {
+		return nil, err
+	}
+	if res.Failed() {
+		return nil, errors.New("the input could not be read a second time")
+	}
+	w := &WhatIf{Applied: applied, Skipped: skipped, Incentives: map[string]*PriceChange{}, Bands: map[string]map[string]int{}}
+	if w.Applied == nil {
+		w.Applied = []GoalChange{}
+	}
+	if w.Skipped == nil {
+		w.Skipped = []GoalSkipped{}
+	}
+	for _, name := range r.order.incentives {
+		b, a := r.Incentives[name], after.Incentives[name]
+		bd, _, _ := apd.NewFromString(b.Total)
+		ad, _, _ := apd.NewFromString(a.Total)
+		var diff apd.Decimal
+		apd.BaseContext.Sub(&diff, ad, bd)
+		w.Incentives[name] = &PriceChange{Before: b.Total, After: a.Total, Change: diff.Text('f'), Currency: b.Currency}
+		w.order = append(w.order, name)
+	}
+	for name, sr := range after.Scorecards {
+		w.Bands[name] = sr.Bands
+	}
+	r.WhatIf = w
+	return srcs, nil
+}
+
+func (w *WhatIf) text() string {
+	var b strings.Builder
+	b.WriteString("with the suggested goals:\n")
+	for _, c := range w.Applied {
+		fmt.Fprintf(&b, "    %s: goal %s → %s\n", c.Target, evaluator.Short(c.From), evaluator.Short(c.To))
+	}
+	for _, s := range w.Skipped {
+		fmt.Fprintf(&b, "    %s: left as it is (%s)\n", s.Target, s.Reason)
+	}
+	for _, name := range w.order {
+		pc := w.Incentives[name]
+		verb := "more"
+		change := pc.Change
+		if strings.HasPrefix(change, "-") {
+			verb, change = "less", change[1:]
+		}
+		fmt.Fprintf(&b, "    incentive %s: %s %s instead of %s (%s %s %s)\n", name, pc.After, pc.Currency, pc.Before, change, pc.Currency, verb)
+	}
+	return b.String()
+}

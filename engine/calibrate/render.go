@@ -1,0 +1,218 @@
+package calibrate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// WriteJSON writes the report as indented JSON (keys sorted: maps are
+// keyed by rule name).
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func pct(f *float64) string {
+	if f == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%s%%", evaluator.Short(math.Round(*f*1000)/10))
+}
+
+func unitOf(t *rules.Target) string {
+	u := t.Unit
+	if u == "" && t.Metric != nil {
+		u = t.Metric.Unit
+	}
+	if u == "" {
+		return ""
+	}
+	return " " + u
+}
+
+// sentence is the line a manager reads about one target, verdict first.
+func (r *Report) sentence(name string) string {
+	tr := r.Targets[name]
+	t := tr.target
+	if tr.Verdict == nil {
+		return fmt.Sprintf("%s: no verdict — no snapshot could be judged against the goal (%d no_data, %d not applicable)", name, tr.Statuses["no_data"], tr.Statuses["not_applicable"])
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s — %s of %d judged snapshots met", name, strings.ReplaceAll(*tr.Verdict, "_", " "), pct(tr.MetShare), tr.Evaluable)
+	if tr.Goal != nil {
+		fmt.Fprintf(&b, " the goal %s%s", evaluator.Short(*tr.Goal), unitOf(t))
+	} else {
+		b.WriteString(" their goal (computed per snapshot)")
+	}
+	if tr.SuggestedGoal != nil {
+		fmt.Fprintf(&b, "; %s%% would meet %s%s", evaluator.Short(r.Aim), evaluator.Short(*tr.SuggestedGoal), unitOf(t))
+	}
+	return b.String()
+}
+
+// histogram draws the distribution of a target's values in one line of
+// unicode blocks, with the goal marked below it.
+func histogram(values []float64, goal *float64, width int) (bars, marks string) {
+	if len(values) == 0 {
+		return "", ""
+	}
+	lo, hi := values[0], values[len(values)-1]
+	if goal != nil {
+		lo, hi = math.Min(lo, *goal), math.Max(hi, *goal)
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	counts := make([]int, width)
+	top := 0
+	for _, v := range values {
+		i := int(float64(width-1) * (v - lo) / (hi - lo))
+		counts[i]++
+		top = max(top, counts[i])
+	}
+	blocks := []rune(" ▁▂▃▄▅▆▇█")
+	var b strings.Builder
+	for _, c := range counts {
+		level := 0
+		if c > 0 {
+			level = 1 + (len(blocks)-2)*c/top
+		}
+		b.WriteRune(blocks[min(level, len(blocks)-1)])
+	}
+	m := []rune(strings.Repeat(" ", width))
+	if goal != nil {
+		m[int(float64(width-1)*(*goal-lo)/(hi-lo))] = '^'
+	}
+	return b.String(), fmt.Sprintf("%s  (%s … %s; ^ goal)", string(m), evaluator.Short(lo), evaluator.Short(hi))
+}
+
+// WriteText writes the report for a manager: one line per target, verdict
+// first, with its distribution, then scorecards, incentives and the price
+// of the suggested goals.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "calibration of policy %s %s over %d snapshot(s) (aim %s%%, unachievable below %s%%, too easy above %s%%)\n\n",
+		r.Policy.Name, r.Policy.Version, r.Snapshots, evaluator.Short(r.Aim), evaluator.Short(r.MinShare), evaluator.Short(r.MaxShare))
+	for _, name := range r.order.targets {
+		tr := r.Targets[name]
+		b.WriteString(r.sentence(name) + "\n")
+		if bars, marks := histogram(tr.values, tr.Goal, 40); bars != "" {
+			fmt.Fprintf(&b, "    %s\n    %s\n", bars, marks)
+		}
+		for _, team := range sortedKeys(tr.ByTeam) {
+			tt := tr.ByTeam[team]
+			fmt.Fprintf(&b, "    team %s: %s met (%d judged)\n", team, pct(tt.MetShare), tt.Evaluable)
+		}
+	}
+	for _, name := range r.order.scorecards {
+		sr := r.Scorecards[name]
+		fmt.Fprintf(&b, "\nscorecard %s: %d ok, %d no_data, %d not applicable", name, sr.Statuses["ok"], sr.Statuses["no_data"], sr.Statuses["not_applicable"])
+		if sr.Values != nil {
+			fmt.Fprintf(&b, "; median score %s (p10 %s, p90 %s)", evaluator.Short(sr.Values.P50), evaluator.Short(sr.Values.P10), evaluator.Short(sr.Values.P90))
+		}
+		b.WriteString("\n")
+		for _, band := range r.bandOrder(name) {
+			label := band
+			if label == "" {
+				label = "(below every band)"
+			}
+			fmt.Fprintf(&b, "    %-20s %d\n", label, sr.Bands[band])
+		}
+	}
+	if len(r.order.incentives) > 0 {
+		b.WriteString("\n")
+	}
+	for _, name := range r.order.incentives {
+		ic := r.Incentives[name]
+		fmt.Fprintf(&b, "incentive %s: %s %s (earned %d, not earned %d, ineligible %d, no data %d)\n", name, ic.Total, ic.Currency,
+			ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
+	}
+	if r.WhatIf != nil {
+		b.WriteString("\n" + r.WhatIf.text())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMarkdown writes the report as a markdown document for a review.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Calibration of `%s` %s\n\n%d snapshots; aim %s%%; unachievable below %s%%, too easy above %s%%.\n\n",
+		r.Policy.Name, r.Policy.Version, r.Snapshots, evaluator.Short(r.Aim), evaluator.Short(r.MinShare), evaluator.Short(r.MaxShare))
+	b.WriteString("| target | verdict | met | judged | goal | suggested | min | p25 | median | p75 | max |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	num := func(f *float64) string {
+		if f == nil {
+			return "–"
+		}
+		return evaluator.Short(*f)
+	}
+	for _, name := range r.order.targets {
+		tr := r.Targets[name]
+		verdict := "–"
+		if tr.Verdict != nil {
+			verdict = "**" + strings.ReplaceAll(*tr.Verdict, "_", " ") + "**"
+		}
+		cells := []string{"–", "–", "–", "–", "–"}
+		if v := tr.Values; v != nil {
+			cells = []string{evaluator.Short(v.Min), evaluator.Short(v.P25), evaluator.Short(v.P50), evaluator.Short(v.P75), evaluator.Short(v.Max)}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", name, verdict, pct(tr.MetShare), tr.Evaluable, num(tr.Goal), num(tr.SuggestedGoal), strings.Join(cells, " | "))
+	}
+	for _, name := range r.order.targets {
+		tr := r.Targets[name]
+		if len(tr.ByTeam) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n**%s by team**\n\n| team | met | judged |\n|---|---|---|\n", name)
+		for _, team := range sortedKeys(tr.ByTeam) {
+			tt := tr.ByTeam[team]
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", team, pct(tt.MetShare), tt.Evaluable)
+		}
+	}
+	if len(r.order.incentives) > 0 {
+		b.WriteString("\n| incentive | total | earned | not earned | ineligible | no data |\n|---|---|---|---|---|---|\n")
+		for _, name := range r.order.incentives {
+			ic := r.Incentives[name]
+			fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %d | %d |\n", name, ic.Total, ic.Currency, ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
+		}
+	}
+	if r.WhatIf != nil {
+		b.WriteString("\n" + r.WhatIf.text())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// bandOrder lists a scorecard's bands from the highest, then "".
+func (r *Report) bandOrder(scorecard string) []string {
+	for _, sc := range r.rp.Scorecards {
+		if sc.Name == scorecard {
+			out := make([]string, 0, len(sc.Bands)+1)
+			for _, b := range sc.Bands {
+				out = append(out, b.Name)
+			}
+			return append(out, "")
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
