@@ -139,3 +139,26 @@ func SourceFiles(srcs []dsl.Source) map[string][]byte {
 	}
 	return m
 }
+
+// Validation is the machine-readable result of validating policies (what
+// `rubric validate --format json` prints and the service answers).
+type Validation struct {
+	Valid        bool             `json:"valid"`
+	ErrorCount   int              `json:"error_count"`
+	WarningCount int              `json:"warning_count"`
+	Diagnostics  []DiagnosticJSON `json:"diagnostics"`
+}
+
+// NewValidation summarises diagnostics.
+func NewValidation(diags hcl.Diagnostics) Validation {
+	v := Validation{Diagnostics: ToJSON(diags)}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			v.ErrorCount++
+		} else {
+			v.WarningCount++
+		}
+	}
+	v.Valid = v.ErrorCount == 0
+	return v
+}

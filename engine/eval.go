@@ -17,6 +17,10 @@ import (
 type Output struct {
 	Path string
 	W    io.Writer
+	// Direct writes straight to W, without a temporary file: for a caller
+	// that holds W in memory and discards it when the run fails (the
+	// service).
+	Direct bool
 }
 
 // EvalOptions control Eval.
@@ -39,22 +43,29 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		return nil, fmt.Errorf("unknown output format %q (ndjson, json, csv or table)", format)
 	}
 	opts.Explain = format == OutNDJSON || format == OutJSON
-	dir := os.TempDir()
-	if out.Path != "" {
-		dir = filepath.Dir(out.Path)
-	}
-	tmp, err := os.CreateTemp(dir, ".rubric-out-*")
-	if err != nil {
-		return nil, err
-	}
+	var sink io.Writer
+	var tmp *os.File
 	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	if out.Direct && out.Path == "" {
+		sink = out.W
+	} else {
+		dir := os.TempDir()
+		if out.Path != "" {
+			dir = filepath.Dir(out.Path)
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
+		var err error
+		if tmp, err = os.CreateTemp(dir, ".rubric-out-*"); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if !committed {
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		sink = tmp
+	}
+	bw := bufio.NewWriterSize(sink, 1<<16)
 	rp := p.Rules
 	var encode func(o *evaluator.Outcome, buf []byte) []byte
 	var tableBuf bytes.Buffer
@@ -116,6 +127,9 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	}
 	if err := bw.Flush(); err != nil {
 		return nil, err
+	}
+	if tmp == nil {
+		return res, nil
 	}
 	if out.Path != "" {
 		if err := tmp.Sync(); err != nil {

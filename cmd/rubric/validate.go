@@ -50,12 +50,9 @@ func validateCmd(e *env) *cobra.Command {
 			case "json":
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
-				enc.Encode(struct {
-					Valid        bool                    `json:"valid"`
-					ErrorCount   int                     `json:"error_count"`
-					WarningCount int                     `json:"warning_count"`
-					Diagnostics  []engine.DiagnosticJSON `json:"diagnostics"`
-				}{errs == 0, errs, warns, engine.ToJSON(all)})
+				if err := enc.Encode(engine.NewValidation(all)); err != nil {
+					return fail(fmt.Sprintf("writing the result: %v", err))
+				}
 			case "github":
 				engine.WriteDiagnostics(e.stdout, "github", all, files)
 			case "sarif":

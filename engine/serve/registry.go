@@ -1,0 +1,155 @@
+package serve
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+)
+
+// version is one loaded version of a policy: what a request is answered
+// by, from start to end.
+type version struct {
+	policy *engine.Policy
+	// cacheable: the outcome of a snapshot depends on the snapshot alone
+	// (no team.*, all.* or history).
+	cacheable bool
+}
+
+// entry is one policy directory: the version being served, and what the
+// files on disk say now.
+type entry struct {
+	name    string
+	dir     string
+	current atomic.Pointer[version]
+	state   atomic.Pointer[state]
+}
+
+// state is the last load of an entry's files.
+type state struct {
+	status      string // ok, stale (the files do not validate; the last good version serves) or invalid (never valid)
+	filesDigest string
+	diagnostics []engine.DiagnosticJSON
+}
+
+// registry holds the served policies; the map is replaced whole on a
+// rescan, never changed in place.
+type registry struct {
+	root    string
+	entries atomic.Pointer[map[string]*entry]
+	mu      sync.Mutex // one rescan at a time
+	log     *slog.Logger
+	metrics *metrics
+	loaded  atomic.Bool // every policy has been loaded once
+}
+
+func newRegistry(root string, log *slog.Logger, m *metrics) *registry {
+	r := &registry{root: root, log: log, metrics: m}
+	empty := map[string]*entry{}
+	r.entries.Store(&empty)
+	return r
+}
+
+func (r *registry) get(name string) *entry { return (*r.entries.Load())[name] }
+
+func (r *registry) list() []*entry {
+	m := *r.entries.Load()
+	out := make([]*entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// rescan loads every policy directory directly under the root: new ones
+// start being served, removed ones stop, changed ones are reloaded.
+func (r *registry) rescan() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.entries.Load()
+	next := map[string]*entry{}
+	dirs, err := os.ReadDir(r.root)
+	if err != nil {
+		r.log.Error("cannot read the policy directory", "dir", r.root, "error", err)
+		return
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			continue
+		}
+		e := old[d.Name()]
+		if e == nil {
+			e = &entry{name: d.Name(), dir: filepath.Join(r.root, d.Name())}
+		}
+		r.load(e)
+		if e.current.Load() != nil || e.state.Load() != nil {
+			next[d.Name()] = e
+		}
+	}
+	for name := range old {
+		if next[name] == nil {
+			r.log.Info("policy removed; no longer served", "policy", name)
+		}
+	}
+	r.entries.Store(&next)
+	r.loaded.Store(true)
+}
+
+// load reloads one policy when its files changed. A version that does not
+// validate leaves the last good one serving.
+func (r *registry) load(e *entry) {
+	srcs, err := dsl.ReadSources(e.dir)
+	if err != nil {
+		r.fail(e, "", nil, err.Error())
+		return
+	}
+	h := sha256.New()
+	for _, s := range srcs {
+		h.Write([]byte(filepath.Base(s.Name) + "\x00"))
+		h.Write(s.Bytes)
+		h.Write([]byte{0})
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	if st := e.state.Load(); st != nil && st.filesDigest == digest {
+		return // unchanged
+	}
+	p, diags := engine.LoadSources(e.dir, srcs)
+	if p == nil {
+		r.fail(e, digest, engine.ToJSON(diags), diags.Error())
+		return
+	}
+	rp := p.Rules
+	e.current.Store(&version{policy: p, cacheable: !rp.UsesTeam && !rp.UsesAll && !rp.UsesHistory && rp.History == 0})
+	e.state.Store(&state{status: "ok", filesDigest: digest, diagnostics: engine.ToJSON(diags)})
+	r.metrics.reloads.Inc()
+	r.log.Info("policy loaded", "policy", e.name, "version", rp.Version, "digest", rp.Digest)
+}
+
+func (r *registry) fail(e *entry, digest string, diags []engine.DiagnosticJSON, why string) {
+	status := "stale"
+	if e.current.Load() == nil {
+		status = "invalid"
+	}
+	if diags == nil {
+		diags = []engine.DiagnosticJSON{}
+	}
+	e.state.Store(&state{status: status, filesDigest: digest, diagnostics: diags})
+	r.metrics.reloadFailures.Inc()
+	r.log.Warn("policy does not load; keeping the last good version", "policy", e.name, "status", status, "error", firstLine(why))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,392 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/serve"
+)
+
+const voiceData = "../../fixtures/voice-agents/snapshots.csv"
+
+// policies copies the voice-agents example into a fresh policy directory.
+func policies(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	dst := filepath.Join(root, "voice-agents")
+	os.MkdirAll(dst, 0o755)
+	files, _ := filepath.Glob("../../policies/voice-agents/*.hcl")
+	for _, f := range files {
+		if strings.HasSuffix(f, ".test.hcl") {
+			continue
+		}
+		b, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644)
+	}
+	return root
+}
+
+// start runs a server on a random loopback port until the test ends.
+func start(t *testing.T, cfg serve.Config) (base string, stop func()) {
+	t.Helper()
+	cfg.Debounce = 50 * time.Millisecond
+	s, err := serve.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Serve(ctx, serve.ListenConfig{Addr: "127.0.0.1:0", Ready: func(a string) { ready <- a }, ShutdownDeadline: 5 * time.Second})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+		s.Close()
+	}
+	t.Cleanup(stop)
+	return "http://" + addr, stop
+}
+
+type reply struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, method, url, ctype, body string, headers ...string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, string(b)}
+}
+
+// csvToNDJSON turns the first n rows of the example CSV into NDJSON with
+// the same values (numbers as written).
+func csvToNDJSON(t *testing.T, n int) string {
+	t.Helper()
+	b, _ := os.ReadFile(voiceData)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	head := strings.Split(lines[0], ",")
+	var out strings.Builder
+	for _, line := range lines[1 : n+1] {
+		cells := strings.Split(line, ",")
+		var parts []string
+		for i, c := range cells {
+			switch {
+			case c == "":
+				continue
+			case head[i] == "subject" || head[i] == "period" || head[i] == "team":
+				parts = append(parts, fmt.Sprintf("%q:%q", head[i], c))
+			default:
+				parts = append(parts, fmt.Sprintf("%q:%s", head[i], c))
+			}
+		}
+		out.WriteString("{" + strings.Join(parts, ",") + "}\n")
+	}
+	return out.String()
+}
+
+// evalLocally is what rubric eval writes for the same snapshots.
+func evalLocally(t *testing.T, dir, ndjson, format string) string {
+	t.Helper()
+	p, diags, err := engine.Load(dir)
+	if err != nil || diags.HasErrors() {
+		t.Fatal(err, diags)
+	}
+	var buf bytes.Buffer
+	res, err := p.Eval(engine.Input{Name: "-", Format: engine.FormatNDJSON, Stdin: strings.NewReader(ndjson)}, engine.Output{W: &buf}, engine.EvalOptions{Format: format})
+	if err != nil || res.Failed() {
+		t.Fatal(err, res.Errors)
+	}
+	return buf.String()
+}
+
+const simplePolicy = `
+policy "simple" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "x" { better = "higher" }
+incentive "i" {
+  amount = "x * 10"
+}
+`
+
+func TestServeEndpoints(t *testing.T) {
+	root := policies(t)
+	os.MkdirAll(filepath.Join(root, "simple"), 0o755)
+	os.WriteFile(filepath.Join(root, "simple", "p.hcl"), []byte(simplePolicy), 0o644)
+	base, _ := start(t, serve.Config{Policies: root, CacheMB: 8})
+	dir := filepath.Join(root, "voice-agents")
+
+	if r := do(t, "GET", base+"/healthz", "", ""); r.code != 200 {
+		t.Errorf("healthz %d", r.code)
+	}
+	if r := do(t, "GET", base+"/readyz", "", ""); r.code != 200 {
+		t.Errorf("readyz %d", r.code)
+	}
+	r := do(t, "GET", base+"/v1/policies", "", "")
+	var list struct {
+		Policies []struct{ Name, Version, Digest, Language, Status string }
+	}
+	if err := json.Unmarshal([]byte(r.body), &list); err != nil || len(list.Policies) != 2 || list.Policies[1].Status != "ok" || list.Policies[1].Name != "voice-agents" {
+		t.Fatalf("policies: %d %s", r.code, r.body)
+	}
+	digest := list.Policies[1].Digest
+
+	// NDJSON in, NDJSON out: byte-identical to rubric eval.
+	nd := csvToNDJSON(t, 20)
+	r = do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", nd, "Accept", "application/x-ndjson")
+	if r.code != 200 || r.body != evalLocally(t, dir, nd, engine.OutNDJSON) {
+		t.Fatalf("ndjson eval: %d\n%.300s", r.code, r.body)
+	}
+	if r.header.Get("Rubric-Policy-Digest") != digest {
+		t.Errorf("digest header %q, want %q", r.header.Get("Rubric-Policy-Digest"), digest)
+	}
+	// A JSON array: the JSON of rubric eval --format json.
+	arr := "[" + strings.ReplaceAll(strings.TrimSpace(nd), "\n", ",") + "]"
+	if r = do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/json", arr); r.code != 200 || r.body != evalLocally(t, dir, nd, engine.OutJSON) {
+		t.Errorf("array eval: %d %.200s", r.code, r.body)
+	}
+	one := strings.SplitN(nd, "\n", 2)[0]
+	if r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/json", one); r.code != 200 || r.body != evalLocally(t, dir, one+"\n", engine.OutJSON) {
+		t.Errorf("single object: %d %.200s", r.code, r.body)
+	}
+	// A policy whose outcomes depend on the snapshot alone is cached: the
+	// same snapshot twice (keys in another order) is answered from the
+	// cache; voice-agents (team.*) never is.
+	first := do(t, "POST", base+"/v1/policies/simple/eval", "application/json", `{"subject": "A", "period": "2026-10", "x": 2}`)
+	second := do(t, "POST", base+"/v1/policies/simple/eval", "application/json", `{"x": 2, "period": "2026-10", "subject": "A"}`)
+	if first.code != 200 || first.body != second.body || !strings.Contains(first.body, `"status":"earned"`) {
+		t.Errorf("simple: %d %.300s", first.code, first.body)
+	}
+	metrics := do(t, "GET", base+"/metrics", "", "").body
+	if !strings.Contains(metrics, "rubric_result_cache_hits_total 1") || !strings.Contains(metrics, `rubric_requests_total{code="200",endpoint="eval"}`) {
+		t.Errorf("metrics:\n%s", grep(metrics, "rubric_"))
+	}
+	// ?period= selects.
+	if r = do(t, "POST", base+"/v1/policies/voice-agents/eval?period=2025-01", "application/x-ndjson", nd, "Accept", "application/x-ndjson"); r.code != 200 || r.body != "" {
+		t.Errorf("period selection: %d %q", r.code, r.body)
+	}
+	// explain
+	subject := strings.Split(strings.Split(one, `"subject":"`)[1], `"`)[0]
+	if r = do(t, "POST", base+"/v1/policies/voice-agents/explain?subject="+subject, "application/x-ndjson", nd); r.code != 200 || !strings.Contains(r.body, subject) {
+		t.Errorf("explain: %d %.200s", r.code, r.body)
+	}
+	if r = do(t, "POST", base+"/v1/policies/voice-agents/explain?subject=nobody", "application/x-ndjson", nd); r.code != 404 {
+		t.Errorf("explain nobody: %d", r.code)
+	}
+	// validate
+	r = do(t, "POST", base+"/v1/validate", "application/json", `{"files": {"p.hcl": "policy \"x\" {\n  version = \"1\"\n}\nmetric \"a\" { better = \"up\" }\n"}}`)
+	var v engine.Validation
+	if err := json.Unmarshal([]byte(r.body), &v); r.code != 200 || err != nil || v.Valid || v.ErrorCount == 0 || v.Diagnostics[0].Start == nil || v.Diagnostics[0].Start.Line != 4 {
+		t.Errorf("validate: %d %s", r.code, r.body)
+	}
+}
+
+func grep(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestServeBadRequests(t *testing.T) {
+	root := policies(t)
+	base, _ := start(t, serve.Config{Policies: root, MaxBodyBytes: 4096, MaxSnapshots: 3})
+	url := base + "/v1/policies/voice-agents/eval"
+	cases := []struct {
+		name, ctype, body string
+		code              int
+		want              string
+	}{
+		{"wrong content type", "text/csv", "subject,period\n", 415, "application/x-ndjson"},
+		{"truncated JSON", "application/json", `[{"subject": "A", "period": "2026-10"`, 400, "line"},
+		{"bad value", "application/x-ndjson", "{\"subject\":\"A\",\"period\":\"2026-10\",\"base_pay\":1000,\"tenure_days\":400}\n{\"subject\":\"B\",\"period\":\"2026-10\",\"base_pay\":1000,\"tenure_days\":400,\"aht\":\"slow\"}\n", 400, `"line":2`},
+		{"oversize", "application/x-ndjson", strings.Repeat(" ", 5000), 413, "limit"},
+		{"too many snapshots", "application/x-ndjson", strings.Repeat("{\"subject\":\"A\",\"period\":\"2026-10\"}\n", 4), 413, "at most 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := do(t, "POST", url, c.ctype, c.body)
+			if r.code != c.code || !strings.Contains(r.body, c.want) || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%d %s %s; want %d mentioning %q", r.code, r.header.Get("Content-Type"), r.body, c.code, c.want)
+			}
+		})
+	}
+	if r := do(t, "POST", base+"/v1/policies/nope/eval", "application/json", "[]"); r.code != 404 {
+		t.Errorf("unknown policy: %d", r.code)
+	}
+}
+
+func TestServeTokens(t *testing.T) {
+	root := policies(t)
+	base, _ := start(t, serve.Config{Policies: root, Tokens: []string{"s3cret", "other"}})
+	for _, c := range []struct {
+		auth string
+		code int
+	}{{"", 401}, {"Bearer wrong", 401}, {"Basic s3cret", 401}, {"Bearer s3cret", 200}, {"Bearer other", 200}} {
+		var hdr []string
+		if c.auth != "" {
+			hdr = []string{"Authorization", c.auth}
+		}
+		if r := do(t, "GET", base+"/v1/policies", "", "", hdr...); r.code != c.code {
+			t.Errorf("%q: %d, want %d", c.auth, r.code, c.code)
+		}
+	}
+	if r := do(t, "GET", base+"/healthz", "", ""); r.code != 200 {
+		t.Errorf("healthz needs no token: %d", r.code)
+	}
+	s, _ := serve.New(serve.Config{Policies: root})
+	defer s.Close()
+	if err := s.Serve(context.Background(), serve.ListenConfig{Addr: "0.0.0.0:0"}); err == nil || !strings.Contains(err.Error(), "without tokens") {
+		t.Errorf("listening beyond loopback without tokens: %v", err)
+	}
+}
+
+// TestServeReload: a change is served after a reload; a broken change
+// keeps the last good version (stale); requests during reloads are each
+// answered by one version; a removed policy is no longer served.
+func TestServeReload(t *testing.T) {
+	root := policies(t)
+	base, _ := start(t, serve.Config{Policies: root})
+	dir := filepath.Join(root, "voice-agents")
+	policyFile := filepath.Join(dir, "policy.hcl")
+	orig, _ := os.ReadFile(policyFile)
+	digestOf := func() (string, string) {
+		r := do(t, "GET", base+"/v1/policies", "", "")
+		var list struct{ Policies []struct{ Digest, Status string } }
+		json.Unmarshal([]byte(r.body), &list)
+		if len(list.Policies) == 0 {
+			return "", ""
+		}
+		return list.Policies[0].Digest, list.Policies[0].Status
+	}
+	waitFor := func(cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("timed out waiting for a reload")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	d0, _ := digestOf()
+	nd := csvToNDJSON(t, 5)
+
+	// Requests during a burst of reloads: each answer's outcomes carry the
+	// digest of its header.
+	var wg sync.WaitGroup
+	stopLoad := make(chan struct{})
+	var mixed, failed int
+	var mu sync.Mutex
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", nd, "Accept", "application/x-ndjson")
+				mu.Lock()
+				if r.code != 200 {
+					failed++
+				} else if strings.Count(r.body, r.header.Get("Rubric-Policy-Digest")) != 5 {
+					mixed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		os.WriteFile(policyFile, append(orig, []byte(fmt.Sprintf("\n# edit %d\n", i))...), 0o644)
+		time.Sleep(80 * time.Millisecond)
+	}
+	close(stopLoad)
+	wg.Wait()
+	if mixed > 0 || failed > 0 {
+		t.Errorf("during reloads: %d mixed answers, %d failed", mixed, failed)
+	}
+	waitFor(func() bool { d, _ := digestOf(); return d != d0 })
+	d1, _ := digestOf()
+
+	// A broken change: stale, the last good version still serves.
+	os.WriteFile(policyFile, []byte("policy \"broken\" {"), 0o644)
+	waitFor(func() bool { _, s := digestOf(); return s == "stale" })
+	if d, _ := digestOf(); d != d1 {
+		t.Errorf("stale policy changed digest: %s, want %s", d, d1)
+	}
+	if r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", nd); r.code != 200 || r.header.Get("Rubric-Policy-Digest") != d1 {
+		t.Errorf("stale policy not served: %d", r.code)
+	}
+	if r := do(t, "GET", base+"/metrics", "", ""); !strings.Contains(r.body, "rubric_policy_reload_failures_total") {
+		t.Errorf("no reload failure metric")
+	}
+	// Removed: no longer served.
+	os.RemoveAll(dir)
+	waitFor(func() bool { d, _ := digestOf(); return d == "" })
+	if r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", nd); r.code != 404 {
+		t.Errorf("removed policy: %d", r.code)
+	}
+}
+
+// TestServeGracefulShutdown: a request in flight when the server is told
+// to stop is answered, and Serve returns nil.
+func TestServeGracefulShutdown(t *testing.T) {
+	root := policies(t)
+	base, stop := start(t, serve.Config{Policies: root})
+	big := csvToNDJSON(t, 299)
+	body := strings.Repeat(big, 1) // a request that takes a moment
+	done := make(chan reply, 1)
+	go func() { done <- do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", body) }()
+	time.Sleep(5 * time.Millisecond)
+	stop()
+	r := <-done
+	if r.code != 200 {
+		t.Errorf("in-flight request: %d %.200s", r.code, r.body)
+	}
+}

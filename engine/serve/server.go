@@ -1,0 +1,565 @@
+// Package serve is rubric's HTTP service (docs/serve.md): the policies of a
+// directory served over HTTP for dashboards and agent apps, reloaded when
+// their files change, with a result cache, bearer tokens, limits,
+// Prometheus metrics and one structured log line per request.
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+)
+
+// Config configures a Server.
+type Config struct {
+	Policies      string        // directory whose subdirectories are policies
+	Tokens        []string      // accepted bearer tokens; none: no authentication (loopback only)
+	CacheMB       int           // result cache size; 0 disables it
+	MaxBodyBytes  int64         // request body limit (default 32 MiB)
+	MaxSnapshots  int           // snapshots per request (default 100,000)
+	MaxConcurrent int           // evaluations at once (default 4 × GOMAXPROCS... set by the caller)
+	EvalTimeout   time.Duration // per request: waiting for a slot and evaluating (default 30 s)
+	Debounce      time.Duration // quiet time after a file change before reloading (default 200 ms)
+	LogValues     bool          // log snapshot values (never by default)
+	Logger        *slog.Logger
+}
+
+// Server serves the policies of one directory.
+type Server struct {
+	cfg     Config
+	reg     *registry
+	metrics *metrics
+	cache   *ristretto.Cache[string, []byte]
+	slots   chan struct{}
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New loads every policy under cfg.Policies and returns the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 32 << 20
+	}
+	if cfg.MaxSnapshots <= 0 {
+		cfg.MaxSnapshots = 100_000
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 16
+	}
+	if cfg.EvalTimeout <= 0 {
+		cfg.EvalTimeout = 30 * time.Second
+	}
+	if cfg.Debounce <= 0 {
+		cfg.Debounce = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	fi, err := os.Stat(cfg.Policies)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory of policies", cfg.Policies)
+	}
+	s := &Server{cfg: cfg, metrics: newMetrics(), slots: make(chan struct{}, cfg.MaxConcurrent), log: cfg.Logger}
+	if cfg.CacheMB > 0 {
+		s.cache, err = ristretto.NewCache(&ristretto.Config[string, []byte]{
+			NumCounters:        int64(cfg.CacheMB) * 1024 * 10, // ~10 counters per expected entry of ~1 KiB
+			MaxCost:            int64(cfg.CacheMB) << 20,
+			BufferItems:        64,
+			IgnoreInternalCost: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.reg = newRegistry(cfg.Policies, cfg.Logger, s.metrics)
+	s.reg.rescan()
+	s.routes()
+	return s, nil
+}
+
+// Close releases the cache.
+func (s *Server) Close() {
+	if s.cache != nil {
+		s.cache.Close()
+	}
+}
+
+// Handler is the service's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Reload rescans the policy directory now (the watcher calls it).
+func (s *Server) Reload() { s.reg.rescan() }
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.Handle("GET /healthz", s.wrap("healthz", false, func(w http.ResponseWriter, r *http.Request) *outcome {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+		return &outcome{status: 200}
+	}))
+	m.Handle("GET /readyz", s.wrap("readyz", false, func(w http.ResponseWriter, r *http.Request) *outcome {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.reg.loaded.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "loading policies\n")
+			return &outcome{status: 503}
+		}
+		io.WriteString(w, "ready\n")
+		return &outcome{status: 200}
+	}))
+	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	m.Handle("GET /metrics", s.wrap("metrics", true, func(w http.ResponseWriter, r *http.Request) *outcome {
+		metricsHandler.ServeHTTP(w, r)
+		return &outcome{status: 200}
+	}))
+	m.Handle("GET /v1/policies", s.wrap("policies", true, s.listPolicies))
+	m.Handle("POST /v1/policies/{name}/eval", s.wrap("eval", true, s.eval))
+	m.Handle("POST /v1/policies/{name}/explain", s.wrap("explain", true, s.explain))
+	m.Handle("POST /v1/validate", s.wrap("validate", true, s.validate))
+	m.Handle("/", s.wrap("other", true, func(w http.ResponseWriter, r *http.Request) *outcome {
+		return problem(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path), nil)
+	}))
+	s.mux = m
+}
+
+// outcome is what a handler did, for the log line and the metrics.
+type outcome struct {
+	status    int
+	policy    string
+	digest    string
+	snapshots int
+	cache     string // hit, miss or ""
+	err       string
+}
+
+func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *http.Request) *outcome) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var o *outcome
+		defer func() {
+			if p := recover(); p != nil {
+				o = problem(w, http.StatusInternalServerError, "Internal Server Error", "an internal error; please report it with the request", nil)
+				o.err = fmt.Sprint(p)
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues(endpoint, fmt.Sprint(o.status)).Inc()
+			s.metrics.duration.WithLabelValues(endpoint).Observe(d.Seconds())
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", o.status, "duration_ms", float64(d.Microseconds()) / 1000}
+			if o.policy != "" {
+				attrs = append(attrs, "policy", o.policy, "digest", o.digest, "snapshots", o.snapshots)
+			}
+			if o.cache != "" {
+				attrs = append(attrs, "cache", o.cache)
+			}
+			if o.err != "" {
+				attrs = append(attrs, "error", o.err)
+			}
+			s.log.Info("request", attrs...)
+		}()
+		if auth && !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rubric"`)
+			o = problem(w, http.StatusUnauthorized, "Unauthorized", "a valid bearer token is required (Authorization: Bearer …)", nil)
+			return
+		}
+		o = h(w, r)
+	})
+}
+
+// authorized compares the bearer token with every accepted token in
+// constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if len(s.cfg.Tokens) == 0 {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	match := 0
+	for _, t := range s.cfg.Tokens {
+		match |= subtle.ConstantTimeCompare([]byte(got), []byte(t))
+	}
+	return match == 1
+}
+
+// problemError is one bad value of a request body.
+type problemError struct {
+	Record  int    `json:"record,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Period  string `json:"period,omitempty"`
+	Message string `json:"message"`
+}
+
+// problem writes an RFC 9457 problem details answer.
+func problem(w http.ResponseWriter, status int, title, detail string, errs []problemError) *outcome {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	body := struct {
+		Type   string         `json:"type"`
+		Title  string         `json:"title"`
+		Status int            `json:"status"`
+		Detail string         `json:"detail"`
+		Errors []problemError `json:"errors,omitempty"`
+	}{"about:blank", title, status, detail, errs}
+	b, _ := json.Marshal(body)
+	w.Write(append(b, '\n'))
+	return &outcome{status: status, err: detail}
+}
+
+type policyInfo struct {
+	Name        string                  `json:"name"`
+	Version     string                  `json:"version"`
+	Digest      string                  `json:"digest"`
+	Language    string                  `json:"language"`
+	Status      string                  `json:"status"`
+	Diagnostics []engine.DiagnosticJSON `json:"diagnostics"`
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) *outcome {
+	out := struct {
+		Policies []policyInfo `json:"policies"`
+	}{Policies: []policyInfo{}}
+	for _, e := range s.reg.list() {
+		info := policyInfo{Name: e.name, Status: "invalid", Diagnostics: []engine.DiagnosticJSON{}}
+		if v := e.current.Load(); v != nil {
+			rp := v.policy.Rules
+			info.Version, info.Digest, info.Language = rp.Version, rp.Digest, rp.Language.String()
+		}
+		if st := e.state.Load(); st != nil {
+			info.Status, info.Diagnostics = st.status, st.diagnostics
+		}
+		out.Policies = append(out.Policies, info)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	b, _ := json.Marshal(out)
+	w.Write(append(b, '\n'))
+	return &outcome{status: 200}
+}
+
+// policy finds the version a request is answered by, or writes 404.
+func (s *Server) policy(w http.ResponseWriter, r *http.Request) (*version, *outcome) {
+	name := r.PathValue("name")
+	e := s.reg.get(name)
+	if e == nil || e.current.Load() == nil {
+		return nil, problem(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no policy %q is served", name), nil)
+	}
+	v := e.current.Load()
+	w.Header().Set("Rubric-Policy-Digest", v.policy.Rules.Digest)
+	return v, nil
+}
+
+// body reads a request's snapshots: one JSON object, a JSON array, or
+// NDJSON. It returns the input format and the bytes to read (a single
+// object is read as an array of one), and how many lines were added in
+// front (to report the body's own line numbers).
+func (s *Server) body(w http.ResponseWriter, r *http.Request) (format string, data []byte, shift int, o *outcome) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err != nil && r.Header.Get("Content-Type") != "":
+		return "", nil, 0, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "the Content-Type cannot be read", nil)
+	case ct == "application/json" || ct == "":
+		format = engine.FormatJSON
+	case ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl":
+		format = engine.FormatNDJSON
+	default:
+		return "", nil, 0, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
+			fmt.Sprintf("snapshots are sent as application/json (an object or an array) or application/x-ndjson, not %s", ct), nil)
+	}
+	data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return "", nil, 0, problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.MaxBodyBytes), nil)
+	}
+	if err != nil {
+		return "", nil, 0, problem(w, http.StatusBadRequest, "Bad Request", "the body could not be read: "+err.Error(), nil)
+	}
+	if format == engine.FormatJSON {
+		if t := bytes.TrimLeft(data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+			data = append(append([]byte("[\n"), data...), "\n]"...)
+			shift = 1
+		}
+	}
+	return format, data, shift, nil
+}
+
+// countSnapshots bounds the number of snapshots of a body cheaply: lines
+// for NDJSON, top-level objects for JSON.
+func countSnapshots(format string, data []byte) int {
+	if format == engine.FormatNDJSON {
+		n := 0
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 64<<10), len(data)+1)
+		for sc.Scan() {
+			if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	depth, n, inStr, esc := 0, 0, false, false
+	for _, c := range data {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '[' || c == '{':
+			if depth == 1 && c == '{' {
+				n++
+			}
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return n
+}
+
+func inputErrors(res *engine.StreamResult, shift int) []problemError {
+	out := make([]problemError, 0, len(res.Errors))
+	for _, ie := range res.Errors {
+		line := ie.Line
+		if line > shift {
+			line -= shift
+		}
+		out = append(out, problemError{Line: line, Column: ie.Column, Subject: ie.Subject, Period: ie.Period, Message: ie.Msg})
+	}
+	return out
+}
+
+func (s *Server) acquire(ctx context.Context) bool {
+	select {
+	case s.slots <- struct{}{}:
+		s.metrics.inflight.Inc()
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Server) release() {
+	<-s.slots
+	s.metrics.inflight.Dec()
+}
+
+func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
+	v, o := s.policy(w, r)
+	if o != nil {
+		return o
+	}
+	rp := v.policy.Rules
+	format, data, shift, o := s.body(w, r)
+	if o != nil {
+		o.policy, o.digest = rp.Name, rp.Digest
+		return o
+	}
+	n := countSnapshots(format, data)
+	if n > s.cfg.MaxSnapshots {
+		o := problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("%d snapshots; a request may hold at most %d", n, s.cfg.MaxSnapshots), nil)
+		o.policy, o.digest = rp.Name, rp.Digest
+		return o
+	}
+	out := engine.OutJSON
+	ctype := "application/json"
+	if accept := r.Header.Get("Accept"); strings.Contains(accept, "application/x-ndjson") || strings.Contains(accept, "application/ndjson") {
+		out, ctype = engine.OutNDJSON, "application/x-ndjson"
+	}
+	periods := periodsOf(r)
+	// The cache holds one answer per policy version and snapshot: the
+	// digest changes with every reload, so a stale answer is never served.
+	var key string
+	if s.cache != nil && v.cacheable && n == 1 && len(periods) == 0 {
+		key = cacheKey(rp.Digest, out, format, data)
+		if b, ok := s.cache.Get(key); ok {
+			s.metrics.cacheHits.Inc()
+			w.Header().Set("Content-Type", ctype)
+			w.Write(b)
+			return &outcome{status: 200, policy: rp.Name, digest: rp.Digest, snapshots: n, cache: "hit"}
+		}
+		s.metrics.cacheMisses.Inc()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
+	defer cancel()
+	if !s.acquire(ctx) {
+		o := problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many evaluations at once; try again", nil)
+		o.policy, o.digest = rp.Name, rp.Digest
+		return o
+	}
+	var buf bytes.Buffer
+	res, err := v.policy.Eval(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data), Periods: periods},
+		engine.Output{W: &buf, Direct: true}, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100}})
+	s.release()
+	base := outcome{policy: rp.Name, digest: rp.Digest, snapshots: n}
+	if err != nil {
+		o := problem(w, http.StatusBadRequest, "Bad Request", err.Error(), nil)
+		o.policy, o.digest = base.policy, base.digest
+		return o
+	}
+	if res.Failed() {
+		o := problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body; nothing was evaluated", res.ErrorCount), inputErrors(res, shift))
+		o.policy, o.digest = base.policy, base.digest
+		return o
+	}
+	s.metrics.snapshots.Add(float64(res.Evaluated))
+	if key != "" {
+		s.cache.Set(key, buf.Bytes(), int64(buf.Len()+len(key)))
+		base.cache = "miss"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Write(buf.Bytes())
+	base.status = 200
+	return &base
+}
+
+// cacheKey identifies a snapshot's answer: the policy digest, the answer's
+// format, and the snapshot's canonical bytes (keys sorted, numbers as
+// written).
+func cacheKey(digest, out, format string, data []byte) string {
+	canon := data
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil {
+		if arr, ok := v.([]any); ok && len(arr) == 1 {
+			v = arr[0]
+		}
+		if b, err := json.Marshal(v); err == nil {
+			canon = b
+		}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", digest, out, format)
+	h.Write(canon)
+	return string(h.Sum(nil))
+}
+
+func periodsOf(r *http.Request) []string {
+	var out []string
+	for _, p := range r.URL.Query()["period"] {
+		for _, part := range strings.Split(p, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
+	v, o := s.policy(w, r)
+	if o != nil {
+		return o
+	}
+	rp := v.policy.Rules
+	subject := r.URL.Query().Get("subject")
+	if subject == "" {
+		return problem(w, http.StatusBadRequest, "Bad Request", "the query needs ?subject=ID", nil)
+	}
+	period := r.URL.Query().Get("period")
+	format, data, shift, o := s.body(w, r)
+	if o != nil {
+		return o
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
+	defer cancel()
+	if !s.acquire(ctx) {
+		return problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many evaluations at once; try again", nil)
+	}
+	var buf bytes.Buffer
+	res, err := v.policy.Explain(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data)}, subject, period, &buf, engine.StreamOptions{})
+	s.release()
+	var nf *engine.ErrNotFound
+	switch {
+	case res != nil && res.Failed():
+		return problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body", res.ErrorCount), inputErrors(res, shift))
+	case errors.As(err, &nf):
+		return problem(w, http.StatusNotFound, "Not Found", nf.Msg, nil)
+	case err != nil:
+		return problem(w, http.StatusBadRequest, "Bad Request", err.Error(), nil)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(buf.Bytes())
+	return &outcome{status: 200, policy: rp.Name, digest: rp.Digest, snapshots: res.Evaluated}
+}
+
+func (s *Server) validate(w http.ResponseWriter, r *http.Request) *outcome {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/json" && ct != "" {
+		return problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "send {\"files\": {\"name.hcl\": \"…\"}} as application/json", nil)
+	}
+	var req struct {
+		Files map[string]string `json:"files"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.MaxBodyBytes), nil)
+		}
+		return problem(w, http.StatusBadRequest, "Bad Request", "the body must be {\"files\": {\"name.hcl\": \"…\"}}: "+err.Error(), nil)
+	}
+	if len(req.Files) == 0 {
+		return problem(w, http.StatusBadRequest, "Bad Request", "no files: send {\"files\": {\"name.hcl\": \"…\"}}", nil)
+	}
+	var srcs []dsl.Source
+	for name, text := range req.Files {
+		if strings.ContainsAny(name, "/\\\x00") || !(strings.HasSuffix(name, ".hcl") || strings.HasSuffix(name, ".hcl.json")) || strings.HasSuffix(name, ".test.hcl") {
+			return problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("file name %q: policy files are plain names ending in .hcl or .hcl.json", name), nil)
+		}
+		srcs = append(srcs, dsl.Source{Name: name, Bytes: []byte(text)})
+	}
+	sortSources(srcs)
+	_, diags := engine.LoadSources("request", srcs)
+	w.Header().Set("Content-Type", "application/json")
+	b, _ := json.MarshalIndent(engine.NewValidation(diags), "", "  ")
+	w.Write(append(b, '\n'))
+	return &outcome{status: 200}
+}
+
+func sortSources(srcs []dsl.Source) {
+	for i := 1; i < len(srcs); i++ {
+		for j := i; j > 0 && srcs[j].Name < srcs[j-1].Name; j-- {
+			srcs[j], srcs[j-1] = srcs[j-1], srcs[j]
+		}
+	}
+}
+
+// IsLoopback reports whether addr (host:port) listens on loopback only.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
