@@ -295,7 +295,9 @@ func TestServeReload(t *testing.T) {
 	orig, _ := os.ReadFile(policyFile)
 	digestOf := func() (string, string) {
 		r := do(t, "GET", base+"/v1/policies", "", "")
-		var list struct{ Policies []struct{ Digest, Status string } }
+		var list struct {
+			Policies []struct{ Digest, Status string }
+		}
 		json.Unmarshal([]byte(r.body), &list)
 		if len(list.Policies) == 0 {
 			return "", ""
