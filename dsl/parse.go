@@ -3,6 +3,7 @@ package dsl
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,7 +37,7 @@ func ReadSources(path string) ([]Source, error) {
 		return nil, err
 	}
 	if !st.IsDir() {
-		b, err := os.ReadFile(path)
+		b, err := readRegular(path, "")
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func readDir(dir string, keep func(name string) bool) ([]Source, error) {
 			continue
 		}
 		name := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(name)
+		b, err := readRegular(name, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -71,6 +72,99 @@ func readDir(dir string, keep func(name string) bool) ([]Source, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
+
+// MaxFileBytes is the largest policy or test file rubric reads.
+const MaxFileBytes = 4 << 20
+
+// readRegular reads a policy or test file that is a regular file of at
+// most MaxFileBytes. Inside a policy directory (dir set), a symlink may
+// point to a file inside the directory, never outside it: a committed
+// `zz.hcl -> /proc/self/environ` must not print the CI's environment, and
+// `-> /dev/zero` or a FIFO must not hang or exhaust memory.
+func readRegular(path, dir string) ([]byte, error) {
+	li, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if li.Mode()&os.ModeSymlink != 0 {
+		if dir == "" {
+			dir = filepath.Dir(path)
+		}
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, err
+		}
+		base, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return nil, err
+		}
+		if rel, err := filepath.Rel(base, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+			return nil, fmt.Errorf("%s is a symlink that leaves the policy directory; refusing to read it", path)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file; refusing to read it", path)
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes; policy and test files may be at most %d", path, fi.Size(), MaxFileBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("%s grew beyond %d bytes while being read", path, MaxFileBytes)
+	}
+	return b, nil
+}
+
+// MaxNesting bounds how deeply brackets may nest in a policy file: HCL's
+// parsers are recursive, and a file of nested brackets would otherwise
+// overflow the stack, which no recover can catch.
+const MaxNesting = 100
+
+// CheckNesting reports a file whose brackets ((, [ and {) nest deeper than
+// MaxNesting, at the bracket that goes too deep; nil when it is fine. It
+// counts every bracket, inside strings too, so it errs on the safe side.
+func CheckNesting(name string, b []byte) *hcl.Diagnostic {
+	depth, line, col := 0, 1, 1
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '(', '[', '{':
+			depth++
+			if depth > MaxNesting {
+				pos := hcl.Pos{Line: line, Column: col, Byte: i}
+				return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("brackets nest more than %d deep", MaxNesting),
+					Detail:  "A policy never needs this much nesting; the file is refused before it is parsed.",
+					Subject: &hcl.Range{Filename: name, Start: pos, End: hcl.Pos{Line: line, Column: col + 1, Byte: i + 1}}}
+			}
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case '\n':
+			line, col = line+1, 0
+		}
+		if b[i] < 0x80 || b[i] >= 0xC0 {
+			col++
+		}
+	}
+	return nil
+}
+
+// ReadFile reads one policy or test file under the rules of a policy
+// directory: a regular file of at most MaxFileBytes, or a symlink that
+// stays inside the file's directory.
+func ReadFile(path string) ([]byte, error) { return readRegular(path, "") }
 
 // ParseDir reads and parses the policy at path (a directory or one file).
 // A file-system error is returned as an error; problems in the text are
@@ -93,6 +187,10 @@ func Parse(srcs []Source) (*Policy, hcl.Diagnostics) {
 	for _, s := range srcs {
 		var f *hcl.File
 		var ds hcl.Diagnostics
+		if d := CheckNesting(s.Name, s.Bytes); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		if strings.HasSuffix(s.Name, ".json") {
 			f, ds = parser.ParseJSON(s.Bytes, s.Name)
 		} else {

@@ -56,7 +56,7 @@ func ReadTestFiles(path string) ([]Source, error) {
 	}
 	if !st.IsDir() {
 		if IsTestFile(path) {
-			b, err := os.ReadFile(path)
+			b, err := readRegular(path, "")
 			return []Source{{Name: path, Bytes: b}}, err
 		}
 		return nil, nil
@@ -91,6 +91,10 @@ func ParseTests(srcs []Source) ([]*TestFile, hcl.Diagnostics) {
 	for _, s := range srcs {
 		var f *hcl.File
 		var ds hcl.Diagnostics
+		if d := CheckNesting(s.Name, s.Bytes); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		if strings.HasSuffix(s.Name, ".json") {
 			f, ds = parser.ParseJSON(s.Bytes, s.Name)
 		} else {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"github.com/rubric-dev/rubric/dsl"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +19,9 @@ import (
 // comments kept. Formatting a formatted file changes nothing. A file that
 // does not parse is returned unchanged with its diagnostics.
 func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
+	if d := dsl.CheckNesting(name, src); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
 		return src, diags
 	}
@@ -63,6 +67,17 @@ func FormatFiles(paths []string) ([]string, error) {
 // WriteFileAtomic replaces a file's contents through a temporary file in
 // the same directory, keeping its mode.
 func WriteFileAtomic(path string, b []byte) error {
+	// A symlink is written through: its target is replaced, the link kept.
+	if li, err := os.Lstat(path); err == nil && li.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return err
+		}
+		path = target
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file; refusing to replace it", path)
+	}
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()

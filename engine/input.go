@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Input formats.
@@ -22,7 +24,8 @@ const (
 // InputFormat picks a reader by file extension; "-" and unknown extensions
 // give "" (the caller must say).
 func InputFormat(name string) string {
-	switch strings.ToLower(filepath.Ext(name)) {
+	name = strings.TrimSuffix(strings.ToLower(name), ".gz") // read transparently
+	switch filepath.Ext(name) {
 	case ".csv":
 		return FormatCSV
 	case ".json":
@@ -107,6 +110,10 @@ func (e *InputError) Error() string {
 }
 
 func newRecordReader(r io.Reader, name, format string) (recordReader, error) {
+	r, err := prepare(r, name)
+	if err != nil {
+		return nil, err
+	}
 	switch format {
 	case FormatCSV:
 		return newCSVReader(r, name)
@@ -116,6 +123,42 @@ func newRecordReader(r io.Reader, name, format string) (recordReader, error) {
 		return &ndjsonReader{name: name, br: bufio.NewReaderSize(r, 1<<16)}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown input format %q (csv, json or ndjson)", name, format)
+}
+
+// prepare reads gzip transparently (by its magic bytes, whatever the
+// name), drops a leading UTF-8 byte order mark in every format, and refuses
+// binary content before a parser tries to make sense of it.
+func prepare(r io.Reader, name string) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &InputError{File: name, Line: 1, Msg: "the file looks gzip-compressed but cannot be read: " + err.Error()}
+		}
+		br = bufio.NewReaderSize(zr, 1<<16)
+	}
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
+		br.Discard(3)
+	}
+	head, _ := br.Peek(4096)
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		line := 1 + bytes.Count(head[:i], []byte("\n"))
+		return nil, &InputError{File: name, Line: line, Msg: "the file is binary (it holds NUL bytes), not CSV, JSON or NDJSON text; a compressed export must be gzip (.gz)"}
+	}
+	if !utf8.Valid(trimPartialRune(head)) {
+		return nil, &InputError{File: name, Line: 1, Msg: "the file is not UTF-8 text; export it as UTF-8 CSV, JSON or NDJSON"}
+	}
+	return br, nil
+}
+
+// trimPartialRune drops a rune cut at the end of a peeked buffer.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && i < len(b); i++ {
+		if utf8.FullRune(b[len(b)-i-1:]) {
+			return b[:len(b)-i]
+		}
+	}
+	return b
 }
 
 // ---- CSV ----
@@ -137,8 +180,19 @@ func newCSVReader(r io.Reader, name string) (*csvReader, error) {
 		return nil, csvError(name, err)
 	}
 	h := make([]string, len(header))
+	first := map[string]int{}
 	for i, s := range header {
-		h[i] = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
+		h[i] = strings.TrimSpace(s)
+		if j, dup := first[h[i]]; dup {
+			_, col := cr.FieldPos(i)
+			return nil, &InputError{File: name, Line: 1, Column: col, Msg: fmt.Sprintf("the header names column %q twice (columns %d and %d); which one holds the value?", short(h[i]), j+1, i+1)}
+		}
+		first[h[i]] = i
+	}
+	for _, need := range []string{"subject", "period"} {
+		if _, ok := first[need]; !ok {
+			return nil, &InputError{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("the header has no %q column; every snapshot needs a subject and a period (the header is: %s)", need, short(strings.Join(h, ",")))}
+		}
 	}
 	return &csvReader{name: name, r: cr, header: h}, nil
 }
@@ -161,6 +215,16 @@ func (c *csvReader) next() (*record, error) {
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 			line, _ := c.r.FieldPos(0)
 			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(encodeCSV(row)), "\n")}
+		}
+		if errors.As(err, &pe) && pe.StartLine == pe.Line && (errors.Is(pe.Err, csv.ErrBareQuote) || errors.Is(pe.Err, csv.ErrQuote)) {
+			// A stray quote within one line: the reader goes on at the
+			// next line, so the row can be rejected alone.
+			return nil, &InputError{File: c.name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error() + " (a \" inside a value must be doubled, or the value quoted)",
+				raw: fmt.Sprintf("(line %d could not be read as CSV)", pe.Line)}
+		}
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) {
+			return nil, &InputError{File: c.name, Line: pe.StartLine, Column: 1,
+				Msg: fmt.Sprintf("a quoted value opened on line %d is not closed before line %d; the rest of the file cannot be read reliably, so no row can be skipped", pe.StartLine, pe.Line)}
 		}
 		return nil, csvError(c.name, err)
 	}
@@ -375,7 +439,7 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*record, *InputErr
 		}
 		off := dec.InputOffset() - int64(len(v))
 		if seen[key] {
-			return fail(keyOff, fmt.Sprintf("the key %q appears twice", key))
+			return fail(keyOff, fmt.Sprintf("the key %q appears twice", short(key)))
 		}
 		seen[key] = true
 		l, c := pos(off)

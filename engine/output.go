@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"encoding/csv"
 	"math"
 	"strconv"
 	"strings"
@@ -405,11 +404,14 @@ func csvRow(p *rules.Policy, o *evaluator.Outcome) []string {
 }
 
 func encodeCSV(fields []string) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(fields)
-	w.Flush()
-	return b.Bytes()
+	var b []byte
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVCell(b, f)
+	}
+	return append(b, '\n')
 }
 
 // tableHeader and tableRow give the terminal table: one line a snapshot

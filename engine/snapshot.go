@@ -2,11 +2,15 @@ package engine
 
 import (
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
@@ -39,12 +43,13 @@ type converter struct {
 	cols     map[string]column
 	warned   map[string]bool
 	warnings []string
-	seen     map[uint64]int32
+	seen     map[[2]uint64]int32 // (subject, period) → the line it was first read on
+	seeds    [2]maphash.Seed
 	present  []bool // per slot, reused: which names a record gave (or gave badly)
 }
 
 func newConverter(p *rules.Policy, file string) *converter {
-	c := &converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[uint64]int32{}}
+	c := &converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[[2]uint64]int32{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	c.cols["subject"] = column{kind: colSubject}
 	c.cols["period"] = column{kind: colPeriod}
 	c.cols["team"] = column{kind: colTeam}
@@ -115,12 +120,12 @@ func (c *converter) number(f *field, what string) (float64, string) {
 	case fieldText:
 		text = strings.TrimSpace(f.text)
 		if !isPlainNumber(text) {
-			return 0, fmt.Sprintf("%s %q is not a number (write plain decimals such as 1234.5)", what, f.text)
+			return 0, fmt.Sprintf("%s %q is not a number (write plain decimals such as 1234.5)", what, short(f.text))
 		}
 	case fieldNumber:
 		text = f.text
 	case fieldString:
-		return 0, fmt.Sprintf("%s must be a JSON number, not the string %q", what, f.text)
+		return 0, fmt.Sprintf("%s must be a JSON number, not the string %q", what, short(f.text))
 	case fieldBool:
 		return 0, fmt.Sprintf("%s must be a number, not %t", what, f.b)
 	default:
@@ -135,9 +140,10 @@ func (c *converter) number(f *field, what string) (float64, string) {
 
 func (c *converter) str(f *field, what string) (string, string) {
 	switch f.kind {
-	case fieldText, fieldString:
-		return f.text, ""
-	case fieldNumber:
+	case fieldText, fieldString, fieldNumber:
+		if len(f.text) > evaluator.MaxStringBytes {
+			return "", fmt.Sprintf("%s is %d bytes long; a value may be at most %d", what, len(f.text), evaluator.MaxStringBytes)
+		}
 		return f.text, ""
 	}
 	return "", fmt.Sprintf("%s must be a string", what)
@@ -177,7 +183,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		f := &rec.fields[i]
 		col, ok := c.cols[f.name]
 		if !ok {
-			c.warn(f.name, fmt.Sprintf("%s: unknown column %q is ignored (not a metric or attribute of policy %s)", c.file, f.name, c.p.Name))
+			c.warn(f.name, fmt.Sprintf("%s: unknown column %q is ignored (not a metric or attribute of policy %s)", c.file, short(f.name), c.p.Name))
 			continue
 		}
 		switch col.kind {
@@ -190,10 +196,14 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 				continue
 			}
 			t, msg := c.str(f, "team")
+			if msg == "" {
+				msg = identity("team", t)
+			}
 			if msg != "" {
 				bad(f, "%s", msg)
 				continue
 			}
+			t = norm.NFC.String(t)
 			s.Team, s.HasTeam = t, t != ""
 		case colDerived:
 			c.warn(f.name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, f.name, c.p.Name))
@@ -259,7 +269,12 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 					bad(f, "attribute %s must be a string (type string), not %s", a.Name, fieldText_(f))
 					continue
 				}
-				s.Values[a.Decl.Slot] = evaluator.Str(f.text)
+				v, msg := c.str(f, "attribute "+a.Name)
+				if msg != "" {
+					bad(f, "%s", msg)
+					continue
+				}
+				s.Values[a.Decl.Slot] = evaluator.Str(v)
 			}
 			present[a.Decl.Slot] = true
 		}
@@ -270,17 +285,23 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		bad(subjF, "%s", msg)
 	} else if strings.TrimSpace(v) == "" {
 		bad(subjF, "subject is empty")
+	} else if msg := identity("subject", v); msg != "" {
+		bad(subjF, "%s", msg)
 	} else {
-		s.Subject = v
+		s.Subject = norm.NFC.String(v)
 	}
 	if periodF == nil || periodF.kind == fieldNull {
 		bad(periodF, "period is missing: every snapshot needs a period such as 2026-10")
 	} else if v, msg := c.str(periodF, "period"); msg != "" {
 		bad(periodF, "%s", msg)
-	} else if per, err := rules.ParsePeriod(strings.TrimSpace(v)); err != nil {
+	} else if msg := identity("period", v); msg != "" {
+		bad(periodF, "%s", msg)
+	} else if len(v) > 32 {
+		bad(periodF, "period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", short(v))
+	} else if per, err := rules.ParsePeriod(v); err != nil {
 		bad(periodF, "%s", err.Error())
 	} else if per.Kind != c.p.Period {
-		bad(periodF, "period %q is a %s; policy %s is evaluated per %s", v, per.Kind, c.p.Name, c.p.Period)
+		bad(periodF, "period %q is a %s; policy %s is evaluated per %s", short(v), per.Kind, c.p.Name, c.p.Period)
 	} else if msg := c.effective(per); msg != "" {
 		bad(periodF, "%s", msg)
 	} else {
@@ -304,11 +325,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		}
 	}
 	if len(errs) == 0 {
-		h := fnv.New64a()
-		h.Write([]byte(s.Subject))
-		h.Write([]byte{0})
-		h.Write([]byte(s.Period.Label))
-		k := h.Sum64()
+		k := c.key(s.Subject, s.Period.Label)
 		if first, dup := c.seen[k]; dup {
 			e := &InputError{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
 				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
@@ -323,16 +340,61 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 	return nil, errs
 }
 
+// short quotes at most 80 characters of a value in a message: a 100 MB
+// cell must not make a 100 MB error line.
+func short(s string) string {
+	if utf8.RuneCountInString(s) <= 80 {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:80]) + "…"
+}
+
+// key identifies a (subject, period) by 128 bits of two independently
+// seeded hashes: two different keys collide with probability 2^-128, and
+// the seeds are drawn per run, so no input can be built to collide.
+func (c *converter) key(subject, period string) [2]uint64 {
+	var k [2]uint64
+	for i, seed := range c.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(subject)
+		h.WriteByte(0)
+		h.WriteString(period)
+		k[i] = h.Sum64()
+	}
+	return k
+}
+
+// identity says why an id (subject, team, period) cannot be used, or "":
+// leading or trailing spaces, control or format characters (a zero-width
+// space makes two ids look the same and pay twice), or a start a
+// spreadsheet would run as a formula.
+func identity(what, v string) string {
+	if strings.TrimSpace(v) != v {
+		return fmt.Sprintf("%s %q has leading or trailing spaces; payroll systems trim ids, so it would be paid as someone else", what, short(v))
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Sprintf("%s %q holds the invisible character %U; ids must be plain text", what, short(v), r)
+		}
+	}
+	if formulaLike(v) {
+		return fmt.Sprintf("%s %q begins with %q, which a spreadsheet runs as a formula; ids must not", what, short(v), v[:1])
+	}
+	return ""
+}
+
 func fieldText_(f *field) string {
 	switch f.kind {
 	case fieldBool:
 		return strconv.FormatBool(f.b)
 	case fieldNumber:
-		return f.text
+		return short(f.text)
 	case fieldOther:
 		return "an array or object"
 	}
-	return strconv.Quote(f.text)
+	return strconv.Quote(short(f.text))
 }
 
 func (c *converter) fieldOf(rec *record, name string) *field {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +44,8 @@ type StreamResult struct {
 	// HistoryOnly counts snapshots before effective_from read only as
 	// history (policies with history).
 	HistoryOnly int
+	// Rows counts the input's records, good or bad.
+	Rows int
 }
 
 // Failed reports whether bad input failed the run.
@@ -263,6 +264,7 @@ func readSnapshots(rr recordReader, conv *converter, rejects *rejectWriter, res 
 		if err == io.EOF {
 			break
 		}
+		res.Rows++
 		var ie *InputError
 		if err != nil && errors.As(err, &ie) && ie.raw != "" && rejects != nil {
 			// A row that cannot be read as a record (a wrong field count,
@@ -401,7 +403,6 @@ type rejectWriter struct {
 	path string
 	tmp  *os.File
 	bw   *bufio.Writer
-	w    *csv.Writer
 	done bool
 }
 
@@ -411,8 +412,8 @@ func newRejectWriter(path string) (*rejectWriter, error) {
 		return nil, err
 	}
 	bw := bufio.NewWriter(tmp)
-	r := &rejectWriter{path: path, tmp: tmp, bw: bw, w: csv.NewWriter(bw)}
-	r.w.Write([]string{"file", "line", "column", "subject", "period", "reason", "record"})
+	r := &rejectWriter{path: path, tmp: tmp, bw: bw}
+	bw.Write(encodeCSV([]string{"file", "line", "column", "subject", "period", "reason", "record"}))
 	return r, nil
 }
 
@@ -432,15 +433,11 @@ func (r *rejectWriter) write(errs ...*InputError) error {
 	if first.Column > 0 {
 		col = strconv.Itoa(first.Column)
 	}
-	r.w.Write([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw})
-	return r.w.Error()
+	_, err := r.bw.Write(encodeCSV([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw}))
+	return err
 }
 
 func (r *rejectWriter) commit() error {
-	r.w.Flush()
-	if err := r.w.Error(); err != nil {
-		return err
-	}
 	if err := r.bw.Flush(); err != nil {
 		return err
 	}

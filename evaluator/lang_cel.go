@@ -156,7 +156,7 @@ func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type
 		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: "cannot bound the cost of this expression: " + err.Error()}}
 	}
 	if est.Max > celCostLimit {
-		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: fmt.Sprintf("expression is too costly (estimated cost up to %d; the limit is %d)", est.Max, celCostLimit)}}
+		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: fmt.Sprintf("expression is too costly to evaluate for every snapshot (it could take up to %d steps; the limit is %d): simplify it, or split it into derived metrics", est.Max, celCostLimit)}}
 	}
 	prg, err := e.env.Program(checked, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
@@ -171,7 +171,17 @@ func celName(n string) string { return n }
 // scalars (no sizes to estimate) and functions are constant-time.
 type zeroCosts struct{}
 
-func (zeroCosts) EstimateSize(element cost.AstNode) *cost.SizeEstimate { return nil }
+func (zeroCosts) EstimateSize(element cost.AstNode) *cost.SizeEstimate {
+	// A string variable is an input cell, at most MaxStringBytes long:
+	// without the bound, CEL estimates name.contains('zz') as unbounded.
+	if len(element.Path()) == 1 && element.Type() != nil && element.Type().Kind() == types.StringKind {
+		return &cost.SizeEstimate{Min: 0, Max: MaxStringBytes}
+	}
+	return nil
+}
+
+// MaxStringBytes is the longest string value an input may hold.
+const MaxStringBytes = 4096
 func (zeroCosts) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
 	return nil
 }

@@ -76,7 +76,24 @@ func exprChain(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// Builtins of expr that rubric refuses, with the reason a policy author
+// reads. Outcomes must not depend on when they are computed, and every
+// evaluation must be bounded: rubric's values are scalars, so nothing in a
+// policy needs a loop.
+var exprRefused = map[string]string{
+	"now":      "now() is not allowed: an outcome must not depend on when it is computed (two runs of the same payroll must pay the same)",
+	"date":     "date() is not allowed: dates come from the input or period.start and period.end, so that outcomes do not depend on when or where they are computed",
+	"duration": "duration() is not allowed: durations are plain numbers of seconds in a policy",
+	"timezone": "timezone() is not allowed: outcomes must not depend on where they are computed",
+	"repeat":   "repeat() is not allowed: it can build strings of any size",
+}
+
+func loopRefusal(name string) string {
+	return name + "() is not available: rubric's values are numbers, strings and booleans, so expressions do not loop over lists (this keeps every evaluation bounded)"
+}
+
 type refCollector struct {
+	refused *rules.ExprError // the first refused construct
 	chains  map[ast.Node]string
 	inner   map[ast.Node]bool // chains that are part of a longer chain
 	callees map[ast.Node]bool
@@ -85,10 +102,27 @@ type refCollector struct {
 	nodes   int
 }
 
+func (v *refCollector) refuse(n ast.Node, msg string) {
+	if v.refused == nil {
+		loc := n.Location()
+		v.refused = &rules.ExprError{Offset: loc.From, Length: max(1, loc.To-loc.From), Message: msg}
+	}
+}
+
 func (v *refCollector) Visit(node *ast.Node) {
 	v.nodes++
 	n := *node
 	switch x := n.(type) {
+	case *ast.BuiltinNode:
+		if msg, ok := exprRefused[x.Name]; ok {
+			v.refuse(n, msg)
+		} else if exprLoops[x.Name] {
+			v.refuse(n, loopRefusal(x.Name))
+		}
+	case *ast.BinaryNode:
+		if x.Operator == ".." {
+			v.refuse(n, "ranges (a..b) are not available: rubric's values are numbers, strings and booleans, so expressions do not loop (this keeps every evaluation bounded)")
+		}
 	case *ast.CallNode:
 		v.callees[x.Callee] = true
 	case *ast.VariableDeclaratorNode:
@@ -121,6 +155,9 @@ func (c *exprCompiler) parse(src string) (*exprParsed, []rules.ExprError) {
 	ast.Walk(&tree.Node, v)
 	if v.nodes > maxExprNodes {
 		return nil, []rules.ExprError{{Length: len([]rune(src)), Message: fmt.Sprintf("expression is too large (%d nodes; the limit is %d)", v.nodes, maxExprNodes)}}
+	}
+	if v.refused != nil {
+		return nil, []rules.ExprError{*v.refused}
 	}
 	p := &exprParsed{src: src}
 	for _, n := range v.order {
@@ -192,6 +229,10 @@ func (c *exprCompiler) env(scope *rules.Scope) *exprEnv {
 	c.envs[fp] = ee
 	return ee
 }
+
+// exprLoops are expr's builtins that loop over a list.
+var exprLoops = map[string]bool{"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true, "count": true,
+	"sum": true, "find": true, "findIndex": true, "findLast": true, "findLastIndex": true, "groupBy": true, "sortBy": true, "reduce": true}
 
 // exprFuncNames are the library's functions. In expr a variable shadows a
 // function of the same name, so variables with these names (a metric

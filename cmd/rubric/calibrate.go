@@ -71,7 +71,7 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			if err := report(e, res, pf.skipInvalid); err != nil {
+			if err := pf.report(e, res); err != nil {
 				return err
 			}
 			srcs, err := calibrate.Price(p, in, opts, rep)

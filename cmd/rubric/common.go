@@ -17,6 +17,7 @@ type policyFlags struct {
 	inputFormat string
 	skipInvalid string
 	periods     []string
+	allowEmpty  bool
 }
 
 func (f *policyFlags) register(c *cobra.Command) {
@@ -24,6 +25,7 @@ func (f *policyFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.input, "input", "i", "", "snapshots: a .csv, .json, .ndjson or .jsonl file, or - for standard input (required)")
 	c.Flags().StringVar(&f.inputFormat, "input-format", "", "input format when the name does not say: csv, json or ndjson")
 	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
+	c.Flags().BoolVar(&f.allowEmpty, "allow-empty", false, "an input without rows is not an error")
 	c.Flags().StringArrayVar(&f.periods, "period", nil, "write only this period (LABEL or FROM..TO, repeatable); every snapshot is still read and used as history and for team figures")
 }
 
@@ -72,6 +74,16 @@ func (f *policyFlags) in(e *env) engine.Input {
 
 // report prints warnings and bad input; it returns the error to exit with.
 func report(e *env, res *engine.StreamResult, skip string) error {
+	return reportRows(e, res, skip, true)
+}
+
+// report is report for the commands of f: an input without rows fails
+// unless --allow-empty.
+func (f *policyFlags) report(e *env, res *engine.StreamResult) error {
+	return reportRows(e, res, f.skipInvalid, f.allowEmpty)
+}
+
+func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
@@ -83,6 +95,9 @@ func report(e *env, res *engine.StreamResult, skip string) error {
 			fmt.Fprintf(e.stderr, "… and %d more\n", more)
 		}
 		return fail(fmt.Sprintf("%d bad input value(s); nothing was written (use --skip-invalid REJECTS.csv to evaluate the good rows)", res.ErrorCount))
+	}
+	if res.Rows == 0 && !allowEmpty {
+		return fail("the input has no rows: nothing to evaluate (use --allow-empty if that is expected)")
 	}
 	if res.HistoryOnly > 0 {
 		fmt.Fprintf(e.stderr, "rubric: %d snapshot(s) before the policy's effective_from were used as history only (not written)\n", res.HistoryOnly)

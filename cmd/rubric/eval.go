@@ -41,7 +41,7 @@ func evalCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			return report(e, res, pf.skipInvalid)
+			return pf.report(e, res)
 		},
 	}
 	pf.register(c)

@@ -37,7 +37,7 @@ func explainCmd(e *env) *cobra.Command {
 			res, err := p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
 			var nf *engine.ErrNotFound
 			if errors.As(err, &nf) {
-				if rerr := report(e, res, pf.skipInvalid); rerr != nil {
+				if rerr := pf.report(e, res); rerr != nil {
 					return rerr
 				}
 				return fail(nf.Msg)
@@ -45,7 +45,7 @@ func explainCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			if err := report(e, res, pf.skipInvalid); err != nil {
+			if err := pf.report(e, res); err != nil {
 				return err
 			}
 			_, err = e.stdout.Write(buf.Bytes())

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 )
 
@@ -28,7 +28,7 @@ what would change. Neither writes.`,
 			}
 			unformatted, broken := 0, 0
 			for _, f := range files {
-				src, err := os.ReadFile(f)
+				src, err := dsl.ReadFile(f)
 				if err != nil {
 					return usageErr("%v", err)
 				}

@@ -69,7 +69,7 @@ team runs.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			if err := report(e, res.StreamResult, pf.skipInvalid); err != nil {
+			if err := pf.report(e, res.StreamResult); err != nil {
 				return err
 			}
 			m := res.Manifest
