@@ -182,6 +182,7 @@ func (zeroCosts) EstimateSize(element cost.AstNode) *cost.SizeEstimate {
 
 // MaxStringBytes is the longest string value an input may hold.
 const MaxStringBytes = 4096
+
 func (zeroCosts) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
 	return nil
 }
