@@ -93,6 +93,7 @@ func ParseTests(srcs []Source) ([]*TestFile, hcl.Diagnostics) {
 		var ds hcl.Diagnostics
 		if d := CheckNesting(s.Name, s.Bytes); d != nil {
 			diags = append(diags, d)
+			out = append(out, &TestFile{Name: s.Name, Bytes: s.Bytes})
 			continue
 		}
 		if strings.HasSuffix(s.Name, ".json") {

@@ -437,11 +437,13 @@ func gitSources(rev, path string) ([]dsl.Source, error) {
 	case "blob":
 		files = []string{p}
 	case "tree":
-		list, err := git("ls-tree", "--name-only", rev, p+"/")
+		// -z: names as they are, NUL-separated (without it git quotes
+		// names with non-ASCII characters, and those files were lost).
+		list, err := git("ls-tree", "-z", "--name-only", rev, p+"/")
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range strings.Split(strings.TrimSpace(list), "\n") {
+		for _, f := range strings.Split(list, "\x00") {
 			if f != "" && dsl.IsPolicyFile(filepath.Base(f)) {
 				files = append(files, "./"+filepath.ToSlash(f))
 			}

@@ -175,3 +175,36 @@ func TestDiffGitRevision(t *testing.T) {
 		t.Error("a missing path at a revision loaded")
 	}
 }
+
+// TestLoadRefNonASCII: a policy file with a non-ASCII name is read from a
+// git revision too.
+func TestLoadRefNonASCII(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	dir := filepath.Join(repo, "pol")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "policy.hcl"), []byte("policy \"p\" {\n  version = \"1\"\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "métriques.hcl"), []byte("metric \"m\" { better = \"higher\" }\n"), 0o644)
+	run("init", "-q")
+	run("add", ".")
+	run("commit", "-q", "-m", "x")
+	t.Chdir(repo)
+	p, diags, srcs, err := LoadRef("HEAD:pol")
+	if err != nil || diags.HasErrors() {
+		t.Fatal(err, diags)
+	}
+	if len(srcs) != 2 || len(p.Rules.Metrics) != 1 {
+		t.Errorf("%d files, %d metrics; want 2 and 1", len(srcs), len(p.Rules.Metrics))
+	}
+}

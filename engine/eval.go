@@ -68,8 +68,12 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	bw := bufio.NewWriterSize(sink, 1<<16)
 	rp := p.Rules
 	var encode func(o *evaluator.Outcome, buf []byte) []byte
-	var tableBuf bytes.Buffer
-	tw := newTable(&tableBuf)
+	// A table is aligned in blocks of at least tableBlock rows, written as
+	// each block completes: a large input streams instead of being held
+	// whole for alignment.
+	const tableBlock = 1000
+	tw := newTable(bw)
+	tableRows := 0
 	first := true
 	write := func(b []byte) error { _, err := bw.Write(b); return err }
 	switch format {
@@ -108,7 +112,16 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		encode = func(o *evaluator.Outcome, buf []byte) []byte {
 			return append(buf, strings.Join(tableRow(rp, o), "\t")+"\n"...)
 		}
-		write = func(b []byte) error { _, err := tw.Write(b); return err }
+		write = func(b []byte) error {
+			if _, err := tw.Write(b); err != nil {
+				return err
+			}
+			if tableRows += bytes.Count(b, []byte("\n")); tableRows >= tableBlock {
+				tableRows = 0
+				return tw.Flush()
+			}
+			return nil
+		}
 	}
 	res, err := p.Stream(in, opts.StreamOptions, encode, write)
 	if err != nil || res.Failed() {
@@ -122,8 +135,9 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			bw.WriteString("\n]\n")
 		}
 	case OutTable:
-		tw.Flush()
-		bw.Write(tableBuf.Bytes())
+		if err := tw.Flush(); err != nil {
+			return nil, err
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"bytes"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -476,4 +476,4 @@ func tableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 	return row
 }
 
-func newTable(w *bytes.Buffer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }

@@ -216,3 +216,53 @@ func TestCSVCellsAreFormulaSafe(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestMessagesForManagers: common mistakes get a sentence that says what
+// to do, in both languages.
+func TestMessagesForManagers(t *testing.T) {
+	cases := []struct{ when, want string }{
+		{`"90%"`, "write percentages as fractions (0.9 for 90%)"},
+		{`"answered >= \"120\""`, "remove the quotes around the number"},
+		{`"satisfied > 1"`, `declare it: metric "satisfied"`},
+		{`"cast > 1"`, `did you mean "csat"?`},
+	}
+	for _, lang := range []string{"cel", "expr"} {
+		for _, c := range cases {
+			t.Run(lang+" "+c.when, func(t *testing.T) {
+				src := "policy \"p\" {\n  version = \"1\"\n  language = \"" + lang + "\"\n}\nmetric \"answered\" { better = \"higher\" }\nmetric \"csat\" { better = \"higher\" }\nmetric \"aht\" { better = \"lower\" }\nbreach \"b\" { when = " + c.when + " }\n"
+				_, diags := LoadSources("p.hcl", []dsl.Source{{Name: "p.hcl", Bytes: []byte(src)}})
+				var all []string
+				for _, d := range diags {
+					all = append(all, d.Summary+" "+d.Detail)
+				}
+				if !strings.Contains(strings.Join(all, "\n"), c.want) {
+					t.Errorf("diagnostics %q; want %q", all, c.want)
+				}
+			})
+		}
+	}
+}
+
+// TestPolicySizeLimit: a generated policy beyond the limits is refused
+// before any expression is compiled.
+func TestPolicySizeLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("policy \"p\" {\n  version = \"1\"\n}\n")
+	for i := 0; i < 5001; i++ {
+		b.WriteString("metric \"m" + strings.Repeat("x", i%7) + itoa(i) + "\" {}\n")
+	}
+	_, diags := LoadSources("p.hcl", []dsl.Source{{Name: "p.hcl", Bytes: []byte(b.String())}})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "at most 5000") {
+		t.Errorf("diags = %v", diags)
+	}
+}
+
+func itoa(i int) string {
+	s := ""
+	for {
+		s = string(rune('0'+i%10)) + s
+		if i /= 10; i == 0 {
+			return s
+		}
+	}
+}

@@ -218,7 +218,7 @@ func celIssues(src string, iss *cel.Issues) []rules.ExprError {
 		if !ok {
 			off = 0
 		}
-		out = append(out, rules.ExprError{Offset: int(off), Length: 1, Message: celMessage(e.Message)})
+		out = append(out, rules.ExprError{Offset: int(off), Length: 1, Message: celMessage(friendly(src, e.Message))})
 	}
 	return out
 }

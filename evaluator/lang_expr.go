@@ -149,7 +149,7 @@ func (c *exprCompiler) parse(src string) (*exprParsed, []rules.ExprError) {
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil, exprErrors(err)
+		return nil, exprErrors(src, err)
 	}
 	v := &refCollector{chains: map[ast.Node]string{}, inner: map[ast.Node]bool{}, callees: map[ast.Node]bool{}, lets: map[string]bool{}}
 	ast.Walk(&tree.Node, v)
@@ -188,12 +188,12 @@ func (c *exprCompiler) parse(src string) (*exprParsed, []rules.ExprError) {
 	return p, nil
 }
 
-func exprErrors(err error) []rules.ExprError {
+func exprErrors(src string, err error) []rules.ExprError {
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		return []rules.ExprError{{Offset: fe.From, Length: max(1, fe.To-fe.From), Message: fe.Message}}
+		return []rules.ExprError{{Offset: fe.From, Length: max(1, fe.To-fe.From), Message: friendly(src, fe.Message)}}
 	}
-	return []rules.ExprError{{Message: err.Error()}}
+	return []rules.ExprError{{Message: friendly(src, err.Error())}}
 }
 
 func (c *exprCompiler) env(scope *rules.Scope) *exprEnv {
@@ -295,7 +295,7 @@ func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Ty
 	prog, err := compileExpr(ep.src, env.config)
 	env.mu.Unlock()
 	if err != nil {
-		return nil, exprErrors(err)
+		return nil, exprErrors(ep.src, err)
 	}
 	got := "unknown"
 	if node := prog.Node(); node != nil {
@@ -440,7 +440,7 @@ func (c *exprCompiler) CompileDecimal(p rules.Parsed, scope *rules.Scope) (rules
 	ep := p.(*exprParsed)
 	tree, err := parser.Parse(ep.src)
 	if err != nil {
-		return nil, exprErrors(err)
+		return nil, exprErrors(ep.src, err)
 	}
 	b := exprDecimal{scope: scope}
 	root, err := b.build(tree.Node)

@@ -33,6 +33,7 @@ const (
 	CodeBounds      dsl.Code = "bounds-order"
 	CodeCycle       dsl.Code = "cycle"
 	CodeHistory     dsl.Code = "history"
+	CodeTooLarge    dsl.Code = "too_large"
 	CodeCurrency    dsl.Code = "currency"
 	CodeExpression  dsl.Code = "expression"
 )
@@ -57,6 +58,9 @@ func Resolve(ast *dsl.Policy, compilers ...Compiler) (*Policy, hcl.Diagnostics) 
 	r := &resolver{ast: ast, p: &Policy{Sources: ast.Sources, Files: ast.Files}, scope: newScope()}
 	r.p.Scope = r.scope
 	r.p.Digest = Digest(ast.Sources)
+	if r.tooLarge() {
+		return r.p, r.diags
+	}
 	r.policyBlock()
 	for _, c := range compilers {
 		if c.Language() == r.p.Language {
@@ -74,6 +78,33 @@ func Resolve(ast *dsl.Policy, compilers ...Compiler) (*Policy, hcl.Diagnostics) 
 	r.incentives()
 	r.derivedOrder()
 	return r.p, r.diags
+}
+
+// Limits on the size of a policy: a contact centre's policy has dozens of
+// rules; these bound the work of validation (which is near-linear in the
+// number of expressions) against a hostile or generated policy.
+const (
+	MaxPolicyBytes = 8 << 20 // all files together
+	MaxBlocks      = 5000    // metrics, attributes, params, targets, scorecards, breaches and incentives together
+)
+
+// tooLarge reports (and says why) a policy over the size limits; it is
+// then not resolved at all.
+func (r *resolver) tooLarge() bool {
+	total := 0
+	for _, s := range r.ast.Sources {
+		total += len(s.Bytes)
+	}
+	if total > MaxPolicyBytes {
+		r.errorf(CodeTooLarge, r.policyRange(), "the policy's files hold %d bytes; a policy may hold at most %d", total, MaxPolicyBytes)
+		return true
+	}
+	a := r.ast
+	if n := len(a.Metrics) + len(a.Attributes) + len(a.Params) + len(a.Targets) + len(a.Scorecards) + len(a.Breaches) + len(a.Incentives); n > MaxBlocks {
+		r.errorf(CodeTooLarge, r.policyRange(), "the policy declares %d rules and names; a policy may declare at most %d", n, MaxBlocks)
+		return true
+	}
+	return false
 }
 
 // Digest is the SHA-256 over a policy's file names (base names, so the
@@ -490,6 +521,9 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 		}
 	}
 	d := r.errorf(CodeUnknownName, rng, "%s: unknown name %q", what, name)
+	if !strings.Contains(name, ".") {
+		d.Detail = fmt.Sprintf("Every name an expression reads must be declared. If %s is a column of the input, declare it: metric %q { better = \"higher\" } for a number, or attribute %q { type = \"string\" } for text (number, bool and money too).", name, name, name)
+	}
 	if !didYouMean(d, name, r.scope.names()) {
 		if i := strings.IndexByte(name, '.'); i > 0 {
 			root := name[:i]

@@ -181,13 +181,30 @@ func NameSuggestion(given string, candidates []string) string {
 }
 
 func nameSuggestion(given string, candidates []string) string {
-	best, bestDist := "", 3
+	best, bestDist := "", 5 // distances are doubled: a transposition costs 1, an edit 2
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
 	for _, c := range sorted {
-		if d := levenshtein.Distance(given, c, nil); d < bestDist {
+		d := 2 * levenshtein.Distance(given, c, nil)
+		if transposed(given, c) {
+			d = 1 // "cast" for "csat": two letters swapped is the likeliest typo
+		}
+		if d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
+}
+
+// transposed reports whether a and b differ by two adjacent characters
+// swapped.
+func transposed(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }

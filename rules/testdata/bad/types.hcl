@@ -8,13 +8,13 @@ attribute "flag" { type = "bool" }
 
 target "t1" {
   metric = "a"
-  goal   = "level + 1" # ERROR expression "no matching overload"
+  goal   = "level + 1" # ERROR expression "arithmetic needs numbers"
 }
 
 target "t2" {
   metric = "a"
   goal   = 1
-  when   = "a > 1 &&" # ERROR expression "Syntax error"
+  when   = "a > 1 &&" # ERROR expression "ends too early"
 }
 
 target "t3" {
