@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -95,12 +96,22 @@ func writeTextDiagnostic(w *bufio.Writer, d *hcl.Diagnostic, files map[string][]
 		return
 	}
 	s := d.Subject
-	fmt.Fprintf(w, "%s:%d:%d: %s: %s [%s]\n", s.Filename, s.Start.Line, s.Start.Column, severity(d), d.Summary, code)
+	fmt.Fprintf(w, "%s:%d:%d: %s: %s [%s]\n", printable(s.Filename), s.Start.Line, s.Start.Column, severity(d), printable(d.Summary), code)
 	if src, ok := files[s.Filename]; ok {
 		lines := bytes.Split(src, []byte("\n"))
 		if s.Start.Line >= 1 && s.Start.Line <= len(lines) {
 			line := strings.TrimRight(string(lines[s.Start.Line-1]), "\r")
 			line = strings.ReplaceAll(line, "\t", " ")
+			if utf8.RuneCountInString(line) > 240 { // only the offending part of a huge line
+				r := []rune(line)
+				from := max(0, min(s.Start.Column-1-80, len(r)-240))
+				line = string(r[from : from+240])
+				s2 := *s
+				s2.Start.Column -= from
+				s2.End.Column -= from
+				s = &s2
+			}
+			line = printable(line)
 			fmt.Fprintf(w, "  %s\n", line)
 			col := s.Start.Column
 			if col < 1 {
@@ -117,8 +128,19 @@ func writeTextDiagnostic(w *bufio.Writer, d *hcl.Diagnostic, files map[string][]
 		}
 	}
 	if d.Detail != "" {
-		fmt.Fprintf(w, "  %s\n", d.Detail)
+		fmt.Fprintf(w, "  %s\n", printable(d.Detail))
 	}
+}
+
+// printable replaces control characters (an escape sequence in a policy
+// file must not reach the terminal) by U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func ghProp(s string) string {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -49,18 +49,19 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	if out.Direct && out.Path == "" {
 		sink = out.W
 	} else {
-		dir := os.TempDir()
-		if out.Path != "" {
-			dir = filepath.Dir(out.Path)
-		}
 		var err error
-		if tmp, err = os.CreateTemp(dir, ".rubric-out-*"); err != nil {
+		if out.Path != "" {
+			tmp, err = fsutil.TempFor(out.Path)
+		} else {
+			tmp, err = fsutil.CreateTemp("", ".rubric-out-*")
+		}
+		if err != nil {
 			return nil, err
 		}
 		defer func() {
 			if !committed {
 				tmp.Close()
-				os.Remove(tmp.Name())
+				fsutil.Remove(tmp.Name())
 			}
 		}()
 		sink = tmp
@@ -146,28 +147,31 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		return res, nil
 	}
 	if out.Path != "" {
-		if err := tmp.Sync(); err != nil {
-			return nil, err
-		}
-		// CreateTemp makes the file private (0600); an output is an
-		// ordinary file that others (a payroll import) read.
-		if err := tmp.Chmod(0o644); err != nil {
-			return nil, err
-		}
-		if err := tmp.Close(); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(tmp.Name(), out.Path); err != nil {
-			return nil, err
-		}
+		// Atomically replaced when it is a regular file, written through
+		// when it is a symlink or a device, with the umask's mode.
+		err := fsutil.Place(tmp, out.Path)
+		tmp.Close()
 		committed = true
+		if err != nil {
+			return nil, &OutputError{Path: out.Path, Err: err}
+		}
 		return res, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
 	if _, err := io.Copy(out.W, tmp); err != nil {
-		return nil, err
+		return nil, &OutputError{Path: "standard output", Err: err}
 	}
 	return res, nil
 }
+
+// OutputError is a failure to write the output (a full disk, a closed
+// pipe): not a problem of the input or the policy.
+type OutputError struct {
+	Path string
+	Err  error
+}
+
+func (e *OutputError) Error() string { return fmt.Sprintf("writing %s: %v", e.Path, e.Err) }
+func (e *OutputError) Unwrap() error { return e.Err }

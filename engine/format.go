@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,11 +83,11 @@ func WriteFileAtomic(path string, b []byte) error {
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := fsutil.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer fsutil.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err

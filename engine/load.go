@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -95,3 +96,8 @@ type PolicyRef struct {
 func (p *Policy) Ref() PolicyRef {
 	return PolicyRef{Path: p.Path, Name: p.Rules.Name, Version: p.Rules.Version, Digest: p.Rules.Digest}
 }
+
+// RemoveTemporaries removes every temporary file and directory the engine
+// still holds (a half-written output, a spooled input, an export being
+// written): what the command line calls when it is interrupted.
+func RemoveTemporaries() { fsutil.RemoveAll() }

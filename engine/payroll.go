@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -234,14 +235,14 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		return nil, err
 	}
 	defer unlock()
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(clean)+".tmp-*")
+	tmp, err := fsutil.MkdirTemp(parent, "."+filepath.Base(clean)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			os.RemoveAll(tmp)
+			fsutil.Remove(tmp)
 		}
 	}()
 
@@ -318,12 +319,18 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		}
 	}
 	run.sorter.Close()
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
+	if err := os.Chmod(tmp, fsutil.DirMode()); err != nil { // MkdirTemp makes it private
 		return nil, err
+	}
+	for _, f := range exportFiles {
+		if err := os.Chmod(filepath.Join(tmp, f), fsutil.FileMode()); err != nil {
+			return nil, err
+		}
 	}
 	if err := replaceDir(tmp, clean); err != nil {
 		return nil, err
 	}
+	fsutil.Forget(tmp)
 	committed = true
 	return out, nil
 }
@@ -625,17 +632,14 @@ func firstOr(probs []string, err error) string {
 	return "unknown"
 }
 
-// moveFile renames src to dst, copying when they are on different file
-// systems.
+// moveFile puts src at dst as fsutil.Place does.
 func moveFile(src, dst string) error {
-	if err := os.Rename(src, dst); err == nil {
-		return nil
-	}
-	b, err := os.ReadFile(src)
+	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, 0o644)
+	defer f.Close()
+	return fsutil.Place(f, dst)
 }
 
 // lockExport takes an exclusive lock beside dir, so that two runs into one
@@ -650,8 +654,9 @@ func lockExport(dir string) (func(), error) {
 		f.Close()
 		return nil, &ErrPayroll{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
 	}
+	fsutil.Track(path)
 	return func() {
-		os.Remove(path)
+		fsutil.Remove(path)
 		unix.Flock(int(f.Fd()), unix.LOCK_UN)
 		f.Close()
 	}, nil
@@ -675,7 +680,16 @@ func replaceDir(tmp, dir string) error {
 		return err
 	}
 	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("the new export is in place, but the old one could not be removed from %s: %w", old, err)
+		// A read-only old export: make it writable, then remove it.
+		filepath.WalkDir(old, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o700)
+			}
+			return nil
+		})
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("the new export is in place, but the old one could not be removed from %s: %w", old, err)
+		}
 	}
 	return nil
 }
@@ -1265,11 +1279,11 @@ func spool(in Input) (string, func(), error) {
 	if src == nil {
 		src = os.Stdin
 	}
-	f, err := os.CreateTemp("", "rubric-stdin-*")
+	f, err := fsutil.CreateTemp("", "rubric-stdin-*")
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	cleanup := func() { f.Close(); fsutil.Remove(f.Name()) }
 	if _, err := io.Copy(f, src); err != nil {
 		cleanup()
 		return "", nil, err

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
 
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -385,11 +385,11 @@ func opener(in Input, twice bool) (func() (io.ReadCloser, error), func(), error)
 			return io.NopCloser(stdin), nil
 		}, func() {}, nil
 	}
-	tmp, err := os.CreateTemp("", "rubric-stdin-*")
+	tmp, err := fsutil.CreateTemp("", "rubric-stdin-*")
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	cleanup := func() { tmp.Close(); fsutil.Remove(tmp.Name()) }
 	if _, err := io.Copy(tmp, stdin); err != nil {
 		cleanup()
 		return nil, nil, err
@@ -407,7 +407,7 @@ type rejectWriter struct {
 }
 
 func newRejectWriter(path string) (*rejectWriter, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := fsutil.TempFor(path)
 	if err != nil {
 		return nil, err
 	}
@@ -441,22 +441,18 @@ func (r *rejectWriter) commit() error {
 	if err := r.bw.Flush(); err != nil {
 		return err
 	}
-	if err := r.tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := r.tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(r.tmp.Name(), r.path); err != nil {
-		return err
-	}
+	err := fsutil.Place(r.tmp, r.path)
+	r.tmp.Close()
 	r.done = true
+	if err != nil {
+		return &OutputError{Path: r.path, Err: err}
+	}
 	return nil
 }
 
 func (r *rejectWriter) abort() {
 	if !r.done {
 		r.tmp.Close()
-		os.Remove(r.tmp.Name())
+		fsutil.Remove(r.tmp.Name())
 	}
 }

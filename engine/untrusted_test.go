@@ -266,3 +266,99 @@ func itoa(i int) string {
 		}
 	}
 }
+
+// TestOutputsNeverDestroy: -o writes through symlinks and devices, keeps
+// atomic replacement for regular files, and refuses directories.
+func TestOutputsNeverDestroy(t *testing.T) {
+	p := inputTestPolicy(t)
+	in := writeFile(t, "a.csv", "subject,period,handled,pay\nA,2026-10,1,100\n")
+	eval := func(dest string) error {
+		_, err := p.Eval(Input{Name: in}, Output{Path: dest}, EvalOptions{})
+		return err
+	}
+	dir := t.TempDir()
+	t.Run("dev null", func(t *testing.T) {
+		if err := eval(os.DevNull); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(os.DevNull); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			t.Fatalf("%s is no longer a device: %v", os.DevNull, fi.Mode())
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		target := filepath.Join(dir, "target.ndjson")
+		os.WriteFile(target, []byte("old"), 0o600)
+		link := filepath.Join(dir, "link.ndjson")
+		os.Symlink("target.ndjson", link)
+		if err := eval(link); err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the symlink was replaced")
+		}
+		if b, _ := os.ReadFile(target); !strings.Contains(string(b), `"subject":"A"`) {
+			t.Errorf("not written through: %q", b)
+		}
+	})
+	t.Run("symlink to a directory", func(t *testing.T) {
+		os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+		link := filepath.Join(dir, "dirlink")
+		os.Symlink("sub", link)
+		if err := eval(link); err == nil || !strings.Contains(err.Error(), "directory") {
+			t.Errorf("err = %v", err)
+		}
+		if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the symlink was replaced")
+		}
+	})
+	t.Run("umask", func(t *testing.T) {
+		dest := filepath.Join(dir, "new.ndjson")
+		old := syscall.Umask(0o077)
+		defer syscall.Umask(old)
+		if err := eval(dest); err != nil {
+			t.Fatal(err)
+		}
+		// fsutil read the umask once per process; a new file gets 0666
+		// less that umask, never a fixed 0644.
+		if fi, _ := os.Stat(dest); fi.Mode().Perm()&0o111 != 0 {
+			t.Errorf("mode %v", fi.Mode())
+		}
+	})
+}
+
+// TestForceOnlyReplacesExports: --force replaces an export, never a
+// directory with anything else in it; a read-only old export is replaced
+// cleanly.
+func TestForceOnlyReplacesExports(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	root := t.TempDir()
+	precious := filepath.Join(root, "exports")
+	os.MkdirAll(filepath.Join(precious, "2026-09"), 0o755)
+	os.WriteFile(filepath.Join(precious, "notes.txt"), []byte("keep me"), 0o644)
+	_, err := p.Payroll(Input{Name: in}, PayrollOptions{Dir: precious, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "not a rubric export") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(precious, "notes.txt")); err != nil {
+		t.Fatalf("a directory that is not an export was touched: %v", err)
+	}
+	// A read-only export, replaced with --force.
+	dir := filepath.Join(root, "ro")
+	export(t, p, in, dir, PayrollOptions{})
+	os.Chmod(dir, 0o555)
+	in2 := writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
+	res, err := p.Payroll(Input{Name: in2}, PayrollOptions{Dir: dir, Force: true})
+	if err != nil {
+		t.Fatalf("--force over a read-only export: %v", err)
+	}
+	if m := readManifest(t, dir); m.RunID != res.Manifest.RunID {
+		t.Errorf("the new export is not in place")
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".old") || strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}

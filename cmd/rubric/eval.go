@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +40,13 @@ func evalCmd(e *env) *cobra.Command {
 			}
 			res, err := p.Eval(pf.in(e), engine.Output{Path: output, W: e.stdout},
 				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid}})
+			var oerr *engine.OutputError
+			if errors.As(err, &oerr) {
+				if errors.Is(err, syscall.EPIPE) {
+					return fail("") // the reader went away (| head): nothing to say
+				}
+				return fail(err.Error())
+			}
 			if err != nil {
 				return usageErr("%v", err)
 			}

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rubric-dev/rubric/engine"
 )
 
 // Exit codes (SPEC §8).
@@ -30,11 +34,31 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(1 << 30)
 	}
+	// Interrupted or terminated, rubric leaves no temporary file behind
+	// (serve handles these signals itself, to shut down gracefully). A
+	// write to a closed pipe (rubric eval … | head) returns an error
+	// instead of killing the process, so the same clean-up runs.
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+		go func() {
+			s := <-sigs
+			engine.RemoveTemporaries()
+			code := 130
+			if s == syscall.SIGTERM {
+				code = 143
+			}
+			os.Exit(code)
+		}()
+	}
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	// RUBRIC_CPUPROFILE=FILE writes a CPU profile of the run (see
 	// docs/performance.md).
 	if path := os.Getenv("RUBRIC_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintf(os.Stderr, "rubric: RUBRIC_CPUPROFILE: %v\n", err)
+			}
 			code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 			pprof.StopCPUProfile()
 			f.Close()
