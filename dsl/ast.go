@@ -48,7 +48,7 @@ type Metric struct {
 // Attribute is an attribute "name" block.
 type Attribute struct {
 	Head
-	Title, Type, Required *Value
+	Title, Type, Required, Payroll *Value
 }
 
 // Param is a param "name" block: a named constant.

@@ -235,7 +235,7 @@ var (
 	}}
 	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "effective_from", "effective_to")}
 	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required")}
-	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required")}
+	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required", "payroll")}
 	paramSchema     = &hcl.BodySchema{Attributes: attrs("title", "value")}
 	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "metric", "value", "better", "unit", "goal", "threshold", "stretch",
 		"when", "sample", "min_sample", "scoring", "cap", "curve", "severity")}
@@ -304,7 +304,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 		case "attribute":
 			bc := d.content(b.Body, attributeSchema)
 			p.Attributes = append(p.Attributes, &Attribute{Head: h,
-				Title: d.attr(bc, "title"), Type: d.attr(bc, "type"), Required: d.attr(bc, "required")})
+				Title: d.attr(bc, "title"), Type: d.attr(bc, "type"), Required: d.attr(bc, "required"), Payroll: d.attr(bc, "payroll")})
 		case "param":
 			bc := d.content(b.Body, paramSchema)
 			p.Params = append(p.Params, &Param{Head: h, Title: d.attr(bc, "title"), Value: d.attr(bc, "value")})

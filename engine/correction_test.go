@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,4 +284,61 @@ func rewriteCSV(t *testing.T, dir string, edit func(string) string) {
 	m.PayrollCSV.SHA256, m.PayrollCSV.Bytes = sum, int64(len(nb))
 	mb, _ := manifestBytes(m)
 	os.WriteFile(filepath.Join(dir, "manifest.json"), mb, 0o644)
+}
+
+// TestPayrollFit: attributes marked payroll = true become extra columns,
+// totals.csv gives each subject's total, and --strict writes nothing while
+// a line needs review.
+func TestPayrollFit(t *testing.T) {
+	src := strings.Replace(correctionPolicy, `attribute "pay" { type = "money" }`, `attribute "pay" { type = "money" }
+attribute "employee_no" {
+  type    = "string"
+  payroll = true
+}
+attribute "cost_centre" {
+  type    = "number"
+  payroll = true
+}`, 1)
+	p := correctionTestPolicy(t, src)
+	in := writeFile(t, "a.csv", "subject,period,sales,pay,employee_no,cost_centre\nA,2026-10,1,1000,E-001,4410\nA,2026-11,2,1000,E-001,4410\nB,2026-10,,1000,=X,\n")
+	dir := filepath.Join(t.TempDir(), "x")
+	res := export(t, p, in, dir, PayrollOptions{})
+	if got := res.Manifest.ExtraColumns; strings.Join(got, ",") != "employee_no,cost_centre" {
+		t.Errorf("extra columns %v", got)
+	}
+	rows := readCSV(t, filepath.Join(dir, "payroll.csv"))
+	if h := strings.Join(rows[0], ","); !strings.HasSuffix(h, ",kind,paid_before,employee_no,cost_centre") {
+		t.Errorf("header %s", h)
+	}
+	if r := rows[1]; r[16] != "E-001" || r[17] != "4410" {
+		t.Errorf("row %v", r)
+	}
+	if r := rows[3]; r[16] != "'=X" || r[17] != "" {
+		t.Errorf("B's row %v (a formula-like value must be neutralised)", r)
+	}
+	totals := readCSV(t, filepath.Join(dir, "totals.csv"))
+	want := [][]string{{"subject", "currency", "amount", "rows"}, {"A", "EUR", "30.00", "2"}, {"B", "EUR", "0.00", "1"}}
+	if fmt.Sprint(totals) != fmt.Sprint(want) {
+		t.Errorf("totals.csv %v, want %v", totals, want)
+	}
+	if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+		t.Fatalf("verify: %v %v", err, probs)
+	}
+	// Tampering with totals.csv is caught.
+	tp := filepath.Join(dir, "totals.csv")
+	b, _ := os.ReadFile(tp)
+	os.WriteFile(tp, bytes.Replace(b, []byte("30.00"), []byte("31.00"), 1), 0o644)
+	if probs, _ := VerifyPayroll(dir); len(probs) == 0 {
+		t.Errorf("an edited totals.csv verified")
+	}
+	// --strict: B is no_data, so nothing is written.
+	strictDir := filepath.Join(t.TempDir(), "strict")
+	_, err := p.Payroll(Input{Name: in}, PayrollOptions{Dir: strictDir, Strict: true})
+	var refused *ErrPayroll
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "need review") {
+		t.Errorf("--strict: %v", err)
+	}
+	if _, err := os.Stat(strictDir); !os.IsNotExist(err) {
+		t.Errorf("--strict wrote %s", strictDir)
+	}
 }

@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,9 +68,14 @@ const (
 	payrollFile      = "payroll.csv"
 	manifestFile     = "manifest.json"
 	explanationsFile = "explanations.ndjson"
+	totalsFile       = "totals.csv"
 )
 
-var exportFiles = []string{explanationsFile, manifestFile, payrollFile}
+var exportFiles = []string{explanationsFile, manifestFile, payrollFile, totalsFile}
+
+// totalsColumns are the columns of totals.csv: what each subject is paid in
+// the export, per currency (the figure a payroll clerk reconciles).
+var totalsColumns = []string{"subject", "currency", "amount", "rows"}
 
 // Manifest describes a payroll export. It holds no wall-clock time, so the
 // same inputs give the same bytes.
@@ -90,8 +97,12 @@ type Manifest struct {
 	NotInInput    int               `json:"not_in_input"`
 	Totals        []ManifestTotal   `json:"totals"`
 	Rejected      *ManifestReject   `json:"rejected,omitempty"`
-	PayrollCSV    ManifestFile      `json:"payroll_csv"`
-	Explanations  ManifestFile      `json:"explanations"`
+	// ExtraColumns are the attributes marked payroll = true, exported after
+	// the fixed columns of payroll.csv, in declaration order.
+	ExtraColumns []string     `json:"extra_columns"`
+	PayrollCSV   ManifestFile `json:"payroll_csv"`
+	Explanations ManifestFile `json:"explanations"`
+	TotalsCSV    ManifestFile `json:"totals_csv"`
 }
 
 // ManifestPolicy identifies the policy text that produced the export.
@@ -246,14 +257,23 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		}
 	}()
 
+	extras := []string{}
+	var extraAttrs []*rules.Attribute
+	for _, a := range rp.Attributes {
+		if a.Payroll {
+			extras = append(extras, a.Name)
+			extraAttrs = append(extraAttrs, a)
+		}
+	}
 	run := &payrollRun{
-		rp: rp, runID: runID, prev: prev, acc: newTotals(),
+		rp: rp, runID: runID, prev: prev, acc: newTotals(), extras: extraAttrs,
 		m: &Manifest{
 			Format: ManifestFormat, RunID: runID, EngineVersion: version,
 			Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
 			Currency:     rp.Currency,
 			InputSHA256:  inputSum,
 			Against:      against,
+			ExtraColumns: extras,
 			StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
 		},
 		sorter: extsort.New(tmp, opts.SortMemory),
@@ -340,6 +360,7 @@ type payrollRun struct {
 	rp      *rules.Policy
 	runID   string
 	prev    map[string]*prevLine // by original line_id; nil without --against
+	extras  []*rules.Attribute   // payroll = true attributes: extra columns
 	sorter  *extsort.Sorter
 	sortErr error
 
@@ -359,7 +380,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	buf = append(buf, 0)
 	buf = append(buf, s.Period.Label...)
 	lenAt := len(buf)
-	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0) // the record's and the rows' lengths, filled in below
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // the lengths of the record, the rows and the explanations, filled in below
 	start, end := s.Period.StartDate(), s.Period.EndDate()
 	var lines [8]payrollLine
 	rows := lines[:0]
@@ -406,10 +427,22 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 			buf = append(buf, ',')
 			buf = appendCSVCell(buf, f)
 		}
+		for _, a := range r.extras {
+			buf = append(buf, ',')
+			if v := s.Values[a.Decl.Slot]; v.Has() {
+				text := v.Str
+				if v.Kind != evaluator.String {
+					text = v.String()
+				}
+				buf = appendCSVCell(buf, text)
+			}
+		}
 		buf = append(buf, '\n')
 	}
 	csvLen := len(buf) - rowsAt
 	w := jsonBuf{b: buf}
+	var sum apd.Decimal
+	nrows := 0
 	for i := range rows {
 		ln := &rows[i]
 		if ln.skip != "" {
@@ -417,13 +450,25 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		}
 		encodeExplanation(&w, s, ln)
 		w.b = append(w.b, '\n')
+		if ln.amount != nil {
+			exactDec.Add(&sum, &sum, ln.amount)
+		}
+		nrows++
 	}
 	buf = w.b
-	if csvLen == 0 && len(buf) == rowsAt {
+	if csvLen == 0 {
 		buf = buf[:keyAt] // nothing to write for this snapshot
 	} else {
+		exLen := len(buf) - rowsAt - csvLen
+		// The subject's share of totals.csv: subject NUL amount NUL rows.
+		buf = append(buf, s.Subject...)
+		buf = append(buf, 0)
+		buf = append(buf, sum.Text('f')...)
+		buf = append(buf, 0)
+		buf = strconv.AppendInt(buf, int64(nrows), 10)
 		binary.LittleEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
 		binary.LittleEndian.PutUint32(buf[lenAt+4:], uint32(csvLen))
+		binary.LittleEndian.PutUint32(buf[lenAt+8:], uint32(exLen))
 	}
 	r.mu.Lock()
 	for i := range rows {
@@ -535,43 +580,101 @@ func (r *payrollRun) add(b []byte) error {
 	return nil
 }
 
-// writeFiles writes payroll.csv and explanations.ndjson from the sorted
-// records, and their digests into the manifest.
+// writeFiles writes payroll.csv, explanations.ndjson and totals.csv from
+// the sorted records, and their digests into the manifest.
 func (r *payrollRun) writeFiles(dir string) error {
-	csvF, err := os.OpenFile(filepath.Join(dir, payrollFile), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer csvF.Close()
-	exF, err := os.OpenFile(filepath.Join(dir, explanationsFile), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer exF.Close()
-	csvSum, exSum := sha256.New(), sha256.New()
-	csvN, exN := &countWriter{}, &countWriter{}
-	cw := bufio.NewWriterSize(payrollWriterHook(io.MultiWriter(csvF, csvSum, csvN)), 1<<16)
-	ew := bufio.NewWriterSize(io.MultiWriter(exF, exSum, exN), 1<<16)
-	cw.Write(encodeCSV(payrollColumns))
-	err = r.sorter.Each(func(rec []byte) error {
-		n := int(binary.LittleEndian.Uint32(rec))
-		if _, err := cw.Write(rec[4 : 4+n]); err != nil {
+	var files [3]*os.File
+	for i, name := range []string{payrollFile, explanationsFile, totalsFile} {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+		if err != nil {
 			return err
 		}
-		_, err := ew.Write(rec[4+n:])
+		defer f.Close()
+		files[i] = f
+	}
+	sums := [3]hash.Hash{sha256.New(), sha256.New(), sha256.New()}
+	counts := [3]*countWriter{{}, {}, {}}
+	var ws [3]*bufio.Writer
+	for i := range files {
+		var w io.Writer = files[i]
+		if i == 0 {
+			w = payrollWriterHook(w)
+		}
+		ws[i] = bufio.NewWriterSize(io.MultiWriter(w, sums[i], counts[i]), 1<<16)
+	}
+	ws[0].Write(encodeCSV(append(slices.Clone(payrollColumns), r.m.ExtraColumns...)))
+	ws[2].Write(encodeCSV(totalsColumns))
+	// Records come sorted by subject: a subject's total is complete when
+	// the next subject begins.
+	var subject string
+	var total apd.Decimal
+	rows, started := 0, false
+	flushSubject := func() error {
+		if !started {
+			return nil
+		}
+		_, err := ws[2].Write(encodeCSV([]string{subject, r.rp.Currency, money(&total, r.rp.MinorUnit), strconv.Itoa(rows)}))
 		return err
+	}
+	err := r.sorter.Each(func(rec []byte) error {
+		csvLen := int(binary.LittleEndian.Uint32(rec))
+		exLen := int(binary.LittleEndian.Uint32(rec[4:]))
+		body := rec[8:]
+		if _, err := ws[0].Write(body[:csvLen]); err != nil {
+			return err
+		}
+		if _, err := ws[1].Write(body[csvLen : csvLen+exLen]); err != nil {
+			return err
+		}
+		parts := bytes.SplitN(body[csvLen+exLen:], []byte{0}, 3)
+		if !started || string(parts[0]) != subject {
+			if err := flushSubject(); err != nil {
+				return err
+			}
+			subject, total, rows, started = string(parts[0]), apd.Decimal{}, 0, true
+		}
+		d, _, err := apd.NewFromString(string(parts[1]))
+		if err != nil {
+			return err
+		}
+		exactDec.Add(&total, &total, d)
+		n, _ := strconv.Atoi(string(parts[2]))
+		rows += n
+		return nil
 	})
-	for _, step := range []func() error{cw.Flush, ew.Flush, csvF.Sync, exF.Sync, csvF.Close, exF.Close} {
+	if err == nil {
+		err = flushSubject()
+	}
+	for i := range files {
 		if err == nil {
-			err = step()
+			err = ws[i].Flush()
+		}
+		if err == nil {
+			err = files[i].Sync()
+		}
+		if cerr := files[i].Close(); err == nil {
+			err = cerr
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
-	r.m.PayrollCSV = ManifestFile{Name: payrollFile, SHA256: hex.EncodeToString(csvSum.Sum(nil)), Bytes: csvN.n}
-	r.m.Explanations = ManifestFile{Name: explanationsFile, SHA256: hex.EncodeToString(exSum.Sum(nil)), Bytes: exN.n}
+	file := func(name string, i int) ManifestFile {
+		return ManifestFile{Name: name, SHA256: hex.EncodeToString(sums[i].Sum(nil)), Bytes: counts[i].n}
+	}
+	r.m.PayrollCSV, r.m.Explanations, r.m.TotalsCSV = file(payrollFile, 0), file(explanationsFile, 1), file(totalsFile, 2)
 	return nil
+}
+
+// money writes a sum with the currency's minor digits.
+func money(d *apd.Decimal, minor int) string {
+	var q apd.Decimal
+	c := apd.BaseContext.WithPrecision(60)
+	c.Quantize(&q, d, -int32(minor))
+	if q.IsZero() {
+		q.Negative = false
+	}
+	return q.Text('f')
 }
 
 // checkExisting compares what is at dir with the export about to be
@@ -780,20 +883,11 @@ func (t *totals) list(minor int) []ManifestTotal {
 	keys := append([]string(nil), t.order...)
 	sort.Strings(keys)
 	out := make([]ManifestTotal, 0, len(keys))
-	money := func(d *apd.Decimal) string {
-		var q apd.Decimal
-		c := apd.BaseContext.WithPrecision(60)
-		c.Quantize(&q, d, -int32(minor))
-		if q.IsZero() {
-			q.Negative = false
-		}
-		return q.Text('f')
-	}
 	for _, k := range keys {
 		acc := t.by[k]
 		tt := acc.t
 		tt.Amount = acc.sum.Text('f')
-		tt.Original, tt.Positive, tt.Negative, tt.Net = money(&acc.orig), money(&acc.plus), money(&acc.minus), money(&acc.sum)
+		tt.Original, tt.Positive, tt.Negative, tt.Net = money(&acc.orig, minor), money(&acc.plus, minor), money(&acc.minus, minor), money(&acc.sum, minor)
 		out = append(out, tt)
 	}
 	return out
@@ -889,10 +983,10 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	if want := shortHash(runParts...); m.RunID != want {
 		add("manifest.json: run_id %s is not the one its policy, input, engine and earlier exports give (%s)", m.RunID, want)
 	}
-	for _, f := range []ManifestFile{m.PayrollCSV, m.Explanations} {
+	for _, f := range []ManifestFile{m.PayrollCSV, m.Explanations, m.TotalsCSV} {
 		fi, err := os.Lstat(filepath.Join(dir, f.Name))
 		switch {
-		case f.Name != payrollFile && f.Name != explanationsFile:
+		case f.Name != payrollFile && f.Name != explanationsFile && f.Name != totalsFile:
 			add("manifest.json names the file %q", f.Name)
 			return probs, &m, mb, nil
 		case err != nil:
@@ -928,11 +1022,18 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	if err != nil {
 		return append(probs, fmt.Sprintf("payroll.csv: %v", err)), &m, mb, nil
 	}
-	if !slices.Equal(header, payrollColumns) {
-		add("payroll.csv: the header is %v, want %v", header, payrollColumns)
+	wantHeader := append(slices.Clone(payrollColumns), m.ExtraColumns...)
+	if !slices.Equal(header, wantHeader) {
+		add("payroll.csv: the header is %v, want %v", header, wantHeader)
 		return probs, &m, mb, nil
 	}
-	r.FieldsPerRecord = len(payrollColumns)
+	r.FieldsPerRecord = len(wantHeader)
+	type subjectTotal struct {
+		sum  apd.Decimal
+		rows int
+	}
+	bySubject := map[string]*subjectTotal{}
+	var subjects []string
 	seen := map[string]int{}
 	line := 1
 	for {
@@ -973,6 +1074,16 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			add("payroll.csv line %d: %v", line, err)
 		}
 		acc.count(got, rec[pcIncentive], rec[pcCode], rec[pcCurrency], rec[pcStatus], rec[pcKind], amount)
+		st := bySubject[rec[pcSubject]]
+		if st == nil {
+			st = &subjectTotal{}
+			bySubject[rec[pcSubject]] = st
+			subjects = append(subjects, rec[pcSubject])
+		}
+		st.rows++
+		if amount != nil {
+			exactDec.Add(&st.sum, &st.sum, amount)
+		}
 		if visit != nil {
 			visit(exportRow{rec: rec, why: why})
 		}
@@ -991,6 +1102,23 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	if sum := hex.EncodeToString(exSum.Sum(nil)); sum != m.Explanations.SHA256 {
 		add("explanations.ndjson: SHA-256 %s, the manifest says %s", sum, m.Explanations.SHA256)
+	}
+	// totals.csv: what each subject is paid, recomputed from the rows.
+	var wantTotals strings.Builder
+	wantTotals.Write(encodeCSV(totalsColumns))
+	for _, subj := range subjects {
+		st := bySubject[subj]
+		wantTotals.Write(encodeCSV([]string{subj, m.Currency, money(&st.sum, minor), strconv.Itoa(st.rows)}))
+	}
+	if tb, err := readBounded(filepath.Join(dir, totalsFile), m.TotalsCSV.Bytes+1); err != nil {
+		add("totals.csv: %v", err)
+	} else {
+		if sum := sha256.Sum256(tb); hex.EncodeToString(sum[:]) != m.TotalsCSV.SHA256 {
+			add("totals.csv: SHA-256 %s, the manifest says %s", hex.EncodeToString(sum[:]), m.TotalsCSV.SHA256)
+		}
+		if string(tb) != wantTotals.String() {
+			add("totals.csv does not hold the totals per subject of payroll.csv")
+		}
 	}
 	if got.Rows != m.Rows {
 		add("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows)

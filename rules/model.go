@@ -125,6 +125,7 @@ type Attribute struct {
 	Name, Title string
 	Type        AttrType
 	Required    bool
+	Payroll     bool // exported as a column of payroll.csv (an employee number, a cost centre)
 	Decl        *Decl
 	Range       hcl.Range
 }

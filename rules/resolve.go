@@ -329,6 +329,7 @@ func (r *resolver) declare() {
 			}
 			at.Title, _ = r.str(a.Title, "title")
 			at.Required = r.boolean(a.Required, "required")
+			at.Payroll = r.boolean(a.Payroll, "payroll")
 			at.Decl = r.scope.add(a.Name, t, StageDerived, DeclAttribute, a.Name)
 			r.p.Attributes = append(r.p.Attributes, at)
 		}
