@@ -36,7 +36,7 @@ type PolicyBlock struct {
 	Head
 	Title, Version, Owner, Language, Currency, Period *Value
 	EffectiveFrom, EffectiveTo                        *Value
-	History                                           *Value
+	History, MinTeam                                  *Value
 }
 
 // Metric is a metric "name" block: an input or, with Expr, a derived metric.

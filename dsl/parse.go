@@ -233,7 +233,7 @@ var (
 		labelled("policy"), labelled("metric"), labelled("attribute"), labelled("param"),
 		labelled("target"), labelled("scorecard"), labelled("breach"), labelled("incentive"),
 	}}
-	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "effective_from", "effective_to")}
+	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "min_team", "effective_from", "effective_to")}
 	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required")}
 	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required", "payroll")}
 	paramSchema     = &hcl.BodySchema{Attributes: attrs("title", "value")}
@@ -294,7 +294,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 			p.Policy = append(p.Policy, &PolicyBlock{Head: h,
 				Title: d.attr(bc, "title"), Version: d.attr(bc, "version"), Owner: d.attr(bc, "owner"),
 				Language: d.attr(bc, "language"), Currency: d.attr(bc, "currency"), Period: d.attr(bc, "period"),
-				EffectiveFrom: d.attr(bc, "effective_from"), EffectiveTo: d.attr(bc, "effective_to"), History: d.attr(bc, "history")})
+				EffectiveFrom: d.attr(bc, "effective_from"), EffectiveTo: d.attr(bc, "effective_to"), History: d.attr(bc, "history"), MinTeam: d.attr(bc, "min_team")})
 		case "metric":
 			bc := d.content(b.Body, metricSchema)
 			p.Metrics = append(p.Metrics, &Metric{Head: h,

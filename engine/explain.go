@@ -19,19 +19,22 @@ type ErrNotFound struct{ Msg string }
 func (e *ErrNotFound) Error() string { return e.Msg }
 
 // Explain evaluates in and writes a manager's report of one subject's
-// outcome. period may be "" when the subject has one snapshot.
+// outcome. With period "", a subject with one snapshot is explained; with
+// several, the latest, and the report lists the others. With history, the
+// report ends with the subject's window, period by period.
 func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts StreamOptions) (*StreamResult, error) {
 	var mu sync.Mutex
-	var found []*evaluator.Outcome
-	var periods []string
+	var all []*evaluator.Outcome // the subject's, every period
 	opts.Explain = true
+	opts.EncodeAll = true
+	sel, err := NewSelection(in.Periods, p.Rules.Period)
+	if err != nil {
+		return nil, err
+	}
 	res, err := p.Stream(in, opts, func(o *evaluator.Outcome, buf []byte) []byte {
 		if o.Snapshot.Subject == subject {
 			mu.Lock()
-			periods = append(periods, o.Snapshot.Period.Label)
-			if period == "" || o.Snapshot.Period.Label == period {
-				found = append(found, o.Clone())
-			}
+			all = append(all, o.Clone())
 			mu.Unlock()
 		}
 		return buf
@@ -39,17 +42,101 @@ func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts Str
 	if err != nil || res.Failed() {
 		return res, err
 	}
-	sort.Strings(periods)
-	switch {
-	case len(found) == 0 && len(periods) == 0:
-		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, in.Name)}
-	case len(found) == 0:
-		return res, &ErrNotFound{fmt.Sprintf("subject %q has no snapshot for period %s; it has %s", subject, period, strings.Join(periods, ", "))}
-	case len(found) > 1:
-		return res, &ErrNotFound{fmt.Sprintf("subject %q has snapshots for %s; choose one with --period", subject, strings.Join(periods, ", "))}
+	sort.Slice(all, func(i, j int) bool { return all[i].Snapshot.Period.Index() < all[j].Snapshot.Period.Index() })
+	var candidates []*evaluator.Outcome // explainable: selected, not history only
+	var labels []string
+	for _, o := range all {
+		if !o.Snapshot.HistoryOnly && sel.Has(o.Snapshot.Period) {
+			candidates = append(candidates, o)
+			labels = append(labels, o.Snapshot.Period.Label)
+		}
 	}
-	WriteReport(w, p.Rules, found[0])
+	var chosen *evaluator.Outcome
+	switch {
+	case len(candidates) == 0:
+		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, in.Name)}
+	case period != "":
+		for _, o := range candidates {
+			if o.Snapshot.Period.Label == period {
+				chosen = o
+			}
+		}
+		if chosen == nil {
+			return res, &ErrNotFound{fmt.Sprintf("subject %q has no snapshot for period %s; it has %s", subject, period, strings.Join(labels, ", "))}
+		}
+	default:
+		chosen = candidates[len(candidates)-1]
+	}
+	WriteReport(w, p.Rules, chosen)
+	if p.Rules.History > 0 {
+		writeHistory(w, p.Rules, chosen, all)
+	}
+	if period == "" && len(candidates) > 1 {
+		fmt.Fprintf(w, "\nThis is the latest period of %s; the input also has %s (choose one with its label).\n", subject, strings.Join(labels[:len(labels)-1], ", "))
+	}
 	return res, nil
+}
+
+// writeHistory renders the subject's window: one row a period, the
+// targets' values and statuses, the score and band, the incentives'
+// amounts; a gap is shown as a gap.
+func writeHistory(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*evaluator.Outcome) {
+	byIndex := map[int]*evaluator.Outcome{}
+	for _, o := range all {
+		byIndex[o.Snapshot.Period.Index()] = o
+	}
+	cur := chosen.Snapshot.Period.Index()
+	header := []string{"period"}
+	for _, t := range p.Targets {
+		header = append(header, t.Name)
+	}
+	for _, sc := range p.Scorecards {
+		header = append(header, "score "+sc.Name)
+	}
+	for _, in := range p.Incentives {
+		header = append(header, in.Name)
+	}
+	tw := newTable(w)
+	fmt.Fprintf(w, "\nHistory (the window of %d earlier period(s))\n", p.History)
+	fmt.Fprintln(tw, "  "+strings.Join(header, "\t"))
+	for idx := cur - p.History; idx <= cur; idx++ {
+		label := rules.PeriodAt(p.Period, idx).Label
+		o := byIndex[idx]
+		if o == nil {
+			fmt.Fprintf(tw, "  %s\t(no snapshot)\n", label)
+			continue
+		}
+		row := []string{label}
+		if o.Snapshot.HistoryOnly {
+			row[0] += " (history only)"
+		}
+		for _, t := range o.Targets {
+			cell := string(t.Status.String())
+			if t.Value.Has() {
+				cell = valueText(t.Value, t.Target.Unit) + " " + cell
+			}
+			row = append(row, cell)
+		}
+		for _, sc := range o.Scores {
+			cell := sc.Status.String()
+			if sc.Status == evaluator.ScoreOK {
+				cell = evaluator.Short(sc.Value.Num)
+				if sc.Band.Str != "" {
+					cell += " " + sc.Band.Str
+				}
+			}
+			row = append(row, cell)
+		}
+		for _, in := range o.Incentives {
+			cell := in.Status.String()
+			if in.Amount != nil {
+				cell = in.Amount.Text('f')
+			}
+			row = append(row, cell)
+		}
+		fmt.Fprintln(tw, "  "+strings.Join(row, "\t"))
+	}
+	tw.Flush()
 }
 
 // WriteReport renders one outcome as a readable report.
@@ -85,6 +172,24 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 	}
 	for _, a := range p.Attributes {
 		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
+	}
+
+	var stats []*rules.Decl
+	for _, d := range p.Scope.Decls {
+		if d.Kind == rules.DeclTeam && d.Slot >= 0 {
+			stats = append(stats, d)
+		}
+	}
+	if len(stats) > 0 {
+		pr("\nTeam figures used (over the snapshots of the same team and period in this run)\n")
+		for _, d := range stats {
+			v := s.Values[d.Slot]
+			text := valueText(v, "")
+			if !v.Has() {
+				text = "no value"
+			}
+			pr("  %-22s %s\n", d.Name, text)
+		}
 	}
 
 	if len(o.Targets) > 0 {

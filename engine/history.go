@@ -16,6 +16,19 @@ type selection struct {
 	ranges [][2]int // inclusive period indexes
 }
 
+// Selection is a set of periods chosen with labels and FROM..TO ranges.
+type Selection struct{ s selection }
+
+// NewSelection parses period specs of a policy's period kind; no specs
+// select every period.
+func NewSelection(specs []string, kind rules.PeriodKind) (Selection, error) {
+	s, err := parseSelection(specs, kind)
+	return Selection{s}, err
+}
+
+// Has reports whether p is selected.
+func (s Selection) Has(p rules.Period) bool { return s.s.has(p) }
+
 // parseSelection reads labels and FROM..TO ranges of the policy's period
 // kind.
 func parseSelection(specs []string, kind rules.PeriodKind) (selection, error) {
@@ -70,6 +83,7 @@ func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *c
 	var snaps []*evaluator.Snapshot
 	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) { snaps = append(snaps, s) })
 	res.Warnings = conv.warnings
+	res.finishLeftOut(ev.NeedsStats())
 	if readErr != nil {
 		return nil, readErr
 	}
@@ -159,7 +173,7 @@ func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *c
 		for k, i := range g {
 			s := snaps[i]
 			ev.EvaluateWindow(&o, s, stats, window(g, k))
-			if !s.HistoryOnly && sel.has(s.Period) {
+			if opts.EncodeAll || (!s.HistoryOnly && sel.has(s.Period)) {
 				out[i], keep[i] = encode(&o, nil), true
 			}
 		}

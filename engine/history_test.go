@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -238,5 +239,78 @@ policy "v" {
 				t.Errorf("diagnostics %v; want an error mentioning %q", diags, c.want)
 			}
 		})
+	}
+}
+
+// TestExplainHistory: explain without a period shows the latest, lists
+// the others, and ends with the window, gaps as gaps.
+func TestExplainHistory(t *testing.T) {
+	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := writeFile(t, "h.csv", historyInput)
+	var buf bytes.Buffer
+	if _, err := p.Explain(Input{Name: in}, "A", "", &buf, StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"A, period 2026-10", "History (the window of 3 earlier period(s))", "2026-07  (no snapshot)", "2026-08 (history only)", "0.9 met", "the input also has 2026-09"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
+// TestMinTeam: below min_team, team.* has no value, so the rule is
+// no_data with the reason, not a payout.
+func TestMinTeam(t *testing.T) {
+	src := `
+policy "m" {
+  version  = "1"
+  currency = "EUR"
+  min_team = 3
+}
+metric "csat" { better = "higher" }
+target "vs_team" {
+  value  = "csat / team.avg.csat"
+  better = "higher"
+  goal   = 1
+}
+incentive "kicker" {
+  gate "above" { when = "target.vs_team.met" }
+  amount = 10
+}
+`
+	p, diags := LoadSources("m.hcl", []dsl.Source{{Name: "m.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := writeFile(t, "m.csv", "subject,period,team,csat\nA,2026-10,small,0.9\nB,2026-10,big,0.9\nC,2026-10,big,0.8\nD,2026-10,big,0.7\n")
+	var buf bytes.Buffer
+	if _, err := p.Eval(Input{Name: in}, Output{W: &buf}, EvalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if !strings.Contains(lines[0], `"kicker":{"status":"no_data"`) || !strings.Contains(lines[0], "min_team") {
+		t.Errorf("a team of one was compared with itself:\n%s", lines[0])
+	}
+	if !strings.Contains(lines[1], `"kicker":{"status":"earned"`) {
+		t.Errorf("a team of three: %s", lines[1])
+	}
+}
+
+// TestLeftOutTeams: rows rejected under --skip-invalid are named by team
+// and period when the policy uses team figures.
+func TestLeftOutTeams(t *testing.T) {
+	p := mustLoad(t, "../policies/voice-agents")
+	in := writeFile(t, "a.csv", "subject,period,team,tenure_days,base_pay,handled,aht\nA,2026-10,west,400,3000,300,x\nB,2026-10,west,400,3000,300,280\n")
+	res, err := p.Eval(Input{Name: in}, Output{W: &bytes.Buffer{}}, EvalOptions{StreamOptions: StreamOptions{SkipInvalid: filepath.Join(t.TempDir(), "r.csv")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.LeftOut, ";") != "team west in 2026-10" {
+		t.Errorf("left out: %v", res.LeftOut)
 	}
 }

@@ -88,6 +88,7 @@ type InputError struct {
 	Column  int
 	Subject string
 	Period  string
+	Team    string
 	Msg     string
 	raw     string
 }

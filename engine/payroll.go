@@ -1418,3 +1418,12 @@ func spool(in Input) (string, func(), error) {
 	}
 	return f.Name(), cleanup, nil
 }
+
+// SafeCell returns a CSV text cell that a spreadsheet will not run as a
+// formula (see appendCSVCell).
+func SafeCell(s string) string {
+	if formulaLike(s) {
+		return "'" + s
+	}
+	return s
+}

@@ -319,7 +319,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		}
 	}
 	for _, e := range errs {
-		e.Subject, e.Period = s.Subject, s.Period.Label
+		e.Subject, e.Period, e.Team = s.Subject, s.Period.Label, s.Team
 		if s.Period.Label == "" && periodF != nil {
 			e.Period = periodF.text
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"sync"
 
@@ -32,6 +33,10 @@ type StreamOptions struct {
 	SkipInvalid    string // write rejected rows here and go on; "" fails on bad input
 	Workers        int    // 0: every core
 	MaxErrors      int    // bad-input errors kept for the report; 0: 100
+	// EncodeAll passes every snapshot's outcome to encode, also those of
+	// periods not selected and history-only ones (explain and trend show
+	// them); Snapshot.HistoryOnly and Selection.Has tell them apart.
+	EncodeAll bool
 }
 
 // StreamResult says what a run read.
@@ -46,6 +51,34 @@ type StreamResult struct {
 	HistoryOnly int
 	// Rows counts the input's records, good or bad.
 	Rows int
+	// LeftOut lists the teams and periods whose team.* and all.* figures
+	// were computed without rows rejected under SkipInvalid (set only when
+	// the policy uses those figures).
+	LeftOut []string
+
+	leftOut map[string]bool
+}
+
+func (r *StreamResult) noteLeftOut(e *InputError) {
+	if r.leftOut == nil {
+		r.leftOut = map[string]bool{}
+	}
+	key := "period " + e.Period
+	if e.Team != "" {
+		key = "team " + e.Team + " in " + e.Period
+	}
+	r.leftOut[key] = true
+}
+
+// finishLeftOut fills LeftOut when the figures are used.
+func (r *StreamResult) finishLeftOut(statsUsed bool) {
+	if !statsUsed {
+		return
+	}
+	for k := range r.leftOut {
+		r.LeftOut = append(r.LeftOut, k)
+	}
+	sort.Strings(r.LeftOut)
 }
 
 // Failed reports whether bad input failed the run.
@@ -212,7 +245,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		cur = &batch{}
 	}
 	emit := func(snap *evaluator.Snapshot) {
-		if !sel.has(snap.Period) {
+		if !opts.EncodeAll && !sel.has(snap.Period) {
 			return
 		}
 		res.Evaluated++
@@ -228,6 +261,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	close(done)
 	werr := <-writeErr
 	res.Warnings = conv.warnings
+	res.finishLeftOut(ev.NeedsStats())
 	if panicErr != nil {
 		return nil, panicErr
 	}
@@ -293,6 +327,7 @@ func readSnapshots(rr recordReader, conv *converter, rejects *rejectWriter, res 
 		if len(errs) > 0 {
 			if rejects != nil {
 				res.Rejected++
+				res.noteLeftOut(errs[0])
 				if werr := rejects.write(errs...); werr != nil {
 					readErr = werr
 					break

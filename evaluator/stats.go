@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -16,6 +17,7 @@ type Stats struct {
 	team    map[[2]string]*agg
 	all     map[string]*agg
 	fills   []statFill // the statistics expressions use, with their slots
+	minTeam int
 }
 
 // statFill is one team.* or all.* name an expression uses.
@@ -36,7 +38,7 @@ type agg struct {
 
 // NewStats returns empty statistics for p.
 func NewStats(p *rules.Policy) *Stats {
-	s := &Stats{metrics: p.Metrics, team: map[[2]string]*agg{}, all: map[string]*agg{}}
+	s := &Stats{metrics: p.Metrics, team: map[[2]string]*agg{}, all: map[string]*agg{}, minTeam: p.MinTeam}
 	index := map[string]int{}
 	for i, m := range p.Metrics {
 		index[m.Name] = i
@@ -113,6 +115,15 @@ func (s *Stats) fill(snap *Snapshot) {
 		}
 		if g == nil {
 			snap.Values[f.slot] = Value{}
+			continue
+		}
+		if !f.all && g.count < s.minTeam {
+			// Too few to compare with: a team of one is its own average.
+			snap.Values[f.slot] = Value{}
+			if snap.reasons == nil {
+				snap.reasons = make([]string, len(snap.Values))
+			}
+			snap.reasons[f.slot] = fmt.Sprintf("team %s has %d snapshot(s) in %s; the policy needs at least %d (min_team)", snap.Team, g.count, snap.Period.Label, s.minTeam)
 			continue
 		}
 		if f.stat == 'c' {

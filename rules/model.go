@@ -101,6 +101,10 @@ type Policy struct {
 	History     int
 	UsesHistory bool
 
+	// MinTeam is the fewest snapshots a team may have in a period for
+	// team.* to have a value (min_team; 0: no minimum).
+	MinTeam int
+
 	// UsesTeam and UsesAll say whether any expression references team.* or
 	// all.* statistics; only then are they computed.
 	UsesTeam, UsesAll bool

@@ -112,3 +112,27 @@ func isoWeeks(y int) int {
 	_, w := time.Date(y, 12, 28, 0, 0, 0, 0, time.UTC).ISOWeek()
 	return w
 }
+
+// PeriodAt returns the period of a kind with the given Index: the label of
+// a gap in a window.
+func PeriodAt(kind PeriodKind, index int) Period {
+	var label string
+	switch kind {
+	case Day:
+		label = time.Unix(int64(index)*86400, 0).UTC().Format(time.DateOnly)
+	case Week:
+		monday := time.Unix(int64(index*7-3)*86400, 0).UTC()
+		y, w := monday.ISOWeek()
+		label = fmt.Sprintf("%04d-W%02d", y, w)
+	case Month:
+		label = fmt.Sprintf("%04d-%02d", index/12, index%12+1)
+	case Quarter:
+		label = fmt.Sprintf("%04d-Q%d", index/4, index%4+1)
+	case Half:
+		label = fmt.Sprintf("%04d-H%d", index/2, index%2+1)
+	default:
+		label = fmt.Sprintf("%04d", index)
+	}
+	p, _ := ParsePeriod(label)
+	return p
+}

@@ -248,6 +248,15 @@ func (r *resolver) policyBlock() {
 	}
 	r.p.Language = Language(r.enum(b.Language, "language", int(CEL), "cel", "expr"))
 	r.p.Period = PeriodKind(r.enum(b.Period, "period", int(Month), "day", "week", "month", "quarter", "year", "half"))
+	if b.MinTeam != nil {
+		if f, _, ok := r.number(b.MinTeam, "min_team"); ok {
+			if f != math.Trunc(f) || f < 1 || f > 1e6 {
+				r.errorf(CodeBadValue, b.MinTeam.Range, "min_team must be a whole number of snapshots, at least 1, not %s", b.MinTeam.Num)
+			} else {
+				r.p.MinTeam = int(f)
+			}
+		}
+	}
 	if b.History != nil {
 		if f, _, ok := r.number(b.History, "history"); ok {
 			if f != math.Trunc(f) || f < 0 || f > MaxHistory {
@@ -480,10 +489,16 @@ func (r *resolver) expression(v *dsl.Value, stage Stage, want Type, what string)
 			e.Refs = append(e.Refs, d)
 		}
 		if d.Kind == DeclTeam {
+			root := "all"
 			if strings.HasPrefix(d.Name, "team.") {
-				r.p.UsesTeam = true
+				r.p.UsesTeam, root = true, "team"
 			} else {
 				r.p.UsesAll = true
+			}
+			// The count is always known when a statistic is used, so an
+			// explanation can say over how many snapshots it was taken.
+			if c, ok := r.scope.Lookup(root + ".count"); ok {
+				r.scope.use(c)
 			}
 		}
 	}

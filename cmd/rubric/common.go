@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -101,6 +102,9 @@ func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) 
 	}
 	if res.HistoryOnly > 0 {
 		fmt.Fprintf(e.stderr, "rubric: %d snapshot(s) before the policy's effective_from were used as history only (not written)\n", res.HistoryOnly)
+	}
+	if len(res.LeftOut) > 0 {
+		fmt.Fprintf(e.stderr, "rubric: team figures (team.*, all.*) were computed without the rejected rows for: %s; outcomes that compare with them may change once those rows are fixed\n", strings.Join(res.LeftOut, "; "))
 	}
 	if skip != "" && res.Rejected > 0 {
 		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)

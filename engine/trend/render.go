@@ -1,0 +1,188 @@
+package trend
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rubric-dev/rubric/engine"
+)
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// columns are the trend's columns after subject and period: each target,
+// each score, the breaches, each incentive.
+func (r *Report) columns() []string {
+	var cols []string
+	for _, t := range r.rp.Targets {
+		cols = append(cols, t.Name)
+	}
+	for _, sc := range r.rp.Scorecards {
+		cols = append(cols, "score "+sc.Name)
+	}
+	cols = append(cols, "breaches")
+	for _, in := range r.rp.Incentives {
+		cols = append(cols, in.Name)
+	}
+	return cols
+}
+
+var arrows = map[string]string{"improving": "▲", "worsening": "▼", "flat": "="}
+
+// cells renders one subject's period for people: values with their status
+// and an arrow for the change.
+func (r *Report) cells(per *Period) []string {
+	var out []string
+	for _, t := range r.rp.Targets {
+		m := per.Targets[t.Name]
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", fmtNum(m.Value), m.Status, arrows[m.Direction])))
+	}
+	for _, sc := range r.rp.Scorecards {
+		m := per.Scores[sc.Name]
+		cell := m.Status
+		if m.Value != nil {
+			cell = fmtNum(m.Value)
+			if m.Band != nil && *m.Band != "" {
+				cell += " " + *m.Band
+			}
+		}
+		out = append(out, strings.TrimSpace(cell+" "+arrows[m.Direction]))
+	}
+	out = append(out, strings.Join(per.Breaches, ", "))
+	for _, in := range r.rp.Incentives {
+		a := per.Incentives[in.Name]
+		cell := a.Status
+		if a.Amount != nil {
+			cell = *a.Amount
+		}
+		out = append(out, strings.TrimSpace(cell+" "+arrows[a.Direction]))
+	}
+	return out
+}
+
+// teamCells renders a team's averages for the same columns.
+func (r *Report) teamCells(tp *TeamPeriod) []string {
+	var out []string
+	for _, t := range r.rp.Targets {
+		out = append(out, fmtNum(tp.Targets[t.Name].Avg))
+	}
+	for _, sc := range r.rp.Scorecards {
+		out = append(out, fmtNum(tp.Scores[sc.Name].Avg))
+	}
+	out = append(out, "")
+	for _, in := range r.rp.Incentives {
+		v := "–"
+		if s := tp.Incentives[in.Name]; s != nil {
+			v = *s + " total"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// WriteText writes one table: a row per subject and period (▲ improving,
+// ▼ worsening, = flat against the period before), and with a team, its
+// average under each period.
+func (r *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(append([]string{"subject", "period"}, r.columns()...), "\t"))
+	for _, sub := range r.Subjects {
+		for _, per := range sub.Periods {
+			fmt.Fprintln(tw, strings.Join(append([]string{sub.Subject, per.Period}, r.cells(per)...), "\t"))
+		}
+	}
+	for _, t := range r.Teams {
+		for _, tp := range t.Periods {
+			fmt.Fprintln(tw, strings.Join(append([]string{"team " + t.Team + " avg", tp.Period}, r.teamCells(tp)...), "\t"))
+		}
+	}
+	return tw.Flush()
+}
+
+// WriteMarkdown writes the same table in markdown; with a team, each
+// period's team average follows its members' rows.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	cols := append([]string{"subject", "period"}, r.columns()...)
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n")
+	esc := func(cells []string) string {
+		for i, c := range cells {
+			cells[i] = strings.ReplaceAll(c, "|", "\\|")
+		}
+		return "| " + strings.Join(cells, " | ") + " |\n"
+	}
+	for _, sub := range r.Subjects {
+		for _, per := range sub.Periods {
+			b.WriteString(esc(append([]string{sub.Subject, per.Period}, r.cells(per)...)))
+		}
+	}
+	for _, t := range r.Teams {
+		for _, tp := range t.Periods {
+			b.WriteString(esc(append([]string{"**team " + t.Team + " average**", tp.Period}, r.teamCells(tp)...)))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteCSV writes one row per subject and period with full-precision
+// numbers, the statuses and the changes, for dashboards.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := []string{"subject", "team", "period"}
+	for _, t := range r.rp.Targets {
+		head = append(head, t.Name, t.Name+"_status", t.Name+"_change", t.Name+"_direction")
+	}
+	for _, sc := range r.rp.Scorecards {
+		head = append(head, "score_"+sc.Name, "band_"+sc.Name, "score_"+sc.Name+"_change")
+	}
+	head = append(head, "breaches")
+	for _, in := range r.rp.Incentives {
+		head = append(head, in.Name, in.Name+"_status", in.Name+"_change")
+	}
+	cw.Write(head)
+	raw := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return fmt.Sprint(*v)
+	}
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	for _, sub := range r.Subjects {
+		for _, per := range sub.Periods {
+			row := []string{engine.SafeCell(sub.Subject), engine.SafeCell(sub.Team), per.Period}
+			for _, t := range r.rp.Targets {
+				m := per.Targets[t.Name]
+				row = append(row, raw(m.Value), m.Status, raw(m.Change), m.Direction)
+			}
+			for _, sc := range r.rp.Scorecards {
+				m := per.Scores[sc.Name]
+				row = append(row, raw(m.Value), str(m.Band), raw(m.Change))
+			}
+			row = append(row, strings.Join(per.Breaches, ";"))
+			for _, in := range r.rp.Incentives {
+				a := per.Incentives[in.Name]
+				row = append(row, str(a.Amount), a.Status, str(a.Change))
+			}
+			cw.Write(row)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

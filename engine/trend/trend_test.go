@@ -1,0 +1,113 @@
+package trend_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/trend"
+)
+
+const policy = `
+policy "t" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "aht" { better = "lower" }
+metric "sales" { better = "higher" }
+target "aht" {
+  metric = "aht"
+  goal   = 300
+}
+target "sales" {
+  metric = "sales"
+  goal   = 10
+}
+incentive "bonus" {
+  gate "met" { when = "target.sales.met" }
+  amount = "sales * 2"
+}
+`
+
+func run(t *testing.T, opts trend.Options) *trend.Report {
+	t.Helper()
+	p, diags := engine.LoadSources("t.hcl", []dsl.Source{{Name: "t.hcl", Bytes: []byte(policy)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte(`subject,period,team,aht,sales
+A,2026-10,west,280,12
+A,2026-08,west,320,8
+A,2026-09,west,300,10
+B,2026-09,west,310,20
+B,2026-10,west,290,20
+C,2026-10,east,250,1
+`), 0o644)
+	rep, res, err := trend.Run(p, engine.Input{Name: in}, opts)
+	if err != nil || res.Failed() {
+		t.Fatal(err, res)
+	}
+	return rep
+}
+
+func TestTrendDirections(t *testing.T) {
+	rep := run(t, trend.Options{Subject: "A"})
+	if len(rep.Subjects) != 1 || len(rep.Subjects[0].Periods) != 3 {
+		t.Fatalf("subjects %+v", rep.Subjects)
+	}
+	per := rep.Subjects[0].Periods
+	if per[0].Period != "2026-08" || per[2].Period != "2026-10" {
+		t.Errorf("periods out of order: %s … %s", per[0].Period, per[2].Period)
+	}
+	// aht 300 → 280 (lower is better): improving; sales 10 → 12: improving.
+	if a := per[2].Targets["aht"]; a.Direction != "improving" || *a.Change != -20 {
+		t.Errorf("aht: %+v", a)
+	}
+	if s := per[1].Targets["sales"]; s.Direction != "improving" || per[1].Incentives["bonus"].Direction != "improving" {
+		t.Errorf("sales: %+v", s)
+	}
+	if per[0].Targets["aht"].Change != nil {
+		t.Errorf("the first period has no change")
+	}
+	if b := per[2].Incentives["bonus"]; *b.Amount != "24.00" || *b.Change != "4.00" {
+		t.Errorf("bonus: %+v", b)
+	}
+}
+
+func TestTrendTeam(t *testing.T) {
+	rep := run(t, trend.Options{Team: "west"})
+	if len(rep.Subjects) != 2 || len(rep.Teams) != 1 {
+		t.Fatalf("%d subjects, %d teams", len(rep.Subjects), len(rep.Teams))
+	}
+	tm := rep.Teams[0]
+	var oct *trend.TeamPeriod
+	for _, p := range tm.Periods {
+		if p.Period == "2026-10" {
+			oct = p
+		}
+	}
+	if oct == nil || oct.Members != 2 || *oct.Targets["aht"].Avg != 285 || *oct.Incentives["bonus"] != "64.00" {
+		t.Fatalf("team west 2026-10: %+v", oct)
+	}
+	for _, w := range []func(*bytes.Buffer) error{
+		func(b *bytes.Buffer) error { return rep.WriteText(b) },
+		func(b *bytes.Buffer) error { return rep.WriteMarkdown(b) },
+		func(b *bytes.Buffer) error { return rep.WriteCSV(b) },
+		func(b *bytes.Buffer) error { return rep.WriteJSON(b) },
+	} {
+		var b bytes.Buffer
+		if err := w(&b); err != nil || !strings.Contains(b.String(), "2026-10") {
+			t.Errorf("render: %v %s", err, b.String())
+		}
+	}
+	var b bytes.Buffer
+	rep.WriteText(&b)
+	if !strings.Contains(b.String(), "team west avg") {
+		t.Errorf("no team average row:\n%s", b.String())
+	}
+}
