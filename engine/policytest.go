@@ -209,10 +209,43 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 		}
 		return res
 	}
+	// The subject's earlier snapshots (history = [...]), oldest first.
+	var earlier []*evaluator.Snapshot
+	if tc.History != nil {
+		if tc.History.Kind != dsl.KindList {
+			return failSetup(tc.History.Range.Start.Line, "history must be a list of maps, each with a period")
+		}
+		for _, hv := range tc.History.List {
+			if hv.Kind != dsl.KindMap {
+				return failSetup(hv.Range.Start.Line, "each history entry must be a map of names to values, with a period")
+			}
+			hs, errs := conv.convert(testRecord(hv, subject, "", team))
+			if len(errs) > 0 {
+				return failSetup(errs[0].Line, "history: "+errs[0].Error())
+			}
+			earlier = append(earlier, hs)
+		}
+		sort.SliceStable(earlier, func(i, j int) bool { return earlier[i].Period.Index() < earlier[j].Period.Index() })
+	}
+	window := func(k int, s *evaluator.Snapshot) *evaluator.Window {
+		w := &evaluator.Window{}
+		for _, e := range earlier[:k] {
+			if evaluator.InWindow(e, s, r.p.History) {
+				w.Earlier = append(w.Earlier, e)
+			}
+		}
+		return w
+	}
+	for k, e := range earlier {
+		r.ev.DeriveWindow(e, window(k, e))
+	}
+	r.ev.DeriveWindow(snap, window(len(earlier), snap))
 	var stats *evaluator.Stats
 	if r.p.UsesTeam || r.p.UsesAll {
 		stats = evaluator.NewStats(r.p)
-		r.ev.Derive(snap)
+		for _, e := range earlier {
+			stats.Add(e)
+		}
 		stats.Add(snap)
 		if tc.Peers != nil {
 			if tc.Peers.Kind != dsl.KindList {
@@ -232,7 +265,10 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 			}
 		}
 	}
-	o := r.ev.Evaluate(snap, stats)
+	for k, e := range earlier {
+		r.ev.EvaluateWindow(&evaluator.Outcome{}, e, stats, window(k, e))
+	}
+	o := r.ev.EvaluateWindow(&evaluator.Outcome{}, snap, stats, window(len(earlier), snap))
 	r.cov.observe(o)
 	for _, e := range tc.Expect {
 		res.Failures = append(res.Failures, r.check(o, e)...)

@@ -192,7 +192,7 @@ func TestPayrollCLI(t *testing.T) {
 }
 
 func TestTestAndFmtCLI(t *testing.T) {
-	if r := rubric(t, "", "test", "../../policies/"); r.code != 0 || !strings.Contains(r.stdout, "29 passed, 0 failed") {
+	if r := rubric(t, "", "test", "../../policies/"); r.code != 0 || !strings.Contains(r.stdout, "35 passed, 0 failed") {
 		t.Errorf("test policies/: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r := rubric(t, "", "test", "--coverage", "--min-coverage", "100", "../../policies/voice-agents")
@@ -342,5 +342,24 @@ func TestCalibrateCLI(t *testing.T) {
 	}
 	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--fail-on", "hard"); r.code != 2 {
 		t.Errorf("bad --fail-on: %d", r.code)
+	}
+}
+
+// TestHistoryCommandsOnExamples: trend, explain's history and calibrate run
+// on the shipped examples and their months of history.
+func TestHistoryCommandsOnExamples(t *testing.T) {
+	help := "../../policies/it-helpdesk"
+	data := "../../fixtures/it-helpdesk/history.csv"
+	if r := rubric(t, "", "trend", "-p", help, "-i", data, "--subject", "H-2001"); r.code != 0 || strings.Count(r.stdout, "H-2001") != 3 {
+		t.Errorf("trend: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := rubric(t, "", "explain", "-p", help, "-i", data, "--subject", "H-2001"); r.code != 0 || !strings.Contains(r.stdout, "History (the window of 2 earlier period(s))") || !strings.Contains(r.stdout, "2026-09") {
+		t.Errorf("explain: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := rubric(t, "", "eval", "-p", help, "-i", data, "--period", "2026-11", "--format", "ndjson"); r.code != 0 || strings.Count(r.stdout, "\n") != 279 {
+		t.Errorf("eval --period: %d, %d lines", r.code, strings.Count(r.stdout, "\n"))
+	}
+	if r := rubric(t, "", "calibrate", "-p", voice, "-i", "../../fixtures/voice-agents/history.csv", "--period", "2026-08..2026-09"); r.code != 0 || !strings.Contains(r.stdout, "over 558 snapshot(s)") {
+		t.Errorf("calibrate: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -164,3 +164,92 @@ test "nine survey responses are too few for CSAT" {
     }
   }
 }
+
+# History: the months before come in `history`, oldest or newest first.
+
+test "CSAT missed three months in a row: coaching" {
+  period = "2026-11"
+  history = [
+    { period = "2026-09", surveys = 40, satisfied = 30, tickets_resolved = 1200 },
+    { period = "2026-10", surveys = 40, satisfied = 31, tickets_resolved = 1200 },
+  ]
+  values = { level = "L1", first_response_min = 30, resolution_hours = 8, tickets_resolved = 1200,
+  resolved_first_time = 840, escalated = 120, reopened = 60, surveys = 40, satisfied = 32 }
+  expect {
+    target "csat" { status = "missed" }
+    breach "coaching" { status = "breached" }
+    incentive "consistency" {
+      status = "ineligible"
+      amount = "0.00"
+    }
+  }
+}
+
+test "a gap ends the streak: no coaching" {
+  period = "2026-11"
+  # September missed, October is a gap, November missed: a streak of 1
+  history = [{ period = "2026-09", surveys = 40, satisfied = 30 }]
+  values  = { level = "L1", surveys = 40, satisfied = 32, tickets_resolved = 1200 }
+  expect {
+    breach "coaching" { status = "clear" }
+  }
+}
+
+test "CSAT met every month, pooled 0.9: consistency paid" {
+  period = "2026-11"
+  # pooled: (36 + 36 + 36) / (40 + 40 + 40) = 0.9
+  history = [
+    { period = "2026-10", surveys = 40, satisfied = 36, tickets_resolved = 1100 },
+    { period = "2026-09", surveys = 40, satisfied = 36, tickets_resolved = 1100 },
+  ]
+  values = { level = "L1", first_response_min = 30, resolution_hours = 8, tickets_resolved = 1200,
+  resolved_first_time = 840, escalated = 120, reopened = 60, surveys = 40, satisfied = 36 }
+  expect {
+    target "csat" { status = "met" }
+    breach "coaching" { status = "clear" }
+    incentive "consistency" {
+      status = "earned"
+      amount = "100.00"
+      tier   = "pooled"
+    }
+  }
+}
+
+test "CSAT met every month, pooled below 0.9: no consistency pay" {
+  period = "2026-11"
+  # pooled: (35 + 35 + 35) / 120 = 0.875: met each month (goal 0.85), no tier
+  history = [
+    { period = "2026-09", surveys = 40, satisfied = 35 },
+    { period = "2026-10", surveys = 40, satisfied = 35 },
+  ]
+  values = { level = "L1", surveys = 40, satisfied = 35, tickets_resolved = 1200 }
+  expect {
+    incentive "consistency" {
+      status = "not_earned"
+      amount = "0.00"
+    }
+  }
+}
+
+test "the first month has no history: consistency ineligible" {
+  period = "2026-11"
+  values = { level = "L1", surveys = 40, satisfied = 40, tickets_resolved = 1200 }
+  expect {
+    incentive "consistency" {
+      status = "ineligible"
+      amount = "0.00"
+    }
+  }
+}
+
+test "tickets missing: the consistency tier cannot be judged" {
+  period = "2026-11"
+  history = [
+    { period = "2026-09", surveys = 40, satisfied = 38 },
+    { period = "2026-10", surveys = 40, satisfied = 38 },
+  ]
+  values = { level = "L1", surveys = 40, satisfied = 38 }
+  expect {
+    incentive "consistency" { status = "no_data" }
+  }
+}

@@ -10,6 +10,7 @@ policy "it_helpdesk" {
   language = "expr"
   currency = "USD"
   period   = "month"
+  history  = 2 # expressions may look back on the two months before
 }
 
 attribute "level" {
@@ -74,6 +75,12 @@ metric "repeat_rate" {
 metric "csat" {
   better = "higher"
   expr   = "ratio(satisfied, surveys)"
+}
+
+metric "csat_quarter" {
+  title  = "CSAT pooled over the quarter (small monthly samples)"
+  better = "higher"
+  expr   = "ratio(window.sum.satisfied, window.sum.surveys)"
 }
 
 target "first_response" {
@@ -142,6 +149,12 @@ breach "sla_missed" {
   message  = "median first response ${first_response_min} min"
 }
 
+breach "coaching" {
+  title    = "CSAT missed three months in a row: a coaching conversation is due"
+  when     = "streak.target.csat.missed >= 3"
+  severity = "minor"
+}
+
 incentive "ticket_volume" {
   title = "Ticket volume: $0.50 a ticket from 1200, $1.00 from 1500"
   code  = "TKT1"
@@ -173,6 +186,18 @@ incentive "service_bonus" {
   }
   tier "good" {
     when       = "band.service == 'good'"
+    multiplier = 1
+  }
+  rounding = "half_even"
+}
+
+incentive "consistency" {
+  title = "Consistency kicker: CSAT met every month of the quarter"
+  code  = "CON1"
+  gate "every_month" { when = "window.periods == 3 && window.target.csat.met == 3" }
+  basis = 100
+  tier "pooled" {
+    when       = "csat_quarter >= 0.9 && tickets_resolved >= 1000"
     multiplier = 1
   }
   rounding = "half_even"
