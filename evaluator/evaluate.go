@@ -28,6 +28,7 @@ type Snapshot struct {
 
 	exact     []ExactValue // input numbers a float cannot hold exactly
 	reasons   []string     // per slot: why it has no value, when known
+	notes     []string     // per slot: what a value was made of (history counts), for explanations
 	derived   bool
 	defaulted []string
 }
@@ -149,6 +150,14 @@ func (r *run) setReason(slot int, reason string) {
 		r.s.reasons = make([]string, len(r.vals))
 	}
 	r.s.reasons[slot] = reason
+}
+
+// note records what a slot's value was made of, for explanations.
+func (r *run) note(slot int, text string) {
+	if r.s.notes == nil {
+		r.s.notes = make([]string, len(r.vals))
+	}
+	r.s.notes[slot] = text
 }
 
 func (r *run) reason(d *rules.Decl) string {
@@ -348,6 +357,11 @@ func (r *run) appendDescribe(b []byte, x *rules.Expression) []byte {
 		b = append(b, d.Name...)
 		b = append(b, " = "...)
 		b = r.vals[d.Slot].appendTo(b)
+		if r.s.notes != nil && r.s.notes[d.Slot] != "" {
+			b = append(b, " ("...)
+			b = append(b, r.s.notes[d.Slot]...)
+			b = append(b, ')')
+		}
 		for _, def := range r.out.Defaulted {
 			if def == d.Name {
 				b = append(b, " (defaulted)"...)
@@ -372,6 +386,6 @@ func (r *run) condition(x *rules.Expression, v bool) string {
 // ResetSnapshot clears what an evaluation left on a copied snapshot, so it
 // can be evaluated again (benchmarks copy snapshots).
 func ResetSnapshot(s *Snapshot) *Snapshot {
-	s.reasons, s.derived, s.defaulted = nil, false, nil
+	s.reasons, s.notes, s.derived, s.defaulted = nil, nil, false, nil
 	return s
 }

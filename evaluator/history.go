@@ -1,6 +1,9 @@
 package evaluator
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -89,6 +92,9 @@ func (r *run) fillPrev(decls []*rules.Decl) {
 			r.setReason(d.Slot, "no snapshot for the period before "+r.s.Period.Label)
 		case prev.Values[d.Of.Slot].Has():
 			r.vals[d.Slot] = prev.Values[d.Of.Slot]
+			if r.why {
+				r.note(d.Slot, "in "+prev.Period.Label)
+			}
 		default:
 			r.setReason(d.Slot, d.Of.Name+" had no value in "+prev.Period.Label)
 		}
@@ -114,10 +120,12 @@ func (r *run) fillWindowMetric(slot int) {
 	}
 	var sum, lo, hi float64
 	n := 0
-	add := func(v Value) {
+	var periods []string
+	add := func(v Value, label string) {
 		if v.Kind != Number {
 			return
 		}
+		periods = append(periods, label)
 		if n == 0 || v.Num < lo {
 			lo = v.Num
 		}
@@ -129,10 +137,10 @@ func (r *run) fillWindowMetric(slot int) {
 	}
 	if r.w != nil {
 		for _, e := range r.w.Earlier {
-			add(e.Values[slot])
+			add(e.Values[slot], e.Period.Label)
 		}
 	}
-	add(r.vals[slot])
+	add(r.vals[slot], r.s.Period.Label)
 	for _, d := range decls {
 		if d.Hist == rules.HistCount {
 			r.vals[d.Slot] = Num(float64(n))
@@ -141,6 +149,9 @@ func (r *run) fillWindowMetric(slot int) {
 		if n == 0 {
 			r.setReason(d.Slot, "no period of the window has a value for "+d.Of.Name)
 			continue
+		}
+		if r.why {
+			r.note(d.Slot, "over "+strings.Join(periods, ", "))
 		}
 		switch d.Hist {
 		case rules.HistSum:
@@ -153,6 +164,28 @@ func (r *run) fillWindowMetric(slot int) {
 			r.vals[d.Slot] = Num(hi)
 		}
 	}
+}
+
+// countNote says which periods a window or streak count counted.
+func countNote(d *rules.Decl, periods []string) string {
+	what := "fired"
+	switch d.Hist {
+	case rules.HistWindowMet, rules.HistStreakMet:
+		what = "met"
+	case rules.HistWindowMissed, rules.HistStreakMissed:
+		what = "missed"
+	}
+	if len(periods) == 0 {
+		return "not " + what + " in the window"
+	}
+	list := periods[0]
+	if len(periods) > 1 {
+		list = strings.Join(periods[:len(periods)-1], ", ") + " and " + periods[len(periods)-1]
+	}
+	if d.Hist == rules.HistStreakMet || d.Hist == rules.HistStreakMissed || d.Hist == rules.HistStreakFired {
+		return fmt.Sprintf("%s in %s: %d period(s) in a row", what, list, len(periods))
+	}
+	return fmt.Sprintf("%s in %s", what, list)
 }
 
 // qualifies reports whether a period's value of d's source counts for d:
@@ -173,9 +206,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 		streak := d.Hist == rules.HistStreakMet || d.Hist == rules.HistStreakMissed || d.Hist == rules.HistStreakFired
 		cur := qualifies(d, r.vals[d.Of.Slot])
 		n := 0
-		if cur {
-			n = 1
-		}
+		var periods []string // which periods counted, oldest first, for the why
 		if r.w != nil {
 			if streak {
 				if cur {
@@ -187,16 +218,25 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 						}
 						idx--
 						n++
+						periods = append([]string{e.Period.Label}, periods...)
 					}
 				}
 			} else {
 				for _, e := range r.w.Earlier {
 					if qualifies(d, e.Values[d.Of.Slot]) {
 						n++
+						periods = append(periods, e.Period.Label)
 					}
 				}
 			}
 		}
+		if cur {
+			n++
+			periods = append(periods, r.s.Period.Label)
+		}
 		r.vals[d.Slot] = Num(float64(n))
+		if r.why {
+			r.note(d.Slot, countNote(d, periods))
+		}
 	}
 }
