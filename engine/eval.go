@@ -66,7 +66,11 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		}()
 		sink = tmp
 	}
-	bw := bufio.NewWriterSize(sink, 1<<16)
+	size := 1 << 16
+	if tmp == nil {
+		size = 4096 // W is memory already
+	}
+	bw := bufio.NewWriterSize(sink, size)
 	rp := p.Rules
 	var encode func(o *evaluator.Outcome, buf []byte) []byte
 	// A table is aligned in blocks of at least tableBlock rows, written as

@@ -121,7 +121,7 @@ func newRecordReader(r io.Reader, name, format string) (recordReader, error) {
 	case FormatJSON:
 		return newJSONReader(r, name)
 	case FormatNDJSON:
-		return &ndjsonReader{name: name, br: bufio.NewReaderSize(r, 1<<16)}, nil
+		return &ndjsonReader{name: name, br: bufio.NewReaderSize(r, bufSize(r))}, nil
 	}
 	return nil, fmt.Errorf("%s: unknown input format %q (csv, json or ndjson)", name, format)
 }
@@ -130,7 +130,7 @@ func newRecordReader(r io.Reader, name, format string) (recordReader, error) {
 // name), drops a leading UTF-8 byte order mark in every format, and refuses
 // binary content before a parser tries to make sense of it.
 func prepare(r io.Reader, name string) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	br := bufio.NewReaderSize(r, bufSize(r))
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -150,6 +150,16 @@ func prepare(r io.Reader, name string) (io.Reader, error) {
 		return nil, &InputError{File: name, Line: 1, Msg: "the file is not UTF-8 text; export it as UTF-8 CSV, JSON or NDJSON"}
 	}
 	return br, nil
+}
+
+// bufSize is the read buffer for r: 64 KiB, or less for an input known to
+// be small (a service request of one snapshot should not allocate 64 KiB
+// twice).
+func bufSize(r io.Reader) int {
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() < 1<<16 {
+		return max(l.Len()+64, 512)
+	}
+	return 1 << 16
 }
 
 // trimPartialRune drops a rune cut at the end of a peeked buffer.

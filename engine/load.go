@@ -17,6 +17,19 @@ import (
 type Policy struct {
 	Path  string
 	Rules *rules.Policy
+
+	evaluators sync.Map // evaluator.Options → *evaluator.Evaluator, made once
+}
+
+// evaluator returns the policy's evaluator for opts, made on first use:
+// an evaluator is immutable and safe for concurrent use, so a service
+// answering many small requests prepares it once.
+func (p *Policy) evaluator(opts evaluator.Options) *evaluator.Evaluator {
+	if ev, ok := p.evaluators.Load(opts); ok {
+		return ev.(*evaluator.Evaluator)
+	}
+	ev, _ := p.evaluators.LoadOrStore(opts, evaluator.New(p.Rules, opts))
+	return ev.(*evaluator.Evaluator)
 }
 
 // compilers are shared by every load in the process, with their program

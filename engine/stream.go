@@ -121,7 +121,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if err != nil {
 		return nil, err
 	}
-	ev := evaluator.New(p.Rules, evaluator.Options{Explain: opts.Explain, IncentivesOnly: opts.IncentivesOnly})
+	ev := p.evaluator(evaluator.Options{Explain: opts.Explain, IncentivesOnly: opts.IncentivesOnly})
 	open, cleanup, err := opener(in, ev.NeedsStats())
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase")
 	distinct := flag.Int("distinct", 1000, "distinct snapshots the clients cycle through")
 	big := flag.Int("big", 100000, "snapshots in the large NDJSON request")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first phase to this file")
 	flag.Parse()
 
 	root, _ := os.MkdirTemp("", "rubric-load-*")
@@ -112,7 +114,15 @@ func main() {
 				}
 			}()
 		}
+		if *cpuprofile != "" && phase.cacheMB == 0 {
+			f, err := os.Create(*cpuprofile)
+			must(err)
+			must(pprof.StartCPUProfile(f))
+		}
 		lat, failed, mixed := hammer(ctx, base, *clients, *distinct)
+		if *cpuprofile != "" && phase.cacheMB == 0 {
+			pprof.StopCPUProfile()
+		}
 		cancel()
 		stop()
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -135,28 +145,35 @@ func main() {
 	if err != nil || diags.HasErrors() {
 		panic(fmt.Sprint(err, diags))
 	}
-	t0 := time.Now()
-	if _, err := p.Eval(engine.Input{Name: "-", Format: engine.FormatNDJSON, Stdin: bytes.NewReader(body.Bytes())}, engine.Output{W: io.Discard}, engine.EvalOptions{Format: engine.OutNDJSON}); err != nil {
-		panic(err)
-	}
-	evalRate := float64(*big) / time.Since(t0).Seconds()
+	// Best of three of each, alternating, so that both see the same machine.
+	var evalRate, serveRate float64
+	var status int
+	var n int64
 	base, stop := start(root, 0)
-	t0 = time.Now()
-	req, _ := http.NewRequest("POST", base+"/v1/policies/agent/eval", bytes.NewReader(body.Bytes()))
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	req.Header.Set("Accept", "application/x-ndjson")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		panic(err)
+	for round := 0; round < 3; round++ {
+		t0 := time.Now()
+		if _, err := p.Eval(engine.Input{Name: "-", Format: engine.FormatNDJSON, Stdin: bytes.NewReader(body.Bytes())}, engine.Output{W: io.Discard}, engine.EvalOptions{Format: engine.OutNDJSON}); err != nil {
+			panic(err)
+		}
+		evalRate = max(evalRate, float64(*big)/time.Since(t0).Seconds())
+		t0 = time.Now()
+		req, _ := http.NewRequest("POST", base+"/v1/policies/agent/eval", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Accept", "application/x-ndjson")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		n, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		serveRate = max(serveRate, float64(*big)/time.Since(t0).Seconds())
 	}
-	n, _ := io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	serveRate := float64(*big) / time.Since(t0).Seconds()
 	stop()
+	fmt.Printf("\none request of %d NDJSON snapshots (best of 3): %.0f snapshots/s (status %d, %d bytes); rubric eval on the same data: %.0f snapshots/s; ratio %.2f\n",
+		*big, serveRate, status, n, evalRate, serveRate/evalRate)
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("\none request of %d NDJSON snapshots: %.0f snapshots/s (status %d, %d bytes); rubric eval on the same data: %.0f snapshots/s; ratio %.2f\n",
-		*big, serveRate, resp.StatusCode, n, evalRate, serveRate/evalRate)
 	fmt.Printf("peak RSS of the process (server, clients and the test data): %.0f MiB\n", float64(ru.Maxrss)/1024)
 }
 

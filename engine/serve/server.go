@@ -413,6 +413,7 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 		return o
 	}
 	var buf bytes.Buffer
+	buf.Grow(min(len(data)*8, 1<<30)) // an outcome with its explanations is ~8× its snapshot
 	res, err := v.policy.Eval(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data), Periods: periods},
 		engine.Output{W: &buf, Direct: true}, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100}})
 	s.release()
