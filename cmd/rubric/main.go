@@ -113,7 +113,7 @@ over metric snapshots (one subject, one period), and explains every number.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), serveCmd(e), versionCmd(e))
+	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), reportCmd(e), serveCmd(e), versionCmd(e))
 	err := root.Execute()
 	if err == nil {
 		return exitOK

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/calibrate"
+	"github.com/rubric-dev/rubric/engine/htmlreport"
+)
+
+func reportCmd(e *env) *cobra.Command {
+	var pf policyFlags
+	var dir, team, subject string
+	c := &cobra.Command{
+		Use:   "report -p POLICY -i INPUT -o DIR",
+		Short: "Write an HTML site: an overview, a page per team and a statement per subject",
+		Long: `report writes a static, self-contained site into DIR (no network, no
+scripts; it opens from the file system and prints on A4): index.html with
+the score distribution, bands, each target's met share and achievability,
+teams against everyone and the payouts, per period and over the periods; a
+page per team; and a statement per subject, what a manager hands to an
+agent. --team and --subject write one team's or one subject's pages alone.`,
+		Example: `  rubric report -p policies/voice-agents -i fixtures/voice-agents/history.csv -o report/
+  rubric report -p policies/voice-agents -i history.csv -o report/ --subject A-1001`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := pf.check(); err != nil {
+				return err
+			}
+			if dir == "" {
+				return usageErr("--output (-o) DIR is required")
+			}
+			p, err := pf.load(e)
+			if err != nil {
+				return err
+			}
+			in := pf.in(e)
+			if in.Name == "-" { // read twice: calibrate, then the report
+				path, cleanup, err := spoolStdin(e.stdin)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				defer cleanup()
+				in.Name, in.Stdin = path, nil
+			}
+			so := engine.StreamOptions{SkipInvalid: pf.skipInvalid}
+			cal, res, err := calibrate.Run(p, in, calibrate.Options{Stream: so})
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if err := pf.report(e, res); err != nil {
+				return err
+			}
+			verdicts := map[string]string{}
+			for name, t := range cal.Targets {
+				if t.Verdict != nil {
+					verdicts[name] = *t.Verdict
+				}
+			}
+			out, _, err := htmlreport.Build(p, in, htmlreport.Options{Dir: dir, Team: team, Subject: subject, Verdicts: verdicts, Stream: engine.StreamOptions{}})
+			if err != nil {
+				return fail(fmt.Sprintf("report: %v", err))
+			}
+			if (team != "" && out.Teams == 0 && out.Subjects == 0) || (subject != "" && out.Subjects == 0) {
+				return fail(fmt.Sprintf("nothing to report for %s%s", team, subject))
+			}
+			fmt.Fprintf(e.stdout, "wrote %s: %d page(s): the overview, %d team page(s), %d statement(s); open %s/index.html\n", dir, out.Pages, out.Teams, out.Subjects, dir)
+			return nil
+		},
+	}
+	pf.register(c)
+	c.Flags().StringVarP(&dir, "output", "o", "", "the site's directory (required; replaced whole)")
+	c.Flags().StringVar(&team, "team", "", "only this team's page and its members' statements")
+	c.Flags().StringVar(&subject, "subject", "", "only this subject's statement")
+	return c
+}

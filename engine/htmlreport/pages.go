@@ -1,0 +1,384 @@
+package htmlreport
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// ---- a team's page ----
+
+type teamPage struct {
+	Title   string
+	Policy  engine.PolicyRef
+	Team    string
+	Targets []string
+	Periods []teamPeriod
+}
+
+type teamPeriod struct {
+	Label    string
+	Members  []memberRow
+	TeamAvg  []string // per target, then the score
+	AllAvg   []string
+	Chart    template.HTML
+	ScoreAvg float64
+}
+
+type memberRow struct {
+	Subject, File string
+	Score         float64
+	Band          string
+	Cells         []cell
+}
+
+type cell struct {
+	Text, Status string
+}
+
+func (s *site) teamPage(team string) *teamPage {
+	rp := s.rp
+	page := &teamPage{Title: rp.Title, Policy: s.p.Ref(), Team: team}
+	for _, t := range rp.Targets {
+		page.Targets = append(page.Targets, t.Name)
+	}
+	byPeriod := map[string][]*evaluator.Outcome{}
+	var labels []string
+	for _, o := range s.selected {
+		l := o.Snapshot.Period.Label
+		if _, ok := byPeriod[l]; !ok {
+			labels = append(labels, l)
+			byPeriod[l] = nil
+		}
+		byPeriod[l] = append(byPeriod[l], o)
+	}
+	for _, l := range labels {
+		tp := teamPeriod{Label: l}
+		var members []*evaluator.Outcome
+		for _, o := range byPeriod[l] {
+			if o.Snapshot.HasTeam && o.Snapshot.Team == team {
+				members = append(members, o)
+			}
+		}
+		if len(members) == 0 {
+			continue
+		}
+		for _, o := range members {
+			mr := memberRow{Subject: o.Snapshot.Subject, File: fileName("statement", o.Snapshot.Subject), Score: math.NaN()}
+			if len(o.Scores) > 0 && o.Scores[0].Status == evaluator.ScoreOK {
+				mr.Score, mr.Band = o.Scores[0].Value.Num, o.Scores[0].Band.Str
+			}
+			for _, t := range o.Targets {
+				c := cell{Text: "–", Status: t.Status.String()}
+				if t.Value.Kind == evaluator.Number {
+					c.Text = num(t.Value.Num)
+				}
+				mr.Cells = append(mr.Cells, c)
+			}
+			tp.Members = append(tp.Members, mr)
+		}
+		// Highest first; members without a score last.
+		sort.SliceStable(tp.Members, func(i, j int) bool {
+			a, b := tp.Members[i].Score, tp.Members[j].Score
+			if math.IsNaN(a) != math.IsNaN(b) {
+				return !math.IsNaN(a)
+			}
+			return a > b
+		})
+		tp.TeamAvg, tp.ScoreAvg = averages(rp, members)
+		tp.AllAvg, _ = averages(rp, byPeriod[l])
+		var names []string
+		var vals []float64
+		for _, m := range tp.Members {
+			if !math.IsNaN(m.Score) {
+				names, vals = append(names, m.Subject), append(vals, m.Score)
+			}
+		}
+		maxScore := 0.0
+		for _, v := range vals {
+			maxScore = math.Max(maxScore, v)
+		}
+		marks := make([]float64, len(vals))
+		colors := make([]string, len(vals))
+		for i := range marks {
+			marks[i] = tp.ScoreAvg
+			colors[i] = colorGood
+			if vals[i] < tp.ScoreAvg {
+				colors[i] = colorBad
+			}
+		}
+		tp.Chart = bars(fmt.Sprintf("score of each member of team %s, %s (the mark is the team average; above it green, below it orange)", team, l), names, vals, maxScore*1.1, marks, colors, num)
+		page.Periods = append(page.Periods, tp)
+	}
+	return page
+}
+
+// averages is the average value of each target, then of the first score,
+// over outcomes that have one.
+func averages(rp *rules.Policy, outs []*evaluator.Outcome) ([]string, float64) {
+	var row []string
+	for ti := range rp.Targets {
+		sum, n := 0.0, 0
+		for _, o := range outs {
+			if v := o.Targets[ti].Value; v.Kind == evaluator.Number {
+				sum += v.Num
+				n++
+			}
+		}
+		if n == 0 {
+			row = append(row, "–")
+		} else {
+			row = append(row, num(sum/float64(n)))
+		}
+	}
+	score := math.NaN()
+	if len(rp.Scorecards) > 0 {
+		sum, n := 0.0, 0
+		for _, o := range outs {
+			if o.Scores[0].Status == evaluator.ScoreOK {
+				sum += o.Scores[0].Value.Num
+				n++
+			}
+		}
+		if n > 0 {
+			score = sum / float64(n)
+		}
+	}
+	return append(row, num(score)), score
+}
+
+// ---- a subject's statement ----
+
+type statementPage struct {
+	Title      string
+	Policy     engine.PolicyRef
+	Subject    string
+	Team       string
+	TeamFile   string
+	Period     string
+	Start, End string
+	Targets    []targetLine
+	Scores     []scoreLine
+	Incentives []incentiveLine
+	History    template.HTML
+	HistoryRow []historyRow
+	Standing   string
+	Currency   string
+}
+
+type targetLine struct {
+	Name, Status, Why     string
+	Value, Goal           string
+	Threshold, Stretch    string
+	Chart                 template.HTML
+	Attainment            string
+	StatusClass, AltLabel string
+}
+
+type scoreLine struct {
+	Name, Status, Band, Why string
+	Value                   string
+	Next                    string // how far the next band is
+}
+
+type incentiveLine struct {
+	Name, Status, Amount, Why string
+	Steps                     []string
+}
+
+type historyRow struct {
+	Period, Score, Band string
+	Amounts             []string
+}
+
+func valueOf(v evaluator.Value) float64 {
+	if v.Kind != evaluator.Number {
+		return math.NaN()
+	}
+	return v.Num
+}
+
+func text(v evaluator.Value, unit string) string {
+	if !v.Has() {
+		return "–"
+	}
+	if v.Kind == evaluator.Number {
+		s := num(v.Num)
+		if unit != "" {
+			s += " " + unit
+		}
+		return s
+	}
+	return v.String()
+}
+
+func (s *site) statement(subject string) *statementPage {
+	rp := s.rp
+	// The latest selected period of the subject.
+	var o *evaluator.Outcome
+	for _, x := range s.selected {
+		if x.Snapshot.Subject == subject {
+			o = x
+		}
+	}
+	sn := o.Snapshot
+	page := &statementPage{Title: rp.Title, Policy: s.p.Ref(), Subject: subject, Period: sn.Period.Label, Start: sn.Period.StartDate(), End: sn.Period.EndDate(), Currency: rp.Currency}
+	if sn.HasTeam {
+		page.Team, page.TeamFile = sn.Team, fileName("team", sn.Team)
+	}
+	for _, t := range o.Targets {
+		unit := t.Target.Unit
+		if unit == "" && t.Target.Metric != nil {
+			unit = t.Target.Metric.Unit
+		}
+		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why, Value: text(t.Value, unit), Goal: text(t.Goal, unit),
+			Threshold: text(t.Threshold, unit), Stretch: text(t.Stretch, unit), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
+		tl.AltLabel = fmt.Sprintf("%s: value %s against the goal %s (%s)", t.Target.Name, tl.Value, tl.Goal, tl.Status)
+		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
+		tl.Chart = bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)
+		page.Targets = append(page.Targets, tl)
+	}
+	for _, sc := range o.Scores {
+		sl := scoreLine{Name: sc.Scorecard.Name, Status: sc.Status.String(), Why: sc.Why, Value: "–"}
+		if sc.Status == evaluator.ScoreOK {
+			sl.Value, sl.Band = num(sc.Value.Num), sc.Band.Str
+			sl.Next = nextBand(sc.Scorecard, sc.Value.Num)
+		}
+		page.Scores = append(page.Scores, sl)
+	}
+	for _, in := range o.Incentives {
+		il := incentiveLine{Name: in.Incentive.Name, Status: in.Status.String(), Why: in.Why, Amount: "no amount: needs review"}
+		if in.Amount != nil {
+			il.Amount = in.Amount.Text('f') + " " + rp.Currency
+		}
+		for _, st := range in.Steps {
+			il.Steps = append(il.Steps, stepText(st))
+		}
+		page.Incentives = append(page.Incentives, il)
+	}
+	// History: every period of the subject read, selected or not.
+	var labels []string
+	var scores []float64
+	for _, x := range s.bySubject[subject] {
+		hr := historyRow{Period: x.Snapshot.Period.Label, Score: "–"}
+		v := math.NaN()
+		if len(x.Scores) > 0 && x.Scores[0].Status == evaluator.ScoreOK {
+			v = x.Scores[0].Value.Num
+			hr.Score, hr.Band = num(v), x.Scores[0].Band.Str
+		}
+		for _, in := range x.Incentives {
+			a := in.Status.String()
+			if in.Amount != nil {
+				a = in.Amount.Text('f')
+			}
+			hr.Amounts = append(hr.Amounts, a)
+		}
+		labels, scores = append(labels, hr.Period), append(scores, v)
+		page.HistoryRow = append(page.HistoryRow, hr)
+	}
+	page.History = line("score of "+subject+" over the periods", labels, scores)
+	page.Standing = s.standing(o)
+	return page
+}
+
+func statusClass(status string) string {
+	switch status {
+	case "met", "exceeded", "earned", "clear", "ok":
+		return "good"
+	case "missed", "breached", "ineligible", "not_earned":
+		return "bad"
+	}
+	return "none"
+}
+
+// nextBand says how far the next band up is.
+func nextBand(sc *rules.Scorecard, score float64) string {
+	var next *rules.Band
+	for i := range sc.Bands { // highest first
+		if sc.Bands[i].Min > score+1e-9 {
+			next = &sc.Bands[i]
+		}
+	}
+	if next == nil {
+		return "the highest band"
+	}
+	return fmt.Sprintf("%s more to reach %s (%s)", num(next.Min-score), next.Name, num(next.Min))
+}
+
+func stepText(st evaluator.Step) string {
+	var parts []string
+	parts = append(parts, st.Step)
+	if st.Name != "" {
+		parts = append(parts, st.Name)
+	}
+	if st.Expr != "" {
+		var ins []string
+		for _, in := range st.Inputs {
+			ins = append(ins, in.Name+" = "+in.Value.String())
+		}
+		parts = append(parts, st.Expr)
+		if len(ins) > 0 {
+			parts = append(parts, "("+strings.Join(ins, ", ")+")")
+		}
+	}
+	if st.Note != "" {
+		parts = append(parts, st.Note)
+	}
+	if st.Multiplier != "" {
+		parts = append(parts, "× "+st.Multiplier)
+	}
+	if st.Limit != "" {
+		parts = append(parts, "limit "+st.Limit)
+	}
+	if st.Mode != "" {
+		parts = append(parts, st.Mode)
+	}
+	if st.Result != "" {
+		parts = append(parts, "→ "+st.Result)
+	}
+	return strings.Join(parts, " ")
+}
+
+// standing says where the subject's score stands in the team.
+func (s *site) standing(o *evaluator.Outcome) string {
+	sn := o.Snapshot
+	if !sn.HasTeam || len(o.Scores) == 0 || o.Scores[0].Status != evaluator.ScoreOK {
+		return ""
+	}
+	var scores []float64
+	for _, x := range s.selected {
+		if x.Snapshot.Period.Label == sn.Period.Label && x.Snapshot.HasTeam && x.Snapshot.Team == sn.Team && x.Scores[0].Status == evaluator.ScoreOK {
+			scores = append(scores, x.Scores[0].Value.Num)
+		}
+	}
+	rank := 1
+	sum := 0.0
+	for _, v := range scores {
+		if v > o.Scores[0].Value.Num {
+			rank++
+		}
+		sum += v
+	}
+	return fmt.Sprintf("%s of %d in team %s this period; the team's average score is %s (yours %s).",
+		ordinal(rank), len(scores), sn.Team, num(sum/float64(len(scores))), num(o.Scores[0].Value.Num))
+}
+
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}

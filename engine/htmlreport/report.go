@@ -1,0 +1,477 @@
+// Package htmlreport writes a static, self-contained HTML site of a
+// policy's outcomes: an overview per period, a page per team and a
+// statement per subject, for managers and agents to look at rather than
+// read (docs/report.md). No network requests, no scripts: inline CSS, inline
+// SVG charts each with a table of the same numbers, html/template escaping
+// every value from the input.
+package htmlreport
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"num": func(v any) string {
+		switch x := v.(type) {
+		case float64:
+			if math.IsNaN(x) {
+				return "–"
+			}
+			return num(x)
+		case *float64:
+			if x == nil {
+				return "–"
+			}
+			return num(*x)
+		}
+		return fmt.Sprint(v)
+	},
+	"pct": func(f float64) string {
+		if math.IsNaN(f) {
+			return "–"
+		}
+		return num(math.Round(f*1000)/10) + "%"
+	},
+}).ParseFS(templateFS, "templates/*.html"))
+
+// Options control a report.
+type Options struct {
+	Dir      string            // the site's directory (replaced whole)
+	Team     string            // only this team's page and statements
+	Subject  string            // only this subject's statement
+	Verdicts map[string]string // achievability verdict per target (from calibrate)
+	Stream   engine.StreamOptions
+}
+
+// Result says what was written.
+type Result struct {
+	Pages    int
+	Periods  []string
+	Subjects int
+	Teams    int
+}
+
+// row is what the report keeps of one outcome.
+type row struct {
+	o *evaluator.Outcome
+}
+
+// Build evaluates in and writes the site into opts.Dir, atomically (a
+// directory written aside, then renamed into place).
+func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.StreamResult, error) {
+	rp := p.Rules
+	sel, err := engine.NewSelection(in.Periods, rp.Period)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Stream.Explain = true
+	opts.Stream.EncodeAll = true
+	var mu sync.Mutex
+	var all []*evaluator.Outcome
+	res, err := p.Stream(in, opts.Stream, func(o *evaluator.Outcome, buf []byte) []byte {
+		mu.Lock()
+		all = append(all, o.Clone())
+		mu.Unlock()
+		return buf
+	}, func([]byte) error { return nil })
+	if err != nil || res.Failed() {
+		return nil, res, err
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i].Snapshot, all[j].Snapshot
+		if a.Period.Index() != b.Period.Index() {
+			return a.Period.Index() < b.Period.Index()
+		}
+		return a.Subject < b.Subject
+	})
+	s := &site{p: p, rp: rp, opts: opts, bySubject: map[string][]*evaluator.Outcome{}, teams: map[string]bool{}}
+	for _, o := range all {
+		sn := o.Snapshot
+		s.bySubject[sn.Subject] = append(s.bySubject[sn.Subject], o) // every period: the statement's history
+		if sn.HistoryOnly || !sel.Has(sn.Period) {
+			continue
+		}
+		s.selected = append(s.selected, o)
+		if sn.HasTeam {
+			s.teams[sn.Team] = true
+		}
+	}
+	return s.write(res)
+}
+
+type site struct {
+	p         *engine.Policy
+	rp        *rules.Policy
+	opts      Options
+	selected  []*evaluator.Outcome // in period, then subject order
+	bySubject map[string][]*evaluator.Outcome
+	teams     map[string]bool
+}
+
+// fileName is a safe, unique file name for a subject or team id.
+func fileName(prefix, id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') && b.Len() < 40 {
+			b.WriteRune(r)
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	return prefix + "-" + b.String() + "-" + hex.EncodeToString(sum[:4]) + ".html"
+}
+
+func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, error) {
+	dir := filepath.Clean(s.opts.Dir)
+	if fi, err := os.Lstat(dir); err == nil && (!fi.IsDir() || !isReport(dir)) {
+		return nil, res, fmt.Errorf("%s exists and is not a rubric report; refusing to replace it", dir)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, res, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return nil, res, err
+	}
+	defer os.RemoveAll(tmp)
+	out := &Result{}
+	writePage := func(name, tmpl string, data any) error {
+		f, err := os.Create(filepath.Join(tmp, name))
+		if err != nil {
+			return err
+		}
+		if err := pages.ExecuteTemplate(f, tmpl, data); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		out.Pages++
+		return f.Close()
+	}
+	idx := s.index()
+	out.Periods = idx.PeriodLabels
+	if err := writePage("index.html", "index.html", idx); err != nil {
+		return nil, res, err
+	}
+	teams := sortedKeys(s.teams)
+	for _, t := range teams {
+		if s.opts.Team != "" && t != s.opts.Team {
+			continue
+		}
+		if s.opts.Subject != "" {
+			continue
+		}
+		if err := writePage(fileName("team", t), "team.html", s.teamPage(t)); err != nil {
+			return nil, res, err
+		}
+		out.Teams++
+	}
+	for _, subj := range s.subjects() {
+		if err := writePage(fileName("statement", subj), "statement.html", s.statement(subj)); err != nil {
+			return nil, res, err
+		}
+		out.Subjects++
+	}
+	os.WriteFile(filepath.Join(tmp, ".rubric-report"), []byte("a rubric report; rubric report replaces this directory whole\n"), 0o644)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, res, err
+	}
+	old := tmp + ".old"
+	if _, err := os.Lstat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			return nil, res, err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(old, dir)
+		return nil, res, err
+	}
+	os.RemoveAll(old)
+	return out, res, nil
+}
+
+// isReport reports whether dir holds a report written by rubric (or
+// nothing).
+func isReport(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	if len(entries) == 0 {
+		return true
+	}
+	_, err = os.Stat(filepath.Join(dir, ".rubric-report"))
+	return err == nil
+}
+
+// subjects lists the subjects that get a statement, sorted.
+func (s *site) subjects() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range s.selected {
+		sn := o.Snapshot
+		if (s.opts.Subject != "" && sn.Subject != s.opts.Subject) || (s.opts.Team != "" && sn.Team != s.opts.Team) || seen[sn.Subject] {
+			continue
+		}
+		seen[sn.Subject] = true
+		out = append(out, sn.Subject)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ---- the index ----
+
+type indexPage struct {
+	Title        string
+	Policy       engine.PolicyRef
+	Currency     string
+	PeriodLabels []string
+	Periods      []*periodView
+	Teams        []link
+	Subjects     []link
+	Trend        template.HTML // the average score over the periods
+	TrendRows    []trendRow
+}
+
+type link struct{ Name, File string }
+
+type trendRow struct {
+	Period string
+	Score  float64
+	Paid   string
+}
+
+type periodView struct {
+	Label       string
+	Snapshots   int
+	ScoreChart  template.HTML
+	Scorecards  []scoreView
+	Targets     []targetView
+	TargetChart template.HTML
+	Teams       []teamAvg
+	Incentives  []incentiveTotal
+	Breaches    []breachCount
+}
+
+type scoreView struct {
+	Name      string
+	Median    float64
+	Bands     []bandShare
+	BandChart template.HTML
+}
+
+type bandShare struct {
+	Band  string
+	Count int
+	Share float64
+}
+
+type targetView struct {
+	Name, Unit, Verdict string
+	MetShare, Goal      float64
+	Evaluable           int
+}
+
+type teamAvg struct {
+	Team, File string
+	Members    int
+	Score      float64
+	Diff       float64 // against everyone's average
+}
+
+type incentiveTotal struct {
+	Name, Total string
+	Earned      int
+}
+
+type breachCount struct {
+	Name  string
+	Count int
+}
+
+func (s *site) index() *indexPage {
+	rp := s.rp
+	page := &indexPage{Title: rp.Title, Policy: s.p.Ref(), Currency: rp.Currency}
+	if page.Title == "" {
+		page.Title = rp.Name
+	}
+	byPeriod := map[string][]*evaluator.Outcome{}
+	for _, o := range s.selected {
+		l := o.Snapshot.Period.Label
+		if byPeriod[l] == nil {
+			page.PeriodLabels = append(page.PeriodLabels, l)
+		}
+		byPeriod[l] = append(byPeriod[l], o)
+	}
+	var trendScores []float64
+	for _, label := range page.PeriodLabels {
+		outs := byPeriod[label]
+		pv := &periodView{Label: label, Snapshots: len(outs)}
+		var firstScores []float64
+		for si, sc := range rp.Scorecards {
+			var vals []float64
+			counts := map[string]int{}
+			for _, o := range outs {
+				r := o.Scores[si]
+				if r.Status == evaluator.ScoreOK {
+					vals = append(vals, r.Value.Num)
+					counts[r.Band.Str]++
+				}
+			}
+			sort.Float64s(vals)
+			sv := scoreView{Name: sc.Name, Median: math.NaN()}
+			if len(vals) > 0 {
+				sv.Median = vals[len(vals)/2]
+			}
+			var names []string
+			var shares []float64
+			for _, b := range append(append([]rules.Band(nil), sc.Bands...), rules.Band{Name: ""}) {
+				share := 0.0
+				if len(vals) > 0 {
+					share = float64(counts[b.Name]) / float64(len(vals))
+				}
+				label := b.Name
+				if label == "" {
+					if counts[""] == 0 {
+						continue
+					}
+					label = "below every band"
+				}
+				sv.Bands = append(sv.Bands, bandShare{Band: label, Count: counts[b.Name], Share: share})
+				names, shares = append(names, label), append(shares, share*100)
+			}
+			sv.BandChart = bars("share of subjects per band, scorecard "+sc.Name+", "+label, names, shares, 100, nil, nil, func(f float64) string { return num(math.Round(f*10)/10) + "%" })
+			pv.Scorecards = append(pv.Scorecards, sv)
+			if si == 0 {
+				firstScores = vals
+				pv.ScoreChart = histogram("distribution of scores, scorecard "+sc.Name+", "+label, vals, 20)
+			}
+		}
+		if len(firstScores) > 0 {
+			sum := 0.0
+			for _, v := range firstScores {
+				sum += v
+			}
+			trendScores = append(trendScores, sum/float64(len(firstScores)))
+		} else {
+			trendScores = append(trendScores, math.NaN())
+		}
+		var names []string
+		var shares, goals []float64
+		for ti, t := range rp.Targets {
+			met, eval := 0, 0
+			for _, o := range outs {
+				switch o.Targets[ti].Status {
+				case evaluator.Met, evaluator.Exceeded:
+					met++
+					eval++
+				case evaluator.Missed, evaluator.TargetBreached:
+					eval++
+				}
+			}
+			tv := targetView{Name: t.Name, Unit: t.Unit, Verdict: s.opts.Verdicts[t.Name], MetShare: math.NaN(), Goal: math.NaN(), Evaluable: eval}
+			if eval > 0 {
+				tv.MetShare = float64(met) / float64(eval)
+			}
+			if t.Goal.IsConst() {
+				tv.Goal = t.Goal.Num
+			}
+			pv.Targets = append(pv.Targets, tv)
+			names, shares, goals = append(names, t.Name), append(shares, tv.MetShare*100), append(goals, 70)
+		}
+		pv.TargetChart = bars("share of judged snapshots that met each target, "+label+" (the mark is 70%)", names, shares, 100, goals, nil, func(f float64) string { return num(math.Round(f*10)/10) + "%" })
+		pv.Teams = s.teamAverages(outs)
+		paid := new(apd.Decimal)
+		for ii, in := range rp.Incentives {
+			total := new(apd.Decimal)
+			earned := 0
+			for _, o := range outs {
+				if a := o.Incentives[ii].Amount; a != nil {
+					apd.BaseContext.Add(total, total, a)
+				}
+				if o.Incentives[ii].Status == evaluator.Earned {
+					earned++
+				}
+			}
+			apd.BaseContext.Add(paid, paid, total)
+			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Name, Total: total.Text('f'), Earned: earned})
+		}
+		for bi, b := range rp.Breaches {
+			n := 0
+			for _, o := range outs {
+				if o.Breaches[bi].Status == evaluator.Breached {
+					n++
+				}
+			}
+			pv.Breaches = append(pv.Breaches, breachCount{Name: b.Name, Count: n})
+		}
+		page.Periods = append(page.Periods, pv)
+		page.TrendRows = append(page.TrendRows, trendRow{Period: label, Score: trendScores[len(trendScores)-1], Paid: paid.Text('f')})
+	}
+	page.Trend = line("average score over the periods", page.PeriodLabels, trendScores)
+	for _, t := range sortedKeys(s.teams) {
+		page.Teams = append(page.Teams, link{t, fileName("team", t)})
+	}
+	for _, subj := range s.subjects() {
+		page.Subjects = append(page.Subjects, link{subj, fileName("statement", subj)})
+	}
+	return page
+}
+
+// teamAverages is each team's average score (first scorecard) against
+// everyone's, lowest first, so a team-level dip stands out.
+func (s *site) teamAverages(outs []*evaluator.Outcome) []teamAvg {
+	if len(s.rp.Scorecards) == 0 {
+		return nil
+	}
+	sums, counts := map[string]float64{}, map[string]int{}
+	total, n := 0.0, 0
+	for _, o := range outs {
+		if o.Scores[0].Status != evaluator.ScoreOK {
+			continue
+		}
+		v := o.Scores[0].Value.Num
+		total += v
+		n++
+		if o.Snapshot.HasTeam {
+			sums[o.Snapshot.Team] += v
+			counts[o.Snapshot.Team]++
+		}
+	}
+	var out []teamAvg
+	for t, c := range counts {
+		avg := sums[t] / float64(c)
+		out = append(out, teamAvg{Team: t, File: fileName("team", t), Members: c, Score: avg, Diff: avg - total/float64(n)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Score < out[j].Score || out[i].Score == out[j].Score && out[i].Team < out[j].Team
+	})
+	return out
+}

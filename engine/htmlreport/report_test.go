@@ -1,0 +1,82 @@
+package htmlreport_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/htmlreport"
+)
+
+const policy = `
+policy "r" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "sales" { better = "higher" }
+target "sales" {
+  metric = "sales"
+  goal   = 10
+}
+scorecard "s" {
+  weights = { sales = 100 }
+  band "good" { min = 1 }
+}
+incentive "bonus" {
+  gate "met" { when = "target.sales.met" }
+  amount = "sales * 2"
+}
+`
+
+// TestReportEscapesAndIsSelfContained: values from the input are escaped,
+// no page refers to the network, --subject writes one statement, and a
+// directory that is not a report is never replaced.
+func TestReportEscapesAndIsSelfContained(t *testing.T) {
+	p, diags := engine.LoadSources("r.hcl", []dsl.Source{{Name: "r.hcl", Bytes: []byte(policy)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("subject,period,team,sales\n<b>x</b>,2026-10,\"t<i>\",12\nB,2026-10,t2,8\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "site")
+	res, sres, err := htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: dir})
+	if err != nil || sres.Failed() {
+		t.Fatal(err, sres)
+	}
+	if res.Subjects != 2 || res.Teams != 2 {
+		t.Errorf("%+v", res)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		page := string(b)
+		if strings.Contains(page, "<b>x</b>") || strings.Contains(page, "t<i>") {
+			t.Errorf("%s holds an unescaped value from the input", e.Name())
+		}
+		// The SVG namespace is a name, not a request.
+		page = strings.ReplaceAll(page, `xmlns="http://www.w3.org/2000/svg"`, "")
+		for _, ref := range []string{"http://", "https://", "<script", `src="//`, "url("} {
+			if strings.Contains(page, ref) {
+				t.Errorf("%s refers to %s", e.Name(), ref)
+			}
+		}
+	}
+	// One subject alone.
+	one := filepath.Join(t.TempDir(), "one")
+	res, _, err = htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: one, Subject: "B"})
+	if err != nil || res.Subjects != 1 || res.Teams != 0 {
+		t.Errorf("--subject: %v %+v", err, res)
+	}
+	// A directory that is not a report.
+	precious := t.TempDir()
+	os.WriteFile(filepath.Join(precious, "notes.txt"), []byte("keep"), 0o644)
+	if _, _, err := htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: precious}); err == nil {
+		t.Errorf("a directory that is not a report was replaced")
+	}
+	if _, err := os.Stat(filepath.Join(precious, "notes.txt")); err != nil {
+		t.Errorf("notes.txt is gone")
+	}
+}
