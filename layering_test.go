@@ -1,12 +1,16 @@
 package rubric_test
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
 )
 
 const module = "github.com/rubric-dev/rubric"
@@ -105,5 +109,41 @@ func TestLayering(t *testing.T) {
 	})
 	if checked < 10 {
 		t.Fatalf("checked only %d files", checked)
+	}
+}
+
+// TestDocumentedPolicies validates every ```hcl complete block of the
+// README and docs/: a policy shown as complete must be valid. Other hcl
+// blocks are excerpts.
+func TestDocumentedPolicies(t *testing.T) {
+	files, _ := filepath.Glob("docs/*.md")
+	files = append(files, "README.md")
+	complete := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i := 0; i < len(lines); i++ {
+			if strings.TrimSpace(lines[i]) != "```hcl complete" {
+				continue
+			}
+			start := i + 1
+			j := start
+			for j < len(lines) && strings.TrimSpace(lines[j]) != "```" {
+				j++
+			}
+			src := strings.Join(lines[start:j], "\n")
+			complete++
+			_, diags := engine.LoadSources(f, []dsl.Source{{Name: fmt.Sprintf("%s:%d.hcl", f, start+1), Bytes: []byte(src)}})
+			if diags.HasErrors() {
+				t.Errorf("%s:%d: the block marked complete does not validate: %v", f, start+1, diags)
+			}
+			i = j
+		}
+	}
+	if complete == 0 {
+		t.Error("no ```hcl complete block: the README's tour should be one")
 	}
 }

@@ -43,6 +43,7 @@ type PolicyBlock struct {
 type Metric struct {
 	Head
 	Title, Unit, Better, Min, Max, Default, Expr, Required *Value
+	Format, Decimals                                       *Value // how its values are shown to people
 }
 
 // Attribute is an attribute "name" block.
@@ -64,6 +65,7 @@ type Target struct {
 	Goal, Threshold, Stretch, When         *Value
 	Sample, MinSample, Scoring, Cap, Curve *Value
 	Severity                               *Value
+	Format, Decimals                       *Value // how its values are shown to people
 }
 
 // Scorecard is a scorecard "name" block with its bands.

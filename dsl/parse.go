@@ -234,10 +234,10 @@ var (
 		labelled("target"), labelled("scorecard"), labelled("breach"), labelled("incentive"),
 	}}
 	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "min_team", "effective_from", "effective_to")}
-	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required")}
+	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required", "format", "decimals")}
 	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required", "payroll")}
 	paramSchema     = &hcl.BodySchema{Attributes: attrs("title", "value")}
-	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "metric", "value", "better", "unit", "goal", "threshold", "stretch",
+	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "metric", "value", "better", "unit", "format", "decimals", "goal", "threshold", "stretch",
 		"when", "sample", "min_sample", "scoring", "cap", "curve", "severity")}
 	scorecardSchema = &hcl.BodySchema{Attributes: attrs("title", "weights", "missing", "min_coverage"), Blocks: []hcl.BlockHeaderSchema{labelled("band")}}
 	bandSchema      = &hcl.BodySchema{Attributes: attrs("title", "min")}
@@ -300,7 +300,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 			p.Metrics = append(p.Metrics, &Metric{Head: h,
 				Title: d.attr(bc, "title"), Unit: d.attr(bc, "unit"), Better: d.attr(bc, "better"),
 				Min: d.attr(bc, "min"), Max: d.attr(bc, "max"), Default: d.attr(bc, "default"),
-				Expr: d.attr(bc, "expr"), Required: d.attr(bc, "required")})
+				Expr: d.attr(bc, "expr"), Required: d.attr(bc, "required"), Format: d.attr(bc, "format"), Decimals: d.attr(bc, "decimals")})
 		case "attribute":
 			bc := d.content(b.Body, attributeSchema)
 			p.Attributes = append(p.Attributes, &Attribute{Head: h,
@@ -315,7 +315,8 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 				Better: d.attr(bc, "better"), Unit: d.attr(bc, "unit"), Goal: d.attr(bc, "goal"),
 				Threshold: d.attr(bc, "threshold"), Stretch: d.attr(bc, "stretch"), When: d.attr(bc, "when"),
 				Sample: d.attr(bc, "sample"), MinSample: d.attr(bc, "min_sample"), Scoring: d.attr(bc, "scoring"),
-				Cap: d.attr(bc, "cap"), Curve: d.attr(bc, "curve"), Severity: d.attr(bc, "severity")})
+				Cap: d.attr(bc, "cap"), Curve: d.attr(bc, "curve"), Severity: d.attr(bc, "severity"),
+				Format: d.attr(bc, "format"), Decimals: d.attr(bc, "decimals")})
 		case "scorecard":
 			bc := d.content(b.Body, scorecardSchema)
 			sc := &Scorecard{Head: h, Title: d.attr(bc, "title"), Weights: d.attr(bc, "weights"),

@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+
+	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
@@ -73,6 +76,8 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	bw := bufio.NewWriterSize(sink, size)
 	rp := p.Rules
 	var encode func(o *evaluator.Outcome, buf []byte) []byte
+	var totals []*apd.Decimal // table: each incentive's total
+	var totalsMu sync.Mutex
 	// A table is aligned in blocks of at least tableBlock rows, written as
 	// each block completes: a large input streams instead of being held
 	// whole for alignment.
@@ -114,7 +119,17 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		}
 	case OutTable:
 		fmt.Fprintln(tw, strings.Join(tableHeader(rp), "\t"))
+		for range rp.Incentives {
+			totals = append(totals, new(apd.Decimal))
+		}
 		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+			totalsMu.Lock()
+			for i := range o.Incentives {
+				if a := o.Incentives[i].Amount; a != nil {
+					apd.BaseContext.Add(totals[i], totals[i], a)
+				}
+			}
+			totalsMu.Unlock()
 			return append(buf, strings.Join(tableRow(rp, o), "\t")+"\n"...)
 		}
 		write = func(b []byte) error {
@@ -140,8 +155,14 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			bw.WriteString("\n]\n")
 		}
 	case OutTable:
+		if len(rp.Incentives) > 0 {
+			fmt.Fprintln(tw, strings.Join(tableTotals(rp, totals), "\t"))
+		}
 		if err := tw.Flush(); err != nil {
 			return nil, err
+		}
+		if len(rp.Targets) > 0 {
+			fmt.Fprintf(bw, "\n%s\n", TableLegend)
 		}
 	}
 	if err := bw.Flush(); err != nil {

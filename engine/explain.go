@@ -113,7 +113,7 @@ func writeHistory(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all [
 		for _, t := range o.Targets {
 			cell := string(t.Status.String())
 			if t.Value.Has() {
-				cell = valueText(t.Value, t.Target.Unit) + " " + cell
+				cell = displayText(t.Value, t.Target.Display, t.Target.Unit, p.MinorUnit) + " " + cell
 			}
 			row = append(row, cell)
 		}
@@ -168,7 +168,7 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 		case m.Derived != nil:
 			note = "  = " + m.Derived.Source
 		}
-		pr("  %-22s %s%s\n", m.Name, valueText(v, m.Unit), note)
+		pr("  %-22s %s%s\n", m.Name, displayText(v, m.Display, m.Unit, p.MinorUnit), note)
 	}
 	for _, a := range p.Attributes {
 		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
@@ -182,9 +182,16 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 	}
 	if len(stats) > 0 {
 		pr("\nTeam figures used (over the snapshots of the same team and period in this run)\n")
+		byName := map[string]*rules.Metric{}
+		for _, m := range p.Metrics {
+			byName[m.Name] = m
+		}
 		for _, d := range stats {
 			v := s.Values[d.Slot]
 			text := valueText(v, "")
+			if m := byName[d.Owner]; m != nil && v.Kind == evaluator.Number && !strings.HasSuffix(d.Name, ".count") {
+				text = evaluator.Display(v.Num, m.Display, m.Unit, p.MinorUnit)
+			}
 			if !v.Has() {
 				text = "no value"
 			}
@@ -197,7 +204,8 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 		for _, t := range o.Targets {
 			line := fmt.Sprintf("  %-22s %-15s", t.Target.Name, t.Status)
 			if t.Value.Has() && t.Goal.Has() {
-				line += fmt.Sprintf(" %s vs goal %s", valueText(t.Value, t.Target.Unit), valueText(t.Goal, t.Target.Unit))
+				d := t.Target.Display
+				line += fmt.Sprintf(" %s vs goal %s", displayText(t.Value, d, t.Target.Unit, p.MinorUnit), displayText(t.Goal, d, t.Target.Unit, p.MinorUnit))
 			}
 			if t.Attainment.Has() {
 				line += fmt.Sprintf(", attainment %s", evaluator.Short(t.Attainment.Num))
@@ -227,7 +235,7 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 		for _, c := range sc.Contributions {
 			pr("  %-22s weight %-5s contributes %s\n", c.Target, evaluator.Short(weights[c.Target]), evaluator.Short(c.Value))
 		}
-		nextBand(pr, sc, o)
+		nextBand(pr, p, sc, o)
 	}
 
 	if len(o.Breaches) > 0 {
@@ -268,6 +276,14 @@ func WriteReport(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 			nextTier(pr, in, o)
 		}
 	}
+}
+
+// displayText shows a number as its metric or target says.
+func displayText(v evaluator.Value, d rules.Display, unit string, minor int) string {
+	if v.Kind != evaluator.Number {
+		return valueText(v, unit)
+	}
+	return evaluator.Display(v.Num, d, unit, minor)
 }
 
 func valueText(v evaluator.Value, unit string) string {
@@ -329,7 +345,7 @@ func stepText(st evaluator.Step) string {
 
 // nextBand says how far the score is from the next band up, and which
 // single target could close the gap on its own.
-func nextBand(pr func(string, ...any), sc evaluator.ScoreResult, o *evaluator.Outcome) {
+func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult, o *evaluator.Outcome) {
 	bands := sc.Scorecard.Bands
 	var next *rules.Band
 	for i := len(bands) - 1; i >= 0; i-- {
@@ -354,26 +370,86 @@ func nextBand(pr func(string, ...any), sc evaluator.ScoreResult, o *evaluator.Ou
 			}
 		}
 	}
+	possible := 0
 	for _, wt := range sc.Scorecard.Weights {
 		for _, t := range o.Targets {
 			if t.Target != wt.Target || !t.Attainment.Has() {
 				continue
 			}
 			need := t.Attainment.Num + gap*counted/wt.Weight
-			limit := 1.5
-			if t.Target.Scoring == rules.Binary {
-				limit = 1
-			} else if t.Target.Cap.IsConst() {
-				limit = t.Target.Cap.Num
+			v, ok := neededValue(t, need)
+			if !ok {
+				continue
 			}
-			if t.Target.Scoring == rules.Curve && len(t.Target.Curve) > 0 {
-				limit = t.Target.Curve[len(t.Target.Curve)-1].Y
+			possible++
+			tg := t.Target
+			dir := "up to"
+			if tg.Better == rules.Lower {
+				dir = "down to"
 			}
-			if need <= limit+1e-12 {
-				pr("    %s alone would do it at attainment %s (now %s)\n", wt.Target.Name, evaluator.Short(need), evaluator.Short(t.Attainment.Num))
-			}
+			pr("    %s alone would do it: %s %s (now %s)\n", tg.Name, dir, evaluator.Display(v, tg.Display, tg.Unit, p.MinorUnit),
+				displayText(t.Value, tg.Display, tg.Unit, p.MinorUnit))
 		}
 	}
+	if possible == 0 {
+		pr("    no single target can close the gap alone: it takes several\n")
+	}
+}
+
+// neededValue turns the attainment a target would need into the value that
+// gives it, when that value is possible: within the attainment cap, the
+// metric's declared range, and 0 to 100% for a percentage.
+func neededValue(t evaluator.TargetResult, need float64) (float64, bool) {
+	tg := t.Target
+	goal := t.Goal.Num
+	if !t.Goal.Has() || !t.Value.Has() {
+		return 0, false
+	}
+	var v float64
+	switch {
+	case tg.Scoring == rules.Binary:
+		if need > 1+1e-12 || t.Attainment.Num >= 1 {
+			return 0, false
+		}
+		v = goal
+	case len(tg.Curve) > 0:
+		found := false
+		for i := 1; i < len(tg.Curve); i++ {
+			a, b := tg.Curve[i-1], tg.Curve[i]
+			if (need-a.Y)*(need-b.Y) <= 0 && a.Y != b.Y {
+				v, found = a.X+(need-a.Y)*(b.X-a.X)/(b.Y-a.Y), true
+				break
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	default:
+		limit := 1.5
+		if tg.Cap.IsConst() {
+			limit = tg.Cap.Num
+		}
+		if need > limit+1e-12 || need <= 0 {
+			return 0, false
+		}
+		if tg.Better == rules.Lower {
+			v = goal / need
+		} else {
+			v = need * goal
+		}
+	}
+	if m := tg.Metric; m != nil {
+		if (m.Max != nil && v > *m.Max+1e-12) || (m.Min != nil && v < *m.Min-1e-12) {
+			return 0, false
+		}
+	}
+	if tg.Display.Format == rules.FormatPercent && (v > 1+1e-12 || v < 0) {
+		return 0, false
+	}
+	if tg.Better == rules.Lower && v < 0 {
+		return 0, false
+	}
+	return v, true
 }
 
 // nextTier says what the next tier or rate band up needs.

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/cockroachdb/apd/v3"
+
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -418,10 +420,13 @@ func encodeCSV(fields []string) []byte {
 // with each score and band, breaches fired and each incentive's amount.
 func tableHeader(p *rules.Policy) []string {
 	h := []string{"SUBJECT", "PERIOD", "TEAM"}
+	if len(p.Targets) > 0 {
+		h = append(h, "TARGETS")
+	}
 	for _, s := range p.Scorecards {
 		h = append(h, strings.ToUpper(s.Name), "BAND")
 	}
-	if len(p.Breaches) > 0 {
+	if len(p.Breaches) > 0 || hasThresholds(p) {
 		h = append(h, "BREACHES")
 	}
 	for _, in := range p.Incentives {
@@ -430,6 +435,24 @@ func tableHeader(p *rules.Policy) []string {
 	return h
 }
 
+func hasThresholds(p *rules.Policy) bool {
+	for _, t := range p.Targets {
+		if t.Threshold.Set {
+			return true
+		}
+	}
+	return false
+}
+
+// statusMarks are the table's compact target statuses.
+var statusMarks = map[evaluator.TargetStatus]string{
+	evaluator.Exceeded: "★", evaluator.Met: "✓", evaluator.Missed: "✗", evaluator.TargetBreached: "‼",
+	evaluator.NotApplicable: "–", evaluator.TargetNoData: "?",
+}
+
+// TableLegend explains the marks of the TARGETS column.
+const TableLegend = "targets: ★ exceeded, ✓ met, ✗ missed, ‼ breached, – not applicable, ? no data; breaches: a rule that fired, a target breached, ? no data"
+
 func tableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 	s := o.Snapshot
 	team := s.Team
@@ -437,18 +460,25 @@ func tableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 		team = "-"
 	}
 	row := []string{s.Subject, s.Period.Label, team}
+	if len(o.Targets) > 0 {
+		marks := make([]string, 0, len(o.Targets))
+		for _, t := range o.Targets {
+			marks = append(marks, t.Target.Name+statusMarks[t.Status])
+		}
+		row = append(row, strings.Join(marks, " "))
+	}
 	for _, sc := range o.Scores {
 		if sc.Status == evaluator.ScoreOK {
 			band := sc.Band.Str
 			if band == "" {
 				band = "(none)"
 			}
-			row = append(row, evaluator.Short(sc.Value.Num), band)
+			row = append(row, strconv.FormatFloat(sc.Value.Num, 'f', 4, 64), band)
 		} else {
 			row = append(row, sc.Status.String(), "-")
 		}
 	}
-	if len(p.Breaches) > 0 {
+	if len(p.Breaches) > 0 || hasThresholds(p) {
 		var fired []string
 		for _, b := range o.Breaches {
 			switch b.Status {
@@ -456,6 +486,11 @@ func tableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 				fired = append(fired, b.Breach.Name)
 			case evaluator.BreachNoData:
 				fired = append(fired, b.Breach.Name+"?")
+			}
+		}
+		for _, t := range o.Targets {
+			if t.Status == evaluator.TargetBreached {
+				fired = append(fired, t.Target.Name)
 			}
 		}
 		if len(fired) == 0 {
@@ -472,6 +507,27 @@ func tableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 		default:
 			row = append(row, in.Status.String())
 		}
+	}
+	return row
+}
+
+// tableTotals is the table's last row: each incentive's total.
+func tableTotals(p *rules.Policy, totals []*apd.Decimal) []string {
+	row := []string{"TOTAL", "", ""}
+	if len(p.Targets) > 0 {
+		row = append(row, "")
+	}
+	for range p.Scorecards {
+		row = append(row, "", "")
+	}
+	if len(p.Breaches) > 0 || hasThresholds(p) {
+		row = append(row, "")
+	}
+	for i := range p.Incentives {
+		var q apd.Decimal
+		c := apd.BaseContext.WithPrecision(60)
+		c.Quantize(&q, totals[i], -int32(p.MinorUnit))
+		row = append(row, q.Text('f')+" "+p.Currency)
 	}
 	return row
 }

@@ -233,27 +233,13 @@ func curveAt(pts []rules.CurvePoint, v float64) float64 {
 	return last.Y
 }
 
-// appendUnit appends a number with its unit: "287 s", "85%".
-func appendUnit(b []byte, v float64, unit string) []byte {
-	b = appendNumber(b, v)
-	switch unit {
-	case "":
-	case "%":
-		b = append(b, '%')
-	default:
-		b = append(b, ' ')
-		b = append(b, unit...)
-	}
-	return b
-}
-
 // targetWhy says why a scored target has its status, appending rather than
 // formatting: it is written for every target of every snapshot.
 func (r *run) targetWhy(t *rules.Target, res *TargetResult, label, how string) string {
 	b := make([]byte, 0, 160)
 	b = append(b, label...)
 	b = append(b, ' ')
-	b = appendUnit(b, res.Value.Num, t.Unit)
+	b = appendDisplay(b, res.Value.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 	dir := " (higher is better)"
 	if t.Better == rules.Lower {
 		dir = " (lower is better)"
@@ -262,25 +248,25 @@ func (r *run) targetWhy(t *rules.Target, res *TargetResult, label, how string) s
 	switch res.Status {
 	case Exceeded:
 		b = append(b, " is at or better than the stretch "...)
-		b = appendUnit(b, res.Stretch.Num, t.Unit)
+		b = appendDisplay(b, res.Stretch.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, dir...)
 	case Met:
 		b = append(b, " is at or better than the goal "...)
-		b = appendUnit(b, res.Goal.Num, t.Unit)
+		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, dir...)
 	case TargetBreached:
 		b = append(b, " is worse than the threshold "...)
-		b = appendUnit(b, res.Threshold.Num, t.Unit)
+		b = appendDisplay(b, res.Threshold.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, dir...)
 		b = append(b, ", "...)
-		b = appendUnit(b, gap, t.Unit)
+		b = appendDisplay(b, gap, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, " from the goal "...)
-		b = appendUnit(b, res.Goal.Num, t.Unit)
+		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 	default:
 		b = append(b, " missed the goal "...)
-		b = appendUnit(b, res.Goal.Num, t.Unit)
+		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, " by "...)
-		b = appendUnit(b, gap, t.Unit)
+		b = appendDisplay(b, gap, t.Display, t.Unit, r.e.p.MinorUnit)
 		b = append(b, dir...)
 	}
 	b = append(b, "; "...)

@@ -120,8 +120,27 @@ type Metric struct {
 	Derived           *Expression
 	Decl              *Decl
 	Range             hcl.Range
+	Display           Display // how values are shown in sentences and reports
 
 	betterGiven bool // better was written, even if invalid
+}
+
+// DisplayFormat says how a number is shown to people.
+type DisplayFormat int
+
+const (
+	FormatDefault  DisplayFormat = iota // the shortest exact form, with the unit
+	FormatNumber                        // a number with Decimals digits
+	FormatPercent                       // a fraction as a percentage: 0.2356 → 23.6%
+	FormatDuration                      // seconds as 4m 26s
+	FormatMoney                         // with the currency's minor digits
+)
+
+// Display is how a metric's or target's values are shown: in sentences,
+// explain, tables and reports. Outcome JSON keeps full precision.
+type Display struct {
+	Format   DisplayFormat
+	Decimals int // -1: the format's default
 }
 
 // Attribute is a per-snapshot attribute.
@@ -162,6 +181,7 @@ type Target struct {
 
 	Status, ValueDecl, Attainment, Met *Decl
 	Range                              hcl.Range
+	Display                            Display // the metric's unless the target sets its own
 }
 
 // CurvePoint is a point of an attainment curve.

@@ -641,6 +641,7 @@ func (r *resolver) metrics() {
 		what := fmt.Sprintf("metric %q", m.Name)
 		met.Title, _ = r.str(m.Title, "title")
 		met.Unit, _ = r.str(m.Unit, "unit")
+		met.Display = r.display(m.Format, m.Decimals, Display{Decimals: -1})
 		met.Better = Direction(r.enum(m.Better, "better", int(DirectionInvalid), "higher", "lower"))
 		met.betterGiven = m.Better != nil
 		if m.Expr != nil {
@@ -748,6 +749,11 @@ func (r *resolver) targets() {
 		what := fmt.Sprintf("target %q", t.Name)
 		tg.Title, _ = r.str(t.Title, "title")
 		tg.Unit, _ = r.str(t.Unit, "unit")
+		tg.Display = Display{Decimals: -1}
+		if m := r.metricByName[strOf(t.Metric)]; m != nil {
+			tg.Display = m.Display // metrics are resolved before targets
+		}
+		tg.Display = r.display(t.Format, t.Decimals, tg.Display)
 		switch {
 		case t.Metric != nil && t.Value != nil:
 			r.errorf(CodeExactlyOne, t.Value.Range, "%s has both metric and value; set exactly one", what)
@@ -1151,4 +1157,30 @@ func (r *resolver) incentives() {
 		}
 		inc.Rounding = Rounding(r.enum(in.Rounding, "rounding", int(HalfEven), "half_even", "half_up", "down", "up"))
 	}
+}
+
+// display reads format and decimals; what is not written keeps def.
+func (r *resolver) display(format, decimals *dsl.Value, def Display) Display {
+	d := def
+	if format != nil {
+		d.Format = DisplayFormat(r.enum(format, "format", int(def.Format), "number", "percent", "duration", "money"))
+	}
+	if decimals != nil {
+		if f, _, ok := r.number(decimals, "decimals"); ok {
+			if f != math.Trunc(f) || f < 0 || f > 10 {
+				r.errorf(CodeBadValue, decimals.Range, "decimals must be a whole number from 0 to 10, not %s", decimals.Num)
+			} else {
+				d.Decimals = int(f)
+			}
+		}
+	}
+	return d
+}
+
+// strOf is a string value's text, or "".
+func strOf(v *dsl.Value) string {
+	if v == nil || v.Kind != dsl.KindString {
+		return ""
+	}
+	return v.Str
 }

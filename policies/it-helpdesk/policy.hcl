@@ -57,27 +57,32 @@ metric "surveys" { min = 0 }
 metric "satisfied" { min = 0 }
 
 metric "ftr" {
+  format = "percent"
   title  = "First-time resolution"
   better = "higher"
   expr   = "ratio(resolved_first_time, tickets_resolved)"
 }
 
 metric "escalation_rate" {
+  format = "percent"
   better = "lower"
   expr   = "ratio(escalated, tickets_resolved)"
 }
 
 metric "repeat_rate" {
+  format = "percent"
   better = "lower"
   expr   = "ratio(reopened, tickets_resolved)"
 }
 
 metric "csat" {
+  format = "percent"
   better = "higher"
   expr   = "ratio(satisfied, surveys)"
 }
 
 metric "csat_quarter" {
+  format = "percent"
   title  = "CSAT pooled over the quarter (small monthly samples)"
   better = "higher"
   expr   = "ratio(window.sum.satisfied, window.sum.surveys)"

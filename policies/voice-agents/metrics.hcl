@@ -8,6 +8,7 @@ metric "handled" {
 }
 
 metric "aht" {
+  format = "duration"
   title  = "Average handle time"
   unit   = "s"
   better = "lower"
@@ -31,6 +32,7 @@ metric "satisfied" {
 }
 
 metric "adherence" {
+  format = "percent"
   title  = "Schedule adherence"
   better = "higher"
   min    = 0
@@ -51,12 +53,14 @@ metric "days_worked" {
 }
 
 metric "fcr" {
+  format = "percent"
   title  = "First contact resolution"
   better = "higher"
   expr   = "ratio(resolved_first, handled)"
 }
 
 metric "csat" {
+  format = "percent"
   title  = "Customer satisfaction"
   better = "higher"
   expr   = "ratio(satisfied, surveys)"
