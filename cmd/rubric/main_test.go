@@ -72,7 +72,7 @@ func TestCLI(t *testing.T) {
 		{"validate missing path", []string{"validate", filepath.Join(tmp, "nope")}, "", 2, nil, []string{`no such file`}},
 		{"validate bad format", []string{"validate", "--format", "xml", voice}, "", 2, nil, []string{`unknown --format`}},
 		{"eval ndjson", []string{"eval", "-p", voice, "-i", voiceData}, "", 0, []string{`^\{"subject":"A-1001","period":"2026-10","team":"west","policy":\{"name":"contact_center"`}, nil},
-		{"eval table", []string{"eval", "-p", voice, "-i", voiceData, "--format", "table"}, "", 0, []string{`SUBJECT\s+PERIOD\s+TEAM\s+QUALITY\s+BAND`, `A-1001\s+2026-10\s+west\s+1.0638\s+strong`}, nil},
+		{"eval table", []string{"eval", "-p", voice, "-i", voiceData, "--format", "table"}, "", 0, []string{`SUBJECT\s+PERIOD\s+TEAM\s+TARGETS\s+QUALITY\s+BAND`, `A-1001\s+2026-10\s+west\s+aht✓ fcr✓ csat✓ adherence✓ aht_vs_team✓\s+1.0638\s+strong`, `TOTAL\s+53364.62 EUR\s+5865.50 EUR`}, nil},
 		{"eval csv", []string{"eval", "-p", voice, "-i", voiceData, "--format", "csv"}, "", 0, []string{`^subject,period,team,policy_version,`, `\nA-1001,2026-10,west,2026.10.1,`}, nil},
 		{"eval json", []string{"eval", "-p", voice, "-i", voiceData, "--format", "json"}, "", 0, []string{`^\[\n\{"subject":"A-1001"`, `\}\n\]\n$`}, nil},
 		{"eval to file", []string{"eval", "-p", voice, "-i", voiceData, "-o", outFile}, "", 0, nil, nil},

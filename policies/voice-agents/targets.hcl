@@ -39,8 +39,8 @@ target "adherence" {
 }
 
 target "aht_vs_team" {
-  format   = "number"
-  decimals = 3
+  format    = "number"
+  decimals  = 3
   title     = "Handle time against the team average"
   value     = "aht / team.avg.aht"
   better    = "lower"
