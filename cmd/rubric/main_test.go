@@ -323,7 +323,7 @@ func TestValidateSARIF(t *testing.T) {
 
 func TestCalibrateCLI(t *testing.T) {
 	r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData)
-	if r.code != 0 || !regexp.MustCompile(`(?m)^fcr: ok — [0-9.]+% of \d+ judged snapshots met the goal 0.75; 70% would meet [0-9.]+$`).MatchString(r.stdout) {
+	if r.code != 0 || !regexp.MustCompile(`(?m)^fcr: ok — [0-9.]+% of \d+ judged snapshots met the goal 75.0%; 70% would meet [0-9.]+%$`).MatchString(r.stdout) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"suggested_goal"`) {

@@ -50,13 +50,14 @@ func (r *Report) sentence(name string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s — %s of %d judged snapshots met", name, strings.ReplaceAll(*tr.Verdict, "_", " "), pct(tr.MetShare), tr.Evaluable)
+	show := func(v float64) string { return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit) }
 	if tr.Goal != nil {
-		fmt.Fprintf(&b, " the goal %s%s", evaluator.Short(*tr.Goal), unitOf(t))
+		fmt.Fprintf(&b, " the goal %s", show(*tr.Goal))
 	} else {
 		b.WriteString(" their goal (computed per snapshot)")
 	}
 	if tr.SuggestedGoal != nil {
-		fmt.Fprintf(&b, "; %s%% would meet %s%s", evaluator.Short(r.Aim), evaluator.Short(*tr.SuggestedGoal), unitOf(t))
+		fmt.Fprintf(&b, "; %s%% would meet %s", evaluator.Short(r.Aim), show(*tr.SuggestedGoal))
 	}
 	return b.String()
 }

@@ -237,8 +237,14 @@ func (s *site) statement(subject string) *statementPage {
 		if unit == "" && t.Target.Metric != nil {
 			unit = t.Target.Metric.Unit
 		}
-		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why, Value: text(t.Value, unit), Goal: text(t.Goal, unit),
-			Threshold: text(t.Threshold, unit), Stretch: text(t.Stretch, unit), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
+		show := func(v evaluator.Value) string {
+			if v.Kind != evaluator.Number {
+				return text(v, unit)
+			}
+			return evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit)
+		}
+		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why, Value: show(t.Value), Goal: show(t.Goal),
+			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = fmt.Sprintf("%s: value %s against the goal %s (%s)", t.Target.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
 		tl.Chart = bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator"
 )
 
 // WriteJSON writes the report as indented JSON.
@@ -46,7 +47,11 @@ func (r *Report) cells(per *Period) []string {
 	var out []string
 	for _, t := range r.rp.Targets {
 		m := per.Targets[t.Name]
-		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", fmtNum(m.Value), m.Status, arrows[m.Direction])))
+		v := "–"
+		if m.Value != nil {
+			v = evaluator.Display(*m.Value, t.Display, t.Unit, r.rp.MinorUnit)
+		}
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", v, m.Status, arrows[m.Direction])))
 	}
 	for _, sc := range r.rp.Scorecards {
 		m := per.Scores[sc.Name]
