@@ -50,7 +50,9 @@ func (r *Report) sentence(name string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s — %s of %d judged snapshots met", name, strings.ReplaceAll(*tr.Verdict, "_", " "), pct(tr.MetShare), tr.Evaluable)
-	show := func(v float64) string { return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit) }
+	show := func(v float64) string {
+		return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit)
+	}
 	if tr.Goal != nil {
 		fmt.Fprintf(&b, " the goal %s", show(*tr.Goal))
 	} else {
