@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"bufio"
+	"encoding/binary"
 	"fmt"
-	"sort"
+	"io"
 	"strings"
 	"sync"
 
+	"github.com/rubric-dev/rubric/engine/internal/extsort"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -71,135 +75,222 @@ func (s selection) has(p rules.Period) bool {
 	return false
 }
 
-// streamHistory evaluates a policy with history: every snapshot is read
-// and kept, each subject's snapshots are derived and evaluated in period
-// order with their window, and the outcomes are written in input order
-// (only the selected periods, never history-only snapshots).
-//
-// It holds every snapshot and its encoded outcome in memory
-// (docs/decisions.md).
+// streamHistory evaluates a policy with history without holding the input
+// in memory: every good snapshot is sorted on disk by subject and period;
+// a first pass derives each subject's snapshots in period order (its window
+// is all it holds) and adds them to the team statistics; a second pass
+// evaluates them with their windows, subjects in parallel, and sorts the
+// outcomes on disk by input position; a last pass writes them in input
+// order (only the selected periods, never history-only snapshots).
 func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
-	var snaps []*evaluator.Snapshot
-	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) { snaps = append(snaps, s) })
+	rp := p.Rules
+	bySubject := extsort.New("", 8<<20)
+	defer bySubject.Close()
+	var seq uint64
+	var sortErr error
+	var key []byte
+	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) {
+		key = append(append(key[:0], s.Subject...), 0)
+		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
+		key = binary.BigEndian.AppendUint64(key, seq)
+		val := s.AppendBinary(binary.AppendUvarint(nil, seq))
+		if err := bySubject.Add(string(key), val); err != nil && sortErr == nil {
+			sortErr = err
+		}
+		seq++
+	})
 	res.Warnings = conv.warnings
 	res.finishLeftOut(ev.NeedsStats())
-	if readErr != nil {
+	switch {
+	case readErr != nil:
 		return nil, readErr
-	}
-	if failing {
+	case sortErr != nil:
+		return nil, sortErr
+	case failing:
 		res.Evaluated = 0
 		return res, nil
 	}
-	n := p.Rules.History
-	// Subjects' snapshots in period order.
-	order := make([]int, len(snaps))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		x, y := snaps[order[a]], snaps[order[b]]
-		if x.Subject != y.Subject {
-			return x.Subject < y.Subject
-		}
-		return x.Period.Index() < y.Period.Index()
-	})
-	var groups [][]int
-	for i := 0; i < len(order); {
-		j := i + 1
-		for j < len(order) && snaps[order[j]].Subject == snaps[order[i]].Subject {
-			j++
-		}
-		groups = append(groups, order[i:j])
-		i = j
-	}
-	window := func(g []int, k int) *evaluator.Window {
+	n := rp.History
+	window := func(group []*evaluator.Snapshot, k int) *evaluator.Window {
 		w := &evaluator.Window{}
-		for _, e := range g[:k] {
-			if evaluator.InWindow(snaps[e], snaps[g[k]], n) {
-				w.Earlier = append(w.Earlier, snaps[e])
+		for _, e := range group[:k] {
+			if evaluator.InWindow(e, group[k], n) {
+				w.Earlier = append(w.Earlier, e)
 			}
 		}
 		return w
 	}
-	parallel := func(f func(g []int)) error {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var perr error
-		next := make(chan []int)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						mu.Lock()
-						perr = fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r)
-						mu.Unlock()
-					}
-				}()
-				for g := range next {
-					f(g)
-				}
-			}()
-		}
-		for _, g := range groups {
-			next <- g
-		}
-		close(next)
-		wg.Wait()
-		return perr
-	}
-	// Derived metrics first, subject by subject, then team statistics over
-	// every snapshot of a period, then every rule.
-	if err := parallel(func(g []int) {
-		for k := range g {
-			ev.DeriveWindow(snaps[g[k]], window(g, k))
-		}
-	}); err != nil {
+	// Pass 1: derive, subject by subject, for the team statistics; the
+	// sorted records are copied to a spool that pass 2 reads again.
+	spool, err := fsutil.CreateTemp("", ".rubric-history-*")
+	if err != nil {
 		return nil, err
 	}
+	defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
+	sw := bufio.NewWriterSize(spool, 1<<16)
 	var stats *evaluator.Stats
 	if ev.NeedsStats() {
-		stats = evaluator.NewStats(p.Rules)
-		for _, s := range snaps {
-			stats.Add(s)
-		}
+		stats = evaluator.NewStats(rp)
 	}
-	out := make([][]byte, len(snaps))
-	keep := make([]bool, len(snaps))
-	if err := parallel(func(g []int) {
-		var o evaluator.Outcome
-		for k, i := range g {
-			s := snaps[i]
-			ev.EvaluateWindow(&o, s, stats, window(g, k))
-			if opts.EncodeAll || (!s.HistoryOnly && sel.has(s.Period)) {
-				out[i], keep[i] = encode(&o, nil), true
+	var group []*evaluator.Snapshot
+	derive := func() {
+		for k, s := range group {
+			ev.DeriveWindow(s, window(group, k))
+			if stats != nil {
+				stats.Add(s)
 			}
 		}
-	}); err != nil {
+		group = group[:0]
+	}
+	err = bySubject.Each(func(val []byte) error {
+		_, n := binary.Uvarint(val)
+		s, err := evaluator.DecodeSnapshot(rp, val[n:])
+		if err != nil {
+			return err
+		}
+		if len(group) > 0 && group[0].Subject != s.Subject {
+			derive()
+		}
+		group = append(group, s)
+		var hdr [binary.MaxVarintLen64]byte
+		sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
+		_, err = sw.Write(val)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	res.Evaluated = 0
-	var buf []byte
-	for i := range snaps {
-		if !keep[i] {
-			continue
+	derive()
+	if err := sw.Flush(); err != nil {
+		return nil, err
+	}
+	bySubject.Close()
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+
+	// Pass 2: evaluate each subject's snapshots in period order, subjects
+	// in parallel; outcomes are sorted on disk by input position.
+	byInput := extsort.New("", 8<<20)
+	defer byInput.Close()
+	type done struct {
+		seq uint64
+		out []byte
+	}
+	type job struct {
+		seqs  []uint64
+		snaps []*evaluator.Snapshot
+	}
+	jobs := make(chan job, workers*2)
+	results := make(chan done, 256)
+	var wg sync.WaitGroup
+	var panicMu sync.Mutex
+	var panicErr error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicMu.Lock()
+					panicErr = fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r)
+					panicMu.Unlock()
+					for range jobs { // let the reader finish
+					}
+				}
+			}()
+			var o evaluator.Outcome
+			for j := range jobs {
+				for k, s := range j.snaps {
+					ev.EvaluateWindow(&o, s, stats, window(j.snaps, k))
+					if opts.EncodeAll || (!s.HistoryOnly && sel.has(s.Period)) {
+						results <- done{j.seqs[k], encode(&o, nil)}
+					}
+				}
+			}
+		}()
+	}
+	collected := make(chan error, 1)
+	evaluated := 0
+	go func() {
+		var err error
+		var k [8]byte
+		for d := range results {
+			if err != nil {
+				continue
+			}
+			evaluated++
+			binary.BigEndian.PutUint64(k[:], d.seq)
+			// A marker byte keeps empty encodings (a snapshot with no rows)
+			// counted.
+			err = byInput.Add(string(k[:]), append([]byte{1}, d.out...))
 		}
-		res.Evaluated++
-		buf = append(buf, out[i]...)
-		out[i] = nil
+		collected <- err
+	}()
+	br := bufio.NewReaderSize(spool, 1<<16)
+	var cur job
+	var readErr2 error
+	for {
+		l, err := binary.ReadUvarint(br)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr2 = err
+			break
+		}
+		val := make([]byte, l)
+		if _, err := io.ReadFull(br, val); err != nil {
+			readErr2 = err
+			break
+		}
+		sq, n := binary.Uvarint(val)
+		s, err := evaluator.DecodeSnapshot(rp, val[n:])
+		if err != nil {
+			readErr2 = err
+			break
+		}
+		if len(cur.snaps) > 0 && cur.snaps[0].Subject != s.Subject {
+			jobs <- cur
+			cur = job{}
+		}
+		cur.seqs, cur.snaps = append(cur.seqs, sq), append(cur.snaps, s)
+	}
+	if len(cur.snaps) > 0 {
+		jobs <- cur
+	}
+	close(jobs)
+	wg.Wait()
+	close(results)
+	if err := <-collected; err != nil {
+		return nil, err
+	}
+	if panicErr != nil {
+		return nil, panicErr
+	}
+	if readErr2 != nil {
+		return nil, readErr2
+	}
+
+	// Pass 3: in input order.
+	res.Evaluated = evaluated
+	var buf []byte
+	err = byInput.Each(func(val []byte) error {
+		buf = append(buf, val[1:]...)
 		if len(buf) >= 1<<16 {
 			if err := write(buf); err != nil {
-				return nil, err
+				return err
 			}
 			buf = buf[:0]
 		}
+		return nil
+	})
+	if err == nil && len(buf) > 0 {
+		err = write(buf)
 	}
-	if len(buf) > 0 {
-		if err := write(buf); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
 	if rejects != nil {
 		if err := rejects.commit(); err != nil {

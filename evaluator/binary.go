@@ -1,0 +1,156 @@
+package evaluator
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// AppendBinary appends the snapshot as read from the input (its identity,
+// period and input values, before any evaluation) in a compact binary form,
+// for a history run that sorts snapshots on disk. DecodeSnapshot reads it.
+func (s *Snapshot) AppendBinary(b []byte) []byte {
+	b = appendBytes(b, s.Subject)
+	b = appendBytes(b, s.Team)
+	var flags byte
+	if s.HasTeam {
+		flags |= 1
+	}
+	if s.HistoryOnly {
+		flags |= 2
+	}
+	b = append(b, flags)
+	b = appendBytes(b, s.Period.Label)
+	b = binary.AppendUvarint(b, uint64(s.Line))
+	n := 0
+	for _, v := range s.Values {
+		if v.Kind != None {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for i, v := range s.Values {
+		if v.Kind == None {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(i))
+		b = append(b, byte(v.Kind))
+		switch v.Kind {
+		case Number:
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Num))
+		case String:
+			b = appendBytes(b, v.Str)
+		case Bool:
+			if v.Bool {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.exact)))
+	for _, e := range s.exact {
+		b = binary.AppendUvarint(b, uint64(e.Slot))
+		b = appendBytes(b, e.Dec.Text('f'))
+	}
+	return b
+}
+
+func appendBytes(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errCorrupt = errors.New("a spooled snapshot is corrupt")
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string {
+	n := r.uvarint()
+	if r.err != nil || uint64(len(r.b)) < n {
+		r.err = errCorrupt
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.err = errCorrupt
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// DecodeSnapshot reads a snapshot written by AppendBinary for the same
+// policy.
+func DecodeSnapshot(p *rules.Policy, b []byte) (*Snapshot, error) {
+	r := &reader{b: b}
+	s := NewSnapshot(p)
+	s.Subject = r.str()
+	s.Team = r.str()
+	flags := r.byte()
+	s.HasTeam, s.HistoryOnly = flags&1 != 0, flags&2 != 0
+	label := r.str()
+	s.Line = int(r.uvarint())
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		slot := int(r.uvarint())
+		if slot >= len(s.Values) {
+			return nil, errCorrupt
+		}
+		switch Kind(r.byte()) {
+		case Number:
+			if len(r.b) < 8 {
+				return nil, errCorrupt
+			}
+			s.Values[slot] = Num(math.Float64frombits(binary.LittleEndian.Uint64(r.b)))
+			r.b = r.b[8:]
+		case String:
+			s.Values[slot] = Str(r.str())
+		case Bool:
+			s.Values[slot] = Boolean(r.byte() == 1)
+		default:
+			return nil, errCorrupt
+		}
+	}
+	ne := r.uvarint()
+	for i := uint64(0); i < ne && r.err == nil; i++ {
+		slot := int(r.uvarint())
+		d, _, err := apd.NewFromString(r.str())
+		if err != nil {
+			return nil, errCorrupt
+		}
+		s.exact = append(s.exact, ExactValue{Slot: slot, Dec: d})
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	per, err := rules.ParsePeriod(label)
+	if err != nil {
+		return nil, errCorrupt
+	}
+	s.Period = per
+	return s, nil
+}
