@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"sync"
+	"testing"
+)
 
 // TestPeriodIndex: consecutive periods have consecutive indexes, and
 // PeriodAt inverts Index, across year ends.
@@ -25,5 +28,27 @@ func TestPeriodIndex(t *testing.T) {
 	h, err := ParsePeriod("2026-H2")
 	if err != nil || h.StartDate() != "2026-07-01" || h.EndDate() != "2026-12-31" || h.Days != 184 {
 		t.Errorf("2026-H2: %v %+v", err, h)
+	}
+}
+
+// TestFingerprintConcurrent: the fingerprint is computed once, safely, when
+// goroutines ask for it at the same time (go test -race).
+func TestFingerprintConcurrent(t *testing.T) {
+	s := newScope()
+	s.add("a", TypeNumber, StageDerived, DeclMetric, "a")
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = s.FingerprintHash()
+		}()
+	}
+	wg.Wait()
+	for _, g := range got {
+		if g != got[0] || g == "" {
+			t.Fatalf("fingerprints differ: %v", got)
+		}
 	}
 }

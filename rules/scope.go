@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/agext/levenshtein"
 )
@@ -67,7 +68,8 @@ type Scope struct {
 	Decls  []*Decl
 	byName map[string]*Decl
 	slots  int
-	fp     string // FingerprintHash, computed once
+	fp     string // FingerprintHash, computed once (concurrent callers wait for it)
+	fpOnce sync.Once
 }
 
 func newScope() *Scope { return &Scope{byName: map[string]*Decl{}} }
@@ -125,10 +127,10 @@ func (s *Scope) Fingerprint() string {
 // computed once: compilers key their caches with it. Every name is declared
 // before the first expression is compiled, so it does not change.
 func (s *Scope) FingerprintHash() string {
-	if s.fp == "" {
+	s.fpOnce.Do(func() {
 		sum := sha256.Sum256([]byte(s.Fingerprint()))
 		s.fp = hex.EncodeToString(sum[:])
-	}
+	})
 	return s.fp
 }
 

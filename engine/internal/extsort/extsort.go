@@ -4,6 +4,8 @@
 package extsort
 
 import (
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+
 	"bufio"
 	"container/heap"
 	"encoding/binary"
@@ -55,28 +57,89 @@ func (s *Sorter) sortBuf() {
 
 func (s *Sorter) spill() error {
 	s.sortBuf()
-	f, err := os.CreateTemp(s.dir, ".rubric-sort-*")
+	f, err := s.newRun(func(w *bufio.Writer) error {
+		for _, it := range s.buf {
+			writeItem(w, it)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	s.runs = append(s.runs, f)
-	w := bufio.NewWriterSize(f, 1<<16)
-	var hdr [binary.MaxVarintLen64 * 3]byte
-	for _, it := range s.buf {
-		n := binary.PutUvarint(hdr[:], uint64(len(it.key)))
-		n += binary.PutUvarint(hdr[n:], uint64(len(it.val)))
-		n += binary.PutUvarint(hdr[n:], it.seq)
-		w.Write(hdr[:n])
-		w.WriteString(it.key)
-		w.Write(it.val)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	s.buf, s.size = s.buf[:0], 0
+	return nil
+}
+
+// newRun writes a run file with fill and rewinds it.
+func (s *Sorter) newRun(fill func(w *bufio.Writer) error) (*os.File, error) {
+	f, err := fsutil.CreateTemp(s.dir, ".rubric-sort-*")
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	err = fill(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		closeRun(f)
+		return nil, err
+	}
+	return f, nil
+}
+
+func writeItem(w *bufio.Writer, it item) {
+	var hdr [binary.MaxVarintLen64 * 3]byte
+	n := binary.PutUvarint(hdr[:], uint64(len(it.key)))
+	n += binary.PutUvarint(hdr[n:], uint64(len(it.val)))
+	n += binary.PutUvarint(hdr[n:], it.seq)
+	w.Write(hdr[:n])
+	w.WriteString(it.key)
+	w.Write(it.val)
+}
+
+func closeRun(f *os.File) {
+	f.Close()
+	fsutil.Remove(f.Name())
+}
+
+// MaxFanIn is the most run files merged at once: more are merged in
+// passes, so a large input never holds more files open than this.
+const MaxFanIn = 64
+
+// merge calls fn with every record of runs in key order (then seq).
+func merge(runs []*os.File, fn func(it item) error) error {
+	h := &mergeHeap{}
+	for _, f := range runs {
+		r := &run{r: bufio.NewReaderSize(f, 1<<16)}
+		ok, err := r.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			h.items = append(h.items, r)
+		}
+	}
+	heap.Init(h)
+	for h.Len() > 0 {
+		r := h.items[0]
+		if err := fn(r.cur); err != nil {
+			return err
+		}
+		ok, err := r.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
 	return nil
 }
 
@@ -96,41 +159,28 @@ func (s *Sorter) Each(fn func(val []byte) error) error {
 			return err
 		}
 	}
-	h := &mergeHeap{}
-	for _, f := range s.runs {
-		r := &run{r: bufio.NewReaderSize(f, 1<<16)}
-		ok, err := r.next()
+	// Merge in passes of at most MaxFanIn runs (the seq of each record
+	// keeps equal keys in the order they were added).
+	for len(s.runs) > MaxFanIn {
+		group := s.runs[:MaxFanIn]
+		merged, err := s.newRun(func(w *bufio.Writer) error {
+			return merge(group, func(it item) error { writeItem(w, it); return nil })
+		})
 		if err != nil {
 			return err
 		}
-		if ok {
-			h.items = append(h.items, r)
+		for _, f := range group {
+			closeRun(f)
 		}
+		s.runs = append(s.runs[MaxFanIn:], merged)
 	}
-	heap.Init(h)
-	for h.Len() > 0 {
-		r := h.items[0]
-		if err := fn(r.cur.val); err != nil {
-			return err
-		}
-		ok, err := r.next()
-		if err != nil {
-			return err
-		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	return nil
+	return merge(s.runs, func(it item) error { return fn(it.val) })
 }
 
 // Close removes the run files.
 func (s *Sorter) Close() {
 	for _, f := range s.runs {
-		f.Close()
-		os.Remove(f.Name())
+		closeRun(f)
 	}
 	s.runs = nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSortSpillsAndMerges(t *testing.T) {
-	for _, limit := range []int{1 << 30, 500, 64} { // in memory, a few runs, many runs
+	for _, limit := range []int{1 << 30, 500, 64, 1} { // in memory, a few runs, many runs, more runs than MaxFanIn (merged in passes)
 		s := New(t.TempDir(), limit)
 		r := rand.New(rand.NewPCG(1, 2))
 		var want []string
