@@ -6,8 +6,12 @@
 // strings are plain literals. Meaning (names, types, stages) is checked by
 // package rules.
 //
-// Start with ParseDir or ParseFile. Both return a partial tree and every
-// diagnostic found, never just the first.
+// Start with ReadSources and Parse (or ParseDir, which does both): they
+// return a partial tree and every diagnostic found, never just the first.
+// ReadSources refuses what a policy directory must not hold: files that are
+// not regular, symlinks that leave the directory, files over MaxFileBytes;
+// Parse refuses brackets nested deeper than MaxNesting before HCL's
+// recursive parsers see them.
 //
 // Expression strings are returned as *Value with Kind String; Value.Pos maps
 // a rune offset inside the decoded string back to the file line and column,

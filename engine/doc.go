@@ -1,8 +1,14 @@
 // Package engine is rubric's library facade: load and compile a policy,
-// read snapshots (CSV, JSON, NDJSON) with strict checks, evaluate them on
-// every core in input order, and write outcomes (ndjson, json, csv, table)
-// or a manager's report.
+// read snapshots (CSV, JSON, NDJSON, gzip) with strict checks, evaluate
+// them on every core in input order (a policy with history subject by
+// subject, sorted on disk), and write outcomes (ndjson, json, csv, table),
+// a manager's report, payroll exports and their corrections, diffs and
+// policy tests.
 //
-// Start with Load, then Policy.Eval or Policy.Explain. Diagnostics are
-// rendered by WriteDiagnostics in text, json or github form.
+// Start with Load, then Policy.Eval, Policy.Explain or Policy.Payroll; a
+// capability with more to it has a package of its own beside this one:
+// engine/calibrate (achievable targets), engine/trend (periods side by
+// side), engine/htmlreport (the HTML site) and engine/serve (the HTTP
+// service). They use the facade — Policy.Stream with an encode callback —
+// and never each other. docs/architecture.md draws the whole.
 package engine

@@ -20,11 +20,24 @@ type Stats struct {
 	minTeam int
 }
 
+// statKind is which statistic a team.* or all.* name is.
+type statKind uint8
+
+const (
+	statCount statKind = iota
+	statAvg
+	statSum
+	statMin
+	statMax
+)
+
+var statKinds = map[string]statKind{"avg": statAvg, "sum": statSum, "min": statMin, "max": statMax}
+
 // statFill is one team.* or all.* name an expression uses.
 type statFill struct {
 	slot   int
 	all    bool
-	stat   byte // 'c' count, 'a' avg, 's' sum, 'n' min, 'x' max
+	stat   statKind
 	metric int
 }
 
@@ -50,9 +63,9 @@ func NewStats(p *rules.Policy) *Stats {
 		parts := strings.SplitN(d.Name, ".", 3) // team.avg.aht, team.count
 		f := statFill{slot: d.Slot, all: parts[0] == "all"}
 		if parts[1] == "count" {
-			f.stat = 'c'
+			f.stat = statCount
 		} else {
-			f.stat = map[string]byte{"avg": 'a', "sum": 's', "min": 'n', "max": 'x'}[parts[1]]
+			f.stat = statKinds[parts[1]]
 			f.metric = index[parts[2]]
 		}
 		s.fills = append(s.fills, f)
@@ -126,7 +139,7 @@ func (s *Stats) fill(snap *Snapshot) {
 			snap.reasons[f.slot] = fmt.Sprintf("team %s has %d snapshot(s) in %s; the policy needs at least %d (min_team)", snap.Team, g.count, snap.Period.Label, s.minTeam)
 			continue
 		}
-		if f.stat == 'c' {
+		if f.stat == statCount {
 			snap.Values[f.slot] = Num(float64(g.count))
 			continue
 		}
@@ -137,13 +150,13 @@ func (s *Stats) fill(snap *Snapshot) {
 		}
 		var v float64
 		switch f.stat {
-		case 'a':
+		case statAvg:
 			v = g.sum[i] / float64(g.n[i])
-		case 's':
+		case statSum:
 			v = g.sum[i]
-		case 'n':
+		case statMin:
 			v = g.min[i]
-		case 'x':
+		case statMax:
 			v = g.max[i]
 		}
 		snap.Values[f.slot] = Num(v)

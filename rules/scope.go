@@ -62,8 +62,9 @@ type Decl struct {
 	Of   *Decl
 }
 
-// Scope is the table of every name a policy declares. It is built once by
-// Resolve and is read-only afterwards.
+// Scope is the table of every name a policy declares. It is built by
+// Resolve and not changed afterwards (FingerprintHash computes its cache
+// once, safely for concurrent callers).
 type Scope struct {
 	Decls  []*Decl
 	byName map[string]*Decl

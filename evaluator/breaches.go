@@ -1,0 +1,116 @@
+package evaluator
+
+import (
+	"strings"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+func (r *run) breaches() {
+	p := r.e.p
+	r.out.Breaches = resize(r.out.Breaches, len(p.Breaches))
+	for i, b := range p.Breaches {
+		res := &r.out.Breaches[i]
+		*res = BreachResult{Breach: b}
+		if !r.e.need.breaches[i] {
+			continue
+		}
+		w, reason := r.eval(b.When)
+		switch {
+		case !w.Has():
+			res.Status = BreachNoData
+			if r.why {
+				r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
+			}
+			if r.why {
+				res.Why = "no data: " + reason
+			}
+			continue
+		case w.Bool:
+			res.Status = Breached
+			if len(b.Message) > 0 {
+				res.Message = r.message(b.Message)
+			}
+		default:
+			res.Status = Clear
+		}
+		r.vals[b.Decl.Slot] = Boolean(w.Bool)
+		if r.why {
+			res.Why = r.condition(b.When, w.Bool)
+		}
+	}
+	r.breachCounts()
+}
+
+func (r *run) message(parts []rules.MessagePart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Decl == nil {
+			b.WriteString(p.Text)
+			continue
+		}
+		v := r.vals[p.Decl.Slot]
+		switch v.Kind {
+		case String:
+			b.WriteString(v.Str)
+		case None:
+			b.WriteString("(no value)")
+		default:
+			b.WriteString(v.String())
+		}
+	}
+	return b.String()
+}
+
+// breachCounts sets breaches.minor/major/critical/any: breach rules that
+// fired plus targets that are breached, per severity; no value while a
+// breach rule or a target with a threshold at that severity is no_data.
+func (r *run) breachCounts() {
+	var count [4]int
+	var unknown [4]string
+	note := func(sev rules.Severity, why string) {
+		if unknown[sev] == "" {
+			unknown[sev] = why
+		}
+	}
+	if !r.why {
+		note = func(sev rules.Severity, _ string) { unknown[sev] = "no data" }
+	}
+	for i := range r.out.Targets {
+		tr := &r.out.Targets[i]
+		t := tr.Target
+		switch {
+		case tr.Status == TargetBreached:
+			count[t.Severity]++
+		case tr.Status == TargetNoData && t.Threshold.Set:
+			note(t.Severity, "target "+t.Name+" is no_data")
+		}
+	}
+	for i := range r.out.Breaches {
+		br := &r.out.Breaches[i]
+		switch br.Status {
+		case Breached:
+			count[br.Breach.Severity]++
+		case BreachNoData:
+			note(br.Breach.Severity, "breach "+br.Breach.Name+" is no_data")
+		}
+	}
+	total, anyUnknown := 0, ""
+	for sev := rules.Minor; sev <= rules.Critical; sev++ {
+		slot := r.e.counts[sev-1]
+		total += count[sev]
+		if unknown[sev] != "" {
+			r.setReason(slot, unknown[sev])
+			if anyUnknown == "" {
+				anyUnknown = unknown[sev]
+			}
+			continue
+		}
+		r.vals[slot] = Num(float64(count[sev]))
+	}
+	if slot := r.e.counts[3]; anyUnknown != "" {
+		r.setReason(slot, anyUnknown)
+	} else {
+		r.vals[slot] = Num(float64(total))
+	}
+}

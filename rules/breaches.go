@@ -1,0 +1,42 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/rubric-dev/rubric/dsl"
+)
+
+func (r *resolver) breaches() {
+	byName := firstByName(r.ast.Breaches, func(x *dsl.Breach) string { return x.Name })
+	for _, br := range r.p.Breaches {
+		b := byName[br.Name]
+		what := fmt.Sprintf("breach %q", b.Name)
+		br.Title, _ = r.str(b.Title, "title")
+		br.Severity = Severity(r.enum(b.Severity, "severity", int(Major), "minor", "major", "critical"))
+		if b.When == nil {
+			r.errorf(CodeMissing, b.DefRange, "%s has no when", what)
+		}
+		br.When = r.expression(b.When, StageBreaches, TypeBool, what+" when")
+		if b.Message != nil {
+			for _, part := range b.Message.Parts {
+				if part.Name == "" {
+					br.Message = append(br.Message, MessagePart{Text: part.Text})
+					continue
+				}
+				d, ok := r.scope.Lookup(part.Name)
+				if !ok || (d.Kind != DeclMetric && d.Kind != DeclAttribute && d.Kind != DeclParam) {
+					dd := r.errorf(CodeUnknownName, part.Range, "%s message: unknown metric, attribute or param %q", what, part.Name)
+					names := []string{}
+					for _, d := range r.scope.Decls {
+						if d.Kind == DeclMetric || d.Kind == DeclAttribute || d.Kind == DeclParam {
+							names = append(names, d.Name)
+						}
+					}
+					didYouMean(dd, part.Name, names)
+					continue
+				}
+				br.Message = append(br.Message, MessagePart{Decl: d})
+			}
+		}
+	}
+}
