@@ -353,8 +353,14 @@ func TestServeReload(t *testing.T) {
 	if mixed > 0 || failed > 0 {
 		t.Errorf("during reloads: %d mixed answers, %d failed", mixed, failed)
 	}
-	waitFor(func() bool { d, _ := digestOf(); return d != d0 })
-	d1, _ := digestOf()
+	// Wait for the last edit to be served (earlier ones may be reloaded
+	// on the way).
+	final, diags, err := engine.Load(dir)
+	if err != nil || diags.HasErrors() {
+		t.Fatal(err, diags)
+	}
+	d1 := final.Rules.Digest
+	waitFor(func() bool { d, _ := digestOf(); return d == d1 && d != d0 })
 
 	// A broken change: stale, the last good version still serves.
 	os.WriteFile(policyFile, []byte("policy \"broken\" {"), 0o644)
