@@ -173,7 +173,7 @@ func run(inPath, outPath, policyDir string) error {
 		return err
 	}
 	w := bufio.NewWriterSize(o, 1<<16)
-	w.WriteString("line_id,run_id,subject,period,coverage_start,coverage_end,incentive,code,status,amount,currency,policy,policy_version,policy_digest\n")
+	w.WriteString("line_id,run_id,subject,period,coverage_start,coverage_end,incentive,code,status,amount,currency,policy,policy_version,policy_digest,kind,paid_before\n")
 	for _, rw := range rows {
 		w.Write([]byte(strings.ReplaceAll(string(rw.lines), "RUNID", runID)))
 	}
@@ -291,7 +291,7 @@ func evaluate(subject, period, start, end string, days float64, v map[string]num
 		if amount != nil {
 			a = amount.Text('f')
 		}
-		fmt.Fprintf(&b, "%s,RUNID,%s,%s,%s,%s,%s,%s,%s,%s,EUR,contact_center,2026.10.1,%s\n",
+		fmt.Fprintf(&b, "%s,RUNID,%s,%s,%s,%s,%s,%s,%s,%s,EUR,contact_center,2026.10.1,%s,original,\n",
 			shortHash("rubric-line", "contact_center", subject, period, incentive), subject, period, start, end, incentive, code, status, a, dg)
 	}
 	zero := round(apd.New(0, 0), apd.RoundHalfEven)
