@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -82,7 +83,7 @@ func (s selection) has(p rules.Period) bool {
 // evaluates them with their windows, subjects in parallel, and sorts the
 // outcomes on disk by input position; a last pass writes them in input
 // order (only the selected periods, never history-only snapshots).
-func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
+func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
 	rp := p.Rules
 	bySubject := extsort.New("", 8<<20)
@@ -90,7 +91,7 @@ func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *c
 	var seq uint64
 	var sortErr error
 	var key []byte
-	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) {
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) {
 		key = append(append(key[:0], s.Subject...), 0)
 		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
 		key = binary.BigEndian.AppendUint64(key, seq)
@@ -202,6 +203,9 @@ func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *c
 			}()
 			var o evaluator.Outcome
 			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain: the run is being cancelled
+				}
 				for k, s := range j.snaps {
 					ev.EvaluateWindow(&o, s, stats, window(j.snaps, k))
 					if opts.EncodeAll || (!s.HistoryOnly && sel.has(s.Period)) {
@@ -271,6 +275,9 @@ func (p *Policy) streamHistory(ev *evaluator.Evaluator, rr recordReader, conv *c
 	}
 	if readErr2 != nil {
 		return nil, readErr2
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Pass 3: in input order.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,10 @@ type StreamOptions struct {
 	SkipInvalid    string // write rejected rows here and go on; "" fails on bad input
 	Workers        int    // 0: every core
 	MaxErrors      int    // bad-input errors kept for the report; 0: 100
+	// Context stops the run when it is done (a request's deadline, a
+	// client that went away): reading and evaluation end promptly and
+	// Stream returns its error. nil: never.
+	Context context.Context
 	// EncodeAll passes every snapshot's outcome to encode, also those of
 	// periods not selected and history-only ones (explain and trend show
 	// them); Snapshot.HistoryOnly and Selection.Has tell them apart.
@@ -117,6 +122,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if format == "" {
 		return nil, fmt.Errorf("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", in.Name)
 	}
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	sel, err := parseSelection(in.Periods, p.Rules.Period)
 	if err != nil {
 		return nil, err
@@ -163,7 +172,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	conv := newConverter(p.Rules, in.Name)
 
 	if p.Rules.History > 0 {
-		return p.streamHistory(ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
+		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
 	work := make(chan *batch, workers*2)
 	done := make(chan *batch, workers*2)
@@ -187,6 +196,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 				b.out = nil
 			}
 		}()
+		if ctx.Err() != nil {
+			b.out = b.out[:0] // cancelled: nothing more is evaluated
+			return
+		}
 		for _, s := range b.snaps {
 			b.current = fmt.Sprintf("%s line %d (%s %s)", in.Name, s.Line, s.Subject, s.Period.Label)
 			b.out = encode(ev.EvaluateInto(o, s, stats), b.out)
@@ -254,7 +267,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 			flush()
 		}
 	}
-	failing, readErr := readSnapshots(rr, conv, rejects, res, opts.MaxErrors, emit)
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts.MaxErrors, emit)
 	flush()
 	close(work)
 	wg.Wait()
@@ -271,6 +284,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if werr != nil {
 		return nil, werr
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if failing {
 		res.Evaluated = 0
 	}
@@ -286,7 +302,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 // snapshot to emit. Bad rows are rejected (with a rejects file) or
 // reported; once bad input fails the run, reading goes on to report every
 // bad row but nothing more is emitted.
-func readSnapshots(rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, maxErrors int, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
+func readSnapshots(ctx context.Context, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, maxErrors int, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
 	addError := func(e *InputError) {
 		res.ErrorCount++
 		if len(res.Errors) < maxErrors {
@@ -294,6 +310,11 @@ func readSnapshots(rr recordReader, conv *converter, rejects *rejectWriter, res 
 		}
 	}
 	for {
+		if res.Rows%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return failing, err
+			}
+		}
 		rec, err := rr.next()
 		if err == io.EOF {
 			break

@@ -398,3 +398,21 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Errorf("in-flight request: %d %.200s", r.code, r.body)
 	}
 }
+
+// TestServeEvalDeadline: an evaluation that does not finish within the
+// deadline is stopped and answered 503, and the server goes on serving.
+func TestServeEvalDeadline(t *testing.T) {
+	root := policies(t)
+	base, _ := start(t, serve.Config{Policies: root, EvalTimeout: 20 * time.Millisecond})
+	var b strings.Builder
+	for i := 0; i < 30000; i++ {
+		fmt.Fprintf(&b, `{"subject":"X-%d","period":"2026-10","team":"west","tenure_days":400,"base_pay":3000,"handled":300,"aht":280,"resolved_first":240,"surveys":40,"satisfied":36,"adherence":0.9,"days_worked":31}`+"\n", i)
+	}
+	r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", b.String())
+	if r.code != 503 || !strings.Contains(r.body, "did not finish") {
+		t.Errorf("a request past its deadline: %d %.200s", r.code, r.body)
+	}
+	if r := do(t, "GET", base+"/healthz", "", ""); r.code != 200 {
+		t.Errorf("healthz after: %d", r.code)
+	}
+}

@@ -37,7 +37,7 @@ type Config struct {
 	MaxBodyBytes  int64         // request body limit (default 32 MiB)
 	MaxSnapshots  int           // snapshots per request (default 100,000)
 	MaxConcurrent int           // evaluations at once (default 4 × GOMAXPROCS... set by the caller)
-	EvalTimeout   time.Duration // per request: waiting for a slot and evaluating (default 30 s)
+	EvalTimeout   time.Duration // per request: waiting for a slot and evaluating; past it, 503 (default 30 s)
 	Debounce      time.Duration // quiet time after a file change before reloading (default 200 ms)
 	LogValues     bool          // log snapshot values (never by default)
 	Logger        *slog.Logger
@@ -415,9 +415,14 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	var buf bytes.Buffer
 	buf.Grow(min(len(data)*8, 1<<30)) // an outcome with its explanations is ~8× its snapshot
 	res, err := v.policy.Eval(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data), Periods: periods},
-		engine.Output{W: &buf, Direct: true}, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100}})
+		engine.Output{W: &buf, Direct: true}, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100, Context: ctx}})
 	s.release()
 	base := outcome{policy: rp.Name, digest: rp.Digest, snapshots: n}
+	if err != nil && ctx.Err() != nil {
+		o := problem(w, http.StatusServiceUnavailable, "Service Unavailable", fmt.Sprintf("the evaluation did not finish within %s", s.cfg.EvalTimeout), nil)
+		o.policy, o.digest = base.policy, base.digest
+		return o
+	}
 	if err != nil {
 		o := problem(w, http.StatusBadRequest, "Bad Request", err.Error(), nil)
 		o.policy, o.digest = base.policy, base.digest
@@ -494,7 +499,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
 		return problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many evaluations at once; try again", nil)
 	}
 	var buf bytes.Buffer
-	res, err := v.policy.Explain(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data)}, subject, period, &buf, engine.StreamOptions{})
+	res, err := v.policy.Explain(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data)}, subject, period, &buf, engine.StreamOptions{Context: ctx})
 	s.release()
 	var nf *engine.ErrNotFound
 	switch {
