@@ -416,3 +416,25 @@ func TestServeEvalDeadline(t *testing.T) {
 		t.Errorf("healthz after: %d", r.code)
 	}
 }
+
+// TestServeLargeRequest: a body over the spool size is read to disk and
+// answered from a file, byte-identical to rubric eval; bad input at its
+// end still gives a 400 with nothing else sent.
+func TestServeLargeRequest(t *testing.T) {
+	root := policies(t)
+	base, _ := start(t, serve.Config{Policies: root})
+	var b strings.Builder
+	for i := 0; b.Len() < 3<<20; i++ {
+		fmt.Fprintf(&b, `{"subject":"X-%d","period":"2026-10","team":"west","tenure_days":400,"base_pay":3000,"handled":300,"aht":%d,"resolved_first":240,"surveys":40,"satisfied":36,"adherence":0.9,"days_worked":31}`+"\n", i, 200+i%150)
+	}
+	nd := b.String()
+	r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", nd, "Accept", "application/x-ndjson")
+	if r.code != 200 || r.body != evalLocally(t, filepath.Join(root, "voice-agents"), nd, engine.OutNDJSON) {
+		t.Fatalf("large request: %d, %d bytes", r.code, len(r.body))
+	}
+	bad := nd + `{"subject":"Z","period":"2026-10","aht":"slow"}` + "\n"
+	r = do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", bad)
+	if r.code != 400 || !strings.Contains(r.body, `"column"`) || len(r.body) > 10000 {
+		t.Errorf("bad input at the end of a large request: %d %.300s", r.code, r.body)
+	}
+}

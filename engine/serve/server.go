@@ -272,74 +272,151 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request) (*version, *outc
 	return v, nil
 }
 
-// body reads a request's snapshots: one JSON object, a JSON array, or
-// NDJSON. It returns the input format and the bytes to read (a single
-// object is read as an array of one), and how many lines were added in
-// front (to report the body's own line numbers).
-func (s *Server) body(w http.ResponseWriter, r *http.Request) (format string, data []byte, shift int, o *outcome) {
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case err != nil && r.Header.Get("Content-Type") != "":
-		return "", nil, 0, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "the Content-Type cannot be read", nil)
-	case ct == "application/json" || ct == "":
-		format = engine.FormatJSON
-	case ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl":
-		format = engine.FormatNDJSON
-	default:
-		return "", nil, 0, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
-			fmt.Sprintf("snapshots are sent as application/json (an object or an array) or application/x-ndjson, not %s", ct), nil)
-	}
-	data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return "", nil, 0, problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.MaxBodyBytes), nil)
-	}
-	if err != nil {
-		return "", nil, 0, problem(w, http.StatusBadRequest, "Bad Request", "the body could not be read: "+err.Error(), nil)
-	}
-	if format == engine.FormatJSON {
-		if t := bytes.TrimLeft(data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
-			data = append(append([]byte("[\n"), data...), "\n]"...)
-			shift = 1
-		}
-	}
-	return format, data, shift, nil
+// reqBody is a request's snapshots: small bodies in memory, large ones
+// spooled to a temporary file, so a request of any size holds bounded
+// memory.
+type reqBody struct {
+	format string
+	mem    []byte
+	file   *os.File
+	shift  int // lines added in front (a single object read as an array of one)
+	count  int // snapshots, counted while reading
+	wrap   bool
 }
 
-// countSnapshots bounds the number of snapshots of a body cheaply: lines
-// for NDJSON, top-level objects for JSON.
-func countSnapshots(format string, data []byte) int {
-	if format == engine.FormatNDJSON {
-		n := 0
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64<<10), len(data)+1)
-		for sc.Scan() {
-			if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-				n++
-			}
+// spoolAbove is the body size from which a body is spooled to disk.
+const spoolAbove = 1 << 20
+
+// reader reads the body from its start.
+func (b *reqBody) reader() (io.Reader, error) {
+	var r io.Reader = bytes.NewReader(b.mem)
+	if b.file != nil {
+		if _, err := b.file.Seek(0, io.SeekStart); err != nil {
+			return nil, err
 		}
-		return n
+		r = bufio.NewReaderSize(b.file, 1<<16)
 	}
-	depth, n, inStr, esc := 0, 0, false, false
-	for _, c := range data {
+	if b.wrap {
+		r = io.MultiReader(strings.NewReader("[\n"), r, strings.NewReader("\n]"))
+	}
+	return r, nil
+}
+
+// bytes returns a small body whole (for the cache key), or nil.
+func (b *reqBody) bytes() []byte {
+	if b.file != nil {
+		return nil
+	}
+	if b.wrap {
+		return append(append([]byte("[\n"), b.mem...), "\n]"...)
+	}
+	return b.mem
+}
+
+func (b *reqBody) close() {
+	if b.file != nil {
+		b.file.Close()
+		os.Remove(b.file.Name())
+	}
+}
+
+// body reads a request's snapshots: one JSON object, a JSON array, or
+// NDJSON, counting them as it goes.
+func (s *Server) body(w http.ResponseWriter, r *http.Request) (*reqBody, *outcome) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	b := &reqBody{}
+	switch {
+	case err != nil && r.Header.Get("Content-Type") != "":
+		return nil, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "the Content-Type cannot be read", nil)
+	case ct == "application/json" || ct == "":
+		b.format = engine.FormatJSON
+	case ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl":
+		b.format = engine.FormatNDJSON
+	default:
+		return nil, problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
+			fmt.Sprintf("snapshots are sent as application/json (an object or an array) or application/x-ndjson, not %s", ct), nil)
+	}
+	cnt := &snapshotCounter{ndjson: b.format == engine.FormatNDJSON}
+	src := io.TeeReader(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), cnt)
+	b.mem, err = io.ReadAll(io.LimitReader(src, spoolAbove))
+	if err == nil && len(b.mem) == spoolAbove {
+		// Large: the rest goes to disk.
+		b.file, err = os.CreateTemp("", ".rubric-serve-*")
+		if err == nil {
+			if _, err = b.file.Write(b.mem); err == nil {
+				_, err = io.Copy(b.file, src)
+			}
+			b.mem = nil
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		b.close()
+		return nil, problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.MaxBodyBytes), nil)
+	case err != nil:
+		b.close()
+		return nil, problem(w, http.StatusBadRequest, "Bad Request", "the body could not be read: "+err.Error(), nil)
+	}
+	b.count = cnt.total()
+	if b.format == engine.FormatJSON && cnt.first == '{' {
+		b.wrap, b.shift = true, 1
+	}
+	return b, nil
+}
+
+// snapshotCounter counts snapshots as the body streams through: non-empty
+// lines for NDJSON, top-level objects for JSON (an object at depth 0 is a
+// single snapshot); it notes the first byte that is not space or a BOM.
+type snapshotCounter struct {
+	ndjson              bool
+	n, depth            int
+	lineHas, inStr, esc bool
+	first               byte
+}
+
+func (c *snapshotCounter) Write(p []byte) (int, error) {
+	for _, ch := range p {
+		if c.first == 0 && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != 0xEF && ch != 0xBB && ch != 0xBF {
+			c.first = ch
+		}
+		if c.ndjson {
+			switch {
+			case ch == '\n':
+				if c.lineHas {
+					c.n++
+				}
+				c.lineHas = false
+			case ch != ' ' && ch != '\t' && ch != '\r':
+				c.lineHas = true
+			}
+			continue
+		}
 		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '[' || c == '{':
-			if depth == 1 && c == '{' {
-				n++
+		case c.esc:
+			c.esc = false
+		case c.inStr && ch == '\\':
+			c.esc = true
+		case ch == '"':
+			c.inStr = !c.inStr
+		case c.inStr:
+		case ch == '[' || ch == '{':
+			if ch == '{' && c.depth <= 1 {
+				c.n++
 			}
-			depth++
-		case c == ']' || c == '}':
-			depth--
+			c.depth++
+		case ch == ']' || ch == '}':
+			c.depth--
 		}
 	}
-	return n
+	return len(p), nil
+}
+
+func (c *snapshotCounter) total() int {
+	if c.ndjson && c.lineHas {
+		return c.n + 1
+	}
+	return c.n
 }
 
 func inputErrors(res *engine.StreamResult, shift int) []problemError {
@@ -375,12 +452,13 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 		return o
 	}
 	rp := v.policy.Rules
-	format, data, shift, o := s.body(w, r)
+	body, o := s.body(w, r)
 	if o != nil {
 		o.policy, o.digest = rp.Name, rp.Digest
 		return o
 	}
-	n := countSnapshots(format, data)
+	defer body.close()
+	n := body.count
 	if n > s.cfg.MaxSnapshots {
 		o := problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("%d snapshots; a request may hold at most %d", n, s.cfg.MaxSnapshots), nil)
 		o.policy, o.digest = rp.Name, rp.Digest
@@ -395,8 +473,8 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	// The cache holds one answer per policy version and snapshot: the
 	// digest changes with every reload, so a stale answer is never served.
 	var key string
-	if s.cache != nil && v.cacheable && n == 1 && len(periods) == 0 {
-		key = cacheKey(rp.Digest, out, format, data)
+	if s.cache != nil && v.cacheable && n == 1 && len(periods) == 0 && body.bytes() != nil {
+		key = cacheKey(rp.Digest, out, body.format, body.bytes())
 		if b, ok := s.cache.Get(key); ok {
 			s.metrics.cacheHits.Inc()
 			w.Header().Set("Content-Type", ctype)
@@ -412,10 +490,24 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 		o.policy, o.digest = rp.Name, rp.Digest
 		return o
 	}
+	in, err := body.reader()
+	if err != nil {
+		s.release()
+		return problem(w, http.StatusInternalServerError, "Internal Server Error", err.Error(), nil)
+	}
+	// A small answer is built in memory; a large one in a temporary file
+	// that is copied to the client once the whole body proved good (bad
+	// input anywhere gives a 400 with nothing sent).
 	var buf bytes.Buffer
-	buf.Grow(min(len(data)*8, 1<<30)) // an outcome with its explanations is ~8× its snapshot
-	res, err := v.policy.Eval(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data), Periods: periods},
-		engine.Output{W: &buf, Direct: true}, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100, Context: ctx}})
+	output := engine.Output{W: &buf, Direct: true}
+	if body.file != nil {
+		w.Header().Set("Content-Type", ctype)
+		output = engine.Output{W: w}
+	} else {
+		buf.Grow(min(len(body.mem)*8, 64<<20)) // an outcome with its explanations is ~8× its snapshot
+	}
+	res, err := v.policy.Eval(engine.Input{Name: "-", Format: body.format, Stdin: in, Periods: periods},
+		output, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100, Context: ctx}})
 	s.release()
 	base := outcome{policy: rp.Name, digest: rp.Digest, snapshots: n}
 	if err != nil && ctx.Err() != nil {
@@ -429,7 +521,7 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 		return o
 	}
 	if res.Failed() {
-		o := problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body; nothing was evaluated", res.ErrorCount), inputErrors(res, shift))
+		o := problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body; nothing was evaluated", res.ErrorCount), inputErrors(res, body.shift))
 		o.policy, o.digest = base.policy, base.digest
 		return o
 	}
@@ -438,8 +530,10 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 		s.cache.Set(key, buf.Bytes(), int64(buf.Len()+len(key)))
 		base.cache = "miss"
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Write(buf.Bytes())
+	if body.file == nil {
+		w.Header().Set("Content-Type", ctype)
+		w.Write(buf.Bytes())
+	}
 	base.status = 200
 	return &base
 }
@@ -489,22 +583,28 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
 		return problem(w, http.StatusBadRequest, "Bad Request", "the query needs ?subject=ID", nil)
 	}
 	period := r.URL.Query().Get("period")
-	format, data, shift, o := s.body(w, r)
+	body, o := s.body(w, r)
 	if o != nil {
 		return o
 	}
+	defer body.close()
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
 	defer cancel()
 	if !s.acquire(ctx) {
 		return problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many evaluations at once; try again", nil)
 	}
 	var buf bytes.Buffer
-	res, err := v.policy.Explain(engine.Input{Name: "-", Format: format, Stdin: bytes.NewReader(data)}, subject, period, &buf, engine.StreamOptions{Context: ctx})
+	in, err := body.reader()
+	if err != nil {
+		s.release()
+		return problem(w, http.StatusInternalServerError, "Internal Server Error", err.Error(), nil)
+	}
+	res, err := v.policy.Explain(engine.Input{Name: "-", Format: body.format, Stdin: in}, subject, period, &buf, engine.StreamOptions{Context: ctx})
 	s.release()
 	var nf *engine.ErrNotFound
 	switch {
 	case res != nil && res.Failed():
-		return problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body", res.ErrorCount), inputErrors(res, shift))
+		return problem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("%d bad input value(s) in the body", res.ErrorCount), inputErrors(res, body.shift))
 	case errors.As(err, &nf):
 		return problem(w, http.StatusNotFound, "Not Found", nf.Msg, nil)
 	case err != nil:
