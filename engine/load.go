@@ -32,22 +32,28 @@ func (p *Policy) evaluator(opts evaluator.Options) *evaluator.Evaluator {
 	return ev.(*evaluator.Evaluator)
 }
 
-// compilers are shared by every load in the process, with their program
-// caches: validating, testing or diffing many policies (or two versions of
-// one) compiles each distinct expression once.
-var compilers = sync.OnceValue(func() []rules.Compiler {
-	return []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()}
-})
+// Env is an environment policies are compiled in: the CEL and expr
+// compilers with their program caches. Loading several policies (or two
+// versions of one, as rubric diff and rubric test do) in one Env compiles
+// each distinct expression once. An Env is safe for concurrent use; a
+// process may hold several (a service keeps one, tests make their own).
+type Env struct {
+	compilers []rules.Compiler
+}
 
-// Compilers returns the expression compilers rubric supports (shared, safe
-// for concurrent use).
-func Compilers() []rules.Compiler { return compilers() }
+// NewEnv returns an environment with fresh compilers and empty caches.
+func NewEnv() *Env {
+	return &Env{compilers: []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()}}
+}
 
-// CompileCacheStats sums the program-cache statistics of the shared
+// defaultEnv is what the package-level Load and LoadSources use.
+var defaultEnv = sync.OnceValue(NewEnv)
+
+// CompileCacheStats sums the program-cache statistics of the environment's
 // compilers.
-func CompileCacheStats() evaluator.CacheStats {
+func (e *Env) CompileCacheStats() evaluator.CacheStats {
 	var s evaluator.CacheStats
-	for _, c := range compilers() {
+	for _, c := range e.compilers {
 		cs := evaluator.CompilerCacheStats(c)
 		s.Hits += cs.Hits
 		s.Misses += cs.Misses
@@ -59,25 +65,33 @@ func CompileCacheStats() evaluator.CacheStats {
 // directory or a single file). err is for files that cannot be read;
 // problems in the policy are diagnostics. The policy is nil when there are
 // errors.
-func Load(path string) (*Policy, hcl.Diagnostics, error) {
+func (e *Env) Load(path string) (*Policy, hcl.Diagnostics, error) {
 	srcs, err := dsl.ReadSources(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, diags := LoadSources(path, srcs)
+	p, diags := e.LoadSources(path, srcs)
 	return p, diags, nil
 }
 
 // LoadSources is Load for policy files already in memory.
-func LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
+func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
 	ast, diags := dsl.Parse(srcs)
-	rp, rdiags := rules.Resolve(ast, Compilers()...)
+	rp, rdiags := rules.Resolve(ast, e.compilers...)
 	diags = append(diags, rdiags...)
 	SortDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return &Policy{Path: path, Rules: rp}, diags
+}
+
+// Load is Env.Load in the process's default environment.
+func Load(path string) (*Policy, hcl.Diagnostics, error) { return defaultEnv().Load(path) }
+
+// LoadSources is Env.LoadSources in the process's default environment.
+func LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
+	return defaultEnv().LoadSources(path, srcs)
 }
 
 // SortDiagnostics orders diagnostics by file, line and column, keeping the

@@ -43,6 +43,7 @@ type state struct {
 // registry holds the served policies; the map is replaced whole on a
 // rescan, never changed in place.
 type registry struct {
+	env     *engine.Env // every version of every policy compiles here
 	root    string
 	entries atomic.Pointer[map[string]*entry]
 	mu      sync.Mutex // one rescan at a time
@@ -52,7 +53,7 @@ type registry struct {
 }
 
 func newRegistry(root string, log *slog.Logger, m *metrics) *registry {
-	r := &registry{root: root, log: log, metrics: m}
+	r := &registry{env: engine.NewEnv(), root: root, log: log, metrics: m}
 	empty := map[string]*entry{}
 	r.entries.Store(&empty)
 	return r
@@ -122,7 +123,7 @@ func (r *registry) load(e *entry) {
 	if st := e.state.Load(); st != nil && st.filesDigest == digest {
 		return // unchanged
 	}
-	p, diags := engine.LoadSources(e.dir, srcs)
+	p, diags := r.env.LoadSources(e.dir, srcs)
 	if p == nil {
 		r.fail(e, digest, engine.ToJSON(diags), diags.Error())
 		return

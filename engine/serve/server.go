@@ -642,7 +642,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) *outcome {
 		srcs = append(srcs, dsl.Source{Name: name, Bytes: []byte(text)})
 	}
 	sortSources(srcs)
-	_, diags := engine.LoadSources("request", srcs)
+	_, diags := s.reg.env.LoadSources("request", srcs)
 	w.Header().Set("Content-Type", "application/json")
 	b, _ := json.MarshalIndent(engine.NewValidation(diags), "", "  ")
 	w.Write(append(b, '\n'))
