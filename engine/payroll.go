@@ -175,11 +175,11 @@ type ErrExportExists struct {
 func (e *ErrExportExists) Error() string {
 	switch {
 	case e.NotExport != "":
-		return fmt.Sprintf("%s is not a rubric export (%s); refusing to replace it, even with --force", e.Dir, e.NotExport)
+		return fmt.Sprintf("%s is not a rubric export (%s); refusing to replace it, even when forced", e.Dir, e.NotExport)
 	case e.Have == "":
-		return fmt.Sprintf("%s exists and is not an empty directory or a rubric export; refusing to replace it (use --force)", e.Dir)
+		return fmt.Sprintf("%s exists and is not an empty directory or a rubric export; refusing to replace it unless forced", e.Dir)
 	}
-	return fmt.Sprintf("%s holds a different export (run %s; this run is %s); refusing to overwrite it (use --force)", e.Dir, e.Have, e.Want)
+	return fmt.Sprintf("%s holds a different export (run %s; this run is %s); refusing to overwrite it unless forced", e.Dir, e.Have, e.Want)
 }
 
 // ErrPayroll is a payroll run refused for a reason of the payroll itself:
@@ -304,7 +304,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		}
 	}
 	if opts.Strict && m.NeedsReview > 0 {
-		return nil, &ErrPayroll{Msg: fmt.Sprintf("%d line(s) are no_data and need review; --strict writes nothing until they have data", m.NeedsReview)}
+		return nil, &ErrPayroll{Msg: fmt.Sprintf("%d line(s) are no_data and need review; a strict run writes nothing until they have data", m.NeedsReview)}
 	}
 	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
@@ -720,7 +720,7 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		return false, &ErrExportExists{Dir: dir}
 	}
 	if old.RunID == runID && !intact {
-		return false, &ErrPayroll{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it (use --force to write it again)", dir, runID, firstOr(probs, verr))}
+		return false, &ErrPayroll{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it unless forced", dir, runID, firstOr(probs, verr))}
 	}
 	return false, &ErrExportExists{Dir: dir, Have: old.RunID, Want: runID}
 }
@@ -1272,18 +1272,18 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 		})
 		switch {
 		case err != nil:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s: %v", dir, err)}
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s: %v", dir, err)}
 		case len(probs) > 0:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s does not verify (%d problem(s); the first: %s); nothing was written", dir, len(probs), probs[0])}
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s does not verify (%d problem(s); the first: %s); nothing was written", dir, len(probs), probs[0])}
 		case m.Policy.Name != rp.Name || m.Currency != rp.Currency:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s is an export of policy %s in %s; this run is policy %s in %s; nothing was written", dir, m.Policy.Name, m.Currency, rp.Name, rp.Currency)}
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s is an export of policy %s in %s; this run is policy %s in %s; nothing was written", dir, m.Policy.Name, m.Currency, rp.Name, rp.Currency)}
 		case rowErr != "":
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s: %s; nothing was written", dir, rowErr)}
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s: %s; nothing was written", dir, rowErr)}
 		}
 		sum := sha256.Sum256(mb)
 		a := ManifestAgainst{RunID: m.RunID, ManifestSHA256: hex.EncodeToString(sum[:])}
 		if other, dup := seenRun[a.ManifestSHA256]; dup {
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("--against %s is the same export as %s; each earlier export counts once", dir, other)}
+			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s is the same export as %s; each earlier export counts once", dir, other)}
 		}
 		seenRun[a.ManifestSHA256] = dir
 		against = append(against, a)

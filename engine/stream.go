@@ -120,7 +120,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		format = InputFormat(in.Name)
 	}
 	if format == "" {
-		return nil, fmt.Errorf("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", in.Name)
+		return nil, fmt.Errorf("%s: cannot tell the input format from the name (csv, json or ndjson)", in.Name)
 	}
 	ctx := opts.Context
 	if ctx == nil {

@@ -45,6 +45,9 @@ func (f *policyFlags) check() error {
 	if f.input == "-" && f.inputFormat == "" {
 		return usageErr("reading standard input needs --input-format csv, json or ndjson")
 	}
+	if f.input != "-" && f.inputFormat == "" && engine.InputFormat(f.input) == "" {
+		return usageErr("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", f.input)
+	}
 	if f.input != "-" {
 		if _, err := os.Stat(f.input); err != nil {
 			return usageErr("%v", err)

@@ -63,11 +63,15 @@ team runs.`,
 			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict})
 			var exists *engine.ErrExportExists
 			var refused *engine.ErrPayroll
-			if errors.As(err, &exists) || errors.As(err, &refused) {
+			switch {
+			case errors.As(err, &exists) && exists.NotExport == "":
+				return fail(err.Error() + " (use --force to replace it)")
+			case errors.As(err, &exists), errors.As(err, &refused):
 				return fail(err.Error())
-			}
-			if err != nil {
-				return usageErr("%v", err)
+			case err != nil:
+				// Past the flags and the input's check, a failure is the
+				// run's (a disk, a file), not a usage error.
+				return fail(err.Error())
 			}
 			if err := pf.report(e, res.StreamResult); err != nil {
 				return err

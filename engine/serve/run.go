@@ -45,7 +45,7 @@ func ReadTokens(path string) ([]string, error) {
 // in-flight requests finish within the shutdown deadline, and returns nil.
 func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	if len(s.cfg.Tokens) == 0 && !IsLoopback(lc.Addr) {
-		return fmt.Errorf("refusing to listen on %s without tokens: anyone who can reach it could read every outcome; give --token-file, or listen on 127.0.0.1", lc.Addr)
+		return fmt.Errorf("refusing to listen on %s without tokens: anyone who can reach it could read every outcome; configure tokens, or listen on loopback", lc.Addr)
 	}
 	if (lc.TLSCert == "") != (lc.TLSKey == "") {
 		return errors.New("TLS needs both a certificate and a key")
