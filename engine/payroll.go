@@ -149,11 +149,12 @@ type ManifestFile struct {
 
 // PayrollOptions control Payroll.
 type PayrollOptions struct {
-	Dir         string   // the export directory
-	Force       bool     // replace an existing, different export
-	SkipInvalid string   // rejects file; "" fails on bad input
-	Against     []string // earlier exports: write a correction (docs/payroll.md)
-	Strict      bool     // fail, writing nothing, when any line is no_data
+	Dir         string    // the export directory
+	Force       bool      // replace an existing, different export
+	SkipInvalid string    // rejects file; "" fails on bad input
+	Against     []string  // earlier exports: write a correction (docs/payroll.md)
+	Strict      bool      // fail, writing nothing, when any line is no_data
+	Progress    *Progress // counts what is read, for a progress display
 	Workers     int
 	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
 }
@@ -279,7 +280,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		sorter: extsort.New(tmp, opts.SortMemory),
 	}
 	defer run.sorter.Close()
-	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true}
+	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
 		// was asked once the export is whole.

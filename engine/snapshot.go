@@ -46,6 +46,7 @@ type converter struct {
 	seen     map[[2]uint64]int32 // (subject, period) → the line it was first read on
 	seeds    [2]maphash.Seed
 	present  []bool // per slot, reused: which names a record gave (or gave badly)
+	progress *Progress
 }
 
 func newConverter(p *rules.Policy, file string) *converter {

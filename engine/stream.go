@@ -34,6 +34,8 @@ type StreamOptions struct {
 	SkipInvalid    string // write rejected rows here and go on; "" fails on bad input
 	Workers        int    // 0: every core
 	MaxErrors      int    // bad-input errors kept for the report; 0: 100
+	// Progress, when set, counts the bytes and rows read (the main pass).
+	Progress *Progress
 	// Context stops the run when it is done (a request's deadline, a
 	// client that went away): reading and evaluation end promptly and
 	// Stream returns its error. nil: never.
@@ -160,7 +162,11 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		return nil, err
 	}
 	defer rc.Close()
-	rr, err := newRecordReader(rc, in.Name, format)
+	var src io.Reader = rc
+	if opts.Progress != nil {
+		src = countingReader{r: rc, p: opts.Progress}
+	}
+	rr, err := newRecordReader(src, in.Name, format)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -170,6 +176,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		return nil, err
 	}
 	conv := newConverter(p.Rules, in.Name)
+	conv.progress = opts.Progress
 
 	if p.Rules.History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
@@ -320,6 +327,9 @@ func readSnapshots(ctx context.Context, rr recordReader, conv *converter, reject
 			break
 		}
 		res.Rows++
+		if conv.progress != nil {
+			conv.progress.rows.Add(1)
+		}
 		var ie *InputError
 		if err != nil && errors.As(err, &ie) && ie.raw != "" && rejects != nil {
 			// A row that cannot be read as a record (a wrong field count,

@@ -19,6 +19,7 @@ type policyFlags struct {
 	skipInvalid string
 	periods     []string
 	allowEmpty  bool
+	quiet       bool
 }
 
 func (f *policyFlags) register(c *cobra.Command) {
@@ -27,6 +28,7 @@ func (f *policyFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.inputFormat, "input-format", "", "input format when the name does not say: csv, json or ndjson")
 	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
 	c.Flags().BoolVar(&f.allowEmpty, "allow-empty", false, "an input without rows is not an error")
+	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on a terminal")
 	c.Flags().StringArrayVar(&f.periods, "period", nil, "write only this period (LABEL or FROM..TO, repeatable); every snapshot is still read and used as history and for team figures")
 }
 

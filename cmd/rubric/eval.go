@@ -38,8 +38,10 @@ func evalCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			prog, stop := progress(e, pf.input, pf.quiet)
 			res, err := p.Eval(pf.in(e), engine.Output{Path: output, W: e.stdout},
-				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid}})
+				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Progress: prog}})
+			stop()
 			var oerr *engine.OutputError
 			if errors.As(err, &oerr) {
 				if errors.Is(err, syscall.EPIPE) {

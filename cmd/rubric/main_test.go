@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rubric-dev/rubric/engine"
 )
 
 const (
@@ -361,5 +364,19 @@ func TestHistoryCommandsOnExamples(t *testing.T) {
 	}
 	if r := rubric(t, "", "calibrate", "-p", voice, "-i", "../../fixtures/voice-agents/history.csv", "--period", "2026-08..2026-09"); r.code != 0 || !strings.Contains(r.stdout, "over 558 snapshot(s)") {
 		t.Errorf("calibrate: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	p := &engine.Progress{Total: 1000}
+	if got := progressLine(p, 3*time.Second); !strings.HasPrefix(got, "rubric: 0 rows read") {
+		t.Errorf("%q", got)
+	}
+	// Not a terminal: nothing is shown, and stop returns at once.
+	var buf bytes.Buffer
+	_, stop := progress(&env{stderr: &buf}, "x", false)
+	stop()
+	if buf.Len() != 0 {
+		t.Errorf("progress on a non-terminal: %q", buf.String())
 	}
 }

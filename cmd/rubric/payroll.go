@@ -60,7 +60,9 @@ team runs.`,
 			if err != nil {
 				return err
 			}
-			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict})
+			prog, stop := progress(e, pf.input, pf.quiet)
+			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
+			stop()
 			var exists *engine.ErrExportExists
 			var refused *engine.ErrPayroll
 			switch {

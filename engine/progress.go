@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"io"
+	"sync/atomic"
+)
+
+// Progress counts what a run has read, for a progress display: a run's
+// reader adds to it as it goes, and a display reads it from another
+// goroutine. Total is the input's size in bytes when known (0 otherwise).
+type Progress struct {
+	Total int64
+	bytes atomic.Int64
+	rows  atomic.Int64
+}
+
+// Read reports the bytes and rows read so far.
+func (p *Progress) Read() (bytes, rows int64) { return p.bytes.Load(), p.rows.Load() }
+
+// countingReader adds what passes through to a Progress.
+type countingReader struct {
+	r io.Reader
+	p *Progress
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.bytes.Add(int64(n))
+	return n, err
+}
