@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"io"
 	"sort"
 	"sync"
 
@@ -128,3 +130,14 @@ func (p *Policy) Ref() PolicyRef {
 // still holds (a half-written output, a spooled input, an export being
 // written): what the command line calls when it is interrupted.
 func RemoveTemporaries() { fsutil.RemoveAll() }
+
+// WriteJSON writes v as indented JSON and a newline: the machine format of
+// the capabilities' reports.
+func WriteJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -165,24 +165,10 @@ func encodeOutcome(w *jsonBuf, p *rules.Policy, o *evaluator.Outcome, why bool) 
 	}
 	w.raw("}")
 	w.key("defaulted")
-	w.raw("[")
-	for i, d := range o.Defaulted {
-		if i > 0 {
-			w.raw(",")
-		}
-		w.str(d)
-	}
-	w.raw("]")
+	w.strs(o.Defaulted)
 	if p.History > 0 {
 		w.key("window")
-		w.raw("[")
-		for i, l := range o.Window {
-			if i > 0 {
-				w.raw(",")
-			}
-			w.str(l)
-		}
-		w.raw("]")
+		w.strs(o.Window)
 	}
 	w.key("targets")
 	w.raw("{")
@@ -288,14 +274,7 @@ func encodeOutcome(w *jsonBuf, p *rules.Policy, o *evaluator.Outcome, why bool) 
 		}
 		if why {
 			w.key("steps")
-			w.raw("[")
-			for j, st := range in.Steps {
-				if j > 0 {
-					w.raw(",")
-				}
-				encodeStep(w, st)
-			}
-			w.raw("]")
+			encodeSteps(w, in.Steps)
 			w.key("why")
 			w.str(in.Why)
 		}
@@ -303,6 +282,30 @@ func encodeOutcome(w *jsonBuf, p *rules.Policy, o *evaluator.Outcome, why bool) 
 	}
 	w.raw("}")
 	w.raw("}")
+}
+
+// strs appends a JSON array of strings.
+func (w *jsonBuf) strs(list []string) {
+	w.raw("[")
+	for i, s := range list {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.str(s)
+	}
+	w.raw("]")
+}
+
+// encodeSteps appends an incentive's steps as a JSON array.
+func encodeSteps(w *jsonBuf, steps []evaluator.Step) {
+	w.raw("[")
+	for j, st := range steps {
+		if j > 0 {
+			w.raw(",")
+		}
+		encodeStep(w, st)
+	}
+	w.raw("]")
 }
 
 func encodeStep(w *jsonBuf, st evaluator.Step) {

@@ -543,14 +543,7 @@ func encodeExplanation(w *jsonBuf, s *evaluator.Snapshot, ln *payrollLine) {
 	w.key("why")
 	w.str(in.Why)
 	w.key("steps")
-	w.raw("[")
-	for j, st := range in.Steps {
-		if j > 0 {
-			w.raw(",")
-		}
-		encodeStep(w, st)
-	}
-	w.raw("]")
+	encodeSteps(w, in.Steps)
 	if ln.kind == "adjustment" {
 		w.key("was")
 		w.raw("{")

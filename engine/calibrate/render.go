@@ -1,27 +1,20 @@
 package calibrate
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 	"strings"
 
+	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
 
-// WriteJSON writes the report as indented JSON (keys sorted: maps are
-// keyed by rule name).
-func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+// WriteJSON writes the report as indented JSON (maps keyed by rule name,
+// so keys are sorted).
+func (r *Report) WriteJSON(w io.Writer) error { return engine.WriteJSON(w, r) }
 
 func pct(f *float64) string {
 	if f == nil {

@@ -2,7 +2,6 @@ package trend
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,15 +11,9 @@ import (
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
-// WriteJSON writes the report as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+// WriteJSON writes the report as indented JSON (maps keyed by rule name,
+// so keys are sorted).
+func (r *Report) WriteJSON(w io.Writer) error { return engine.WriteJSON(w, r) }
 
 // columns are the trend's columns after subject and period: each target,
 // each score, the breaches, each incentive.

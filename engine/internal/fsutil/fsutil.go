@@ -117,7 +117,12 @@ func Place(tmp *os.File, dest string) error {
 	if fi.Mode().IsRegular() {
 		flags |= os.O_TRUNC
 	}
-	out, err := os.OpenFile(dest, flags, 0)
+	return copyTo(dest, flags, 0, tmp)
+}
+
+// copyTo writes tmp's content, from its start, into the file at dest.
+func copyTo(dest string, flags int, mode os.FileMode, tmp *os.File) error {
+	out, err := os.OpenFile(dest, flags, mode)
 	if err != nil {
 		return err
 	}
@@ -144,19 +149,7 @@ func rename(tmp *os.File, dest string, mode os.FileMode) error {
 			return err
 		}
 		// Another file system: copy.
-		out, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-		if err != nil {
-			return err
-		}
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			out.Close()
-			return err
-		}
-		if _, err := io.Copy(out, tmp); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
+		return copyTo(dest, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode, tmp)
 	}
 	return nil
 }
