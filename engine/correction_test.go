@@ -342,3 +342,22 @@ attribute "cost_centre" {
 		t.Errorf("--strict wrote %s", strictDir)
 	}
 }
+
+// TestPayrollPeriodSelection: --period pays only the selected periods, and
+// the selection is part of the run's identity (and verifies).
+func TestPayrollPeriodSelection(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-09,1,1000\nA,2026-10,2,1000\n")
+	all := export(t, p, in, filepath.Join(t.TempDir(), "all"), PayrollOptions{})
+	dir := filepath.Join(t.TempDir(), "oct")
+	res, err := p.Payroll(Input{Name: in, Periods: []string{"2026-10"}}, PayrollOptions{Dir: dir})
+	if err != nil || res.Failed() {
+		t.Fatal(err, res)
+	}
+	if res.Manifest.Rows != 1 || res.Manifest.RunID == all.Manifest.RunID {
+		t.Errorf("rows %d, run %s (all: %s)", res.Manifest.Rows, res.Manifest.RunID, all.Manifest.RunID)
+	}
+	if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+		t.Errorf("verify: %v %v", err, probs)
+	}
+}

@@ -80,23 +80,26 @@ var totalsColumns = []string{"subject", "currency", "amount", "rows"}
 // Manifest describes a payroll export. It holds no wall-clock time, so the
 // same inputs give the same bytes.
 type Manifest struct {
-	Format        string            `json:"format"`
-	RunID         string            `json:"run_id"`
-	EngineVersion string            `json:"engine_version"`
-	Policy        ManifestPolicy    `json:"policy"`
-	Currency      string            `json:"currency"`
-	InputSHA256   string            `json:"input_sha256"`
-	Against       []ManifestAgainst `json:"against"`
-	Snapshots     int               `json:"snapshots"`
-	Rows          int               `json:"rows"`
-	StatusCounts  map[string]int    `json:"status_counts"`
-	Original      int               `json:"original"`
-	Adjustment    int               `json:"adjustment"`
-	Unchanged     int               `json:"unchanged"`
-	NeedsReview   int               `json:"needs_review"`
-	NotInInput    int               `json:"not_in_input"`
-	Totals        []ManifestTotal   `json:"totals"`
-	Rejected      *ManifestReject   `json:"rejected,omitempty"`
+	Format        string         `json:"format"`
+	RunID         string         `json:"run_id"`
+	EngineVersion string         `json:"engine_version"`
+	Policy        ManifestPolicy `json:"policy"`
+	Currency      string         `json:"currency"`
+	InputSHA256   string         `json:"input_sha256"`
+	// Periods is the selection paid (--period), when one was given; it is
+	// part of the run's identity.
+	Periods      []string          `json:"periods,omitempty"`
+	Against      []ManifestAgainst `json:"against"`
+	Snapshots    int               `json:"snapshots"`
+	Rows         int               `json:"rows"`
+	StatusCounts map[string]int    `json:"status_counts"`
+	Original     int               `json:"original"`
+	Adjustment   int               `json:"adjustment"`
+	Unchanged    int               `json:"unchanged"`
+	NeedsReview  int               `json:"needs_review"`
+	NotInInput   int               `json:"not_in_input"`
+	Totals       []ManifestTotal   `json:"totals"`
+	Rejected     *ManifestReject   `json:"rejected,omitempty"`
 	// ExtraColumns are the attributes marked payroll = true, exported after
 	// the fixed columns of payroll.csv, in declaration order.
 	ExtraColumns []string     `json:"extra_columns"`
@@ -232,6 +235,9 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	}
 	version := Version()
 	runParts := []string{"rubric-run", rp.Digest, inputSum, version}
+	if len(in.Periods) > 0 {
+		runParts = append(runParts, "periods", strings.Join(in.Periods, ","))
+	}
 	for _, a := range against {
 		runParts = append(runParts, a.RunID, a.ManifestSHA256)
 	}
@@ -275,6 +281,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 			InputSHA256:  inputSum,
 			Against:      against,
 			ExtraColumns: extras,
+			Periods:      in.Periods,
 			StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
 		},
 		sorter: extsort.New(tmp, opts.SortMemory),
@@ -971,6 +978,9 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 		add("manifest.json: currency %q is not an ISO 4217 code", m.Currency)
 	}
 	runParts := []string{"rubric-run", m.Policy.Digest, m.InputSHA256, m.EngineVersion}
+	if len(m.Periods) > 0 {
+		runParts = append(runParts, "periods", strings.Join(m.Periods, ","))
+	}
 	for _, a := range m.Against {
 		runParts = append(runParts, a.RunID, a.ManifestSHA256)
 	}
