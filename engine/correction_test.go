@@ -361,3 +361,27 @@ func TestPayrollPeriodSelection(t *testing.T) {
 		t.Errorf("verify: %v %v", err, probs)
 	}
 }
+
+// TestPayrollInOrderAndShuffled: an input already sorted by subject and
+// period (kept in a plain spool) and the same rows shuffled (sorted on
+// disk) give the same rows, run ids aside.
+func TestPayrollInOrderAndShuffled(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	rows := []string{"A,2026-09,1,1000", "A,2026-10,2,1000", "B,2026-10,,1000", "C,2026-10,0,1000"}
+	sorted := writeFile(t, "s.csv", "subject,period,sales,pay\n"+strings.Join(rows, "\n")+"\n")
+	shuffled := writeFile(t, "x.csv", "subject,period,sales,pay\n"+rows[3]+"\n"+rows[1]+"\n"+rows[0]+"\n"+rows[2]+"\n")
+	var got [2]string
+	for i, in := range []string{sorted, shuffled} {
+		dir := filepath.Join(t.TempDir(), "x")
+		res := export(t, p, in, dir, PayrollOptions{SortMemory: 64})
+		b, _ := os.ReadFile(filepath.Join(dir, "payroll.csv"))
+		got[i] = strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 4 {
+			t.Errorf("the export holds %d files", len(entries))
+		}
+	}
+	if got[0] != got[1] {
+		t.Errorf("sorted and shuffled inputs differ:\n%s\n%s", got[0], got[1])
+	}
+}
