@@ -22,7 +22,7 @@ func (r *run) breaches() {
 			if r.why {
 				r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
 			}
-			if r.why {
+			if r.ruleWhy {
 				res.Why = "no data: " + reason
 			}
 			continue
@@ -35,7 +35,7 @@ func (r *run) breaches() {
 			res.Status = Clear
 		}
 		r.vals[b.Decl.Slot] = Boolean(w.Bool)
-		if r.why {
+		if r.ruleWhy {
 			res.Why = r.condition(b.When, w.Bool)
 		}
 	}

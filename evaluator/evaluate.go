@@ -135,7 +135,11 @@ type run struct {
 	sc   *scratch
 	out  *Outcome
 	why  bool
-	w    *Window // earlier snapshots of the subject; nil without history
+	// ruleWhy builds the sentences of targets, scores and breaches; false
+	// when only incentives are explained (payroll), which still records
+	// the reasons their sentences quote.
+	ruleWhy bool
+	w       *Window // earlier snapshots of the subject; nil without history
 
 	incentiveNotes map[*IncentiveResult]*incentiveState
 }
@@ -262,7 +266,7 @@ func (e *Evaluator) EvaluateWindow(o *Outcome, s *Snapshot, stats *Stats, w *Win
 	defer e.putScratch(sc)
 	o.Snapshot, o.Defaulted, o.Window = s, nil, nil
 	sc.celAct.begin(len(s.Values))
-	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain, w: w}
+	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain, ruleWhy: e.opts.Explain && !e.opts.IncentivesOnly, w: w}
 	r.out.Defaulted = r.derive()
 	if e.p.History > 0 {
 		o.Window = r.windowLabels()

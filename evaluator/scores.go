@@ -52,7 +52,7 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 			switch sc.Missing {
 			case rules.Void:
 				res.Status = ScoreNoData
-				if r.why {
+				if r.ruleWhy {
 					res.Why = fmt.Sprintf("no data: target %s is no_data (%s) and missing = \"void\" voids the score", w.Target.Name, tr.Reason)
 				}
 				return
@@ -73,7 +73,7 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 	}
 	if allNA {
 		res.Status = ScoreNotApplicable
-		if r.why {
+		if r.ruleWhy {
 			res.Why = "not applicable: every target of the scorecard is not applicable"
 		}
 		return
@@ -81,7 +81,7 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 	res.Coverage, res.CoverageSet = sumW, true
 	if sumW < sc.MinCoverage-1e-9 || sumW <= 0 {
 		res.Status = ScoreNoData
-		if r.why {
+		if r.ruleWhy {
 			res.Why = fmt.Sprintf("no data: coverage %s%% is below the minimum %s%% (no data for %s)", Short(sumW), Short(sc.MinCoverage), strings.Join(noData, ", "))
 		}
 		return
@@ -89,7 +89,7 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 	score := sumWA / sumW
 	if math.IsInf(score, 0) || math.IsNaN(score) {
 		res.Status = ScoreNoData
-		if r.why {
+		if r.ruleWhy {
 			res.Why = "no data: the score overflows (an attainment is too large to add up)"
 		}
 		return
@@ -108,7 +108,7 @@ func (r *run) score(sc *rules.Scorecard, targets []int, res *ScoreResult) {
 			break
 		}
 	}
-	if !r.why {
+	if !r.ruleWhy {
 		return
 	}
 	var b strings.Builder

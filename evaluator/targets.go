@@ -75,7 +75,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 	noData := func(reason string) {
 		res.Status, res.Reason, res.Attainment = TargetNoData, reason, Value{}
-		if r.why {
+		if r.ruleWhy {
 			res.Why = "no data: " + reason
 		}
 	}
@@ -97,7 +97,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 		}
 		if !w.Bool {
 			res.Status = NotApplicable
-			if r.why {
+			if r.ruleWhy {
 				res.Why = "not applicable: " + r.condition(t.When, false)
 			}
 			return
@@ -161,7 +161,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 	att, how := r.attainment(t, res, capV)
 	res.Attainment = Num(att)
-	if r.why {
+	if r.ruleWhy {
 		res.Why = r.targetWhy(t, res, label, how)
 	}
 }
@@ -169,7 +169,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 // attainment computes the attainment of a scored target and, when
 // explaining, says how.
 func (r *run) attainment(t *rules.Target, res *TargetResult, capV Value) (float64, string) {
-	if !r.why {
+	if !r.ruleWhy {
 		return attainmentOf(t, res, capV), ""
 	}
 	v, goal := res.Value.Num, res.Goal.Num
