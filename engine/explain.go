@@ -23,8 +23,18 @@ func (e *ErrNotFound) Error() string { return e.Msg }
 // several, the latest, and the report lists the others. With history, the
 // report ends with the subject's window, period by period.
 func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts StreamOptions) (*StreamResult, error) {
+	return p.explain(in, subject, period, false, w, opts)
+}
+
+// ExplainAll is Explain for every period of the subject (the selected
+// ones), oldest first.
+func (p *Policy) ExplainAll(in Input, subject string, w io.Writer, opts StreamOptions) (*StreamResult, error) {
+	return p.explain(in, subject, "", true, w, opts)
+}
+
+func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer, opts StreamOptions) (*StreamResult, error) {
 	var mu sync.Mutex
-	var all []*evaluator.Outcome // the subject's, every period
+	var all_ []*evaluator.Outcome // the subject's, every period
 	opts.Explain = true
 	opts.EncodeAll = true
 	sel, err := NewSelection(in.Periods, p.Rules.Period)
@@ -34,7 +44,7 @@ func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts Str
 	res, err := p.Stream(in, opts, func(o *evaluator.Outcome, buf []byte) []byte {
 		if o.Snapshot.Subject == subject {
 			mu.Lock()
-			all = append(all, o.Clone())
+			all_ = append(all_, o.Clone())
 			mu.Unlock()
 		}
 		return buf
@@ -42,10 +52,10 @@ func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts Str
 	if err != nil || res.Failed() {
 		return res, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Snapshot.Period.Index() < all[j].Snapshot.Period.Index() })
+	sort.Slice(all_, func(i, j int) bool { return all_[i].Snapshot.Period.Index() < all_[j].Snapshot.Period.Index() })
 	var candidates []*evaluator.Outcome // explainable: selected, not history only
 	var labels []string
-	for _, o := range all {
+	for _, o := range all_ {
 		if !o.Snapshot.HistoryOnly && sel.Has(o.Snapshot.Period) {
 			candidates = append(candidates, o)
 			labels = append(labels, o.Snapshot.Period.Label)
@@ -64,12 +74,23 @@ func (p *Policy) Explain(in Input, subject, period string, w io.Writer, opts Str
 		if chosen == nil {
 			return res, &ErrNotFound{fmt.Sprintf("subject %q has no snapshot for period %s; it has %s", subject, period, strings.Join(labels, ", "))}
 		}
+	case all:
+		for i, o := range candidates {
+			if i > 0 {
+				fmt.Fprintf(w, "\n%s\n\n", strings.Repeat("─", 72))
+			}
+			WriteReport(w, p.Rules, o)
+			if p.Rules.History > 0 {
+				writeHistory(w, p.Rules, o, all_)
+			}
+		}
+		return res, nil
 	default:
 		chosen = candidates[len(candidates)-1]
 	}
 	WriteReport(w, p.Rules, chosen)
 	if p.Rules.History > 0 {
-		writeHistory(w, p.Rules, chosen, all)
+		writeHistory(w, p.Rules, chosen, all_)
 	}
 	if period == "" && len(candidates) > 1 {
 		fmt.Fprintf(w, "\nThis is the latest period of %s; the input also has %s (choose one with its label).\n", subject, strings.Join(labels[:len(labels)-1], ", "))

@@ -13,6 +13,7 @@ import (
 func explainCmd(e *env) *cobra.Command {
 	var pf policyFlags
 	var subject string
+	var all bool
 	c := &cobra.Command{
 		Use:     "explain -p POLICY -i INPUT --subject ID [--period P]",
 		Short:   "Explain one subject's outcome as a readable report",
@@ -34,7 +35,12 @@ func explainCmd(e *env) *cobra.Command {
 				period = pf.periods[0]
 			}
 			var buf bytes.Buffer
-			res, err := p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
+			var res *engine.StreamResult
+			if all {
+				res, err = p.ExplainAll(pf.in(e), subject, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
+			} else {
+				res, err = p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
+			}
 			var nf *engine.ErrNotFound
 			if errors.As(err, &nf) {
 				if rerr := pf.report(e, res); rerr != nil {
@@ -54,5 +60,6 @@ func explainCmd(e *env) *cobra.Command {
 	}
 	pf.register(c)
 	c.Flags().StringVar(&subject, "subject", "", "the subject to explain (required)")
+	c.Flags().BoolVar(&all, "all", false, "explain every period of the subject (without it: the one --period names, or the latest)")
 	return c
 }

@@ -359,6 +359,9 @@ func TestHistoryCommandsOnExamples(t *testing.T) {
 	if r := rubric(t, "", "explain", "-p", help, "-i", data, "--subject", "H-2001"); r.code != 0 || !strings.Contains(r.stdout, "History (the window of 2 earlier period(s))") || !strings.Contains(r.stdout, "2026-09") {
 		t.Errorf("explain: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if r := rubric(t, "", "explain", "-p", help, "-i", data, "--subject", "H-2001", "--all"); r.code != 0 || strings.Count(r.stdout, "H-2001, period") != 3 {
+		t.Errorf("explain --all: %d\n%s", r.code, r.stderr)
+	}
 	if r := rubric(t, "", "eval", "-p", help, "-i", data, "--period", "2026-11", "--format", "ndjson"); r.code != 0 || strings.Count(r.stdout, "\n") != 279 {
 		t.Errorf("eval --period: %d, %d lines", r.code, strings.Count(r.stdout, "\n"))
 	}

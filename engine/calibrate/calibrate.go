@@ -85,6 +85,8 @@ type TeamReport struct {
 	Statuses  map[string]int `json:"statuses"`
 	Evaluable int            `json:"evaluable"`
 	MetShare  *float64       `json:"met_share"`
+
+	values []float64 // of the team's evaluable snapshots
 }
 
 // Percentiles summarise a distribution (linear interpolation between
@@ -196,6 +198,9 @@ func (r *Report) add(o *evaluator.Outcome) {
 				tr.ByTeam[team] = tt
 			}
 			tt.Statuses[st]++
+			if evaluable(st) && t.Value.Kind == evaluator.Number {
+				tt.values = append(tt.values, t.Value.Num)
+			}
 		}
 	}
 	for i := range o.Scores {

@@ -57,21 +57,36 @@ func (r *Report) sentence(name string) string {
 	return b.String()
 }
 
+// bound is a goal, threshold or stretch marked under a histogram.
+type bound struct {
+	v    *float64
+	mark rune
+	name string
+}
+
 // histogram draws the distribution of a target's values in one line of
-// unicode blocks, with the goal marked below it.
-func histogram(values []float64, goal *float64, width int) (bars, marks string) {
+// unicode blocks, with the goal (^), threshold (t) and stretch (s) marked
+// below it; show formats the range's ends in the metric's units.
+func histogram(values []float64, bounds []bound, width int, show func(float64) string) (bars, marks string) {
 	if len(values) == 0 {
 		return "", ""
 	}
-	lo, hi := values[0], values[len(values)-1]
-	if goal != nil {
-		lo, hi = math.Min(lo, *goal), math.Max(hi, *goal)
+	return histogramIn(values, values[0], values[len(values)-1], bounds, width, show)
+}
+
+// histogramIn is histogram over at least [lo, hi], so that several (a
+// target's and each team's) share one scale.
+func histogramIn(values []float64, lo, hi float64, bounds []bound, width int, show func(float64) string) (bars, marks string) {
+	for _, bd := range bounds {
+		if bd.v != nil {
+			lo, hi = math.Min(lo, *bd.v), math.Max(hi, *bd.v)
+		}
 	}
 	if hi == lo {
 		hi = lo + 1
 	}
 	counts := make([]int, width)
-	top := 0
+	top := 1
 	for _, v := range values {
 		i := int(float64(width-1) * (v - lo) / (hi - lo))
 		counts[i]++
@@ -87,10 +102,14 @@ func histogram(values []float64, goal *float64, width int) (bars, marks string) 
 		b.WriteRune(blocks[min(level, len(blocks)-1)])
 	}
 	m := []rune(strings.Repeat(" ", width))
-	if goal != nil {
-		m[int(float64(width-1)*(*goal-lo)/(hi-lo))] = '^'
+	var legend []string
+	for _, bd := range bounds {
+		if bd.v != nil {
+			m[int(float64(width-1)*(*bd.v-lo)/(hi-lo))] = bd.mark
+			legend = append(legend, string(bd.mark)+" "+bd.name)
+		}
 	}
-	return b.String(), fmt.Sprintf("%s  (%s … %s; ^ goal)", string(m), evaluator.Short(lo), evaluator.Short(hi))
+	return b.String(), fmt.Sprintf("%s  (%s … %s; %s)", string(m), show(lo), show(hi), strings.Join(legend, ", "))
 }
 
 // WriteText writes the report for a manager: one line per target, verdict
@@ -103,12 +122,22 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, name := range r.order.targets {
 		tr := r.Targets[name]
 		b.WriteString(r.sentence(name) + "\n")
-		if bars, marks := histogram(tr.values, tr.Goal, 40); bars != "" {
+		t := tr.target
+		show := func(v float64) string {
+			return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit)
+		}
+		bounds := []bound{{tr.Threshold, 't', "threshold"}, {tr.Goal, '^', "goal"}, {tr.Stretch, 's', "stretch"}}
+		if bars, marks := histogram(tr.values, bounds, 40, show); bars != "" {
 			fmt.Fprintf(&b, "    %s\n    %s\n", bars, marks)
 		}
 		for _, team := range sortedKeys(tr.ByTeam) {
 			tt := tr.ByTeam[team]
-			fmt.Fprintf(&b, "    team %s: %s met (%d judged)\n", team, pct(tt.MetShare), tt.Evaluable)
+			bars := ""
+			if len(tr.values) > 0 {
+				sort.Float64s(tt.values)
+				bars, _ = histogramIn(tt.values, tr.values[0], tr.values[len(tr.values)-1], bounds, 40, show)
+			}
+			fmt.Fprintf(&b, "    %s  team %s: %s met (%d judged)\n", bars, team, pct(tt.MetShare), tt.Evaluable)
 		}
 	}
 	for _, name := range r.order.scorecards {
