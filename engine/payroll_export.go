@@ -1,0 +1,175 @@
+package engine
+
+// Putting an export in place: checking what is there, locking, renaming
+// without replacing, writing files durably.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+)
+
+// checkExisting compares what is at dir with the export about to be
+// written: the same export (nothing to do), nothing or an export that
+// may be replaced (with force), or something else (refused).
+func checkExisting(dir string, manifest []byte, runID string, force bool) (same bool, err error) {
+	fi, err := os.Lstat(dir)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, &ErrExportExists{Dir: dir, NotExport: "it is not a directory"}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	if len(entries) == 0 {
+		return false, nil
+	}
+	for _, e := range entries {
+		if !slices.Contains(exportFiles, e.Name()) || !e.Type().IsRegular() {
+			return false, &ErrExportExists{Dir: dir, NotExport: fmt.Sprintf("it holds %s", e.Name())}
+		}
+	}
+	existing, err := readBounded(filepath.Join(dir, manifestFile), maxManifest)
+	if err != nil {
+		return false, &ErrExportExists{Dir: dir, NotExport: "its manifest.json cannot be read: " + err.Error()}
+	}
+	probs, verr := VerifyPayroll(dir)
+	intact := verr == nil && len(probs) == 0
+	if bytes.Equal(existing, manifest) && intact {
+		return true, nil
+	}
+	if force {
+		return false, nil
+	}
+	var old Manifest
+	if err := json.Unmarshal(existing, &old); err != nil || old.RunID == "" {
+		return false, &ErrExportExists{Dir: dir}
+	}
+	if old.RunID == runID && !intact {
+		return false, &ErrPayroll{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it unless forced", dir, runID, firstOr(probs, verr))}
+	}
+	return false, &ErrExportExists{Dir: dir, Have: old.RunID, Want: runID}
+}
+
+func firstOr(probs []string, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	if len(probs) > 0 {
+		return probs[0]
+	}
+	return "unknown"
+}
+
+// moveFile puts src at dst as fsutil.Place does.
+func moveFile(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return fsutil.Place(f, dst)
+}
+
+// lockExport takes an exclusive lock beside dir, so that two runs into one
+// directory cannot both succeed.
+func lockExport(dir string) (func(), error) {
+	path := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, &ErrPayroll{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
+	}
+	fsutil.Track(path)
+	return func() {
+		fsutil.Remove(path)
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// replaceDir moves the directory tmp to dir, replacing dir if it exists:
+// the old directory is moved aside first and restored if the move fails.
+// The final rename never replaces a directory that appeared meanwhile.
+func replaceDir(tmp, dir string) error {
+	if err := renameNoReplace(tmp, dir); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrExist) && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.ENOTEMPTY) {
+		return err
+	}
+	old := tmp + ".old"
+	if err := os.Rename(dir, old); err != nil {
+		return fmt.Errorf("moving the old export aside: %w", err)
+	}
+	if err := renameNoReplace(tmp, dir); err != nil {
+		os.Rename(old, dir)
+		return err
+	}
+	if err := os.RemoveAll(old); err != nil {
+		// A read-only old export: make it writable, then remove it.
+		filepath.WalkDir(old, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o700)
+			}
+			return nil
+		})
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("the new export is in place, but the old one could not be removed from %s: %w", old, err)
+		}
+	}
+	return nil
+}
+
+// renameNoReplace renames src to dst unless dst exists
+// (renameat2(RENAME_NOREPLACE) where the system has it).
+func renameNoReplace(src, dst string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+		if _, serr := os.Lstat(dst); serr == nil {
+			return os.ErrExist
+		}
+		return os.Rename(src, dst)
+	}
+	return err
+}
+
+func manifestBytes(m *Manifest) ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

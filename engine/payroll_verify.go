@@ -1,0 +1,361 @@
+package engine
+
+// Verifying an export without trusting it.
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Bounds on what verification reads.
+const (
+	maxManifest    = 4 << 20
+	maxExplanation = 4 << 20 // one line of explanations.ndjson
+)
+
+// readBounded reads a regular file (not a symlink) of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// exportRow is a row of an export's payroll.csv with its explanation.
+type exportRow struct {
+	rec []string
+	why string
+}
+
+// VerifyPayroll checks an export without trusting it: the exact set of
+// regular files, the manifest's digests, sizes, counts and totals, every
+// line_id and the run_id recomputed, unique line_ids, each row's status
+// and amount consistent and written with the currency's minor digits,
+// and explanations.ndjson line for line with payroll.csv. It returns the
+// differences; none means the export is intact and consistent. It cannot
+// prove who wrote the export (docs/payroll.md).
+func VerifyPayroll(dir string) ([]string, error) {
+	probs, _, _, err := verifyExport(dir, nil)
+	return probs, err
+}
+
+// verifyExport is VerifyPayroll; each row, when visit is set, is passed to
+// it with its explanation's why.
+func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byte, error) {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !fi.IsDir() {
+		return nil, nil, nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, e := range entries {
+		switch {
+		case !slices.Contains(exportFiles, e.Name()):
+			add("%s is not a file of an export", e.Name())
+		case !e.Type().IsRegular():
+			add("%s is not a regular file", e.Name())
+		}
+	}
+	mb, err := readBounded(filepath.Join(dir, manifestFile), maxManifest)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		return append(probs, fmt.Sprintf("manifest.json is not valid JSON: %v", err)), nil, mb, nil
+	}
+	if m.Format != ManifestFormat {
+		add("manifest.json: format %q, want %q", m.Format, ManifestFormat)
+	}
+	minor, ok := rules.MinorUnit(m.Currency)
+	if !ok {
+		add("manifest.json: currency %q is not an ISO 4217 code", m.Currency)
+	}
+	runParts := []string{"rubric-run", m.Policy.Digest, m.InputSHA256, m.EngineVersion}
+	if len(m.Periods) > 0 {
+		runParts = append(runParts, "periods", strings.Join(m.Periods, ","))
+	}
+	for _, a := range m.Against {
+		runParts = append(runParts, a.RunID, a.ManifestSHA256)
+	}
+	if want := shortHash(runParts...); m.RunID != want {
+		add("manifest.json: run_id %s is not the one its policy, input, engine and earlier exports give (%s)", m.RunID, want)
+	}
+	for _, f := range []ManifestFile{m.PayrollCSV, m.Explanations, m.TotalsCSV} {
+		fi, err := os.Lstat(filepath.Join(dir, f.Name))
+		switch {
+		case f.Name != payrollFile && f.Name != explanationsFile && f.Name != totalsFile:
+			add("manifest.json names the file %q", f.Name)
+			return probs, &m, mb, nil
+		case err != nil:
+			add("%s: %v", f.Name, err)
+			return probs, &m, mb, nil
+		case !fi.Mode().IsRegular():
+			return probs, &m, mb, nil // reported above
+		case fi.Size() != f.Bytes:
+			add("%s: %d bytes, the manifest says %d", f.Name, fi.Size(), f.Bytes)
+			if fi.Size() > f.Bytes+16<<20 {
+				return probs, &m, mb, nil // far from what was written: not worth reading
+			}
+		}
+	}
+	csvF, err := os.Open(filepath.Join(dir, payrollFile))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer csvF.Close()
+	exF, err := os.Open(filepath.Join(dir, explanationsFile))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer exF.Close()
+	csvSum, exSum := sha256.New(), sha256.New()
+	r := csv.NewReader(io.TeeReader(csvF, csvSum))
+	r.ReuseRecord = false
+	ex := bufio.NewScanner(io.TeeReader(exF, exSum))
+	ex.Buffer(make([]byte, 64<<10), maxExplanation)
+	got := &Manifest{StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0}}
+	acc := newTotals()
+	header, err := r.Read()
+	if err != nil {
+		return append(probs, fmt.Sprintf("payroll.csv: %v", err)), &m, mb, nil
+	}
+	wantHeader := append(slices.Clone(payrollColumns), m.ExtraColumns...)
+	if !slices.Equal(header, wantHeader) {
+		add("payroll.csv: the header is %v, want %v", header, wantHeader)
+		return probs, &m, mb, nil
+	}
+	r.FieldsPerRecord = len(wantHeader)
+	type subjectTotal struct {
+		sum  apd.Decimal
+		rows int
+	}
+	bySubject := map[string]*subjectTotal{}
+	var subjects []string
+	seen := map[string]int{}
+	line := 1
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		line++
+		if err != nil {
+			add("payroll.csv: %v", err)
+			break
+		}
+		why := ""
+		if !ex.Scan() {
+			add("explanations.ndjson has fewer lines than payroll.csv has rows (%d)", line-1)
+		} else {
+			var e struct {
+				LineID string `json:"line_id"`
+				Why    string `json:"why"`
+			}
+			if err := json.Unmarshal(ex.Bytes(), &e); err != nil {
+				add("explanations.ndjson line %d: %v", line-1, err)
+			} else if e.LineID != rec[pcLineID] {
+				add("explanations.ndjson line %d is about line %s; payroll.csv line %d is %s", line-1, e.LineID, line, rec[pcLineID])
+			}
+			why = e.Why
+		}
+		for _, p := range checkRow(rec, &m, minor) {
+			add("payroll.csv line %d: %s", line, p)
+		}
+		if first, dup := seen[rec[pcLineID]]; dup {
+			add("payroll.csv line %d: line_id %s is already at line %d", line, rec[pcLineID], first)
+		} else {
+			seen[rec[pcLineID]] = line
+		}
+		amount, err := parseAmount(rec[pcAmount])
+		if err != nil {
+			add("payroll.csv line %d: %v", line, err)
+		}
+		acc.count(got, rec[pcIncentive], rec[pcCode], rec[pcCurrency], rec[pcStatus], rec[pcKind], amount)
+		st := bySubject[rec[pcSubject]]
+		if st == nil {
+			st = &subjectTotal{}
+			bySubject[rec[pcSubject]] = st
+			subjects = append(subjects, rec[pcSubject])
+		}
+		st.rows++
+		if amount != nil {
+			exactDec.Add(&st.sum, &st.sum, amount)
+		}
+		if visit != nil {
+			visit(exportRow{rec: rec, why: why})
+		}
+	}
+	io.Copy(csvSum, csvF)
+	for ex.Scan() {
+		add("explanations.ndjson has more lines than payroll.csv has rows")
+		break
+	}
+	if err := ex.Err(); err != nil {
+		add("explanations.ndjson: %v", err)
+	}
+	io.Copy(exSum, exF)
+	if sum := hex.EncodeToString(csvSum.Sum(nil)); sum != m.PayrollCSV.SHA256 {
+		add("payroll.csv: SHA-256 %s, the manifest says %s", sum, m.PayrollCSV.SHA256)
+	}
+	if sum := hex.EncodeToString(exSum.Sum(nil)); sum != m.Explanations.SHA256 {
+		add("explanations.ndjson: SHA-256 %s, the manifest says %s", sum, m.Explanations.SHA256)
+	}
+	// totals.csv: what each subject is paid, recomputed from the rows.
+	var wantTotals strings.Builder
+	wantTotals.Write(encodeCSV(totalsColumns))
+	for _, subj := range subjects {
+		st := bySubject[subj]
+		wantTotals.Write(encodeCSV([]string{subj, m.Currency, money(&st.sum, minor), strconv.Itoa(st.rows)}))
+	}
+	if tb, err := readBounded(filepath.Join(dir, totalsFile), m.TotalsCSV.Bytes+1); err != nil {
+		add("totals.csv: %v", err)
+	} else {
+		if sum := sha256.Sum256(tb); hex.EncodeToString(sum[:]) != m.TotalsCSV.SHA256 {
+			add("totals.csv: SHA-256 %s, the manifest says %s", hex.EncodeToString(sum[:]), m.TotalsCSV.SHA256)
+		}
+		if string(tb) != wantTotals.String() {
+			add("totals.csv does not hold the totals per subject of payroll.csv")
+		}
+	}
+	if got.Rows != m.Rows {
+		add("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows)
+	}
+	for _, s := range []string{"earned", "not_earned", "ineligible", "no_data"} {
+		if got.StatusCounts[s] != m.StatusCounts[s] {
+			add("status %s: %d rows, the manifest says %d", s, got.StatusCounts[s], m.StatusCounts[s])
+		}
+	}
+	want := map[string]ManifestTotal{}
+	for _, t := range m.Totals {
+		want[t.Incentive+"\x00"+t.Currency] = t
+	}
+	for _, t := range acc.list(minor) {
+		w, ok := want[t.Incentive+"\x00"+t.Currency]
+		delete(want, t.Incentive+"\x00"+t.Currency)
+		if !ok {
+			add("total %s %s: %s, not in the manifest", t.Incentive, t.Currency, t.Amount)
+			continue
+		}
+		if !decimalEqual(w.Amount, t.Amount) || w.Rows != t.Rows || w.Original != t.Original || w.Positive != t.Positive || w.Negative != t.Negative || w.Net != t.Net {
+			add("total %s %s: %s over %d rows, the manifest says %s over %d", t.Incentive, t.Currency, t.Amount, t.Rows, w.Amount, w.Rows)
+		}
+	}
+	for _, w := range want {
+		add("total %s %s: in the manifest (%s) but no rows", w.Incentive, w.Currency, w.Amount)
+	}
+	return probs, &m, mb, nil
+}
+
+func parseAmount(s string) (*apd.Decimal, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, _, err := apd.NewFromString(s)
+	if err != nil || d.Form != apd.Finite {
+		return nil, fmt.Errorf("amount %q is not a decimal", s)
+	}
+	return d, nil
+}
+
+// checkRow checks one row's identity and its status, kind and amount.
+func checkRow(rec []string, m *Manifest, minor int) []string {
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	if rec[pcRunID] != m.RunID {
+		add("run_id %s, the manifest says %s", rec[pcRunID], m.RunID)
+	}
+	if rec[pcPolicy] != m.Policy.Name || rec[pcVersion] != m.Policy.Version || rec[pcDigest] != m.Policy.Digest {
+		add("policy %s %s %s, the manifest says %s %s %s", rec[pcPolicy], rec[pcVersion], rec[pcDigest], m.Policy.Name, m.Policy.Version, m.Policy.Digest)
+	}
+	if rec[pcCurrency] != m.Currency {
+		add("currency %s, the manifest says %s", rec[pcCurrency], m.Currency)
+	}
+	orig := lineID(rec[pcPolicy], rec[pcSubject], rec[pcPeriod], rec[pcIncentive])
+	amount, err := parseAmount(rec[pcAmount])
+	if err != nil {
+		return append(probs, err.Error())
+	}
+	if amount != nil && amount.Exponent != -int32(minor) {
+		add("amount %s does not have the %d minor digits of %s", rec[pcAmount], minor, m.Currency)
+	}
+	status := rec[pcStatus]
+	switch rec[pcKind] {
+	case "original":
+		if rec[pcLineID] != orig {
+			add("line_id %s is not the one its policy, subject, period and incentive give (%s)", rec[pcLineID], orig)
+		}
+		if rec[pcPaidBefore] != "" {
+			add("an original row has paid_before %q", rec[pcPaidBefore])
+		}
+		switch {
+		case status == "no_data" && amount != nil:
+			add("a no_data row has the amount %s", rec[pcAmount])
+		case status != "no_data" && amount == nil:
+			add("a %s row has no amount", status)
+		case (status == "ineligible" || status == "not_earned") && !amount.IsZero():
+			add("a %s row has the amount %s", status, rec[pcAmount])
+		case status == "earned" && amount.Sign() <= 0:
+			add("an earned row has the amount %s", rec[pcAmount])
+		case status != "earned" && status != "not_earned" && status != "ineligible" && status != "no_data":
+			add("unknown status %q", status)
+		}
+	case "adjustment":
+		if want := shortHash("rubric-adjustment", orig, m.RunID); rec[pcLineID] != want {
+			add("line_id %s is not the adjustment id of line %s in run %s", rec[pcLineID], orig, m.RunID)
+		}
+		paid, err := parseAmount(rec[pcPaidBefore])
+		if err != nil || paid == nil {
+			add("an adjustment needs paid_before, not %q", rec[pcPaidBefore])
+			break
+		}
+		if amount == nil || amount.IsZero() {
+			add("an adjustment with no difference")
+			break
+		}
+		now := new(apd.Decimal)
+		exactDec.Add(now, paid, amount)
+		switch {
+		case status == "earned" && now.Sign() <= 0, (status == "ineligible" || status == "not_earned") && !now.IsZero():
+			add("a %s adjustment brings the line to %s", status, now.Text('f'))
+		case status != "earned" && status != "not_earned" && status != "ineligible":
+			add("an adjustment has the status %q", status)
+		}
+	default:
+		add("kind %q is neither original nor adjustment", rec[pcKind])
+	}
+	return probs
+}
