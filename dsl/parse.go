@@ -16,8 +16,11 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// NamePattern is the pattern every rule name must match.
-var NamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+// namePattern is the pattern every rule name must match.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// ValidName reports whether s is a valid rule name ([a-z][a-z0-9_]*).
+func ValidName(s string) bool { return namePattern.MatchString(s) }
 
 // IsPolicyFile reports whether a file name belongs to a policy: *.hcl or
 // *.hcl.json, but not a test file (*.test.hcl, *.test.hcl.json).
@@ -265,7 +268,7 @@ func (d *decoder) head(b *hcl.Block) Head {
 	if len(b.Labels) > 0 {
 		h.Name = b.Labels[0]
 		h.NameRange = b.LabelRanges[0]
-		if !NamePattern.MatchString(h.Name) {
+		if !namePattern.MatchString(h.Name) {
 			d.diags = append(d.diags, WithDetail(Errorf(CodeBadName, h.NameRange, "invalid %s name %q", b.Type, h.Name),
 				"Names must start with a lower-case letter and hold only lower-case letters, digits and underscores ([a-z][a-z0-9_]*)."))
 		}
