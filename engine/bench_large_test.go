@@ -79,7 +79,7 @@ func generated(b *testing.B, n int) string {
 	return path
 }
 
-// BenchmarkEndToEnd100k runs eval (ndjson, every why) and payroll over 100k
+// BenchmarkEndToEnd100k runs eval (ndjson, every why) over 100k
 // generated voice-agent snapshots: ns/op is per run of 100k.
 func BenchmarkEndToEnd100k(b *testing.B) {
 	input := generated(b, 100000)
@@ -93,14 +93,7 @@ func BenchmarkEndToEnd100k(b *testing.B) {
 			}
 		}
 	})
-	b.Run("payroll", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			res, err := p.Payroll(Input{Name: input}, PayrollOptions{Dir: filepath.Join(b.TempDir(), "x"), Force: true})
-			if err != nil || res.Failed() {
-				b.Fatal(err, res)
-			}
-		}
-	})
+
 }
 
 func mustLoadB(b *testing.B, dir string) *Policy {

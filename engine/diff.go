@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -125,14 +126,11 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 	if opts.Top <= 0 {
 		opts.Top = 10
 	}
-	if in.Name == "-" {
-		path, cleanup, err := spool(in)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer cleanup()
-		in = Input{Name: path, Format: in.Format, Periods: in.Periods}
+	in, release, err := in.Rewindable()
+	if err != nil {
+		return nil, nil, err
 	}
+	defer release()
 	collect := func(p *Policy) (map[string]summary, []string, *StreamResult, error) {
 		var mu sync.Mutex
 		out := map[string]summary{}
@@ -325,7 +323,7 @@ func (r *DiffReport) MaxChange() float64 {
 		switch {
 		case id.Percent != nil:
 			m = math.Max(m, math.Abs(*id.Percent))
-		case id.Old != id.New && !decimalEqual(id.Old, id.New):
+		case id.Old != id.New && !textenc.EqualDecimal(id.Old, id.New):
 			return math.Inf(1)
 		}
 	}

@@ -208,3 +208,18 @@ func TestLoadRefNonASCII(t *testing.T) {
 		t.Errorf("%d files, %d metrics; want 2 and 1", len(srcs), len(p.Rules.Metrics))
 	}
 }
+
+func addAmount(t *testing.T, sums map[string]*apd.Decimal, key, amount string) {
+	t.Helper()
+	if sums[key] == nil {
+		sums[key] = new(apd.Decimal)
+	}
+	if amount == "" {
+		return
+	}
+	d, _, err := apd.NewFromString(amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apd.BaseContext.WithPrecision(50).Add(sums[key], sums[key], d)
+}

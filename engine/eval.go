@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -89,18 +90,18 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	switch format {
 	case OutNDJSON:
 		encode = func(o *evaluator.Outcome, buf []byte) []byte {
-			w := jsonBuf{b: buf}
+			w := textenc.JSON{B: buf}
 			encodeOutcome(&w, rp, o, true)
-			return append(w.b, '\n')
+			return append(w.B, '\n')
 		}
 	case OutJSON:
 		bw.WriteString("[")
 		encode = func(o *evaluator.Outcome, buf []byte) []byte {
-			w := jsonBuf{b: buf}
-			w.raw("\n")
+			w := textenc.JSON{B: buf}
+			w.Raw("\n")
 			encodeOutcome(&w, rp, o, true)
-			w.raw(",")
-			return w.b
+			w.Raw(",")
+			return w.B
 		}
 		// A batch arrives as "\n{...},\n{...},": drop its last comma and
 		// put one between batches instead.
@@ -113,9 +114,9 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			return err
 		}
 	case OutCSV:
-		bw.Write(encodeCSV(csvHeader(rp)))
+		bw.Write(textenc.CSVLine(csvHeader(rp)))
 		encode = func(o *evaluator.Outcome, buf []byte) []byte {
-			return append(buf, encodeCSV(csvRow(rp, o))...)
+			return append(buf, textenc.CSVLine(csvRow(rp, o))...)
 		}
 	case OutTable:
 		fmt.Fprintln(tw, strings.Join(tableHeader(rp), "\t"))

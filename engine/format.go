@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"fmt"
-	"github.com/rubric-dev/rubric/dsl"
-	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +11,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
 
 // Format returns the canonical form of an HCL policy or test file:

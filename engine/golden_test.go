@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -145,20 +144,6 @@ func TestDeterministic(t *testing.T) {
 			if len(one) == 0 {
 				t.Errorf("%s %s: empty output", name, format)
 			}
-		}
-	}
-}
-
-func TestJSONStringEscaping(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "\x00\x01\x1f", "Σ × é 日本", "bad \xff utf8", "sep \u2028 \u2029", "<html> & 'x'"} {
-		var w jsonBuf
-		w.str(s)
-		var back string
-		if err := json.Unmarshal(w.b, &back); err != nil {
-			t.Fatalf("%q: %s is not JSON: %v", s, w.b, err)
-		}
-		if want := strings.ToValidUTF8(s, "\ufffd"); back != want {
-			t.Errorf("%q: round trip gives %q", s, back)
 		}
 	}
 }

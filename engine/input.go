@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 )
 
 // Input formats.
@@ -69,7 +71,7 @@ type record struct {
 // rawText is the record as written, for the rejects file.
 func (r *record) rawText() string {
 	if r.rawFields != nil {
-		return strings.TrimRight(string(encodeCSV(r.rawFields)), "\n")
+		return strings.TrimRight(string(textenc.CSVLine(r.rawFields)), "\n")
 	}
 	return r.raw
 }
@@ -225,7 +227,7 @@ func (c *csvReader) next() (*record, error) {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 			line, _ := c.r.FieldPos(0)
-			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(encodeCSV(row)), "\n")}
+			return nil, &InputError{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(textenc.CSVLine(row)), "\n")}
 		}
 		if errors.As(err, &pe) && pe.StartLine == pe.Line && (errors.Is(pe.Err, csv.ErrBareQuote) || errors.Is(pe.Err, csv.ErrQuote)) {
 			// A stray quote within one line: the reader goes on at the

@@ -2,14 +2,13 @@ package engine
 
 import (
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -22,319 +21,158 @@ const (
 	OutTable  = "table"
 )
 
-// jsonBuf appends JSON by hand: keys in a fixed order, numbers as
-// encoding/json prints them, no reflection.
-type jsonBuf struct{ b []byte }
-
-func (w *jsonBuf) raw(s string) { w.b = append(w.b, s...) }
-
-func (w *jsonBuf) str(s string) {
-	b := append(w.b, '"')
-	run := 0 // start of the bytes not yet copied
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[run:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			run = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[run:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[run:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		run = i
-	}
-	b = append(b, s[run:]...)
-	w.b = append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// num appends a float as encoding/json does.
-func (w *jsonBuf) num(f float64) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		w.raw("null")
-		return
-	}
-	abs := math.Abs(f)
-	fmtc := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		fmtc = 'e'
-	}
-	b := strconv.AppendFloat(w.b, f, fmtc, -1, 64)
-	if fmtc == 'e' {
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	w.b = b
-}
-
-// key appends an object key. Keys are fixed words or rule names, which
-// match [a-z][a-z0-9_]* (dotted for input names): none needs escaping.
-func (w *jsonBuf) key(k string) {
-	if n := len(w.b); n > 0 && w.b[n-1] != '{' && w.b[n-1] != '[' {
-		w.b = append(w.b, ',')
-	}
-	w.b = append(w.b, '"')
-	w.b = append(w.b, k...)
-	w.b = append(w.b, '"', ':')
-}
-
-func (w *jsonBuf) value(v evaluator.Value) {
-	switch v.Kind {
-	case evaluator.Number:
-		w.num(v.Num)
-	case evaluator.String:
-		w.str(v.Str)
-	case evaluator.Bool:
-		w.raw(strconv.FormatBool(v.Bool))
-	default:
-		w.raw("null")
-	}
-}
-
-func (w *jsonBuf) strOrNull(s string) {
-	if s == "" {
-		w.raw("null")
-		return
-	}
-	w.str(s)
-}
-
 // encodeOutcome appends one outcome as a JSON object (SPEC §6).
-func encodeOutcome(w *jsonBuf, p *rules.Policy, o *evaluator.Outcome, why bool) {
+func encodeOutcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
 	s := o.Snapshot
-	w.raw("{")
-	w.key("subject")
-	w.str(s.Subject)
-	w.key("period")
-	w.str(s.Period.Label)
-	w.key("team")
+	w.Raw("{")
+	w.Key("subject")
+	w.Str(s.Subject)
+	w.Key("period")
+	w.Str(s.Period.Label)
+	w.Key("team")
 	if s.HasTeam {
-		w.str(s.Team)
+		w.Str(s.Team)
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
-	w.key("policy")
-	w.raw("{")
-	w.key("name")
-	w.str(p.Name)
-	w.key("version")
-	w.str(p.Version)
-	w.key("digest")
-	w.str(p.Digest)
-	w.raw("}")
-	w.key("values")
-	w.raw("{")
+	w.Key("policy")
+	w.Raw("{")
+	w.Key("name")
+	w.Str(p.Name)
+	w.Key("version")
+	w.Str(p.Version)
+	w.Key("digest")
+	w.Str(p.Digest)
+	w.Raw("}")
+	w.Key("values")
+	w.Raw("{")
 	for _, m := range p.Metrics {
-		w.key(m.Name)
-		w.value(s.Values[m.Decl.Slot])
+		w.Key(m.Name)
+		w.Value(s.Values[m.Decl.Slot])
 	}
 	for _, a := range p.Attributes {
-		w.key(a.Name)
-		w.value(s.Values[a.Decl.Slot])
+		w.Key(a.Name)
+		w.Value(s.Values[a.Decl.Slot])
 	}
-	w.raw("}")
-	w.key("defaulted")
-	w.strs(o.Defaulted)
+	w.Raw("}")
+	w.Key("defaulted")
+	w.Strs(o.Defaulted)
 	if p.History > 0 {
-		w.key("window")
-		w.strs(o.Window)
+		w.Key("window")
+		w.Strs(o.Window)
 	}
-	w.key("targets")
-	w.raw("{")
+	w.Key("targets")
+	w.Raw("{")
 	for i := range o.Targets {
 		t := &o.Targets[i]
-		w.key(t.Target.Name)
-		w.raw("{")
-		w.key("status")
-		w.str(t.Status.String())
-		w.key("value")
-		w.value(t.Value)
-		w.key("goal")
-		w.value(t.Goal)
-		w.key("threshold")
-		w.value(t.Threshold)
-		w.key("stretch")
-		w.value(t.Stretch)
-		w.key("attainment")
-		w.value(t.Attainment)
+		w.Key(t.Target.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(t.Status.String())
+		w.Key("value")
+		w.Value(t.Value)
+		w.Key("goal")
+		w.Value(t.Goal)
+		w.Key("threshold")
+		w.Value(t.Threshold)
+		w.Key("stretch")
+		w.Value(t.Stretch)
+		w.Key("attainment")
+		w.Value(t.Attainment)
 		if why {
-			w.key("why")
-			w.str(t.Why)
+			w.Key("why")
+			w.Str(t.Why)
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	w.raw("}")
-	w.key("scores")
-	w.raw("{")
+	w.Raw("}")
+	w.Key("scores")
+	w.Raw("{")
 	for i := range o.Scores {
 		sc := &o.Scores[i]
-		w.key(sc.Scorecard.Name)
-		w.raw("{")
-		w.key("status")
-		w.str(sc.Status.String())
-		w.key("value")
-		w.value(sc.Value)
-		w.key("band")
-		w.value(sc.Band)
-		w.key("coverage")
+		w.Key(sc.Scorecard.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(sc.Status.String())
+		w.Key("value")
+		w.Value(sc.Value)
+		w.Key("band")
+		w.Value(sc.Band)
+		w.Key("coverage")
 		if sc.CoverageSet {
-			w.num(sc.Coverage)
+			w.Num(sc.Coverage)
 		} else {
-			w.raw("null")
+			w.Raw("null")
 		}
-		w.key("contributions")
-		w.raw("{")
+		w.Key("contributions")
+		w.Raw("{")
 		for _, c := range sc.Contributions {
-			w.key(c.Target)
-			w.num(c.Value)
+			w.Key(c.Target)
+			w.Num(c.Value)
 		}
-		w.raw("}")
+		w.Raw("}")
 		if why {
-			w.key("why")
-			w.str(sc.Why)
+			w.Key("why")
+			w.Str(sc.Why)
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	w.raw("}")
-	w.key("breaches")
-	w.raw("{")
+	w.Raw("}")
+	w.Key("breaches")
+	w.Raw("{")
 	for i := range o.Breaches {
 		b := &o.Breaches[i]
-		w.key(b.Breach.Name)
-		w.raw("{")
-		w.key("status")
-		w.str(b.Status.String())
-		w.key("severity")
-		w.str(b.Breach.Severity.String())
+		w.Key(b.Breach.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(b.Status.String())
+		w.Key("severity")
+		w.Str(b.Breach.Severity.String())
 		if b.Message != "" {
-			w.key("message")
-			w.str(b.Message)
+			w.Key("message")
+			w.Str(b.Message)
 		}
 		if why {
-			w.key("why")
-			w.str(b.Why)
+			w.Key("why")
+			w.Str(b.Why)
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	w.raw("}")
-	w.key("incentives")
-	w.raw("{")
+	w.Raw("}")
+	w.Key("incentives")
+	w.Raw("{")
 	for i := range o.Incentives {
 		in := &o.Incentives[i]
-		w.key(in.Incentive.Name)
-		w.raw("{")
-		w.key("status")
-		w.str(in.Status.String())
-		w.key("amount")
+		w.Key(in.Incentive.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(in.Status.String())
+		w.Key("amount")
 		if in.Amount != nil {
-			w.str(in.Amount.Text('f'))
+			w.Str(in.Amount.Text('f'))
 		} else {
-			w.raw("null")
+			w.Raw("null")
 		}
-		w.key("currency")
-		w.str(p.Currency)
-		w.key("tier")
-		w.strOrNull(in.Tier)
-		w.key("code")
-		w.strOrNull(in.Incentive.Code)
+		w.Key("currency")
+		w.Str(p.Currency)
+		w.Key("tier")
+		w.StrOrNull(in.Tier)
+		w.Key("code")
+		w.StrOrNull(in.Incentive.Code)
 		if in.Gate != "" {
-			w.key("gate")
-			w.str(in.Gate)
+			w.Key("gate")
+			w.Str(in.Gate)
 		}
 		if why {
-			w.key("steps")
-			encodeSteps(w, in.Steps)
-			w.key("why")
-			w.str(in.Why)
+			w.Key("steps")
+			textenc.Steps(w, in.Steps)
+			w.Key("why")
+			w.Str(in.Why)
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	w.raw("}")
-	w.raw("}")
-}
-
-// strs appends a JSON array of strings.
-func (w *jsonBuf) strs(list []string) {
-	w.raw("[")
-	for i, s := range list {
-		if i > 0 {
-			w.raw(",")
-		}
-		w.str(s)
-	}
-	w.raw("]")
-}
-
-// encodeSteps appends an incentive's steps as a JSON array.
-func encodeSteps(w *jsonBuf, steps []evaluator.Step) {
-	w.raw("[")
-	for j, st := range steps {
-		if j > 0 {
-			w.raw(",")
-		}
-		encodeStep(w, st)
-	}
-	w.raw("]")
-}
-
-func encodeStep(w *jsonBuf, st evaluator.Step) {
-	w.raw("{")
-	w.key("step")
-	w.str(st.Step)
-	opt := func(k, v string) {
-		if v != "" {
-			w.key(k)
-			w.str(v)
-		}
-	}
-	opt("name", st.Name)
-	opt("expr", st.Expr)
-	if st.Expr != "" {
-		w.key("inputs")
-		w.raw("{")
-		for _, in := range st.Inputs {
-			w.key(in.Name)
-			w.value(in.Value)
-		}
-		w.raw("}")
-	}
-	opt("multiplier", st.Multiplier)
-	opt("limit", st.Limit)
-	opt("mode", st.Mode)
-	opt("note", st.Note)
-	opt("result", st.Result)
-	w.raw("}")
+	w.Raw("}")
+	w.Raw("}")
 }
 
 // csvHeader lists the columns of the flattened CSV output.
@@ -364,9 +202,9 @@ func csvHeader(p *rules.Policy) []string {
 func cell(v evaluator.Value) string {
 	switch v.Kind {
 	case evaluator.Number:
-		var w jsonBuf
-		w.num(v.Num)
-		return string(w.b)
+		var w textenc.JSON
+		w.Num(v.Num)
+		return string(w.B)
 	case evaluator.String:
 		return v.Str
 	case evaluator.Bool:
@@ -406,17 +244,6 @@ func csvRow(p *rules.Policy, o *evaluator.Outcome) []string {
 		row = append(row, in.Status.String(), amt, in.Tier)
 	}
 	return row
-}
-
-func encodeCSV(fields []string) []byte {
-	var b []byte
-	for i, f := range fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVCell(b, f)
-	}
-	return append(b, '\n')
 }
 
 // tableHeader and tableRow give the terminal table: one line a snapshot

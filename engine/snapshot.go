@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -380,7 +381,7 @@ func identity(what, v string) string {
 			return fmt.Sprintf("%s %q holds the invisible character %U; ids must be plain text", what, short(v), r)
 		}
 	}
-	if formulaLike(v) {
+	if textenc.FormulaLike(v) {
 		return fmt.Sprintf("%s %q begins with %q, which a spreadsheet runs as a formula; ids must not", what, short(v), v[:1])
 	}
 	return ""

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -479,7 +480,7 @@ func newRejectWriter(path string) (*rejectWriter, error) {
 	}
 	bw := bufio.NewWriter(tmp)
 	r := &rejectWriter{path: path, tmp: tmp, bw: bw}
-	bw.Write(encodeCSV([]string{"file", "line", "column", "subject", "period", "reason", "record"}))
+	bw.Write(textenc.CSVLine([]string{"file", "line", "column", "subject", "period", "reason", "record"}))
 	return r, nil
 }
 
@@ -499,7 +500,7 @@ func (r *rejectWriter) write(errs ...*InputError) error {
 	if first.Column > 0 {
 		col = strconv.Itoa(first.Column)
 	}
-	_, err := r.bw.Write(encodeCSV([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw}))
+	_, err := r.bw.Write(textenc.CSVLine([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw}))
 	return err
 }
 
@@ -521,4 +522,29 @@ func (r *rejectWriter) abort() {
 		r.tmp.Close()
 		fsutil.Remove(r.tmp.Name())
 	}
+}
+
+// Rewindable returns an input that can be read more than once: standard
+// input ("-") is copied to a temporary file first, and release removes
+// it; any other input is returned as it is, with a release that does
+// nothing. Payroll reads its input twice (a digest, then the run); diff
+// runs two policies over it.
+func (in Input) Rewindable() (out Input, release func(), err error) {
+	if in.Name != "-" {
+		return in, func() {}, nil
+	}
+	src := in.Stdin
+	if src == nil {
+		src = os.Stdin
+	}
+	f, err := fsutil.CreateTemp("", "rubric-stdin-*")
+	if err != nil {
+		return Input{}, nil, err
+	}
+	release = func() { f.Close(); fsutil.Remove(f.Name()) }
+	if _, err := io.Copy(f, src); err != nil {
+		release()
+		return Input{}, nil, err
+	}
+	return Input{Name: f.Name(), Format: in.Format, Periods: in.Periods}, release, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 )
 
 // TestPolicyFilesUntrusted: policy files must be regular files inside the
@@ -210,7 +211,7 @@ func TestInputFriendly(t *testing.T) {
 // TestCSVCellsAreFormulaSafe: text cells a spreadsheet would run are
 // neutralised in every CSV rubric writes; negative numbers are not.
 func TestCSVCellsAreFormulaSafe(t *testing.T) {
-	got := string(encodeCSV([]string{"=1+1", "+x", "@SUM(1)", "-cmd", "-12.50", "plain", "\tx"}))
+	got := string(textenc.CSVLine([]string{"=1+1", "+x", "@SUM(1)", "-cmd", "-12.50", "plain", "\tx"}))
 	want := "'=1+1,'+x,'@SUM(1),'-cmd,-12.50,plain,'\tx\n"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -324,41 +325,4 @@ func TestOutputsNeverDestroy(t *testing.T) {
 			t.Errorf("mode %v", fi.Mode())
 		}
 	})
-}
-
-// TestForceOnlyReplacesExports: --force replaces an export, never a
-// directory with anything else in it; a read-only old export is replaced
-// cleanly.
-func TestForceOnlyReplacesExports(t *testing.T) {
-	p := correctionTestPolicy(t, correctionPolicy)
-	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
-	root := t.TempDir()
-	precious := filepath.Join(root, "exports")
-	os.MkdirAll(filepath.Join(precious, "2026-09"), 0o755)
-	os.WriteFile(filepath.Join(precious, "notes.txt"), []byte("keep me"), 0o644)
-	_, err := p.Payroll(Input{Name: in}, PayrollOptions{Dir: precious, Force: true})
-	if err == nil || !strings.Contains(err.Error(), "not a rubric export") {
-		t.Fatalf("err = %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(precious, "notes.txt")); err != nil {
-		t.Fatalf("a directory that is not an export was touched: %v", err)
-	}
-	// A read-only export, replaced with --force.
-	dir := filepath.Join(root, "ro")
-	export(t, p, in, dir, PayrollOptions{})
-	os.Chmod(dir, 0o555)
-	in2 := writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
-	res, err := p.Payroll(Input{Name: in2}, PayrollOptions{Dir: dir, Force: true})
-	if err != nil {
-		t.Fatalf("--force over a read-only export: %v", err)
-	}
-	if m := readManifest(t, dir); m.RunID != res.Manifest.RunID {
-		t.Errorf("the new export is not in place")
-	}
-	entries, _ := os.ReadDir(root)
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".old") || strings.Contains(e.Name(), ".tmp") {
-			t.Errorf("left behind: %s", e.Name())
-		}
-	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/payroll"
 )
 
 func payrollCmd(e *env) *cobra.Command {
@@ -37,7 +37,7 @@ team runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if verify != "" {
-				probs, err := engine.VerifyPayroll(verify)
+				probs, err := payroll.Verify(verify)
 				if err != nil {
 					return usageErr("%v", err)
 				}
@@ -61,10 +61,10 @@ team runs.`,
 				return err
 			}
 			prog, stop := progress(e, pf.input, pf.quiet)
-			res, err := p.Payroll(pf.in(e), engine.PayrollOptions{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
+			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
 			stop()
-			var exists *engine.ErrExportExists
-			var refused *engine.ErrPayroll
+			var exists *payroll.ErrExportExists
+			var refused *payroll.ErrRefused
 			switch {
 			case errors.As(err, &exists) && exists.NotExport == "":
 				return fail(err.Error() + " (use --force to replace it)")

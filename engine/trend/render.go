@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -164,7 +165,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	for _, sub := range r.Subjects {
 		for _, per := range sub.Periods {
-			row := []string{engine.SafeCell(sub.Subject), engine.SafeCell(sub.Team), per.Period}
+			row := []string{textenc.SafeCell(sub.Subject), textenc.SafeCell(sub.Team), per.Period}
 			for _, t := range r.rp.Targets {
 				m := per.Targets[t.Name]
 				row = append(row, raw(m.Value), m.Status, raw(m.Change), m.Direction)

@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
 )
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -43,10 +44,10 @@ func readManifest(t *testing.T, dir string) *Manifest {
 	return &m
 }
 
-func export(t *testing.T, p *Policy, input, dir string, opts PayrollOptions) *PayrollResult {
+func export(t *testing.T, p *engine.Policy, input, dir string, opts Options) *Result {
 	t.Helper()
 	opts.Dir = dir
-	res, err := p.Payroll(Input{Name: input}, opts)
+	res, err := Run(p, engine.Input{Name: input}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +63,11 @@ func export(t *testing.T, p *Policy, input, dir string, opts PayrollOptions) *Pa
 func TestPayrollExamples(t *testing.T) {
 	for _, name := range examples(t) {
 		t.Run(name, func(t *testing.T) {
-			p := mustLoad(t, filepath.Join("../policies", name))
-			input := filepath.Join("../fixtures", name, "snapshots.csv")
+			p := mustLoad(t, filepath.Join("../../policies", name))
+			input := filepath.Join("../../fixtures", name, "snapshots.csv")
 			a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-			export(t, p, input, a, PayrollOptions{})
-			export(t, p, input, b, PayrollOptions{SortMemory: 2048, Workers: 1})
+			export(t, p, input, a, Options{})
+			export(t, p, input, b, Options{SortMemory: 2048, Workers: 1})
 			for _, f := range []string{"payroll.csv", "manifest.json"} {
 				x, _ := os.ReadFile(filepath.Join(a, f))
 				y, _ := os.ReadFile(filepath.Join(b, f))
@@ -74,12 +75,12 @@ func TestPayrollExamples(t *testing.T) {
 					t.Errorf("%s differs between runs", f)
 				}
 			}
-			if probs, err := VerifyPayroll(a); err != nil || len(probs) > 0 {
+			if probs, err := Verify(a); err != nil || len(probs) > 0 {
 				t.Fatalf("verify: %v %v", err, probs)
 			}
 			m := readManifest(t, a)
 			rows := readCSV(t, filepath.Join(a, "payroll.csv"))
-			if strings.Join(rows[0], ",") != strings.Join(PayrollColumns(), ",") {
+			if strings.Join(rows[0], ",") != strings.Join(Columns(), ",") {
 				t.Fatalf("header %v", rows[0])
 			}
 			rows = rows[1:]
@@ -154,9 +155,9 @@ func rowOf(t *testing.T, rows [][]string, subject, incentive string) []string {
 // TestPayrollRoundingAndStatuses checks the tie rows of the voice-agent
 // fixtures, and that no_data rows have an empty amount.
 func TestPayrollRoundingAndStatuses(t *testing.T) {
-	p := mustLoad(t, "../policies/voice-agents")
+	p := mustLoad(t, "../../policies/voice-agents")
 	dir := filepath.Join(t.TempDir(), "x")
-	export(t, p, "../fixtures/voice-agents/snapshots.csv", dir, PayrollOptions{})
+	export(t, p, "../../fixtures/voice-agents/snapshots.csv", dir, Options{})
 	rows := readCSV(t, filepath.Join(dir, "payroll.csv"))
 	for _, c := range []struct{ subject, incentive, status, amount string }{
 		{"E-0015", "monthly_bonus", "earned", "250.02"}, // 250.025, half_even
@@ -192,13 +193,13 @@ incentive "up" {
   rounding = "half_up"
 }
 `
-	p, diags := LoadSources("jp.hcl", []dsl.Source{{Name: "jp.hcl", Bytes: []byte(src)}})
+	p, diags := engine.LoadSources("jp.hcl", []dsl.Source{{Name: "jp.hcl", Bytes: []byte(src)}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	input := writeFile(t, "in.csv", "subject,period,pay\nJ1,2026-10,1000\nJ2,2026-10,1080\n")
 	dir := filepath.Join(t.TempDir(), "x")
-	export(t, p, input, dir, PayrollOptions{})
+	export(t, p, input, dir, Options{})
 	rows := readCSV(t, filepath.Join(dir, "payroll.csv"))
 	for _, c := range []struct{ subject, incentive, amount string }{
 		{"J1", "even", "12"}, {"J1", "up", "13"}, {"J2", "even", "14"}, {"J2", "up", "14"},
@@ -230,12 +231,12 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 // TestPayrollInterrupted makes the payroll.csv writer fail half-way: the
 // run fails and leaves neither the export nor a temporary directory.
 func TestPayrollInterrupted(t *testing.T) {
-	p := mustLoad(t, "../policies/voice-agents")
+	p := mustLoad(t, "../../policies/voice-agents")
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "2026-10")
 	payrollWriterHook = func(w io.Writer) io.Writer { return &failingWriter{w: w, left: 10000} }
 	defer func() { payrollWriterHook = func(w io.Writer) io.Writer { return w } }()
-	_, err := p.Payroll(Input{Name: "../fixtures/voice-agents/snapshots.csv"}, PayrollOptions{Dir: dir})
+	_, err := Run(p, engine.Input{Name: "../../fixtures/voice-agents/snapshots.csv"}, Options{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
@@ -248,27 +249,27 @@ func TestPayrollInterrupted(t *testing.T) {
 // TestPayrollRerunAndForce: the same export again is a no-op; a different
 // export is refused without --force and replaces the old one with it.
 func TestPayrollRerunAndForce(t *testing.T) {
-	p := mustLoad(t, "../policies/voice-agents")
-	input := "../fixtures/voice-agents/snapshots.csv"
+	p := mustLoad(t, "../../policies/voice-agents")
+	input := "../../fixtures/voice-agents/snapshots.csv"
 	dir := filepath.Join(t.TempDir(), "x")
-	first := export(t, p, input, dir, PayrollOptions{})
+	first := export(t, p, input, dir, Options{})
 	if first.Unchanged {
 		t.Fatal("first export reported unchanged")
 	}
-	again := export(t, p, input, dir, PayrollOptions{})
+	again := export(t, p, input, dir, Options{})
 	if !again.Unchanged {
 		t.Fatal("rerun was not recognised as the same export")
 	}
 	// A different policy version: a different run.
-	srcs, _ := dsl.ReadSources("../policies/voice-agents")
+	srcs, _ := dsl.ReadSources("../../policies/voice-agents")
 	for i := range srcs {
 		srcs[i].Bytes = bytes.Replace(srcs[i].Bytes, []byte(`multiplier = 1.5`), []byte(`multiplier = 2.0`), 1)
 	}
-	p2, diags := LoadSources("changed", srcs)
+	p2, diags := engine.LoadSources("changed", srcs)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	_, err := p2.Payroll(Input{Name: input}, PayrollOptions{Dir: dir})
+	_, err := Run(p2, engine.Input{Name: input}, Options{Dir: dir})
 	var exists *ErrExportExists
 	if !errors.As(err, &exists) || exists.Have != first.Manifest.RunID {
 		t.Fatalf("err = %v", err)
@@ -276,17 +277,17 @@ func TestPayrollRerunAndForce(t *testing.T) {
 	if m := readManifest(t, dir); m.RunID != first.Manifest.RunID {
 		t.Fatal("the old export was touched")
 	}
-	forced := export(t, p2, input, dir, PayrollOptions{Force: true})
+	forced := export(t, p2, input, dir, Options{Force: true})
 	if m := readManifest(t, dir); m.RunID != forced.Manifest.RunID || m.RunID == first.Manifest.RunID {
 		t.Fatal("--force did not replace the export")
 	}
-	if probs, _ := VerifyPayroll(dir); len(probs) > 0 {
+	if probs, _ := Verify(dir); len(probs) > 0 {
 		t.Fatal(probs)
 	}
 	// A directory that is not an export is not replaced without --force.
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644)
-	if _, err := p.Payroll(Input{Name: input}, PayrollOptions{Dir: other}); !errors.As(err, &exists) {
+	if _, err := Run(p, engine.Input{Name: input}, Options{Dir: other}); !errors.As(err, &exists) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -294,9 +295,9 @@ func TestPayrollRerunAndForce(t *testing.T) {
 // TestPayrollVerifyCatches edits an amount, removes a row and edits the
 // manifest: --verify reports each.
 func TestPayrollVerifyCatches(t *testing.T) {
-	p := mustLoad(t, "../policies/voice-agents")
+	p := mustLoad(t, "../../policies/voice-agents")
 	dir := filepath.Join(t.TempDir(), "x")
-	export(t, p, "../fixtures/voice-agents/snapshots.csv", dir, PayrollOptions{})
+	export(t, p, "../../fixtures/voice-agents/snapshots.csv", dir, Options{})
 	csvPath := filepath.Join(dir, "payroll.csv")
 	orig, _ := os.ReadFile(csvPath)
 	for _, c := range []struct {
@@ -318,7 +319,7 @@ func TestPayrollVerifyCatches(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(csvPath, c.edit(orig), 0o644)
 			defer os.WriteFile(csvPath, orig, 0o644)
-			probs, err := VerifyPayroll(dir)
+			probs, err := Verify(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,17 +332,17 @@ func TestPayrollVerifyCatches(t *testing.T) {
 	mpath := filepath.Join(dir, "manifest.json")
 	mb, _ := os.ReadFile(mpath)
 	os.WriteFile(mpath, bytes.Replace(mb, []byte(`"rows": 598`), []byte(`"rows": 597`), 1), 0o644)
-	if probs, _ := VerifyPayroll(dir); len(probs) != 1 || !strings.Contains(probs[0], "598 rows, the manifest says 597") {
+	if probs, _ := Verify(dir); len(probs) != 1 || !strings.Contains(probs[0], "598 rows, the manifest says 597") {
 		t.Errorf("edited row count: %v", probs)
 	}
 }
 
 func TestPayrollSkipInvalid(t *testing.T) {
-	p := inputTestPolicy(t)
+	p := correctionTestPolicy(t, skipPolicy)
 	input := writeFile(t, "in.csv", "subject,period,handled,pay\nA1,2026-10,1,100\nA2,2026-10,x,100\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")
-	res := export(t, p, input, dir, PayrollOptions{SkipInvalid: rejects})
+	res := export(t, p, input, dir, Options{SkipInvalid: rejects})
 	m := res.Manifest
 	sum, _ := fileSHA256(rejects)
 	if m.Rejected == nil || m.Rejected.Rows != 1 || m.Rejected.SHA256 != sum || m.Rows != 1 {
@@ -349,7 +350,7 @@ func TestPayrollSkipInvalid(t *testing.T) {
 	}
 	// Without --skip-invalid the run fails and writes nothing.
 	dir2 := filepath.Join(t.TempDir(), "y")
-	r2, err := p.Payroll(Input{Name: input}, PayrollOptions{Dir: dir2})
+	r2, err := Run(p, engine.Input{Name: input}, Options{Dir: dir2})
 	if err != nil || !r2.Failed() {
 		t.Fatalf("%v %v", err, r2)
 	}
@@ -358,14 +359,41 @@ func TestPayrollSkipInvalid(t *testing.T) {
 	}
 }
 
-func TestAppendCSVFieldMatchesEncodingCSV(t *testing.T) {
-	for _, f := range []string{"", "plain", "a,b", `say "hi"`, "line\nbreak", "cr\rx", " lead", "\tlead", "\u00a0nbsp", `\.`, "trail ", "ünï"} {
-		var want bytes.Buffer
-		w := csv.NewWriter(&want)
-		w.Write([]string{f})
-		w.Flush()
-		if got := string(appendCSVField(nil, f)) + "\n"; got != want.String() {
-			t.Errorf("%q: got %q, want %q", f, got, want.String())
-		}
-	}
+// skipPolicy is engine's input-test policy: a required metric, money
+// attributes, an incentive.
+const skipPolicy = `
+policy "inputs" {
+  version        = "1"
+  currency       = "EUR"
+  period         = "month"
+  effective_from = "2026-01-01"
+  effective_to   = "2026-12-31"
 }
+metric "aht" {
+  better = "lower"
+  min    = 0
+  max    = 7200
+}
+metric "handled" {
+  better   = "higher"
+  required = true
+}
+metric "qa" { default = 0 }
+metric "rate" {
+  better = "higher"
+  expr   = "ratio(handled, aht)"
+}
+attribute "level" { type = "string" }
+attribute "remote" { type = "bool" }
+attribute "pay" {
+  type     = "money"
+  required = true
+}
+target "aht" {
+  metric = "aht"
+  goal   = 300
+}
+incentive "i" {
+  amount = "pay * 0.01"
+}
+`

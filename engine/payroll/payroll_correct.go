@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 // Corrections: what earlier exports paid, line by line.
 
@@ -57,18 +57,18 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 		})
 		switch {
 		case err != nil:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s: %v", dir, err)}
+			return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s: %v", dir, err)}
 		case len(probs) > 0:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s does not verify (%d problem(s); the first: %s); nothing was written", dir, len(probs), probs[0])}
+			return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s does not verify (%d problem(s); the first: %s); nothing was written", dir, len(probs), probs[0])}
 		case m.Policy.Name != rp.Name || m.Currency != rp.Currency:
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s is an export of policy %s in %s; this run is policy %s in %s; nothing was written", dir, m.Policy.Name, m.Currency, rp.Name, rp.Currency)}
+			return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s is an export of policy %s in %s; this run is policy %s in %s; nothing was written", dir, m.Policy.Name, m.Currency, rp.Name, rp.Currency)}
 		case rowErr != "":
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s: %s; nothing was written", dir, rowErr)}
+			return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s: %s; nothing was written", dir, rowErr)}
 		}
 		sum := sha256.Sum256(mb)
 		a := ManifestAgainst{RunID: m.RunID, ManifestSHA256: hex.EncodeToString(sum[:])}
 		if other, dup := seenRun[a.ManifestSHA256]; dup {
-			return nil, nil, &ErrPayroll{Msg: fmt.Sprintf("earlier export %s is the same export as %s; each earlier export counts once", dir, other)}
+			return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s is the same export as %s; each earlier export counts once", dir, other)}
 		}
 		seenRun[a.ManifestSHA256] = dir
 		against = append(against, a)

@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 // Verifying an export without trusting it.
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -53,19 +54,19 @@ type exportRow struct {
 	why string
 }
 
-// VerifyPayroll checks an export without trusting it: the exact set of
+// Verify checks an export without trusting it: the exact set of
 // regular files, the manifest's digests, sizes, counts and totals, every
 // line_id and the run_id recomputed, unique line_ids, each row's status
 // and amount consistent and written with the currency's minor digits,
 // and explanations.ndjson line for line with payroll.csv. It returns the
 // differences; none means the export is intact and consistent. It cannot
 // prove who wrote the export (docs/payroll.md).
-func VerifyPayroll(dir string) ([]string, error) {
+func Verify(dir string) ([]string, error) {
 	probs, _, _, err := verifyExport(dir, nil)
 	return probs, err
 }
 
-// verifyExport is VerifyPayroll; each row, when visit is set, is passed to
+// verifyExport is Verify; each row, when visit is set, is passed to
 // it with its explanation's why.
 func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byte, error) {
 	fi, err := os.Lstat(dir)
@@ -236,10 +237,10 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	// totals.csv: what each subject is paid, recomputed from the rows.
 	var wantTotals strings.Builder
-	wantTotals.Write(encodeCSV(totalsColumns))
+	wantTotals.Write(textenc.CSVLine(totalsColumns))
 	for _, subj := range subjects {
 		st := bySubject[subj]
-		wantTotals.Write(encodeCSV([]string{subj, m.Currency, money(&st.sum, minor), strconv.Itoa(st.rows)}))
+		wantTotals.Write(textenc.CSVLine([]string{subj, m.Currency, money(&st.sum, minor), strconv.Itoa(st.rows)}))
 	}
 	if tb, err := readBounded(filepath.Join(dir, totalsFile), m.TotalsCSV.Bytes+1); err != nil {
 		add("totals.csv: %v", err)
@@ -270,7 +271,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			add("total %s %s: %s, not in the manifest", t.Incentive, t.Currency, t.Amount)
 			continue
 		}
-		if !decimalEqual(w.Amount, t.Amount) || w.Rows != t.Rows || w.Original != t.Original || w.Positive != t.Positive || w.Negative != t.Negative || w.Net != t.Net {
+		if !textenc.EqualDecimal(w.Amount, t.Amount) || w.Rows != t.Rows || w.Original != t.Original || w.Positive != t.Positive || w.Negative != t.Negative || w.Net != t.Net {
 			add("total %s %s: %s over %d rows, the manifest says %s over %d", t.Incentive, t.Currency, t.Amount, t.Rows, w.Amount, w.Rows)
 		}
 	}

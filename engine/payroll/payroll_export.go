@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 // Putting an export in place: checking what is there, locking, renaming
 // without replacing, writing files durably.
@@ -47,7 +47,7 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 	if err != nil {
 		return false, &ErrExportExists{Dir: dir, NotExport: "its manifest.json cannot be read: " + err.Error()}
 	}
-	probs, verr := VerifyPayroll(dir)
+	probs, verr := Verify(dir)
 	intact := verr == nil && len(probs) == 0
 	if bytes.Equal(existing, manifest) && intact {
 		return true, nil
@@ -60,7 +60,7 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		return false, &ErrExportExists{Dir: dir}
 	}
 	if old.RunID == runID && !intact {
-		return false, &ErrPayroll{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it unless forced", dir, runID, firstOr(probs, verr))}
+		return false, &ErrRefused{Msg: fmt.Sprintf("%s holds this run's export (run %s), but it was changed after it was written (%s); refusing to overwrite it unless forced", dir, runID, firstOr(probs, verr))}
 	}
 	return false, &ErrExportExists{Dir: dir, Have: old.RunID, Want: runID}
 }
@@ -95,7 +95,7 @@ func lockExport(dir string) (func(), error) {
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
-		return nil, &ErrPayroll{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
+		return nil, &ErrRefused{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
 	}
 	fsutil.Track(path)
 	return func() {

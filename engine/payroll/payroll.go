@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 import (
 	"bufio"
@@ -20,8 +20,10 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -30,8 +32,8 @@ import (
 var payrollColumns = []string{"line_id", "run_id", "subject", "period", "coverage_start", "coverage_end",
 	"incentive", "code", "status", "amount", "currency", "policy", "policy_version", "policy_digest", "kind", "paid_before"}
 
-// PayrollColumns returns the columns of payroll.csv.
-func PayrollColumns() []string { return slices.Clone(payrollColumns) }
+// Columns returns the columns of payroll.csv.
+func Columns() []string { return slices.Clone(payrollColumns) }
 
 // Column indexes of payroll.csv.
 const (
@@ -143,21 +145,21 @@ type ManifestFile struct {
 	Bytes  int64  `json:"bytes"`
 }
 
-// PayrollOptions control Payroll.
-type PayrollOptions struct {
-	Dir         string    // the export directory
-	Force       bool      // replace an existing, different export
-	SkipInvalid string    // rejects file; "" fails on bad input
-	Against     []string  // earlier exports: write a correction (docs/payroll.md)
-	Strict      bool      // fail, writing nothing, when any line is no_data
-	Progress    *Progress // counts what is read, for a progress display
+// Options control Payroll.
+type Options struct {
+	Dir         string           // the export directory
+	Force       bool             // replace an existing, different export
+	SkipInvalid string           // rejects file; "" fails on bad input
+	Against     []string         // earlier exports: write a correction (docs/payroll.md)
+	Strict      bool             // fail, writing nothing, when any line is no_data
+	Progress    *engine.Progress // counts what is read, for a progress display
 	Workers     int
 	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
 }
 
-// PayrollResult says what Payroll did.
-type PayrollResult struct {
-	*StreamResult
+// Result says what Payroll did.
+type Result struct {
+	*engine.StreamResult
 	Manifest  *Manifest
 	Unchanged bool // the same export was already in Dir; nothing was written
 }
@@ -179,22 +181,22 @@ func (e *ErrExportExists) Error() string {
 	return fmt.Sprintf("%s holds a different export (run %s; this run is %s); refusing to overwrite it unless forced", e.Dir, e.Have, e.Want)
 }
 
-// ErrPayroll is a payroll run refused for a reason of the payroll itself:
+// ErrRefused is a payroll run refused for a reason of the payroll itself:
 // an earlier export that does not verify or belongs to another policy, a
 // strict run with lines to review, a concurrent run. Nothing was written.
-type ErrPayroll struct{ Msg string }
+type ErrRefused struct{ Msg string }
 
-func (e *ErrPayroll) Error() string { return e.Msg }
+func (e *ErrRefused) Error() string { return e.Msg }
 
 // payrollWriterHook wraps the payroll.csv writer; tests use it to simulate
 // a failing disk.
 var payrollWriterHook = func(w io.Writer) io.Writer { return w }
 
-// Payroll evaluates in and writes payroll.csv, explanations.ndjson and
+// Run evaluates in with p and writes payroll.csv, explanations.ndjson and
 // manifest.json into opts.Dir, atomically: into a temporary directory
 // beside it, renamed into place when complete. With opts.Against it writes
 // a correction: the differences against what the earlier exports paid.
-func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) {
+func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("payroll: no output directory")
 	}
@@ -207,13 +209,12 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		if in.Format == "" {
 			return nil, errors.New("reading standard input needs an input format")
 		}
-		path, cleanup, err := spool(in)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		in = Input{Name: path, Format: in.Format, Periods: in.Periods}
 	}
+	in, release, err := in.Rewindable()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	inputSum, err := fileSHA256(in.Name)
 	if err != nil {
 		return nil, err
@@ -226,7 +227,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	if against == nil {
 		against = []ManifestAgainst{}
 	}
-	version := Version()
+	version := engine.Version()
 	runParts := []string{"rubric-run", rp.Digest, inputSum, version}
 	if len(in.Periods) > 0 {
 		runParts = append(runParts, "periods", strings.Join(in.Periods, ","))
@@ -285,7 +286,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	}
 	defer run.spool.Close()
 	run.spoolW, run.inOrder = bufio.NewWriterSize(run.spool, 1<<16), true
-	sopts := StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
+	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
 		// was asked once the export is whole.
@@ -295,7 +296,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := &PayrollResult{StreamResult: res}
+	out := &Result{StreamResult: res}
 	if res.Failed() {
 		return out, nil
 	}
@@ -310,7 +311,7 @@ func (p *Policy) Payroll(in Input, opts PayrollOptions) (*PayrollResult, error) 
 		}
 	}
 	if opts.Strict && m.NeedsReview > 0 {
-		return nil, &ErrPayroll{Msg: fmt.Sprintf("%d line(s) are no_data and need review; a strict run writes nothing until they have data", m.NeedsReview)}
+		return nil, &ErrRefused{Msg: fmt.Sprintf("%d line(s) are no_data and need review; a strict run writes nothing until they have data", m.NeedsReview)}
 	}
 	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
@@ -442,7 +443,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		for _, f := range [...]string{r.runID, s.Subject, s.Period.Label, start, end, ln.res.Incentive.Name, ln.res.Incentive.Code,
 			ln.status, amount, rp.Currency, rp.Name, rp.Version, rp.Digest, ln.kind, paid} {
 			buf = append(buf, ',')
-			buf = appendCSVCell(buf, f)
+			buf = textenc.AppendCell(buf, f)
 		}
 		for _, a := range r.extras {
 			buf = append(buf, ',')
@@ -451,13 +452,13 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 				if v.Kind != evaluator.String {
 					text = v.String()
 				}
-				buf = appendCSVCell(buf, text)
+				buf = textenc.AppendCell(buf, text)
 			}
 		}
 		buf = append(buf, '\n')
 	}
 	csvLen := len(buf) - rowsAt
-	w := jsonBuf{b: buf}
+	w := textenc.JSON{B: buf}
 	var sum apd.Decimal
 	nrows := 0
 	for i := range rows {
@@ -466,13 +467,13 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 			continue
 		}
 		encodeExplanation(&w, s, ln)
-		w.b = append(w.b, '\n')
+		w.B = append(w.B, '\n')
 		if ln.amount != nil {
 			exactDec.Add(&sum, &sum, ln.amount)
 		}
 		nrows++
 	}
-	buf = w.b
+	buf = w.B
 	if csvLen == 0 {
 		buf = buf[:keyAt] // nothing to write for this snapshot
 	} else {
@@ -527,51 +528,51 @@ func (r *payrollRun) count(ln *payrollLine) {
 }
 
 // encodeExplanation writes one line of explanations.ndjson.
-func encodeExplanation(w *jsonBuf, s *evaluator.Snapshot, ln *payrollLine) {
+func encodeExplanation(w *textenc.JSON, s *evaluator.Snapshot, ln *payrollLine) {
 	in := ln.res
-	w.raw("{")
-	w.key("line_id")
-	w.str(ln.lineID)
-	w.key("kind")
-	w.str(ln.kind)
-	w.key("subject")
-	w.str(s.Subject)
-	w.key("period")
-	w.str(s.Period.Label)
-	w.key("incentive")
-	w.str(in.Incentive.Name)
-	w.key("status")
-	w.str(ln.status)
-	w.key("amount")
+	w.Raw("{")
+	w.Key("line_id")
+	w.Str(ln.lineID)
+	w.Key("kind")
+	w.Str(ln.kind)
+	w.Key("subject")
+	w.Str(s.Subject)
+	w.Key("period")
+	w.Str(s.Period.Label)
+	w.Key("incentive")
+	w.Str(in.Incentive.Name)
+	w.Key("status")
+	w.Str(ln.status)
+	w.Key("amount")
 	if ln.amount != nil {
-		w.str(ln.amount.Text('f'))
+		w.Str(ln.amount.Text('f'))
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
 	if ln.kind == "adjustment" {
-		w.key("paid_before")
-		w.str(ln.prev.paid.Text('f'))
-		w.key("new_amount")
-		w.str(in.Amount.Text('f'))
+		w.Key("paid_before")
+		w.Str(ln.prev.paid.Text('f'))
+		w.Key("new_amount")
+		w.Str(in.Amount.Text('f'))
 	}
-	w.key("tier")
-	w.strOrNull(in.Tier)
-	w.key("why")
-	w.str(in.Why)
-	w.key("steps")
-	encodeSteps(w, in.Steps)
+	w.Key("tier")
+	w.StrOrNull(in.Tier)
+	w.Key("why")
+	w.Str(in.Why)
+	w.Key("steps")
+	textenc.Steps(w, in.Steps)
 	if ln.kind == "adjustment" {
-		w.key("was")
-		w.raw("{")
-		w.key("status")
-		w.str(ln.prev.status)
-		w.key("amount")
-		w.strOrNull(ln.prev.amount)
-		w.key("why")
-		w.strOrNull(ln.prev.why)
-		w.raw("}")
+		w.Key("was")
+		w.Raw("{")
+		w.Key("status")
+		w.Str(ln.prev.status)
+		w.Key("amount")
+		w.StrOrNull(ln.prev.amount)
+		w.Key("why")
+		w.StrOrNull(ln.prev.why)
+		w.Raw("}")
 	}
-	w.raw("}")
+	w.Raw("}")
 }
 
 // add takes a batch of sort records from the stream.
@@ -684,8 +685,8 @@ func (r *payrollRun) writeFiles(dir string) error {
 		}
 		ws[i] = bufio.NewWriterSize(io.MultiWriter(w, sums[i], counts[i]), 1<<16)
 	}
-	ws[0].Write(encodeCSV(append(slices.Clone(payrollColumns), r.m.ExtraColumns...)))
-	ws[2].Write(encodeCSV(totalsColumns))
+	ws[0].Write(textenc.CSVLine(append(slices.Clone(payrollColumns), r.m.ExtraColumns...)))
+	ws[2].Write(textenc.CSVLine(totalsColumns))
 	// Records come sorted by subject: a subject's total is complete when
 	// the next subject begins.
 	var subject string
@@ -695,7 +696,7 @@ func (r *payrollRun) writeFiles(dir string) error {
 		if !started {
 			return nil
 		}
-		_, err := ws[2].Write(encodeCSV([]string{subject, r.rp.Currency, money(&total, r.rp.MinorUnit), strconv.Itoa(rows)}))
+		_, err := ws[2].Write(textenc.CSVLine([]string{subject, r.rp.Currency, money(&total, r.rp.MinorUnit), strconv.Itoa(rows)}))
 		return err
 	}
 	err := r.each(func(rec []byte) error {
@@ -816,12 +817,6 @@ func (t *totals) list(minor int) []ManifestTotal {
 		out = append(out, tt)
 	}
 	return out
-}
-
-func decimalEqual(a, b string) bool {
-	x, _, err1 := apd.NewFromString(a)
-	y, _, err2 := apd.NewFromString(b)
-	return err1 == nil && err2 == nil && x.Cmp(y) == 0
 }
 
 type countWriter struct{ n int64 }

@@ -1,4 +1,4 @@
-package engine
+package payroll
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
 )
 
 const correctionPolicy = `
@@ -27,9 +28,9 @@ incentive "bonus" {
 }
 `
 
-func correctionTestPolicy(t *testing.T, src string) *Policy {
+func correctionTestPolicy(t *testing.T, src string) *engine.Policy {
 	t.Helper()
-	p, diags := LoadSources("bonus.hcl", []dsl.Source{{Name: "bonus.hcl", Bytes: []byte(src)}})
+	p, diags := engine.LoadSources("bonus.hcl", []dsl.Source{{Name: "bonus.hcl", Bytes: []byte(src)}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -61,8 +62,8 @@ func TestCorrectionWorkflow(t *testing.T) {
 	oct := filepath.Join(root, "2026-10")
 	// A: earns 10.00; B: earns 20.00; C: no data (no sales yet); D: ineligible; E: earns 5.00.
 	first := writeFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\nC,2026-10,,1000\nD,2026-10,0,1000\nE,2026-10,1,500\n")
-	export(t, p, first, oct, PayrollOptions{})
-	if probs, err := VerifyPayroll(oct); err != nil || len(probs) > 0 {
+	export(t, p, first, oct, Options{})
+	if probs, err := Verify(oct); err != nil || len(probs) > 0 {
 		t.Fatalf("verify: %v %v", err, probs)
 	}
 
@@ -70,8 +71,8 @@ func TestCorrectionWorkflow(t *testing.T) {
 	// 30.00), D unchanged, E has dropped out of the input, F is new.
 	late := writeFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,1,1000\nC,2026-10,3,1000\nD,2026-10,0,1000\nF,2026-10,1,100\n")
 	fix := filepath.Join(root, "2026-10-fix1")
-	res := export(t, p, late, fix, PayrollOptions{Against: []string{oct}})
-	if probs, err := VerifyPayroll(fix); err != nil || len(probs) > 0 {
+	res := export(t, p, late, fix, Options{Against: []string{oct}})
+	if probs, err := Verify(fix); err != nil || len(probs) > 0 {
 		t.Fatalf("verify correction: %v %v", err, probs)
 	}
 	rows := exportRows(t, fix)
@@ -124,19 +125,19 @@ func TestCorrectionWorkflow(t *testing.T) {
 	}
 
 	// The same correction twice is the same export.
-	again := export(t, p, late, fix, PayrollOptions{Against: []string{oct}})
+	again := export(t, p, late, fix, Options{Against: []string{oct}})
 	if !again.Unchanged {
 		t.Errorf("the same correction twice was not recognised")
 	}
 	// Once the correction is paid, nothing more is owed.
 	fix2 := filepath.Join(root, "2026-10-fix2")
-	res2 := export(t, p, late, fix2, PayrollOptions{Against: []string{fix, oct}})
+	res2 := export(t, p, late, fix2, Options{Against: []string{fix, oct}})
 	if res2.Manifest.Rows != 0 || res2.Manifest.Adjustment != 0 || res2.Manifest.Unchanged != 5 {
 		t.Errorf("after paying the correction: %d rows, %d adjustments, %d unchanged", res2.Manifest.Rows, res2.Manifest.Adjustment, res2.Manifest.Unchanged)
 	}
 	// The order PREVs are named in does not change the run.
 	fix3 := filepath.Join(root, "2026-10-fix3")
-	res3 := export(t, p, late, fix3, PayrollOptions{Against: []string{oct, fix}})
+	res3 := export(t, p, late, fix3, Options{Against: []string{oct, fix}})
 	if res3.Manifest.RunID != res2.Manifest.RunID {
 		t.Errorf("run_id depends on the order of --against")
 	}
@@ -148,9 +149,9 @@ func TestCorrectionNoClawbackForMissingData(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	root := t.TempDir()
 	oct := filepath.Join(root, "oct")
-	export(t, p, writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n"), oct, PayrollOptions{})
+	export(t, p, writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n"), oct, Options{})
 	fix := filepath.Join(root, "fix")
-	res := export(t, p, writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,,1000\n"), fix, PayrollOptions{Against: []string{oct}})
+	res := export(t, p, writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,,1000\n"), fix, Options{Against: []string{oct}})
 	if res.Manifest.Rows != 0 || res.Manifest.NeedsReview != 1 {
 		t.Errorf("rows %d needs_review %d; want 0 and 1", res.Manifest.Rows, res.Manifest.NeedsReview)
 	}
@@ -163,18 +164,18 @@ func TestCorrectionRefusals(t *testing.T) {
 	root := t.TempDir()
 	oct := filepath.Join(root, "oct")
 	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
-	export(t, p, in, oct, PayrollOptions{})
+	export(t, p, in, oct, Options{})
 
 	usd := correctionTestPolicy(t, strings.Replace(correctionPolicy, `"EUR"`, `"USD"`, 1))
 	other := correctionTestPolicy(t, strings.Replace(correctionPolicy, `policy "bonus"`, `policy "other"`, 1))
 	tampered := filepath.Join(root, "tampered")
-	export(t, p, in, tampered, PayrollOptions{})
+	export(t, p, in, tampered, Options{})
 	csvPath := filepath.Join(tampered, "payroll.csv")
 	b, _ := os.ReadFile(csvPath)
 	os.WriteFile(csvPath, bytes.Replace(b, []byte(",10.00,"), []byte(",90.00,"), 1), 0o644)
 
 	for name, c := range map[string]struct {
-		p    *Policy
+		p    *engine.Policy
 		prev string
 		want string
 	}{
@@ -184,8 +185,8 @@ func TestCorrectionRefusals(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(root, "out-"+strings.ReplaceAll(name, " ", "-"))
-			_, err := c.p.Payroll(Input{Name: in}, PayrollOptions{Dir: dir, Against: []string{c.prev}})
-			var refused *ErrPayroll
+			_, err := Run(c.p, engine.Input{Name: in}, Options{Dir: dir, Against: []string{c.prev}})
+			var refused *ErrRefused
 			if !errors.As(err, &refused) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want a refusal mentioning %q", err, c.want)
 			}
@@ -211,7 +212,7 @@ func TestPayrollConcurrentRuns(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[j] = p.Payroll(Input{Name: in}, PayrollOptions{Dir: dir})
+				_, errs[j] = Run(p, engine.Input{Name: in}, Options{Dir: dir})
 			}()
 		}
 		wg.Wait()
@@ -220,12 +221,12 @@ func TestPayrollConcurrentRuns(t *testing.T) {
 		}
 		for _, err := range errs {
 			var exists *ErrExportExists
-			var refused *ErrPayroll
+			var refused *ErrRefused
 			if err != nil && !errors.As(err, &exists) && !errors.As(err, &refused) {
 				t.Fatalf("unexpected error: %v", err)
 			}
 		}
-		if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+		if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 			t.Fatalf("the export left behind does not verify: %v %v", err, probs)
 		}
 	}
@@ -258,9 +259,9 @@ func TestVerifyRejectsInconsistentExports(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "x")
-			export(t, p, in, dir, PayrollOptions{})
+			export(t, p, in, dir, Options{})
 			c.edit(dir)
-			probs, err := VerifyPayroll(dir)
+			probs, err := Verify(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +303,7 @@ attribute "cost_centre" {
 	p := correctionTestPolicy(t, src)
 	in := writeFile(t, "a.csv", "subject,period,sales,pay,employee_no,cost_centre\nA,2026-10,1,1000,E-001,4410\nA,2026-11,2,1000,E-001,4410\nB,2026-10,,1000,=X,\n")
 	dir := filepath.Join(t.TempDir(), "x")
-	res := export(t, p, in, dir, PayrollOptions{})
+	res := export(t, p, in, dir, Options{})
 	if got := res.Manifest.ExtraColumns; strings.Join(got, ",") != "employee_no,cost_centre" {
 		t.Errorf("extra columns %v", got)
 	}
@@ -321,20 +322,20 @@ attribute "cost_centre" {
 	if fmt.Sprint(totals) != fmt.Sprint(want) {
 		t.Errorf("totals.csv %v, want %v", totals, want)
 	}
-	if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+	if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 		t.Fatalf("verify: %v %v", err, probs)
 	}
 	// Tampering with totals.csv is caught.
 	tp := filepath.Join(dir, "totals.csv")
 	b, _ := os.ReadFile(tp)
 	os.WriteFile(tp, bytes.Replace(b, []byte("30.00"), []byte("31.00"), 1), 0o644)
-	if probs, _ := VerifyPayroll(dir); len(probs) == 0 {
+	if probs, _ := Verify(dir); len(probs) == 0 {
 		t.Errorf("an edited totals.csv verified")
 	}
 	// --strict: B is no_data, so nothing is written.
 	strictDir := filepath.Join(t.TempDir(), "strict")
-	_, err := p.Payroll(Input{Name: in}, PayrollOptions{Dir: strictDir, Strict: true})
-	var refused *ErrPayroll
+	_, err := Run(p, engine.Input{Name: in}, Options{Dir: strictDir, Strict: true})
+	var refused *ErrRefused
 	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "need review") {
 		t.Errorf("--strict: %v", err)
 	}
@@ -348,16 +349,16 @@ attribute "cost_centre" {
 func TestPayrollPeriodSelection(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-09,1,1000\nA,2026-10,2,1000\n")
-	all := export(t, p, in, filepath.Join(t.TempDir(), "all"), PayrollOptions{})
+	all := export(t, p, in, filepath.Join(t.TempDir(), "all"), Options{})
 	dir := filepath.Join(t.TempDir(), "oct")
-	res, err := p.Payroll(Input{Name: in, Periods: []string{"2026-10"}}, PayrollOptions{Dir: dir})
+	res, err := Run(p, engine.Input{Name: in, Periods: []string{"2026-10"}}, Options{Dir: dir})
 	if err != nil || res.Failed() {
 		t.Fatal(err, res)
 	}
 	if res.Manifest.Rows != 1 || res.Manifest.RunID == all.Manifest.RunID {
 		t.Errorf("rows %d, run %s (all: %s)", res.Manifest.Rows, res.Manifest.RunID, all.Manifest.RunID)
 	}
-	if probs, err := VerifyPayroll(dir); err != nil || len(probs) > 0 {
+	if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 		t.Errorf("verify: %v %v", err, probs)
 	}
 }
@@ -373,7 +374,7 @@ func TestPayrollInOrderAndShuffled(t *testing.T) {
 	var got [2]string
 	for i, in := range []string{sorted, shuffled} {
 		dir := filepath.Join(t.TempDir(), "x")
-		res := export(t, p, in, dir, PayrollOptions{SortMemory: 64})
+		res := export(t, p, in, dir, Options{SortMemory: 64})
 		b, _ := os.ReadFile(filepath.Join(dir, "payroll.csv"))
 		got[i] = strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
 		entries, _ := os.ReadDir(dir)

@@ -1,0 +1,173 @@
+// Package textenc holds the hand-written encoders that the engine and its
+// capabilities share: JSON appended without reflection, in a fixed key
+// order, and CSV cells that a spreadsheet will not run as formulas.
+package textenc
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/rubric-dev/rubric/evaluator"
+)
+
+// JSON appends JSON by hand: keys in a fixed order, numbers as
+// encoding/json prints them, no reflection.
+type JSON struct{ B []byte }
+
+func (w *JSON) Raw(s string) { w.B = append(w.B, s...) }
+
+func (w *JSON) Str(s string) {
+	b := append(w.B, '"')
+	run := 0 // start of the bytes not yet copied
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[run:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			run = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[run:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[run:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		run = i
+	}
+	b = append(b, s[run:]...)
+	w.B = append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// Num appends a float as encoding/json does.
+func (w *JSON) Num(f float64) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		w.Raw("null")
+		return
+	}
+	abs := math.Abs(f)
+	fmtc := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmtc = 'e'
+	}
+	b := strconv.AppendFloat(w.B, f, fmtc, -1, 64)
+	if fmtc == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	w.B = b
+}
+
+// Key appends an object key. Keys are fixed words or rule names, which
+// match [a-z][a-z0-9_]* (dotted for input names): none needs escaping.
+func (w *JSON) Key(k string) {
+	if n := len(w.B); n > 0 && w.B[n-1] != '{' && w.B[n-1] != '[' {
+		w.B = append(w.B, ',')
+	}
+	w.B = append(w.B, '"')
+	w.B = append(w.B, k...)
+	w.B = append(w.B, '"', ':')
+}
+
+func (w *JSON) Value(v evaluator.Value) {
+	switch v.Kind {
+	case evaluator.Number:
+		w.Num(v.Num)
+	case evaluator.String:
+		w.Str(v.Str)
+	case evaluator.Bool:
+		w.Raw(strconv.FormatBool(v.Bool))
+	default:
+		w.Raw("null")
+	}
+}
+
+func (w *JSON) StrOrNull(s string) {
+	if s == "" {
+		w.Raw("null")
+		return
+	}
+	w.Str(s)
+}
+
+// Strs appends a JSON array of strings.
+func (w *JSON) Strs(list []string) {
+	w.Raw("[")
+	for i, s := range list {
+		if i > 0 {
+			w.Raw(",")
+		}
+		w.Str(s)
+	}
+	w.Raw("]")
+}
+
+// Steps appends an incentive's steps as a JSON array.
+func Steps(w *JSON, steps []evaluator.Step) {
+	w.Raw("[")
+	for j, st := range steps {
+		if j > 0 {
+			w.Raw(",")
+		}
+		Step(w, st)
+	}
+	w.Raw("]")
+}
+
+func Step(w *JSON, st evaluator.Step) {
+	w.Raw("{")
+	w.Key("step")
+	w.Str(st.Step)
+	opt := func(k, v string) {
+		if v != "" {
+			w.Key(k)
+			w.Str(v)
+		}
+	}
+	opt("name", st.Name)
+	opt("expr", st.Expr)
+	if st.Expr != "" {
+		w.Key("inputs")
+		w.Raw("{")
+		for _, in := range st.Inputs {
+			w.Key(in.Name)
+			w.Value(in.Value)
+		}
+		w.Raw("}")
+	}
+	opt("multiplier", st.Multiplier)
+	opt("limit", st.Limit)
+	opt("mode", st.Mode)
+	opt("note", st.Note)
+	opt("result", st.Result)
+	w.Raw("}")
+}
