@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/diff"
 )
 
 func diffCmd(e *env) *cobra.Command {
@@ -46,7 +47,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 			}
 			var pols [2]*engine.Policy
 			for i, arg := range args {
-				p, diags, srcs, err := engine.LoadRef(arg)
+				p, diags, srcs, err := loadRef(arg)
 				if err != nil {
 					return usageErr("%v", err)
 				}
@@ -58,7 +59,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 				}
 				pols[i] = p
 			}
-			rep, res, err := engine.Diff(pols[0], pols[1], pf.in(e), engine.DiffOptions{Top: top, SkipInvalid: skip})
+			rep, res, err := diff.Compare(pols[0], pols[1], pf.in(e), diff.Options{Top: top, SkipInvalid: skip})
 			if err != nil {
 				return usageErr("%v", err)
 			}
@@ -100,7 +101,7 @@ func pct(f float64) string {
 	return fmt.Sprintf("%.2f%%", f)
 }
 
-func pctOf(id engine.IncentiveDiff) string {
+func pctOf(id diff.Incentive) string {
 	if id.Percent == nil {
 		if id.Old == id.New {
 			return "0.00%"
@@ -118,7 +119,7 @@ func policyLine(r engine.PolicyRef) string {
 	return fmt.Sprintf("%s %s (%s, %s)", r.Name, r.Version, r.Path, d)
 }
 
-func writeDiffText(w io.Writer, r *engine.DiffReport) {
+func writeDiffText(w io.Writer, r *diff.Report) {
 	fmt.Fprintf(w, "old: %s\nnew: %s\n%d snapshots compared", policyLine(r.OldPolicy), policyLine(r.NewPolicy), r.Snapshots)
 	if r.OnlyOld+r.OnlyNew > 0 {
 		fmt.Fprintf(w, " (%d valid only under the old policy, %d only under the new)", r.OnlyOld, r.OnlyNew)
@@ -130,7 +131,7 @@ func writeDiffText(w io.Writer, r *engine.DiffReport) {
 		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
 	}
 	fmt.Fprintf(w, "\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
-	section := func(title string, ts []engine.Transition) {
+	section := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
 			return
 		}
@@ -165,7 +166,7 @@ func mdEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
 
-func writeDiffMarkdown(w io.Writer, r *engine.DiffReport) {
+func writeDiffMarkdown(w io.Writer, r *diff.Report) {
 	fmt.Fprintf(w, "### rubric diff: %s %s → %s\n\n", r.NewPolicy.Name, r.OldPolicy.Version, r.NewPolicy.Version)
 	fmt.Fprintf(w, "%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n", r.Snapshots, r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
 	fmt.Fprintln(w, "| incentive | currency | old | new | delta | change |")
@@ -173,7 +174,7 @@ func writeDiffMarkdown(w io.Writer, r *engine.DiffReport) {
 	for _, id := range r.Incentives {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
 	}
-	table := func(title string, ts []engine.Transition) {
+	table := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
 			return
 		}

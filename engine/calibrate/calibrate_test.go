@@ -11,6 +11,7 @@ import (
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/calibrate"
+	"github.com/rubric-dev/rubric/engine/diff"
 )
 
 // TestPercentile: the linear-interpolation definition, by hand.
@@ -157,7 +158,7 @@ func TestApplyAgreesWithDiff(t *testing.T) {
 	if err != nil || diags.HasErrors() {
 		t.Fatal(err, diags)
 	}
-	d, _, err := engine.Diff(p, np, in, engine.DiffOptions{})
+	d, _, err := diff.Compare(p, np, in, diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

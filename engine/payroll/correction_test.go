@@ -13,6 +13,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 const correctionPolicy = `
@@ -61,7 +62,7 @@ func TestCorrectionWorkflow(t *testing.T) {
 	root := t.TempDir()
 	oct := filepath.Join(root, "2026-10")
 	// A: earns 10.00; B: earns 20.00; C: no data (no sales yet); D: ineligible; E: earns 5.00.
-	first := writeFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\nC,2026-10,,1000\nD,2026-10,0,1000\nE,2026-10,1,500\n")
+	first := testkit.WriteFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\nC,2026-10,,1000\nD,2026-10,0,1000\nE,2026-10,1,500\n")
 	export(t, p, first, oct, Options{})
 	if probs, err := Verify(oct); err != nil || len(probs) > 0 {
 		t.Fatalf("verify: %v %v", err, probs)
@@ -69,7 +70,7 @@ func TestCorrectionWorkflow(t *testing.T) {
 
 	// Late data: A up (+5.00), B down (-10.00), C now has data (full
 	// 30.00), D unchanged, E has dropped out of the input, F is new.
-	late := writeFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,1,1000\nC,2026-10,3,1000\nD,2026-10,0,1000\nF,2026-10,1,100\n")
+	late := testkit.WriteFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,1,1000\nC,2026-10,3,1000\nD,2026-10,0,1000\nF,2026-10,1,100\n")
 	fix := filepath.Join(root, "2026-10-fix1")
 	res := export(t, p, late, fix, Options{Against: []string{oct}})
 	if probs, err := Verify(fix); err != nil || len(probs) > 0 {
@@ -149,9 +150,9 @@ func TestCorrectionNoClawbackForMissingData(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	root := t.TempDir()
 	oct := filepath.Join(root, "oct")
-	export(t, p, writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n"), oct, Options{})
+	export(t, p, testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n"), oct, Options{})
 	fix := filepath.Join(root, "fix")
-	res := export(t, p, writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,,1000\n"), fix, Options{Against: []string{oct}})
+	res := export(t, p, testkit.WriteFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,,1000\n"), fix, Options{Against: []string{oct}})
 	if res.Manifest.Rows != 0 || res.Manifest.NeedsReview != 1 {
 		t.Errorf("rows %d needs_review %d; want 0 and 1", res.Manifest.Rows, res.Manifest.NeedsReview)
 	}
@@ -163,7 +164,7 @@ func TestCorrectionRefusals(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	root := t.TempDir()
 	oct := filepath.Join(root, "oct")
-	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	in := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
 	export(t, p, in, oct, Options{})
 
 	usd := correctionTestPolicy(t, strings.Replace(correctionPolicy, `"EUR"`, `"USD"`, 1))
@@ -202,8 +203,8 @@ func TestCorrectionRefusals(t *testing.T) {
 func TestPayrollConcurrentRuns(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	dir := filepath.Join(t.TempDir(), "out")
-	a := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
-	b := writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
+	a := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	b := testkit.WriteFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
 	for i := 0; i < 10; i++ {
 		os.RemoveAll(dir)
 		var wg sync.WaitGroup
@@ -236,7 +237,7 @@ func TestPayrollConcurrentRuns(t *testing.T) {
 // step with payroll.csv are still caught.
 func TestVerifyRejectsInconsistentExports(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
-	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,,1000\nC,2026-10,0,1000\n")
+	in := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,,1000\nC,2026-10,0,1000\n")
 	for _, c := range []struct {
 		name string
 		edit func(dir string)
@@ -301,7 +302,7 @@ attribute "cost_centre" {
   payroll = true
 }`, 1)
 	p := correctionTestPolicy(t, src)
-	in := writeFile(t, "a.csv", "subject,period,sales,pay,employee_no,cost_centre\nA,2026-10,1,1000,E-001,4410\nA,2026-11,2,1000,E-001,4410\nB,2026-10,,1000,=X,\n")
+	in := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay,employee_no,cost_centre\nA,2026-10,1,1000,E-001,4410\nA,2026-11,2,1000,E-001,4410\nB,2026-10,,1000,=X,\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	res := export(t, p, in, dir, Options{})
 	if got := res.Manifest.ExtraColumns; strings.Join(got, ",") != "employee_no,cost_centre" {
@@ -348,7 +349,7 @@ attribute "cost_centre" {
 // the selection is part of the run's identity (and verifies).
 func TestPayrollPeriodSelection(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
-	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-09,1,1000\nA,2026-10,2,1000\n")
+	in := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-09,1,1000\nA,2026-10,2,1000\n")
 	all := export(t, p, in, filepath.Join(t.TempDir(), "all"), Options{})
 	dir := filepath.Join(t.TempDir(), "oct")
 	res, err := Run(p, engine.Input{Name: in, Periods: []string{"2026-10"}}, Options{Dir: dir})
@@ -369,8 +370,8 @@ func TestPayrollPeriodSelection(t *testing.T) {
 func TestPayrollInOrderAndShuffled(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	rows := []string{"A,2026-09,1,1000", "A,2026-10,2,1000", "B,2026-10,,1000", "C,2026-10,0,1000"}
-	sorted := writeFile(t, "s.csv", "subject,period,sales,pay\n"+strings.Join(rows, "\n")+"\n")
-	shuffled := writeFile(t, "x.csv", "subject,period,sales,pay\n"+rows[3]+"\n"+rows[1]+"\n"+rows[0]+"\n"+rows[2]+"\n")
+	sorted := testkit.WriteFile(t, "s.csv", "subject,period,sales,pay\n"+strings.Join(rows, "\n")+"\n")
+	shuffled := testkit.WriteFile(t, "x.csv", "subject,period,sales,pay\n"+rows[3]+"\n"+rows[1]+"\n"+rows[0]+"\n"+rows[2]+"\n")
 	var got [2]string
 	for i, in := range []string{sorted, shuffled} {
 		dir := filepath.Join(t.TempDir(), "x")

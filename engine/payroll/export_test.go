@@ -1,14 +1,13 @@
 package payroll
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 // TestForceOnlyReplacesExports: --force replaces an export, never a
@@ -16,7 +15,7 @@ import (
 // cleanly.
 func TestForceOnlyReplacesExports(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
-	in := writeFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
+	in := testkit.WriteFile(t, "a.csv", "subject,period,sales,pay\nA,2026-10,1,1000\n")
 	root := t.TempDir()
 	precious := filepath.Join(root, "exports")
 	os.MkdirAll(filepath.Join(precious, "2026-09"), 0o755)
@@ -32,7 +31,7 @@ func TestForceOnlyReplacesExports(t *testing.T) {
 	dir := filepath.Join(root, "ro")
 	export(t, p, in, dir, Options{})
 	os.Chmod(dir, 0o555)
-	in2 := writeFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
+	in2 := testkit.WriteFile(t, "b.csv", "subject,period,sales,pay\nA,2026-10,2,1000\n")
 	res, err := Run(p, engine.Input{Name: in2}, Options{Dir: dir, Force: true})
 	if err != nil {
 		t.Fatalf("--force over a read-only export: %v", err)
@@ -46,15 +45,6 @@ func TestForceOnlyReplacesExports(t *testing.T) {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
-}
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // examples lists the shipped example policies that have fixture data.
@@ -74,33 +64,4 @@ func examples(t *testing.T) []string {
 		t.Fatalf("expected three example policies with fixtures, found %v", out)
 	}
 	return out
-}
-
-func mustLoad(t *testing.T, dir string) *engine.Policy {
-	t.Helper()
-	p, diags, err := engine.Load(dir)
-	if err != nil || diags.HasErrors() {
-		t.Fatal(err, diags)
-	}
-	return p
-}
-
-// evalToMaps evaluates input as eval would and decodes each outcome.
-func evalToMaps(t *testing.T, p *engine.Policy, input string) []map[string]any {
-	t.Helper()
-	var out bytes.Buffer
-	res, err := p.Eval(engine.Input{Name: input}, engine.Output{W: &out}, engine.EvalOptions{Format: engine.OutNDJSON})
-	if err != nil || res.Failed() {
-		t.Fatal(err, res)
-	}
-	var rows []map[string]any
-	dec := json.NewDecoder(&out)
-	for dec.More() {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, m)
-	}
-	return rows
 }

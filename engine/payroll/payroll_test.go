@@ -15,6 +15,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -63,7 +64,7 @@ func export(t *testing.T, p *engine.Policy, input, dir string, opts Options) *Re
 func TestPayrollExamples(t *testing.T) {
 	for _, name := range examples(t) {
 		t.Run(name, func(t *testing.T) {
-			p := mustLoad(t, filepath.Join("../../policies", name))
+			p := testkit.MustLoad(t, filepath.Join("../../policies", name))
 			input := filepath.Join("../../fixtures", name, "snapshots.csv")
 			a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 			export(t, p, input, a, Options{})
@@ -101,14 +102,14 @@ func TestPayrollExamples(t *testing.T) {
 			// Totals: sums of the CSV amounts, and of the eval outcomes.
 			csvSum := map[string]*apd.Decimal{}
 			for _, r := range rows {
-				addAmount(t, csvSum, r[6]+" "+r[10], r[9])
+				testkit.AddAmount(t, csvSum, r[6]+" "+r[10], r[9])
 			}
 			evalSum := map[string]*apd.Decimal{}
-			for _, o := range evalToMaps(t, p, input) {
+			for _, o := range testkit.EvalToMaps(t, p, input) {
 				for name, v := range o["incentives"].(map[string]any) {
 					iv := v.(map[string]any)
 					if a, ok := iv["amount"].(string); ok {
-						addAmount(t, evalSum, name+" "+iv["currency"].(string), a)
+						testkit.AddAmount(t, evalSum, name+" "+iv["currency"].(string), a)
 					}
 				}
 			}
@@ -126,21 +127,6 @@ func TestPayrollExamples(t *testing.T) {
 	}
 }
 
-func addAmount(t *testing.T, sums map[string]*apd.Decimal, key, amount string) {
-	t.Helper()
-	if sums[key] == nil {
-		sums[key] = new(apd.Decimal)
-	}
-	if amount == "" {
-		return
-	}
-	d, _, err := apd.NewFromString(amount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apd.BaseContext.WithPrecision(50).Add(sums[key], sums[key], d)
-}
-
 func rowOf(t *testing.T, rows [][]string, subject, incentive string) []string {
 	t.Helper()
 	for _, r := range rows {
@@ -155,7 +141,7 @@ func rowOf(t *testing.T, rows [][]string, subject, incentive string) []string {
 // TestPayrollRoundingAndStatuses checks the tie rows of the voice-agent
 // fixtures, and that no_data rows have an empty amount.
 func TestPayrollRoundingAndStatuses(t *testing.T) {
-	p := mustLoad(t, "../../policies/voice-agents")
+	p := testkit.MustLoad(t, "../../policies/voice-agents")
 	dir := filepath.Join(t.TempDir(), "x")
 	export(t, p, "../../fixtures/voice-agents/snapshots.csv", dir, Options{})
 	rows := readCSV(t, filepath.Join(dir, "payroll.csv"))
@@ -197,7 +183,7 @@ incentive "up" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	input := writeFile(t, "in.csv", "subject,period,pay\nJ1,2026-10,1000\nJ2,2026-10,1080\n")
+	input := testkit.WriteFile(t, "in.csv", "subject,period,pay\nJ1,2026-10,1000\nJ2,2026-10,1080\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	export(t, p, input, dir, Options{})
 	rows := readCSV(t, filepath.Join(dir, "payroll.csv"))
@@ -231,7 +217,7 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 // TestPayrollInterrupted makes the payroll.csv writer fail half-way: the
 // run fails and leaves neither the export nor a temporary directory.
 func TestPayrollInterrupted(t *testing.T) {
-	p := mustLoad(t, "../../policies/voice-agents")
+	p := testkit.MustLoad(t, "../../policies/voice-agents")
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "2026-10")
 	payrollWriterHook = func(w io.Writer) io.Writer { return &failingWriter{w: w, left: 10000} }
@@ -249,7 +235,7 @@ func TestPayrollInterrupted(t *testing.T) {
 // TestPayrollRerunAndForce: the same export again is a no-op; a different
 // export is refused without --force and replaces the old one with it.
 func TestPayrollRerunAndForce(t *testing.T) {
-	p := mustLoad(t, "../../policies/voice-agents")
+	p := testkit.MustLoad(t, "../../policies/voice-agents")
 	input := "../../fixtures/voice-agents/snapshots.csv"
 	dir := filepath.Join(t.TempDir(), "x")
 	first := export(t, p, input, dir, Options{})
@@ -295,7 +281,7 @@ func TestPayrollRerunAndForce(t *testing.T) {
 // TestPayrollVerifyCatches edits an amount, removes a row and edits the
 // manifest: --verify reports each.
 func TestPayrollVerifyCatches(t *testing.T) {
-	p := mustLoad(t, "../../policies/voice-agents")
+	p := testkit.MustLoad(t, "../../policies/voice-agents")
 	dir := filepath.Join(t.TempDir(), "x")
 	export(t, p, "../../fixtures/voice-agents/snapshots.csv", dir, Options{})
 	csvPath := filepath.Join(dir, "payroll.csv")
@@ -339,7 +325,7 @@ func TestPayrollVerifyCatches(t *testing.T) {
 
 func TestPayrollSkipInvalid(t *testing.T) {
 	p := correctionTestPolicy(t, skipPolicy)
-	input := writeFile(t, "in.csv", "subject,period,handled,pay\nA1,2026-10,1,100\nA2,2026-10,x,100\n")
+	input := testkit.WriteFile(t, "in.csv", "subject,period,handled,pay\nA1,2026-10,1,100\nA2,2026-10,x,100\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")
 	res := export(t, p, input, dir, Options{SkipInvalid: rejects})

@@ -4,8 +4,6 @@
 package extsort
 
 import (
-	"github.com/rubric-dev/rubric/engine/internal/fsutil"
-
 	"bufio"
 	"container/heap"
 	"encoding/binary"
@@ -13,6 +11,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
 
 // Sorter collects records and returns them sorted by key.

@@ -1,42 +1,37 @@
-package engine
+package diff
 
 import (
-	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/hashicorp/hcl/v2"
 
-	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
-// DiffReport is what a policy change does to the outcomes of the same
+// Report is what a policy change does to the outcomes of the same
 // snapshots.
-type DiffReport struct {
-	OldPolicy  PolicyRef        `json:"old"`
-	NewPolicy  PolicyRef        `json:"new"`
+type Report struct {
+	OldPolicy  engine.PolicyRef `json:"old"`
+	NewPolicy  engine.PolicyRef `json:"new"`
 	Snapshots  int              `json:"snapshots"`
 	OnlyOld    int              `json:"only_old"` // snapshots valid for OLD only
 	OnlyNew    int              `json:"only_new"`
-	Incentives []IncentiveDiff  `json:"incentives"`
+	Incentives []Incentive      `json:"incentives"`
 	Subjects   SubjectCounts    `json:"subjects"`
 	Statuses   []Transition     `json:"incentive_status_changes"`
 	Bands      []Transition     `json:"band_changes"`
 	Targets    []Transition     `json:"target_status_changes"`
-	Largest    []IndividualDiff `json:"largest_changes"`
+	Largest    []Individual     `json:"largest_changes"`
 }
 
-// IncentiveDiff is the total payout of one incentive and currency before
+// Incentive is the total payout of one incentive and currency before
 // and after.
-type IncentiveDiff struct {
+type Incentive struct {
 	Incentive string   `json:"incentive"`
 	Currency  string   `json:"currency"`
 	Old       string   `json:"old"`
@@ -63,8 +58,8 @@ type Transition struct {
 	Count int    `json:"count"`
 }
 
-// IndividualDiff is one snapshot's change of one incentive.
-type IndividualDiff struct {
+// Individual is one snapshot's change of one incentive.
+type Individual struct {
 	Subject   string `json:"subject"`
 	Period    string `json:"period"`
 	Incentive string `json:"incentive"`
@@ -78,8 +73,8 @@ type IndividualDiff struct {
 	abs       *apd.Decimal
 }
 
-// DiffOptions control Diff.
-type DiffOptions struct {
+// Options control Diff.
+type Options struct {
 	Top         int // largest individual changes to keep; 0: 10
 	SkipInvalid string
 }
@@ -119,10 +114,10 @@ func summarize(o *evaluator.Outcome, currency string) summary {
 	return s
 }
 
-// Diff evaluates both policies on the same input and compares the outcomes
+// Compare evaluates both policies on the same input and compares the outcomes
 // snapshot by snapshot (matched by subject and period). It keeps a summary
 // of every snapshot of the old run in memory.
-func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamResult, error) {
+func Compare(oldP, newP *engine.Policy, in engine.Input, opts Options) (*Report, *engine.StreamResult, error) {
 	if opts.Top <= 0 {
 		opts.Top = 10
 	}
@@ -131,11 +126,11 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 		return nil, nil, err
 	}
 	defer release()
-	collect := func(p *Policy) (map[string]summary, []string, *StreamResult, error) {
+	collect := func(p *engine.Policy) (map[string]summary, []string, *engine.StreamResult, error) {
 		var mu sync.Mutex
 		out := map[string]summary{}
 		var order []string
-		res, err := p.Stream(in, StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
+		res, err := p.Stream(in, engine.StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
 			k := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
 			s := summarize(o, p.Rules.Currency)
 			mu.Lock()
@@ -162,7 +157,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 	if err != nil || res2.Failed() {
 		return nil, res2, err
 	}
-	rep := &DiffReport{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()}
+	rep := &Report{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()}
 
 	type totalKey struct{ incentive, currency string }
 	oldTot, newTot := map[totalKey]*apd.Decimal{}, map[totalKey]*apd.Decimal{}
@@ -190,7 +185,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 		addTo(newTot, totalKey{in.Name, newP.Rules.Currency}, nil)
 	}
 	statusT, bandT, targetT := map[[3]string]int{}, map[[3]string]int{}, map[[3]string]int{}
-	var changes []IndividualDiff
+	var changes []Individual
 	ctx := apd.BaseContext.WithPrecision(60)
 	for _, k := range oldKeys {
 		o := olds[k]
@@ -243,7 +238,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 			}
 			abs := new(apd.Decimal)
 			abs.Abs(delta)
-			changes = append(changes, IndividualDiff{Subject: subject, Period: period, Incentive: name,
+			changes = append(changes, Individual{Subject: subject, Period: period, Incentive: name,
 				Old: amountText(oi.amount), New: amountText(ni.amount), Delta: signed(delta),
 				OldStatus: os, NewStatus: ns, OldWhy: oi.why, NewWhy: ni.why, abs: abs})
 		}
@@ -279,7 +274,7 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 		}
 		d := new(apd.Decimal)
 		ctx.Sub(d, n, o)
-		id := IncentiveDiff{Incentive: k.incentive, Currency: k.currency, Old: o.Text('f'), New: n.Text('f'), Delta: signed(d),
+		id := Incentive{Incentive: k.incentive, Currency: k.currency, Old: o.Text('f'), New: n.Text('f'), Delta: signed(d),
 			InOld: inOld[k.incentive], InNew: inNew[k.incentive]}
 		if !o.IsZero() {
 			q := new(apd.Decimal)
@@ -310,14 +305,14 @@ func Diff(oldP, newP *Policy, in Input, opts DiffOptions) (*DiffReport, *StreamR
 	}
 	rep.Largest = changes
 	if rep.Largest == nil {
-		rep.Largest = []IndividualDiff{}
+		rep.Largest = []Individual{}
 	}
 	return rep, res2, nil
 }
 
 // MaxChange returns the largest absolute percentage change of an
 // incentive's total (+Inf when a total moves away from 0).
-func (r *DiffReport) MaxChange() float64 {
+func (r *Report) MaxChange() float64 {
 	m := 0.0
 	for _, id := range r.Incentives {
 		switch {
@@ -377,89 +372,4 @@ func transitions(m map[[3]string]int) []Transition {
 		return a.To < b.To
 	})
 	return out
-}
-
-// LoadRef loads a policy from a path, or from REV:PATH, the policy as of a
-// git revision (read with git show, so CI can diff against main without a
-// second checkout).
-func LoadRef(arg string) (*Policy, hcl.Diagnostics, []dsl.Source, error) {
-	rev, path, isRev := splitRev(arg)
-	if !isRev {
-		srcs, err := dsl.ReadSources(arg)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		p, diags := LoadSources(arg, srcs)
-		return p, diags, srcs, nil
-	}
-	srcs, err := gitSources(rev, path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	p, diags := LoadSources(arg, srcs)
-	return p, diags, srcs, nil
-}
-
-func splitRev(arg string) (rev, path string, ok bool) {
-	if _, err := os.Stat(arg); err == nil {
-		return "", arg, false
-	}
-	i := strings.Index(arg, ":")
-	if i <= 0 {
-		return "", arg, false
-	}
-	return arg[:i], arg[i+1:], true
-}
-
-func git(args ...string) (string, error) {
-	out, err := exec.Command("git", args...).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", fmt.Errorf("git %s: %v", strings.Join(args, " "), err)
-	}
-	return string(out), nil
-}
-
-// gitSources reads a policy directory or file as of a revision. The
-// sources are named REV:PATH/file so diagnostics say where they come from.
-func gitSources(rev, path string) ([]dsl.Source, error) {
-	p := "./" + filepath.ToSlash(filepath.Clean(path))
-	kind, err := git("cat-file", "-t", rev+":"+p)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	switch strings.TrimSpace(kind) {
-	case "blob":
-		files = []string{p}
-	case "tree":
-		// -z: names as they are, NUL-separated (without it git quotes
-		// names with non-ASCII characters, and those files were lost).
-		list, err := git("ls-tree", "-z", "--name-only", rev, p+"/")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range strings.Split(list, "\x00") {
-			if f != "" && dsl.IsPolicyFile(filepath.Base(f)) {
-				files = append(files, "./"+filepath.ToSlash(f))
-			}
-		}
-	default:
-		return nil, fmt.Errorf("%s:%s is a %s, not a policy", rev, path, strings.TrimSpace(kind))
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s:%s has no policy files", rev, path)
-	}
-	sort.Strings(files)
-	var out []dsl.Source
-	for _, f := range files {
-		b, err := git("show", rev+":"+f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, dsl.Source{Name: rev + ":" + strings.TrimPrefix(f, "./"), Bytes: []byte(b)})
-	}
-	return out, nil
 }
