@@ -14,6 +14,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/policytest"
 )
 
 func testCmd(e *env) *cobra.Command {
@@ -54,9 +55,9 @@ failing, tiers and rate bands never reached, incentive statuses never seen.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			var reports []*engine.TestReport
+			var reports []*policytest.Report
 			for _, d := range dirs {
-				rep, err := engine.RunTests(d, engine.TestOptions{Run: rx})
+				rep, err := policytest.Run(d, policytest.Options{Run: rx})
 				if err != nil {
 					return usageErr("%v", err)
 				}
@@ -147,7 +148,7 @@ func policyDirs(args []string) ([]string, error) {
 	return out, nil
 }
 
-func writeTestText(e *env, reports []*engine.TestReport, passed, failed int, coverage bool, min float64) {
+func writeTestText(e *env, reports []*policytest.Report, passed, failed int, coverage bool, min float64) {
 	for _, r := range reports {
 		if len(r.Diags) > 0 {
 			engine.WriteDiagnostics(e.stderr, "text", r.Diags, r.Files)
@@ -202,7 +203,7 @@ type caseJSON struct {
 	File     string               `json:"file"`
 	Line     int                  `json:"line"`
 	Passed   bool                 `json:"passed"`
-	Failures []engine.TestFailure `json:"failures"`
+	Failures []policytest.Failure `json:"failures"`
 }
 
 type coverageJSON struct {
@@ -212,14 +213,14 @@ type coverageJSON struct {
 	Missed  []string `json:"missed"`
 }
 
-func writeTestJSON(w io.Writer, reports []*engine.TestReport, passed, failed int, coverage bool) {
+func writeTestJSON(w io.Writer, reports []*policytest.Report, passed, failed int, coverage bool) {
 	out := testJSON{Passed: passed, Failed: failed, Policies: []policyJSON{}}
 	for _, r := range reports {
 		pj := policyJSON{Path: r.Path, Policy: r.Policy, Diagnostics: engine.ToJSON(r.Diags), Tests: []caseJSON{}}
 		for _, t := range r.Tests {
 			fs := t.Failures
 			if fs == nil {
-				fs = []engine.TestFailure{}
+				fs = []policytest.Failure{}
 			}
 			pj.Tests = append(pj.Tests, caseJSON{Name: t.Name, File: t.File, Line: t.Line, Passed: t.Passed(), Failures: fs})
 		}
@@ -268,7 +269,7 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(w io.Writer, reports []*engine.TestReport) {
+func writeJUnit(w io.Writer, reports []*policytest.Report) {
 	var all junitSuites
 	for _, r := range reports {
 		s := junitSuite{Name: r.Path}

@@ -46,22 +46,3 @@ func TestForceOnlyReplacesExports(t *testing.T) {
 		}
 	}
 }
-
-// examples lists the shipped example policies that have fixture data.
-func examples(t *testing.T) []string {
-	t.Helper()
-	dirs, err := filepath.Glob("../../policies/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join("../../fixtures", filepath.Base(d), "snapshots.csv")); err == nil {
-			out = append(out, filepath.Base(d))
-		}
-	}
-	if len(out) < 3 {
-		t.Fatalf("expected three example policies with fixtures, found %v", out)
-	}
-	return out
-}

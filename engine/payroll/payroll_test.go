@@ -62,7 +62,7 @@ func export(t *testing.T, p *engine.Policy, input, dir string, opts Options) *Re
 // byte-identically (also with a tiny sort buffer, forcing an external
 // merge), and checks the manifest totals against both the CSV and eval.
 func TestPayrollExamples(t *testing.T) {
-	for _, name := range examples(t) {
+	for _, name := range testkit.Examples(t, "../..") {
 		t.Run(name, func(t *testing.T) {
 			p := testkit.MustLoad(t, filepath.Join("../../policies", name))
 			input := filepath.Join("../../fixtures", name, "snapshots.csv")

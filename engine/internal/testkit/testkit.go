@@ -75,3 +75,24 @@ func AddAmount(t testing.TB, sums map[string]*apd.Decimal, key, amount string) {
 		t.Fatal(err)
 	}
 }
+
+// Examples lists the shipped example policies that have fixture data
+// (fixtures/NAME/snapshots.csv), root being the repository's root
+// relative to the test's package.
+func Examples(t testing.TB, root string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(root, "policies", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(root, "fixtures", filepath.Base(d), "snapshots.csv")); err == nil {
+			out = append(out, filepath.Base(d))
+		}
+	}
+	if len(out) < 3 {
+		t.Fatalf("expected three example policies with fixtures, found %v", out)
+	}
+	return out
+}

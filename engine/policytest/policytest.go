@@ -1,4 +1,4 @@
-package engine
+package policytest
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -17,34 +18,34 @@ import (
 // CodeTest marks diagnostics about test files.
 const CodeTest dsl.Code = "test"
 
-// TestOptions control RunTests.
-type TestOptions struct {
+// Options control Run.
+type Options struct {
 	Run *regexp.Regexp // only tests whose name matches; nil: all
 }
 
-// TestReport is the outcome of one policy's tests.
-type TestReport struct {
+// Report is the outcome of one policy's tests.
+type Report struct {
 	Path     string
 	Policy   string
 	Files    map[string][]byte // policy and test sources, for diagnostics
 	Diags    hcl.Diagnostics   // policy or test files that are wrong
-	Tests    []TestCaseResult
+	Tests    []CaseResult
 	Coverage *Coverage
 }
 
-// TestCaseResult is one test's result.
-type TestCaseResult struct {
+// CaseResult is one test's result.
+type CaseResult struct {
 	Name     string
 	File     string
 	Line     int
-	Failures []TestFailure
+	Failures []Failure
 }
 
 // Passed reports whether every expectation held.
-func (r *TestCaseResult) Passed() bool { return len(r.Failures) == 0 }
+func (r *CaseResult) Passed() bool { return len(r.Failures) == 0 }
 
-// TestFailure is one expectation that did not hold, or bad test input.
-type TestFailure struct {
+// Failure is one expectation that did not hold, or bad test input.
+type Failure struct {
 	Rule     string `json:"rule"`  // "incentive monthly_bonus"
 	Field    string `json:"field"` // "amount"; "" for bad test input
 	Expected string `json:"expected"`
@@ -53,7 +54,7 @@ type TestFailure struct {
 	Line     int    `json:"line"`
 }
 
-func (f TestFailure) String() string {
+func (f Failure) String() string {
 	if f.Field == "" {
 		return f.Rule + ": " + f.Got
 	}
@@ -61,7 +62,7 @@ func (f TestFailure) String() string {
 }
 
 // Counts returns passed and failed tests.
-func (r *TestReport) Counts() (passed, failed int) {
+func (r *Report) Counts() (passed, failed int) {
 	for i := range r.Tests {
 		if r.Tests[i].Passed() {
 			passed++
@@ -72,8 +73,8 @@ func (r *TestReport) Counts() (passed, failed int) {
 	return
 }
 
-// RunTests loads the policy at path and runs its *.test.hcl files.
-func RunTests(path string, opts TestOptions) (*TestReport, error) {
+// Run loads the policy at path and runs its *.test.hcl files.
+func Run(path string, opts Options) (*Report, error) {
 	srcs, err := dsl.ReadSources(path)
 	if err != nil {
 		return nil, err
@@ -82,8 +83,8 @@ func RunTests(path string, opts TestOptions) (*TestReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &TestReport{Path: path, Files: SourceFiles(append(append([]dsl.Source(nil), srcs...), tsrcs...))}
-	p, diags := LoadSources(path, srcs)
+	rep := &Report{Path: path, Files: engine.SourceFiles(append(append([]dsl.Source(nil), srcs...), tsrcs...))}
+	p, diags := engine.LoadSources(path, srcs)
 	rep.Diags = append(rep.Diags, diags...)
 	if p == nil {
 		return rep, nil
@@ -94,7 +95,7 @@ func RunTests(path string, opts TestOptions) (*TestReport, error) {
 	if tdiags.HasErrors() {
 		return rep, nil
 	}
-	r := &testRunner{p: p.Rules, ev: evaluator.New(p.Rules, evaluator.Options{Explain: true}), cov: newCoverage(p.Rules)}
+	r := &testRunner{pol: p, p: p.Rules, ev: evaluator.New(p.Rules, evaluator.Options{Explain: true}), cov: newCoverage(p.Rules)}
 	for _, f := range files {
 		for _, tc := range f.Tests {
 			if opts.Run != nil && !opts.Run.MatchString(tc.Name) {
@@ -105,12 +106,13 @@ func RunTests(path string, opts TestOptions) (*TestReport, error) {
 		}
 	}
 	rep.Diags = append(rep.Diags, r.diags...)
-	SortDiagnostics(rep.Diags)
+	engine.SortDiagnostics(rep.Diags)
 	rep.Coverage = r.cov
 	return rep, nil
 }
 
 type testRunner struct {
+	pol   *engine.Policy
 	p     *rules.Policy
 	ev    *evaluator.Evaluator
 	cov   *Coverage
@@ -139,35 +141,35 @@ func defaultPeriod(p *rules.Policy) string {
 	return t.Format("2006-01")
 }
 
-// record turns a test's map of values into an input record, so the values
-// are checked exactly as input is.
-func testRecord(m *dsl.Value, subject, period, team string) *record {
-	rec := &record{line: m.Range.Start.Line}
+// testValues turns a test's map of values into the values of one snapshot,
+// so they are checked exactly as input is.
+func testValues(m *dsl.Value, subject, period, team string) []engine.Value {
+	var vals []engine.Value
 	has := map[string]bool{}
 	for _, e := range m.Map {
-		f := field{name: e.Key, line: e.Value.Range.Start.Line, col: e.Value.Range.Start.Column}
+		v := engine.Value{Name: e.Key, Line: e.Value.Range.Start.Line, Column: e.Value.Range.Start.Column}
 		switch e.Value.Kind {
 		case dsl.KindNumber:
-			f.kind, f.text = fieldNumber, e.Value.Num
+			v.Kind, v.Text = engine.ValueNumber, e.Value.Num
 		case dsl.KindString:
-			f.kind, f.text = fieldString, e.Value.Str
+			v.Kind, v.Text = engine.ValueString, e.Value.Str
 		case dsl.KindBool:
-			f.kind, f.b = fieldBool, e.Value.Bool
+			v.Kind, v.Bool = engine.ValueBool, e.Value.Bool
 		case dsl.KindInvalid:
 			continue
 		default:
-			f.kind = fieldOther
+			v.Kind = engine.ValueOther
 		}
 		has[e.Key] = true
-		rec.fields = append(rec.fields, f)
+		vals = append(vals, v)
 	}
-	for k, v := range map[string]string{"subject": subject, "period": period, "team": team} {
-		if !has[k] && v != "" {
-			rec.fields = append(rec.fields, field{name: k, kind: fieldString, text: v, line: m.Range.Start.Line, col: m.Range.Start.Column})
+	for k, s := range map[string]string{"subject": subject, "period": period, "team": team} {
+		if !has[k] && s != "" {
+			vals = append(vals, engine.Value{Name: k, Kind: engine.ValueString, Text: s, Line: m.Range.Start.Line, Column: m.Range.Start.Column})
 		}
 	}
-	sort.SliceStable(rec.fields, func(i, j int) bool { return rec.fields[i].name < rec.fields[j].name })
-	return rec
+	sort.SliceStable(vals, func(i, j int) bool { return vals[i].Name < vals[j].Name })
+	return vals
 }
 
 func (r *testRunner) str(v *dsl.Value, def string) string {
@@ -184,10 +186,10 @@ func (r *testRunner) str(v *dsl.Value, def string) string {
 	return v.Str
 }
 
-func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
-	res := TestCaseResult{Name: tc.Name, File: f.Name, Line: tc.DefRange.Start.Line}
-	failSetup := func(line int, msg string) TestCaseResult {
-		res.Failures = append(res.Failures, TestFailure{Rule: "test input", Got: msg, Line: line})
+func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
+	res := CaseResult{Name: tc.Name, File: f.Name, Line: tc.DefRange.Start.Line}
+	failSetup := func(line int, msg string) CaseResult {
+		res.Failures = append(res.Failures, Failure{Rule: "test input", Got: msg, Line: line})
 		return res
 	}
 	subject := r.str(tc.Subject, "test")
@@ -200,12 +202,11 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 	if values.Kind != dsl.KindMap {
 		return failSetup(values.Range.Start.Line, "values must be a map of names to values")
 	}
-	conv := newConverter(r.p, f.Name)
-	rec := testRecord(values, subject, period, team)
-	snap, errs := conv.convert(rec)
+	conv := r.pol.NewChecker(f.Name)
+	snap, errs := conv.Snapshot(values.Range.Start.Line, testValues(values, subject, period, team))
 	if len(errs) > 0 {
 		for _, e := range errs {
-			res.Failures = append(res.Failures, TestFailure{Rule: "test input", Got: e.Error(), Line: e.Line})
+			res.Failures = append(res.Failures, Failure{Rule: "test input", Got: e.Error(), Line: e.Line})
 		}
 		return res
 	}
@@ -219,7 +220,7 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 			if hv.Kind != dsl.KindMap {
 				return failSetup(hv.Range.Start.Line, "each history entry must be a map of names to values, with a period")
 			}
-			hs, errs := conv.convert(testRecord(hv, subject, "", team))
+			hs, errs := conv.Snapshot(hv.Range.Start.Line, testValues(hv, subject, "", team))
 			if len(errs) > 0 {
 				return failSetup(errs[0].Line, "history: "+errs[0].Error())
 			}
@@ -255,8 +256,7 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) TestCaseResult {
 				if pv.Kind != dsl.KindMap {
 					return failSetup(pv.Range.Start.Line, "each peer must be a map of names to values")
 				}
-				prec := testRecord(pv, fmt.Sprintf("peer-%d", i+1), period, team)
-				ps, errs := conv.convert(prec)
+				ps, errs := conv.Snapshot(pv.Range.Start.Line, testValues(pv, fmt.Sprintf("peer-%d", i+1), period, team))
 				if len(errs) > 0 {
 					return failSetup(errs[0].Line, "peer: "+errs[0].Error())
 				}
@@ -330,7 +330,7 @@ func observe(o *evaluator.Outcome, kind string) []observed {
 
 // check compares one expect block with the outcome. Numbers match within
 // 1e-6; everything else (statuses, bands, tiers, amounts) as exact strings.
-func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []TestFailure {
+func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 	rule := e.Kind + " " + e.Name
 	seen := observe(o, e.Kind)
 	var got *observed
@@ -347,11 +347,11 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []TestFailu
 			d.Summary += fmt.Sprintf("; did you mean %q?", sug)
 		}
 		r.diags = append(r.diags, d)
-		return []TestFailure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
+		return []Failure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
 	}
-	var out []TestFailure
+	var out []Failure
 	fail := func(f *dsl.ExpectField, expected, gotText string) {
-		out = append(out, TestFailure{Rule: rule, Field: f.Name, Expected: expected, Got: gotText, Why: got.why, Line: f.Range.Start.Line})
+		out = append(out, Failure{Rule: rule, Field: f.Name, Expected: expected, Got: gotText, Why: got.why, Line: f.Range.Start.Line})
 	}
 	for _, f := range e.Fields {
 		if v, isNum := got.nums[f.Name]; isNum {

@@ -1,4 +1,4 @@
-package engine
+package policytest
 
 import (
 	"os"
@@ -6,15 +6,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 // TestExamplePolicySuites runs every shipped policy's own tests, as
 // `rubric test --coverage` does: a broken example fails the build, and so
 // does an example whose tests stop covering it fully.
 func TestExamplePolicySuites(t *testing.T) {
-	for _, name := range examples(t) {
+	for _, name := range testkit.Examples(t, "../..") {
 		t.Run(name, func(t *testing.T) {
-			rep, err := RunTests(filepath.Join("../policies", name), TestOptions{})
+			rep, err := Run(filepath.Join("../../policies", name), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +99,7 @@ test "unknown rule" {
   }
 }
 `)
-	rep, err := RunTests(dir, TestOptions{})
+	rep, err := Run(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +132,7 @@ test "unknown rule" {
 		}
 	}
 	// --run selects tests by name.
-	rep, _ = RunTests(dir, TestOptions{Run: regexp.MustCompile("^fast")})
+	rep, _ = Run(dir, Options{Run: regexp.MustCompile("^fast")})
 	if len(rep.Tests) != 1 || rep.Tests[0].Name != "fast agent" {
 		t.Errorf("--run: %v", rep.Tests)
 	}
