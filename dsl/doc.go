@@ -17,4 +17,9 @@
 // a rune offset inside the decoded string back to the file line and column,
 // so a diagnostic inside an embedded CEL or expr expression points at the
 // offending character in the file.
+//
+// Beside the diagnostics are their writers, as HCL keeps its writer beside
+// hcl.Diagnostic: WriteDiagnostics (text with the line and a caret, JSON,
+// GitHub annotations), WriteSARIF, and Format, the canonical layout of a
+// policy or test file (rubric fmt).
 package dsl

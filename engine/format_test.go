@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/rubric-dev/rubric/dsl"
 )
 
 // TestFormatRepository: every HCL file of the repository is formatted, and
@@ -21,7 +23,7 @@ func TestFormatRepository(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, diags := Format(f, src)
+		out, diags := dsl.Format(f, src)
 		if diags.HasErrors() {
 			t.Errorf("%s: %v", f, diags)
 			continue
@@ -29,7 +31,7 @@ func TestFormatRepository(t *testing.T) {
 		if string(out) != string(src) {
 			t.Errorf("%s is not formatted:\n%s", f, UnifiedDiff(f, src, out))
 		}
-		again, _ := Format(f, out)
+		again, _ := dsl.Format(f, out)
 		if string(again) != string(out) {
 			t.Errorf("%s: formatting is not idempotent", f)
 		}
@@ -38,7 +40,7 @@ func TestFormatRepository(t *testing.T) {
 
 func TestFormatAndDiff(t *testing.T) {
 	src := "# a comment stays\nmetric \"aht\" {\nbetter=\"lower\"\n  min = 0 # and this one\n    max     =   7200\n}\n\n\n"
-	out, diags := Format("x.hcl", []byte(src))
+	out, diags := dsl.Format("x.hcl", []byte(src))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -55,7 +57,7 @@ func TestFormatAndDiff(t *testing.T) {
 	if UnifiedDiff("x", out, out) != "" {
 		t.Error("diff of equal files")
 	}
-	if _, diags := Format("bad.hcl", []byte("metric \"a\" {\n")); !diags.HasErrors() {
+	if _, diags := dsl.Format("bad.hcl", []byte("metric \"a\" {\n")); !diags.HasErrors() {
 		t.Error("a broken file formatted without error")
 	}
 }

@@ -76,7 +76,7 @@ incentive "i" {
 		t.Fatal("no error")
 	}
 	var b bytes.Buffer
-	WriteDiagnostics(&b, "text", diags, map[string][]byte{"p.hcl.json": []byte(bad)})
+	dsl.WriteDiagnostics(&b, "text", diags, map[string][]byte{"p.hcl.json": []byte(bad)})
 	line := strings.Split(bad, "\n")[6]
 	col := strings.Index(line, "nn > 1") + 1
 	if want := "p.hcl.json:7:" + strconv.Itoa(col) + ": error:"; !strings.Contains(b.String(), want) {

@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/json"
 	"io"
-	"sort"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -81,7 +80,7 @@ func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnost
 	ast, diags := dsl.Parse(srcs)
 	rp, rdiags := rules.Resolve(ast, e.compilers...)
 	diags = append(diags, rdiags...)
-	SortDiagnostics(diags)
+	dsl.SortDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -94,23 +93,6 @@ func Load(path string) (*Policy, hcl.Diagnostics, error) { return defaultEnv().L
 // LoadSources is Env.LoadSources in the process's default environment.
 func LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
 	return defaultEnv().LoadSources(path, srcs)
-}
-
-// SortDiagnostics orders diagnostics by file, line and column, keeping the
-// order of those at the same place.
-func SortDiagnostics(diags hcl.Diagnostics) {
-	sort.SliceStable(diags, func(i, j int) bool {
-		a, b := diags[i].Subject, diags[j].Subject
-		switch {
-		case a == nil || b == nil:
-			return a != nil && b == nil
-		case a.Filename != b.Filename:
-			return a.Filename < b.Filename
-		case a.Start.Line != b.Start.Line:
-			return a.Start.Line < b.Start.Line
-		}
-		return a.Start.Column < b.Start.Column
-	})
 }
 
 // PolicyRef identifies a policy text: what outcomes and reports name.

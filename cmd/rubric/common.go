@@ -66,7 +66,7 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 	}
 	p, diags := engine.LoadSources(f.policy, srcs)
 	if len(diags) > 0 {
-		engine.WriteDiagnostics(e.stderr, "text", diags, engine.SourceFiles(srcs))
+		dsl.WriteDiagnostics(e.stderr, "text", diags, dsl.SourceFiles(srcs))
 	}
 	if p == nil {
 		return nil, fail(fmt.Sprintf("policy %s has errors", f.policy))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/diff"
 )
@@ -52,7 +53,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 					return usageErr("%v", err)
 				}
 				if len(diags) > 0 {
-					engine.WriteDiagnostics(e.stderr, "text", diags, engine.SourceFiles(srcs))
+					dsl.WriteDiagnostics(e.stderr, "text", diags, dsl.SourceFiles(srcs))
 				}
 				if p == nil {
 					return fail(fmt.Sprintf("policy %s has errors", arg))

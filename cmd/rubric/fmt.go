@@ -32,10 +32,10 @@ what would change. Neither writes.`,
 				if err != nil {
 					return usageErr("%v", err)
 				}
-				out, diags := engine.Format(f, src)
+				out, diags := dsl.Format(f, src)
 				if diags.HasErrors() {
 					broken++
-					engine.WriteDiagnostics(e.stderr, "text", diags, map[string][]byte{f: src})
+					dsl.WriteDiagnostics(e.stderr, "text", diags, map[string][]byte{f: src})
 					continue
 				}
 				if string(out) == string(src) {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rubric-dev/rubric/dsl"
-	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/policytest"
 )
 
@@ -151,7 +150,7 @@ func policyDirs(args []string) ([]string, error) {
 func writeTestText(e *env, reports []*policytest.Report, passed, failed int, coverage bool, min float64) {
 	for _, r := range reports {
 		if len(r.Diags) > 0 {
-			engine.WriteDiagnostics(e.stderr, "text", r.Diags, r.Files)
+			dsl.WriteDiagnostics(e.stderr, "text", r.Diags, r.Files)
 		}
 		for _, t := range r.Tests {
 			if t.Passed() {
@@ -191,11 +190,11 @@ type testJSON struct {
 }
 
 type policyJSON struct {
-	Path        string                  `json:"path"`
-	Policy      string                  `json:"policy"`
-	Diagnostics []engine.DiagnosticJSON `json:"diagnostics"`
-	Tests       []caseJSON              `json:"tests"`
-	Coverage    *coverageJSON           `json:"coverage,omitempty"`
+	Path        string               `json:"path"`
+	Policy      string               `json:"policy"`
+	Diagnostics []dsl.DiagnosticJSON `json:"diagnostics"`
+	Tests       []caseJSON           `json:"tests"`
+	Coverage    *coverageJSON        `json:"coverage,omitempty"`
 }
 
 type caseJSON struct {
@@ -216,7 +215,7 @@ type coverageJSON struct {
 func writeTestJSON(w io.Writer, reports []*policytest.Report, passed, failed int, coverage bool) {
 	out := testJSON{Passed: passed, Failed: failed, Policies: []policyJSON{}}
 	for _, r := range reports {
-		pj := policyJSON{Path: r.Path, Policy: r.Policy, Diagnostics: engine.ToJSON(r.Diags), Tests: []caseJSON{}}
+		pj := policyJSON{Path: r.Path, Policy: r.Policy, Diagnostics: dsl.ToJSON(r.Diags), Tests: []caseJSON{}}
 		for _, t := range r.Tests {
 			fs := t.Failures
 			if fs == nil {

@@ -35,7 +35,7 @@ func validateCmd(e *env) *cobra.Command {
 				if err != nil {
 					return usageErr("%v", err)
 				}
-				for k, v := range engine.SourceFiles(srcs) {
+				for k, v := range dsl.SourceFiles(srcs) {
 					files[k] = v
 				}
 				p, diags := engine.LoadSources(path, srcs)
@@ -50,15 +50,15 @@ func validateCmd(e *env) *cobra.Command {
 			case "json":
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(engine.NewValidation(all)); err != nil {
+				if err := enc.Encode(dsl.NewValidation(all)); err != nil {
 					return fail(fmt.Sprintf("writing the result: %v", err))
 				}
 			case "github":
-				engine.WriteDiagnostics(e.stdout, "github", all, files)
+				dsl.WriteDiagnostics(e.stdout, "github", all, files)
 			case "sarif":
-				engine.WriteSARIF(e.stdout, all, engine.Version())
+				dsl.WriteSARIF(e.stdout, all, engine.Version())
 			default:
-				engine.WriteDiagnostics(e.stderr, "text", all, files)
+				dsl.WriteDiagnostics(e.stderr, "text", all, files)
 				for _, v := range valid {
 					fmt.Fprintln(e.stdout, v)
 				}

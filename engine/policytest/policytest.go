@@ -83,7 +83,7 @@ func Run(path string, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Path: path, Files: engine.SourceFiles(append(append([]dsl.Source(nil), srcs...), tsrcs...))}
+	rep := &Report{Path: path, Files: dsl.SourceFiles(append(append([]dsl.Source(nil), srcs...), tsrcs...))}
 	p, diags := engine.LoadSources(path, srcs)
 	rep.Diags = append(rep.Diags, diags...)
 	if p == nil {
@@ -106,7 +106,7 @@ func Run(path string, opts Options) (*Report, error) {
 		}
 	}
 	rep.Diags = append(rep.Diags, r.diags...)
-	engine.SortDiagnostics(rep.Diags)
+	dsl.SortDiagnostics(rep.Diags)
 	rep.Coverage = r.cov
 	return rep, nil
 }

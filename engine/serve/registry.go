@@ -37,7 +37,7 @@ type entry struct {
 type state struct {
 	status      string // ok, stale (the files do not validate; the last good version serves) or invalid (never valid)
 	filesDigest string
-	diagnostics []engine.DiagnosticJSON
+	diagnostics []dsl.DiagnosticJSON
 }
 
 // registry holds the served policies; the map is replaced whole on a
@@ -125,23 +125,23 @@ func (r *registry) load(e *entry) {
 	}
 	p, diags := r.env.LoadSources(e.dir, srcs)
 	if p == nil {
-		r.fail(e, digest, engine.ToJSON(diags), diags.Error())
+		r.fail(e, digest, dsl.ToJSON(diags), diags.Error())
 		return
 	}
 	rp := p.Rules
 	e.current.Store(&version{policy: p, cacheable: !rp.UsesTeam && !rp.UsesAll && !rp.UsesHistory && rp.History == 0})
-	e.state.Store(&state{status: "ok", filesDigest: digest, diagnostics: engine.ToJSON(diags)})
+	e.state.Store(&state{status: "ok", filesDigest: digest, diagnostics: dsl.ToJSON(diags)})
 	r.metrics.reloads.Inc()
 	r.log.Info("policy loaded", "policy", e.name, "version", rp.Version, "digest", rp.Digest)
 }
 
-func (r *registry) fail(e *entry, digest string, diags []engine.DiagnosticJSON, why string) {
+func (r *registry) fail(e *entry, digest string, diags []dsl.DiagnosticJSON, why string) {
 	status := "stale"
 	if e.current.Load() == nil {
 		status = "invalid"
 	}
 	if diags == nil {
-		diags = []engine.DiagnosticJSON{}
+		diags = []dsl.DiagnosticJSON{}
 	}
 	e.state.Store(&state{status: status, filesDigest: digest, diagnostics: diags})
 	r.metrics.reloadFailures.Inc()

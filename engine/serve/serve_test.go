@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/serve"
 )
@@ -219,7 +220,7 @@ func TestServeEndpoints(t *testing.T) {
 	}
 	// validate
 	r = do(t, "POST", base+"/v1/validate", "application/json", `{"files": {"p.hcl": "policy \"x\" {\n  version = \"1\"\n}\nmetric \"a\" { better = \"up\" }\n"}}`)
-	var v engine.Validation
+	var v dsl.Validation
 	if err := json.Unmarshal([]byte(r.body), &v); r.code != 200 || err != nil || v.Valid || v.ErrorCount == 0 || v.Diagnostics[0].Start == nil || v.Diagnostics[0].Start.Line != 4 {
 		t.Errorf("validate: %d %s", r.code, r.body)
 	}

@@ -231,12 +231,12 @@ func problem(w http.ResponseWriter, status int, title, detail string, errs []pro
 }
 
 type policyInfo struct {
-	Name        string                  `json:"name"`
-	Version     string                  `json:"version"`
-	Digest      string                  `json:"digest"`
-	Language    string                  `json:"language"`
-	Status      string                  `json:"status"`
-	Diagnostics []engine.DiagnosticJSON `json:"diagnostics"`
+	Name        string               `json:"name"`
+	Version     string               `json:"version"`
+	Digest      string               `json:"digest"`
+	Language    string               `json:"language"`
+	Status      string               `json:"status"`
+	Diagnostics []dsl.DiagnosticJSON `json:"diagnostics"`
 }
 
 func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) *outcome {
@@ -244,7 +244,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) *outcome {
 		Policies []policyInfo `json:"policies"`
 	}{Policies: []policyInfo{}}
 	for _, e := range s.reg.list() {
-		info := policyInfo{Name: e.name, Status: "invalid", Diagnostics: []engine.DiagnosticJSON{}}
+		info := policyInfo{Name: e.name, Status: "invalid", Diagnostics: []dsl.DiagnosticJSON{}}
 		if v := e.current.Load(); v != nil {
 			rp := v.policy.Rules
 			info.Version, info.Digest, info.Language = rp.Version, rp.Digest, rp.Language.String()
@@ -644,7 +644,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) *outcome {
 	sortSources(srcs)
 	_, diags := s.reg.env.LoadSources("request", srcs)
 	w.Header().Set("Content-Type", "application/json")
-	b, _ := json.MarshalIndent(engine.NewValidation(diags), "", "  ")
+	b, _ := json.MarshalIndent(dsl.NewValidation(diags), "", "  ")
 	w.Write(append(b, '\n'))
 	return &outcome{status: 200}
 }

@@ -1,4 +1,4 @@
-package engine
+package dsl
 
 import (
 	"bufio"
@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/rubric-dev/rubric/dsl"
 )
 
 // DiagnosticJSON is the machine form of a diagnostic.
@@ -43,7 +42,7 @@ func severity(d *hcl.Diagnostic) string {
 func ToJSON(diags hcl.Diagnostics) []DiagnosticJSON {
 	out := make([]DiagnosticJSON, 0, len(diags))
 	for _, d := range diags {
-		j := DiagnosticJSON{Severity: severity(d), Code: string(dsl.DiagnosticCode(d)), Summary: d.Summary, Detail: d.Detail}
+		j := DiagnosticJSON{Severity: severity(d), Code: string(DiagnosticCode(d)), Summary: d.Summary, Detail: d.Detail}
 		if d.Subject != nil {
 			j.File = d.Subject.Filename
 			j.Start = &PosJSON{d.Subject.Start.Line, d.Subject.Start.Column}
@@ -75,7 +74,7 @@ func WriteDiagnostics(w io.Writer, format string, diags hcl.Diagnostics, files m
 				fmt.Fprintf(bw, "file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,", ghProp(d.Subject.Filename),
 					d.Subject.Start.Line, d.Subject.Start.Column, d.Subject.End.Line, d.Subject.End.Column)
 			}
-			fmt.Fprintf(bw, "title=%s::%s\n", ghProp("rubric "+string(dsl.DiagnosticCode(d))), ghData(msg))
+			fmt.Fprintf(bw, "title=%s::%s\n", ghProp("rubric "+string(DiagnosticCode(d))), ghData(msg))
 		}
 		return bw.Flush()
 	}
@@ -87,7 +86,7 @@ func WriteDiagnostics(w io.Writer, format string, diags hcl.Diagnostics, files m
 }
 
 func writeTextDiagnostic(w *bufio.Writer, d *hcl.Diagnostic, files map[string][]byte) {
-	code := dsl.DiagnosticCode(d)
+	code := DiagnosticCode(d)
 	if d.Subject == nil {
 		fmt.Fprintf(w, "%s: %s [%s]\n", severity(d), d.Summary, code)
 		if d.Detail != "" {
@@ -154,7 +153,7 @@ func ghData(s string) string {
 }
 
 // SourceFiles returns file contents by name for the text renderer.
-func SourceFiles(srcs []dsl.Source) map[string][]byte {
+func SourceFiles(srcs []Source) map[string][]byte {
 	m := make(map[string][]byte, len(srcs))
 	for _, s := range srcs {
 		m[s.Name] = s.Bytes
@@ -183,4 +182,21 @@ func NewValidation(diags hcl.Diagnostics) Validation {
 	}
 	v.Valid = v.ErrorCount == 0
 	return v
+}
+
+// SortDiagnostics orders diagnostics by file, line and column, keeping the
+// order of those at the same place.
+func SortDiagnostics(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		case a.Start.Line != b.Start.Line:
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
 }

@@ -1,4 +1,4 @@
-package engine
+package dsl
 
 import (
 	"encoding/json"
@@ -7,8 +7,6 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/rubric-dev/rubric/dsl"
 )
 
 // WriteSARIF writes diagnostics as a SARIF 2.1.0 log, for code-scanning
@@ -44,7 +42,7 @@ func WriteSARIF(w io.Writer, diags hcl.Diagnostics, version string) error {
 	results := []result{}
 	codes := map[string]bool{}
 	for _, d := range diags {
-		code := string(dsl.DiagnosticCode(d))
+		code := string(DiagnosticCode(d))
 		codes[code] = true
 		text := d.Summary
 		if d.Detail != "" {
