@@ -72,19 +72,12 @@ func BenchmarkEvaluate(b *testing.B) {
 							stats.Add(s)
 						}
 					}
-					// Fresh value arrays each round, as a reader makes them.
-					fresh := make([][]evaluator.Value, len(snaps))
-					for i, s := range snaps {
-						fresh[i] = append([]evaluator.Value(nil), s.Values...)
-					}
 					var o evaluator.Outcome
 					b.ReportAllocs()
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
-						k := i % len(snaps)
-						s := *snaps[k]
-						s.Values = append(s.Values[:0:0], fresh[k]...)
-						ev.EvaluateInto(&o, evaluator.ResetSnapshot(&s), stats)
+						// A fresh copy each round, as a reader makes them.
+						ev.EvaluateInto(&o, snaps[i%len(snaps)].Copy(), stats)
 					}
 				})
 			}

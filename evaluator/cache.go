@@ -88,9 +88,7 @@ func (s CacheStats) HitRate() float64 {
 
 // CompilerCacheStats returns the cache statistics of a compiler made by
 // NewCEL or NewExpr.
-func CompilerCacheStats(c any) CacheStats { return cacheStatsOf(c) }
-
-func cacheStatsOf(c any) CacheStats {
+func CompilerCacheStats(c rules.Compiler) CacheStats {
 	switch x := c.(type) {
 	case *celCompiler:
 		return CacheStats{x.cache.hits.Load(), x.cache.misses.Load()}

@@ -387,9 +387,14 @@ func (r *run) condition(x *rules.Expression, v bool) string {
 	return string(b)
 }
 
-// ResetSnapshot clears what an evaluation left on a copied snapshot, so it
-// can be evaluated again (benchmarks copy snapshots).
-func ResetSnapshot(s *Snapshot) *Snapshot {
-	s.reasons, s.notes, s.derived, s.defaulted = nil, nil, false, nil
-	return s
+// Copy returns the snapshot as it was read — subject, period, team,
+// values, exact input numbers — without anything an evaluation left on it
+// (derived values are derived again), to evaluate it afresh: with another
+// version of the policy, or in a benchmark.
+func (s *Snapshot) Copy() *Snapshot {
+	return &Snapshot{
+		Subject: s.Subject, Team: s.Team, HasTeam: s.HasTeam, Period: s.Period, Line: s.Line, HistoryOnly: s.HistoryOnly,
+		Values: append([]Value(nil), s.Values...),
+		exact:  append([]ExactValue(nil), s.exact...),
+	}
 }
