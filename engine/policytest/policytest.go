@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -359,8 +360,11 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 				r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s: %s must be a number", rule, f.Name))
 				continue
 			}
-			var want float64
-			fmt.Sscan(f.Value.Num, &want)
+			want, err := strconv.ParseFloat(f.Value.Num, 64)
+			if err != nil || math.IsInf(want, 0) {
+				r.diags = append(r.diags, dsl.Errorf(CodeTest, f.Range, "%s: %s is not a number a float can hold: %s", rule, f.Name, f.Value.Num))
+				continue
+			}
 			if !v.Has() || v.Kind != evaluator.Number || math.Abs(v.Num-want) > 1e-6 {
 				fail(f, f.Value.Num, numText(v))
 			}

@@ -137,3 +137,18 @@ test "unknown rule" {
 		t.Errorf("--run: %v", rep.Tests)
 	}
 }
+
+// TestExpectedNumberOutOfRange: an expected number a float cannot hold is
+// an error in the test file, never compared as 0.
+func TestExpectedNumberOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "p.hcl"), []byte("policy \"p\" {\n  version = \"1\"\n}\nmetric \"aht\" { better = \"lower\" }\ntarget \"aht\" {\n  metric = \"aht\"\n  goal   = 300\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p.test.hcl"), []byte("test \"t\" {\n  values = { aht = 0 }\n  expect {\n    target \"aht\" { attainment = 1e400 }\n  }\n}\n"), 0o644)
+	rep, err := Run(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Diags.HasErrors() || !strings.Contains(rep.Diags[0].Summary, "attainment is not a number a float can hold") || rep.Diags[0].Subject.Start.Line != 4 {
+		t.Errorf("diags: %v", rep.Diags)
+	}
+}
