@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
@@ -189,6 +190,7 @@ scorecard "s" {
 }
 `
 	tests := []struct {
+		name   string
 		mode   string
 		vals   map[string]any
 		status string
@@ -196,29 +198,30 @@ scorecard "s" {
 		band   string
 		cov    float64
 	}{
-		{"reweight", map[string]any{"a": 1, "b": 0.5, "c": 1}, "ok", (50 + 15 + 20) / 100.0, "mid", 100},
-		{"reweight", map[string]any{"a": 1, "c": 1}, "ok", 70 / 70.0, "top", 70},
-		{"reweight", map[string]any{"a": 1, "c": -1}, "ok", 1, "top", 50},
-		{"reweight", map[string]any{"b": 1, "c": -1}, "no_data", 0, "", 30},
-		{"zero", map[string]any{"a": 1, "c": 1}, "ok", 70 / 100.0, "mid", 100},
-		{"void", map[string]any{"a": 1, "c": 1}, "no_data", 0, "", 0},
-		{"void", map[string]any{"a": 1, "b": 1, "c": -1}, "ok", 1, "top", 80},
-		{"reweight", map[string]any{"a": 0.2, "b": 0.2, "c": 0.2}, "ok", 0.2, "", 100},
+		{"reweight: every target", "reweight", map[string]any{"a": 1, "b": 0.5, "c": 1}, "ok", (50 + 15 + 20) / 100.0, "mid", 100},
+		{"reweight: b missing", "reweight", map[string]any{"a": 1, "c": 1}, "ok", 70 / 70.0, "top", 70},
+		{"reweight: c not applicable", "reweight", map[string]any{"a": 1, "c": -1}, "ok", 1, "top", 50},
+		{"reweight: below min_coverage", "reweight", map[string]any{"b": 1, "c": -1}, "no_data", 0, "", 30},
+		{"zero: b counts as 0", "zero", map[string]any{"a": 1, "c": 1}, "ok", 70 / 100.0, "mid", 100},
+		{"void: b missing voids the score", "void", map[string]any{"a": 1, "c": 1}, "no_data", 0, "", 0},
+		{"void: c not applicable", "void", map[string]any{"a": 1, "b": 1, "c": -1}, "ok", 1, "top", 80},
+		{"reweight: no band reached", "reweight", map[string]any{"a": 0.2, "b": 0.2, "c": 0.2}, "ok", 0.2, "", 100},
 	}
 	for _, lang := range langs {
-		for i, tt := range tests {
-			p := compile(t, lang, strings.Replace(base, "MODE", tt.mode, 1))
-			o := evaluate(t, p, "2026-10", tt.vals)
-			s := o.Scores[0]
-			if s.Status.String() != tt.status {
-				t.Errorf("%s case %d: status %s, want %s (%s)", lang, i, s.Status, tt.status, s.Why)
-				continue
-			}
-			if tt.status == "ok" {
-				if math.Abs(s.Value.Num-tt.value) > 1e-12 || s.Band.Str != tt.band || s.Coverage != tt.cov {
-					t.Errorf("%s case %d: %v %q coverage %v, want %v %q %v", lang, i, s.Value.Num, s.Band.Str, s.Coverage, tt.value, tt.band, tt.cov)
+		for _, tt := range tests {
+			t.Run(lang+"/"+tt.name, func(t *testing.T) {
+				p := compile(t, lang, strings.Replace(base, "MODE", tt.mode, 1))
+				o := evaluate(t, p, "2026-10", tt.vals)
+				s := o.Scores[0]
+				if s.Status.String() != tt.status {
+					t.Fatalf("status %s, want %s (%s)", s.Status, tt.status, s.Why)
 				}
-			}
+				if tt.status == "ok" {
+					if math.Abs(s.Value.Num-tt.value) > 1e-12 || s.Band.Str != tt.band || s.Coverage != tt.cov {
+						t.Errorf("%v %q coverage %v, want %v %q %v", s.Value.Num, s.Band.Str, s.Coverage, tt.value, tt.band, tt.cov)
+					}
+				}
+			})
 		}
 	}
 	// Every target not applicable: the score is not applicable.
@@ -337,33 +340,36 @@ incentive "tiers" {
 `
 	type want struct{ grad, flat, tiers, tier, tierStatus string }
 	tests := []struct {
+		name string
 		vals map[string]any
 		want want
 	}{
-		{map[string]any{"units": 1200, "sc": 1, "days": 31, "pay": 3000, "ok": true}, want{"0.00", "600.00", "300.00", "met", "earned"}},
-		{map[string]any{"units": 1199, "sc": 1.1, "days": 31, "pay": 3000, "ok": true}, want{"0.00", "0.00", "400.00", "top", "earned"}},
-		{map[string]any{"units": 1700, "sc": 0.5, "days": 31, "pay": 3000, "ok": true}, want{"350.00", "1700.00", "10.00", "", "earned"}},
-		{map[string]any{"units": 1500, "sc": 1, "days": 15.5, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "150.00", "met", "earned"}},
-		{map[string]any{"units": 1500, "sc": 1, "days": 62, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "300.00", "met", "earned"}}, // prorate clamped to 1
-		{map[string]any{"units": 1500, "sc": 1, "days": 31, "pay": 3000, "ok": false}, want{"150.00", "1500.00", "0.00", "", "ineligible"}},
-		{map[string]any{"units": 1500, "days": 31, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "", "", "no_data"}}, // tier condition has no value
-		{map[string]any{"units": 1500, "sc": 1, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "", "", "no_data"}},    // prorate has no value
-		{map[string]any{"sc": 1, "days": 31, "pay": 3000}, want{"", "", "", "", "no_data"}},                                // gate has no value
+		{"met tier", map[string]any{"units": 1200, "sc": 1, "days": 31, "pay": 3000, "ok": true}, want{"0.00", "600.00", "300.00", "met", "earned"}},
+		{"top tier", map[string]any{"units": 1199, "sc": 1.1, "days": 31, "pay": 3000, "ok": true}, want{"0.00", "0.00", "400.00", "top", "earned"}},
+		{"floor", map[string]any{"units": 1700, "sc": 0.5, "days": 31, "pay": 3000, "ok": true}, want{"350.00", "1700.00", "10.00", "", "earned"}},
+		{"prorated half", map[string]any{"units": 1500, "sc": 1, "days": 15.5, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "150.00", "met", "earned"}},
+		{"prorate clamped to 1", map[string]any{"units": 1500, "sc": 1, "days": 62, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "300.00", "met", "earned"}}, // prorate clamped to 1
+		{"gate fails", map[string]any{"units": 1500, "sc": 1, "days": 31, "pay": 3000, "ok": false}, want{"150.00", "1500.00", "0.00", "", "ineligible"}},
+		{"tier condition without value", map[string]any{"units": 1500, "days": 31, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "", "", "no_data"}}, // tier condition has no value
+		{"prorate without value", map[string]any{"units": 1500, "sc": 1, "pay": 3000, "ok": true}, want{"150.00", "1500.00", "", "", "no_data"}},           // prorate has no value
+		{"gate without value", map[string]any{"sc": 1, "days": 31, "pay": 3000}, want{"", "", "", "", "no_data"}},                                          // gate has no value
 	}
 	for _, lang := range langs {
 		p := compile(t, lang, src)
-		for i, tt := range tests {
-			o := evaluate(t, p, "2026-10", tt.vals)
-			amt := func(k int) string {
-				if o.Incentives[k].Amount == nil {
-					return ""
+		for _, tt := range tests {
+			t.Run(lang+"/"+tt.name, func(t *testing.T) {
+				o := evaluate(t, p, "2026-10", tt.vals)
+				amt := func(k int) string {
+					if o.Incentives[k].Amount == nil {
+						return ""
+					}
+					return o.Incentives[k].Amount.Text('f')
 				}
-				return o.Incentives[k].Amount.Text('f')
-			}
-			got := want{amt(0), amt(1), amt(2), o.Incentives[2].Tier, o.Incentives[2].Status.String()}
-			if got != tt.want {
-				t.Errorf("%s case %d: got %+v, want %+v (%s)", lang, i, got, tt.want, o.Incentives[2].Why)
-			}
+				got := want{amt(0), amt(1), amt(2), o.Incentives[2].Tier, o.Incentives[2].Status.String()}
+				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
+					t.Errorf("outcome (-want +got):\n%s\n%s", diff, o.Incentives[2].Why)
+				}
+			})
 		}
 	}
 }
