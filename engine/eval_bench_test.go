@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -19,21 +20,21 @@ func loadSnapshots(b *testing.B, p *Policy, path string) []*evaluator.Snapshot {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	rr, err := newRecordReader(f, path, FormatCSV)
+	rr, err := input.NewReader(f, path, FormatCSV)
 	if err != nil {
 		b.Fatal(err)
 	}
-	conv := newConverter(p.Rules, path)
+	conv := input.NewConverter(p.Rules, path)
 	var out []*evaluator.Snapshot
 	for {
-		rec, err := rr.next()
+		rec, err := rr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		if s, errs := conv.convert(rec); len(errs) == 0 {
+		if s, errs := conv.Convert(rec); len(errs) == 0 {
 			out = append(out, s)
 		}
 	}

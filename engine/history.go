@@ -11,6 +11,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -83,7 +84,7 @@ func (s selection) has(p rules.Period) bool {
 // evaluates them with their windows, subjects in parallel, and sorts the
 // outcomes on disk by input position; a last pass writes them in input
 // order (only the selected periods, never history-only snapshots).
-func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
+func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
 	rp := p.Rules
 	bySubject := extsort.New("", 8<<20)
@@ -91,7 +92,7 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	var seq uint64
 	var sortErr error
 	var key []byte
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts.MaxErrors, func(s *evaluator.Snapshot) {
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, func(s *evaluator.Snapshot) {
 		key = append(append(key[:0], s.Subject...), 0)
 		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
 		key = binary.BigEndian.AppendUint64(key, seq)
@@ -101,7 +102,7 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 		}
 		seq++
 	})
-	res.Warnings = conv.warnings
+	res.Warnings = conv.Warnings()
 	res.finishLeftOut(ev.NeedsStats())
 	switch {
 	case readErr != nil:

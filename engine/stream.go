@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
@@ -167,7 +168,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if opts.Progress != nil {
 		src = countingReader{r: rc, p: opts.Progress}
 	}
-	rr, err := newRecordReader(src, in.Name, format)
+	rr, err := input.NewReader(src, in.Name, format)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -176,8 +177,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 		return nil, err
 	}
-	conv := newConverter(p.Rules, in.Name)
-	conv.progress = opts.Progress
+	conv := input.NewConverter(p.Rules, in.Name)
 
 	if p.Rules.History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
@@ -275,13 +275,13 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 			flush()
 		}
 	}
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts.MaxErrors, emit)
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, emit)
 	flush()
 	close(work)
 	wg.Wait()
 	close(done)
 	werr := <-writeErr
-	res.Warnings = conv.warnings
+	res.Warnings = conv.Warnings()
 	res.finishLeftOut(ev.NeedsStats())
 	if panicErr != nil {
 		return nil, panicErr
@@ -310,7 +310,8 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 // snapshot to emit. Bad rows are rejected (with a rejects file) or
 // reported; once bad input fails the run, reading goes on to report every
 // bad row but nothing more is emitted.
-func readSnapshots(ctx context.Context, rr recordReader, conv *converter, rejects *rejectWriter, res *StreamResult, maxErrors int, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
+func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
+	maxErrors := opts.MaxErrors
 	addError := func(e *InputError) {
 		res.ErrorCount++
 		if len(res.Errors) < maxErrors {
@@ -323,16 +324,16 @@ func readSnapshots(ctx context.Context, rr recordReader, conv *converter, reject
 				return failing, err
 			}
 		}
-		rec, err := rr.next()
+		rec, err := rr.Next()
 		if err == io.EOF {
 			break
 		}
 		res.Rows++
-		if conv.progress != nil {
-			conv.progress.rows.Add(1)
+		if opts.Progress != nil {
+			opts.Progress.rows.Add(1)
 		}
 		var ie *InputError
-		if err != nil && errors.As(err, &ie) && ie.raw != "" && rejects != nil {
+		if err != nil && errors.As(err, &ie) && ie.Raw() != "" && rejects != nil {
 			// A row that cannot be read as a record (a wrong field count,
 			// a broken NDJSON line) is still a row: reject it and go on.
 			res.Rejected++
@@ -345,7 +346,7 @@ func readSnapshots(ctx context.Context, rr recordReader, conv *converter, reject
 		if err != nil {
 			if errors.As(err, &ie) {
 				addError(ie)
-				if ie.raw != "" {
+				if ie.Raw() != "" {
 					failing = true
 					continue
 				}
@@ -355,7 +356,7 @@ func readSnapshots(ctx context.Context, rr recordReader, conv *converter, reject
 			readErr = err
 			break
 		}
-		snap, errs := conv.convert(rec)
+		snap, errs := conv.Convert(rec)
 		if len(errs) > 0 {
 			if rejects != nil {
 				res.Rejected++
@@ -392,7 +393,7 @@ func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, 
 		return nil, err
 	}
 	defer rc.Close()
-	rr, err := newRecordReader(rc, name, format)
+	rr, err := input.NewReader(rc, name, format)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -400,23 +401,23 @@ func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, 
 		}
 		return nil, err
 	}
-	conv := newConverter(p.Rules, name)
+	conv := input.NewConverter(p.Rules, name)
 	for {
-		rec, err := rr.next()
+		rec, err := rr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			var ie *InputError
 			if errors.As(err, &ie) {
-				if ie.raw != "" {
+				if ie.Raw() != "" {
 					continue
 				}
 				break // reported by the second pass
 			}
 			return nil, err
 		}
-		snap, errs := conv.convert(rec)
+		snap, errs := conv.Convert(rec)
 		if len(errs) > 0 {
 			continue
 		}
@@ -500,7 +501,7 @@ func (r *rejectWriter) write(errs ...*InputError) error {
 	if first.Column > 0 {
 		col = strconv.Itoa(first.Column)
 	}
-	_, err := r.bw.Write(textenc.CSVLine([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.raw}))
+	_, err := r.bw.Write(textenc.CSVLine([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.Raw()}))
 	return err
 }
 

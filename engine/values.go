@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/rubric-dev/rubric/evaluator"
+import (
+	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/evaluator"
+)
 
 // ValueKind is the kind of a value given as data (a policy test's values)
 // rather than read from an input file.
@@ -27,31 +30,30 @@ type Value struct {
 // input files: the same types, bounds, identity rules and duplicate
 // (subject, period) detection across everything it has checked. Policy
 // tests build their snapshots with one.
-type Checker struct{ conv *converter }
+type Checker struct{ conv *input.Converter }
 
 // NewChecker returns a Checker for p; file names the values' file in
 // errors.
 func (p *Policy) NewChecker(file string) *Checker {
-	return &Checker{conv: newConverter(p.Rules, file)}
+	return &Checker{conv: input.NewConverter(p.Rules, file)}
 }
 
 // Snapshot checks one snapshot's values, written at line of the checker's
 // file, and returns the snapshot or every error found.
 func (c *Checker) Snapshot(line int, values []Value) (*evaluator.Snapshot, []*InputError) {
-	rec := &record{line: line, fields: make([]field, len(values))}
+	fields := make([]input.Field, len(values))
 	for i, v := range values {
-		f := field{name: v.Name, text: v.Text, b: v.Bool, line: v.Line, col: v.Column}
+		kind := input.FieldOther
 		switch v.Kind {
 		case ValueNumber:
-			f.kind = fieldNumber
+			kind = input.FieldNumber
 		case ValueString:
-			f.kind = fieldString
+			kind = input.FieldString
 		case ValueBool:
-			f.kind = fieldBool
-		default:
-			f.kind = fieldOther
+			kind = input.FieldBool
 		}
-		rec.fields[i] = f
+		fields[i] = input.NewField(v.Name, kind, v.Text, v.Bool, v.Line, v.Column)
 	}
-	return c.conv.convert(rec)
+	rec := input.NewRecord(line, fields)
+	return c.conv.Convert(rec)
 }

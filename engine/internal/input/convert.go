@@ -1,4 +1,4 @@
-package engine
+package input
 
 import (
 	"fmt"
@@ -35,10 +35,10 @@ type column struct {
 	attr   *rules.Attribute
 }
 
-// converter checks raw records against a policy and turns them into
+// Converter checks raw records against a policy and turns them into
 // snapshots. It remembers (subject, period) keys to find duplicates: 8
 // bytes a snapshot, the only state that grows with the input.
-type converter struct {
+type Converter struct {
 	p        *rules.Policy
 	file     string
 	cols     map[string]column
@@ -46,12 +46,11 @@ type converter struct {
 	warnings []string
 	seen     map[[2]uint64]int32 // (subject, period) → the line it was first read on
 	seeds    [2]maphash.Seed
-	present  []bool // per slot, reused: which names a record gave (or gave badly)
-	progress *Progress
+	present  []bool // per slot, reused: which names a Record gave (or gave badly)
 }
 
-func newConverter(p *rules.Policy, file string) *converter {
-	c := &converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[[2]uint64]int32{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+func NewConverter(p *rules.Policy, file string) *Converter {
+	c := &Converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[[2]uint64]int32{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	c.cols["subject"] = column{kind: colSubject}
 	c.cols["period"] = column{kind: colPeriod}
 	c.cols["team"] = column{kind: colTeam}
@@ -68,7 +67,7 @@ func newConverter(p *rules.Policy, file string) *converter {
 	return c
 }
 
-func (c *converter) warn(name, msg string) {
+func (c *Converter) warn(name, msg string) {
 	if c.warned[name] {
 		return
 	}
@@ -116,19 +115,19 @@ func isPlainNumber(s string) bool {
 	return i == len(s)
 }
 
-func (c *converter) number(f *field, what string) (float64, string) {
+func (c *Converter) number(f *Field, what string) (float64, string) {
 	var text string
 	switch f.kind {
-	case fieldText:
+	case FieldText:
 		text = strings.TrimSpace(f.text)
 		if !isPlainNumber(text) {
 			return 0, fmt.Sprintf("%s %q is not a number (write plain decimals such as 1234.5)", what, short(f.text))
 		}
-	case fieldNumber:
+	case FieldNumber:
 		text = f.text
-	case fieldString:
+	case FieldString:
 		return 0, fmt.Sprintf("%s must be a JSON number, not the string %q", what, short(f.text))
-	case fieldBool:
+	case FieldBool:
 		return 0, fmt.Sprintf("%s must be a number, not %t", what, f.b)
 	default:
 		return 0, fmt.Sprintf("%s must be a number, not an array or object", what)
@@ -140,9 +139,9 @@ func (c *converter) number(f *field, what string) (float64, string) {
 	return v, ""
 }
 
-func (c *converter) str(f *field, what string) (string, string) {
+func (c *Converter) str(f *Field, what string) (string, string) {
 	switch f.kind {
-	case fieldText, fieldString, fieldNumber:
+	case FieldText, FieldString, FieldNumber:
 		if len(f.text) > evaluator.MaxStringBytes {
 			return "", fmt.Sprintf("%s is %d bytes long; a value may be at most %d", what, len(f.text), evaluator.MaxStringBytes)
 		}
@@ -151,12 +150,12 @@ func (c *converter) str(f *field, what string) (string, string) {
 	return "", fmt.Sprintf("%s must be a string", what)
 }
 
-// convert checks a record. It returns the snapshot, or the errors that make
+// convert checks a Record. It returns the snapshot, or the errors that make
 // it bad input (all of them).
-func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
+func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
 	s := evaluator.NewSnapshot(c.p)
 	s.Line = rec.line
-	var errs []*InputError
+	var errs []*Error
 	if c.present == nil {
 		c.present = make([]bool, c.p.Scope.Len())
 	}
@@ -172,15 +171,15 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 			}
 		}
 	}
-	bad := func(f *field, format string, args ...any) {
-		e := &InputError{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.rawText()}
+	bad := func(f *Field, format string, args ...any) {
+		e := &Error{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.rawText()}
 		if f != nil {
 			e.Line, e.Column = f.line, f.col
 			mark(f.name)
 		}
 		errs = append(errs, e)
 	}
-	var subjF, periodF *field
+	var subjF, periodF *Field
 	for i := range rec.fields {
 		f := &rec.fields[i]
 		col, ok := c.cols[f.name]
@@ -194,7 +193,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		case colPeriod:
 			periodF = f
 		case colTeam:
-			if f.kind == fieldNull {
+			if f.kind == FieldNull {
 				continue
 			}
 			t, msg := c.str(f, "team")
@@ -210,7 +209,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 		case colDerived:
 			c.warn(f.name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, f.name, c.p.Name))
 		case colMetric:
-			if f.kind == fieldNull {
+			if f.kind == FieldNull {
 				continue
 			}
 			m := col.metric
@@ -231,7 +230,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 			s.SetExact(m.Decl.Slot, strings.TrimSpace(f.text))
 			present[m.Decl.Slot] = true
 		case colAttribute:
-			if f.kind == fieldNull {
+			if f.kind == FieldNull {
 				continue
 			}
 			a := col.attr
@@ -239,9 +238,9 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 			case rules.AttrNumber, rules.AttrMoney:
 				var v float64
 				var msg string
-				if a.Type == rules.AttrMoney && f.kind == fieldString {
+				if a.Type == rules.AttrMoney && f.kind == FieldString {
 					f2 := *f
-					f2.kind = fieldText
+					f2.kind = FieldText
 					v, msg = c.number(&f2, "attribute "+a.Name)
 				} else {
 					v, msg = c.number(f, "attribute "+a.Name)
@@ -255,11 +254,11 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 			case rules.AttrBool:
 				var b bool
 				switch {
-				case f.kind == fieldBool:
+				case f.kind == FieldBool:
 					b = f.b
-				case f.kind == fieldText && strings.EqualFold(strings.TrimSpace(f.text), "true"):
+				case f.kind == FieldText && strings.EqualFold(strings.TrimSpace(f.text), "true"):
 					b = true
-				case f.kind == fieldText && strings.EqualFold(strings.TrimSpace(f.text), "false"):
+				case f.kind == FieldText && strings.EqualFold(strings.TrimSpace(f.text), "false"):
 					b = false
 				default:
 					bad(f, "attribute %s must be true or false (type bool), not %s", a.Name, fieldText_(f))
@@ -267,7 +266,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 				}
 				s.Values[a.Decl.Slot] = evaluator.Boolean(b)
 			default:
-				if f.kind != fieldText && f.kind != fieldString {
+				if f.kind != FieldText && f.kind != FieldString {
 					bad(f, "attribute %s must be a string (type string), not %s", a.Name, fieldText_(f))
 					continue
 				}
@@ -281,7 +280,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 			present[a.Decl.Slot] = true
 		}
 	}
-	if subjF == nil || subjF.kind == fieldNull {
+	if subjF == nil || subjF.kind == FieldNull {
 		bad(subjF, "subject is missing: every snapshot needs a subject")
 	} else if v, msg := c.str(subjF, "subject"); msg != "" {
 		bad(subjF, "%s", msg)
@@ -292,7 +291,7 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 	} else {
 		s.Subject = norm.NFC.String(v)
 	}
-	if periodF == nil || periodF.kind == fieldNull {
+	if periodF == nil || periodF.kind == FieldNull {
 		bad(periodF, "period is missing: every snapshot needs a period such as 2026-10")
 	} else if v, msg := c.str(periodF, "period"); msg != "" {
 		bad(periodF, "%s", msg)
@@ -329,12 +328,12 @@ func (c *converter) convert(rec *record) (*evaluator.Snapshot, []*InputError) {
 	if len(errs) == 0 {
 		k := c.key(s.Subject, s.Period.Label)
 		if first, dup := c.seen[k]; dup {
-			e := &InputError{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
+			e := &Error{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
 				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
 			if subjF != nil {
 				e.Column = subjF.col
 			}
-			return nil, []*InputError{e}
+			return nil, []*Error{e}
 		}
 		c.seen[k] = int32(rec.line)
 		return s, nil
@@ -355,7 +354,7 @@ func short(s string) string {
 // key identifies a (subject, period) by 128 bits of two independently
 // seeded hashes: two different keys collide with probability 2^-128, and
 // the seeds are drawn per run, so no input can be built to collide.
-func (c *converter) key(subject, period string) [2]uint64 {
+func (c *Converter) key(subject, period string) [2]uint64 {
 	var k [2]uint64
 	for i, seed := range c.seeds {
 		var h maphash.Hash
@@ -387,19 +386,19 @@ func identity(what, v string) string {
 	return ""
 }
 
-func fieldText_(f *field) string {
+func fieldText_(f *Field) string {
 	switch f.kind {
-	case fieldBool:
+	case FieldBool:
 		return strconv.FormatBool(f.b)
-	case fieldNumber:
+	case FieldNumber:
 		return short(f.text)
-	case fieldOther:
+	case FieldOther:
 		return "an array or object"
 	}
 	return strconv.Quote(short(f.text))
 }
 
-func (c *converter) fieldOf(rec *record, name string) *field {
+func (c *Converter) fieldOf(rec *Record, name string) *Field {
 	for i := range rec.fields {
 		if rec.fields[i].name == name {
 			return &rec.fields[i]
@@ -408,7 +407,7 @@ func (c *converter) fieldOf(rec *record, name string) *field {
 	return nil
 }
 
-func (c *converter) effective(per rules.Period) string {
+func (c *Converter) effective(per rules.Period) string {
 	from, to := c.p.EffectiveFrom, c.p.EffectiveTo
 	if c.p.History > 0 {
 		from = nil // earlier snapshots serve as history
@@ -426,3 +425,7 @@ func dateOr(t *time.Time, def string) string {
 	}
 	return t.Format(time.DateOnly)
 }
+
+// Warnings are what was read but ignored, said once each (an unknown
+// column, input values of a derived metric), in the order first seen.
+func (c *Converter) Warnings() []string { return c.warnings }
