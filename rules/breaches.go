@@ -32,7 +32,7 @@ func (r *resolver) breaches() {
 							names = append(names, d.Name)
 						}
 					}
-					didYouMean(dd, part.Name, names)
+					DidYouMean(dd, part.Name, names)
 					continue
 				}
 				br.Message = append(br.Message, MessagePart{Decl: d})

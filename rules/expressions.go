@@ -108,7 +108,7 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 	if !strings.Contains(name, ".") {
 		d.Detail = fmt.Sprintf("Every name an expression reads must be declared. If %s is a column of the input, declare it: metric %q { better = \"higher\" } for a number, or attribute %q { type = \"string\" } for text (number, bool and money too).", name, name, name)
 	}
-	if !didYouMean(d, name, r.scope.names()) {
+	if !DidYouMean(d, name, r.scope.names()) {
 		if i := strings.IndexByte(name, '.'); i > 0 {
 			root := name[:i]
 			switch root {
@@ -140,17 +140,6 @@ func firstByName[T any](items []T, name func(T) string) map[string]T {
 		}
 	}
 	return m
-}
-
-// didYouMean appends a suggestion to d's summary when a candidate is close
-// to given, and reports whether it did.
-func didYouMean(d *hcl.Diagnostic, given string, candidates []string) bool {
-	sug := nameSuggestion(given, candidates)
-	if sug == "" {
-		return false
-	}
-	d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-	return true
 }
 
 // amount reads an incentive's amount operand (basis, amount, multiplier,

@@ -65,7 +65,7 @@ func (r *resolver) policyBlock() {
 				d := r.errorf(CodeCurrency, b.Currency.Range, "%q is not an ISO 4217 currency code", c)
 				if up := strings.ToUpper(c); up != c {
 					if _, ok := MinorUnit(up); ok {
-						d.Summary += fmt.Sprintf("; did you mean %q?", up)
+						suggest(d, up)
 					}
 				}
 			}

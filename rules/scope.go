@@ -3,11 +3,13 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // Stage is a step of evaluation (SPEC §3). An expression may use the names
@@ -177,12 +179,24 @@ func (s *Scope) names() []string {
 	return names
 }
 
-// NameSuggestion returns the candidate closest to given within a small
-// edit distance, or "" (as HCL's didyoumean).
-func NameSuggestion(given string, candidates []string) string {
-	return nameSuggestion(given, candidates)
+// DidYouMean appends "; did you mean "X"?" to d's summary when a
+// candidate is close to given (HCL's didyoumean distance; two letters
+// swapped count as one edit), and reports whether it did. Every name
+// suggestion of rubric's diagnostics is made here, so they read alike.
+func DidYouMean(d *hcl.Diagnostic, given string, candidates []string) bool {
+	sug := nameSuggestion(given, candidates)
+	if sug == "" {
+		return false
+	}
+	suggest(d, sug)
+	return true
 }
 
+// suggest appends the suggestion s to d's summary.
+func suggest(d *hcl.Diagnostic, s string) { d.Summary += fmt.Sprintf("; did you mean %q?", s) }
+
+// nameSuggestion returns the candidate closest to given within a small
+// edit distance, or "" (as HCL's didyoumean).
 func nameSuggestion(given string, candidates []string) string {
 	best, bestDist := "", 5 // distances are doubled: a transposition costs 1, an edit 2
 	sorted := append([]string(nil), candidates...)

@@ -40,7 +40,7 @@ func (r *resolver) scorecards() {
 					for n := range r.targetByName {
 						names = append(names, n)
 					}
-					didYouMean(r.errorf(CodeUnknownName, e.KeyRange, "%s weights: unknown target %q", what, e.Key), e.Key, names)
+					DidYouMean(r.errorf(CodeUnknownName, e.KeyRange, "%s weights: unknown target %q", what, e.Key), e.Key, names)
 					ok = false
 					continue
 				}

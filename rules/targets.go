@@ -21,7 +21,7 @@ func (r *resolver) metricRef(v *dsl.Value, what string) *Metric {
 	for n := range r.metricByName {
 		names = append(names, n)
 	}
-	didYouMean(r.errorf(CodeUnknownName, v.Range, "%s: unknown metric %q", what, s), s, names)
+	DidYouMean(r.errorf(CodeUnknownName, v.Range, "%s: unknown metric %q", what, s), s, names)
 	return nil
 }
 

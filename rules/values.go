@@ -65,7 +65,7 @@ func (r *resolver) enum(v *dsl.Value, what string, def int, names ...string) int
 		return e
 	}
 	d := r.errorf(CodeEnum, v.Range, "%s must be one of %s, not %q", what, strings.Join(names, ", "), s)
-	didYouMean(d, s, names)
+	DidYouMean(d, s, names)
 	return def
 }
 

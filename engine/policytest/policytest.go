@@ -344,9 +344,7 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 	}
 	if got == nil {
 		d := dsl.Errorf(CodeTest, e.NameRange, "no %s named %q in policy %s", e.Kind, e.Name, r.p.Name)
-		if sug := rules.NameSuggestion(e.Name, names); sug != "" {
-			d.Summary += fmt.Sprintf("; did you mean %q?", sug)
-		}
+		rules.DidYouMean(d, e.Name, names)
 		r.diags = append(r.diags, d)
 		return []Failure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
 	}
