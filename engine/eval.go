@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/engine/internal/encode"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
@@ -76,30 +77,30 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	}
 	bw := bufio.NewWriterSize(sink, size)
 	rp := p.Rules
-	var encode func(o *evaluator.Outcome, buf []byte) []byte
+	var encodeFn func(o *evaluator.Outcome, buf []byte) []byte
 	var totals []*apd.Decimal // table: each incentive's total
 	var totalsMu sync.Mutex
 	// A table is aligned in blocks of at least tableBlock rows, written as
 	// each block completes: a large input streams instead of being held
 	// whole for alignment.
 	const tableBlock = 1000
-	tw := newTable(bw)
+	tw := encode.NewTable(bw)
 	tableRows := 0
 	first := true
 	write := func(b []byte) error { _, err := bw.Write(b); return err }
 	switch format {
 	case OutNDJSON:
-		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+		encodeFn = func(o *evaluator.Outcome, buf []byte) []byte {
 			w := textenc.JSON{B: buf}
-			encodeOutcome(&w, rp, o, true)
+			encode.Outcome(&w, rp, o, true)
 			return append(w.B, '\n')
 		}
 	case OutJSON:
 		bw.WriteString("[")
-		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+		encodeFn = func(o *evaluator.Outcome, buf []byte) []byte {
 			w := textenc.JSON{B: buf}
 			w.Raw("\n")
-			encodeOutcome(&w, rp, o, true)
+			encode.Outcome(&w, rp, o, true)
 			w.Raw(",")
 			return w.B
 		}
@@ -114,16 +115,16 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			return err
 		}
 	case OutCSV:
-		bw.Write(textenc.CSVLine(csvHeader(rp)))
-		encode = func(o *evaluator.Outcome, buf []byte) []byte {
-			return append(buf, textenc.CSVLine(csvRow(rp, o))...)
+		bw.Write(textenc.CSVLine(encode.CSVHeader(rp)))
+		encodeFn = func(o *evaluator.Outcome, buf []byte) []byte {
+			return append(buf, textenc.CSVLine(encode.CSVRow(rp, o))...)
 		}
 	case OutTable:
-		fmt.Fprintln(tw, strings.Join(tableHeader(rp), "\t"))
+		fmt.Fprintln(tw, strings.Join(encode.TableHeader(rp), "\t"))
 		for range rp.Incentives {
 			totals = append(totals, new(apd.Decimal))
 		}
-		encode = func(o *evaluator.Outcome, buf []byte) []byte {
+		encodeFn = func(o *evaluator.Outcome, buf []byte) []byte {
 			totalsMu.Lock()
 			for i := range o.Incentives {
 				if a := o.Incentives[i].Amount; a != nil {
@@ -131,7 +132,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 				}
 			}
 			totalsMu.Unlock()
-			return append(buf, strings.Join(tableRow(rp, o), "\t")+"\n"...)
+			return append(buf, strings.Join(encode.TableRow(rp, o), "\t")+"\n"...)
 		}
 		write = func(b []byte) error {
 			if _, err := tw.Write(b); err != nil {
@@ -144,7 +145,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			return nil
 		}
 	}
-	res, err := p.Stream(in, opts.StreamOptions, encode, write)
+	res, err := p.Stream(in, opts.StreamOptions, encodeFn, write)
 	if err != nil || res.Failed() {
 		return res, err
 	}
@@ -157,7 +158,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		}
 	case OutTable:
 		if len(rp.Incentives) > 0 {
-			fmt.Fprintln(tw, strings.Join(tableTotals(rp, totals), "\t"))
+			fmt.Fprintln(tw, strings.Join(encode.TableTotals(rp, totals), "\t"))
 		}
 		if err := tw.Flush(); err != nil {
 			return nil, err

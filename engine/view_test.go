@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rubric-dev/rubric/engine/internal/encode"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
@@ -184,7 +185,7 @@ func TestEncoderMatchesTypedView(t *testing.T) {
 			n := 0
 			_, err := p.Stream(Input{Name: input}, StreamOptions{Explain: true}, func(o *evaluator.Outcome, buf []byte) []byte {
 				w := textenc.JSON{B: buf[:0]}
-				encodeOutcome(&w, p.Rules, o, true)
+				encode.Outcome(&w, p.Rules, o, true)
 				want := viewOf(p.Rules, o)
 				var got outcomeView
 				dec := json.NewDecoder(bytes.NewReader(w.B))

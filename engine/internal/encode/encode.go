@@ -1,0 +1,361 @@
+// Package encode writes outcomes for machines and terminals: the JSON
+// object of one outcome (hand-written, keys in policy order, checked
+// against encoding/json of a typed view), the flattened CSV columns and
+// the terminal table.
+package encode
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Outcome appends one outcome as a JSON object (SPEC §6).
+func Outcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
+	s := o.Snapshot
+	w.Raw("{")
+	w.Key("subject")
+	w.Str(s.Subject)
+	w.Key("period")
+	w.Str(s.Period.Label)
+	w.Key("team")
+	if s.HasTeam {
+		w.Str(s.Team)
+	} else {
+		w.Raw("null")
+	}
+	w.Key("policy")
+	w.Raw("{")
+	w.Key("name")
+	w.Str(p.Name)
+	w.Key("version")
+	w.Str(p.Version)
+	w.Key("digest")
+	w.Str(p.Digest)
+	w.Raw("}")
+	w.Key("values")
+	w.Raw("{")
+	for _, m := range p.Metrics {
+		w.Key(m.Name)
+		w.Value(s.Values[m.Decl.Slot])
+	}
+	for _, a := range p.Attributes {
+		w.Key(a.Name)
+		w.Value(s.Values[a.Decl.Slot])
+	}
+	w.Raw("}")
+	w.Key("defaulted")
+	w.Strs(o.Defaulted)
+	if p.History > 0 {
+		w.Key("window")
+		w.Strs(o.Window)
+	}
+	w.Key("targets")
+	w.Raw("{")
+	for i := range o.Targets {
+		t := &o.Targets[i]
+		w.Key(t.Target.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(t.Status.String())
+		w.Key("value")
+		w.Value(t.Value)
+		w.Key("goal")
+		w.Value(t.Goal)
+		w.Key("threshold")
+		w.Value(t.Threshold)
+		w.Key("stretch")
+		w.Value(t.Stretch)
+		w.Key("attainment")
+		w.Value(t.Attainment)
+		if why {
+			w.Key("why")
+			w.Str(t.Why)
+		}
+		w.Raw("}")
+	}
+	w.Raw("}")
+	w.Key("scores")
+	w.Raw("{")
+	for i := range o.Scores {
+		sc := &o.Scores[i]
+		w.Key(sc.Scorecard.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(sc.Status.String())
+		w.Key("value")
+		w.Value(sc.Value)
+		w.Key("band")
+		w.Value(sc.Band)
+		w.Key("coverage")
+		if sc.CoverageSet {
+			w.Num(sc.Coverage)
+		} else {
+			w.Raw("null")
+		}
+		w.Key("contributions")
+		w.Raw("{")
+		for _, c := range sc.Contributions {
+			w.Key(c.Target)
+			w.Num(c.Value)
+		}
+		w.Raw("}")
+		if why {
+			w.Key("why")
+			w.Str(sc.Why)
+		}
+		w.Raw("}")
+	}
+	w.Raw("}")
+	w.Key("breaches")
+	w.Raw("{")
+	for i := range o.Breaches {
+		b := &o.Breaches[i]
+		w.Key(b.Breach.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(b.Status.String())
+		w.Key("severity")
+		w.Str(b.Breach.Severity.String())
+		if b.Message != "" {
+			w.Key("message")
+			w.Str(b.Message)
+		}
+		if why {
+			w.Key("why")
+			w.Str(b.Why)
+		}
+		w.Raw("}")
+	}
+	w.Raw("}")
+	w.Key("incentives")
+	w.Raw("{")
+	for i := range o.Incentives {
+		in := &o.Incentives[i]
+		w.Key(in.Incentive.Name)
+		w.Raw("{")
+		w.Key("status")
+		w.Str(in.Status.String())
+		w.Key("amount")
+		if in.Amount != nil {
+			w.Str(in.Amount.Text('f'))
+		} else {
+			w.Raw("null")
+		}
+		w.Key("currency")
+		w.Str(p.Currency)
+		w.Key("tier")
+		w.StrOrNull(in.Tier)
+		w.Key("code")
+		w.StrOrNull(in.Incentive.Code)
+		if in.Gate != "" {
+			w.Key("gate")
+			w.Str(in.Gate)
+		}
+		if why {
+			w.Key("steps")
+			textenc.Steps(w, in.Steps)
+			w.Key("why")
+			w.Str(in.Why)
+		}
+		w.Raw("}")
+	}
+	w.Raw("}")
+	w.Raw("}")
+}
+
+// CSVHeader lists the columns of the flattened CSV output.
+func CSVHeader(p *rules.Policy) []string {
+	h := []string{"subject", "period", "team", "policy_version"}
+	for _, m := range p.Metrics {
+		h = append(h, "values."+m.Name)
+	}
+	for _, a := range p.Attributes {
+		h = append(h, "values."+a.Name)
+	}
+	for _, t := range p.Targets {
+		h = append(h, "targets."+t.Name+".status", "targets."+t.Name+".value", "targets."+t.Name+".attainment")
+	}
+	for _, s := range p.Scorecards {
+		h = append(h, "scores."+s.Name+".status", "scores."+s.Name+".value", "scores."+s.Name+".band", "scores."+s.Name+".coverage")
+	}
+	for _, b := range p.Breaches {
+		h = append(h, "breaches."+b.Name+".status")
+	}
+	for _, in := range p.Incentives {
+		h = append(h, "incentives."+in.Name+".status", "incentives."+in.Name+".amount", "incentives."+in.Name+".tier")
+	}
+	return h
+}
+
+func cell(v evaluator.Value) string {
+	switch v.Kind {
+	case evaluator.Number:
+		var w textenc.JSON
+		w.Num(v.Num)
+		return string(w.B)
+	case evaluator.String:
+		return v.Str
+	case evaluator.Bool:
+		return strconv.FormatBool(v.Bool)
+	}
+	return ""
+}
+
+// CSVRow flattens an outcome into the columns of csvHeader.
+func CSVRow(p *rules.Policy, o *evaluator.Outcome) []string {
+	s := o.Snapshot
+	row := []string{s.Subject, s.Period.Label, s.Team, p.Version}
+	for _, m := range p.Metrics {
+		row = append(row, cell(s.Values[m.Decl.Slot]))
+	}
+	for _, a := range p.Attributes {
+		row = append(row, cell(s.Values[a.Decl.Slot]))
+	}
+	for _, t := range o.Targets {
+		row = append(row, t.Status.String(), cell(t.Value), cell(t.Attainment))
+	}
+	for _, sc := range o.Scores {
+		cov := ""
+		if sc.CoverageSet {
+			cov = cell(evaluator.Num(sc.Coverage))
+		}
+		row = append(row, sc.Status.String(), cell(sc.Value), cell(sc.Band), cov)
+	}
+	for _, b := range o.Breaches {
+		row = append(row, b.Status.String())
+	}
+	for _, in := range o.Incentives {
+		amt := ""
+		if in.Amount != nil {
+			amt = in.Amount.Text('f')
+		}
+		row = append(row, in.Status.String(), amt, in.Tier)
+	}
+	return row
+}
+
+// TableHeader and tableRow give the terminal table: one line a snapshot
+// with each score and band, breaches fired and each incentive's amount.
+func TableHeader(p *rules.Policy) []string {
+	h := []string{"SUBJECT", "PERIOD", "TEAM"}
+	if len(p.Targets) > 0 {
+		h = append(h, "TARGETS")
+	}
+	for _, s := range p.Scorecards {
+		h = append(h, strings.ToUpper(s.Name), "BAND")
+	}
+	if len(p.Breaches) > 0 || hasThresholds(p) {
+		h = append(h, "BREACHES")
+	}
+	for _, in := range p.Incentives {
+		h = append(h, strings.ToUpper(in.Name))
+	}
+	return h
+}
+
+func hasThresholds(p *rules.Policy) bool {
+	for _, t := range p.Targets {
+		if t.Threshold.Set {
+			return true
+		}
+	}
+	return false
+}
+
+// statusMarks are the table's compact target statuses.
+var statusMarks = map[evaluator.TargetStatus]string{
+	evaluator.Exceeded: "★", evaluator.Met: "✓", evaluator.Missed: "✗", evaluator.TargetBreached: "‼",
+	evaluator.NotApplicable: "–", evaluator.TargetNoData: "?",
+}
+
+// TableLegend explains the marks of the TARGETS column.
+const TableLegend = "targets: ★ exceeded, ✓ met, ✗ missed, ‼ breached, – not applicable, ? no data; breaches: a rule that fired, a target breached, ? no data"
+
+func TableRow(p *rules.Policy, o *evaluator.Outcome) []string {
+	s := o.Snapshot
+	team := s.Team
+	if !s.HasTeam {
+		team = "-"
+	}
+	row := []string{s.Subject, s.Period.Label, team}
+	if len(o.Targets) > 0 {
+		marks := make([]string, 0, len(o.Targets))
+		for _, t := range o.Targets {
+			marks = append(marks, t.Target.Name+statusMarks[t.Status])
+		}
+		row = append(row, strings.Join(marks, " "))
+	}
+	for _, sc := range o.Scores {
+		if sc.Status == evaluator.ScoreOK {
+			band := sc.Band.Str
+			if band == "" {
+				band = "(none)"
+			}
+			row = append(row, strconv.FormatFloat(sc.Value.Num, 'f', 4, 64), band)
+		} else {
+			row = append(row, sc.Status.String(), "-")
+		}
+	}
+	if len(p.Breaches) > 0 || hasThresholds(p) {
+		var fired []string
+		for _, b := range o.Breaches {
+			switch b.Status {
+			case evaluator.Breached:
+				fired = append(fired, b.Breach.Name)
+			case evaluator.BreachNoData:
+				fired = append(fired, b.Breach.Name+"?")
+			}
+		}
+		for _, t := range o.Targets {
+			if t.Status == evaluator.TargetBreached {
+				fired = append(fired, t.Target.Name)
+			}
+		}
+		if len(fired) == 0 {
+			fired = []string{"-"}
+		}
+		row = append(row, strings.Join(fired, ","))
+	}
+	for _, in := range o.Incentives {
+		switch {
+		case in.Status == evaluator.Earned:
+			row = append(row, in.Amount.Text('f')+" "+p.Currency)
+		case in.Amount == nil:
+			row = append(row, "no_data")
+		default:
+			row = append(row, in.Status.String())
+		}
+	}
+	return row
+}
+
+// TableTotals is the table's last row: each incentive's total.
+func TableTotals(p *rules.Policy, totals []*apd.Decimal) []string {
+	row := []string{"TOTAL", "", ""}
+	if len(p.Targets) > 0 {
+		row = append(row, "")
+	}
+	for range p.Scorecards {
+		row = append(row, "", "")
+	}
+	if len(p.Breaches) > 0 || hasThresholds(p) {
+		row = append(row, "")
+	}
+	for i := range p.Incentives {
+		var q apd.Decimal
+		c := apd.BaseContext.WithPrecision(60)
+		c.Quantize(&q, totals[i], -int32(p.MinorUnit))
+		row = append(row, q.Text('f')+" "+p.Currency)
+	}
+	return row
+}
+
+func NewTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }

@@ -1,0 +1,441 @@
+// Package explain renders outcomes as text for people: one outcome's
+// report (what each target, score, breach and incentive came to, why,
+// and what it would take to do better) and a subject's history table.
+// It is what rubric explain prints and what the service answers.
+package explain
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/engine/internal/encode"
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// History renders the subject's window: one row a period, the
+// targets' values and statuses, the score and band, the incentives'
+// amounts; a gap is shown as a gap.
+func History(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*evaluator.Outcome) {
+	byIndex := map[int]*evaluator.Outcome{}
+	for _, o := range all {
+		byIndex[o.Snapshot.Period.Index()] = o
+	}
+	cur := chosen.Snapshot.Period.Index()
+	header := []string{"period"}
+	for _, t := range p.Targets {
+		header = append(header, t.Name)
+	}
+	for _, sc := range p.Scorecards {
+		header = append(header, "score "+sc.Name)
+	}
+	for _, in := range p.Incentives {
+		header = append(header, in.Name)
+	}
+	tw := encode.NewTable(w)
+	fmt.Fprintf(w, "\nHistory (the window of %d earlier period(s))\n", p.History)
+	fmt.Fprintln(tw, "  "+strings.Join(header, "\t"))
+	for idx := cur - p.History; idx <= cur; idx++ {
+		label := rules.PeriodAt(p.Period, idx).Label
+		o := byIndex[idx]
+		if o == nil {
+			fmt.Fprintf(tw, "  %s\t(no snapshot)\n", label)
+			continue
+		}
+		row := []string{label}
+		if o.Snapshot.HistoryOnly {
+			row[0] += " (history only)"
+		}
+		for _, t := range o.Targets {
+			cell := string(t.Status.String())
+			if t.Value.Has() {
+				cell = displayText(t.Value, t.Target.Display, t.Target.Unit, p.MinorUnit) + " " + cell
+			}
+			row = append(row, cell)
+		}
+		for _, sc := range o.Scores {
+			cell := sc.Status.String()
+			if sc.Status == evaluator.ScoreOK {
+				cell = evaluator.Short(sc.Value.Num)
+				if sc.Band.Str != "" {
+					cell += " " + sc.Band.Str
+				}
+			}
+			row = append(row, cell)
+		}
+		for _, in := range o.Incentives {
+			cell := in.Status.String()
+			if in.Amount != nil {
+				cell = in.Amount.Text('f')
+			}
+			row = append(row, cell)
+		}
+		fmt.Fprintln(tw, "  "+strings.Join(row, "\t"))
+	}
+	tw.Flush()
+}
+
+// Outcome renders one outcome as a readable report.
+func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
+	s := o.Snapshot
+	pr := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	team := ""
+	if s.HasTeam {
+		team = ", team " + s.Team
+	}
+	pr("%s, period %s (%s to %s, %d days)%s\n", s.Subject, s.Period.Label, s.Period.StartDate(), s.Period.EndDate(), s.Period.Days, team)
+	title := p.Name
+	if p.Title != "" {
+		title = p.Title + " (" + p.Name + ")"
+	}
+	pr("Policy %s, version %s, %s\n", title, p.Version, p.Digest)
+
+	pr("\nValues\n")
+	defaulted := map[string]bool{}
+	for _, d := range o.Defaulted {
+		defaulted[d] = true
+	}
+	for _, m := range p.Metrics {
+		v := s.Values[m.Decl.Slot]
+		note := ""
+		switch {
+		case defaulted[m.Name]:
+			note = "  (defaulted)"
+		case m.Derived != nil:
+			note = "  = " + m.Derived.Source
+		}
+		pr("  %-22s %s%s\n", m.Name, displayText(v, m.Display, m.Unit, p.MinorUnit), note)
+	}
+	for _, a := range p.Attributes {
+		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
+	}
+
+	var stats []*rules.Decl
+	for _, d := range p.Scope.Decls {
+		if d.Kind == rules.DeclTeam && d.Slot >= 0 {
+			stats = append(stats, d)
+		}
+	}
+	if len(stats) > 0 {
+		pr("\nTeam figures used (over the snapshots of the same team and period in this run)\n")
+		byName := map[string]*rules.Metric{}
+		for _, m := range p.Metrics {
+			byName[m.Name] = m
+		}
+		for _, d := range stats {
+			v := s.Values[d.Slot]
+			text := valueText(v, "")
+			if m := byName[d.Owner]; m != nil && v.Kind == evaluator.Number && !strings.HasSuffix(d.Name, ".count") {
+				text = evaluator.Display(v.Num, m.Display, m.Unit, p.MinorUnit)
+			}
+			if !v.Has() {
+				text = "no value"
+			}
+			pr("  %-22s %s\n", d.Name, text)
+		}
+	}
+
+	if len(o.Targets) > 0 {
+		pr("\nTargets\n")
+		for _, t := range o.Targets {
+			line := fmt.Sprintf("  %-22s %-15s", t.Target.Name, t.Status)
+			if t.Value.Has() && t.Goal.Has() {
+				d := t.Target.Display
+				line += fmt.Sprintf(" %s vs goal %s", displayText(t.Value, d, t.Target.Unit, p.MinorUnit), displayText(t.Goal, d, t.Target.Unit, p.MinorUnit))
+			}
+			if t.Attainment.Has() {
+				line += fmt.Sprintf(", attainment %s", evaluator.Short(t.Attainment.Num))
+			}
+			pr("%s\n", line)
+			pr("  %-22s %s\n", "", t.Why)
+		}
+	}
+
+	for _, sc := range o.Scores {
+		pr("\nScorecard %s: ", sc.Scorecard.Name)
+		if sc.Status != evaluator.ScoreOK {
+			pr("%s\n  %s\n", sc.Status, sc.Why)
+			continue
+		}
+		band := sc.Band.Str
+		if band == "" {
+			band = "below every band"
+		} else {
+			band = "band " + band
+		}
+		pr("%s, %s (coverage %s%%)\n", evaluator.Short(sc.Value.Num), band, evaluator.Short(sc.Coverage))
+		weights := map[string]float64{}
+		for _, wt := range sc.Scorecard.Weights {
+			weights[wt.Target.Name] = wt.Weight
+		}
+		for _, c := range sc.Contributions {
+			pr("  %-22s weight %-5s contributes %s\n", c.Target, evaluator.Short(weights[c.Target]), evaluator.Short(c.Value))
+		}
+		nextBand(pr, p, sc, o)
+	}
+
+	if len(o.Breaches) > 0 {
+		pr("\nBreaches\n")
+		for _, b := range o.Breaches {
+			msg := ""
+			if b.Message != "" {
+				msg = ": " + b.Message
+			}
+			pr("  %-22s %-9s (%s)%s\n", b.Breach.Name, b.Status, b.Breach.Severity, msg)
+			pr("  %-22s %s\n", "", b.Why)
+		}
+	}
+
+	if len(o.Incentives) > 0 {
+		pr("\nIncentives\n")
+		for _, in := range o.Incentives {
+			amt := "no amount: needs review"
+			if in.Amount != nil {
+				amt = in.Amount.Text('f') + " " + p.Currency
+			}
+			extra := []string{}
+			if in.Tier != "" {
+				extra = append(extra, "tier "+in.Tier)
+			}
+			if in.Incentive.Code != "" {
+				extra = append(extra, "code "+in.Incentive.Code)
+			}
+			ex := ""
+			if len(extra) > 0 {
+				ex = " (" + strings.Join(extra, ", ") + ")"
+			}
+			pr("  %s: %s, %s%s\n", in.Incentive.Name, in.Status, amt, ex)
+			for _, st := range in.Steps {
+				pr("    %s\n", stepText(st))
+			}
+			pr("    why: %s\n", in.Why)
+			nextTier(pr, in, o)
+		}
+	}
+}
+
+// displayText shows a number as its metric or target says.
+func displayText(v evaluator.Value, d rules.Display, unit string, minor int) string {
+	if v.Kind != evaluator.Number {
+		return valueText(v, unit)
+	}
+	return evaluator.Display(v.Num, d, unit, minor)
+}
+
+func valueText(v evaluator.Value, unit string) string {
+	switch v.Kind {
+	case evaluator.None:
+		return "(no value)"
+	case evaluator.Number:
+		if unit != "" {
+			if unit == "%" {
+				return evaluator.FormatNumber(v.Num) + "%"
+			}
+			return evaluator.FormatNumber(v.Num) + " " + unit
+		}
+		return evaluator.FormatNumber(v.Num)
+	case evaluator.String:
+		return v.Str
+	}
+	return v.String()
+}
+
+func inputsText(ins []evaluator.Input) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = in.Name + " = " + in.Value.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func stepText(st evaluator.Step) string {
+	var b strings.Builder
+	b.WriteString(st.Step)
+	if st.Name != "" {
+		b.WriteString(" " + st.Name)
+	}
+	b.WriteString(":")
+	if st.Expr != "" {
+		fmt.Fprintf(&b, " %s", st.Expr)
+		if len(st.Inputs) > 0 {
+			fmt.Fprintf(&b, " [%s]", inputsText(st.Inputs))
+		}
+	}
+	if st.Note != "" {
+		b.WriteString(" " + st.Note)
+	}
+	if st.Multiplier != "" {
+		b.WriteString(" ×" + st.Multiplier)
+	}
+	if st.Limit != "" {
+		b.WriteString(" limit " + st.Limit)
+	}
+	if st.Mode != "" {
+		b.WriteString(" " + st.Mode)
+	}
+	if st.Result != "" {
+		b.WriteString(" → " + st.Result)
+	}
+	return b.String()
+}
+
+// nextBand says how far the score is from the next band up, and which
+// single target could close the gap on its own.
+func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult, o *evaluator.Outcome) {
+	bands := sc.Scorecard.Bands
+	var next *rules.Band
+	for i := len(bands) - 1; i >= 0; i-- {
+		if bands[i].Min > sc.Value.Num+1e-12 && (sc.Band.Str == "" || bands[i].Name != sc.Band.Str) {
+			next = &bands[i]
+			break
+		}
+	}
+	if next == nil {
+		if len(bands) > 0 {
+			pr("  top band reached\n")
+		}
+		return
+	}
+	gap := next.Min - sc.Value.Num
+	pr("  next band %s at %s: the score is %s short\n", next.Name, evaluator.Short(next.Min), evaluator.Short(gap))
+	var counted float64
+	for _, c := range sc.Contributions {
+		for _, wt := range sc.Scorecard.Weights {
+			if wt.Target.Name == c.Target {
+				counted += wt.Weight
+			}
+		}
+	}
+	possible := 0
+	for _, wt := range sc.Scorecard.Weights {
+		for _, t := range o.Targets {
+			if t.Target != wt.Target || !t.Attainment.Has() {
+				continue
+			}
+			need := t.Attainment.Num + gap*counted/wt.Weight
+			v, ok := neededValue(t, need)
+			if !ok {
+				continue
+			}
+			possible++
+			tg := t.Target
+			dir := "up to"
+			if tg.Better == rules.Lower {
+				dir = "down to"
+			}
+			pr("    %s alone would do it: %s %s (now %s)\n", tg.Name, dir, evaluator.Display(v, tg.Display, tg.Unit, p.MinorUnit),
+				displayText(t.Value, tg.Display, tg.Unit, p.MinorUnit))
+		}
+	}
+	if possible == 0 {
+		pr("    no single target can close the gap alone: it takes several\n")
+	}
+}
+
+// neededValue turns the attainment a target would need into the value that
+// gives it, when that value is possible: within the attainment cap, the
+// metric's declared range, and 0 to 100% for a percentage.
+func neededValue(t evaluator.TargetResult, need float64) (float64, bool) {
+	tg := t.Target
+	goal := t.Goal.Num
+	if !t.Goal.Has() || !t.Value.Has() {
+		return 0, false
+	}
+	var v float64
+	switch {
+	case tg.Scoring == rules.Binary:
+		if need > 1+1e-12 || t.Attainment.Num >= 1 {
+			return 0, false
+		}
+		v = goal
+	case len(tg.Curve) > 0:
+		found := false
+		for i := 1; i < len(tg.Curve); i++ {
+			a, b := tg.Curve[i-1], tg.Curve[i]
+			if (need-a.Y)*(need-b.Y) <= 0 && a.Y != b.Y {
+				v, found = a.X+(need-a.Y)*(b.X-a.X)/(b.Y-a.Y), true
+				break
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	default:
+		limit := 1.5
+		if tg.Cap.IsConst() {
+			limit = tg.Cap.Num
+		}
+		if need > limit+1e-12 || need <= 0 {
+			return 0, false
+		}
+		if tg.Better == rules.Lower {
+			v = goal / need
+		} else {
+			v = need * goal
+		}
+	}
+	if m := tg.Metric; m != nil {
+		if (m.Max != nil && v > *m.Max+1e-12) || (m.Min != nil && v < *m.Min-1e-12) {
+			return 0, false
+		}
+	}
+	if tg.Display.Format == rules.FormatPercent && (v > 1+1e-12 || v < 0) {
+		return 0, false
+	}
+	if tg.Better == rules.Lower && v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// nextTier says what the next tier or rate band up needs.
+func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluator.Outcome) {
+	inc := in.Incentive
+	if in.Status == evaluator.Ineligible || in.Status == evaluator.IncentiveNoData {
+		return
+	}
+	switch inc.Kind {
+	case rules.AmountBasis:
+		idx := len(inc.Tiers)
+		for i, t := range inc.Tiers {
+			if t.Name == in.Tier {
+				idx = i
+			}
+		}
+		if idx == 0 || len(inc.Tiers) == 0 {
+			return
+		}
+		t := inc.Tiers[idx-1]
+		vals := o.Snapshot.Values
+		var ins []evaluator.Input
+		for _, d := range t.When.Refs {
+			ins = append(ins, evaluator.Input{Name: d.Name, Value: vals[d.Slot]})
+		}
+		mult := "an expression"
+		if t.Multiplier.IsConst() {
+			mult = "×" + t.Multiplier.Dec.Text('f')
+		}
+		pr("    next tier %s (%s) needs %s; now %s\n", t.Name, mult, t.When.Source, inputsText(ins))
+	case rules.AmountUnits:
+		var units *apd.Decimal
+		for _, st := range in.Steps {
+			if st.Step == "units" {
+				units, _, _ = apd.NewFromString(st.Result)
+			}
+		}
+		if units == nil {
+			return
+		}
+		for _, r := range inc.Rates {
+			if r.From.Cmp(units) > 0 {
+				gap := new(apd.Decimal)
+				apd.BaseContext.Sub(gap, r.From, units)
+				pr("    %s more units reach rate %s (from %s, %s a unit)\n", gap.Text('f'), r.Name, r.From.Text('f'), r.PerUnit.Text('f'))
+				return
+			}
+		}
+	}
+}
