@@ -140,8 +140,6 @@ type run struct {
 	// the reasons their sentences quote.
 	ruleWhy bool
 	w       *Window // earlier snapshots of the subject; nil without history
-
-	incentiveNotes map[*IncentiveResult]*incentiveState
 }
 
 // setReason records why a slot has no value, for explanations; without

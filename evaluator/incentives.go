@@ -16,16 +16,17 @@ func (r *run) incentives() {
 	for i, in := range p.Incentives {
 		res := &r.out.Incentives[i]
 		*res = IncentiveResult{Incentive: in, Steps: res.Steps[:0]}
-		r.incentive(in, res)
+		var st incentiveState
+		r.incentive(in, res, &st)
 		if r.why {
-			res.Why = r.incentiveWhy(in, res)
+			res.Why = r.incentiveWhy(in, res, &st)
 		}
 	}
 }
 
-// incentiveState accumulates the narrative of an incentive.
+// incentiveState accumulates the narrative of one incentive's evaluation,
+// handed to incentiveWhy when it is done.
 type incentiveState struct {
-	res      *IncentiveResult
 	passed   []string
 	noData   string // what had no value
 	tierNote string
@@ -38,9 +39,8 @@ func (r *run) step(res *IncentiveResult, s Step) {
 	}
 }
 
-func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
+func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentiveState) {
 	minor := r.e.p.MinorUnit
-	st := &incentiveState{res: res}
 	noData := func(what, reason string) {
 		res.Status = IncentiveNoData
 		res.Amount = nil
@@ -48,12 +48,6 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if r.why {
 			st.noData = what + ": " + reason
 		}
-	}
-	if r.why {
-		if r.incentiveNotes == nil {
-			r.incentiveNotes = map[*IncentiveResult]*incentiveState{}
-		}
-		r.incentiveNotes[res] = st
 	}
 	for _, g := range in.Gates {
 		v, reason := r.eval(g.When)
@@ -346,8 +340,7 @@ func (r *run) describeOr(x *rules.Expression) string {
 	return x.Source
 }
 
-func (r *run) incentiveWhy(in *rules.Incentive, res *IncentiveResult) string {
-	st := r.incentiveNotes[res]
+func (r *run) incentiveWhy(in *rules.Incentive, res *IncentiveResult, st *incentiveState) string {
 	var parts []string
 	if len(st.passed) > 0 {
 		parts = append(parts, fmt.Sprintf("eligible (%s passed)", strings.Join(st.passed, ", ")))
