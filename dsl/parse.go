@@ -19,9 +19,6 @@ import (
 // namePattern is the pattern every rule name must match.
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// ValidName reports whether s is a valid rule name ([a-z][a-z0-9_]*).
-func ValidName(s string) bool { return namePattern.MatchString(s) }
-
 // IsPolicyFile reports whether a file name belongs to a policy: *.hcl or
 // *.hcl.json, but not a test file (*.test.hcl, *.test.hcl.json).
 func IsPolicyFile(name string) bool {

@@ -6,32 +6,20 @@ import (
 	"testing"
 
 	"github.com/rubric-dev/rubric/dsl"
-	"github.com/rubric-dev/rubric/evaluator"
-	"github.com/rubric-dev/rubric/rules"
 )
 
-// loadWith resolves sources with the given compilers.
-func loadWith(t testing.TB, name string, srcs []dsl.Source, cs []rules.Compiler) *Policy {
+// loadIn loads sources in env and fails the test on any error.
+func loadIn(t testing.TB, env *Env, name string, srcs []dsl.Source) *Policy {
 	t.Helper()
-	ast, diags := dsl.Parse(srcs)
-	rp, d2 := rules.Resolve(ast, cs...)
-	if diags.HasErrors() || d2.HasErrors() {
-		t.Fatal(diags, d2)
+	p, diags := env.LoadSources(name, srcs)
+	if diags.HasErrors() {
+		t.Fatal(diags)
 	}
-	return &Policy{Path: name, Rules: rp}
-}
-
-func statsOf(cs []rules.Compiler) evaluator.CacheStats {
-	var s evaluator.CacheStats
-	for _, c := range cs {
-		x := evaluator.CompilerCacheStats(c)
-		s.Hits, s.Misses = s.Hits+x.Hits, s.Misses+x.Misses
-	}
-	return s
+	return p
 }
 
 // TestCompileCache loads two versions of each example (as rubric diff does)
-// through one pair of compilers: the second compiles almost nothing. The
+// through one environment (one pair of compilers): the second compiles almost nothing. The
 // outcomes of cached programs equal those of freshly compiled ones.
 func TestCompileCache(t *testing.T) {
 	for _, name := range examples(t) {
@@ -43,18 +31,18 @@ func TestCompileCache(t *testing.T) {
 		for i, s := range srcs { // a new version: one constant changed
 			changed[i] = dsl.Source{Name: s.Name, Bytes: bytes.Replace(s.Bytes, []byte(`version  = "`), []byte(`version  = "next-`), 1)}
 		}
-		cs := []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()}
-		loadWith(t, name, srcs, cs)
-		first := statsOf(cs)
-		warm := loadWith(t, name, changed, cs)
-		second := statsOf(cs)
+		env := NewEnv()
+		loadIn(t, env, name, srcs)
+		first := env.CompileCacheStats()
+		warm := loadIn(t, env, name, changed)
+		second := env.CompileCacheStats()
 		hits, misses := second.Hits-first.Hits, second.Misses-first.Misses
 		rate := float64(hits) / float64(hits+misses)
 		t.Logf("%s: first load %d misses; second version %d hits, %d misses (hit rate %.0f%%)", name, first.Misses, hits, misses, 100*rate)
 		if first.Hits != 0 && first.Misses == 0 || rate < 0.99 {
 			t.Errorf("%s: hit rate %.2f for an unchanged set of expressions", name, rate)
 		}
-		cold := loadWith(t, name, changed, []rules.Compiler{evaluator.NewCEL(), evaluator.NewExpr()})
+		cold := loadIn(t, NewEnv(), name, changed)
 		input := filepath.Join("../fixtures", name, "snapshots.csv")
 		a := evalBytes(t, warm, input, EvalOptions{Format: OutNDJSON})
 		b := evalBytes(t, cold, input, EvalOptions{Format: OutNDJSON})

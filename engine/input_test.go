@@ -10,42 +10,15 @@ import (
 	"github.com/rubric-dev/rubric/dsl"
 )
 
-const inputPolicy = `
-policy "inputs" {
-  version        = "1"
-  currency       = "EUR"
-  period         = "month"
-  effective_from = "2026-01-01"
-  effective_to   = "2026-12-31"
-}
-metric "aht" {
-  better = "lower"
-  min    = 0
-  max    = 7200
-}
-metric "handled" {
-  better   = "higher"
-  required = true
-}
-metric "qa" { default = 0 }
-metric "rate" {
-  better = "higher"
-  expr   = "ratio(handled, aht)"
-}
-attribute "level" { type = "string" }
-attribute "remote" { type = "bool" }
-attribute "pay" {
-  type     = "money"
-  required = true
-}
-target "aht" {
-  metric = "aht"
-  goal   = 300
-}
-incentive "i" {
-  amount = "pay * 0.01"
-}
-`
+// inputPolicy is testdata/inputs.hcl: bounds, a required metric, a
+// default, a derived metric, attributes of every type, an incentive.
+var inputPolicy = func() string {
+	b, err := os.ReadFile("testdata/inputs.hcl")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func inputTestPolicy(t *testing.T) *Policy {
 	t.Helper()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,15 +55,11 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 			if err != nil {
 				return err
 			}
-			in := pf.in(e)
-			if in.Name == "-" { // read twice: as it is, and with the suggested goals
-				path, cleanup, err := spoolStdin(e.stdin)
-				if err != nil {
-					return usageErr("%v", err)
-				}
-				defer cleanup()
-				in.Name, in.Stdin = path, nil
+			in, release, err := pf.in(e).Rewindable() // read twice: as it is, and with the suggested goals
+			if err != nil {
+				return usageErr("%v", err)
 			}
+			defer release()
 			opts.Stream = engine.StreamOptions{SkipInvalid: pf.skipInvalid}
 			rep, res, err := calibrate.Run(p, in, opts)
 			if err != nil {
@@ -111,22 +105,4 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 	c.Flags().StringVar(&apply, "apply", "", "write a copy of the policy with the suggested goals into this directory")
 	c.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a target has one of these verdicts (comma-separated: unachievable, too_easy)")
 	return c
-}
-
-// spoolStdin copies standard input to a temporary file, for commands that
-// read their input twice.
-func spoolStdin(r io.Reader) (string, func(), error) {
-	if r == nil {
-		r = os.Stdin
-	}
-	f, err := os.CreateTemp("", "rubric-stdin-*")
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
-	if _, err := io.Copy(f, r); err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	return f.Name(), cleanup, nil
 }

@@ -346,6 +346,22 @@ func TestCalibrateCLI(t *testing.T) {
 	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--fail-on", "hard"); r.code != 2 {
 		t.Errorf("bad --fail-on: %d", r.code)
 	}
+	// Standard input is read twice (as it is, then with the suggested
+	// goals): the same answer as from the file, and for report too.
+	data, err := os.ReadFile(voiceData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--format", "json")
+	if r := rubric(t, string(data), "calibrate", "-p", voice, "-i", "-", "--input-format", "csv", "--format", "json"); r.code != 0 || r.stdout != fromFile.stdout {
+		t.Errorf("calibrate from stdin: %d %s", r.code, r.stderr)
+	}
+	site := filepath.Join(t.TempDir(), "site")
+	if r := rubric(t, string(data), "report", "-p", voice, "-i", "-", "--input-format", "csv", "-o", site); r.code != 0 {
+		t.Errorf("report from stdin: %d %s", r.code, r.stderr)
+	} else if _, err := os.Stat(filepath.Join(site, "index.html")); err != nil {
+		t.Errorf("report from stdin wrote no index: %v", err)
+	}
 }
 
 // TestHistoryCommandsOnExamples: trend, explain's history and calibrate run

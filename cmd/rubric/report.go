@@ -36,15 +36,11 @@ agent. --team and --subject write one team's or one subject's pages alone.`,
 			if err != nil {
 				return err
 			}
-			in := pf.in(e)
-			if in.Name == "-" { // read twice: calibrate, then the report
-				path, cleanup, err := spoolStdin(e.stdin)
-				if err != nil {
-					return usageErr("%v", err)
-				}
-				defer cleanup()
-				in.Name, in.Stdin = path, nil
+			in, release, err := pf.in(e).Rewindable() // read twice: calibrate, then the report
+			if err != nil {
+				return usageErr("%v", err)
 			}
+			defer release()
 			so := engine.StreamOptions{SkipInvalid: pf.skipInvalid}
 			cal, res, err := calibrate.Run(p, in, calibrate.Options{Stream: so})
 			if err != nil {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/calibrate"
 	"github.com/rubric-dev/rubric/engine/diff"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 // TestPercentile: the linear-interpolation definition, by hand.
@@ -60,11 +60,7 @@ incentive "bonus" {
 
 func load(t *testing.T, src string) *engine.Policy {
 	t.Helper()
-	p, diags := engine.LoadSources("c.hcl", []dsl.Source{{Name: "c.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return p
+	return testkit.LoadSource(t, "c.hcl", src)
 }
 
 func input(t *testing.T) string {

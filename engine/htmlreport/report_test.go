@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/htmlreport"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
 
 const policy = `
@@ -35,10 +35,7 @@ incentive "bonus" {
 // no page refers to the network, --subject writes one statement, and a
 // directory that is not a report is never replaced.
 func TestReportEscapesAndIsSelfContained(t *testing.T) {
-	p, diags := engine.LoadSources("r.hcl", []dsl.Source{{Name: "r.hcl", Bytes: []byte(policy)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := testkit.LoadSource(t, "r.hcl", policy)
 	in := filepath.Join(t.TempDir(), "in.csv")
 	os.WriteFile(in, []byte("subject,period,team,sales\n<b>x</b>,2026-10,\"t<i>\",12\nB,2026-10,t2,8\n"), 0o644)
 	dir := filepath.Join(t.TempDir(), "site")

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
@@ -31,11 +30,7 @@ incentive "bonus" {
 
 func correctionTestPolicy(t *testing.T, src string) *engine.Policy {
 	t.Helper()
-	p, diags := engine.LoadSources("bonus.hcl", []dsl.Source{{Name: "bonus.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return p
+	return testkit.LoadSource(t, "bonus.hcl", src)
 }
 
 // row is a payroll.csv row by column name.

@@ -179,10 +179,7 @@ incentive "up" {
   rounding = "half_up"
 }
 `
-	p, diags := engine.LoadSources("jp.hcl", []dsl.Source{{Name: "jp.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := testkit.LoadSource(t, "jp.hcl", src)
 	input := testkit.WriteFile(t, "in.csv", "subject,period,pay\nJ1,2026-10,1000\nJ2,2026-10,1080\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	export(t, p, input, dir, Options{})
@@ -324,7 +321,11 @@ func TestPayrollVerifyCatches(t *testing.T) {
 }
 
 func TestPayrollSkipInvalid(t *testing.T) {
-	p := correctionTestPolicy(t, skipPolicy)
+	src, err := os.ReadFile("../testdata/inputs.hcl") // engine's input-test policy
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testkit.LoadSource(t, "inputs.hcl", string(src))
 	input := testkit.WriteFile(t, "in.csv", "subject,period,handled,pay\nA1,2026-10,1,100\nA2,2026-10,x,100\n")
 	dir := filepath.Join(t.TempDir(), "x")
 	rejects := filepath.Join(t.TempDir(), "rejects.csv")
@@ -344,42 +345,3 @@ func TestPayrollSkipInvalid(t *testing.T) {
 		t.Error("export written despite bad input")
 	}
 }
-
-// skipPolicy is engine's input-test policy: a required metric, money
-// attributes, an incentive.
-const skipPolicy = `
-policy "inputs" {
-  version        = "1"
-  currency       = "EUR"
-  period         = "month"
-  effective_from = "2026-01-01"
-  effective_to   = "2026-12-31"
-}
-metric "aht" {
-  better = "lower"
-  min    = 0
-  max    = 7200
-}
-metric "handled" {
-  better   = "higher"
-  required = true
-}
-metric "qa" { default = 0 }
-metric "rate" {
-  better = "higher"
-  expr   = "ratio(handled, aht)"
-}
-attribute "level" { type = "string" }
-attribute "remote" { type = "bool" }
-attribute "pay" {
-  type     = "money"
-  required = true
-}
-target "aht" {
-  metric = "aht"
-  goal   = 300
-}
-incentive "i" {
-  amount = "pay * 0.01"
-}
-`

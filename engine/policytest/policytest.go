@@ -173,6 +173,20 @@ func testValues(m *dsl.Value, subject, period, team string) []engine.Value {
 	return vals
 }
 
+// listOfMaps returns the entries of a list of maps, or the line and message
+// of what is not one (notList for the value, notMap for an entry).
+func listOfMaps(v *dsl.Value, notList, notMap string) ([]*dsl.Value, int, string) {
+	if v.Kind != dsl.KindList {
+		return nil, v.Range.Start.Line, notList
+	}
+	for _, e := range v.List {
+		if e.Kind != dsl.KindMap {
+			return nil, e.Range.Start.Line, notMap
+		}
+	}
+	return v.List, 0, ""
+}
+
 func (r *testRunner) str(v *dsl.Value, def string) string {
 	if v == nil {
 		return def
@@ -214,13 +228,11 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
 	// The subject's earlier snapshots (history = [...]), oldest first.
 	var earlier []*evaluator.Snapshot
 	if tc.History != nil {
-		if tc.History.Kind != dsl.KindList {
-			return failSetup(tc.History.Range.Start.Line, "history must be a list of maps, each with a period")
+		entries, line, msg := listOfMaps(tc.History, "history must be a list of maps, each with a period", "each history entry must be a map of names to values, with a period")
+		if msg != "" {
+			return failSetup(line, msg)
 		}
-		for _, hv := range tc.History.List {
-			if hv.Kind != dsl.KindMap {
-				return failSetup(hv.Range.Start.Line, "each history entry must be a map of names to values, with a period")
-			}
+		for _, hv := range entries {
 			hs, errs := conv.Snapshot(hv.Range.Start.Line, testValues(hv, subject, "", team))
 			if len(errs) > 0 {
 				return failSetup(errs[0].Line, "history: "+errs[0].Error())
@@ -250,13 +262,11 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
 		}
 		stats.Add(snap)
 		if tc.Peers != nil {
-			if tc.Peers.Kind != dsl.KindList {
-				return failSetup(tc.Peers.Range.Start.Line, "peers must be a list of maps")
+			peers, line, msg := listOfMaps(tc.Peers, "peers must be a list of maps", "each peer must be a map of names to values")
+			if msg != "" {
+				return failSetup(line, msg)
 			}
-			for i, pv := range tc.Peers.List {
-				if pv.Kind != dsl.KindMap {
-					return failSetup(pv.Range.Start.Line, "each peer must be a map of names to values")
-				}
+			for i, pv := range peers {
 				ps, errs := conv.Snapshot(pv.Range.Start.Line, testValues(pv, fmt.Sprintf("peer-%d", i+1), period, team))
 				if len(errs) > 0 {
 					return failSetup(errs[0].Line, "peer: "+errs[0].Error())

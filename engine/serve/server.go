@@ -109,9 +109,6 @@ func (s *Server) Close() {
 // Handler is the service's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Reload rescans the policy directory now (the watcher calls it).
-func (s *Server) Reload() { s.reg.rescan() }
-
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.Handle("GET /healthz", s.wrap("healthz", false, func(w http.ResponseWriter, r *http.Request) *outcome {

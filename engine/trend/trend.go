@@ -7,7 +7,6 @@
 package trend
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -294,26 +293,9 @@ func (r *Report) team(name string) *Team {
 	return t
 }
 
-// teamPeriod returns a team's figures for one period label, or nil.
-func (t *Team) teamPeriod(label string) *TeamPeriod {
-	for _, p := range t.Periods {
-		if p.Period == label {
-			return p
-		}
-	}
-	return nil
-}
-
 func fmtNum(v *float64) string {
 	if v == nil {
 		return "–"
 	}
 	return evaluator.Short(*v)
-}
-
-func fmtChange(v *float64) string {
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprintf("%+.4g", *v)
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/testkit"
 	"github.com/rubric-dev/rubric/engine/trend"
 )
 
@@ -35,10 +35,7 @@ incentive "bonus" {
 
 func run(t *testing.T, opts trend.Options) *trend.Report {
 	t.Helper()
-	p, diags := engine.LoadSources("t.hcl", []dsl.Source{{Name: "t.hcl", Bytes: []byte(policy)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := testkit.LoadSource(t, "t.hcl", policy)
 	in := filepath.Join(t.TempDir(), "in.csv")
 	os.WriteFile(in, []byte(`subject,period,team,aht,sales
 A,2026-10,west,280,12

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 )
 
@@ -95,4 +96,15 @@ func Examples(t testing.TB, root string) []string {
 		t.Fatalf("expected three example policies with fixtures, found %v", out)
 	}
 	return out
+}
+
+// LoadSource loads a policy written in the test as one file called name,
+// and fails the test on any error.
+func LoadSource(t testing.TB, name, src string) *engine.Policy {
+	t.Helper()
+	p, diags := engine.LoadSources(name, []dsl.Source{{Name: name, Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return p
 }
