@@ -86,73 +86,119 @@ func (s selection) has(p rules.Period) bool {
 // order (only the selected periods, never history-only snapshots).
 func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
-	rp := p.Rules
+	h := &historyRun{rp: p.Rules, ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
 	bySubject := extsort.New("", 8<<20)
 	defer bySubject.Close()
-	var seq uint64
-	var sortErr error
-	var key []byte
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, func(s *evaluator.Snapshot) {
-		key = append(append(key[:0], s.Subject...), 0)
-		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
-		key = binary.BigEndian.AppendUint64(key, seq)
-		val := s.AppendBinary(binary.AppendUvarint(nil, seq))
-		if err := bySubject.Add(string(key), val); err != nil && sortErr == nil {
-			sortErr = err
-		}
-		seq++
-	})
+	failing, err := h.sortBySubject(ctx, rr, conv, rejects, res, bySubject)
 	res.Warnings = conv.Warnings()
 	res.finishLeftOut(ev.NeedsStats())
-	switch {
-	case readErr != nil:
-		return nil, readErr
-	case sortErr != nil:
-		return nil, sortErr
-	case failing:
+	if err != nil {
+		return nil, err
+	}
+	if failing {
 		res.Evaluated = 0
 		return res, nil
 	}
-	n := rp.History
-	window := func(group []*evaluator.Snapshot, k int) *evaluator.Window {
-		w := &evaluator.Window{}
-		for _, e := range group[:k] {
-			if evaluator.InWindow(e, group[k], n) {
-				w.Earlier = append(w.Earlier, e)
-			}
-		}
-		return w
-	}
-	// Pass 1: derive, subject by subject, for the team statistics; the
-	// sorted records are copied to a spool that pass 2 reads again.
 	spool, err := fsutil.CreateTemp("", ".rubric-history-*")
 	if err != nil {
 		return nil, err
 	}
 	defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
-	sw := bufio.NewWriterSize(spool, 1<<16)
-	var stats *evaluator.Stats
-	if ev.NeedsStats() {
-		stats = evaluator.NewStats(rp)
+	if err := h.derive(bySubject, spool); err != nil {
+		return nil, err
 	}
+	bySubject.Close()
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	byInput := extsort.New("", 8<<20)
+	defer byInput.Close()
+	if res.Evaluated, err = h.evaluate(ctx, spool, byInput); err != nil {
+		return nil, err
+	}
+	if err := writeInOrder(byInput, write); err != nil {
+		return nil, err
+	}
+	if rejects != nil {
+		if err := rejects.commit(); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// historyRun is one run of a policy with history.
+type historyRun struct {
+	rp      *rules.Policy
+	ev      *evaluator.Evaluator
+	opts    StreamOptions
+	sel     selection
+	workers int
+	encode  func(o *evaluator.Outcome, buf []byte) []byte
+	stats   *evaluator.Stats // filled by derive when team.* or all.* are used
+}
+
+// window is the earlier snapshots of group[k]'s window; group is one
+// subject's snapshots in period order.
+func (h *historyRun) window(group []*evaluator.Snapshot, k int) *evaluator.Window {
+	w := &evaluator.Window{}
+	for _, e := range group[:k] {
+		if evaluator.InWindow(e, group[k], h.rp.History) {
+			w.Earlier = append(w.Earlier, e)
+		}
+	}
+	return w
+}
+
+// sortBySubject reads every snapshot into sorter, keyed by subject, period
+// and input position, with its position in front of its encoding. failing
+// reports bad input that fails the run.
+func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, sorter *extsort.Sorter) (failing bool, err error) {
+	var seq uint64
+	var sortErr error
+	var key []byte
+	failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, func(s *evaluator.Snapshot) {
+		key = append(append(key[:0], s.Subject...), 0)
+		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
+		key = binary.BigEndian.AppendUint64(key, seq)
+		val := s.AppendBinary(binary.AppendUvarint(nil, seq))
+		if err := sorter.Add(string(key), val); err != nil && sortErr == nil {
+			sortErr = err
+		}
+		seq++
+	})
+	if err == nil {
+		err = sortErr
+	}
+	return failing, err
+}
+
+// derive is the first pass: each subject's snapshots, in period order, are
+// derived with their windows and added to the team statistics; the sorted
+// records are copied to spool (length-prefixed) for the second pass.
+func (h *historyRun) derive(bySubject *extsort.Sorter, spool io.Writer) error {
+	if h.ev.NeedsStats() {
+		h.stats = evaluator.NewStats(h.rp)
+	}
+	sw := bufio.NewWriterSize(spool, 1<<16)
 	var group []*evaluator.Snapshot
-	derive := func() {
+	flush := func() {
 		for k, s := range group {
-			ev.DeriveWindow(s, window(group, k))
-			if stats != nil {
-				stats.Add(s)
+			h.ev.DeriveWindow(s, h.window(group, k))
+			if h.stats != nil {
+				h.stats.Add(s)
 			}
 		}
 		group = group[:0]
 	}
-	err = bySubject.Each(func(val []byte) error {
+	err := bySubject.Each(func(val []byte) error {
 		_, n := binary.Uvarint(val)
-		s, err := evaluator.DecodeSnapshot(rp, val[n:])
+		s, err := evaluator.DecodeSnapshot(h.rp, val[n:])
 		if err != nil {
 			return err
 		}
 		if len(group) > 0 && group[0].Subject != s.Subject {
-			derive()
+			flush()
 		}
 		group = append(group, s)
 		var hdr [binary.MaxVarintLen64]byte
@@ -161,35 +207,68 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	derive()
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	bySubject.Close()
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
+	flush()
+	return sw.Flush()
+}
 
-	// Pass 2: evaluate each subject's snapshots in period order, subjects
-	// in parallel; outcomes are sorted on disk by input position.
-	byInput := extsort.New("", 8<<20)
-	defer byInput.Close()
+// subjectJob is one subject's snapshots in period order, with their input
+// positions.
+type subjectJob struct {
+	seqs  []uint64
+	snaps []*evaluator.Snapshot
+}
+
+// eachSubject reads the spool of derive and hands over one subject at a
+// time.
+func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
+	br := bufio.NewReaderSize(spool, 1<<16)
+	var cur subjectJob
+	for {
+		l, err := binary.ReadUvarint(br)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		val := make([]byte, l)
+		if _, err := io.ReadFull(br, val); err != nil {
+			return err
+		}
+		sq, n := binary.Uvarint(val)
+		s, err := evaluator.DecodeSnapshot(h.rp, val[n:])
+		if err != nil {
+			return err
+		}
+		if len(cur.snaps) > 0 && cur.snaps[0].Subject != s.Subject {
+			fn(cur)
+			cur = subjectJob{}
+		}
+		cur.seqs, cur.snaps = append(cur.seqs, sq), append(cur.snaps, s)
+	}
+	if len(cur.snaps) > 0 {
+		fn(cur)
+	}
+	return nil
+}
+
+// evaluate is the second pass: each subject's snapshots are evaluated with
+// their windows, subjects in parallel, and the encoded outcomes that are
+// written out are sorted into byInput by input position. It returns how
+// many were.
+func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *extsort.Sorter) (int, error) {
 	type done struct {
 		seq uint64
 		out []byte
 	}
-	type job struct {
-		seqs  []uint64
-		snaps []*evaluator.Snapshot
-	}
-	jobs := make(chan job, workers*2)
+	jobs := make(chan subjectJob, h.workers*2)
 	results := make(chan done, 256)
 	var wg sync.WaitGroup
 	var panicMu sync.Mutex
 	var panicErr error
-	for w := 0; w < workers; w++ {
+	for w := 0; w < h.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -208,9 +287,9 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 					continue // drain: the run is being cancelled
 				}
 				for k, s := range j.snaps {
-					ev.EvaluateWindow(&o, s, stats, window(j.snaps, k))
-					if opts.EncodeAll || (!s.HistoryOnly && sel.has(s.Period)) {
-						results <- done{j.seqs[k], encode(&o, nil)}
+					h.ev.EvaluateWindow(&o, s, h.stats, h.window(j.snaps, k))
+					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
+						results <- done{j.seqs[k], h.encode(&o, nil)}
 					}
 				}
 			}
@@ -233,58 +312,27 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 		}
 		collected <- err
 	}()
-	br := bufio.NewReaderSize(spool, 1<<16)
-	var cur job
-	var readErr2 error
-	for {
-		l, err := binary.ReadUvarint(br)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr2 = err
-			break
-		}
-		val := make([]byte, l)
-		if _, err := io.ReadFull(br, val); err != nil {
-			readErr2 = err
-			break
-		}
-		sq, n := binary.Uvarint(val)
-		s, err := evaluator.DecodeSnapshot(rp, val[n:])
-		if err != nil {
-			readErr2 = err
-			break
-		}
-		if len(cur.snaps) > 0 && cur.snaps[0].Subject != s.Subject {
-			jobs <- cur
-			cur = job{}
-		}
-		cur.seqs, cur.snaps = append(cur.seqs, sq), append(cur.snaps, s)
-	}
-	if len(cur.snaps) > 0 {
-		jobs <- cur
-	}
+	readErr := h.eachSubject(spool, func(j subjectJob) { jobs <- j })
 	close(jobs)
 	wg.Wait()
 	close(results)
 	if err := <-collected; err != nil {
-		return nil, err
+		return 0, err
 	}
 	if panicErr != nil {
-		return nil, panicErr
+		return 0, panicErr
 	}
-	if readErr2 != nil {
-		return nil, readErr2
+	if readErr != nil {
+		return 0, readErr
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	return evaluated, ctx.Err()
+}
 
-	// Pass 3: in input order.
-	res.Evaluated = evaluated
+// writeInOrder is the last pass: the outcomes in input order, written in
+// blocks of 64 KiB.
+func writeInOrder(byInput *extsort.Sorter, write func([]byte) error) error {
 	var buf []byte
-	err = byInput.Each(func(val []byte) error {
+	err := byInput.Each(func(val []byte) error {
 		buf = append(buf, val[1:]...)
 		if len(buf) >= 1<<16 {
 			if err := write(buf); err != nil {
@@ -297,13 +345,5 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	if err == nil && len(buf) > 0 {
 		err = write(buf)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if rejects != nil {
-		if err := rejects.commit(); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return err
 }
