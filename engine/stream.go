@@ -99,7 +99,119 @@ type batch struct {
 	seq     int
 	snaps   []*evaluator.Snapshot
 	out     []byte
-	current string // the snapshot being evaluated, for error messages
+	current *evaluator.Snapshot // the snapshot being evaluated, for error messages
+}
+
+// pool evaluates batches of snapshots on its workers and hands their bytes
+// to write, from one goroutine, in the order the batches were sent.
+type pool struct {
+	work, done chan *batch
+	// Output buffers go round: the writer hands each back once written, so
+	// a run reuses a few buffers instead of growing new ones batch by batch.
+	free     chan []byte
+	wg       sync.WaitGroup
+	panicMu  sync.Mutex
+	panicErr error
+	writeErr chan error
+	seq      int
+}
+
+// startPool starts workers goroutines that run eval on each snapshot of a
+// batch (appending its bytes), and the ordered writer. file names the
+// input in the error a panic becomes.
+func startPool(ctx context.Context, workers int, file string, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte, write func([]byte) error) *pool {
+	pl := &pool{
+		work:     make(chan *batch, workers*2),
+		done:     make(chan *batch, workers*2),
+		free:     make(chan []byte, workers*4+4),
+		writeErr: make(chan error, 1),
+	}
+	for i := 0; i < workers; i++ {
+		pl.wg.Add(1)
+		go func() {
+			defer pl.wg.Done()
+			var o evaluator.Outcome // reused: encode must not keep it
+			for b := range pl.work {
+				pl.evaluate(ctx, file, b, &o, eval)
+				pl.done <- b
+			}
+		}()
+	}
+	go pl.writeInOrder(write)
+	return pl
+}
+
+// evaluate runs one batch. A panic here is a bug in rubric. It must not
+// take the process down half-way through a file: it fails the run with
+// the snapshot that caused it, and nothing is written.
+func (pl *pool) evaluate(ctx context.Context, file string, b *batch, o *evaluator.Outcome, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			pl.panicMu.Lock()
+			if pl.panicErr == nil {
+				s := b.current
+				pl.panicErr = fmt.Errorf("internal error while evaluating %s line %d (%s %s): %v (please report this with the policy and the row)", file, s.Line, s.Subject, s.Period.Label, r)
+			}
+			pl.panicMu.Unlock()
+			b.out = nil
+		}
+	}()
+	if ctx.Err() != nil {
+		b.out = b.out[:0] // cancelled: nothing more is evaluated
+		return
+	}
+	for _, s := range b.snaps {
+		b.current = s
+		b.out = eval(o, s, b.out)
+	}
+}
+
+// writeInOrder writes the batches' bytes in the order they were sent and
+// reports the first write error (later batches are still taken, unwritten).
+func (pl *pool) writeInOrder(write func([]byte) error) {
+	pending := map[int]*batch{}
+	next := 0
+	var werr error
+	for b := range pl.done {
+		pending[b.seq] = b
+		for {
+			nb, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if werr == nil && len(nb.out) > 0 {
+				werr = write(nb.out)
+			}
+			select {
+			case pl.free <- nb.out[:0]:
+			default:
+			}
+		}
+	}
+	pl.writeErr <- werr
+}
+
+// send queues snaps as the next batch.
+func (pl *pool) send(snaps []*evaluator.Snapshot) {
+	b := &batch{seq: pl.seq, snaps: snaps}
+	pl.seq++
+	select {
+	case b.out = <-pl.free:
+	default:
+	}
+	pl.work <- b
+}
+
+// close waits for every batch to be evaluated and written, and returns
+// the error of a panic or of write.
+func (pl *pool) close() (panicErr, writeErr error) {
+	close(pl.work)
+	pl.wg.Wait()
+	close(pl.done)
+	writeErr = <-pl.writeErr
+	return pl.panicErr, writeErr
 }
 
 // Stream reads and checks every snapshot of in and evaluates the good ones
@@ -182,105 +294,24 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if p.Rules.History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
-	work := make(chan *batch, workers*2)
-	done := make(chan *batch, workers*2)
-	// Output buffers go round: the writer hands each back once written, so
-	// a run reuses a few buffers instead of growing new ones batch by batch.
-	free := make(chan []byte, workers*4+4)
-	var wg sync.WaitGroup
-	var panicMu sync.Mutex
-	var panicErr error
-	evalBatch := func(b *batch, o *evaluator.Outcome) {
-		defer func() {
-			// A panic here is a bug in rubric. It must not take the
-			// process down half-way through a file: it fails the run with
-			// the snapshot that caused it, and nothing is written.
-			if r := recover(); r != nil {
-				panicMu.Lock()
-				if panicErr == nil {
-					panicErr = fmt.Errorf("internal error while evaluating %s: %v (please report this with the policy and the row)", b.current, r)
-				}
-				panicMu.Unlock()
-				b.out = nil
-			}
-		}()
-		if ctx.Err() != nil {
-			b.out = b.out[:0] // cancelled: nothing more is evaluated
-			return
-		}
-		for _, s := range b.snaps {
-			b.current = fmt.Sprintf("%s line %d (%s %s)", in.Name, s.Line, s.Subject, s.Period.Label)
-			b.out = encode(ev.EvaluateInto(o, s, stats), b.out)
-		}
-	}
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var o evaluator.Outcome // reused: encode must not keep it
-			for b := range work {
-				evalBatch(b, &o)
-				done <- b
-			}
-		}()
-	}
-	writeErr := make(chan error, 1)
-	go func() {
-		pending := map[int]*batch{}
-		next := 0
-		var werr error
-		for b := range done {
-			pending[b.seq] = b
-			for {
-				nb, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				if werr == nil && len(nb.out) > 0 {
-					werr = write(nb.out)
-				}
-				select {
-				case free <- nb.out[:0]:
-				default:
-				}
-			}
-		}
-		writeErr <- werr
-	}()
-
-	var failing bool // set by the reader below; read by flush
-	cur := &batch{}
-	seq := 0
-	flush := func() {
-		if len(cur.snaps) > 0 && !failing {
-			cur.seq = seq
-			seq++
-			select {
-			case cur.out = <-free:
-			default:
-			}
-			work <- cur
-		}
-		cur = &batch{}
-	}
-	emit := func(snap *evaluator.Snapshot) {
+	pl := startPool(ctx, workers, in.Name, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
+		return encode(ev.EvaluateInto(o, s, stats), out)
+	}, write)
+	var cur []*evaluator.Snapshot
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, func(snap *evaluator.Snapshot) {
 		if !opts.EncodeAll && !sel.has(snap.Period) {
 			return
 		}
 		res.Evaluated++
-		cur.snaps = append(cur.snaps, snap)
-		if len(cur.snaps) == batchSize {
-			flush()
+		if cur = append(cur, snap); len(cur) == batchSize {
+			pl.send(cur)
+			cur = nil
 		}
+	})
+	if len(cur) > 0 && !failing {
+		pl.send(cur)
 	}
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, emit)
-	flush()
-	close(work)
-	wg.Wait()
-	close(done)
-	werr := <-writeErr
+	panicErr, werr := pl.close()
 	res.Warnings = conv.Warnings()
 	res.finishLeftOut(ev.NeedsStats())
 	if panicErr != nil {
