@@ -116,7 +116,7 @@ func summarize(o *evaluator.Outcome, currency string) summary {
 
 // Compare evaluates both policies on the same input and compares the outcomes
 // snapshot by snapshot (matched by subject and period). It keeps a summary
-// of every snapshot of the old run in memory.
+// of every snapshot of both runs in memory.
 func Compare(oldP, newP *engine.Policy, in engine.Input, opts Options) (*Report, *engine.StreamResult, error) {
 	if opts.Top <= 0 {
 		opts.Top = 10
@@ -126,168 +126,199 @@ func Compare(oldP, newP *engine.Policy, in engine.Input, opts Options) (*Report,
 		return nil, nil, err
 	}
 	defer release()
-	collect := func(p *engine.Policy) (map[string]summary, []string, *engine.StreamResult, error) {
-		var mu sync.Mutex
-		out := map[string]summary{}
-		var order []string
-		res, err := p.Stream(in, engine.StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
-			k := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
-			s := summarize(o, p.Rules.Currency)
-			mu.Lock()
-			out[k] = s
-			mu.Unlock()
-			return append(buf, k...)
-		}, func(b []byte) error { return nil })
-		if err != nil || res.Failed() {
-			return nil, nil, res, err
-		}
-		// Snapshots are compared in (subject, period) order, so the report
-		// does not depend on map order.
-		for k := range out {
-			order = append(order, k)
-		}
-		sort.Strings(order)
-		return out, order, res, nil
-	}
-	olds, oldKeys, res, err := collect(oldP)
+	olds, res, err := collect(oldP, in, opts)
 	if err != nil || res.Failed() {
 		return nil, res, err
 	}
-	news, _, res2, err := collect(newP)
+	news, res2, err := collect(newP, in, opts)
 	if err != nil || res2.Failed() {
 		return nil, res2, err
 	}
-	rep := &Report{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()}
-
-	type totalKey struct{ incentive, currency string }
-	oldTot, newTot := map[totalKey]*apd.Decimal{}, map[totalKey]*apd.Decimal{}
-	inOld, inNew := map[string]bool{}, map[string]bool{}
-	var order []totalKey
-	seen := map[totalKey]bool{}
-	addTo := func(m map[totalKey]*apd.Decimal, k totalKey, d *apd.Decimal) {
-		if !seen[k] {
-			seen[k] = true
-			order = append(order, k)
-		}
-		if m[k] == nil {
-			m[k] = new(apd.Decimal)
-		}
-		if d != nil {
-			apd.BaseContext.WithPrecision(60).Add(m[k], m[k], d)
-		}
+	c := newComparison(oldP, newP)
+	// Snapshots are compared in (subject, period) order, so the report
+	// does not depend on map order.
+	keys := make([]string, 0, len(olds))
+	for k := range olds {
+		keys = append(keys, k)
 	}
-	for _, in := range oldP.Rules.Incentives {
-		inOld[in.Name] = true
-		addTo(oldTot, totalKey{in.Name, oldP.Rules.Currency}, nil)
-	}
-	for _, in := range newP.Rules.Incentives {
-		inNew[in.Name] = true
-		addTo(newTot, totalKey{in.Name, newP.Rules.Currency}, nil)
-	}
-	statusT, bandT, targetT := map[[3]string]int{}, map[[3]string]int{}, map[[3]string]int{}
-	var changes []Individual
-	ctx := apd.BaseContext.WithPrecision(60)
-	for _, k := range oldKeys {
-		o := olds[k]
-		n, ok := news[k]
-		if !ok {
-			rep.OnlyOld++
-			continue
-		}
-		rep.Snapshots++
-		subject, period, _ := strings.Cut(k, "\x00")
-		oldSum, newSum := new(apd.Decimal), new(apd.Decimal)
-		for name, oi := range o.incentives {
-			addTo(oldTot, totalKey{name, o.currency}, oi.amount)
-			if oi.amount != nil {
-				ctx.Add(oldSum, oldSum, oi.amount)
-			}
-		}
-		for name, ni := range n.incentives {
-			addTo(newTot, totalKey{name, n.currency}, ni.amount)
-			if ni.amount != nil {
-				ctx.Add(newSum, newSum, ni.amount)
-			}
-		}
-		switch oldSum.Cmp(newSum) {
-		case -1:
-			rep.Subjects.Gain++
-		case 1:
-			rep.Subjects.Lose++
-		default:
-			rep.Subjects.Unchanged++
-		}
-		names := map[string]bool{}
-		for name := range o.incentives {
-			names[name] = true
-		}
-		for name := range n.incentives {
-			names[name] = true
-		}
-		for name := range names {
-			oi, ni := o.incentives[name], n.incentives[name]
-			os, ns := statusOr(oi.status, "absent"), statusOr(ni.status, "absent")
-			if os != ns {
-				statusT[[3]string{name, os, ns}]++
-			}
-			oa, na := zeroIfNil(oi.amount), zeroIfNil(ni.amount)
-			delta := new(apd.Decimal)
-			ctx.Sub(delta, na, oa)
-			if delta.IsZero() && os == ns {
-				continue
-			}
-			abs := new(apd.Decimal)
-			abs.Abs(delta)
-			changes = append(changes, Individual{Subject: subject, Period: period, Incentive: name,
-				Old: amountText(oi.amount), New: amountText(ni.amount), Delta: signed(delta),
-				OldStatus: os, NewStatus: ns, OldWhy: oi.why, NewWhy: ni.why, abs: abs})
-		}
-		for name, ob := range o.bands {
-			if nb, ok := n.bands[name]; ok && nb != ob {
-				bandT[[3]string{name, ob, nb}]++
-			}
-		}
-		for name, ot := range o.targets {
-			if nt, ok := n.targets[name]; ok && nt != ot {
-				targetT[[3]string{name, ot, nt}]++
-			}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if n, ok := news[k]; ok {
+			c.snapshot(k, olds[k], n)
+		} else {
+			c.rep.OnlyOld++
 		}
 	}
 	for k := range news {
 		if _, ok := olds[k]; !ok {
-			rep.OnlyNew++
+			c.rep.OnlyNew++
 		}
 	}
-	sort.Slice(order, func(i, j int) bool {
-		if order[i].incentive != order[j].incentive {
-			return order[i].incentive < order[j].incentive
+	c.rep.Incentives = c.totals()
+	c.rep.Statuses = transitions(c.statusT)
+	c.rep.Bands = transitions(c.bandT)
+	c.rep.Targets = transitions(c.targetT)
+	c.rep.Largest = largest(c.changes, opts.Top)
+	return c.rep, res2, nil
+}
+
+// collect runs p over in and keeps a summary of each outcome, by subject
+// and period.
+func collect(p *engine.Policy, in engine.Input, opts Options) (map[string]summary, *engine.StreamResult, error) {
+	var mu sync.Mutex
+	out := map[string]summary{}
+	res, err := p.Stream(in, engine.StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
+		k := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
+		s := summarize(o, p.Rules.Currency)
+		mu.Lock()
+		out[k] = s
+		mu.Unlock()
+		return append(buf, k...)
+	}, func(b []byte) error { return nil })
+	return out, res, err
+}
+
+type totalKey struct{ incentive, currency string }
+
+// comparison accumulates what the two runs' outcomes differ in.
+type comparison struct {
+	rep            *Report
+	ctx            *apd.Context
+	oldTot, newTot map[totalKey]*apd.Decimal
+	order          []totalKey // every (incentive, currency) with a total
+	inOld, inNew   map[string]bool
+	statusT, bandT map[[3]string]int
+	targetT        map[[3]string]int
+	changes        []Individual
+}
+
+// newComparison starts with a zero total for every incentive of either
+// policy, so an incentive no snapshot pays is still listed.
+func newComparison(oldP, newP *engine.Policy) *comparison {
+	c := &comparison{
+		rep:    &Report{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()},
+		ctx:    apd.BaseContext.WithPrecision(60),
+		oldTot: map[totalKey]*apd.Decimal{}, newTot: map[totalKey]*apd.Decimal{},
+		inOld: map[string]bool{}, inNew: map[string]bool{},
+		statusT: map[[3]string]int{}, bandT: map[[3]string]int{}, targetT: map[[3]string]int{},
+	}
+	for _, in := range oldP.Rules.Incentives {
+		c.inOld[in.Name] = true
+		c.add(c.oldTot, totalKey{in.Name, oldP.Rules.Currency}, nil)
+	}
+	for _, in := range newP.Rules.Incentives {
+		c.inNew[in.Name] = true
+		c.add(c.newTot, totalKey{in.Name, newP.Rules.Currency}, nil)
+	}
+	return c
+}
+
+// add adds d (nil: nothing) to the total m[k].
+func (c *comparison) add(m map[totalKey]*apd.Decimal, k totalKey, d *apd.Decimal) {
+	if c.oldTot[k] == nil && c.newTot[k] == nil {
+		c.order = append(c.order, k)
+	}
+	if m[k] == nil {
+		m[k] = new(apd.Decimal)
+	}
+	if d != nil {
+		c.ctx.Add(m[k], m[k], d)
+	}
+}
+
+// snapshot compares one snapshot's outcomes: totals, who gains or loses,
+// status, band and target transitions, and each incentive that changed.
+func (c *comparison) snapshot(k string, o, n summary) {
+	c.rep.Snapshots++
+	subject, period, _ := strings.Cut(k, "\x00")
+	oldSum, newSum := new(apd.Decimal), new(apd.Decimal)
+	for name, oi := range o.incentives {
+		c.add(c.oldTot, totalKey{name, o.currency}, oi.amount)
+		if oi.amount != nil {
+			c.ctx.Add(oldSum, oldSum, oi.amount)
 		}
-		return order[i].currency < order[j].currency
+	}
+	for name, ni := range n.incentives {
+		c.add(c.newTot, totalKey{name, n.currency}, ni.amount)
+		if ni.amount != nil {
+			c.ctx.Add(newSum, newSum, ni.amount)
+		}
+	}
+	switch oldSum.Cmp(newSum) {
+	case -1:
+		c.rep.Subjects.Gain++
+	case 1:
+		c.rep.Subjects.Lose++
+	default:
+		c.rep.Subjects.Unchanged++
+	}
+	names := map[string]bool{}
+	for name := range o.incentives {
+		names[name] = true
+	}
+	for name := range n.incentives {
+		names[name] = true
+	}
+	for name := range names {
+		oi, ni := o.incentives[name], n.incentives[name]
+		os, ns := statusOr(oi.status, "absent"), statusOr(ni.status, "absent")
+		if os != ns {
+			c.statusT[[3]string{name, os, ns}]++
+		}
+		delta := new(apd.Decimal)
+		c.ctx.Sub(delta, zeroIfNil(ni.amount), zeroIfNil(oi.amount))
+		if delta.IsZero() && os == ns {
+			continue
+		}
+		abs := new(apd.Decimal)
+		abs.Abs(delta)
+		c.changes = append(c.changes, Individual{Subject: subject, Period: period, Incentive: name,
+			Old: amountText(oi.amount), New: amountText(ni.amount), Delta: signed(delta),
+			OldStatus: os, NewStatus: ns, OldWhy: oi.why, NewWhy: ni.why, abs: abs})
+	}
+	for name, ob := range o.bands {
+		if nb, ok := n.bands[name]; ok && nb != ob {
+			c.bandT[[3]string{name, ob, nb}]++
+		}
+	}
+	for name, ot := range o.targets {
+		if nt, ok := n.targets[name]; ok && nt != ot {
+			c.targetT[[3]string{name, ot, nt}]++
+		}
+	}
+}
+
+// totals is each incentive's total before and after, by incentive and
+// currency.
+func (c *comparison) totals() []Incentive {
+	sort.Slice(c.order, func(i, j int) bool {
+		if c.order[i].incentive != c.order[j].incentive {
+			return c.order[i].incentive < c.order[j].incentive
+		}
+		return c.order[i].currency < c.order[j].currency
 	})
-	for _, k := range order {
-		o, n := oldTot[k], newTot[k]
-		if o == nil {
-			o = new(apd.Decimal)
-		}
-		if n == nil {
-			n = new(apd.Decimal)
-		}
+	var out []Incentive
+	for _, k := range c.order {
+		o, n := zeroIfNil(c.oldTot[k]), zeroIfNil(c.newTot[k])
 		d := new(apd.Decimal)
-		ctx.Sub(d, n, o)
+		c.ctx.Sub(d, n, o)
 		id := Incentive{Incentive: k.incentive, Currency: k.currency, Old: o.Text('f'), New: n.Text('f'), Delta: signed(d),
-			InOld: inOld[k.incentive], InNew: inNew[k.incentive]}
+			InOld: c.inOld[k.incentive], InNew: c.inNew[k.incentive]}
 		if !o.IsZero() {
 			q := new(apd.Decimal)
-			ctx.Quo(q, d, o)
+			c.ctx.Quo(q, d, o)
 			f, _ := q.Float64()
 			pct := math.Round(f*100*1e4) / 1e4
 			id.Percent = &pct
 		}
-		rep.Incentives = append(rep.Incentives, id)
+		out = append(out, id)
 	}
-	rep.Statuses = transitions(statusT)
-	rep.Bands = transitions(bandT)
-	rep.Targets = transitions(targetT)
+	return out
+}
+
+// largest is the top individual changes: largest absolute change first,
+// then by subject, period and incentive.
+func largest(changes []Individual, top int) []Individual {
 	sort.SliceStable(changes, func(i, j int) bool {
 		if c := changes[i].abs.Cmp(changes[j].abs); c != 0 {
 			return c > 0
@@ -300,14 +331,13 @@ func Compare(oldP, newP *engine.Policy, in engine.Input, opts Options) (*Report,
 		}
 		return changes[i].Incentive < changes[j].Incentive
 	})
-	if len(changes) > opts.Top {
-		changes = changes[:opts.Top]
+	if len(changes) > top {
+		changes = changes[:top]
 	}
-	rep.Largest = changes
-	if rep.Largest == nil {
-		rep.Largest = []Individual{}
+	if changes == nil {
+		changes = []Individual{}
 	}
-	return rep, res2, nil
+	return changes
 }
 
 // MaxChange returns the largest absolute percentage change of an
