@@ -205,10 +205,8 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	}
 	// The input is read from a file so that its digest is known: standard
 	// input is spooled first.
-	if in.Name == "-" {
-		if in.Format == "" {
-			return nil, errors.New("reading standard input needs an input format")
-		}
+	if in.Name == "-" && in.Format == "" {
+		return nil, errors.New("reading standard input needs an input format")
 	}
 	in, release, err := in.Rewindable()
 	if err != nil {
@@ -228,14 +226,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		against = []ManifestAgainst{}
 	}
 	version := engine.Version()
-	runParts := []string{"rubric-run", rp.Digest, inputSum, version}
-	if len(in.Periods) > 0 {
-		runParts = append(runParts, "periods", strings.Join(in.Periods, ","))
-	}
-	for _, a := range against {
-		runParts = append(runParts, a.RunID, a.ManifestSHA256)
-	}
-	runID := shortHash(runParts...)
+	runID := runIdentity(rp.Digest, inputSum, version, in.Periods, against)
 
 	clean := filepath.Clean(opts.Dir)
 	parent := filepath.Dir(clean)
@@ -333,7 +324,6 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	}
 	out.Manifest = m
 
-	// Into place.
 	if same, err := checkExisting(clean, mb, runID, opts.Force); err != nil {
 		return nil, err
 	} else if same {
@@ -345,25 +335,47 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	run.sorter.Close()
-	run.spool.Close()
-	if err := os.Remove(run.spool.Name()); err != nil { // the export holds its own files only
+	if err := run.commit(tmp, clean); err != nil {
 		return nil, err
 	}
+	committed = true
+	return out, nil
+}
+
+// runIdentity is the run id: the policy, the input, the engine, the
+// periods chosen and the exports corrected; the same run gets the same id.
+func runIdentity(policyDigest, inputSum, version string, periods []string, against []ManifestAgainst) string {
+	parts := []string{"rubric-run", policyDigest, inputSum, version}
+	if len(periods) > 0 {
+		parts = append(parts, "periods", strings.Join(periods, ","))
+	}
+	for _, a := range against {
+		parts = append(parts, a.RunID, a.ManifestSHA256)
+	}
+	return shortHash(parts...)
+}
+
+// commit puts the complete export in tmp in place of dir: the run's own
+// spool removed, the modes the umask allows, one rename.
+func (r *payrollRun) commit(tmp, dir string) error {
+	r.sorter.Close()
+	r.spool.Close()
+	if err := os.Remove(r.spool.Name()); err != nil { // the export holds its own files only
+		return err
+	}
 	if err := os.Chmod(tmp, fsutil.DirMode()); err != nil { // MkdirTemp makes it private
-		return nil, err
+		return err
 	}
 	for _, f := range exportFiles {
 		if err := os.Chmod(filepath.Join(tmp, f), fsutil.FileMode()); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := replaceDir(tmp, clean); err != nil {
-		return nil, err
+	if err := replaceDir(tmp, dir); err != nil {
+		return err
 	}
 	fsutil.Forget(tmp)
-	committed = true
-	return out, nil
+	return nil
 }
 
 // payrollRun is the state of one export while snapshots stream through.
