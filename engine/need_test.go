@@ -19,7 +19,7 @@ func TestIncentivesOnly(t *testing.T) {
 			res, err := p.Stream(Input{Name: input}, StreamOptions{IncentivesOnly: only, Workers: 1}, func(o *evaluator.Outcome, buf []byte) []byte {
 				c := o.Clone()
 				for i := range c.Incentives {
-					c.Incentives[i].Steps, c.Incentives[i].Why = nil, ""
+					c.Incentives[i].Steps = nil
 				}
 				out = append(out, c.Incentives)
 				return buf

@@ -132,10 +132,10 @@ func viewOf(p *rules.Policy, o *evaluator.Outcome) outcomeView {
 		v.Values[a.Name] = valueView(s.Values[a.Decl.Slot])
 	}
 	for _, t := range o.Targets {
-		v.Targets[t.Target.Name] = targetView{t.Status.String(), valueView(t.Value), valueView(t.Goal), valueView(t.Threshold), valueView(t.Stretch), valueView(t.Attainment), t.Why}
+		v.Targets[t.Target.Name] = targetView{t.Status.String(), valueView(t.Value), valueView(t.Goal), valueView(t.Threshold), valueView(t.Stretch), valueView(t.Attainment), t.Why()}
 	}
 	for _, sc := range o.Scores {
-		sv := scoreView{Status: sc.Status.String(), Value: valueView(sc.Value), Band: valueView(sc.Band), Contributions: map[string]float64{}, Why: sc.Why}
+		sv := scoreView{Status: sc.Status.String(), Value: valueView(sc.Value), Band: valueView(sc.Band), Contributions: map[string]float64{}, Why: sc.Why()}
 		if sc.CoverageSet {
 			c := sc.Coverage
 			sv.Coverage = &c
@@ -146,10 +146,10 @@ func viewOf(p *rules.Policy, o *evaluator.Outcome) outcomeView {
 		v.Scores[sc.Scorecard.Name] = sv
 	}
 	for _, b := range o.Breaches {
-		v.Breaches[b.Breach.Name] = breachView{b.Status.String(), b.Breach.Severity.String(), b.Message, b.Why}
+		v.Breaches[b.Breach.Name] = breachView{b.Status.String(), b.Breach.Severity.String(), b.Message, b.Why()}
 	}
 	for _, in := range o.Incentives {
-		iv := incentiveView{Status: in.Status.String(), Currency: p.Currency, Tier: strPtr(in.Tier), Code: strPtr(in.Incentive.Code), Gate: in.Gate, Steps: []stepView{}, Why: in.Why}
+		iv := incentiveView{Status: in.Status.String(), Currency: p.Currency, Tier: strPtr(in.Tier), Code: strPtr(in.Incentive.Code), Gate: in.Gate, Steps: []stepView{}, Why: in.Why()}
 		if in.Amount != nil {
 			a := in.Amount.Text('f')
 			iv.Amount = &a

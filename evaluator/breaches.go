@@ -15,6 +15,7 @@ func (r *run) breaches() {
 		if !r.e.need.breaches[i] {
 			continue
 		}
+		res.explained = r.ruleWhy
 		w, reason := r.eval(b.When)
 		switch {
 		case !w.Has():
@@ -22,9 +23,7 @@ func (r *run) breaches() {
 			if r.why {
 				r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
 			}
-			if r.ruleWhy {
-				res.Why = "no data: " + reason
-			}
+			res.Reason = reason
 			continue
 		case w.Bool:
 			res.Status = Breached
@@ -36,7 +35,7 @@ func (r *run) breaches() {
 		}
 		r.vals[b.Decl.Slot] = Boolean(w.Bool)
 		if r.ruleWhy {
-			res.Why = r.condition(b.When, w.Bool)
+			res.When = r.condition(b.When, w.Bool)
 		}
 	}
 	r.breachCounts()

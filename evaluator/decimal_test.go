@@ -64,10 +64,10 @@ func TestDecimalAmounts(t *testing.T) {
 				p := amountPolicy(t, lang, src, tc.rounding)
 				res := amountOf(t, p, tc.vals)
 				if res.Amount == nil {
-					t.Fatalf("no amount: %s", res.Why)
+					t.Fatalf("no amount: %s", res.Why())
 				}
 				if got := res.Amount.Text('f'); got != tc.want {
-					t.Errorf("amount %s = %s, want %s (%s)", tc.amount, got, tc.want, res.Why)
+					t.Errorf("amount %s = %s, want %s (%s)", tc.amount, got, tc.want, res.Why())
 				}
 			})
 		}
@@ -96,8 +96,8 @@ func TestDecimalNoData(t *testing.T) {
 				if res.Status != evaluator.IncentiveNoData || res.Amount != nil {
 					t.Fatalf("status %s amount %v, want no_data without an amount", res.Status, res.Amount)
 				}
-				if !strings.Contains(res.Why, tc.reason) {
-					t.Errorf("why %q does not mention %q", res.Why, tc.reason)
+				if !strings.Contains(res.Why(), tc.reason) {
+					t.Errorf("why %q does not mention %q", res.Why(), tc.reason)
 				}
 			})
 		}
@@ -221,7 +221,7 @@ scorecard "s" {
 			o := evaluate(t, p, "2026-10", map[string]any{"x": 1e300, "y": 1e300})
 			sc := o.Scores[0]
 			if sc.Status != evaluator.ScoreNoData || sc.Band.Has() {
-				t.Errorf("overflowing score: status %s, band %v; want no_data without a band (%s)", sc.Status, sc.Band, sc.Why)
+				t.Errorf("overflowing score: status %s, band %v; want no_data without a band (%s)", sc.Status, sc.Band, sc.Why())
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -40,8 +39,9 @@ func NewSnapshot(p *rules.Policy) *Snapshot {
 
 // Options control what an evaluation produces.
 type Options struct {
-	// Explain fills Why on every result and Steps on incentives. Payroll
-	// exports do without.
+	// Explain records what decided every result (the conditions and the
+	// values they read, the contributions, an incentive's steps), from
+	// which each result's Why renders its sentence. Without it Why is "".
 	Explain bool
 	// IncentivesOnly computes only the rules the incentives depend on (what
 	// a payroll export needs); other targets, scores and breaches are left
@@ -135,9 +135,9 @@ type run struct {
 	sc   *scratch
 	out  *Outcome
 	why  bool
-	// ruleWhy builds the sentences of targets, scores and breaches; false
+	// ruleWhy records what decided targets, scores and breaches; false
 	// when only incentives are explained (payroll), which still records
-	// the reasons their sentences quote.
+	// the reasons their explanations quote.
 	ruleWhy bool
 	w       *Window // earlier snapshots of the subject; nil without history
 }
@@ -336,53 +336,31 @@ func (r *run) operand(o rules.Operand) (Value, string) {
 }
 
 // inputs lists the referenced names of an expression with their values,
-// marking defaulted metrics, for explanations.
+// what history made them of and whether they took their default, for
+// explanations.
 func (r *run) inputs(x *rules.Expression) []Input {
 	if x == nil {
 		return nil
 	}
 	out := make([]Input, 0, len(x.Refs))
 	for _, d := range x.Refs {
-		out = append(out, Input{Name: d.Name, Value: r.vals[d.Slot]})
+		in := Input{Name: d.Name, Value: r.vals[d.Slot]}
+		if r.s.notes != nil {
+			in.Note = r.s.notes[d.Slot]
+		}
+		for _, def := range r.out.Defaulted {
+			if def == d.Name {
+				in.Defaulted = true
+			}
+		}
+		out = append(out, in)
 	}
 	return out
 }
 
-// describe formats "name = value, ..." for an expression's inputs.
-func (r *run) describe(x *rules.Expression) string { return string(r.appendDescribe(nil, x)) }
-
-func (r *run) appendDescribe(b []byte, x *rules.Expression) []byte {
-	for i, d := range x.Refs {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, d.Name...)
-		b = append(b, " = "...)
-		b = r.vals[d.Slot].appendTo(b)
-		if r.s.notes != nil && r.s.notes[d.Slot] != "" {
-			b = append(b, " ("...)
-			b = append(b, r.s.notes[d.Slot]...)
-			b = append(b, ')')
-		}
-		for _, def := range r.out.Defaulted {
-			if def == d.Name {
-				b = append(b, " (defaulted)"...)
-			}
-		}
-	}
-	return b
-}
-
-// condition formats why a condition came out as it did.
-func (r *run) condition(x *rules.Expression, v bool) string {
-	b := make([]byte, 0, 96)
-	if len(x.Refs) > 0 {
-		b = append(r.appendDescribe(b, x), ", so "...)
-	}
-	b = append(b, x.Source...)
-	b = append(b, " is "...)
-	b = strconv.AppendBool(b, v)
-	return string(b)
+// condition records how a condition came out, for explanations.
+func (r *run) condition(x *rules.Expression, v bool) Condition {
+	return Condition{Expr: x, Inputs: r.inputs(x), Value: v}
 }
 
 // Copy returns the snapshot as it was read — subject, period, team,

@@ -116,7 +116,7 @@ target "csat" {
 					}
 				}
 				if tr.Status.String() != tt.status {
-					t.Errorf("status %s, want %s (%s)", tr.Status, tt.status, tr.Why)
+					t.Errorf("status %s, want %s (%s)", tr.Status, tt.status, tr.Why())
 				}
 				if math.IsNaN(tt.att) {
 					if tr.Attainment.Has() {
@@ -125,8 +125,8 @@ target "csat" {
 				} else if !tr.Attainment.Has() || math.Abs(tr.Attainment.Num-tt.att) > 1e-12 {
 					t.Errorf("attainment %v, want %v", tr.Attainment, tt.att)
 				}
-				if !strings.Contains(tr.Why, tt.whyMatch) {
-					t.Errorf("why %q does not mention %q", tr.Why, tt.whyMatch)
+				if !strings.Contains(tr.Why(), tt.whyMatch) {
+					t.Errorf("why %q does not mention %q", tr.Why(), tt.whyMatch)
 				}
 			})
 		}
@@ -214,7 +214,7 @@ scorecard "s" {
 				o := evaluate(t, p, "2026-10", tt.vals)
 				s := o.Scores[0]
 				if s.Status.String() != tt.status {
-					t.Fatalf("status %s, want %s (%s)", s.Status, tt.status, s.Why)
+					t.Fatalf("status %s, want %s (%s)", s.Status, tt.status, s.Why())
 				}
 				if tt.status == "ok" {
 					if math.Abs(s.Value.Num-tt.value) > 1e-12 || s.Band.Str != tt.band || s.Coverage != tt.cov {
@@ -284,7 +284,7 @@ incentive "any" {
 					got = in.Amount.Text('f')
 				}
 				if got != want {
-					t.Errorf("%s %v: %s amount %q, want %q (%s)", lang, c.vals, in.Incentive.Name, got, want, in.Why)
+					t.Errorf("%s %v: %s amount %q, want %q (%s)", lang, c.vals, in.Incentive.Name, got, want, in.Why())
 				}
 			}
 		}
@@ -367,7 +367,7 @@ incentive "tiers" {
 				}
 				got := want{amt(0), amt(1), amt(2), o.Incentives[2].Tier, o.Incentives[2].Status.String()}
 				if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
-					t.Errorf("outcome (-want +got):\n%s\n%s", diff, o.Incentives[2].Why)
+					t.Errorf("outcome (-want +got):\n%s\n%s", diff, o.Incentives[2].Why())
 				}
 			})
 		}
@@ -412,7 +412,7 @@ incentive "award" {
 			fmt.Sscan(c.pay, &pay)
 			o := evaluate(t, p, "2026-10", map[string]any{"pay": pay})
 			if got := o.Incentives[0].Amount.Text('f'); got != c.want {
-				t.Errorf("%s %s %s pay %s: %s, want %s (%s)", lang, c.currency, c.mode, c.pay, got, c.want, o.Incentives[0].Why)
+				t.Errorf("%s %s %s pay %s: %s, want %s (%s)", lang, c.currency, c.mode, c.pay, got, c.want, o.Incentives[0].Why())
 			}
 		}
 	}
@@ -468,7 +468,7 @@ incentive "x" {
 				continue
 			}
 			if got != evaluator.FormatNumber(tt.want) {
-				t.Errorf("%s %s = %s, want %v (%s)", lang, tt.expr, got, tt.want, o.Incentives[0].Why)
+				t.Errorf("%s %s = %s, want %v (%s)", lang, tt.expr, got, tt.want, o.Incentives[0].Why())
 			}
 		}
 	}
@@ -488,12 +488,12 @@ target "r" {
 	for _, lang := range langs {
 		p := compile(t, lang, src)
 		o := evaluate(t, p, "2026-10", map[string]any{"a": 1, "b": 0})
-		if tr := o.Targets[0]; tr.Status != evaluator.TargetNoData || !strings.Contains(tr.Why, "division by zero") {
-			t.Errorf("%s: %s %q", lang, tr.Status, tr.Why)
+		if tr := o.Targets[0]; tr.Status != evaluator.TargetNoData || !strings.Contains(tr.Why(), "division by zero") {
+			t.Errorf("%s: %s %q", lang, tr.Status, tr.Why())
 		}
 		o = evaluate(t, p, "2026-10", map[string]any{"a": 1})
-		if tr := o.Targets[0]; !strings.Contains(tr.Why, "b has no value") {
-			t.Errorf("%s: %q should name b", lang, tr.Why)
+		if tr := o.Targets[0]; !strings.Contains(tr.Why(), "b has no value") {
+			t.Errorf("%s: %q should name b", lang, tr.Why())
 		}
 	}
 }

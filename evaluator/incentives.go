@@ -1,9 +1,7 @@
 package evaluator
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -16,21 +14,11 @@ func (r *run) incentives() {
 	for i, in := range p.Incentives {
 		res := &r.out.Incentives[i]
 		*res = IncentiveResult{Incentive: in, Steps: res.Steps[:0]}
-		var st incentiveState
-		r.incentive(in, res, &st)
 		if r.why {
-			res.Why = r.incentiveWhy(in, res, &st)
+			res.policy = p
 		}
+		r.incentive(in, res)
 	}
-}
-
-// incentiveState accumulates the narrative of one incentive's evaluation,
-// handed to incentiveWhy when it is done.
-type incentiveState struct {
-	passed   []string
-	noData   string // what had no value
-	tierNote string
-	calc     []string // arithmetic, in order
 }
 
 func (r *run) step(res *IncentiveResult, s Step) {
@@ -39,39 +27,39 @@ func (r *run) step(res *IncentiveResult, s Step) {
 	}
 }
 
-func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentiveState) {
+// conditionStep records a gate or a tier: its condition, what it read and
+// how it came out.
+func (r *run) conditionStep(res *IncentiveResult, kind, name string, x *rules.Expression, result string) {
+	if r.why {
+		r.step(res, Step{Step: kind, Name: name, Expr: x.Source, Inputs: r.inputs(x), Result: result})
+	}
+}
+
+func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 	minor := r.e.p.MinorUnit
 	noData := func(what, reason string) {
 		res.Status = IncentiveNoData
 		res.Amount = nil
 		res.Tier = ""
 		if r.why {
-			st.noData = what + ": " + reason
+			res.NoData, res.Reason = what, reason
 		}
 	}
 	for _, g := range in.Gates {
 		v, reason := r.eval(g.When)
 		if !v.Has() {
 			res.Gate = g.Name
-			if r.why {
-				r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: "no value"})
-			}
+			r.conditionStep(res, "gate", g.Name, g.When, "no value")
 			noData("gate "+g.Name, reason)
 			return
 		}
-		if r.why {
-			r.step(res, Step{Step: "gate", Name: g.Name, Expr: g.When.Source, Inputs: r.inputs(g.When), Result: strconv.FormatBool(v.Bool)})
-		}
+		r.conditionStep(res, "gate", g.Name, g.When, strconv.FormatBool(v.Bool))
 		if !v.Bool {
 			res.Status = Ineligible
 			res.Gate = g.Name
 			res.Amount = ZeroAmount(minor)
-			if r.why {
-				st.calc = append(st.calc, r.condition(g.When, false))
-			}
 			return
 		}
-		st.passed = append(st.passed, g.Name)
 	}
 
 	// Gross amount.
@@ -82,61 +70,26 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentive
 		if !ok {
 			return
 		}
-		mult := decOne
-		if len(in.Tiers) > 0 {
-			mult = nil
-			for _, t := range in.Tiers {
-				v, reason := r.eval(t.When)
-				if !v.Has() {
-					if r.why {
-						r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Result: "no value"})
-					}
-					noData("tier "+t.Name, reason)
-					return
-				}
-				if !v.Bool {
-					continue
-				}
-				m, ok := r.money(t.Multiplier, "multiplier", res, noData)
-				if !ok {
-					return
-				}
-				mult = m
-				res.Tier = t.Name
-				if r.why {
-					r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Multiplier: decText(m)})
-				}
-				if r.why {
-					st.tierNote = fmt.Sprintf("%s reached tier %s (×%s)", r.describeOr(t.When), t.Name, decText(m))
-				}
-				break
-			}
-			if mult == nil {
-				mult = decZero
-				if r.why {
-					r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
-				}
-				if r.why {
-					st.tierNote = "no tier matched"
-				}
-			}
+		mult, ok := r.tier(in, res, noData)
+		if !ok {
+			return
 		}
 		gross = mul(basis, mult)
-		if r.why {
-			st.calc = append(st.calc, fmt.Sprintf("%s × %s = %s", decText(basis), decText(mult), decText(gross)))
-		}
 	case rules.AmountUnits:
 		units, ok := r.money(in.Units, "units", res, noData)
 		if !ok {
 			return
 		}
-		gross = r.schedule(in, units, res, st)
+		gross = r.schedule(in, units, res)
 	case rules.AmountFormula:
 		amt, ok := r.money(in.Amount, "amount", res, noData)
 		if !ok {
 			return
 		}
 		gross = amt
+	}
+	if r.why {
+		res.Gross = gross
 	}
 
 	x := gross
@@ -148,9 +101,6 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentive
 		f = minDec(maxDec(f, decZero), decOne)
 		x = mul(x, f)
 		r.operandStep(res, "prorate", in.Prorate, f, x)
-		if r.why {
-			st.calc = append(st.calc, fmt.Sprintf("× prorate %s = %s", decText(f), decText(x)))
-		}
 	}
 	if in.Cap.Set {
 		c, ok := r.money(in.Cap, "cap", res, noData)
@@ -158,10 +108,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentive
 			return
 		}
 		if x.Cmp(c) > 0 {
-			x = c
-			if r.why {
-				st.calc = append(st.calc, "capped at "+decText(c))
-			}
+			x, res.Capped = c, r.why
 		}
 		r.operandStep(res, "cap", in.Cap, c, x)
 	}
@@ -171,18 +118,12 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentive
 			return
 		}
 		if x.Cmp(f) < 0 {
-			x = f
-			if r.why {
-				st.calc = append(st.calc, "raised to the floor "+decText(f))
-			}
+			x, res.Floored = f, r.why
 		}
 		r.operandStep(res, "floor", in.Floor, f, x)
 	}
 	if x.Sign() < 0 {
-		x = decZero
-		if r.why {
-			st.calc = append(st.calc, "a negative amount counts as 0")
-		}
+		x, res.Negative = decZero, r.why
 	}
 	if tooLarge(x) {
 		noData("amount", "the amount "+decText(x)+" is beyond what a payroll line can hold (1e15)")
@@ -197,6 +138,36 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult, st *incentive
 	} else {
 		res.Status = NotEarned
 	}
+}
+
+// tier finds the multiplier of the first tier whose condition holds: 1
+// without tiers, 0 when none matched.
+func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string, string)) (*apd.Decimal, bool) {
+	if len(in.Tiers) == 0 {
+		return decOne, true
+	}
+	for _, t := range in.Tiers {
+		v, reason := r.eval(t.When)
+		if !v.Has() {
+			r.conditionStep(res, "tier", t.Name, t.When, "no value")
+			noData("tier "+t.Name, reason)
+			return nil, false
+		}
+		if !v.Bool {
+			continue
+		}
+		m, ok := r.money(t.Multiplier, "multiplier", res, noData)
+		if !ok {
+			return nil, false
+		}
+		res.Tier = t.Name
+		if r.why {
+			r.step(res, Step{Step: "tier", Name: t.Name, Expr: t.When.Source, Inputs: r.inputs(t.When), Multiplier: decText(m)})
+		}
+		return m, true
+	}
+	r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
+	return decZero, true
 }
 
 // money evaluates an operand into decimal: a constant exactly as written,
@@ -279,7 +250,7 @@ func (r *run) operandStep(res *IncentiveResult, what string, o rules.Operand, fa
 }
 
 // schedule pays units through the rate bands.
-func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveResult, st *incentiveState) *apd.Decimal {
+func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveResult) *apd.Decimal {
 	total := new(apd.Decimal)
 	if in.Schedule == rules.Flat {
 		var band *rules.Rate
@@ -290,23 +261,18 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 		}
 		if band == nil {
 			if r.why {
-				r.step(res, Step{Step: "rate", Note: fmt.Sprintf("%s units are below the first band (%s from %s)", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)), Result: "0"})
-			}
-			if r.why {
-				st.calc = append(st.calc, fmt.Sprintf("%s units are below the first rate band %s (from %s): 0", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)))
+				first := in.Rates[0]
+				r.step(res, Step{Step: "rate", Note: decText(units) + " units are below the first band (" + first.Name + " from " + decText(first.From) + ")", Result: "0"})
 			}
 			return total
 		}
 		total = mul(units, band.PerUnit)
 		if r.why {
-			r.step(res, Step{Step: "rate", Name: band.Name, Note: fmt.Sprintf("flat: all %s units at %s", decText(units), decText(band.PerUnit)), Result: decText(total)})
-		}
-		if r.why {
-			st.calc = append(st.calc, fmt.Sprintf("flat schedule, band %s: %s × %s = %s", band.Name, decText(units), decText(band.PerUnit), decText(total)))
+			u, rate := decText(units), decText(band.PerUnit)
+			r.step(res, Step{Step: "rate", Name: band.Name, Note: "flat: all " + u + " units at " + rate, Result: decText(total), Units: u, PerUnit: rate})
 		}
 		return total
 	}
-	var slices []string
 	for i, rt := range in.Rates {
 		upper := units
 		if i+1 < len(in.Rates) {
@@ -319,42 +285,9 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 		pay := mul(n, rt.PerUnit)
 		total = add(total, pay)
 		if r.why {
-			r.step(res, Step{Step: "rate", Name: rt.Name, Note: fmt.Sprintf("%s units × %s", decText(n), decText(rt.PerUnit)), Result: decText(pay)})
-		}
-		slices = append(slices, fmt.Sprintf("%s × %s (%s)", decText(n), decText(rt.PerUnit), rt.Name))
-	}
-	if r.why {
-		if len(slices) == 0 {
-			st.calc = append(st.calc, fmt.Sprintf("%s units are below the first rate band %s (from %s): 0", decText(units), in.Rates[0].Name, decText(in.Rates[0].From)))
-		} else {
-			st.calc = append(st.calc, fmt.Sprintf("graduated: %s = %s", strings.Join(slices, " + "), decText(total)))
+			u, rate := decText(n), decText(rt.PerUnit)
+			r.step(res, Step{Step: "rate", Name: rt.Name, Note: u + " units × " + rate, Result: decText(pay), Units: u, PerUnit: rate})
 		}
 	}
 	return total
-}
-
-func (r *run) describeOr(x *rules.Expression) string {
-	if d := r.describe(x); d != "" {
-		return d
-	}
-	return x.Source
-}
-
-func (r *run) incentiveWhy(in *rules.Incentive, res *IncentiveResult, st *incentiveState) string {
-	var parts []string
-	if len(st.passed) > 0 {
-		parts = append(parts, fmt.Sprintf("eligible (%s passed)", strings.Join(st.passed, ", ")))
-	}
-	switch res.Status {
-	case IncentiveNoData:
-		return fmt.Sprintf("no data, needs review: %s", st.noData)
-	case Ineligible:
-		return fmt.Sprintf("ineligible at gate %s: %s", res.Gate, strings.Join(st.calc, "; "))
-	}
-	if st.tierNote != "" {
-		parts = append(parts, st.tierNote)
-	}
-	parts = append(parts, st.calc...)
-	parts = append(parts, fmt.Sprintf("rounded %s to %s %s", in.Rounding, res.Amount.Text('f'), r.e.p.Currency))
-	return strings.Join(parts, "; ")
 }

@@ -86,13 +86,21 @@ type TargetResult struct {
 	Goal, Threshold, Stretch Value
 	Attainment               Value
 	Reason                   string // why there is no data
-	Why                      string
+
+	// What decided it, recorded when the evaluation is explained (Why
+	// renders it):
+	When   Condition // the when condition, when it made the target not applicable
+	Ratio  float64   // ratio scoring: the attainment before the cap and the floor of 0
+	Cap    float64   // ratio scoring: the attainment cap
+	policy *rules.Policy
 }
 
 // Contribution is a target's share of a score.
 type Contribution struct {
-	Target string
-	Value  float64
+	Target     string
+	Value      float64 // Weight × Attainment / the weight counted
+	Weight     float64
+	Attainment float64 // 0 for a target with no data counted as 0
 }
 
 // ScoreResult is a scorecard's result.
@@ -104,7 +112,9 @@ type ScoreResult struct {
 	Coverage      float64 // percent of weight counted; meaningful when CoverageSet
 	CoverageSet   bool
 	Contributions []Contribution
-	Why           string
+	Missing       []string // the targets with no data: left out, counted as 0, or voiding the score
+	Reason        string   // when a target with no data voided the score: why it had none
+	explained     bool
 }
 
 // BreachResult is a breach rule's result.
@@ -112,7 +122,10 @@ type BreachResult struct {
 	Breach  *rules.Breach
 	Status  BreachStatus
 	Message string
-	Why     string
+	Reason  string    // why there is no data
+	When    Condition // how the condition came out (explained only)
+
+	explained bool
 }
 
 // IncentiveResult is an incentive's result. Amount is nil for no_data.
@@ -122,8 +135,15 @@ type IncentiveResult struct {
 	Amount    *apd.Decimal
 	Tier      string // the matching tier, "" for none
 	Gate      string // the gate that made it ineligible or no_data
-	Steps     []Step
-	Why       string
+	Steps     []Step // the arithmetic, recorded when explained
+
+	// What decided it beyond the steps, recorded when explained:
+	NoData          string       // what had no value: "basis", "gate tenure", "tier gold", …
+	Reason          string       // why it had none
+	Gross           *apd.Decimal // the amount before prorate, cap and floor
+	Capped, Floored bool         // the cap or the floor changed the amount
+	Negative        bool         // a negative amount was counted as 0
+	policy          *rules.Policy
 }
 
 // Step is one step of an incentive's arithmetic.
@@ -137,12 +157,16 @@ type Step struct {
 	Limit      string
 	Mode       string
 	Note       string
+	Units      string // a rate step: the units paid in its band
+	PerUnit    string // a rate step: the band's rate
 }
 
 // Input is a name and its value as an expression saw it.
 type Input struct {
-	Name  string
-	Value Value
+	Name      string
+	Value     Value
+	Note      string // what the value was made of (history), "" for none
+	Defaulted bool   // the metric took its default
 }
 
 // Clone returns a copy of o that a later EvaluateInto does not overwrite.
@@ -154,6 +178,7 @@ func (o *Outcome) Clone() *Outcome {
 	c.Scores = append([]ScoreResult(nil), o.Scores...)
 	for i := range c.Scores {
 		c.Scores[i].Contributions = append([]Contribution(nil), c.Scores[i].Contributions...)
+		c.Scores[i].Missing = append([]string(nil), c.Scores[i].Missing...)
 	}
 	c.Incentives = append([]IncentiveResult(nil), o.Incentives...)
 	for i := range c.Incentives {

@@ -58,9 +58,8 @@ func (r *run) targets() {
 }
 
 func (r *run) target(t *rules.Target, res *TargetResult) {
-	label := t.Name
-	if t.Metric != nil {
-		label = t.Metric.Name
+	if r.ruleWhy {
+		res.policy = r.e.p
 	}
 	// The value is reported whenever it exists, even when a later check
 	// makes the target no_data.
@@ -75,9 +74,6 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 	noData := func(reason string) {
 		res.Status, res.Reason, res.Attainment = TargetNoData, reason, Value{}
-		if r.ruleWhy {
-			res.Why = "no data: " + reason
-		}
 	}
 	// what joins a label to a reason, only when explaining.
 	what := func(label, reason string) string {
@@ -98,7 +94,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 		if !w.Bool {
 			res.Status = NotApplicable
 			if r.ruleWhy {
-				res.Why = "not applicable: " + r.condition(t.When, false)
+				res.When = r.condition(t.When, false)
 			}
 			return
 		}
@@ -159,59 +155,32 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	default:
 		res.Status = Missed
 	}
-	att, how := r.attainment(t, res, capV)
-	res.Attainment = Num(att)
-	if r.ruleWhy {
-		res.Why = r.targetWhy(t, res, label, how)
-	}
+	res.Cap = capV.Num
+	res.Attainment = Num(r.attainment(t, res))
 }
 
-// attainment computes the attainment of a scored target and, when
-// explaining, says how.
-func (r *run) attainment(t *rules.Target, res *TargetResult, capV Value) (float64, string) {
-	if !r.ruleWhy {
-		return attainmentOf(t, res, capV), ""
-	}
+// attainment is the attainment of a scored target (its status set); for
+// ratio scoring it records the ratio before the cap and the floor of 0.
+func (r *run) attainment(t *rules.Target, res *TargetResult) float64 {
 	v, goal := res.Value.Num, res.Goal.Num
 	switch t.Scoring {
 	case rules.Binary:
 		if res.Status == Met || res.Status == Exceeded {
-			return 1, "binary scoring: attainment 1"
+			return 1
 		}
-		return 0, "binary scoring: attainment 0"
+		return 0
 	case rules.Curve:
-		a := curveAt(t.Curve, v)
-		return a, string(appendShort([]byte("on the curve, attainment "), a))
+		return curveAt(t.Curve, v)
 	}
-	limit := capV.Num
-	var a float64
-	b := make([]byte, 0, 64)
 	if t.Better == rules.Lower {
 		if v <= 0 {
-			return limit, string(appendShort([]byte("a value of 0 or less gives the cap "), limit))
+			return res.Cap
 		}
-		a = goal / v
-		b = append(b, "attainment "...)
-		b = appendNumber(b, goal)
-		b = append(b, '/')
-		b = appendNumber(b, v)
+		res.Ratio = goal / v
 	} else {
-		a = v / goal
-		b = append(b, "attainment "...)
-		b = appendNumber(b, v)
-		b = append(b, '/')
-		b = appendNumber(b, goal)
+		res.Ratio = v / goal
 	}
-	b = append(b, " = "...)
-	b = appendShort(b, a)
-	if a > limit {
-		a = limit
-		b = appendShort(append(b, ", capped at "...), limit)
-	} else if a < 0 {
-		a = 0
-		b = append(b, ", raised to 0"...)
-	}
-	return a, string(b)
+	return math.Min(math.Max(res.Ratio, 0), res.Cap)
 }
 
 // curveAt interpolates a piecewise-linear curve sorted by X.
@@ -230,79 +199,6 @@ func curveAt(pts []rules.CurvePoint, v float64) float64 {
 		}
 	}
 	return last.Y
-}
-
-// targetWhy says why a scored target has its status, appending rather than
-// formatting: it is written for every target of every snapshot.
-func (r *run) targetWhy(t *rules.Target, res *TargetResult, label, how string) string {
-	b := make([]byte, 0, 160)
-	b = append(b, label...)
-	b = append(b, ' ')
-	b = appendDisplay(b, res.Value.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-	dir := " (higher is better)"
-	if t.Better == rules.Lower {
-		dir = " (lower is better)"
-	}
-	gap := roundGap(math.Abs(res.Value.Num - res.Goal.Num))
-	switch res.Status {
-	case Exceeded:
-		b = append(b, " is at or better than the stretch "...)
-		b = appendDisplay(b, res.Stretch.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, dir...)
-	case Met:
-		b = append(b, " is at or better than the goal "...)
-		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, dir...)
-	case TargetBreached:
-		b = append(b, " is worse than the threshold "...)
-		b = appendDisplay(b, res.Threshold.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, dir...)
-		b = append(b, ", "...)
-		b = appendDisplay(b, gap, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, " from the goal "...)
-		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-	default:
-		b = append(b, " missed the goal "...)
-		b = appendDisplay(b, res.Goal.Num, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, " by "...)
-		b = appendDisplay(b, gap, t.Display, t.Unit, r.e.p.MinorUnit)
-		b = append(b, dir...)
-	}
-	b = append(b, "; "...)
-	b = append(b, how...)
-	return string(b)
-}
-
-// roundGap trims floating-point noise from a difference (0.19999999999999996 → 0.2).
-func roundGap(g float64) float64 {
-	if g == 0 {
-		return 0
-	}
-	return math.Round(g*1e9) / 1e9
-}
-
-// attainmentOf is attainment without the explanation.
-func attainmentOf(t *rules.Target, res *TargetResult, capV Value) float64 {
-	v, goal := res.Value.Num, res.Goal.Num
-	switch t.Scoring {
-	case rules.Binary:
-		if res.Status == Met || res.Status == Exceeded {
-			return 1
-		}
-		return 0
-	case rules.Curve:
-		return curveAt(t.Curve, v)
-	}
-	var a float64
-	if t.Better == rules.Lower {
-		if v <= 0 {
-			return capV.Num
-		}
-		a = goal / v
-	} else {
-		a = v / goal
-	}
-	return math.Min(math.Max(a, 0), capV.Num)
 }
 
 // resize returns s with length n, reusing its array when it can.

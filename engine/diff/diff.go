@@ -96,7 +96,7 @@ type incentiveSummary struct {
 func summarize(o *evaluator.Outcome, currency string) summary {
 	s := summary{incentives: map[string]incentiveSummary{}, bands: map[string]string{}, targets: map[string]string{}, currency: currency}
 	for _, in := range o.Incentives {
-		s.incentives[in.Incentive.Name] = incentiveSummary{status: in.Status.String(), amount: in.Amount, why: in.Why}
+		s.incentives[in.Incentive.Name] = incentiveSummary{status: in.Status.String(), amount: in.Amount, why: in.Why()}
 	}
 	for _, sc := range o.Scores {
 		band := sc.Status.String()

@@ -243,7 +243,7 @@ func (s *site) statement(subject string) *statementPage {
 			}
 			return evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit)
 		}
-		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why, Value: show(t.Value), Goal: show(t.Goal),
+		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why(), Value: show(t.Value), Goal: show(t.Goal),
 			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = fmt.Sprintf("%s: value %s against the goal %s (%s)", t.Target.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
@@ -251,7 +251,7 @@ func (s *site) statement(subject string) *statementPage {
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
-		sl := scoreLine{Name: sc.Scorecard.Name, Status: sc.Status.String(), Why: sc.Why, Value: "–"}
+		sl := scoreLine{Name: sc.Scorecard.Name, Status: sc.Status.String(), Why: sc.Why(), Value: "–"}
 		if sc.Status == evaluator.ScoreOK {
 			sl.Value, sl.Band = num(sc.Value.Num), sc.Band.Str
 			sl.Next = nextBand(sc.Scorecard, sc.Value.Num)
@@ -259,7 +259,7 @@ func (s *site) statement(subject string) *statementPage {
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
-		il := incentiveLine{Name: in.Incentive.Name, Status: in.Status.String(), Why: in.Why, Amount: "no amount: needs review"}
+		il := incentiveLine{Name: in.Incentive.Name, Status: in.Status.String(), Why: in.Why(), Amount: "no amount: needs review"}
 		if in.Amount != nil {
 			il.Amount = in.Amount.Text('f') + " " + rp.Currency
 		}

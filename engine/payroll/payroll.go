@@ -570,7 +570,7 @@ func encodeExplanation(w *textenc.JSON, s *evaluator.Snapshot, ln *payrollLine) 
 	w.Key("tier")
 	w.StrOrNull(in.Tier)
 	w.Key("why")
-	w.Str(in.Why)
+	w.Why(in)
 	w.Key("steps")
 	textenc.Steps(w, in.Steps)
 	if ln.kind == "adjustment" {

@@ -311,7 +311,7 @@ func observe(o *evaluator.Outcome, kind string) []observed {
 	case "target":
 		for _, t := range o.Targets {
 			out = append(out, observed{t.Target.Name, map[string]evaluator.Value{"value": t.Value, "attainment": t.Attainment},
-				map[string]string{"status": t.Status.String()}, t.Why})
+				map[string]string{"status": t.Status.String()}, t.Why()})
 		}
 	case "score":
 		for _, s := range o.Scores {
@@ -320,11 +320,11 @@ func observe(o *evaluator.Outcome, kind string) []observed {
 				band = s.Band.Str
 			}
 			out = append(out, observed{s.Scorecard.Name, map[string]evaluator.Value{"value": s.Value},
-				map[string]string{"status": s.Status.String(), "band": band}, s.Why})
+				map[string]string{"status": s.Status.String(), "band": band}, s.Why()})
 		}
 	case "breach":
 		for _, b := range o.Breaches {
-			out = append(out, observed{b.Breach.Name, nil, map[string]string{"status": b.Status.String()}, b.Why})
+			out = append(out, observed{b.Breach.Name, nil, map[string]string{"status": b.Status.String()}, b.Why()})
 		}
 	case "incentive":
 		for _, in := range o.Incentives {
@@ -333,7 +333,7 @@ func observe(o *evaluator.Outcome, kind string) []observed {
 				amount = in.Amount.Text('f')
 			}
 			out = append(out, observed{in.Incentive.Name, nil,
-				map[string]string{"status": in.Status.String(), "amount": amount, "tier": in.Tier}, in.Why})
+				map[string]string{"status": in.Status.String(), "amount": amount, "tier": in.Tier}, in.Why()})
 		}
 	}
 	return out

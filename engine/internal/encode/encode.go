@@ -77,7 +77,7 @@ func Outcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
 		w.Value(t.Attainment)
 		if why {
 			w.Key("why")
-			w.Str(t.Why)
+			w.Why(t)
 		}
 		w.Raw("}")
 	}
@@ -109,7 +109,7 @@ func Outcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
 		w.Raw("}")
 		if why {
 			w.Key("why")
-			w.Str(sc.Why)
+			w.Why(sc)
 		}
 		w.Raw("}")
 	}
@@ -130,7 +130,7 @@ func Outcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
 		}
 		if why {
 			w.Key("why")
-			w.Str(b.Why)
+			w.Why(b)
 		}
 		w.Raw("}")
 	}
@@ -163,7 +163,7 @@ func Outcome(w *textenc.JSON, p *rules.Policy, o *evaluator.Outcome, why bool) {
 			w.Key("steps")
 			textenc.Steps(w, in.Steps)
 			w.Key("why")
-			w.Str(in.Why)
+			w.Why(in)
 		}
 		w.Raw("}")
 	}

@@ -150,14 +150,14 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 				line += fmt.Sprintf(", attainment %s", evaluator.Short(t.Attainment.Num))
 			}
 			pr("%s\n", line)
-			pr("  %-22s %s\n", "", t.Why)
+			pr("  %-22s %s\n", "", t.Why())
 		}
 	}
 
 	for _, sc := range o.Scores {
 		pr("\nScorecard %s: ", sc.Scorecard.Name)
 		if sc.Status != evaluator.ScoreOK {
-			pr("%s\n  %s\n", sc.Status, sc.Why)
+			pr("%s\n  %s\n", sc.Status, sc.Why())
 			continue
 		}
 		band := sc.Band.Str
@@ -185,7 +185,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 				msg = ": " + b.Message
 			}
 			pr("  %-22s %-9s (%s)%s\n", b.Breach.Name, b.Status, b.Breach.Severity, msg)
-			pr("  %-22s %s\n", "", b.Why)
+			pr("  %-22s %s\n", "", b.Why())
 		}
 	}
 
@@ -211,7 +211,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 			for _, st := range in.Steps {
 				pr("    %s\n", stepText(st))
 			}
-			pr("    why: %s\n", in.Why)
+			pr("    why: %s\n", in.Why())
 			nextTier(pr, in, o)
 		}
 	}

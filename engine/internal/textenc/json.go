@@ -7,15 +7,29 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
 // JSON appends JSON by hand: keys in a fixed order, numbers as
 // encoding/json prints them, no reflection.
-type JSON struct{ B []byte }
+type JSON struct {
+	B   []byte
+	why []byte // where a why sentence is rendered before it is quoted
+}
 
 func (w *JSON) Raw(s string) { w.B = append(w.B, s...) }
+
+// Explained is a result that renders its why sentence.
+type Explained interface{ AppendWhy([]byte) []byte }
+
+// Why appends a result's why sentence as a JSON string, rendered into a
+// buffer the writer keeps rather than into a new string.
+func (w *JSON) Why(r Explained) {
+	w.why = r.AppendWhy(w.why[:0])
+	w.Str(unsafe.String(unsafe.SliceData(w.why), len(w.why)))
+}
 
 func (w *JSON) Str(s string) {
 	b := append(w.B, '"')

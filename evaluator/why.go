@@ -1,0 +1,413 @@
+package evaluator
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// This file is the one place where a result's why sentence is written.
+// Evaluation records what decided each result as data (the values and
+// bounds, the condition and the values it read, the contributions, the
+// steps of an incentive's arithmetic); the sentences are rendered from
+// that data when an encoder, a report or a test asks for them, so an
+// evaluation that is never explained writes no prose, and a renderer
+// of another kind (the HTML report) can use the same data.
+//
+// A result has a why only when its evaluation was explained
+// (Options.Explain; with IncentivesOnly, incentives only): otherwise
+// Why is "".
+
+// Condition is how a condition (a target's or breach rule's when, a gate)
+// came out, and the values it read.
+type Condition struct {
+	Expr   *rules.Expression
+	Inputs []Input // one per name the expression reads, in its order
+	Value  bool
+}
+
+// Why says why the target has its status.
+func (t *TargetResult) Why() string { return string(t.AppendWhy(nil)) }
+
+// AppendWhy appends Why to b.
+func (t *TargetResult) AppendWhy(b []byte) []byte {
+	if t.policy == nil {
+		return b
+	}
+	switch t.Status {
+	case TargetNoData:
+		return append(append(b, "no data: "...), t.Reason...)
+	case NotApplicable:
+		return appendCondition(append(b, "not applicable: "...), &t.When)
+	case Exceeded, Met, TargetBreached, Missed:
+		return t.appendScored(b)
+	}
+	return b
+}
+
+func (t *TargetResult) appendScored(b []byte) []byte {
+	rt, minor := t.Target, t.policy.MinorUnit
+	show := func(b []byte, v float64) []byte { return appendDisplay(b, v, rt.Display, rt.Unit, minor) }
+	if rt.Metric != nil {
+		b = append(b, rt.Metric.Name...)
+	} else {
+		b = append(b, rt.Name...)
+	}
+	b = show(append(b, ' '), t.Value.Num)
+	dir := " (higher is better)"
+	if rt.Better == rules.Lower {
+		dir = " (lower is better)"
+	}
+	gap := roundGap(math.Abs(t.Value.Num - t.Goal.Num))
+	switch t.Status {
+	case Exceeded:
+		b = show(append(b, " is at or better than the stretch "...), t.Stretch.Num)
+		b = append(b, dir...)
+	case Met:
+		b = show(append(b, " is at or better than the goal "...), t.Goal.Num)
+		b = append(b, dir...)
+	case TargetBreached:
+		b = show(append(b, " is worse than the threshold "...), t.Threshold.Num)
+		b = append(b, dir...)
+		b = show(append(b, ", "...), gap)
+		b = show(append(b, " from the goal "...), t.Goal.Num)
+	default:
+		b = show(append(b, " missed the goal "...), t.Goal.Num)
+		b = show(append(b, " by "...), gap)
+		b = append(b, dir...)
+	}
+	b = append(b, "; "...)
+	return t.appendAttainment(b)
+}
+
+// appendAttainment says how the attainment was computed.
+func (t *TargetResult) appendAttainment(b []byte) []byte {
+	rt := t.Target
+	switch rt.Scoring {
+	case rules.Binary:
+		if t.Status == Met || t.Status == Exceeded {
+			return append(b, "binary scoring: attainment 1"...)
+		}
+		return append(b, "binary scoring: attainment 0"...)
+	case rules.Curve:
+		return appendShort(append(b, "on the curve, attainment "...), t.Attainment.Num)
+	}
+	v, goal := t.Value.Num, t.Goal.Num
+	if rt.Better == rules.Lower {
+		if v <= 0 {
+			return appendShort(append(b, "a value of 0 or less gives the cap "...), t.Cap)
+		}
+		b = appendNumber(append(b, "attainment "...), goal)
+		b = appendNumber(append(b, '/'), v)
+	} else {
+		b = appendNumber(append(b, "attainment "...), v)
+		b = appendNumber(append(b, '/'), goal)
+	}
+	b = appendShort(append(b, " = "...), t.Ratio)
+	switch {
+	case t.Ratio > t.Cap:
+		b = appendShort(append(b, ", capped at "...), t.Cap)
+	case t.Ratio < 0:
+		b = append(b, ", raised to 0"...)
+	}
+	return b
+}
+
+// roundGap trims floating-point noise from a difference (0.19999999999999996 → 0.2).
+func roundGap(g float64) float64 {
+	if g == 0 {
+		return 0
+	}
+	return math.Round(g*1e9) / 1e9
+}
+
+// Why says how the score was computed, or why there is none.
+func (s *ScoreResult) Why() string { return string(s.AppendWhy(nil)) }
+
+// AppendWhy appends Why to b.
+func (s *ScoreResult) AppendWhy(b []byte) []byte {
+	if !s.explained {
+		return b
+	}
+	sc := s.Scorecard
+	switch s.Status {
+	case ScoreNotApplicable:
+		return append(b, "not applicable: every target of the scorecard is not applicable"...)
+	case ScoreNoData:
+		switch {
+		case !s.CoverageSet: // a target with no data voided it
+			b = append(b, "no data: target "...)
+			b = append(b, s.Missing[len(s.Missing)-1]...)
+			b = append(b, " is no_data ("...)
+			b = append(b, s.Reason...)
+			return append(b, `) and missing = "void" voids the score`...)
+		case s.Coverage < sc.MinCoverage-1e-9 || s.Coverage <= 0:
+			b = appendShort(append(b, "no data: coverage "...), s.Coverage)
+			b = appendShort(append(b, "% is below the minimum "...), sc.MinCoverage)
+			b = append(b, "% (no data for "...)
+			b = appendJoin(b, s.Missing)
+			return append(b, ')')
+		default:
+			return append(b, "no data: the score overflows (an attainment is too large to add up)"...)
+		}
+	case ScoreOK:
+	default:
+		return b
+	}
+	b = appendShort(append(b, "score "...), s.Value.Num)
+	b = appendShort(append(b, " = Σ weight × attainment / "...), s.Coverage)
+	b = append(b, " over "...)
+	for i, c := range s.Contributions {
+		if i > 0 {
+			b = append(b, " + "...)
+		}
+		b = append(append(b, c.Target...), ' ')
+		b = appendShort(b, c.Weight)
+		b = appendShort(append(b, "×"...), c.Attainment)
+	}
+	b = appendShort(append(b, " (coverage "...), s.Coverage)
+	b = append(b, '%')
+	if len(s.Missing) > 0 {
+		if sc.Missing == rules.Zero {
+			b = append(b, "; no data, counted as 0: "...)
+		} else {
+			b = append(b, "; no data, left out: "...)
+		}
+		b = appendJoin(b, s.Missing)
+	}
+	b = append(b, ')')
+	switch band := s.band(); {
+	case band != nil:
+		b = append(append(b, "; band "...), band.Name...)
+		b = appendShort(append(b, " (at or above "...), band.Min)
+		b = append(b, ')')
+	case len(sc.Bands) > 0:
+		low := sc.Bands[len(sc.Bands)-1]
+		b = append(append(b, "; below every band (the lowest, "...), low.Name...)
+		b = appendShort(append(b, ", starts at "...), low.Min)
+		b = append(b, ')')
+	}
+	return b
+}
+
+// band is the scorecard's band the score reached, nil for none.
+func (s *ScoreResult) band() *rules.Band {
+	for i := range s.Scorecard.Bands {
+		if s.Scorecard.Bands[i].Name == s.Band.Str {
+			return &s.Scorecard.Bands[i]
+		}
+	}
+	return nil
+}
+
+// Why says how the breach rule's condition came out, or why it has none.
+func (br *BreachResult) Why() string { return string(br.AppendWhy(nil)) }
+
+// AppendWhy appends Why to b.
+func (br *BreachResult) AppendWhy(b []byte) []byte {
+	if !br.explained {
+		return b
+	}
+	switch br.Status {
+	case BreachNoData:
+		return append(append(b, "no data: "...), br.Reason...)
+	case Breached, Clear:
+		return appendCondition(b, &br.When)
+	}
+	return b
+}
+
+// Why says how the incentive's amount came about, from its steps.
+func (in *IncentiveResult) Why() string { return string(in.AppendWhy(nil)) }
+
+// AppendWhy appends Why to b.
+func (in *IncentiveResult) AppendWhy(b []byte) []byte {
+	if in.policy == nil {
+		return b
+	}
+	switch in.Status {
+	case IncentiveNoData:
+		b = append(b, "no data, needs review: "...)
+		b = append(b, in.NoData...)
+		b = append(b, ": "...)
+		return append(b, in.Reason...)
+	case Ineligible:
+		b = append(append(b, "ineligible at gate "...), in.Gate...)
+		b = append(b, ": "...)
+		if g := in.step("gate", in.Gate); g != nil {
+			b = appendStepCondition(b, g, "false")
+		}
+		return b
+	case Earned, NotEarned:
+	default:
+		return b
+	}
+	start := len(b)
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			return append(b, "; "...)
+		}
+		return b
+	}
+	n := 0
+	for i := range in.Steps {
+		if st := &in.Steps[i]; st.Step == "gate" {
+			if n == 0 {
+				b = append(b, "eligible ("...)
+			} else {
+				b = append(b, ", "...)
+			}
+			b = append(b, st.Name...)
+			n++
+		}
+	}
+	if n > 0 {
+		b = append(b, " passed)"...)
+	}
+	b = in.appendGross(b, sep)
+	for i := range in.Steps {
+		st := &in.Steps[i]
+		switch st.Step {
+		case "prorate":
+			b = append(sep(b), "× prorate "...)
+			b = append(append(append(b, st.Multiplier...), " = "...), st.Result...)
+		case "cap":
+			if in.Capped {
+				b = append(append(sep(b), "capped at "...), st.Limit...)
+			}
+		case "floor":
+			if in.Floored {
+				b = append(append(sep(b), "raised to the floor "...), st.Limit...)
+			}
+		}
+	}
+	if in.Negative {
+		b = append(sep(b), "a negative amount counts as 0"...)
+	}
+	b = append(append(sep(b), "rounded "...), in.Incentive.Rounding.String()...)
+	b = append(append(b, " to "...), in.Amount.Text('f')...)
+	return append(append(b, ' '), in.policy.Currency...)
+}
+
+// appendGross says how the amount before prorate, cap and floor came
+// about: the basis and its tier, or the units through the rate bands.
+func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte) []byte {
+	rin := in.Incentive
+	switch rin.Kind {
+	case rules.AmountBasis:
+		mult := "1"
+		if len(rin.Tiers) > 0 {
+			if t := in.step("tier", in.Tier); t != nil && in.Tier != "" {
+				b = sep(b)
+				if len(t.Inputs) > 0 {
+					b = appendInputs(b, t.Inputs)
+				} else {
+					b = append(b, t.Expr...)
+				}
+				b = append(append(b, " reached tier "...), t.Name...)
+				b = append(append(append(b, " (×"...), t.Multiplier...), ')')
+				mult = t.Multiplier
+			} else {
+				b = append(sep(b), "no tier matched"...)
+				mult = "0"
+			}
+		}
+		if basis := in.step("basis", ""); basis != nil {
+			b = append(sep(b), basis.Result...)
+			b = append(append(append(b, " × "...), mult...), " = "...)
+			b = append(b, decText(in.Gross)...)
+		}
+	case rules.AmountUnits:
+		units := ""
+		if u := in.step("units", ""); u != nil {
+			units = u.Result
+		}
+		b = sep(b)
+		var paid []*Step
+		for i := range in.Steps {
+			if st := &in.Steps[i]; st.Step == "rate" && st.Name != "" {
+				paid = append(paid, st)
+			}
+		}
+		switch {
+		case len(paid) == 0:
+			first := rin.Rates[0]
+			b = append(append(b, units...), " units are below the first rate band "...)
+			b = append(append(b, first.Name...), " (from "...)
+			b = append(append(b, decText(first.From)...), "): 0"...)
+		case rin.Schedule == rules.Flat:
+			st := paid[0]
+			b = append(append(b, "flat schedule, band "...), st.Name...)
+			b = append(append(append(b, ": "...), units...), " × "...)
+			b = append(append(append(b, st.PerUnit...), " = "...), st.Result...)
+		default:
+			b = append(b, "graduated: "...)
+			for i, st := range paid {
+				if i > 0 {
+					b = append(b, " + "...)
+				}
+				b = append(append(append(b, st.Units...), " × "...), st.PerUnit...)
+				b = append(append(append(b, " ("...), st.Name...), ')')
+			}
+			b = append(append(b, " = "...), decText(in.Gross)...)
+		}
+	}
+	return b
+}
+
+// step is the incentive's first step of the kind (and name, when not "").
+func (in *IncentiveResult) step(kind, name string) *Step {
+	for i := range in.Steps {
+		if st := &in.Steps[i]; st.Step == kind && (name == "" || st.Name == name) {
+			return st
+		}
+	}
+	return nil
+}
+
+// appendCondition says how a condition came out: "a = 1, b = 2, so
+// a > b is false".
+func appendCondition(b []byte, c *Condition) []byte {
+	if len(c.Inputs) > 0 {
+		b = append(appendInputs(b, c.Inputs), ", so "...)
+	}
+	b = append(append(b, c.Expr.Source...), " is "...)
+	return strconv.AppendBool(b, c.Value)
+}
+
+// appendStepCondition is appendCondition for a gate's step.
+func appendStepCondition(b []byte, st *Step, result string) []byte {
+	if len(st.Inputs) > 0 {
+		b = append(appendInputs(b, st.Inputs), ", so "...)
+	}
+	return append(append(append(b, st.Expr...), " is "...), result...)
+}
+
+// appendInputs writes "name = value (note) (defaulted), …".
+func appendInputs(b []byte, ins []Input) []byte {
+	for i, in := range ins {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(append(b, in.Name...), " = "...)
+		b = in.Value.appendTo(b)
+		if in.Note != "" {
+			b = append(append(append(b, " ("...), in.Note...), ')')
+		}
+		if in.Defaulted {
+			b = append(b, " (defaulted)"...)
+		}
+	}
+	return b
+}
+
+func appendJoin(b []byte, names []string) []byte {
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, n...)
+	}
+	return b
+}
