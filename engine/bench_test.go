@@ -26,7 +26,7 @@ func BenchmarkEvalExamples(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				res, err := p.Stream(Input{Name: input}, StreamOptions{Explain: true}, func(o *evaluator.Outcome, buf []byte) []byte {
 					w := textenc.JSON{B: buf}
-					encode.Outcome(&w, p.Rules, o, true)
+					encode.Outcome(&w, p.Rules(), o, true)
 					return w.B
 				}, func(b []byte) error { _, err := io.Discard.Write(b); return err })
 				if err != nil {

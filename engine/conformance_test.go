@@ -91,7 +91,7 @@ func TestConformance(t *testing.T) {
 				if diags.HasErrors() {
 					t.Fatal(diags)
 				}
-				if got := p.Rules.Language.String(); got != lang {
+				if got := p.Rules().Language.String(); got != lang {
 					t.Fatalf("language %s, want %s", got, lang)
 				}
 				got := evalToMaps(t, p, filepath.Join(dir, "snapshots.csv"))

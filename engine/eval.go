@@ -76,7 +76,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		size = 4096 // W is memory already
 	}
 	bw := bufio.NewWriterSize(sink, size)
-	rp := p.Rules
+	rp := p.Rules()
 	var encodeFn func(o *evaluator.Outcome, buf []byte) []byte
 	var totals []*apd.Decimal // table: each incentive's total
 	var totalsMu sync.Mutex

@@ -24,7 +24,7 @@ func loadSnapshots(b *testing.B, p *Policy, path string) []*evaluator.Snapshot {
 	if err != nil {
 		b.Fatal(err)
 	}
-	conv := input.NewConverter(p.Rules, path)
+	conv := input.NewConverter(p.Rules(), path)
 	var out []*evaluator.Snapshot
 	for {
 		rec, err := rr.Next()
@@ -64,10 +64,10 @@ func BenchmarkEvaluate(b *testing.B) {
 						b.Fatal(diags)
 					}
 					snaps := loadSnapshots(b, p, filepath.Join("../fixtures", name, "snapshots.csv"))
-					ev := evaluator.New(p.Rules, evaluator.Options{Explain: explain, IncentivesOnly: !explain})
+					ev := evaluator.New(p.Rules(), evaluator.Options{Explain: explain, IncentivesOnly: !explain})
 					var stats *evaluator.Stats
-					if p.Rules.UsesTeam || p.Rules.UsesAll {
-						stats = evaluator.NewStats(p.Rules)
+					if p.Rules().UsesTeam || p.Rules().UsesAll {
+						stats = evaluator.NewStats(p.Rules())
 						for _, s := range snaps {
 							ev.Derive(s)
 							stats.Add(s)

@@ -33,7 +33,7 @@ incentive "bonus" {
 func ExampleEnv_LoadSources() {
 	env := engine.NewEnv()
 	p, diags := env.LoadSources("bonus.hcl", []dsl.Source{{Name: "bonus.hcl", Bytes: []byte(examplePolicy)}})
-	fmt.Println(p.Rules.Name, len(diags))
+	fmt.Println(p.Rules().Name, len(diags))
 	_, diags = env.LoadSources("bad.hcl", []dsl.Source{{Name: "bad.hcl", Bytes: []byte(strings.Replace(examplePolicy, `metric = "sales"`, `metric = "sale"`, 1))}})
 	fmt.Println(diags[0].Subject.Start.Line, diags[0].Summary)
 	// Output:

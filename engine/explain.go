@@ -35,7 +35,7 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 	var all_ []*evaluator.Outcome // the subject's, every period
 	opts.Explain = true
 	opts.EncodeAll = true
-	sel, err := NewSelection(in.Periods, p.Rules.Period)
+	sel, err := NewSelection(in.Periods, p.Rules().Period)
 	if err != nil {
 		return nil, err
 	}
@@ -77,18 +77,18 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 			if i > 0 {
 				fmt.Fprintf(w, "\n%s\n\n", strings.Repeat("─", 72))
 			}
-			explain.Outcome(w, p.Rules, o)
-			if p.Rules.History > 0 {
-				explain.History(w, p.Rules, o, all_)
+			explain.Outcome(w, p.Rules(), o)
+			if p.Rules().History > 0 {
+				explain.History(w, p.Rules(), o, all_)
 			}
 		}
 		return res, nil
 	default:
 		chosen = candidates[len(candidates)-1]
 	}
-	explain.Outcome(w, p.Rules, chosen)
-	if p.Rules.History > 0 {
-		explain.History(w, p.Rules, chosen, all_)
+	explain.Outcome(w, p.Rules(), chosen)
+	if p.Rules().History > 0 {
+		explain.History(w, p.Rules(), chosen, all_)
 	}
 	if period == "" && len(candidates) > 1 {
 		fmt.Fprintf(w, "\nThis is the latest period of %s; the input also has %s (choose one with its label).\n", subject, strings.Join(labels[:len(labels)-1], ", "))

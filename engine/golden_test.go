@@ -110,8 +110,8 @@ func TestLanguagesAgree(t *testing.T) {
 				if diags.HasErrors() {
 					t.Fatalf("%s: %v", lang, diags)
 				}
-				if p.Rules.Language.String() != lang {
-					t.Fatalf("language %s, want %s", p.Rules.Language, lang)
+				if p.Rules().Language.String() != lang {
+					t.Fatalf("language %s, want %s", p.Rules().Language, lang)
 				}
 				outs[i] = digestRE.ReplaceAll(evalBytes(t, p, input, EvalOptions{Format: OutNDJSON}), []byte("sha256:-"))
 			}

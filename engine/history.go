@@ -86,7 +86,7 @@ func (s selection) has(p rules.Period) bool {
 // order (only the selected periods, never history-only snapshots).
 func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
-	h := &historyRun{rp: p.Rules, ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
+	h := &historyRun{rp: p.Rules(), ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
 	bySubject := extsort.New("", 8<<20)
 	defer bySubject.Close()
 	failing, err := h.sortBySubject(ctx, rr, conv, rejects, res, bySubject)

@@ -16,8 +16,8 @@ import (
 // Policy is a loaded, checked and compiled policy. It is immutable and
 // safe for concurrent use.
 type Policy struct {
-	Path  string
-	Rules *rules.Policy
+	path  string
+	rules *rules.Policy
 
 	evaluators sync.Map // evaluator.Options → *evaluator.Evaluator, made once
 }
@@ -29,7 +29,7 @@ func (p *Policy) evaluator(opts evaluator.Options) *evaluator.Evaluator {
 	if ev, ok := p.evaluators.Load(opts); ok {
 		return ev.(*evaluator.Evaluator)
 	}
-	ev, _ := p.evaluators.LoadOrStore(opts, evaluator.New(p.Rules, opts))
+	ev, _ := p.evaluators.LoadOrStore(opts, evaluator.New(p.rules, opts))
 	return ev.(*evaluator.Evaluator)
 }
 
@@ -84,7 +84,7 @@ func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnost
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Policy{Path: path, Rules: rp}, diags
+	return &Policy{path: path, rules: rp}, diags
 }
 
 // Load is Env.Load in the process's default environment.
@@ -103,9 +103,17 @@ type PolicyRef struct {
 	Digest  string `json:"digest"`
 }
 
+// Rules is the resolved policy model: its metrics, targets, scorecards,
+// breach rules and incentives, with their source ranges. It is shared by
+// every evaluation of p and must not be changed.
+func (p *Policy) Rules() *rules.Policy { return p.rules }
+
+// Path is the file or directory p was loaded from.
+func (p *Policy) Path() string { return p.path }
+
 // Ref identifies p.
 func (p *Policy) Ref() PolicyRef {
-	return PolicyRef{Path: p.Path, Name: p.Rules.Name, Version: p.Rules.Version, Digest: p.Rules.Digest}
+	return PolicyRef{Path: p.path, Name: p.rules.Name, Version: p.rules.Version, Digest: p.rules.Digest}
 }
 
 // RemoveTemporaries removes every temporary file and directory the engine

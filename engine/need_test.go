@@ -45,14 +45,14 @@ func TestIncentivesOnly(t *testing.T) {
 		}
 	}
 	va := mustLoad(t, "../policies/voice-agents")
-	if evaluator.New(va.Rules, evaluator.Options{IncentivesOnly: true}).NeedsStats() {
+	if evaluator.New(va.Rules(), evaluator.Options{IncentivesOnly: true}).NeedsStats() {
 		t.Error("the voice-agent payroll should not need team statistics (only aht_vs_team uses them)")
 	}
-	if !evaluator.New(va.Rules, evaluator.Options{}).NeedsStats() {
+	if !evaluator.New(va.Rules(), evaluator.Options{}).NeedsStats() {
 		t.Error("the full voice-agent evaluation needs team statistics")
 	}
 	st := mustLoad(t, "../policies/support-team")
-	if !evaluator.New(st.Rules, evaluator.Options{IncentivesOnly: true}).NeedsStats() {
+	if !evaluator.New(st.Rules(), evaluator.Options{IncentivesOnly: true}).NeedsStats() {
 		t.Error("the team pool reads breaches.major, which counts nps_below_site, which uses all.avg.nps")
 	}
 }

@@ -242,7 +242,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	sel, err := parseSelection(in.Periods, p.Rules.Period)
+	sel, err := parseSelection(in.Periods, p.Rules().Period)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 
 	res := &StreamResult{}
 	var stats *evaluator.Stats
-	if ev.NeedsStats() && p.Rules.History == 0 {
+	if ev.NeedsStats() && p.Rules().History == 0 {
 		stats, err = p.teamStats(ev, open, in.Name, format)
 		if err != nil {
 			return nil, err
@@ -289,9 +289,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 		return nil, err
 	}
-	conv := input.NewConverter(p.Rules, in.Name)
+	conv := input.NewConverter(p.Rules(), in.Name)
 
-	if p.Rules.History > 0 {
+	if p.Rules().History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
 	pl := startPool(ctx, workers, in.Name, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
@@ -418,7 +418,7 @@ func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, 
 // teamStats is the first pass over the input: derive every good snapshot
 // and add it to the team and all statistics.
 func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string) (*evaluator.Stats, error) {
-	stats := evaluator.NewStats(p.Rules)
+	stats := evaluator.NewStats(p.Rules())
 	rc, err := open()
 	if err != nil {
 		return nil, err
@@ -432,7 +432,7 @@ func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, 
 		}
 		return nil, err
 	}
-	conv := input.NewConverter(p.Rules, name)
+	conv := input.NewConverter(p.Rules(), name)
 	for {
 		rec, err := rr.Next()
 		if err == io.EOF {

@@ -35,7 +35,7 @@ type Checker struct{ conv *input.Converter }
 // NewChecker returns a Checker for p; file names the values' file in
 // errors.
 func (p *Policy) NewChecker(file string) *Checker {
-	return &Checker{conv: input.NewConverter(p.Rules, file)}
+	return &Checker{conv: input.NewConverter(p.Rules(), file)}
 }
 
 // Snapshot checks one snapshot's values, written at line of the checker's

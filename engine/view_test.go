@@ -185,8 +185,8 @@ func TestEncoderMatchesTypedView(t *testing.T) {
 			n := 0
 			_, err := p.Stream(Input{Name: input}, StreamOptions{Explain: true}, func(o *evaluator.Outcome, buf []byte) []byte {
 				w := textenc.JSON{B: buf[:0]}
-				encode.Outcome(&w, p.Rules, o, true)
-				want := viewOf(p.Rules, o)
+				encode.Outcome(&w, p.Rules(), o, true)
+				want := viewOf(p.Rules(), o)
 				var got outcomeView
 				dec := json.NewDecoder(bytes.NewReader(w.B))
 				dec.DisallowUnknownFields()

@@ -47,7 +47,7 @@ func TestDiffGitRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if oldP.Rules.Digest == newP.Rules.Digest {
+	if oldP.Rules().Digest == newP.Rules().Digest {
 		t.Fatal("same digest for different text")
 	}
 	rep, _, err := diff.Compare(oldP, newP, engine.Input{Name: input}, diff.Options{})
@@ -90,7 +90,7 @@ func TestLoadRefNonASCII(t *testing.T) {
 	if err != nil || diags.HasErrors() {
 		t.Fatal(err, diags)
 	}
-	if len(srcs) != 2 || len(p.Rules.Metrics) != 1 {
-		t.Errorf("%d files, %d metrics; want 2 and 1", len(srcs), len(p.Rules.Metrics))
+	if len(srcs) != 2 || len(p.Rules().Metrics) != 1 {
+		t.Errorf("%d files, %d metrics; want 2 and 1", len(srcs), len(p.Rules().Metrics))
 	}
 }

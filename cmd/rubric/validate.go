@@ -42,7 +42,7 @@ func validateCmd(e *env) *cobra.Command {
 				all = append(all, diags...)
 				if p != nil {
 					valid = append(valid, fmt.Sprintf("%s: policy %s version %s is valid (%d targets, %d scorecards, %d breaches, %d incentives; %s)",
-						path, p.Rules.Name, p.Rules.Version, len(p.Rules.Targets), len(p.Rules.Scorecards), len(p.Rules.Breaches), len(p.Rules.Incentives), p.Rules.Language))
+						path, p.Rules().Name, p.Rules().Version, len(p.Rules().Targets), len(p.Rules().Scorecards), len(p.Rules().Breaches), len(p.Rules().Incentives), p.Rules().Language))
 				}
 			}
 			errs, warns := count(all)

@@ -154,11 +154,11 @@ func WriteDir(dir string, srcs []dsl.Source) error {
 // returns the changed files.
 func Price(p *engine.Policy, in engine.Input, opts Options, r *Report) ([]dsl.Source, error) {
 	applied, skipped := r.Suggestions()
-	srcs, err := Apply(p.Rules.Sources, applied)
+	srcs, err := Apply(p.Rules().Sources, applied)
 	if err != nil {
 		return nil, err
 	}
-	np, diags := engine.LoadSources(p.Path, srcs)
+	np, diags := engine.LoadSources(p.Path(), srcs)
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("the policy with the suggested goals does not validate: %s", diags.Error())
 	}

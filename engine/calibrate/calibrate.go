@@ -134,7 +134,7 @@ func newTeamReport() *TeamReport { return &TeamReport{Statuses: statusMap(target
 // Run calibrates p over in.
 func Run(p *engine.Policy, in engine.Input, opts Options) (*Report, *engine.StreamResult, error) {
 	opts.defaults()
-	rp := p.Rules
+	rp := p.Rules()
 	rep := &Report{Policy: p.Ref(), Aim: opts.Aim, MinShare: opts.MinShare, MaxShare: opts.MaxShare, rp: rp,
 		Targets: map[string]*TargetReport{}, Scorecards: map[string]*ScoreReport{}, Incentives: map[string]*IncentiveCount{}}
 	for _, t := range rp.Targets {

@@ -169,7 +169,7 @@ func collect(p *engine.Policy, in engine.Input, opts Options) (map[string]summar
 	out := map[string]summary{}
 	res, err := p.Stream(in, engine.StreamOptions{Explain: true, SkipInvalid: opts.SkipInvalid}, func(o *evaluator.Outcome, buf []byte) []byte {
 		k := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
-		s := summarize(o, p.Rules.Currency)
+		s := summarize(o, p.Rules().Currency)
 		mu.Lock()
 		out[k] = s
 		mu.Unlock()
@@ -202,13 +202,13 @@ func newComparison(oldP, newP *engine.Policy) *comparison {
 		inOld: map[string]bool{}, inNew: map[string]bool{},
 		statusT: map[[3]string]int{}, bandT: map[[3]string]int{}, targetT: map[[3]string]int{},
 	}
-	for _, in := range oldP.Rules.Incentives {
+	for _, in := range oldP.Rules().Incentives {
 		c.inOld[in.Name] = true
-		c.add(c.oldTot, totalKey{in.Name, oldP.Rules.Currency}, nil)
+		c.add(c.oldTot, totalKey{in.Name, oldP.Rules().Currency}, nil)
 	}
-	for _, in := range newP.Rules.Incentives {
+	for _, in := range newP.Rules().Incentives {
 		c.inNew[in.Name] = true
-		c.add(c.newTot, totalKey{in.Name, newP.Rules.Currency}, nil)
+		c.add(c.newTot, totalKey{in.Name, newP.Rules().Currency}, nil)
 	}
 	return c
 }

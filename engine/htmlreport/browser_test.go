@@ -166,7 +166,7 @@ func TestReportInBrowser(t *testing.T) {
 // on the page and what the outcomes say it must be.
 func expectations(t *testing.T, p *engine.Policy, in engine.Input, dir string, res *htmlreport.Result) []pageCheck {
 	t.Helper()
-	rp := p.Rules
+	rp := p.Rules()
 	var buf bytes.Buffer
 	sel := engine.Input{Name: in.Name, Periods: []string{res.Periods[len(res.Periods)-1]}}
 	if _, err := p.Eval(sel, engine.Output{W: &buf}, engine.EvalOptions{Format: engine.OutCSV}); err != nil {
@@ -263,7 +263,7 @@ func scoreOf(t *testing.T, p *engine.Policy, in engine.Input, subject, period st
 		if o.Subject != subject {
 			continue
 		}
-		sc := o.Scores[p.Rules.Scorecards[0].Name]
+		sc := o.Scores[p.Rules().Scorecards[0].Name]
 		if sc.Value == nil {
 			return "–"
 		}

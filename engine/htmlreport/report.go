@@ -78,7 +78,7 @@ type row struct {
 // Build evaluates in and writes the site into opts.Dir, atomically (a
 // directory written aside, then renamed into place).
 func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.StreamResult, error) {
-	rp := p.Rules
+	rp := p.Rules()
 	sel, err := engine.NewSelection(in.Periods, rp.Period)
 	if err != nil {
 		return nil, nil, err

@@ -217,7 +217,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rp := p.Rules
+	rp := p.Rules()
 	prev, against, err := loadAgainst(opts.Against, rp)
 	if err != nil {
 		return nil, err

@@ -85,12 +85,12 @@ func TestPayrollExamples(t *testing.T) {
 				t.Fatalf("header %v", rows[0])
 			}
 			rows = rows[1:]
-			if len(rows) != m.Rows || m.Rows != m.Snapshots*len(p.Rules.Incentives) {
+			if len(rows) != m.Rows || m.Rows != m.Snapshots*len(p.Rules().Incentives) {
 				t.Fatalf("%d rows, manifest %d, snapshots %d", len(rows), m.Rows, m.Snapshots)
 			}
 			// Sorted by subject, period, then incentive declaration order.
 			order := map[string]int{}
-			for i, in := range p.Rules.Incentives {
+			for i, in := range p.Rules().Incentives {
 				order[in.Name] = i
 			}
 			for i := 1; i < len(rows); i++ {
@@ -120,8 +120,8 @@ func TestPayrollExamples(t *testing.T) {
 					t.Errorf("%s: manifest %s, csv %v, eval %v", key, tot.Amount, csvSum[key], evalSum[key])
 				}
 			}
-			if len(m.Totals) != len(p.Rules.Incentives) {
-				t.Errorf("%d totals for %d incentives", len(m.Totals), len(p.Rules.Incentives))
+			if len(m.Totals) != len(p.Rules().Incentives) {
+				t.Errorf("%d totals for %d incentives", len(m.Totals), len(p.Rules().Incentives))
 			}
 		})
 	}

@@ -90,13 +90,13 @@ func Run(path string, opts Options) (*Report, error) {
 	if p == nil {
 		return rep, nil
 	}
-	rep.Policy = p.Rules.Name
+	rep.Policy = p.Rules().Name
 	files, tdiags := dsl.ParseTests(tsrcs)
 	rep.Diags = append(rep.Diags, tdiags...)
 	if tdiags.HasErrors() {
 		return rep, nil
 	}
-	r := &testRunner{pol: p, p: p.Rules, ev: evaluator.New(p.Rules, evaluator.Options{Explain: true}), cov: newCoverage(p.Rules)}
+	r := &testRunner{pol: p, p: p.Rules(), ev: evaluator.New(p.Rules(), evaluator.Options{Explain: true}), cov: newCoverage(p.Rules())}
 	for _, f := range files {
 		for _, tc := range f.Tests {
 			if opts.Run != nil && !opts.Run.MatchString(tc.Name) {

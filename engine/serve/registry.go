@@ -128,7 +128,7 @@ func (r *registry) load(e *entry) {
 		r.fail(e, digest, dsl.ToJSON(diags), diags.Error())
 		return
 	}
-	rp := p.Rules
+	rp := p.Rules()
 	e.current.Store(&version{policy: p, cacheable: !rp.UsesTeam && !rp.UsesAll && !rp.UsesHistory && rp.History == 0})
 	e.state.Store(&state{status: "ok", filesDigest: digest, diagnostics: dsl.ToJSON(diags)})
 	r.metrics.reloads.Inc()

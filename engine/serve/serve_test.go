@@ -364,7 +364,7 @@ func TestServeReload(t *testing.T) {
 	if err != nil || diags.HasErrors() {
 		t.Fatal(err, diags)
 	}
-	d1 := final.Rules.Digest
+	d1 := final.Rules().Digest
 	waitFor(func() bool { d, _ := digestOf(); return d == d1 && d != d0 })
 
 	// A broken change: stale, the last good version still serves.

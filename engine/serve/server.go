@@ -243,7 +243,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) *outcome {
 	for _, e := range s.reg.list() {
 		info := policyInfo{Name: e.name, Status: "invalid", Diagnostics: []dsl.DiagnosticJSON{}}
 		if v := e.current.Load(); v != nil {
-			rp := v.policy.Rules
+			rp := v.policy.Rules()
 			info.Version, info.Digest, info.Language = rp.Version, rp.Digest, rp.Language.String()
 		}
 		if st := e.state.Load(); st != nil {
@@ -265,7 +265,7 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request) (*version, *outc
 		return nil, problem(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no policy %q is served", name), nil)
 	}
 	v := e.current.Load()
-	w.Header().Set("Rubric-Policy-Digest", v.policy.Rules.Digest)
+	w.Header().Set("Rubric-Policy-Digest", v.policy.Rules().Digest)
 	return v, nil
 }
 
@@ -448,7 +448,7 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	if o != nil {
 		return o
 	}
-	rp := v.policy.Rules
+	rp := v.policy.Rules()
 	body, o := s.body(w, r)
 	if o != nil {
 		o.policy, o.digest = rp.Name, rp.Digest
@@ -574,7 +574,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
 	if o != nil {
 		return o
 	}
-	rp := v.policy.Rules
+	rp := v.policy.Rules()
 	subject := r.URL.Query().Get("subject")
 	if subject == "" {
 		return problem(w, http.StatusBadRequest, "Bad Request", "the query needs ?subject=ID", nil)

@@ -94,7 +94,7 @@ type Avg struct {
 
 // Run evaluates in and builds the trend.
 func Run(p *engine.Policy, in engine.Input, opts Options) (*Report, *engine.StreamResult, error) {
-	rp := p.Rules
+	rp := p.Rules()
 	sel, err := engine.NewSelection(in.Periods, rp.Period)
 	if err != nil {
 		return nil, nil, err
