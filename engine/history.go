@@ -162,7 +162,7 @@ func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *i
 		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
 		key = binary.BigEndian.AppendUint64(key, seq)
 		val := s.AppendBinary(binary.AppendUvarint(nil, seq))
-		if err := sorter.Add(string(key), val); err != nil && sortErr == nil {
+		if err := sorter.Add(key, val); err != nil && sortErr == nil {
 			sortErr = err
 		}
 		seq++
@@ -308,7 +308,7 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 			binary.BigEndian.PutUint64(k[:], d.seq)
 			// A marker byte keeps empty encodings (a snapshot with no rows)
 			// counted.
-			err = byInput.Add(string(k[:]), append([]byte{1}, d.out...))
+			err = byInput.Add(k[:], append([]byte{1}, d.out...))
 		}
 		collected <- err
 	}()

@@ -272,11 +272,6 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		sorter: extsort.New(tmp, opts.SortMemory),
 	}
 	defer run.sorter.Close()
-	if run.spool, err = os.Create(filepath.Join(tmp, ".in-order")); err != nil {
-		return nil, err
-	}
-	defer run.spool.Close()
-	run.spoolW, run.inOrder = bufio.NewWriterSize(run.spool, 1<<16), true
 	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
@@ -355,14 +350,10 @@ func runIdentity(policyDigest, inputSum, version string, periods []string, again
 	return shortHash(parts...)
 }
 
-// commit puts the complete export in tmp in place of dir: the run's own
-// spool removed, the modes the umask allows, one rename.
+// commit puts the complete export in tmp in place of dir: the sort's run
+// files removed, the modes the umask allows, one rename.
 func (r *payrollRun) commit(tmp, dir string) error {
-	r.sorter.Close()
-	r.spool.Close()
-	if err := os.Remove(r.spool.Name()); err != nil { // the export holds its own files only
-		return err
-	}
+	r.sorter.Close()                                        // the export holds its own files only
 	if err := os.Chmod(tmp, fsutil.DirMode()); err != nil { // MkdirTemp makes it private
 		return err
 	}
@@ -380,17 +371,10 @@ func (r *payrollRun) commit(tmp, dir string) error {
 
 // payrollRun is the state of one export while snapshots stream through.
 type payrollRun struct {
-	rp    *rules.Policy
-	runID string
-	prev  map[string]*prevLine // by original line_id; nil without --against
-	// Records in key order so far go to spool; the first out of order
-	// moves them all into sorter.
-	inOrder bool
-	lastKey []byte
-	spool   *os.File
-	spoolW  *bufio.Writer
-	hdr     [binary.MaxVarintLen64]byte
-	extras  []*rules.Attribute // payroll = true attributes: extra columns
+	rp      *rules.Policy
+	runID   string
+	prev    map[string]*prevLine // by original line_id; nil without --against
+	extras  []*rules.Attribute   // payroll = true attributes: extra columns
 	sorter  *extsort.Sorter
 	sortErr error
 
@@ -604,75 +588,10 @@ func (r *payrollRun) add(b []byte) error {
 	return nil
 }
 
-// addRecord keeps one record. Exports usually arrive sorted by subject and
-// period: while they do, records are appended to a plain spool file, which
-// is already in the order payroll.csv needs (no sorting, no merging); the
-// first record out of order moves everything into the external sort.
+// addRecord keeps one record in the sort by subject and period (exports
+// usually arrive in that order, which the sort turns into one run).
 func (r *payrollRun) addRecord(key, val []byte) error {
-	if r.inOrder {
-		if bytes.Compare(key, r.lastKey) > 0 {
-			r.lastKey = append(r.lastKey[:0], key...)
-			r.spoolW.Write(binary.AppendUvarint(r.hdr[:0], uint64(len(key))))
-			r.spoolW.Write(key)
-			r.spoolW.Write(binary.AppendUvarint(r.hdr[:0], uint64(len(val))))
-			_, err := r.spoolW.Write(val)
-			return err
-		}
-		if err := r.unspool(); err != nil {
-			return err
-		}
-	}
-	return r.sorter.Add(string(key), val)
-}
-
-// unspool moves the records kept in order into the external sort.
-func (r *payrollRun) unspool() error {
-	r.inOrder = false
-	return r.eachSpooled(func(key, val []byte) error { return r.sorter.Add(string(key), val) })
-}
-
-// eachSpooled reads the in-order spool from its start.
-func (r *payrollRun) eachSpooled(fn func(key, val []byte) error) error {
-	if err := r.spoolW.Flush(); err != nil {
-		return err
-	}
-	if _, err := r.spool.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(r.spool, 1<<16)
-	var key, val []byte
-	for {
-		kl, err := binary.ReadUvarint(br)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		key = slices.Grow(key[:0], int(kl))[:kl]
-		if _, err := io.ReadFull(br, key); err != nil {
-			return err
-		}
-		vl, err := binary.ReadUvarint(br)
-		if err != nil {
-			return err
-		}
-		val = slices.Grow(val[:0], int(vl))[:vl]
-		if _, err := io.ReadFull(br, val); err != nil {
-			return err
-		}
-		if err := fn(key, val); err != nil {
-			return err
-		}
-	}
-}
-
-// each calls fn with every record's value in key order.
-func (r *payrollRun) each(fn func(val []byte) error) error {
-	if r.inOrder {
-		return r.eachSpooled(func(_, val []byte) error { return fn(val) })
-	}
-	return r.sorter.Each(fn)
+	return r.sorter.Add(key, val)
 }
 
 // writeFiles writes payroll.csv, explanations.ndjson and totals.csv from
@@ -711,7 +630,7 @@ func (r *payrollRun) writeFiles(dir string) error {
 		_, err := ws[2].Write(textenc.CSVLine([]string{subject, r.rp.Currency, money(&total, r.rp.MinorUnit), strconv.Itoa(rows)}))
 		return err
 	}
-	err := r.each(func(rec []byte) error {
+	err := r.sorter.Each(func(rec []byte) error {
 		csvLen := int(binary.LittleEndian.Uint32(rec))
 		exLen := int(binary.LittleEndian.Uint32(rec[4:]))
 		body := rec[8:]

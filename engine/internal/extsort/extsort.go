@@ -1,105 +1,193 @@
 // Package extsort sorts records by key with bounded memory: records are
 // buffered up to a byte limit, sorted and spilled to temporary run files,
 // then merged. Equal keys keep the order they were added in.
+//
+// Two things keep it cheap on the inputs rubric sees. Runs are compressed
+// (S2, github.com/klauspost/compress): sort records are payroll rows and
+// their explanations, repetitive text that shrinks several times, so a
+// spill writes and reads a fraction of its bytes. And a run continues
+// while the input is in order: when a sorted buffer starts at or after the
+// last key of the open run, it is appended to that run instead of
+// starting a new one, so input that arrives sorted, or in a few sorted
+// stretches (a month's export after another's), makes a few long runs and
+// a single merge pass at any size, while random input still merges runs of
+// the buffer's size.
 package extsort
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"encoding/binary"
 	"errors"
 	"io"
 	"os"
-	"sort"
+	"slices"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
+
+// blockSize is the S2 block size of a run: small enough that a merge
+// holding MaxFanIn runs open stays within a few MiB.
+const blockSize = 64 << 10
 
 // Sorter collects records and returns them sorted by key.
 type Sorter struct {
 	dir   string
 	limit int
-	buf   []item
-	size  int
-	runs  []*os.File
+	items []item
+	arena []byte // every buffered key and value, back to back
 	seq   uint64
+
+	runs []*os.File // finished runs, rewound
+	open *runWriter // the run that sorted buffers may continue; nil for none
 }
 
+// item is a buffered record: its key and value in the arena.
 type item struct {
-	key string
-	val []byte
-	seq uint64
+	off      int
+	klen     int
+	vlen     int
+	seq      uint64
+	keyStart uint64 // the key's first bytes, big-endian, to compare most keys without the arena
+}
+
+func (s *Sorter) key(it *item) []byte { return s.arena[it.off : it.off+it.klen] }
+func (s *Sorter) val(it *item) []byte {
+	return s.arena[it.off+it.klen : it.off+it.klen+it.vlen]
 }
 
 // New returns a Sorter that spills to dir ("" for the system temp dir)
 // whenever more than limit bytes are buffered.
 func New(dir string, limit int) *Sorter { return &Sorter{dir: dir, limit: limit} }
 
-// Add adds a record. val is copied.
-func (s *Sorter) Add(key string, val []byte) error {
-	s.buf = append(s.buf, item{key: key, val: append([]byte(nil), val...), seq: s.seq})
+// Add adds a record. key and val are copied.
+func (s *Sorter) Add(key, val []byte) error {
+	off := len(s.arena)
+	s.arena = append(append(s.arena, key...), val...)
+	s.items = append(s.items, item{off: off, klen: len(key), vlen: len(val), seq: s.seq, keyStart: prefix(key)})
 	s.seq++
-	s.size += len(key) + len(val) + 48
-	if s.size >= s.limit {
+	if len(s.arena)+len(s.items)*48 >= s.limit {
 		return s.spill()
 	}
 	return nil
 }
 
+func prefix(key []byte) uint64 {
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
 func (s *Sorter) sortBuf() {
-	sort.Slice(s.buf, func(i, j int) bool {
-		if s.buf[i].key != s.buf[j].key {
-			return s.buf[i].key < s.buf[j].key
+	slices.SortFunc(s.items, func(a, b item) int {
+		if a.keyStart != b.keyStart {
+			if a.keyStart < b.keyStart {
+				return -1
+			}
+			return 1
 		}
-		return s.buf[i].seq < s.buf[j].seq
+		if c := bytes.Compare(s.key(&a), s.key(&b)); c != 0 {
+			return c
+		}
+		if a.seq < b.seq {
+			return -1
+		}
+		return 1
 	})
 }
 
+// spill sorts the buffer and writes it to a run: the open run when the
+// buffer's first key is not before the run's last, else a new one.
 func (s *Sorter) spill() error {
-	s.sortBuf()
-	f, err := s.newRun(func(w *bufio.Writer) error {
-		for _, it := range s.buf {
-			writeItem(w, it)
-		}
+	if len(s.items) == 0 {
 		return nil
-	})
+	}
+	s.sortBuf()
+	if s.open != nil && bytes.Compare(s.key(&s.items[0]), s.open.last) < 0 {
+		if err := s.finish(); err != nil {
+			return err
+		}
+	}
+	if s.open == nil {
+		w, err := s.newRun()
+		if err != nil {
+			return err
+		}
+		s.open = w
+	}
+	for i := range s.items {
+		it := &s.items[i]
+		s.open.write(s.key(it), s.val(it), it.seq)
+	}
+	s.open.last = append(s.open.last[:0], s.key(&s.items[len(s.items)-1])...)
+	s.items, s.arena = s.items[:0], s.arena[:0]
+	return s.open.err()
+}
+
+// finish closes the open run and adds it to the finished ones.
+func (s *Sorter) finish() error {
+	if s.open == nil {
+		return nil
+	}
+	f, err := s.open.close()
+	s.open = nil
 	if err != nil {
 		return err
 	}
 	s.runs = append(s.runs, f)
-	s.buf, s.size = s.buf[:0], 0
 	return nil
 }
 
-// newRun writes a run file with fill and rewinds it.
-func (s *Sorter) newRun(fill func(w *bufio.Writer) error) (*os.File, error) {
+// runWriter writes one compressed run file.
+type runWriter struct {
+	f    *os.File
+	z    *s2.Writer
+	w    *bufio.Writer
+	last []byte // the last key written
+	hdr  [binary.MaxVarintLen64 * 3]byte
+}
+
+func (s *Sorter) newRun() (*runWriter, error) {
 	f, err := fsutil.CreateTemp(s.dir, ".rubric-sort-*")
 	if err != nil {
 		return nil, err
 	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	err = fill(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		closeRun(f)
-		return nil, err
-	}
-	return f, nil
+	z := s2.NewWriter(f, s2.WriterBlockSize(blockSize), s2.WriterConcurrency(1))
+	return &runWriter{f: f, z: z, w: bufio.NewWriterSize(z, blockSize)}, nil
 }
 
-func writeItem(w *bufio.Writer, it item) {
-	var hdr [binary.MaxVarintLen64 * 3]byte
-	n := binary.PutUvarint(hdr[:], uint64(len(it.key)))
-	n += binary.PutUvarint(hdr[n:], uint64(len(it.val)))
-	n += binary.PutUvarint(hdr[n:], it.seq)
-	w.Write(hdr[:n])
-	w.WriteString(it.key)
-	w.Write(it.val)
+func (r *runWriter) write(key, val []byte, seq uint64) {
+	n := binary.PutUvarint(r.hdr[:], uint64(len(key)))
+	n += binary.PutUvarint(r.hdr[n:], uint64(len(val)))
+	n += binary.PutUvarint(r.hdr[n:], seq)
+	r.w.Write(r.hdr[:n])
+	r.w.Write(key)
+	r.w.Write(val)
+}
+
+// err is the first write error so far (bufio keeps it).
+func (r *runWriter) err() error {
+	_, err := r.w.Write(nil)
+	return err
+}
+
+// close flushes the run and rewinds it for reading.
+func (r *runWriter) close() (*os.File, error) {
+	err := r.w.Flush()
+	if err == nil {
+		err = r.z.Close()
+	}
+	if err == nil {
+		_, err = r.f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		closeRun(r.f)
+		return nil, err
+	}
+	return r.f, nil
 }
 
 func closeRun(f *os.File) {
@@ -111,11 +199,12 @@ func closeRun(f *os.File) {
 // passes, so a large input never holds more files open than this.
 const MaxFanIn = 64
 
-// merge calls fn with every record of runs in key order (then seq).
-func merge(runs []*os.File, fn func(it item) error) error {
+// merge calls fn with every record of runs in key order (then seq). The
+// record passed to fn is valid until fn returns.
+func merge(runs []*os.File, fn func(key, val []byte, seq uint64) error) error {
 	h := &mergeHeap{}
 	for _, f := range runs {
-		r := &run{r: bufio.NewReaderSize(f, 1<<16)}
+		r := &run{r: bufio.NewReaderSize(s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize)), blockSize)}
 		ok, err := r.next()
 		if err != nil {
 			return err
@@ -127,7 +216,7 @@ func merge(runs []*os.File, fn func(it item) error) error {
 	heap.Init(h)
 	for h.Len() > 0 {
 		r := h.items[0]
-		if err := fn(r.cur); err != nil {
+		if err := fn(r.key(), r.val(), r.seq); err != nil {
 			return err
 		}
 		ok, err := r.next()
@@ -143,30 +232,41 @@ func merge(runs []*os.File, fn func(it item) error) error {
 	return nil
 }
 
-// Each calls fn with every value in key order.
+// Each calls fn with every value in key order. The value is valid until fn
+// returns.
 func (s *Sorter) Each(fn func(val []byte) error) error {
-	if len(s.runs) == 0 {
+	if len(s.runs) == 0 && s.open == nil {
 		s.sortBuf()
-		for _, it := range s.buf {
-			if err := fn(it.val); err != nil {
+		for i := range s.items {
+			if err := fn(s.val(&s.items[i])); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if len(s.buf) > 0 {
-		if err := s.spill(); err != nil {
-			return err
-		}
+	if err := s.spill(); err != nil {
+		return err
+	}
+	if err := s.finish(); err != nil {
+		return err
 	}
 	// Merge in passes of at most MaxFanIn runs (the seq of each record
 	// keeps equal keys in the order they were added).
 	for len(s.runs) > MaxFanIn {
 		group := s.runs[:MaxFanIn]
-		merged, err := s.newRun(func(w *bufio.Writer) error {
-			return merge(group, func(it item) error { writeItem(w, it); return nil })
-		})
+		w, err := s.newRun()
 		if err != nil {
+			return err
+		}
+		err = merge(group, func(key, val []byte, seq uint64) error { w.write(key, val, seq); return w.err() })
+		merged, cerr := w.close()
+		if err == nil {
+			err = cerr
+		}
+		if err != nil {
+			if merged != nil {
+				closeRun(merged)
+			}
 			return err
 		}
 		for _, f := range group {
@@ -174,21 +274,40 @@ func (s *Sorter) Each(fn func(val []byte) error) error {
 		}
 		s.runs = append(s.runs[MaxFanIn:], merged)
 	}
-	return merge(s.runs, func(it item) error { return fn(it.val) })
+	return merge(s.runs, func(_, val []byte, _ uint64) error { return fn(val) })
+}
+
+// Runs is the number of run files written so far (for tests and
+// benchmarks: sorted input makes one).
+func (s *Sorter) Runs() int {
+	if s.open != nil {
+		return len(s.runs) + 1
+	}
+	return len(s.runs)
 }
 
 // Close removes the run files.
 func (s *Sorter) Close() {
+	if s.open != nil {
+		closeRun(s.open.f)
+		s.open = nil
+	}
 	for _, f := range s.runs {
 		closeRun(f)
 	}
 	s.runs = nil
 }
 
+// run is a run being merged: its reader and current record.
 type run struct {
-	r   *bufio.Reader
-	cur item
+	r    *bufio.Reader
+	buf  []byte // the current key and value
+	klen int
+	seq  uint64
 }
+
+func (r *run) key() []byte { return r.buf[:r.klen] }
+func (r *run) val() []byte { return r.buf[r.klen:] }
 
 func (r *run) next() (bool, error) {
 	kl, err := binary.ReadUvarint(r.r)
@@ -206,11 +325,11 @@ func (r *run) next() (bool, error) {
 	if err != nil {
 		return false, errors.New("extsort: truncated run")
 	}
-	buf := make([]byte, kl+vl)
-	if _, err := io.ReadFull(r.r, buf); err != nil {
+	r.buf = slices.Grow(r.buf[:0], int(kl+vl))[:kl+vl]
+	if _, err := io.ReadFull(r.r, r.buf); err != nil {
 		return false, errors.New("extsort: truncated run")
 	}
-	r.cur = item{key: string(buf[:kl]), val: buf[kl:], seq: seq}
+	r.klen, r.seq = int(kl), seq
 	return true, nil
 }
 
@@ -218,9 +337,9 @@ type mergeHeap struct{ items []*run }
 
 func (h *mergeHeap) Len() int { return len(h.items) }
 func (h *mergeHeap) Less(i, j int) bool {
-	a, b := h.items[i].cur, h.items[j].cur
-	if a.key != b.key {
-		return a.key < b.key
+	a, b := h.items[i], h.items[j]
+	if c := bytes.Compare(a.key(), b.key()); c != 0 {
+		return c < 0
 	}
 	return a.seq < b.seq
 }

@@ -16,7 +16,7 @@ func TestSortSpillsAndMerges(t *testing.T) {
 			k := fmt.Sprintf("k%03d", r.IntN(300)) // repeated keys keep insertion order
 			v := fmt.Sprintf("%s#%04d", k, i)
 			want = append(want, v)
-			if err := s.Add(k, []byte(v)); err != nil {
+			if err := s.Add([]byte(k), []byte(v)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -34,5 +34,42 @@ func TestSortSpillsAndMerges(t *testing.T) {
 				t.Fatalf("limit %d: value %d is %s, want %s", limit, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestSortedStretchesMakeFewRuns: input that arrives in order continues
+// one run however often the buffer spills, and input in k sorted
+// stretches makes k runs; the output is sorted either way.
+func TestSortedStretchesMakeFewRuns(t *testing.T) {
+	for _, stretches := range []int{1, 3, 12} {
+		t.Run(fmt.Sprintf("%d stretches", stretches), func(t *testing.T) {
+			s := New(t.TempDir(), 256) // spills every few records
+			defer s.Close()
+			var want []string
+			for st := 0; st < stretches; st++ {
+				for i := 0; i < 200; i++ {
+					k := fmt.Sprintf("k%04d-%02d", i, st) // each stretch is sorted; the next starts below its end
+					want = append(want, k)
+					if err := s.Add([]byte(k), []byte("v"+k)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got := s.Runs(); got != stretches {
+				t.Errorf("%d runs, want %d", got, stretches)
+			}
+			sort.Strings(want)
+			i := 0
+			err := s.Each(func(v []byte) error {
+				if string(v) != "v"+want[i] {
+					return fmt.Errorf("value %d is %s, want v%s", i, v, want[i])
+				}
+				i++
+				return nil
+			})
+			if err != nil || i != len(want) {
+				t.Fatalf("%v after %d of %d values", err, i, len(want))
+			}
+		})
 	}
 }
