@@ -157,7 +157,7 @@ func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *i
 	var seq uint64
 	var sortErr error
 	var key []byte
-	failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, func(s *evaluator.Snapshot) {
+	failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, nil, func(s *evaluator.Snapshot) {
 		key = append(append(key[:0], s.Subject...), 0)
 		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
 		key = binary.BigEndian.AppendUint64(key, seq)

@@ -108,7 +108,10 @@ type pool struct {
 	work, done chan *batch
 	// Output buffers go round: the writer hands each back once written, so
 	// a run reuses a few buffers instead of growing new ones batch by batch.
-	free     chan []byte
+	free chan []byte
+	// Snapshots go round too: a worker empties those of a batch it has
+	// evaluated, and the reader fills them with the next rows.
+	snaps    chan []*evaluator.Snapshot
 	wg       sync.WaitGroup
 	panicMu  sync.Mutex
 	panicErr error
@@ -124,6 +127,7 @@ func startPool(ctx context.Context, workers int, file string, eval func(o *evalu
 		work:     make(chan *batch, workers*2),
 		done:     make(chan *batch, workers*2),
 		free:     make(chan []byte, workers*4+4),
+		snaps:    make(chan []*evaluator.Snapshot, workers*4+4),
 		writeErr: make(chan error, 1),
 	}
 	for i := 0; i < workers; i++ {
@@ -133,7 +137,10 @@ func startPool(ctx context.Context, workers int, file string, eval func(o *evalu
 			var o evaluator.Outcome // reused: encode must not keep it
 			for b := range pl.work {
 				pl.evaluate(ctx, file, b, &o, eval)
+				snaps := b.snaps
+				b.snaps, b.current = nil, nil
 				pl.done <- b
+				pl.recycle(snaps)
 			}
 		}()
 	}
@@ -163,6 +170,28 @@ func (pl *pool) evaluate(ctx context.Context, file string, b *batch, o *evaluato
 	for _, s := range b.snaps {
 		b.current = s
 		b.out = eval(o, s, b.out)
+	}
+}
+
+// recycle empties the snapshots of an evaluated batch for the reader.
+func (pl *pool) recycle(snaps []*evaluator.Snapshot) {
+	for _, s := range snaps {
+		s.Reset()
+	}
+	select {
+	case pl.snaps <- snaps[:0]:
+	default:
+	}
+}
+
+// snapshots returns an empty slice of snapshots to fill (up to batchSize),
+// recycled when one is free.
+func (pl *pool) snapshots() []*evaluator.Snapshot {
+	select {
+	case s := <-pl.snaps:
+		return s
+	default:
+		return make([]*evaluator.Snapshot, 0, batchSize)
 	}
 }
 
@@ -297,15 +326,28 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	pl := startPool(ctx, workers, in.Name, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
 		return encode(ev.EvaluateInto(o, s, stats), out)
 	}, write)
-	var cur []*evaluator.Snapshot
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, func(snap *evaluator.Snapshot) {
+	cur := pl.snapshots()
+	var lent *evaluator.Snapshot // handed out for a row; reset if it comes back unused
+	alloc := func() *evaluator.Snapshot {
+		n := len(cur)
+		if n == cap(cur) || cur[:n+1][n] == nil {
+			return nil
+		}
+		s := cur[:n+1][n]
+		if s == lent {
+			s.Reset()
+		}
+		lent = s
+		return s
+	}
+	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, func(snap *evaluator.Snapshot) {
 		if !opts.EncodeAll && !sel.has(snap.Period) {
 			return
 		}
 		res.Evaluated++
 		if cur = append(cur, snap); len(cur) == batchSize {
 			pl.send(cur)
-			cur = nil
+			cur = pl.snapshots()
 		}
 	})
 	if len(cur) > 0 && !failing {
@@ -341,7 +383,10 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 // snapshot to emit. Bad rows are rejected (with a rejects file) or
 // reported; once bad input fails the run, reading goes on to report every
 // bad row but nothing more is emitted.
-func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
+//
+// alloc, when not nil, offers an empty snapshot to convert into (nil: a
+// new one).
+func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, alloc func() *evaluator.Snapshot, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
 	maxErrors := opts.MaxErrors
 	addError := func(e *InputError) {
 		res.ErrorCount++
@@ -387,7 +432,11 @@ func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, 
 			readErr = err
 			break
 		}
-		snap, errs := conv.Convert(rec)
+		var into *evaluator.Snapshot
+		if alloc != nil {
+			into = alloc()
+		}
+		snap, errs := conv.ConvertInto(rec, into)
 		if len(errs) > 0 {
 			if rejects != nil {
 				res.Rejected++

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -361,6 +362,27 @@ func (r *run) inputs(x *rules.Expression) []Input {
 // condition records how a condition came out, for explanations.
 func (r *run) condition(x *rules.Expression, v bool) Condition {
 	return Condition{Expr: x, Inputs: r.inputs(x), Value: v}
+}
+
+// Reset empties s for another row of the same policy, keeping its
+// memory: a stream recycles the snapshots it has evaluated.
+func (s *Snapshot) Reset() {
+	vals, exact, reasons, notes, defaulted := s.Values, s.exact[:0], s.reasons, s.notes, s.defaulted[:0]
+	clear(vals)
+	clear(reasons)
+	clear(notes)
+	*s = Snapshot{Values: vals, exact: exact, reasons: reasons, notes: notes, defaulted: defaulted}
+}
+
+// clone is a copy of s with everything an evaluation left on it.
+func (s *Snapshot) clone() *Snapshot {
+	c := *s
+	c.Values = slices.Clone(s.Values)
+	c.exact = slices.Clone(s.exact)
+	c.reasons = slices.Clone(s.reasons)
+	c.notes = slices.Clone(s.notes)
+	c.defaulted = slices.Clone(s.defaulted)
+	return &c
 }
 
 // Copy returns the snapshot as it was read — subject, period, team,

@@ -169,9 +169,13 @@ type Input struct {
 	Defaulted bool   // the metric took its default
 }
 
-// Clone returns a copy of o that a later EvaluateInto does not overwrite.
+// Clone returns a copy of o, with its snapshot, that a later EvaluateInto
+// (or the reuse of the snapshot for another row) does not overwrite.
 func (o *Outcome) Clone() *Outcome {
 	c := *o
+	if o.Snapshot != nil {
+		c.Snapshot = o.Snapshot.clone()
+	}
 	c.Defaulted = append([]string(nil), o.Defaulted...)
 	c.Targets = append([]TargetResult(nil), o.Targets...)
 	c.Breaches = append([]BreachResult(nil), o.Breaches...)

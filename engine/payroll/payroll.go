@@ -1,7 +1,6 @@
 package payroll
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -608,13 +607,16 @@ func (r *payrollRun) writeFiles(dir string) error {
 	}
 	sums := [3]hash.Hash{sha256.New(), sha256.New(), sha256.New()}
 	counts := [3]*countWriter{{}, {}, {}}
-	var ws [3]*bufio.Writer
+	// Each file is hashed and written by a goroutine of its own while the
+	// merge goes on.
+	var ws [3]*fsutil.AsyncWriter
 	for i := range files {
 		var w io.Writer = files[i]
 		if i == 0 {
 			w = payrollWriterHook(w)
 		}
-		ws[i] = bufio.NewWriterSize(io.MultiWriter(w, sums[i], counts[i]), 1<<16)
+		ws[i] = fsutil.NewAsyncWriter(io.MultiWriter(w, sums[i], counts[i]), 1<<18)
+		defer ws[i].Close()
 	}
 	ws[0].Write(textenc.CSVLine(append(slices.Clone(payrollColumns), r.m.ExtraColumns...)))
 	ws[2].Write(textenc.CSVLine(totalsColumns))
@@ -660,8 +662,8 @@ func (r *payrollRun) writeFiles(dir string) error {
 		err = flushSubject()
 	}
 	for i := range files {
-		if err == nil {
-			err = ws[i].Flush()
+		if werr := ws[i].Close(); err == nil {
+			err = werr
 		}
 		if err == nil {
 			err = files[i].Sync()

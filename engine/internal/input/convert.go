@@ -47,6 +47,20 @@ type Converter struct {
 	seen     map[[2]uint64]int32 // (subject, period) → the line it was first read on
 	seeds    [2]maphash.Seed
 	present  []bool // per slot, reused: which names a Record gave (or gave badly)
+	// The last period label parsed, and what it gave: rows of one period
+	// usually come together.
+	lastLabel  string
+	lastPeriod rules.Period
+	lastErr    error
+}
+
+// period parses a period label, remembering the last one.
+func (c *Converter) period(label string) (rules.Period, error) {
+	if label != c.lastLabel || label == "" {
+		c.lastLabel = label
+		c.lastPeriod, c.lastErr = rules.ParsePeriod(label)
+	}
+	return c.lastPeriod, c.lastErr
 }
 
 func NewConverter(p *rules.Policy, file string) *Converter {
@@ -115,26 +129,38 @@ func isPlainNumber(s string) bool {
 	return i == len(s)
 }
 
-func (c *Converter) number(f *Field, what string) (float64, string) {
+// number reads a numeric field; what and name say what it is in a
+// message ("metric", "aht"), joined only when there is one.
+func (c *Converter) number(f *Field, what, name string) (float64, string) {
+	v, msg := c.numberOf(f)
+	if msg != "" {
+		msg = what + " " + name + msg
+	}
+	return v, msg
+}
+
+// numberOf reads a numeric field; a message starts with what follows the
+// field's name.
+func (c *Converter) numberOf(f *Field) (float64, string) {
 	var text string
 	switch f.kind {
 	case FieldText:
 		text = strings.TrimSpace(f.text)
 		if !isPlainNumber(text) {
-			return 0, fmt.Sprintf("%s %q is not a number (write plain decimals such as 1234.5)", what, short(f.text))
+			return 0, fmt.Sprintf(" %q is not a number (write plain decimals such as 1234.5)", short(f.text))
 		}
 	case FieldNumber:
 		text = f.text
 	case FieldString:
-		return 0, fmt.Sprintf("%s must be a JSON number, not the string %q", what, short(f.text))
+		return 0, fmt.Sprintf(" must be a JSON number, not the string %q", short(f.text))
 	case FieldBool:
-		return 0, fmt.Sprintf("%s must be a number, not %t", what, f.b)
+		return 0, fmt.Sprintf(" must be a number, not %t", f.b)
 	default:
-		return 0, fmt.Sprintf("%s must be a number, not an array or object", what)
+		return 0, " must be a number, not an array or object"
 	}
 	v, err := strconv.ParseFloat(text, 64)
 	if err != nil || math.IsInf(v, 0) {
-		return 0, fmt.Sprintf("%s %s is out of range", what, text)
+		return 0, " " + text + " is out of range"
 	}
 	return v, ""
 }
@@ -150,10 +176,18 @@ func (c *Converter) str(f *Field, what string) (string, string) {
 	return "", fmt.Sprintf("%s must be a string", what)
 }
 
-// convert checks a Record. It returns the snapshot, or the errors that make
+// Convert checks a Record. It returns the snapshot, or the errors that make
 // it bad input (all of them).
 func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
-	s := evaluator.NewSnapshot(c.p)
+	return c.ConvertInto(rec, nil)
+}
+
+// ConvertInto is Convert into s, an empty snapshot of the policy (Reset),
+// or a new one when s is nil.
+func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.Snapshot, []*Error) {
+	if s == nil {
+		s = evaluator.NewSnapshot(c.p)
+	}
 	s.Line = rec.line
 	var errs []*Error
 	if c.present == nil {
@@ -213,7 +247,7 @@ func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
 				continue
 			}
 			m := col.metric
-			v, msg := c.number(f, "metric "+m.Name)
+			v, msg := c.number(f, "metric", m.Name)
 			if msg != "" {
 				bad(f, "%s", msg)
 				continue
@@ -241,9 +275,9 @@ func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
 				if a.Type == rules.AttrMoney && f.kind == FieldString {
 					f2 := *f
 					f2.kind = FieldText
-					v, msg = c.number(&f2, "attribute "+a.Name)
+					v, msg = c.number(&f2, "attribute", a.Name)
 				} else {
-					v, msg = c.number(f, "attribute "+a.Name)
+					v, msg = c.number(f, "attribute", a.Name)
 				}
 				if msg != "" {
 					bad(f, "%s (type %s)", msg, a.Type)
@@ -299,7 +333,7 @@ func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
 		bad(periodF, "%s", msg)
 	} else if len(v) > 32 {
 		bad(periodF, "period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", short(v))
-	} else if per, err := rules.ParsePeriod(v); err != nil {
+	} else if per, err := c.period(v); err != nil {
 		bad(periodF, "%s", err.Error())
 	} else if per.Kind != c.p.Period {
 		bad(periodF, "period %q is a %s; policy %s is evaluated per %s", short(v), per.Kind, c.p.Name, c.p.Period)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -91,8 +92,9 @@ func (e *Error) Raw() string { return e.raw }
 
 // Reader reads raw records.
 type Reader interface {
-	// next returns the next Record, io.EOF at the end, or a *Error for
-	// input that cannot be read further.
+	// Next returns the next Record, io.EOF at the end, or a *Error for
+	// input that cannot be read further. The Record is valid until the
+	// next call: a reader may reuse it.
 	Next() (*Record, error)
 }
 
@@ -193,6 +195,7 @@ type csvReader struct {
 	name   string
 	r      *csv.Reader
 	header []string
+	rec    Record // reused row by row
 }
 
 func newCSVReader(r io.Reader, name string) (*csvReader, error) {
@@ -254,7 +257,8 @@ func (c *csvReader) Next() (*Record, error) {
 		}
 		return nil, csvError(c.name, err)
 	}
-	rec := &Record{fields: make([]Field, len(row)), rawFields: append([]string(nil), row...)}
+	rec := &c.rec
+	*rec = Record{fields: slices.Grow(rec.fields[:0], len(row))[:len(row)], rawFields: row}
 	for i, s := range row {
 		line, col := c.r.FieldPos(i)
 		if i == 0 {
