@@ -270,6 +270,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		},
 		sorter: extsort.New(tmp, opts.SortMemory),
 	}
+	for _, f := range [...]string{rp.Currency, rp.Name, rp.Version, rp.Digest} {
+		run.policyCells = textenc.AppendCell(append(run.policyCells, ','), f)
+	}
 	defer run.sorter.Close()
 	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
 	if opts.SkipInvalid != "" {
@@ -370,12 +373,15 @@ func (r *payrollRun) commit(tmp, dir string) error {
 
 // payrollRun is the state of one export while snapshots stream through.
 type payrollRun struct {
-	rp      *rules.Policy
-	runID   string
-	prev    map[string]*prevLine // by original line_id; nil without --against
-	extras  []*rules.Attribute   // payroll = true attributes: extra columns
-	sorter  *extsort.Sorter
-	sortErr error
+	rp     *rules.Policy
+	runID  string
+	prev   map[string]*prevLine // by original line_id; nil without --against
+	extras []*rules.Attribute   // payroll = true attributes: extra columns
+	// policyCells are the row's constant columns, encoded once:
+	// ",currency,policy,policy_version,policy_digest".
+	policyCells []byte
+	sorter      *extsort.Sorter
+	sortErr     error
 
 	mu  sync.Mutex // guards m's counts and acc
 	m   *Manifest
@@ -436,7 +442,12 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 			paid = ln.prev.paid.Text('f')
 		}
 		for _, f := range [...]string{r.runID, s.Subject, s.Period.Label, start, end, ln.res.Incentive.Name, ln.res.Incentive.Code,
-			ln.status, amount, rp.Currency, rp.Name, rp.Version, rp.Digest, ln.kind, paid} {
+			ln.status, amount} {
+			buf = append(buf, ',')
+			buf = textenc.AppendCell(buf, f)
+		}
+		buf = append(buf, r.policyCells...) // currency, policy, policy_version, policy_digest
+		for _, f := range [...]string{ln.kind, paid} {
 			buf = append(buf, ',')
 			buf = textenc.AppendCell(buf, f)
 		}

@@ -1,7 +1,6 @@
 package textenc
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -54,8 +53,14 @@ func NeedsQuotes(f string) bool {
 	if f == "" {
 		return false
 	}
-	if f == `\.` || strings.ContainsAny(f, ",\"\r\n") {
+	if f == `\.` {
 		return true
+	}
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
 	}
 	r, _ := utf8.DecodeRuneInString(f)
 	return unicode.IsSpace(r)
