@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/testkit"
 )
@@ -360,25 +362,53 @@ func TestPayrollPeriodSelection(t *testing.T) {
 }
 
 // TestPayrollInOrderAndShuffled: an input already sorted by subject and
-// period (kept in a plain spool) and the same rows shuffled (sorted on
-// disk) give the same rows, run ids aside.
+// period (written straight to the export), the same rows shuffled (sorted
+// on disk), and rows whose order breaks only at the end (the rows already
+// written are read back into the sort) give the same files, run ids aside,
+// and nothing but the export is left in its directory.
 func TestPayrollInOrderAndShuffled(t *testing.T) {
 	p := correctionTestPolicy(t, correctionPolicy)
 	rows := []string{"A,2026-09,1,1000", "A,2026-10,2,1000", "B,2026-10,,1000", "C,2026-10,0,1000"}
-	sorted := testkit.WriteFile(t, "s.csv", "subject,period,sales,pay\n"+strings.Join(rows, "\n")+"\n")
-	shuffled := testkit.WriteFile(t, "x.csv", "subject,period,sales,pay\n"+rows[3]+"\n"+rows[1]+"\n"+rows[0]+"\n"+rows[2]+"\n")
-	var got [2]string
-	for i, in := range []string{sorted, shuffled} {
-		dir := filepath.Join(t.TempDir(), "x")
-		res := export(t, p, in, dir, Options{SortMemory: 64})
-		b, _ := os.ReadFile(filepath.Join(dir, "payroll.csv"))
-		got[i] = strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
-		entries, _ := os.ReadDir(dir)
-		if len(entries) != 4 {
-			t.Errorf("the export holds %d files", len(entries))
-		}
+	inputs := []struct {
+		name   string
+		order  []int
+		sorted bool
+	}{
+		{"in order", []int{0, 1, 2, 3}, false},
+		{"shuffled", []int{3, 1, 0, 2}, true},
+		{"order breaks at the end", []int{0, 2, 3, 1}, true},
+		{"order breaks at the end, same subject", []int{0, 1, 3, 2}, true},
 	}
-	if got[0] != got[1] {
-		t.Errorf("sorted and shuffled inputs differ:\n%s\n%s", got[0], got[1])
+	want := map[string]string{}
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("subject,period,sales,pay\n")
+			for _, i := range in.order {
+				b.WriteString(rows[i] + "\n")
+			}
+			input := testkit.WriteFile(t, "in.csv", b.String())
+			dir := filepath.Join(t.TempDir(), "x")
+			res := export(t, p, input, dir, Options{SortMemory: 64})
+			if res.sorted != in.sorted {
+				t.Errorf("sorted = %v, want %v", res.sorted, in.sorted)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 4 {
+				t.Errorf("the export holds %d files", len(entries))
+			}
+			if probs, err := Verify(dir); err != nil || len(probs) > 0 {
+				t.Errorf("verify: %v %v", err, probs)
+			}
+			for _, f := range []string{"payroll.csv", "explanations.ndjson", "totals.csv"} {
+				b, _ := os.ReadFile(filepath.Join(dir, f))
+				got := strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
+				if w, ok := want[f]; !ok {
+					want[f] = got
+				} else if diff := cmp.Diff(w, got); diff != "" {
+					t.Errorf("%s differs from the in-order export (-want +got):\n%s", f, diff)
+				}
+			}
+		})
 	}
 }

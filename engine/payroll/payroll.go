@@ -1,13 +1,11 @@
 package payroll
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -161,6 +159,7 @@ type Result struct {
 	*engine.StreamResult
 	Manifest  *Manifest
 	Unchanged bool // the same export was already in Dir; nothing was written
+	sorted    bool // the input was not in order of subject and period: the rows went through the external sort
 }
 
 // ErrExportExists is returned when Dir holds a different export and Force
@@ -274,6 +273,15 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		run.policyCells = textenc.AppendCell(append(run.policyCells, ','), f)
 	}
 	defer run.sorter.Close()
+	w, err := newExportWriter(tmp, run.columns(), rp.Currency, rp.MinorUnit)
+	if err != nil {
+		return nil, err
+	}
+	if run.direct, err = newInOrder(w); err != nil {
+		w.abort()
+		return nil, err
+	}
+	defer run.discard()
 	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
@@ -304,6 +312,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
 	}
+	out.sorted = run.sorted
 	m.Totals = run.acc.list(rp.MinorUnit)
 	if opts.SkipInvalid != "" {
 		sum, err := fileSHA256(sopts.SkipInvalid)
@@ -382,6 +391,8 @@ type payrollRun struct {
 	policyCells []byte
 	sorter      *extsort.Sorter
 	sortErr     error
+	direct      *inOrder // the export written as records come, while they come in order
+	sorted      bool     // a record came out of order: the export is written from the sort
 
 	mu  sync.Mutex // guards m's counts and acc
 	m   *Manifest
@@ -598,99 +609,53 @@ func (r *payrollRun) add(b []byte) error {
 	return nil
 }
 
-// addRecord keeps one record in the sort by subject and period (exports
-// usually arrive in that order, which the sort turns into one run).
+// addRecord writes one record to the export while records come in order
+// of subject and period, and keeps it in the sort once one has not (with
+// every record written before it).
 func (r *payrollRun) addRecord(key, val []byte) error {
+	if d := r.direct; d != nil {
+		if d.accepts(key) {
+			return d.write(key, val)
+		}
+		r.direct, r.sorted = nil, true
+		if err := d.replay(r.sorter.Add); err != nil {
+			return err
+		}
+	}
 	return r.sorter.Add(key, val)
 }
 
-// writeFiles writes payroll.csv, explanations.ndjson and totals.csv from
-// the sorted records, and their digests into the manifest.
+// writeFiles finishes the export's files: those written in order as the
+// records came, or, when they did not come in order, all of them from the
+// sort.
 func (r *payrollRun) writeFiles(dir string) error {
-	var files [3]*os.File
-	for i, name := range []string{payrollFile, explanationsFile, totalsFile} {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		files[i] = f
+	if d := r.direct; d != nil {
+		r.direct = nil
+		defer d.discardIndex()
+		return d.w.finish(r.m)
 	}
-	sums := [3]hash.Hash{sha256.New(), sha256.New(), sha256.New()}
-	counts := [3]*countWriter{{}, {}, {}}
-	// Each file is hashed and written by a goroutine of its own while the
-	// merge goes on.
-	var ws [3]*fsutil.AsyncWriter
-	for i := range files {
-		var w io.Writer = files[i]
-		if i == 0 {
-			w = payrollWriterHook(w)
-		}
-		ws[i] = fsutil.NewAsyncWriter(io.MultiWriter(w, sums[i], counts[i]), 1<<18)
-		defer ws[i].Close()
-	}
-	ws[0].Write(textenc.CSVLine(append(slices.Clone(payrollColumns), r.m.ExtraColumns...)))
-	ws[2].Write(textenc.CSVLine(totalsColumns))
-	// Records come sorted by subject: a subject's total is complete when
-	// the next subject begins.
-	var subject string
-	var total apd.Decimal
-	rows, started := 0, false
-	flushSubject := func() error {
-		if !started {
-			return nil
-		}
-		_, err := ws[2].Write(textenc.CSVLine([]string{subject, r.rp.Currency, money(&total, r.rp.MinorUnit), strconv.Itoa(rows)}))
+	w, err := newExportWriter(dir, r.columns(), r.rp.Currency, r.rp.MinorUnit)
+	if err != nil {
 		return err
 	}
-	err := r.sorter.Each(func(rec []byte) error {
-		csvLen := int(binary.LittleEndian.Uint32(rec))
-		exLen := int(binary.LittleEndian.Uint32(rec[4:]))
-		body := rec[8:]
-		if _, err := ws[0].Write(body[:csvLen]); err != nil {
-			return err
-		}
-		if _, err := ws[1].Write(body[csvLen : csvLen+exLen]); err != nil {
-			return err
-		}
-		parts := bytes.SplitN(body[csvLen+exLen:], []byte{0}, 3)
-		if !started || string(parts[0]) != subject {
-			if err := flushSubject(); err != nil {
-				return err
-			}
-			subject, total, rows, started = string(parts[0]), apd.Decimal{}, 0, true
-		}
-		d, _, err := apd.NewFromString(string(parts[1]))
-		if err != nil {
-			return err
-		}
-		exactDec.Add(&total, &total, d)
-		n, _ := strconv.Atoi(string(parts[2]))
-		rows += n
-		return nil
-	})
-	if err == nil {
-		err = flushSubject()
-	}
-	for i := range files {
-		if werr := ws[i].Close(); err == nil {
-			err = werr
-		}
-		if err == nil {
-			err = files[i].Sync()
-		}
-		if cerr := files[i].Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
+	if err := r.sorter.Each(w.write); err != nil {
+		w.abort()
 		return fmt.Errorf("writing the export: %w", err)
 	}
-	file := func(name string, i int) ManifestFile {
-		return ManifestFile{Name: name, SHA256: hex.EncodeToString(sums[i].Sum(nil)), Bytes: counts[i].n}
+	return w.finish(r.m)
+}
+
+// columns are payroll.csv's columns: the standard ones and the extras.
+func (r *payrollRun) columns() []string {
+	return append(slices.Clone(payrollColumns), r.m.ExtraColumns...)
+}
+
+// discard stops and removes what a run that does not finish has written.
+func (r *payrollRun) discard() {
+	if r.direct != nil {
+		r.direct.discard()
+		r.direct = nil
 	}
-	r.m.PayrollCSV, r.m.Explanations, r.m.TotalsCSV = file(payrollFile, 0), file(explanationsFile, 1), file(totalsFile, 2)
-	return nil
 }
 
 // money writes a sum with the currency's minor digits.

@@ -33,6 +33,11 @@ import (
 // holding MaxFanIn runs open stays within a few MiB.
 const blockSize = 64 << 10
 
+// ioSize is the buffer between a run's compressed blocks and its file: a
+// system call per block (a few KiB compressed) would cost more than the
+// compression.
+const ioSize = 256 << 10
+
 // Sorter collects records and returns them sorted by key.
 type Sorter struct {
 	dir   string
@@ -144,6 +149,7 @@ func (s *Sorter) finish() error {
 // runWriter writes one compressed run file.
 type runWriter struct {
 	f    *os.File
+	fw   *bufio.Writer // the file's buffer: compressed blocks are written ioSize bytes at a time
 	z    *s2.Writer
 	w    *bufio.Writer
 	last []byte // the last key written
@@ -155,8 +161,9 @@ func (s *Sorter) newRun() (*runWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := s2.NewWriter(f, s2.WriterBlockSize(blockSize), s2.WriterConcurrency(1))
-	return &runWriter{f: f, z: z, w: bufio.NewWriterSize(z, blockSize)}, nil
+	fw := bufio.NewWriterSize(f, ioSize)
+	z := s2.NewWriter(fw, s2.WriterBlockSize(blockSize), s2.WriterConcurrency(1))
+	return &runWriter{f: f, fw: fw, z: z, w: bufio.NewWriterSize(z, blockSize)}, nil
 }
 
 func (r *runWriter) write(key, val []byte, seq uint64) {
@@ -179,6 +186,9 @@ func (r *runWriter) close() (*os.File, error) {
 	err := r.w.Flush()
 	if err == nil {
 		err = r.z.Close()
+	}
+	if err == nil {
+		err = r.fw.Flush()
 	}
 	if err == nil {
 		_, err = r.f.Seek(0, io.SeekStart)
@@ -204,7 +214,8 @@ const MaxFanIn = 64
 func merge(runs []*os.File, fn func(key, val []byte, seq uint64) error) error {
 	h := &mergeHeap{}
 	for _, f := range runs {
-		r := &run{r: bufio.NewReaderSize(s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize)), blockSize)}
+		z := s2.NewReader(bufio.NewReaderSize(f, ioSize), s2.ReaderMaxBlockSize(blockSize))
+		r := &run{r: bufio.NewReaderSize(z, blockSize)}
 		ok, err := r.next()
 		if err != nil {
 			return err

@@ -1,0 +1,302 @@
+package payroll
+
+// Writing the export's files: straight from the stream while its records
+// arrive in key order (subject, period), through the external sort once
+// they do not.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/textenc"
+)
+
+// A sort record's value is [csvLen u32][exLen u32], the snapshot's
+// payroll.csv rows, its explanations.ndjson lines, then its share of
+// totals.csv: subject NUL amount NUL rows (see payrollRun.encode).
+const recordHead = 8
+
+// exportWriter writes payroll.csv, explanations.ndjson and totals.csv from
+// records in key order, hashing and counting each file. Each file is
+// hashed and written by a goroutine of its own (fsutil.AsyncWriter) while
+// records keep coming.
+type exportWriter struct {
+	dir    string
+	files  [3]*os.File
+	ws     [3]*fsutil.AsyncWriter
+	sums   [3]hash.Hash
+	counts [3]countWriter
+	header int // the bytes of payroll.csv's header
+
+	currency string
+	minor    int
+	// Records come sorted by subject: a subject's total is complete when
+	// the next subject begins.
+	subject string
+	total   apd.Decimal
+	rows    int
+	started bool
+	closed  bool
+}
+
+var exportWriterFiles = [3]string{payrollFile, explanationsFile, totalsFile}
+
+func newExportWriter(dir string, columns []string, currency string, minor int) (*exportWriter, error) {
+	e := &exportWriter{dir: dir, currency: currency, minor: minor}
+	for i, name := range exportWriterFiles {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+		if err != nil {
+			e.abort()
+			return nil, err
+		}
+		e.files[i] = f
+		e.sums[i] = sha256.New()
+		var w io.Writer = f
+		if i == 0 {
+			w = payrollWriterHook(w)
+		}
+		e.ws[i] = fsutil.NewAsyncWriter(io.MultiWriter(w, e.sums[i], &e.counts[i]), 1<<18)
+	}
+	header := textenc.CSVLine(columns)
+	e.header = len(header)
+	e.ws[0].Write(header)
+	e.ws[2].Write(textenc.CSVLine(totalsColumns))
+	return e, nil
+}
+
+// write writes one record's rows, explanations and share of the totals.
+func (e *exportWriter) write(rec []byte) error {
+	csvLen := int(binary.LittleEndian.Uint32(rec))
+	exLen := int(binary.LittleEndian.Uint32(rec[4:]))
+	body := rec[recordHead:]
+	if _, err := e.ws[0].Write(body[:csvLen]); err != nil {
+		return err
+	}
+	if _, err := e.ws[1].Write(body[csvLen : csvLen+exLen]); err != nil {
+		return err
+	}
+	tail := body[csvLen+exLen:]
+	i := bytes.IndexByte(tail, 0)
+	j := i + 1 + bytes.IndexByte(tail[i+1:], 0)
+	subject, amount, rows := tail[:i], tail[i+1:j], tail[j+1:]
+	if !e.started || string(subject) != e.subject {
+		if err := e.flushSubject(); err != nil {
+			return err
+		}
+		e.subject, e.total, e.rows, e.started = string(subject), apd.Decimal{}, 0, true
+	}
+	var d apd.Decimal
+	if _, _, err := d.SetString(string(amount)); err != nil {
+		return err
+	}
+	exactDec.Add(&e.total, &e.total, &d)
+	n, err := strconv.Atoi(string(rows))
+	if err != nil {
+		return err
+	}
+	e.rows += n
+	return nil
+}
+
+func (e *exportWriter) flushSubject() error {
+	if !e.started {
+		return nil
+	}
+	_, err := e.ws[2].Write(textenc.CSVLine([]string{e.subject, e.currency, money(&e.total, e.minor), strconv.Itoa(e.rows)}))
+	return err
+}
+
+// finish writes the last subject's total, flushes and syncs the files and
+// records their digests and sizes in m.
+func (e *exportWriter) finish(m *Manifest) error {
+	err := e.flushSubject()
+	if cerr := e.close(true); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing the export: %w", err)
+	}
+	file := func(i int) ManifestFile {
+		return ManifestFile{Name: exportWriterFiles[i], SHA256: hex.EncodeToString(e.sums[i].Sum(nil)), Bytes: e.counts[i].n}
+	}
+	m.PayrollCSV, m.Explanations, m.TotalsCSV = file(0), file(1), file(2)
+	return nil
+}
+
+// close flushes the writers and closes the files (syncing them first when
+// asked), returning the first error.
+func (e *exportWriter) close(sync bool) error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var err error
+	for i, f := range e.files {
+		if f == nil {
+			continue
+		}
+		if e.ws[i] != nil {
+			if werr := e.ws[i].Close(); err == nil {
+				err = werr
+			}
+		}
+		if sync && err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// abort closes and removes the files.
+func (e *exportWriter) abort() {
+	e.close(false)
+	for _, f := range e.files {
+		if f != nil {
+			fsutil.Remove(f.Name())
+		}
+	}
+}
+
+// inOrder is the export written straight from the stream while records
+// arrive in key order, which is how exports usually come (an HR system's
+// extract by agent and month): no sort, no spill, no merge. Beside the
+// files it keeps an index (each record's key and everything but its rows
+// and explanations), so that if a record does come out of order, the ones
+// already written are read back into the external sort and the run goes
+// on as if it had sorted from the start.
+type inOrder struct {
+	w       *exportWriter
+	index   *os.File
+	ix      *bufio.Writer
+	lastKey []byte
+	started bool
+	hdr     [binary.MaxVarintLen64 * 2]byte
+}
+
+func newInOrder(w *exportWriter) (*inOrder, error) {
+	f, err := fsutil.CreateTemp(w.dir, ".rubric-index-*")
+	if err != nil {
+		return nil, err
+	}
+	return &inOrder{w: w, index: f, ix: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// accepts reports whether key may be written straight away: it is not
+// before the last key written.
+func (o *inOrder) accepts(key []byte) bool {
+	return !o.started || bytes.Compare(key, o.lastKey) >= 0
+}
+
+// write writes the record to the export and its index entry.
+func (o *inOrder) write(key, val []byte) error {
+	o.lastKey = append(o.lastKey[:0], key...)
+	o.started = true
+	if err := o.w.write(val); err != nil {
+		return err
+	}
+	csvLen := int(binary.LittleEndian.Uint32(val))
+	exLen := int(binary.LittleEndian.Uint32(val[4:]))
+	rest := val[recordHead+csvLen+exLen:]
+	n := binary.PutUvarint(o.hdr[:], uint64(len(key)))
+	n += binary.PutUvarint(o.hdr[n:], uint64(len(rest)))
+	o.ix.Write(o.hdr[:n])
+	o.ix.Write(key)
+	o.ix.Write(val[:recordHead])
+	_, err := o.ix.Write(rest)
+	return err
+}
+
+// replay closes the export written so far and passes each of its records,
+// in order, to add; then removes its files. The export's writer is gone
+// after it, whatever the outcome.
+func (o *inOrder) replay(add func(key, val []byte) error) error {
+	defer o.discard()
+	if err := o.w.close(false); err != nil {
+		return fmt.Errorf("writing the export: %w", err)
+	}
+	if err := o.ix.Flush(); err != nil {
+		return err
+	}
+	if _, err := o.index.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	var readers [2]*bufio.Reader
+	for i, name := range exportWriterFiles[:2] {
+		f, err := os.Open(filepath.Join(o.w.dir, name))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		readers[i] = bufio.NewReaderSize(f, 256<<10)
+	}
+	if _, err := readers[0].Discard(o.w.header); err != nil {
+		return err
+	}
+	ix := bufio.NewReaderSize(o.index, 64<<10)
+	var key, val []byte
+	for {
+		kl, err := binary.ReadUvarint(ix)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rl, err := binary.ReadUvarint(ix)
+		if err != nil {
+			return err
+		}
+		key = slices.Grow(key[:0], int(kl))[:kl]
+		if _, err := io.ReadFull(ix, key); err != nil {
+			return err
+		}
+		var head [recordHead]byte
+		if _, err := io.ReadFull(ix, head[:]); err != nil {
+			return err
+		}
+		csvLen := int(binary.LittleEndian.Uint32(head[:]))
+		exLen := int(binary.LittleEndian.Uint32(head[4:]))
+		val = slices.Grow(val[:0], recordHead+csvLen+exLen+int(rl))[:recordHead+csvLen+exLen+int(rl)]
+		copy(val, head[:])
+		parts := [3][]byte{val[recordHead : recordHead+csvLen], val[recordHead+csvLen : recordHead+csvLen+exLen], val[recordHead+csvLen+exLen:]}
+		for i, r := range [3]io.Reader{readers[0], readers[1], ix} {
+			if _, err := io.ReadFull(r, parts[i]); err != nil {
+				return fmt.Errorf("reading back the export: %w", err)
+			}
+		}
+		if err := add(key, val); err != nil {
+			return err
+		}
+	}
+}
+
+// discard removes the export's files and the index.
+func (o *inOrder) discard() {
+	o.w.abort()
+	o.discardIndex()
+}
+
+// discardIndex removes the index (which is not part of the export).
+func (o *inOrder) discardIndex() {
+	if o.index != nil {
+		o.index.Close()
+		fsutil.Remove(o.index.Name())
+		o.index = nil
+	}
+}
