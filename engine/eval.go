@@ -51,7 +51,21 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	var sink io.Writer
 	var tmp *os.File
 	committed := false
-	if out.Direct && out.Path == "" {
+	var rewind func() // cuts a regular file W back to where the run began
+	if f, off, ok := regularFileAt(out.W); ok && out.Path == "" && !out.Direct {
+		// Standard output redirected to a file is written once, directly,
+		// and cut back to where it was if the run fails: nothing written.
+		sink = f
+		rewind = func() {
+			f.Truncate(off)
+			f.Seek(off, io.SeekStart)
+		}
+		defer func() {
+			if !committed {
+				rewind()
+			}
+		}()
+	} else if out.Direct && out.Path == "" {
 		sink = out.W
 	} else {
 		var err error
@@ -72,7 +86,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		sink = tmp
 	}
 	size := 1 << 16
-	if tmp == nil {
+	if tmp == nil && rewind == nil {
 		size = 4096 // W is memory already
 	}
 	bw := bufio.NewWriterSize(sink, size)
@@ -171,6 +185,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		return nil, err
 	}
 	if tmp == nil {
+		committed = true
 		return res, nil
 	}
 	if out.Path != "" {
@@ -191,6 +206,22 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 		return nil, &OutputError{Path: "standard output", Err: err}
 	}
 	return res, nil
+}
+
+// regularFileAt reports whether w is a regular file, and its offset.
+func regularFileAt(w io.Writer) (*os.File, int64, bool) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil, 0, false
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, 0, false
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, false
+	}
+	return f, off, true
 }
 
 // OutputError is a failure to write the output (a full disk, a closed

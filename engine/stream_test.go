@@ -1,8 +1,15 @@
 package engine
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/rubric-dev/rubric/evaluator"
 )
@@ -24,5 +31,52 @@ func TestStreamPanicIsAnError(t *testing.T) {
 	}
 	if strings.Contains(string(written), "A3") {
 		t.Errorf("written after the panic: %q", written)
+	}
+}
+
+// TestEvalToRegularFile: standard output redirected to a file is written
+// directly; a run that fails on bad input cuts it back to what it held
+// before, and a good run writes the same bytes as through a buffer.
+func TestEvalToRegularFile(t *testing.T) {
+	p := inputTestPolicy(t)
+	good := writeFile(t, "good.csv", "subject,period,handled,pay\nA1,2026-10,1,100\nA2,2026-10,2,100\n")
+	// Enough good rows before the bad one that outcomes reach the file
+	// before the bad row is read.
+	var rows strings.Builder
+	rows.WriteString("subject,period,handled,pay\n")
+	for i := range 5000 {
+		fmt.Fprintf(&rows, "A%d,2026-10,%d,100\n", i, i)
+	}
+	rows.WriteString("B1,2026-10,many,100\n")
+	bad := writeFile(t, "bad.csv", rows.String())
+	var want bytes.Buffer
+	if _, err := p.Eval(Input{Name: good}, Output{W: &want}, EvalOptions{}); err != nil || want.Len() == 0 {
+		t.Fatalf("eval to a buffer: %v, %d bytes", err, want.Len())
+	}
+	for _, tc := range []struct {
+		name, input, want string
+		failed            bool
+	}{
+		{"good input", good, "before\n" + want.String(), false},
+		{"bad input", bad, "before\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.ndjson")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			f.WriteString("before\n")
+			res, err := p.Eval(Input{Name: tc.input}, Output{W: f}, EvalOptions{})
+			if err != nil || res.Failed() != tc.failed {
+				t.Fatalf("err %v, failed %v", err, res != nil && res.Failed())
+			}
+			f.WriteString("after\n")
+			got, _ := os.ReadFile(path)
+			if diff := cmp.Diff(tc.want+"after\n", string(got)); diff != "" {
+				t.Errorf("file (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

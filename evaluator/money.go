@@ -2,6 +2,7 @@ package evaluator
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -125,16 +126,100 @@ func ZeroAmount(minor int) *apd.Decimal {
 // decText prints a decimal for explanations: no exponent, no trailing
 // zeros (amounts keep their minor digits where they are printed).
 func decText(d *apd.Decimal) string {
+	var buf [64]byte
+	return string(appendDecText(buf[:0], d))
+}
+
+// appendDecText appends decText(d) to b. Its digits come from a division
+// of the coefficient's words by 10¹⁹ (math/bits) rather than from
+// math/big's conversion, which, for the 30-to-40-digit quotients of a
+// proration, cost a tenth of a payroll run; apd's own formatting is the
+// fallback for what does not fit (it also trims no zeros by Reduce, which
+// divides by ten over and over).
+func appendDecText(b []byte, d *apd.Decimal) []byte {
 	if d.IsZero() {
-		return "0"
+		return append(b, '0')
 	}
-	// Trailing zeros are trimmed from the text: apd's Reduce divides the
-	// coefficient by ten over and over, which for a 34-digit quotient cost
-	// a fifth of a payroll run.
-	s := d.Text('f')
-	if strings.IndexByte(s, '.') >= 0 {
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
+	var scratch [80]byte
+	digits, ok := coeffDigits(scratch[:0], &d.Coeff)
+	if !ok || d.Form != apd.Finite || d.Exponent > 64 || d.Exponent < -64 {
+		s := d.Text('f')
+		if strings.IndexByte(s, '.') >= 0 {
+			s = strings.TrimRight(s, "0")
+			s = strings.TrimSuffix(s, ".")
+		}
+		return append(b, s...)
 	}
-	return s
+	if d.Negative {
+		b = append(b, '-')
+	}
+	if d.Exponent >= 0 {
+		b = append(b, digits...)
+		for range d.Exponent {
+			b = append(b, '0')
+		}
+		return b
+	}
+	point := len(digits) + int(d.Exponent) // digits before the decimal point
+	var frac []byte
+	if point > 0 {
+		b = append(b, digits[:point]...)
+		frac = digits[point:]
+	} else {
+		b = append(b, '0')
+		frac = digits
+	}
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if len(frac) == 0 {
+		return b
+	}
+	b = append(b, '.')
+	for ; point < 0; point++ {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
+}
+
+// coeffDigits appends the decimal digits of a coefficient of at most four
+// 64-bit words; false when it is larger (or words are not 64 bits).
+func coeffDigits(b []byte, c *apd.BigInt) ([]byte, bool) {
+	if c.IsUint64() {
+		return strconv.AppendUint(b, c.Uint64(), 10), true
+	}
+	const chunk = 10_000_000_000_000_000_000 // 10¹⁹, the largest power of ten in a word
+	words := c.Bits()
+	if bits.UintSize != 64 || len(words) > 4 {
+		return b, false
+	}
+	var w [4]uint64
+	n := len(words)
+	for i, x := range words {
+		w[i] = uint64(x)
+	}
+	var chunks [4]uint64 // 19-digit groups, least significant first
+	k := 0
+	for n > 1 {
+		var r uint64
+		for i := n - 1; i >= 0; i-- {
+			w[i], r = bits.Div64(r, w[i], chunk)
+		}
+		chunks[k] = r
+		k++
+		for n > 1 && w[n-1] == 0 {
+			n--
+		}
+	}
+	b = strconv.AppendUint(b, w[0], 10)
+	for k--; k >= 0; k-- {
+		var tmp [19]byte
+		x := chunks[k]
+		for i := 18; i >= 0; i-- {
+			tmp[i] = byte('0' + x%10)
+			x /= 10
+		}
+		b = append(b, tmp[:]...)
+	}
+	return b, true
 }
