@@ -131,7 +131,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	case OutCSV:
 		bw.Write(textenc.CSVLine(encode.CSVHeader(rp)))
 		encodeFn = func(o *evaluator.Outcome, buf []byte) []byte {
-			return append(buf, textenc.CSVLine(encode.CSVRow(rp, o))...)
+			return encode.AppendCSVRow(buf, rp, o)
 		}
 	case OutTable:
 		fmt.Fprintln(tw, strings.Join(encode.TableHeader(rp), "\t"))

@@ -195,51 +195,68 @@ func CSVHeader(p *rules.Policy) []string {
 	return h
 }
 
-func cell(v evaluator.Value) string {
+// appendCell appends a value as a CSV cell. Numbers are written as in
+// JSON (they never need quotes); text is quoted and guarded against
+// formulas as every CSV cell is (textenc.AppendCell).
+func appendCell(b []byte, v evaluator.Value) []byte {
 	switch v.Kind {
 	case evaluator.Number:
-		var w textenc.JSON
+		w := textenc.JSON{B: b}
 		w.Num(v.Num)
-		return string(w.B)
+		return w.B
 	case evaluator.String:
-		return v.Str
+		return textenc.AppendCell(b, v.Str)
 	case evaluator.Bool:
-		return strconv.FormatBool(v.Bool)
+		return strconv.AppendBool(b, v.Bool)
 	}
-	return ""
+	return b
 }
 
-// CSVRow flattens an outcome into the columns of csvHeader.
-func CSVRow(p *rules.Policy, o *evaluator.Outcome) []string {
+// AppendCSVRow appends an outcome as one line of the columns of
+// CSVHeader, written straight into b (no cell is built as a string).
+func AppendCSVRow(b []byte, p *rules.Policy, o *evaluator.Outcome) []byte {
 	s := o.Snapshot
-	row := []string{s.Subject, s.Period.Label, s.Team, p.Version}
+	for i, f := range [...]string{s.Subject, s.Period.Label, s.Team, p.Version} {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = textenc.AppendCell(b, f)
+	}
 	for _, m := range p.Metrics {
-		row = append(row, cell(s.Values[m.Decl.Slot]))
+		b = appendCell(append(b, ','), s.Values[m.Decl.Slot])
 	}
 	for _, a := range p.Attributes {
-		row = append(row, cell(s.Values[a.Decl.Slot]))
+		b = appendCell(append(b, ','), s.Values[a.Decl.Slot])
 	}
-	for _, t := range o.Targets {
-		row = append(row, t.Status.String(), cell(t.Value), cell(t.Attainment))
+	for i := range o.Targets {
+		t := &o.Targets[i]
+		b = append(append(b, ','), t.Status.String()...)
+		b = appendCell(append(b, ','), t.Value)
+		b = appendCell(append(b, ','), t.Attainment)
 	}
-	for _, sc := range o.Scores {
-		cov := ""
+	for i := range o.Scores {
+		sc := &o.Scores[i]
+		b = append(append(b, ','), sc.Status.String()...)
+		b = appendCell(append(b, ','), sc.Value)
+		b = appendCell(append(b, ','), sc.Band)
+		b = append(b, ',')
 		if sc.CoverageSet {
-			cov = cell(evaluator.Num(sc.Coverage))
+			b = appendCell(b, evaluator.Num(sc.Coverage))
 		}
-		row = append(row, sc.Status.String(), cell(sc.Value), cell(sc.Band), cov)
 	}
-	for _, b := range o.Breaches {
-		row = append(row, b.Status.String())
+	for i := range o.Breaches {
+		b = append(append(b, ','), o.Breaches[i].Status.String()...)
 	}
-	for _, in := range o.Incentives {
-		amt := ""
+	for i := range o.Incentives {
+		in := &o.Incentives[i]
+		b = append(append(b, ','), in.Status.String()...)
+		b = append(b, ',')
 		if in.Amount != nil {
-			amt = in.Amount.Text('f')
+			b = in.Amount.Append(b, 'f')
 		}
-		row = append(row, in.Status.String(), amt, in.Tier)
+		b = textenc.AppendCell(append(b, ','), in.Tier)
 	}
-	return row
+	return append(b, '\n')
 }
 
 // TableHeader and tableRow give the terminal table: one line a snapshot
