@@ -285,7 +285,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	res := &StreamResult{}
 	var stats *evaluator.Stats
 	if ev.NeedsStats() && p.Rules().History == 0 {
-		stats, err = p.teamStats(ev, open, in.Name, format)
+		stats, err = p.teamStats(ctx, ev, open, in.Name, format, workers)
 		if err != nil {
 			return nil, err
 		}
@@ -462,49 +462,6 @@ func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, 
 		emit(snap)
 	}
 	return failing, readErr
-}
-
-// teamStats is the first pass over the input: derive every good snapshot
-// and add it to the team and all statistics.
-func (p *Policy) teamStats(ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string) (*evaluator.Stats, error) {
-	stats := evaluator.NewStats(p.Rules())
-	rc, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	rr, err := input.NewReader(rc, name, format)
-	if err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
-			return stats, nil // reported by the second pass
-		}
-		return nil, err
-	}
-	conv := input.NewConverter(p.Rules(), name)
-	for {
-		rec, err := rr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var ie *InputError
-			if errors.As(err, &ie) {
-				if ie.Raw() != "" {
-					continue
-				}
-				break // reported by the second pass
-			}
-			return nil, err
-		}
-		snap, errs := conv.Convert(rec)
-		if len(errs) > 0 {
-			continue
-		}
-		ev.Derive(snap)
-		stats.Add(snap)
-	}
-	return stats, nil
 }
 
 // opener returns a function that opens the input, once or (for two passes)

@@ -81,6 +81,33 @@ func NewConverter(p *rules.Policy, file string) *Converter {
 	return c
 }
 
+// LeaveDuplicates makes the converter accept a (subject, period) it has
+// seen before: for converters that each see part of the input, whose
+// caller finds duplicates in input order (Keys).
+func (c *Converter) LeaveDuplicates() { c.seen = nil }
+
+// Keys is a set of (subject, period) keys, 16 bytes each (two 64-bit
+// hashes, as the converter keeps them).
+type Keys struct {
+	seeds [2]maphash.Seed
+	seen  map[[2]uint64]struct{}
+}
+
+// NewKeys returns an empty set.
+func NewKeys() *Keys {
+	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[[2]uint64]struct{}{}}
+}
+
+// Add adds a key and reports whether it was new.
+func (k *Keys) Add(subject, period string) bool {
+	key := hashKey(k.seeds, subject, period)
+	if _, dup := k.seen[key]; dup {
+		return false
+	}
+	k.seen[key] = struct{}{}
+	return true
+}
+
 func (c *Converter) warn(name, msg string) {
 	if c.warned[name] {
 		return
@@ -359,6 +386,9 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			e.Period = periodF.text
 		}
 	}
+	if len(errs) == 0 && c.seen == nil {
+		return s, nil // duplicates are the caller's (LeaveDuplicates)
+	}
 	if len(errs) == 0 {
 		k := c.key(s.Subject, s.Period.Label)
 		if first, dup := c.seen[k]; dup {
@@ -389,8 +419,12 @@ func short(s string) string {
 // seeded hashes: two different keys collide with probability 2^-128, and
 // the seeds are drawn per run, so no input can be built to collide.
 func (c *Converter) key(subject, period string) [2]uint64 {
+	return hashKey(c.seeds, subject, period)
+}
+
+func hashKey(seeds [2]maphash.Seed, subject, period string) [2]uint64 {
 	var k [2]uint64
-	for i, seed := range c.seeds {
+	for i, seed := range seeds {
 		var h maphash.Hash
 		h.SetSeed(seed)
 		h.WriteString(subject)

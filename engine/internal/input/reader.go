@@ -69,6 +69,12 @@ type Record struct {
 	rawFields []string // or its CSV fields, encoded only when needed
 }
 
+// CopyTo makes dst a copy of r that stays valid after the reader moves on
+// (a reader reuses its Record; the texts themselves are never reused).
+func (r *Record) CopyTo(dst *Record) {
+	*dst = Record{line: r.line, fields: append(dst.fields[:0], r.fields...), raw: r.raw, rawFields: append(dst.rawFields[:0], r.rawFields...)}
+}
+
 // rawText is the Record as written, for the rejects file.
 func (r *Record) rawText() string {
 	if r.rawFields != nil {
