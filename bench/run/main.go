@@ -131,8 +131,8 @@ func scaling(dir string, bin func(string) string, sizes []string, runs int) {
 		fmt.Printf("| %d | %.2f | %.2f | %.2f× | %.1f | %.2f | %.2f× | %.1f |\n", r.n, r.base.Wall, r.pay.Wall, r.pay.Wall/r.base.Wall, r.pay.RSS, r.csvEval.Wall, r.csvEval.Wall/r.base.Wall, r.csvEval.RSS)
 	}
 	fmt.Println()
-	first := rows[0]
-	for _, r := range rows[1:] {
+	for i, r := range rows[1:] {
+		first := rows[i] // the size before
 		size := float64(r.n) / float64(first.n)
 		check(r.pay.Wall <= 1.1*size*first.pay.Wall, "payroll at %d takes ≤ %.1f× its time at %d (%.2f×)", r.n, 1.1*size, first.n, r.pay.Wall/first.pay.Wall)
 		check(r.csvEval.Wall <= 1.1*size*first.csvEval.Wall, "eval csv at %d takes ≤ %.1f× its time at %d (%.2f×)", r.n, 1.1*size, first.n, r.csvEval.Wall/first.csvEval.Wall)
