@@ -208,17 +208,22 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	return res, nil
 }
 
-// regularFileAt reports whether w is a regular file, and its offset.
+// regularFileAt reports whether w is a regular file positioned at its end,
+// and that position: the point a failed run cuts it back to. A file
+// positioned elsewhere (opened for appending, whose offset says nothing of
+// where writes go, or opened for update) is not written directly: cutting
+// it back could lose what it held.
 func regularFileAt(w io.Writer) (*os.File, int64, bool) {
 	f, ok := w.(*os.File)
 	if !ok {
 		return nil, 0, false
 	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		return nil, 0, false
 	}
 	off, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
+	if err != nil || off != st.Size() {
 		return nil, 0, false
 	}
 	return f, off, true

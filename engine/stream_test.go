@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -55,19 +56,32 @@ func TestEvalToRegularFile(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, input, want string
-		failed            bool
+		failed, appending bool
 	}{
-		{"good input", good, "before\n" + want.String(), false},
-		{"bad input", bad, "before\n", true},
+		{"good input", good, "before\n" + want.String(), false, false},
+		{"bad input", bad, "before\n", true, false},
+		// Opened for appending (>>): the offset is 0 while the file holds
+		// "before"; a failed run must not cut it to nothing.
+		{"bad input, appending", bad, "before\n", true, true},
+		{"good input, appending", good, "before\n" + want.String(), false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "out.ndjson")
-			f, err := os.Create(path)
+			if err := os.WriteFile(path, []byte("before\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flags := os.O_WRONLY
+			if tc.appending {
+				flags |= os.O_APPEND
+			}
+			f, err := os.OpenFile(path, flags, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			f.WriteString("before\n")
+			if !tc.appending {
+				f.Seek(0, io.SeekEnd)
+			}
 			res, err := p.Eval(Input{Name: tc.input}, Output{W: f}, EvalOptions{})
 			if err != nil || res.Failed() != tc.failed {
 				t.Fatalf("err %v, failed %v", err, res != nil && res.Failed())
