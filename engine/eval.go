@@ -51,22 +51,20 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	var sink io.Writer
 	var tmp *os.File
 	committed := false
-	var rewind func() // cuts a regular file W back to where the run began
-	if f, off, ok := regularFileAt(out.W); ok && out.Path == "" && !out.Direct {
+	size := 1 << 16
+	if f, off, ok := regularFileAt(out, out.Path == "" && !out.Direct); ok {
 		// Standard output redirected to a file is written once, directly,
 		// and cut back to where it was if the run fails: nothing written.
 		sink = f
-		rewind = func() {
-			f.Truncate(off)
-			f.Seek(off, io.SeekStart)
-		}
 		defer func() {
 			if !committed {
-				rewind()
+				f.Truncate(off)
+				f.Seek(off, io.SeekStart)
 			}
 		}()
 	} else if out.Direct && out.Path == "" {
 		sink = out.W
+		size = 4096 // W is memory already
 	} else {
 		var err error
 		if out.Path != "" {
@@ -84,10 +82,6 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			}
 		}()
 		sink = tmp
-	}
-	size := 1 << 16
-	if tmp == nil && rewind == nil {
-		size = 4096 // W is memory already
 	}
 	bw := bufio.NewWriterSize(sink, size)
 	rp := p.Rules()
@@ -208,14 +202,15 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	return res, nil
 }
 
-// regularFileAt reports whether w is a regular file positioned at its end,
+// regularFileAt reports whether out.W is to be written directly (when
+// eligible: no path, not Direct): a regular file positioned at its end,
 // and that position: the point a failed run cuts it back to. A file
 // positioned elsewhere (opened for appending, whose offset says nothing of
 // where writes go, or opened for update) is not written directly: cutting
 // it back could lose what it held.
-func regularFileAt(w io.Writer) (*os.File, int64, bool) {
-	f, ok := w.(*os.File)
-	if !ok {
+func regularFileAt(out Output, eligible bool) (*os.File, int64, bool) {
+	f, ok := out.W.(*os.File)
+	if !eligible || !ok {
 		return nil, 0, false
 	}
 	st, err := f.Stat()

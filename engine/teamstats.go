@@ -76,7 +76,11 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 				bug = fmt.Errorf("internal error in the team statistics pass: %v", b.panic)
 			}
 			for i := range b.recs {
-				if s := b.snaps[i]; b.ok[i] && bug == nil && keys.Add(s.Subject, s.Period.Label) {
+				if !b.ok[i] || bug != nil {
+					continue
+				}
+				s := b.snaps[i]
+				if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line); !dup {
 					stats.Add(s)
 				}
 			}

@@ -309,10 +309,10 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if opts.Strict && m.NeedsReview > 0 {
 		return nil, &ErrRefused{Msg: fmt.Sprintf("%d line(s) are no_data and need review; a strict run writes nothing until they have data", m.NeedsReview)}
 	}
+	out.sorted = run.direct == nil
 	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
 	}
-	out.sorted = run.sorted
 	m.Totals = run.acc.list(rp.MinorUnit)
 	if opts.SkipInvalid != "" {
 		sum, err := fileSHA256(sopts.SkipInvalid)
@@ -391,8 +391,7 @@ type payrollRun struct {
 	policyCells []byte
 	sorter      *extsort.Sorter
 	sortErr     error
-	direct      *inOrder // the export written as records come, while they come in order
-	sorted      bool     // a record came out of order: the export is written from the sort
+	direct      *inOrder // the export written as records come, while they come in order; nil once one did not
 
 	mu  sync.Mutex // guards m's counts and acc
 	m   *Manifest
@@ -617,7 +616,7 @@ func (r *payrollRun) addRecord(key, val []byte) error {
 		if d.accepts(key) {
 			return d.write(key, val)
 		}
-		r.direct, r.sorted = nil, true
+		r.direct = nil
 		if err := d.replay(r.sorter.Add); err != nil {
 			return err
 		}

@@ -29,6 +29,15 @@ import (
 // totals.csv: subject NUL amount NUL rows (see payrollRun.encode).
 const recordHead = 8
 
+// splitRecord returns a sort record's parts: its rows, its explanations
+// and its share of the totals.
+func splitRecord(rec []byte) (rows, explanations, tail []byte) {
+	csvLen := int(binary.LittleEndian.Uint32(rec))
+	exLen := int(binary.LittleEndian.Uint32(rec[4:]))
+	body := rec[recordHead:]
+	return body[:csvLen], body[csvLen : csvLen+exLen], body[csvLen+exLen:]
+}
+
 // exportWriter writes payroll.csv, explanations.ndjson and totals.csv from
 // records in key order, hashing and counting each file. Each file is
 // hashed and written by a goroutine of its own (fsutil.AsyncWriter) while
@@ -79,19 +88,16 @@ func newExportWriter(dir string, columns []string, currency string, minor int) (
 
 // write writes one record's rows, explanations and share of the totals.
 func (e *exportWriter) write(rec []byte) error {
-	csvLen := int(binary.LittleEndian.Uint32(rec))
-	exLen := int(binary.LittleEndian.Uint32(rec[4:]))
-	body := rec[recordHead:]
-	if _, err := e.ws[0].Write(body[:csvLen]); err != nil {
+	rows, explanations, tail := splitRecord(rec)
+	if _, err := e.ws[0].Write(rows); err != nil {
 		return err
 	}
-	if _, err := e.ws[1].Write(body[csvLen : csvLen+exLen]); err != nil {
+	if _, err := e.ws[1].Write(explanations); err != nil {
 		return err
 	}
-	tail := body[csvLen+exLen:]
 	i := bytes.IndexByte(tail, 0)
 	j := i + 1 + bytes.IndexByte(tail[i+1:], 0)
-	subject, amount, rows := tail[:i], tail[i+1:j], tail[j+1:]
+	subject, amount, count := tail[:i], tail[i+1:j], tail[j+1:]
 	if !e.started || string(subject) != e.subject {
 		if err := e.flushSubject(); err != nil {
 			return err
@@ -103,7 +109,7 @@ func (e *exportWriter) write(rec []byte) error {
 		return err
 	}
 	exactDec.Add(&e.total, &e.total, &d)
-	n, err := strconv.Atoi(string(rows))
+	n, err := strconv.Atoi(string(count))
 	if err != nil {
 		return err
 	}
@@ -210,9 +216,7 @@ func (o *inOrder) write(key, val []byte) error {
 	if err := o.w.write(val); err != nil {
 		return err
 	}
-	csvLen := int(binary.LittleEndian.Uint32(val))
-	exLen := int(binary.LittleEndian.Uint32(val[4:]))
-	rest := val[recordHead+csvLen+exLen:]
+	_, _, rest := splitRecord(val)
 	n := binary.PutUvarint(o.hdr[:], uint64(len(key)))
 	n += binary.PutUvarint(o.hdr[n:], uint64(len(rest)))
 	o.ix.Write(o.hdr[:n])
@@ -270,11 +274,11 @@ func (o *inOrder) replay(add func(key, val []byte) error) error {
 		if _, err := io.ReadFull(ix, head[:]); err != nil {
 			return err
 		}
-		csvLen := int(binary.LittleEndian.Uint32(head[:]))
-		exLen := int(binary.LittleEndian.Uint32(head[4:]))
-		val = slices.Grow(val[:0], recordHead+csvLen+exLen+int(rl))[:recordHead+csvLen+exLen+int(rl)]
+		size := recordHead + int(binary.LittleEndian.Uint32(head[:])) + int(binary.LittleEndian.Uint32(head[4:])) + int(rl)
+		val = slices.Grow(val[:0], size)[:size]
 		copy(val, head[:])
-		parts := [3][]byte{val[recordHead : recordHead+csvLen], val[recordHead+csvLen : recordHead+csvLen+exLen], val[recordHead+csvLen+exLen:]}
+		rows, explanations, tail := splitRecord(val)
+		parts := [3][]byte{rows, explanations, tail}
 		for i, r := range [3]io.Reader{readers[0], readers[1], ix} {
 			if _, err := io.ReadFull(r, parts[i]); err != nil {
 				return fmt.Errorf("reading back the export: %w", err)

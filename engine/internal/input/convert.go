@@ -36,16 +36,15 @@ type column struct {
 }
 
 // Converter checks raw records against a policy and turns them into
-// snapshots. It remembers (subject, period) keys to find duplicates: 8
-// bytes a snapshot, the only state that grows with the input.
+// snapshots. It remembers (subject, period) keys to find duplicates (Keys,
+// about 40 bytes a snapshot): the only state that grows with the input.
 type Converter struct {
 	p        *rules.Policy
 	file     string
 	cols     map[string]column
 	warned   map[string]bool
 	warnings []string
-	seen     map[[2]uint64]int32 // (subject, period) → the line it was first read on
-	seeds    [2]maphash.Seed
+	keys     *Keys  // the keys seen, with their first line; nil: LeaveDuplicates
 	present  []bool // per slot, reused: which names a Record gave (or gave badly)
 	// The last period label parsed, and what it gave: rows of one period
 	// usually come together.
@@ -64,7 +63,7 @@ func (c *Converter) period(label string) (rules.Period, error) {
 }
 
 func NewConverter(p *rules.Policy, file string) *Converter {
-	c := &Converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, seen: map[[2]uint64]int32{}, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	c := &Converter{p: p, file: file, cols: map[string]column{}, warned: map[string]bool{}, keys: NewKeys()}
 	c.cols["subject"] = column{kind: colSubject}
 	c.cols["period"] = column{kind: colPeriod}
 	c.cols["team"] = column{kind: colTeam}
@@ -84,28 +83,39 @@ func NewConverter(p *rules.Policy, file string) *Converter {
 // LeaveDuplicates makes the converter accept a (subject, period) it has
 // seen before: for converters that each see part of the input, whose
 // caller finds duplicates in input order (Keys).
-func (c *Converter) LeaveDuplicates() { c.seen = nil }
+func (c *Converter) LeaveDuplicates() { c.keys = nil }
 
-// Keys is a set of (subject, period) keys, 16 bytes each (two 64-bit
-// hashes, as the converter keeps them).
+// Keys is the set of (subject, period) keys read so far, each with the line
+// it was first read on. A key is 128 bits of two independently seeded
+// hashes: two different keys collide with probability 2^-128, and the
+// seeds are drawn per run, so no input can be built to collide.
 type Keys struct {
 	seeds [2]maphash.Seed
-	seen  map[[2]uint64]struct{}
+	first map[[2]uint64]int32
 }
 
 // NewKeys returns an empty set.
 func NewKeys() *Keys {
-	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[[2]uint64]struct{}{}}
+	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]int32{}}
 }
 
-// Add adds a key and reports whether it was new.
-func (k *Keys) Add(subject, period string) bool {
-	key := hashKey(k.seeds, subject, period)
-	if _, dup := k.seen[key]; dup {
-		return false
+// Add adds a key read on line, or, when it is already there, reports the
+// line it was first read on.
+func (k *Keys) Add(subject, period string, line int) (first int, dup bool) {
+	var key [2]uint64
+	for i, seed := range k.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(subject)
+		h.WriteByte(0)
+		h.WriteString(period)
+		key[i] = h.Sum64()
 	}
-	k.seen[key] = struct{}{}
-	return true
+	if f, dup := k.first[key]; dup {
+		return int(f), true
+	}
+	k.first[key] = int32(line)
+	return 0, false
 }
 
 func (c *Converter) warn(name, msg string) {
@@ -386,12 +396,11 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			e.Period = periodF.text
 		}
 	}
-	if len(errs) == 0 && c.seen == nil {
+	if len(errs) == 0 && c.keys == nil {
 		return s, nil // duplicates are the caller's (LeaveDuplicates)
 	}
 	if len(errs) == 0 {
-		k := c.key(s.Subject, s.Period.Label)
-		if first, dup := c.seen[k]; dup {
+		if first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line); dup {
 			e := &Error{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
 				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
 			if subjF != nil {
@@ -399,7 +408,6 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			}
 			return nil, []*Error{e}
 		}
-		c.seen[k] = int32(rec.line)
 		return s, nil
 	}
 	return nil, errs
@@ -413,26 +421,6 @@ func short(s string) string {
 	}
 	r := []rune(s)
 	return string(r[:80]) + "…"
-}
-
-// key identifies a (subject, period) by 128 bits of two independently
-// seeded hashes: two different keys collide with probability 2^-128, and
-// the seeds are drawn per run, so no input can be built to collide.
-func (c *Converter) key(subject, period string) [2]uint64 {
-	return hashKey(c.seeds, subject, period)
-}
-
-func hashKey(seeds [2]maphash.Seed, subject, period string) [2]uint64 {
-	var k [2]uint64
-	for i, seed := range seeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		h.WriteString(subject)
-		h.WriteByte(0)
-		h.WriteString(period)
-		k[i] = h.Sum64()
-	}
-	return k
 }
 
 // identity says why an id (subject, team, period) cannot be used, or "":
