@@ -95,6 +95,11 @@ func (r *StreamResult) Failed() bool { return r.ErrorCount > 0 }
 
 const batchSize = 256
 
+// memKeys is the number of (subject, period) keys a run that fails on bad
+// input checks for duplicates in memory (about 3 MiB) before the check
+// moves to disk. A variable for tests.
+var memKeys = 1 << 16
+
 type batch struct {
 	seq     int
 	snaps   []*evaluator.Snapshot
@@ -285,7 +290,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	res := &StreamResult{}
 	var stats *evaluator.Stats
 	if ev.NeedsStats() && p.Rules().History == 0 {
-		stats, err = p.teamStats(ctx, ev, open, in.Name, format, workers)
+		stats, err = p.teamStats(ctx, ev, open, in.Name, format, workers, opts.SkipInvalid != "")
 		if err != nil {
 			return nil, err
 		}
@@ -319,6 +324,12 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		return nil, err
 	}
 	conv := input.NewConverter(p.Rules(), in.Name)
+	defer conv.Close()
+	if opts.SkipInvalid == "" {
+		// A duplicate fails the run, so it may be found at the end: the
+		// check moves to disk past memKeys keys and memory stays flat.
+		conv.SpillDuplicates(memKeys)
+	}
 
 	if p.Rules().History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
@@ -461,7 +472,34 @@ func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, 
 		}
 		emit(snap)
 	}
-	return failing, readErr
+	if readErr != nil {
+		return failing, readErr
+	}
+	late, err := conv.LateDuplicates()
+	if err != nil {
+		return failing, err
+	}
+	if len(late) > 0 {
+		failing = true
+		res.ErrorCount += len(late)
+		res.Errors = mergeByLine(res.Errors, late, maxErrors)
+	}
+	return failing, nil
+}
+
+// mergeByLine merges two lists of errors in line order, an error of a
+// keeps its place before one of b on the same line, and keeps the first
+// max.
+func mergeByLine(a, b []*InputError, max int) []*InputError {
+	out := make([]*InputError, 0, min(len(a)+len(b), max))
+	for len(out) < max && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && a[0].Line <= b[0].Line) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
 }
 
 // opener returns a function that opens the input, once or (for two passes)

@@ -94,3 +94,80 @@ func TestEvalToRegularFile(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicatesFoundLate: past memKeys keys the duplicate check moves to
+// disk and finds duplicates at the end of the input. The run fails with
+// the same errors, in line order, merged with the other bad rows and cut
+// at MaxErrors, as when every key is checked in memory; nothing is
+// written, and no check file is left behind.
+func TestDuplicatesFoundLate(t *testing.T) {
+	p := inputTestPolicy(t)
+	var in strings.Builder
+	in.WriteString("subject,period,aht,handled,pay\n")
+	for i := range 40 {
+		fmt.Fprintf(&in, "A%d,2026-10,280,10,100\n", i)
+		switch i {
+		case 2:
+			in.WriteString("A1,2026-10,280,10,100\n") // a duplicate while in memory
+		case 20:
+			in.WriteString("A3,2026-10,280,10,100\n") // of a key that was in memory
+			in.WriteString("B,2026-10,fast,10,100\n") // a bad value
+		case 30:
+			in.WriteString("A25,2026-10,280,10,100\n") // of a key on disk
+		}
+	}
+	in.WriteString("B,2026-10,281,10,100\n") // its first row was bad: not a duplicate
+	path := writeFile(t, "in.csv", in.String())
+	run := func(keys, maxErrors int) []string {
+		t.Helper()
+		defer func(n int) { memKeys = n }(memKeys)
+		memKeys = keys
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		outPath := filepath.Join(t.TempDir(), "out.csv")
+		res, err := p.Eval(Input{Name: path}, Output{Path: outPath}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{MaxErrors: maxErrors}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Failed() || res.ErrorCount != 4 {
+			t.Fatalf("memKeys %d: failed %v with %d errors, want 4", keys, res.Failed(), res.ErrorCount)
+		}
+		if _, err := os.Stat(outPath); !os.IsNotExist(err) {
+			t.Errorf("memKeys %d: output written despite duplicates", keys)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("memKeys %d: left behind in the temporary directory: %v", keys, left)
+		}
+		var got []string
+		for _, e := range res.Errors {
+			got = append(got, strings.TrimPrefix(e.Error(), path+":"))
+		}
+		return got
+	}
+	want := []string{
+		"5:1: A1 2026-10: duplicate snapshot: A1 2026-10 is already at line 3",
+		"24:1: A3 2026-10: duplicate snapshot: A3 2026-10 is already at line 6",
+		"25:11: B 2026-10: metric aht \"fast\" is not a number (write plain decimals such as 1234.5)",
+		"36:1: A25 2026-10: duplicate snapshot: A25 2026-10 is already at line 30",
+	}
+	inMemory := run(0, 0)
+	if diff := cmp.Diff(want, trimRaw(inMemory)); diff != "" {
+		t.Fatalf("in memory (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(inMemory, run(10, 0)); diff != "" {
+		t.Errorf("on disk vs in memory (-memory +disk):\n%s", diff)
+	}
+	if diff := cmp.Diff(inMemory[:2], run(10, 2)); diff != "" {
+		t.Errorf("on disk, MaxErrors 2 (-want +got):\n%s", diff)
+	}
+}
+
+// trimRaw cuts an error message at its first line (the message without
+// the record it quotes, if any).
+func trimRaw(errs []string) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i], _, _ = strings.Cut(e, "\n")
+	}
+	return out
+}

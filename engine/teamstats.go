@@ -9,6 +9,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
 )
 
 // statsBatch is a batch of records of the statistics pass, converted and
@@ -28,9 +29,11 @@ const statsBatchSize = 256
 // its time, run on every worker, each with a converter of its own; the
 // statistics are added in input order on one goroutine, so their sums are
 // the same bits as a serial pass's, and a duplicate (subject, period)
-// counts once, as the main pass keeps only its first good row. Bad rows
-// are left out here and reported by the main pass.
-func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int) (*evaluator.Stats, error) {
+// counts once, as the main pass keeps only its first good row (exactDups,
+// when bad rows are skipped; otherwise a duplicate fails the run and the
+// statistics are not used). Bad rows are left out here and reported by
+// the main pass.
+func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
 	stats := evaluator.NewStats(p.Rules())
 	rc, err := open()
 	if err != nil {
@@ -46,6 +49,9 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 		return nil, err
 	}
 
+	only := statsOnly(p.Rules(), stats, exactDups)
+	used := stats.Metrics()
+
 	free := make(chan *statsBatch, 2*workers+2)
 	for range cap(free) {
 		free <- &statsBatch{recs: make([]input.Record, 0, statsBatchSize), snaps: make([]*evaluator.Snapshot, statsBatchSize), ok: make([]bool, statsBatchSize), done: make(chan struct{}, 1)}
@@ -59,8 +65,11 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 			defer wg.Done()
 			conv := input.NewConverter(p.Rules(), name)
 			conv.LeaveDuplicates()
+			if only != nil {
+				conv.Only(only)
+			}
 			for b := range work {
-				p.convertStats(conv, ev, b)
+				p.convertStats(conv, ev, b, only != nil, used)
 				b.done <- struct{}{}
 			}
 		}()
@@ -69,7 +78,10 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 	combined := make(chan struct{})
 	go func() {
 		defer close(combined)
-		keys := input.NewKeys()
+		var keys *input.Keys // only when bad rows are skipped: otherwise a duplicate fails the run
+		if exactDups {
+			keys = input.NewKeys()
+		}
 		for b := range order {
 			<-b.done
 			if b.panic != nil && bug == nil {
@@ -80,7 +92,9 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 					continue
 				}
 				s := b.snaps[i]
-				if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line); !dup {
+				if keys == nil {
+					stats.Add(s)
+				} else if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
 					stats.Add(s)
 				}
 			}
@@ -138,8 +152,30 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 	return stats, nil
 }
 
+// statsOnly returns the slots the statistics pass reads (Converter.Only),
+// or nil to read everything. When bad input fails the run, a bad row here
+// changes nothing (the main pass reports it and nothing is written), so
+// the pass reads only what the statistics use: team, period and the
+// metrics they sum, when none of those is derived.
+func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
+	if exactDups {
+		return nil
+	}
+	only := make([]bool, p.Scope.Len())
+	for _, m := range stats.Metrics() {
+		if m.Derived != nil {
+			return nil
+		}
+		only[m.Decl.Slot] = true
+	}
+	return only
+}
+
 // convertStats converts and derives a batch, each snapshot into its slot.
-func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, b *statsBatch) {
+// With only the used metrics read (Converter.Only), derivation is left
+// out, as none of them is derived, and a used metric missing in the input
+// takes its default, as Derive would give it.
+func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, b *statsBatch, onlyUsed bool, used []*rules.Metric) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.panic = r
@@ -155,7 +191,15 @@ func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, b 
 		}
 		_, errs := conv.ConvertInto(&b.recs[i], s)
 		b.ok[i] = len(errs) == 0
-		if b.ok[i] {
+		switch {
+		case !b.ok[i]:
+		case onlyUsed:
+			for _, m := range used {
+				if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
+					s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
+				}
+			}
+		default:
 			ev.Derive(s)
 		}
 	}

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/evaluator"
 )
 
 // TestTeamStatsInParallel: the statistics pass converts on every worker
@@ -78,5 +84,74 @@ func TestTeamStatsInParallel(t *testing.T) {
 	}
 	if checked != 1501 {
 		t.Errorf("%d outcomes, want 1501", checked)
+	}
+}
+
+// TestTeamStatsReadOnlyWhatTheyUse: when bad input fails the run, the
+// statistics pass reads only team, period and the metrics the statistics
+// sum (unless one is derived), and gives a missing one its default. Its
+// figures equal those of the full pass (taken when bad rows are skipped),
+// and a bad row in a column it does not read still fails the run.
+func TestTeamStatsReadOnlyWhatTheyUse(t *testing.T) {
+	raw := `
+target "vs_team" {
+  value  = "aht / team.avg.aht + qa / (all.max.qa + 1) + team.avg.qa + team.count / 1000"
+  better = "higher"
+  goal   = 1
+}
+`
+	derived := raw + `
+target "rate_vs_team" {
+  value  = "rate / team.avg.rate"
+  better = "higher"
+  goal   = 1
+}
+`
+	var in strings.Builder
+	in.WriteString("subject,period,team,aht,handled,qa,pay,level\n")
+	for i := range 700 {
+		qa := fmt.Sprint(i % 5)
+		if i%7 == 0 {
+			qa = "" // the default, 0
+		}
+		fmt.Fprintf(&in, "A%d,2026-10,%s,%d,%d,%s,100,L%d\n", i, []string{"north", "south"}[i%2], 200+i%50, 10+i%9, qa, i%3)
+	}
+	good := writeFile(t, "in.csv", in.String())
+	bad := writeFile(t, "bad.csv", in.String()+"B1,2026-10,north,250,x,1,100,L1\n")
+	for _, tt := range []struct {
+		name, policy string
+		only         bool
+	}{{"raw metrics", raw, true}, {"a derived metric", derived, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, diags := LoadSources("inputs.hcl", []dsl.Source{{Name: "inputs.hcl", Bytes: []byte(inputPolicy + tt.policy)}})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if got := statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), false) != nil; got != tt.only {
+				t.Fatalf("reads only what it uses: %v, want %v", got, tt.only)
+			}
+			if statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
+				t.Fatal("reads only what it uses when bad rows are skipped")
+			}
+			var full, only bytes.Buffer
+			res, err := p.Eval(Input{Name: good}, Output{W: &full}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{SkipInvalid: filepath.Join(t.TempDir(), "rejects.csv")}})
+			if err != nil || res.Failed() || res.Rejected != 0 {
+				t.Fatalf("full pass: %v, %+v", err, res)
+			}
+			res, err = p.Eval(Input{Name: good}, Output{W: &only}, EvalOptions{Format: OutCSV})
+			if err != nil || res.Failed() {
+				t.Fatalf("reading only what is used: %v, %+v", err, res)
+			}
+			if diff := cmp.Diff(full.String(), only.String()); diff != "" {
+				t.Fatalf("outcomes differ (-full +only):\n%s", diff)
+			}
+			if !strings.Contains(full.String(), "vs_team") || strings.Count(full.String(), "\n") != 701 {
+				t.Fatalf("unexpected outcomes:\n%.500s", full.String())
+			}
+			res, err = p.Eval(Input{Name: bad}, Output{W: io.Discard}, EvalOptions{Format: OutCSV})
+			if err != nil || !res.Failed() || res.ErrorCount != 1 || !strings.Contains(res.Errors[0].Error(), ":702:") {
+				t.Fatalf("a bad row in a column the statistics do not read: %v, %+v", err, res)
+			}
+		})
 	}
 }

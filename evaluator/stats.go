@@ -73,6 +73,25 @@ func NewStats(p *rules.Policy) *Stats {
 	return s
 }
 
+// Metrics returns the metrics whose statistics the policy uses (a
+// team.count uses none), in declaration order. Only their values need to
+// be in the snapshots given to Add.
+func (s *Stats) Metrics() []*rules.Metric {
+	used := make([]bool, len(s.metrics))
+	for _, f := range s.fills {
+		if f.stat != statCount {
+			used[f.metric] = true
+		}
+	}
+	var out []*rules.Metric
+	for i, m := range s.metrics {
+		if used[i] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
 	a := m[key]
 	if a == nil {

@@ -2,7 +2,6 @@ package input
 
 import (
 	"fmt"
-	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -45,6 +44,7 @@ type Converter struct {
 	warned   map[string]bool
 	warnings []string
 	keys     *Keys  // the keys seen, with their first line; nil: LeaveDuplicates
+	only     []bool // by slot: the only metrics and attributes converted (Only); nil: all
 	present  []bool // per slot, reused: which names a Record gave (or gave badly)
 	// The last period label parsed, and what it gave: rows of one period
 	// usually come together.
@@ -80,43 +80,57 @@ func NewConverter(p *rules.Policy, file string) *Converter {
 	return c
 }
 
+// SpillDuplicates makes the converter's duplicate check move to disk past
+// limit keys (NewSpillingKeys): duplicates read after that are reported by
+// LateDuplicates, at the end, instead of by ConvertInto. For runs that fail
+// on bad input anyway; one that rejects bad rows and goes on must know a
+// duplicate when it reads it.
+func (c *Converter) SpillDuplicates(limit int) {
+	if c.keys != nil {
+		c.keys = NewSpillingKeys(limit)
+	}
+}
+
+// LateDuplicates returns the duplicates ConvertInto did not report (see
+// SpillDuplicates), by line, and removes the check's files.
+func (c *Converter) LateDuplicates() ([]*Error, error) {
+	if c.keys == nil {
+		return nil, nil
+	}
+	dups, err := c.keys.Late()
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]*Error, len(dups))
+	for i, d := range dups {
+		errs[i] = c.duplicate(d)
+	}
+	return errs, nil
+}
+
+// Close removes the duplicate check's files, if any.
+func (c *Converter) Close() {
+	if c.keys != nil {
+		c.keys.Close()
+	}
+}
+
+func (c *Converter) duplicate(d Duplicate) *Error {
+	return &Error{File: c.file, Line: d.Line, Column: d.Column, Subject: d.Subject, Period: d.Period,
+		Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", d.Subject, d.Period, d.First)}
+}
+
+// Only makes the converter read, besides subject, period and team, only
+// the metrics and attributes whose slots are set, and not check that the
+// required ones are there: a row it accepts may still be bad. For a pass
+// that reads a few columns of rows whose badness the main pass reports
+// (the team statistics when bad input fails the run).
+func (c *Converter) Only(slots []bool) { c.only = slots }
+
 // LeaveDuplicates makes the converter accept a (subject, period) it has
 // seen before: for converters that each see part of the input, whose
 // caller finds duplicates in input order (Keys).
 func (c *Converter) LeaveDuplicates() { c.keys = nil }
-
-// Keys is the set of (subject, period) keys read so far, each with the line
-// it was first read on. A key is 128 bits of two independently seeded
-// hashes: two different keys collide with probability 2^-128, and the
-// seeds are drawn per run, so no input can be built to collide.
-type Keys struct {
-	seeds [2]maphash.Seed
-	first map[[2]uint64]int32
-}
-
-// NewKeys returns an empty set.
-func NewKeys() *Keys {
-	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]int32{}}
-}
-
-// Add adds a key read on line, or, when it is already there, reports the
-// line it was first read on.
-func (k *Keys) Add(subject, period string, line int) (first int, dup bool) {
-	var key [2]uint64
-	for i, seed := range k.seeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		h.WriteString(subject)
-		h.WriteByte(0)
-		h.WriteString(period)
-		key[i] = h.Sum64()
-	}
-	if f, dup := k.first[key]; dup {
-		return int(f), true
-	}
-	k.first[key] = int32(line)
-	return 0, false
-}
 
 func (c *Converter) warn(name, msg string) {
 	if c.warned[name] {
@@ -280,7 +294,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 		case colDerived:
 			c.warn(f.name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, f.name, c.p.Name))
 		case colMetric:
-			if f.kind == FieldNull {
+			if f.kind == FieldNull || (c.only != nil && !c.only[col.metric.Decl.Slot]) {
 				continue
 			}
 			m := col.metric
@@ -301,7 +315,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			s.SetExact(m.Decl.Slot, strings.TrimSpace(f.text))
 			present[m.Decl.Slot] = true
 		case colAttribute:
-			if f.kind == FieldNull {
+			if f.kind == FieldNull || (c.only != nil && !c.only[col.attr.Decl.Slot]) {
 				continue
 			}
 			a := col.attr
@@ -380,15 +394,8 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 		s.Period = per
 		s.HistoryOnly = c.p.History > 0 && c.p.EffectiveFrom != nil && per.Start.Before(*c.p.EffectiveFrom)
 	}
-	for _, m := range c.p.Metrics {
-		if m.Required && m.Derived == nil && !present[m.Decl.Slot] {
-			bad(c.fieldOf(rec, m.Name), "required metric %s has no value", m.Name)
-		}
-	}
-	for _, a := range c.p.Attributes {
-		if a.Required && !present[a.Decl.Slot] {
-			bad(c.fieldOf(rec, a.Name), "required attribute %s has no value", a.Name)
-		}
+	if c.only == nil {
+		c.required(rec, present, bad)
 	}
 	for _, e := range errs {
 		e.Subject, e.Period, e.Team = s.Subject, s.Period.Label, s.Team
@@ -400,17 +407,32 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 		return s, nil // duplicates are the caller's (LeaveDuplicates)
 	}
 	if len(errs) == 0 {
-		if first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line); dup {
-			e := &Error{File: c.file, Line: rec.line, Column: 1, Subject: s.Subject, Period: s.Period.Label, raw: rec.rawText(),
-				Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", s.Subject, s.Period.Label, first)}
-			if subjF != nil {
-				e.Column = subjF.col
-			}
+		col := 1
+		if subjF != nil {
+			col = subjF.col
+		}
+		if first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line, col); dup {
+			e := c.duplicate(Duplicate{Line: rec.line, Column: col, First: first, Subject: s.Subject, Period: s.Period.Label})
+			e.raw = rec.rawText()
 			return nil, []*Error{e}
 		}
 		return s, nil
 	}
 	return nil, errs
+}
+
+// required reports the required metrics and attributes rec gave no value.
+func (c *Converter) required(rec *Record, present []bool, bad func(*Field, string, ...any)) {
+	for _, m := range c.p.Metrics {
+		if m.Required && m.Derived == nil && !present[m.Decl.Slot] {
+			bad(c.fieldOf(rec, m.Name), "required metric %s has no value", m.Name)
+		}
+	}
+	for _, a := range c.p.Attributes {
+		if a.Required && !present[a.Decl.Slot] {
+			bad(c.fieldOf(rec, a.Name), "required attribute %s has no value", a.Name)
+		}
+	}
 }
 
 // short quotes at most 80 characters of a value in a message: a 100 MB

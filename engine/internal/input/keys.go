@@ -1,0 +1,232 @@
+package input
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Keys is the set of (subject, period) keys read so far, each with the line
+// it was first read on. A key is 128 bits of two independently seeded
+// hashes: two different keys collide with probability 2^-128, and the
+// seeds are drawn per run, so no input can be built to collide.
+//
+// A set made by NewKeys lives in memory (about 40 bytes a key) and tells a
+// duplicate at once. One made by NewSpillingKeys keeps that up to a number
+// of keys, then moves to disk: every key from then on is written to one of
+// a few partition files by its hash, Add no longer tells duplicates, and
+// Late finds them at the end, one partition at a time, so memory stays
+// flat whatever the size of the input.
+type Keys struct {
+	seeds [2]maphash.Seed
+	first map[[2]uint64]int32
+	limit int // keys held in memory before the set moves to disk; 0: never
+
+	dir   string // the partition files' directory, once on disk
+	parts []*partition
+	err   error // the first error writing a partition
+}
+
+// keyPartitions is the number of partition files: at 5M keys a partition
+// holds about 80,000, checked with a map of a few MiB.
+const keyPartitions = 64
+
+type partition struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// NewKeys returns an empty set held in memory.
+func NewKeys() *Keys {
+	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]int32{}}
+}
+
+// NewSpillingKeys returns an empty set that holds up to limit keys in
+// memory and then moves to disk.
+func NewSpillingKeys(limit int) *Keys {
+	k := NewKeys()
+	k.limit = limit
+	return k
+}
+
+func (k *Keys) hash(subject, period string) [2]uint64 {
+	var key [2]uint64
+	for i, seed := range k.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(subject)
+		h.WriteByte(0)
+		h.WriteString(period)
+		key[i] = h.Sum64()
+	}
+	return key
+}
+
+// Add adds a key read at line:col, or, when it is already there, reports
+// the line it was first read on. Once the set is on disk, Add reports no
+// duplicate: Late finds them.
+func (k *Keys) Add(subject, period string, line, col int) (first int, dup bool) {
+	key := k.hash(subject, period)
+	if k.parts != nil {
+		k.spill(key, line, col, subject, period)
+		return 0, false
+	}
+	if f, dup := k.first[key]; dup {
+		return int(f), true
+	}
+	k.first[key] = int32(line)
+	if k.limit > 0 && len(k.first) >= k.limit {
+		k.toDisk()
+	}
+	return 0, false
+}
+
+// toDisk creates the partition files. The keys in memory need no texts
+// there: any duplicate of one of them comes later and is the one reported,
+// with the texts it was read with.
+func (k *Keys) toDisk() {
+	dir, err := os.MkdirTemp("", "rubric-keys-")
+	if err != nil {
+		k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
+		k.limit = 0 // go on in memory
+		return
+	}
+	k.dir = dir
+	k.parts = make([]*partition, keyPartitions)
+	for i := range k.parts {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
+		if err != nil {
+			k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
+			k.parts[i] = &partition{w: bufio.NewWriterSize(io.Discard, 16)}
+			continue
+		}
+		k.parts[i] = &partition{f: f, w: bufio.NewWriterSize(f, 16<<10)}
+	}
+	for key, line := range k.first {
+		k.spill(key, int(line), 0, "", "")
+	}
+	k.first = nil
+}
+
+// spill appends a key to its partition: the hash, line, column and texts.
+func (k *Keys) spill(key [2]uint64, line, col int, subject, period string) {
+	var b [16 + 3*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64]byte
+	rec := binary.LittleEndian.AppendUint64(b[:0], key[0])
+	rec = binary.LittleEndian.AppendUint64(rec, key[1])
+	rec = binary.AppendUvarint(rec, uint64(line))
+	rec = binary.AppendUvarint(rec, uint64(col))
+	rec = binary.AppendUvarint(rec, uint64(len(subject)))
+	rec = binary.AppendUvarint(rec, uint64(len(period)))
+	w := k.parts[key[0]>>58].w // the top 6 bits: 64 partitions
+	w.Write(rec)
+	w.WriteString(subject)
+	if _, err := w.WriteString(period); err != nil && k.err == nil {
+		k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
+	}
+}
+
+// A Duplicate is a key read again: on Line at Column, first read on First.
+type Duplicate struct {
+	Line, Column, First int
+	Subject, Period     string
+}
+
+// Late returns the duplicates Add did not report (those read after the set
+// moved to disk), by line, and removes the partition files. The set is
+// empty afterwards.
+func (k *Keys) Late() ([]Duplicate, error) {
+	if k.parts == nil {
+		return nil, k.err
+	}
+	defer k.Close()
+	var dups []Duplicate
+	first := map[[2]uint64]int32{}
+	for _, p := range k.parts {
+		if p.f == nil {
+			continue
+		}
+		if err := p.w.Flush(); err != nil {
+			return nil, fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
+		}
+		if _, err := p.f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		clear(first)
+		r := bufio.NewReaderSize(p.f, 32<<10)
+		var texts []byte
+		for {
+			var d Duplicate
+			var key [2]uint64
+			var subj int
+			var err error
+			d, key, texts, subj, err = readKey(r, texts)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading back the duplicate check: %w", err)
+			}
+			if f, ok := first[key]; ok {
+				d.First = int(f)
+				d.Subject, d.Period = string(texts[:subj]), string(texts[subj:])
+				dups = append(dups, d)
+				continue
+			}
+			first[key] = int32(d.Line)
+		}
+	}
+	slices.SortFunc(dups, func(a, b Duplicate) int { return a.Line - b.Line })
+	return dups, k.err
+}
+
+// readKey reads a key record: its line and column, its hash, and its
+// subject and period back to back in texts (reused), the subject's length
+// apart.
+func readKey(r *bufio.Reader, texts []byte) (d Duplicate, key [2]uint64, _ []byte, subj int, err error) {
+	var h [16]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return d, key, texts, 0, err
+	}
+	key[0], key[1] = binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:])
+	var n [4]uint64
+	for i := range n {
+		if n[i], err = binary.ReadUvarint(r); err != nil {
+			return d, key, texts, 0, noEOF(err)
+		}
+	}
+	if n[2]+n[3] > 1<<20 {
+		return d, key, texts, 0, errors.New("a key record is too long")
+	}
+	texts = slices.Grow(texts[:0], int(n[2]+n[3]))[:n[2]+n[3]]
+	if _, err := io.ReadFull(r, texts); err != nil {
+		return d, key, texts, 0, noEOF(err)
+	}
+	d.Line, d.Column = int(n[0]), int(n[1])
+	return d, key, texts, int(n[2]), nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Close removes the partition files, if any.
+func (k *Keys) Close() {
+	for _, p := range k.parts {
+		if p.f != nil {
+			p.f.Close()
+		}
+	}
+	if k.dir != "" {
+		os.RemoveAll(k.dir)
+	}
+	k.parts, k.dir = nil, ""
+}

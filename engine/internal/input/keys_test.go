@@ -1,0 +1,68 @@
+package input
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestSpillingKeys: a set that moves to disk reports the duplicates it
+// saw in memory at once and the others at the end, by line, with the line
+// each key was first read on, whether that was in memory or on disk; its
+// files are gone afterwards.
+func TestSpillingKeys(t *testing.T) {
+	k := NewSpillingKeys(3)
+	add := func(subject string, line int) (int, bool) { return k.Add(subject, "2026-10", line, 7) }
+	add("A", 1)
+	add("B", 2)
+	if first, dup := add("A", 3); !dup || first != 1 {
+		t.Fatalf("in memory: A at line 3 gives (%d, %v), want (1, true)", first, dup)
+	}
+	add("C", 4) // the third key: the set moves to disk
+	if k.dir == "" {
+		t.Fatal("the set did not move to disk at its limit")
+	}
+	dir := k.dir
+	for i := range 200 {
+		if _, dup := add(fmt.Sprintf("S%d", i), 10+i); dup {
+			t.Fatal("a set on disk reported a duplicate at once")
+		}
+	}
+	add("S5", 300) // first read on disk
+	add("B", 301)  // first read in memory
+	add("S199", 302)
+	add("B", 303)
+	late, err := k.Late()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Duplicate{
+		{Line: 300, Column: 7, First: 15, Subject: "S5", Period: "2026-10"},
+		{Line: 301, Column: 7, First: 2, Subject: "B", Period: "2026-10"},
+		{Line: 302, Column: 7, First: 209, Subject: "S199", Period: "2026-10"},
+		{Line: 303, Column: 7, First: 2, Subject: "B", Period: "2026-10"},
+	}
+	if diff := cmp.Diff(want, late); diff != "" {
+		t.Errorf("late duplicates (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the partition files are still there: %v", err)
+	}
+}
+
+// TestKeysInMemory: a set made by NewKeys never moves to disk and has no
+// late duplicates.
+func TestKeysInMemory(t *testing.T) {
+	k := NewKeys()
+	for i := range 1000 {
+		k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
+	}
+	if first, dup := k.Add("999", "2026-10", 2000, 1); !dup || first != 1000 {
+		t.Fatalf("got (%d, %v), want (1000, true)", first, dup)
+	}
+	if late, err := k.Late(); err != nil || late != nil {
+		t.Fatalf("late duplicates of a set in memory: %v, %v", late, err)
+	}
+}
