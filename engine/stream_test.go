@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,4 +170,60 @@ func trimRaw(errs []string) []string {
 		out[i], _, _ = strings.Cut(e, "\n")
 	}
 	return out
+}
+
+// TestStreamInKeyOrder: with InKeyOrder the outcomes come in byte order of
+// subject and period, whatever the input order, with the same bytes as in
+// input order; a bad row still fails the run before anything is
+// evaluated.
+func TestStreamInKeyOrder(t *testing.T) {
+	p := inputTestPolicy(t)
+	var in strings.Builder
+	in.WriteString("subject,period,aht,handled,pay\n")
+	var want []string
+	for i := range 600 {
+		subject := fmt.Sprintf("A-%d", (i*7919)%600) // shuffled; A-10 sorts before A-9
+		fmt.Fprintf(&in, "%s,2026-1%d,%d,%d,%d.%02d\n", subject, i%3, 200+i%90, 1+i%40, 1000+i, i%100)
+		want = append(want, subject+"\x00"+fmt.Sprintf("2026-1%d", i%3))
+	}
+	slices.Sort(want)
+	path := writeFile(t, "in.csv", in.String())
+	run := func(inKeyOrder bool) (keys []string, byKey map[string]string) {
+		t.Helper()
+		byKey = map[string]string{}
+		res, err := p.Stream(Input{Name: path}, StreamOptions{Explain: true, InKeyOrder: inKeyOrder, Workers: 3}, func(o *evaluator.Outcome, buf []byte) []byte {
+			key := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
+			line := fmt.Sprintf("%s|%s|%s\n", key, o.Incentives[0].Amount.Text('f'), o.Targets[0].Why())
+			return append(buf, line...)
+		}, func(b []byte) error {
+			for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+				key, rest, _ := strings.Cut(line, "|")
+				keys = append(keys, key)
+				byKey[key] = rest
+			}
+			return nil
+		})
+		if err != nil || res.Failed() || res.Evaluated != 600 {
+			t.Fatalf("in key order %v: %v, %+v", inKeyOrder, err, res)
+		}
+		return keys, byKey
+	}
+	keys, sorted := run(true)
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Fatalf("order (-want +got):\n%s", diff)
+	}
+	_, inputOrder := run(false)
+	if diff := cmp.Diff(inputOrder, sorted); diff != "" {
+		t.Errorf("outcomes differ from those in input order (-input order +key order):\n%s", diff)
+	}
+
+	bad := writeFile(t, "bad.csv", in.String()+"B,2026-10,x,1,1\n")
+	evaluated := 0
+	res, err := p.Stream(Input{Name: bad}, StreamOptions{InKeyOrder: true}, func(o *evaluator.Outcome, buf []byte) []byte {
+		evaluated++
+		return buf
+	}, func([]byte) error { return nil })
+	if err != nil || !res.Failed() || evaluated != 0 {
+		t.Errorf("bad input: %v, failed %v, %d evaluated", err, res.Failed(), evaluated)
+	}
 }

@@ -93,6 +93,18 @@ func (r *reader) str() string {
 	return s
 }
 
+// bytes is str without a copy: valid until r's bytes are reused.
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil || uint64(len(r.b)) < n {
+		r.err = errCorrupt
+		return nil
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	return b
+}
+
 func (r *reader) byte() byte {
 	if len(r.b) < 1 {
 		r.err = errCorrupt
@@ -106,24 +118,41 @@ func (r *reader) byte() byte {
 // DecodeSnapshot reads a snapshot written by AppendBinary for the same
 // policy.
 func DecodeSnapshot(p *rules.Policy, b []byte) (*Snapshot, error) {
-	r := &reader{b: b}
 	s := NewSnapshot(p)
+	var d SnapshotDecoder
+	if err := d.DecodeInto(s, b); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// A SnapshotDecoder reads snapshots written by AppendBinary, remembering
+// the last period it parsed (snapshots of one period usually come
+// together). The zero value is ready to use.
+type SnapshotDecoder struct {
+	last rules.Period
+}
+
+// DecodeInto reads a snapshot into s, an empty snapshot of the policy
+// that wrote it (NewSnapshot, or one Reset).
+func (d *SnapshotDecoder) DecodeInto(s *Snapshot, b []byte) error {
+	r := &reader{b: b}
 	s.Subject = r.str()
 	s.Team = r.str()
 	flags := r.byte()
 	s.HasTeam, s.HistoryOnly = flags&1 != 0, flags&2 != 0
-	label := r.str()
+	label := r.bytes()
 	s.Line = int(r.uvarint())
 	n := r.uvarint()
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		slot := int(r.uvarint())
 		if slot >= len(s.Values) {
-			return nil, errCorrupt
+			return errCorrupt
 		}
 		switch Kind(r.byte()) {
 		case Number:
 			if len(r.b) < 8 {
-				return nil, errCorrupt
+				return errCorrupt
 			}
 			s.Values[slot] = Num(math.Float64frombits(binary.LittleEndian.Uint64(r.b)))
 			r.b = r.b[8:]
@@ -132,25 +161,28 @@ func DecodeSnapshot(p *rules.Policy, b []byte) (*Snapshot, error) {
 		case Bool:
 			s.Values[slot] = Boolean(r.byte() == 1)
 		default:
-			return nil, errCorrupt
+			return errCorrupt
 		}
 	}
 	ne := r.uvarint()
 	for i := uint64(0); i < ne && r.err == nil; i++ {
 		slot := int(r.uvarint())
-		d, _, err := apd.NewFromString(r.str())
+		dec, _, err := apd.NewFromString(r.str())
 		if err != nil {
-			return nil, errCorrupt
+			return errCorrupt
 		}
-		s.exact = append(s.exact, ExactValue{Slot: slot, Dec: d})
+		s.exact = append(s.exact, ExactValue{Slot: slot, Dec: dec})
 	}
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
-	per, err := rules.ParsePeriod(label)
-	if err != nil {
-		return nil, errCorrupt
+	if string(label) != d.last.Label || d.last.Label == "" {
+		per, err := rules.ParsePeriod(string(label))
+		if err != nil {
+			return errCorrupt
+		}
+		d.last = per
 	}
-	s.Period = per
-	return s, nil
+	s.Period = d.last
+	return nil
 }

@@ -1,12 +1,15 @@
 package evaluator
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
 
 	"github.com/cockroachdb/apd/v3"
+
+	"github.com/rubric-dev/rubric/rules"
 )
 
 // TestFromFloat checks the string-free conversion against the definition:
@@ -35,5 +38,54 @@ func TestFromFloat(t *testing.T) {
 	}
 	if d, _ := FromFloat(math.Copysign(0, -1)); d.Negative {
 		t.Error("negative zero")
+	}
+}
+
+// TestRoundWordMatchesQuantize: the word-sized rounding gives apd's
+// Quantize result, digit for digit and sign for sign, in every mode, for
+// values around ties, both signs, zeros, exponents above and below the
+// target, and coefficients at the edge of a word (where it falls back) —
+// except where apd drops every digit of a value to 0 whatever the mode:
+// rounded up (away from zero) that is one minor unit, on both paths.
+func TestRoundWordMatchesQuantize(t *testing.T) {
+	texts := []string{"0", "-0", "0.000", "1", "-1", "0.5", "-0.5", "1.5", "2.5", "-2.5", "0.005", "0.015", "0.025", "-0.025",
+		"328.574", "41.07175", "41.075", "41.065", "123456789.125", "1e3", "1.2e5", "-7E+2", "0.0049999", "0.00500001",
+		"18446744073709551615", "18446744073709551616", "1844674407370955161.5", "0.18446744073709551615",
+		"99999999999999999999.995", "1e-25", "-1e-25", "5e-3", "0.0005", "-0.0005", "1.00000000000000000000001e-30", "123.4500000000000000000001"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		c := r.Uint64() >> r.IntN(64)
+		e := r.IntN(30) - 22
+		sign := ""
+		if r.IntN(2) == 0 {
+			sign = "-"
+		}
+		texts = append(texts, fmt.Sprintf("%s%de%d", sign, c, e))
+	}
+	for _, text := range texts {
+		d, _, err := apd.NewFromString(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, minor := range []int{0, 2, 3} {
+			for _, mode := range []rules.Rounding{rules.HalfEven, rules.HalfUp, rules.Down, rules.Up} {
+				c := *decCtx
+				c.Rounding = map[rules.Rounding]apd.Rounder{rules.HalfEven: apd.RoundHalfEven, rules.HalfUp: apd.RoundHalfUp, rules.Down: apd.RoundDown, rules.Up: apd.RoundUp}[mode]
+				want := new(apd.Decimal)
+				c.Quantize(want, d, -int32(minor))
+				if want.IsZero() {
+					want.Negative = false
+					if mode == rules.Up && !d.IsZero() {
+						// apd drops every digit to 0 in any mode; away from zero is one unit
+						want.Coeff.SetInt64(1)
+						want.Negative = d.Negative
+					}
+				}
+				got := Round(d, minor, mode)
+				if got.Text('f') != want.Text('f') || got.Exponent != want.Exponent || got.Negative != want.Negative {
+					t.Fatalf("Round(%s, %d, %v) = %s (exp %d), Quantize gives %s (exp %d)", text, minor, mode, got.Text('f'), got.Exponent, want.Text('f'), want.Exponent)
+				}
+			}
+		}
 	}
 }

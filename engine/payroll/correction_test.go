@@ -362,22 +362,37 @@ func TestPayrollPeriodSelection(t *testing.T) {
 }
 
 // TestPayrollInOrderAndShuffled: an input already sorted by subject and
-// period (written straight to the export), the same rows shuffled (sorted
-// on disk), and rows whose order breaks only at the end (the rows already
-// written are read back into the sort) give the same files, run ids aside,
-// and nothing but the export is left in its directory.
+// period, the same rows shuffled, and rows whose order breaks only at the
+// end give the same files, run ids aside, and nothing but the export is
+// left in its directory. The stream sorts the snapshots, so the export is
+// written in order straight away; a policy with history evaluates in
+// input order, and its export is sorted on disk (or, when the order
+// breaks at the end, the rows already written are read back into the
+// sort).
 func TestPayrollInOrderAndShuffled(t *testing.T) {
-	p := correctionTestPolicy(t, correctionPolicy)
+	for _, policy := range []struct {
+		name, src string
+		sorted    bool // the export went through the sort on disk when the input was not in order
+	}{
+		{"plain", correctionPolicy, false},
+		{"history", strings.Replace(correctionPolicy, `currency = "EUR"`, `currency = "EUR"
+  history  = 2`, 1), true},
+	} {
+		t.Run(policy.name, func(t *testing.T) { testInOrderAndShuffled(t, correctionTestPolicy(t, policy.src), policy.sorted) })
+	}
+}
+
+func testInOrderAndShuffled(t *testing.T, p *engine.Policy, sortsOnDisk bool) {
 	rows := []string{"A,2026-09,1,1000", "A,2026-10,2,1000", "B,2026-10,,1000", "C,2026-10,0,1000"}
 	inputs := []struct {
-		name   string
-		order  []int
-		sorted bool
+		name    string
+		order   []int
+		inOrder bool
 	}{
-		{"in order", []int{0, 1, 2, 3}, false},
-		{"shuffled", []int{3, 1, 0, 2}, true},
-		{"order breaks at the end", []int{0, 2, 3, 1}, true},
-		{"order breaks at the end, same subject", []int{0, 1, 3, 2}, true},
+		{"in order", []int{0, 1, 2, 3}, true},
+		{"shuffled", []int{3, 1, 0, 2}, false},
+		{"order breaks at the end", []int{0, 2, 3, 1}, false},
+		{"order breaks at the end, same subject", []int{0, 1, 3, 2}, false},
 	}
 	want := map[string]string{}
 	for _, in := range inputs {
@@ -390,8 +405,8 @@ func TestPayrollInOrderAndShuffled(t *testing.T) {
 			input := testkit.WriteFile(t, "in.csv", b.String())
 			dir := filepath.Join(t.TempDir(), "x")
 			res := export(t, p, input, dir, Options{SortMemory: 64})
-			if res.sorted != in.sorted {
-				t.Errorf("sorted = %v, want %v", res.sorted, in.sorted)
+			if want := sortsOnDisk && !in.inOrder; res.sorted != want {
+				t.Errorf("sorted = %v, want %v", res.sorted, want)
 			}
 			entries, _ := os.ReadDir(dir)
 			if len(entries) != 4 {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
 
 // Keys is the set of (subject, period) keys read so far, each with the line
@@ -91,7 +93,7 @@ func (k *Keys) Add(subject, period string, line, col int) (first int, dup bool) 
 // there: any duplicate of one of them comes later and is the one reported,
 // with the texts it was read with.
 func (k *Keys) toDisk() {
-	dir, err := os.MkdirTemp("", "rubric-keys-")
+	dir, err := fsutil.MkdirTemp("", ".rubric-keys-*")
 	if err != nil {
 		k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
 		k.limit = 0 // go on in memory
@@ -226,7 +228,7 @@ func (k *Keys) Close() {
 		}
 	}
 	if k.dir != "" {
-		os.RemoveAll(k.dir)
+		fsutil.Remove(k.dir)
 	}
 	k.parts, k.dir = nil, ""
 }
