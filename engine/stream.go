@@ -372,7 +372,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		defer byKey.close()
 		alloc = byKey.alloc
 	}
-	failing, readErr := readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, func(snap *evaluator.Snapshot) {
+	emit := func(snap *evaluator.Snapshot) {
 		if !opts.EncodeAll && !sel.has(snap.Period) {
 			return
 		}
@@ -382,7 +382,15 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 			return
 		}
 		push(snap)
-	})
+	}
+	var failing bool
+	var readErr error
+	if byKey != nil && workers > 1 {
+		// Nothing is evaluated until every row is read: convert on every core.
+		failing, readErr = readInParallel(ctx, p.Rules(), rr, conv, rejects, res, opts, workers, emit)
+	} else {
+		failing, readErr = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, emit)
+	}
 	if byKey != nil && readErr == nil && !failing {
 		readErr = byKey.each(ctx, func() *evaluator.Snapshot {
 			if n := len(cur); cur[:n+1][n] != nil {
@@ -482,93 +490,120 @@ func (k *keyOrder) close() { k.sorter.Close() }
 // alloc, when not nil, offers an empty snapshot to convert into (nil: a
 // new one).
 func readSnapshots(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, alloc func() *evaluator.Snapshot, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
-	maxErrors := opts.MaxErrors
-	addError := func(e *InputError) {
-		res.ErrorCount++
-		if len(res.Errors) < maxErrors {
-			res.Errors = append(res.Errors, e)
-		}
-	}
+	r := &reading{conv: conv, rejects: rejects, res: res, opts: opts, emit: emit}
 	for {
 		if res.Rows%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return failing, err
+				return r.failing, err
 			}
 		}
 		rec, err := rr.Next()
 		if err == io.EOF {
 			break
 		}
-		res.Rows++
-		if opts.Progress != nil {
-			opts.Progress.rows.Add(1)
-		}
-		var ie *InputError
-		if err != nil && errors.As(err, &ie) && ie.Raw() != "" && rejects != nil {
-			// A row that cannot be read as a record (a wrong field count,
-			// a broken NDJSON line) is still a row: reject it and go on.
-			res.Rejected++
-			if werr := rejects.write(ie); werr != nil {
-				readErr = werr
-				break
+		if !r.record(rec, err, func() (*evaluator.Snapshot, []*InputError) {
+			var into *evaluator.Snapshot
+			if alloc != nil {
+				into = alloc()
 			}
-			continue
-		}
-		if err != nil {
-			if errors.As(err, &ie) {
-				addError(ie)
-				if ie.Raw() != "" {
-					failing = true
-					continue
-				}
-				failing = true
-				break
-			}
-			readErr = err
+			return conv.ConvertInto(rec, into)
+		}) {
 			break
 		}
-		var into *evaluator.Snapshot
-		if alloc != nil {
-			into = alloc()
-		}
-		snap, errs := conv.ConvertInto(rec, into)
-		if len(errs) > 0 {
-			if rejects != nil {
-				res.Rejected++
-				res.noteLeftOut(errs[0])
-				if werr := rejects.write(errs...); werr != nil {
-					readErr = werr
-					break
-				}
-				continue
-			}
-			failing = true
-			for _, e := range errs {
-				addError(e)
-			}
-			continue
-		}
-		if failing {
-			continue
-		}
-		if snap.HistoryOnly {
-			res.HistoryOnly++
-		}
-		emit(snap)
 	}
-	if readErr != nil {
-		return failing, readErr
+	return r.finish()
+}
+
+// reading is what readSnapshots and readInParallel do with each record,
+// in input order.
+type reading struct {
+	conv    *input.Converter
+	rejects *rejectWriter
+	res     *StreamResult
+	opts    StreamOptions
+	emit    func(*evaluator.Snapshot)
+	failing bool
+	err     error // reading cannot go on
+}
+
+func (r *reading) addError(e *InputError) {
+	r.res.ErrorCount++
+	if len(r.res.Errors) < r.opts.MaxErrors {
+		r.res.Errors = append(r.res.Errors, e)
 	}
-	late, err := conv.LateDuplicates()
+}
+
+// record takes the next record, or the error reading it: convert gives
+// its snapshot or what is wrong with it. It reports whether reading goes
+// on.
+func (r *reading) record(rec *input.Record, err error, convert func() (*evaluator.Snapshot, []*InputError)) bool {
+	r.res.Rows++
+	if r.opts.Progress != nil {
+		r.opts.Progress.rows.Add(1)
+	}
+	var ie *InputError
+	if err != nil && errors.As(err, &ie) && ie.Raw() != "" && r.rejects != nil {
+		// A row that cannot be read as a record (a wrong field count,
+		// a broken NDJSON line) is still a row: reject it and go on.
+		r.res.Rejected++
+		if werr := r.rejects.write(ie); werr != nil {
+			r.err = werr
+			return false
+		}
+		return true
+	}
 	if err != nil {
-		return failing, err
+		if errors.As(err, &ie) {
+			r.addError(ie)
+			r.failing = true
+			return ie.Raw() != ""
+		}
+		r.err = err
+		return false
+	}
+	snap, errs := convert()
+	if len(errs) > 0 {
+		if r.rejects != nil {
+			r.res.Rejected++
+			r.res.noteLeftOut(errs[0])
+			if werr := r.rejects.write(errs...); werr != nil {
+				r.err = werr
+				return false
+			}
+			return true
+		}
+		r.failing = true
+		for _, e := range errs {
+			r.addError(e)
+		}
+		return true
+	}
+	if r.failing {
+		return true
+	}
+	if snap.HistoryOnly {
+		r.res.HistoryOnly++
+	}
+	r.emit(snap)
+	return true
+}
+
+// finish adds the duplicates found only at the end of the input
+// (Converter.SpillDuplicates) to the errors, in line order.
+func (r *reading) finish() (failing bool, err error) {
+	if r.err != nil {
+		return r.failing, r.err
+	}
+	late, err := r.conv.LateDuplicates()
+	if err != nil {
+		return r.failing, err
 	}
 	if len(late) > 0 {
-		failing = true
-		res.ErrorCount += len(late)
-		res.Errors = mergeByLine(res.Errors, late, maxErrors)
+		r.failing = true
+		r.res.ErrorCount += len(late)
+		r.res.Errors = mergeByLine(r.res.Errors, late, r.opts.MaxErrors)
 	}
-	return failing, nil
+	return r.failing, nil
 }
 
 // mergeByLine merges two lists of errors in line order, an error of a

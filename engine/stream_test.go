@@ -227,3 +227,96 @@ func TestStreamInKeyOrder(t *testing.T) {
 		t.Errorf("bad input: %v, failed %v, %d evaluated", err, res.Failed(), evaluated)
 	}
 }
+
+// TestReadInParallelMatchesSerial: a stream in key order converts on every
+// worker; what it reports (errors in line order up to MaxErrors, their
+// count, rejects, warnings, rows, duplicates in memory and found late) and
+// what it evaluates are the same as when one goroutine reads, for good and
+// bad inputs of every format, failing and skipping bad rows.
+func TestReadInParallelMatchesSerial(t *testing.T) {
+	defer func(n int) { memKeys = n }(memKeys)
+	memKeys = 300 // some duplicates are found at the end
+	var csv strings.Builder
+	csv.WriteString("subject,period,aht,handled,pay,extra,rate\n")
+	var ndjson strings.Builder
+	for i := range 900 {
+		aht, handled, subject := fmt.Sprint(200+i%70), fmt.Sprint(1+i%9), fmt.Sprintf("A%d", (i*37)%1000)
+		switch i % 97 {
+		case 5:
+			aht = "fast" // a bad value
+		case 11:
+			subject = fmt.Sprintf("A%d", ((i-1)*37)%1000) // a duplicate of the row before
+		case 13:
+			subject = "A0" // a duplicate of an early row
+		}
+		if i%211 == 7 {
+			csv.WriteString("A1,2026-10,1\n") // a wrong field count
+			ndjson.WriteString("{\"subject\": \n")
+		}
+		fmt.Fprintf(&csv, "%s,2026-10,%s,%s,100,x,1\n", subject, aht, handled)
+		if aht == "fast" {
+			aht = `"fast"`
+		}
+		fmt.Fprintf(&ndjson, "{\"subject\": %q, \"period\": \"2026-10\", \"aht\": %s, \"handled\": %s, \"pay\": 100, \"extra\": 1}\n", subject, aht, handled)
+	}
+	good := "subject,period,aht,handled,pay\nB,2026-10,1,1,1\nA,2026-10,2,2,2\n"
+	p := inputTestPolicy(t)
+	for _, in := range []struct{ name, file, content string }{
+		{"csv", "in.csv", csv.String()},
+		{"ndjson", "in.ndjson", ndjson.String()},
+		{"good", "good.csv", good},
+	} {
+		path := writeFile(t, in.file, in.content)
+		for _, skip := range []bool{false, true} {
+			for _, maxErrors := range []int{3, 0} {
+				t.Run(fmt.Sprintf("%s/skip=%v/max=%d", in.name, skip, maxErrors), func(t *testing.T) {
+					type outcome struct {
+						Res     StreamResult
+						Errors  []string
+						Rejects string
+						Out     string
+					}
+					run := func(workers int) outcome {
+						opts := StreamOptions{InKeyOrder: true, Workers: workers, MaxErrors: maxErrors}
+						var rejects string
+						if skip {
+							rejects = filepath.Join(t.TempDir(), "rejects.csv")
+							opts.SkipInvalid = rejects
+						}
+						var out strings.Builder
+						res, err := p.Stream(Input{Name: path}, opts, func(o *evaluator.Outcome, buf []byte) []byte {
+							return fmt.Appendf(buf, "%d %s %v\n", o.Snapshot.Line, o.Snapshot.Subject, o.Snapshot.Values)
+						}, func(b []byte) error { out.Write(b); return nil })
+						if err != nil {
+							t.Fatal(err)
+						}
+						o := outcome{Out: out.String()}
+						for _, e := range res.Errors {
+							o.Errors = append(o.Errors, e.Error())
+						}
+						res.Errors = nil
+						o.Res = *res
+						if skip && !res.Failed() {
+							b, err := os.ReadFile(rejects)
+							if err != nil {
+								t.Fatal(err)
+							}
+							o.Rejects = string(b)
+						}
+						return o
+					}
+					serial, parallel := run(1), run(3)
+					if diff := cmp.Diff(serial, parallel, cmp.AllowUnexported(StreamResult{})); diff != "" {
+						t.Errorf("serial vs parallel reading (-serial +parallel):\n%s", diff)
+					}
+					if in.name != "good" && serial.Res.ErrorCount+serial.Res.Rejected == 0 {
+						t.Error("the bad input was accepted")
+					}
+					if in.name == "good" && (serial.Res.Evaluated != 2 || !strings.HasPrefix(serial.Out, "3 A")) {
+						t.Errorf("good input: %+v", serial)
+					}
+				})
+			}
+		}
+	}
+}

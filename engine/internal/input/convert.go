@@ -120,6 +120,19 @@ func (c *Converter) duplicate(d Duplicate) *Error {
 		Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", d.Subject, d.Period, d.First)}
 }
 
+// Sibling returns a converter for the same policy and file that leaves
+// duplicates alone (LeaveDuplicates) and warns on its own: one of several
+// converting parts of an input whose caller checks duplicates and notes
+// columns on this one, in input order (CheckDuplicate, NoteColumns).
+func (c *Converter) Sibling() *Converter {
+	s := NewConverter(c.p, c.file)
+	s.keys, s.only = nil, c.only
+	return s
+}
+
+// File names the input in messages.
+func (c *Converter) File() string { return c.file }
+
 // Only makes the converter read, besides subject, period and team, only
 // the metrics and attributes whose slots are set, and not check that the
 // required ones are there: a row it accepts may still be bad. For a pass
@@ -269,7 +282,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 		f := &rec.fields[i]
 		col, ok := c.cols[f.name]
 		if !ok {
-			c.warn(f.name, fmt.Sprintf("%s: unknown column %q is ignored (not a metric or attribute of policy %s)", c.file, short(f.name), c.p.Name))
+			c.warnUnknown(f.name)
 			continue
 		}
 		switch col.kind {
@@ -292,7 +305,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			t = norm.NFC.String(t)
 			s.Team, s.HasTeam = t, t != ""
 		case colDerived:
-			c.warn(f.name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, f.name, c.p.Name))
+			c.warnDerived(f.name)
 		case colMetric:
 			if f.kind == FieldNull || (c.only != nil && !c.only[col.metric.Decl.Slot]) {
 				continue
@@ -403,22 +416,66 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			e.Period = periodF.text
 		}
 	}
-	if len(errs) == 0 && c.keys == nil {
-		return s, nil // duplicates are the caller's (LeaveDuplicates)
+	if len(errs) > 0 {
+		return nil, errs
 	}
-	if len(errs) == 0 {
-		col := 1
-		if subjF != nil {
-			col = subjF.col
-		}
-		if first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line, col); dup {
-			e := c.duplicate(Duplicate{Line: rec.line, Column: col, First: first, Subject: s.Subject, Period: s.Period.Label})
-			e.raw = rec.rawText()
-			return nil, []*Error{e}
-		}
-		return s, nil
+	if e := c.CheckDuplicate(rec, s); e != nil {
+		return nil, []*Error{e}
 	}
-	return nil, errs
+	return s, nil
+}
+
+// CheckDuplicate adds the key of s, converted from rec without error, to
+// the keys seen, and returns the error when it was seen before (nil for a
+// converter that leaves duplicates alone). ConvertInto calls it; a caller
+// that converts on converters that leave duplicates alone calls it on
+// one, in input order.
+func (c *Converter) CheckDuplicate(rec *Record, s *evaluator.Snapshot) *Error {
+	if c.keys == nil {
+		return nil
+	}
+	col := 1
+	if f := c.fieldOf(rec, "subject"); f != nil {
+		col = f.col
+	}
+	first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line, col)
+	if !dup {
+		return nil
+	}
+	e := c.duplicate(Duplicate{Line: rec.line, Column: col, First: first, Subject: s.Subject, Period: s.Period.Label})
+	e.raw = rec.rawText()
+	return e
+}
+
+// NoteColumns records the warnings about rec's columns (unknown, or a
+// derived metric's) that ConvertInto records: for a caller that converts
+// on other converters and keeps this one's warnings, in input order.
+func (c *Converter) NoteColumns(rec *Record) {
+	for i := range rec.fields {
+		f := &rec.fields[i]
+		if c.warned[f.name] {
+			continue
+		}
+		col, ok := c.cols[f.name]
+		switch {
+		case !ok:
+			c.warnUnknown(f.name)
+		case col.kind == colDerived:
+			c.warnDerived(f.name)
+		}
+	}
+}
+
+func (c *Converter) warnUnknown(name string) {
+	if !c.warned[name] {
+		c.warn(name, fmt.Sprintf("%s: unknown column %q is ignored (not a metric or attribute of policy %s)", c.file, short(name), c.p.Name))
+	}
+}
+
+func (c *Converter) warnDerived(name string) {
+	if !c.warned[name] {
+		c.warn(name, fmt.Sprintf("%s: column %q is a derived metric of policy %s; it is computed, and the input values are ignored", c.file, name, c.p.Name))
+	}
 }
 
 // required reports the required metrics and attributes rec gave no value.
