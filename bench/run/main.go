@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -43,7 +44,7 @@ type bcase struct {
 func main() {
 	n := flag.Int("n", 1000000, "snapshots to generate")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "rubric-bench"), "work directory")
-	runs := flag.Int("runs", 1, "repetitions (the best wall time of each is kept)")
+	runs := flag.Int("runs", 1, "repetitions, round by round (the median wall time of each is kept)")
 	scale := flag.String("scale", "", "instead of the full table: sizes to compare payroll and eval csv at (e.g. 1000000,5000000), for the linearity target")
 	flag.Parse()
 	must(os.MkdirAll(*dir, 0o755))
@@ -192,8 +193,13 @@ func policyWithoutTeam(dir, policy string) string {
 	return out
 }
 
+// measureAll runs every case runs times, round by round (so a slow spell
+// of a shared machine falls on every case alike), and keeps each case's
+// median run by wall time: on a virtual machine whose neighbours both slow
+// it down and free it, the best of a few runs flatters whichever case was
+// lucky.
 func measureAll(measureBin string, cases []bcase, runs int) map[string]result {
-	results := map[string]result{}
+	all := map[string][]result{}
 	for r := 0; r < runs; r++ {
 		for _, c := range cases {
 			if c.prep != nil {
@@ -204,10 +210,13 @@ func measureAll(measureBin string, cases []bcase, runs int) map[string]result {
 			if res.Exit != 0 {
 				fail("%s exited %d", c.name, res.Exit)
 			}
-			if old, ok := results[c.name]; !ok || res.Wall < old.Wall {
-				results[c.name] = res
-			}
+			all[c.name] = append(all[c.name], res)
 		}
+	}
+	results := map[string]result{}
+	for name, rs := range all {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Wall < rs[j].Wall })
+		results[name] = rs[(len(rs)-1)/2]
 	}
 	return results
 }

@@ -277,7 +277,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if run.direct, err = newInOrder(w); err != nil {
+	// The stream delivers snapshots in key order (InKeyOrder), except for
+	// a policy with history: its records may need the sort.
+	if run.direct, err = newInOrder(w, rp.History == 0); err != nil {
 		w.abort()
 		return nil, err
 	}

@@ -120,3 +120,31 @@ func TestEqualDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestStrMatchesEncodingJSONAtEveryOffset: the eight-bytes-at-a-time scan
+// finds a byte that needs escaping or decoding wherever it falls in a word,
+// for each kind of such byte, in strings of every length up to 40.
+func TestStrMatchesEncodingJSONAtEveryOffset(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", "\n", "\x7f", " ", "é", "\u2028", "\xff", "×"}
+	for n := 0; n <= 40; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, sp := range specials {
+				s := strings.Repeat("a", pos) + sp + strings.Repeat("b", n-pos-1)
+				var w JSON
+				w.Str(s)
+				if want := marshal(t, s); string(w.B) != want {
+					t.Fatalf("%q: got %s, want %s", s, w.B, want)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkStr(b *testing.B) {
+	s := "eligible (tenure, no_autofail passed); score.quality = 1.027805006350969 reached tier met (×1); 328.574 × 1 = 328.574; × prorate 1 = 328.574; rounded half_even to 328.57 EUR"
+	var w JSON
+	for b.Loop() {
+		w.B = w.B[:0]
+		w.Str(s)
+	}
+}
