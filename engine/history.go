@@ -191,9 +191,11 @@ func (h *historyRun) derive(bySubject *extsort.Sorter, spool io.Writer) error {
 		}
 		group = group[:0]
 	}
+	var dec evaluator.SnapshotDecoder
 	err := bySubject.Each(func(val []byte) error {
 		_, n := binary.Uvarint(val)
-		s, err := evaluator.DecodeSnapshot(h.rp, val[n:])
+		s := evaluator.NewSnapshot(h.rp)
+		err := dec.DecodeInto(s, val[n:])
 		if err != nil {
 			return err
 		}
@@ -225,6 +227,7 @@ type subjectJob struct {
 func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
 	br := bufio.NewReaderSize(spool, 1<<16)
 	var cur subjectJob
+	var dec evaluator.SnapshotDecoder
 	for {
 		l, err := binary.ReadUvarint(br)
 		if err == io.EOF {
@@ -238,7 +241,8 @@ func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
 			return err
 		}
 		sq, n := binary.Uvarint(val)
-		s, err := evaluator.DecodeSnapshot(h.rp, val[n:])
+		s := evaluator.NewSnapshot(h.rp)
+		err = dec.DecodeInto(s, val[n:])
 		if err != nil {
 			return err
 		}

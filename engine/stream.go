@@ -135,8 +135,9 @@ type pool struct {
 
 // startPool starts workers goroutines that run eval on each snapshot of a
 // batch (appending its bytes), and the ordered writer. file names the
-// input in the error a panic becomes.
-func startPool(ctx context.Context, workers int, file string, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte, write func([]byte) error) *pool {
+// input in the error a panic becomes; progress, when not nil, counts the
+// snapshots evaluated.
+func startPool(ctx context.Context, workers int, file string, progress *Progress, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte, write func([]byte) error) *pool {
 	pl := &pool{
 		work:     make(chan *batch, workers*2),
 		done:     make(chan *batch, workers*2),
@@ -151,6 +152,9 @@ func startPool(ctx context.Context, workers int, file string, eval func(o *evalu
 			var o evaluator.Outcome // reused: encode must not keep it
 			for b := range pl.work {
 				pl.evaluate(ctx, file, b, &o, eval)
+				if progress != nil {
+					progress.evaluated.Add(int64(len(b.snaps)))
+				}
 				snaps := b.snaps
 				b.snaps, b.current = nil, nil
 				pl.done <- b
@@ -343,7 +347,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if p.Rules().History > 0 {
 		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
-	pl := startPool(ctx, workers, in.Name, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
+	pl := startPool(ctx, workers, in.Name, opts.Progress, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
 		return encode(ev.EvaluateInto(o, s, stats), out)
 	}, write)
 	cur := pl.snapshots()

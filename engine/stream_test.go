@@ -191,7 +191,13 @@ func TestStreamInKeyOrder(t *testing.T) {
 	run := func(inKeyOrder bool) (keys []string, byKey map[string]string) {
 		t.Helper()
 		byKey = map[string]string{}
-		res, err := p.Stream(Input{Name: path}, StreamOptions{Explain: true, InKeyOrder: inKeyOrder, Workers: 3}, func(o *evaluator.Outcome, buf []byte) []byte {
+		prog := &Progress{}
+		defer func() {
+			if _, rows := prog.Read(); rows != 600 || prog.Evaluated() != 600 {
+				t.Errorf("progress: %d rows read, %d evaluated, want 600 and 600", rows, prog.Evaluated())
+			}
+		}()
+		res, err := p.Stream(Input{Name: path}, StreamOptions{Explain: true, InKeyOrder: inKeyOrder, Workers: 3, Progress: prog}, func(o *evaluator.Outcome, buf []byte) []byte {
 			key := o.Snapshot.Subject + "\x00" + o.Snapshot.Period.Label
 			line := fmt.Sprintf("%s|%s|%s\n", key, o.Incentives[0].Amount.Text('f'), o.Targets[0].Why())
 			return append(buf, line...)

@@ -12,7 +12,7 @@ import (
 
 // AppendBinary appends the snapshot as read from the input (its identity,
 // period and input values, before any evaluation) in a compact binary form,
-// for a history run that sorts snapshots on disk. DecodeSnapshot reads it.
+// for runs that sort snapshots on disk. SnapshotDecoder reads it.
 func (s *Snapshot) AppendBinary(b []byte) []byte {
 	b = appendBytes(b, s.Subject)
 	b = appendBytes(b, s.Team)
@@ -113,17 +113,6 @@ func (r *reader) byte() byte {
 	c := r.b[0]
 	r.b = r.b[1:]
 	return c
-}
-
-// DecodeSnapshot reads a snapshot written by AppendBinary for the same
-// policy.
-func DecodeSnapshot(p *rules.Policy, b []byte) (*Snapshot, error) {
-	s := NewSnapshot(p)
-	var d SnapshotDecoder
-	if err := d.DecodeInto(s, b); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // A SnapshotDecoder reads snapshots written by AppendBinary, remembering

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rubric-dev/rubric/engine"
 )
 
 const (
@@ -387,9 +385,19 @@ func TestHistoryCommandsOnExamples(t *testing.T) {
 }
 
 func TestProgressLine(t *testing.T) {
-	p := &engine.Progress{Total: 1000}
-	if got := progressLine(p, 3*time.Second); !strings.HasPrefix(got, "rubric: 0 rows read") {
-		t.Errorf("%q", got)
+	for _, tt := range []struct {
+		total, bytes, rows, evaluated int64
+		want                          string
+	}{
+		{1000, 0, 0, 0, "rubric: 0 rows read, 0 rows/s, 3s elapsed"},
+		{1000, 250, 3000, 2900, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, about 9s left reading (25%)"},
+		{1000, 1000, 3000, 1200, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, 1200 evaluated"},
+		{0, 5000, 3000, 1200, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, 1200 evaluated"},
+		{1000, 1000, 3000, 3000, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed"},
+	} {
+		if got := progressLine(tt.total, tt.bytes, tt.rows, tt.evaluated, 3*time.Second); got != tt.want {
+			t.Errorf("progressLine(%d, %d, %d, %d) = %q, want %q", tt.total, tt.bytes, tt.rows, tt.evaluated, got, tt.want)
+		}
 	}
 	// Not a terminal: nothing is shown, and stop returns at once.
 	var buf bytes.Buffer

@@ -41,20 +41,28 @@ func progress(e *env, input string, quiet bool) (p *engine.Progress, stop func()
 					continue
 				}
 				shown = true
-				fmt.Fprint(e.stderr, "\r\033[K"+progressLine(p, elapsed))
+				bytes, rows := p.Read()
+				fmt.Fprint(e.stderr, "\r\033[K"+progressLine(p.Total, bytes, rows, p.Evaluated(), elapsed))
 			}
 		}
 	}()
 	return p, func() { close(done); <-finished }
 }
 
-func progressLine(p *engine.Progress, elapsed time.Duration) string {
-	bytes, rows := p.Read()
+// progressLine is the line shown: total is the input's size in bytes (0
+// when unknown), bytes and rows what was read, evaluated the snapshots
+// evaluated.
+func progressLine(total, bytes, rows, evaluated int64, elapsed time.Duration) string {
 	rate := float64(rows) / elapsed.Seconds()
 	line := fmt.Sprintf("rubric: %d rows read, %.0f rows/s, %s elapsed", rows, rate, elapsed.Truncate(time.Second))
-	if p.Total > 0 && bytes > 0 && bytes < p.Total {
-		left := time.Duration(float64(elapsed) * float64(p.Total-bytes) / float64(bytes))
-		line += fmt.Sprintf(", about %s left (%d%%)", left.Truncate(time.Second), 100*bytes/p.Total)
+	switch {
+	case total > 0 && bytes > 0 && bytes < total:
+		left := time.Duration(float64(elapsed) * float64(total-bytes) / float64(bytes))
+		line += fmt.Sprintf(", about %s left reading (%d%%)", left.Truncate(time.Second), 100*bytes/total)
+	case rows > 0 && evaluated < rows && (total == 0 || bytes >= total):
+		// Read to the end; evaluation goes on (a payroll run evaluates
+		// in key order once every row is read).
+		line += fmt.Sprintf(", %d evaluated", evaluated)
 	}
 	return line
 }
