@@ -264,6 +264,8 @@ func (e *Evaluator) EvaluateWindow(o *Outcome, s *Snapshot, stats *Stats, w *Win
 	sc := e.getScratch()
 	defer e.putScratch(sc)
 	o.Snapshot, o.Defaulted, o.Window = s, nil, nil
+	clear(o.inputs) // no value of the last snapshot stays reachable
+	o.inputs = o.inputs[:0]
 	sc.celAct.begin(len(s.Values))
 	r := &run{e: e, s: s, vals: s.Values, sc: sc, out: o, why: e.opts.Explain, ruleWhy: e.opts.Explain && !e.opts.IncentivesOnly, w: w}
 	r.out.Defaulted = r.derive()
@@ -343,7 +345,7 @@ func (r *run) inputs(x *rules.Expression) []Input {
 	if x == nil {
 		return nil
 	}
-	out := make([]Input, 0, len(x.Refs))
+	start := len(r.out.inputs)
 	for _, d := range x.Refs {
 		in := Input{Name: d.Name, Value: r.vals[d.Slot]}
 		if r.s.notes != nil {
@@ -354,9 +356,10 @@ func (r *run) inputs(x *rules.Expression) []Input {
 				in.Defaulted = true
 			}
 		}
-		out = append(out, in)
+		r.out.inputs = append(r.out.inputs, in)
 	}
-	return out
+	end := len(r.out.inputs)
+	return r.out.inputs[start:end:end]
 }
 
 // condition records how a condition came out, for explanations.

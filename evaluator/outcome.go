@@ -1,6 +1,8 @@
 package evaluator
 
 import (
+	"slices"
+
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -76,6 +78,10 @@ type Outcome struct {
 	Scores     []ScoreResult
 	Breaches   []BreachResult
 	Incentives []IncentiveResult
+
+	// inputs holds the Inputs of every condition and step of the
+	// evaluation, back to back, reused by the next EvaluateInto.
+	inputs []Input
 }
 
 // TargetResult is a target's result.
@@ -187,6 +193,18 @@ func (o *Outcome) Clone() *Outcome {
 	c.Incentives = append([]IncentiveResult(nil), o.Incentives...)
 	for i := range c.Incentives {
 		c.Incentives[i].Steps = append([]Step(nil), c.Incentives[i].Steps...)
+		for j := range c.Incentives[i].Steps {
+			st := &c.Incentives[i].Steps[j]
+			st.Inputs = slices.Clone(st.Inputs)
+		}
 	}
+	// The inputs live in o's arena, which the next evaluation overwrites.
+	for i := range c.Targets {
+		c.Targets[i].When.Inputs = slices.Clone(c.Targets[i].When.Inputs)
+	}
+	for i := range c.Breaches {
+		c.Breaches[i].When.Inputs = slices.Clone(c.Breaches[i].When.Inputs)
+	}
+	c.inputs = nil
 	return &c
 }

@@ -32,7 +32,8 @@ type Keys struct {
 
 	dir   string // the partition files' directory, once on disk
 	parts []*partition
-	err   error // the first error writing a partition
+	err   error  // the first error writing a partition
+	rec   []byte // a key record being written, reused
 }
 
 // keyPartitions is the number of partition files: at 5M keys a partition
@@ -118,13 +119,13 @@ func (k *Keys) toDisk() {
 
 // spill appends a key to its partition: the hash, line, column and texts.
 func (k *Keys) spill(key [2]uint64, line, col int, subject, period string) {
-	var b [16 + 3*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64]byte
-	rec := binary.LittleEndian.AppendUint64(b[:0], key[0])
+	rec := binary.LittleEndian.AppendUint64(k.rec[:0], key[0])
 	rec = binary.LittleEndian.AppendUint64(rec, key[1])
 	rec = binary.AppendUvarint(rec, uint64(line))
 	rec = binary.AppendUvarint(rec, uint64(col))
 	rec = binary.AppendUvarint(rec, uint64(len(subject)))
 	rec = binary.AppendUvarint(rec, uint64(len(period)))
+	k.rec = rec
 	w := k.parts[key[0]>>58].w // the top 6 bits: 64 partitions
 	w.Write(rec)
 	w.WriteString(subject)

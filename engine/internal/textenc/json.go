@@ -4,6 +4,7 @@
 package textenc
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -16,7 +17,7 @@ import (
 // encoding/json prints them, no reflection.
 type JSON struct {
 	B   []byte
-	why []byte // where a why sentence is rendered before it is quoted
+	why []byte // a why sentence that needs escaping, copied aside
 }
 
 func (w *JSON) Raw(s string) { w.B = append(w.B, s...) }
@@ -24,11 +25,47 @@ func (w *JSON) Raw(s string) { w.B = append(w.B, s...) }
 // Explained is a result that renders its why sentence.
 type Explained interface{ AppendWhy([]byte) []byte }
 
-// Why appends a result's why sentence as a JSON string, rendered into a
-// buffer the writer keeps rather than into a new string.
+// Why appends a result's why sentence as a JSON string. The sentence is
+// rendered in place, after the opening quote, and left as it is when it
+// needs no escaping (nearly always); otherwise it is escaped from a copy.
 func (w *JSON) Why(r Explained) {
-	w.why = r.AppendWhy(w.why[:0])
+	w.B = append(w.B, '"')
+	start := len(w.B)
+	w.B = r.AppendWhy(w.B)
+	if plainJSON(w.B[start:]) {
+		w.B = append(w.B, '"')
+		return
+	}
+	w.why = append(w.why[:0], w.B[start:]...)
+	w.B = w.B[:start-1]
 	w.Str(unsafe.String(unsafe.SliceData(w.why), len(w.why)))
+}
+
+// plainJSON reports whether Str would copy b unchanged between its
+// quotes: no control character, quote or backslash, and valid UTF-8
+// without U+2028 or U+2029.
+func plainJSON(b []byte) bool {
+	for i := 0; i < len(b); {
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i == len(b) {
+			break
+		}
+		if c := b[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // Str appends s as a JSON string, escaped as encoding/json does without

@@ -148,3 +148,23 @@ func BenchmarkStr(b *testing.B) {
 		w.Str(s)
 	}
 }
+
+type sentence string
+
+func (s sentence) AppendWhy(b []byte) []byte { return append(b, s...) }
+
+// TestWhyMatchesStr: a why sentence rendered in place is the same JSON
+// string as Str gives, whether it needs escaping or not, and appends after
+// what the writer holds.
+func TestWhyMatchesStr(t *testing.T) {
+	for _, s := range []string{"", "plain sentence of some length, 328.574 × 1 = 328.574", `quote " and \ backslash`, "tab\tnew\nline", "Σ × é 日本",
+		"bad \xff utf8 after eight bytes", "sep \u2028 x", "a long plain ascii sentence that runs past several words of eight bytes"} {
+		w := JSON{B: []byte(`{"why":`)}
+		w.Why(sentence(s))
+		var want JSON
+		want.Str(s)
+		if got := string(w.B); got != `{"why":`+string(want.B) {
+			t.Errorf("%q: got %s, want %s", s, got, want.B)
+		}
+	}
+}
