@@ -26,6 +26,7 @@ type readEntry struct {
 	err  error
 	snap *evaluator.Snapshot // kept from batch to batch
 	errs []*InputError
+	bin  []byte // snap.AppendBinary, when it converted without error
 }
 
 // readInParallel is readSnapshots with the conversion on every worker, for
@@ -34,8 +35,9 @@ type readEntry struct {
 // are read on one goroutine, converted on the workers (each with a
 // converter of its own that leaves duplicates alone), and taken back in
 // input order on this goroutine, where duplicates, errors, rejects and emit
-// go exactly as in readSnapshots, with conv.
-func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, emit func(*evaluator.Snapshot)) (failing bool, readErr error) {
+// go exactly as in readSnapshots, with conv. The workers also encode each
+// good snapshot (AppendBinary), which emit receives beside it.
+func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, emit func(*evaluator.Snapshot, []byte)) (failing bool, readErr error) {
 	free := make(chan *readBatch, 2*workers+2)
 	for range cap(free) {
 		free <- &readBatch{entries: make([]readEntry, 0, batchSize), done: make(chan struct{}, 1)}
@@ -93,7 +95,8 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 		}
 	}()
 
-	r := &reading{conv: conv, rejects: rejects, res: res, opts: opts, emit: emit}
+	var e *readEntry // the entry being taken
+	r := &reading{conv: conv, rejects: rejects, res: res, opts: opts, emit: func(s *evaluator.Snapshot) { emit(s, e.bin) }}
 	going := true
 	for b := range order {
 		<-b.done
@@ -106,7 +109,7 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 			}
 		}
 		for i := 0; going && r.err == nil && i < len(b.entries); i++ {
-			e := &b.entries[i]
+			e = &b.entries[i]
 			going = r.record(&e.rec, e.err, func() (*evaluator.Snapshot, []*InputError) {
 				conv.NoteColumns(&e.rec)
 				if len(e.errs) > 0 {
@@ -135,7 +138,8 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 	return r.finish()
 }
 
-// convertBatch converts a batch's records, each into its entry's snapshot.
+// convertBatch converts a batch's records, each into its entry's snapshot,
+// and encodes the good ones.
 func convertBatch(rp *rules.Policy, c *input.Converter, b *readBatch) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -152,6 +156,8 @@ func convertBatch(rp *rules.Policy, c *input.Converter, b *readBatch) {
 		} else {
 			e.snap.Reset()
 		}
-		_, e.errs = c.ConvertInto(&e.rec, e.snap)
+		if _, e.errs = c.ConvertInto(&e.rec, e.snap); len(e.errs) == 0 {
+			e.bin = e.snap.AppendBinary(e.bin[:0])
+		}
 	}
 }

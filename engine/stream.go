@@ -391,7 +391,12 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	var readErr error
 	if byKey != nil && workers > 1 {
 		// Nothing is evaluated until every row is read: convert on every core.
-		failing, readErr = readInParallel(ctx, p.Rules(), rr, conv, rejects, res, opts, workers, emit)
+		failing, readErr = readInParallel(ctx, p.Rules(), rr, conv, rejects, res, opts, workers, func(snap *evaluator.Snapshot, bin []byte) {
+			if opts.EncodeAll || sel.has(snap.Period) {
+				res.Evaluated++
+				byKey.addEncoded(snap, bin)
+			}
+		})
 	} else {
 		failing, readErr = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, emit)
 	}
@@ -455,9 +460,14 @@ func (k *keyOrder) alloc() *evaluator.Snapshot {
 }
 
 func (k *keyOrder) add(s *evaluator.Snapshot) {
-	k.key = append(append(append(k.key[:0], s.Subject...), 0), s.Period.Label...)
 	k.val = s.AppendBinary(k.val[:0])
-	if err := k.sorter.Add(k.key, k.val); err != nil && k.err == nil {
+	k.addEncoded(s, k.val)
+}
+
+// addEncoded adds s, whose AppendBinary is bin.
+func (k *keyOrder) addEncoded(s *evaluator.Snapshot, bin []byte) {
+	k.key = append(append(append(k.key[:0], s.Subject...), 0), s.Period.Label...)
+	if err := k.sorter.Add(k.key, bin); err != nil && k.err == nil {
 		k.err = err
 	}
 }

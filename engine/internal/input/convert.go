@@ -43,9 +43,10 @@ type Converter struct {
 	cols     map[string]column
 	warned   map[string]bool
 	warnings []string
-	keys     *Keys  // the keys seen, with their first line; nil: LeaveDuplicates
-	only     []bool // by slot: the only metrics and attributes converted (Only); nil: all
-	present  []bool // per slot, reused: which names a Record gave (or gave badly)
+	keys     *Keys    // the keys seen, with their first line; nil: LeaveDuplicates
+	only     []bool   // by slot: the only metrics and attributes converted (Only); nil: all
+	noted    []string // the column names NoteColumns saw last
+	present  []bool   // per slot, reused: which names a Record gave (or gave badly)
 	// The last period label parsed, and what it gave: rows of one period
 	// usually come together.
 	lastLabel  string
@@ -451,6 +452,9 @@ func (c *Converter) CheckDuplicate(rec *Record, s *evaluator.Snapshot) *Error {
 // derived metric's) that ConvertInto records: for a caller that converts
 // on other converters and keeps this one's warnings, in input order.
 func (c *Converter) NoteColumns(rec *Record) {
+	if c.sameColumns(rec) {
+		return // a CSV file's records share its header's names
+	}
 	for i := range rec.fields {
 		f := &rec.fields[i]
 		if c.warned[f.name] {
@@ -464,6 +468,22 @@ func (c *Converter) NoteColumns(rec *Record) {
 			c.warnDerived(f.name)
 		}
 	}
+}
+
+// sameColumns reports whether rec names the same columns, in the same
+// order, as the record noted before it, and remembers its names.
+func (c *Converter) sameColumns(rec *Record) bool {
+	same := len(rec.fields) == len(c.noted)
+	for i := 0; same && i < len(rec.fields); i++ {
+		same = rec.fields[i].name == c.noted[i]
+	}
+	if !same {
+		c.noted = c.noted[:0]
+		for i := range rec.fields {
+			c.noted = append(c.noted, rec.fields[i].name)
+		}
+	}
+	return same
 }
 
 func (c *Converter) warnUnknown(name string) {
