@@ -238,20 +238,21 @@ func TestStreamInKeyOrder(t *testing.T) {
 // worker; what it reports (errors in line order up to MaxErrors, their
 // count, rejects, warnings, rows, duplicates in memory and found late) and
 // what it evaluates are the same as when one goroutine reads, for good and
-// bad inputs of every format, failing and skipping bad rows.
+// bad inputs of every format, failing and skipping bad rows, over more rows
+// than the reading ring holds.
 func TestReadInParallelMatchesSerial(t *testing.T) {
 	defer func(n int) { memKeys = n }(memKeys)
 	memKeys = 300 // some duplicates are found at the end
 	var csv strings.Builder
 	csv.WriteString("subject,period,aht,handled,pay,extra,rate\n")
 	var ndjson strings.Builder
-	for i := range 900 {
-		aht, handled, subject := fmt.Sprint(200+i%70), fmt.Sprint(1+i%9), fmt.Sprintf("A%d", (i*37)%1000)
+	for i := range 4000 { // more rows than the reading ring holds, so its slots are reused
+		aht, handled, subject := fmt.Sprint(200+i%70), fmt.Sprint(1+i%9), fmt.Sprintf("A%d", (i*37)%10007)
 		switch i % 97 {
 		case 5:
 			aht = "fast" // a bad value
 		case 11:
-			subject = fmt.Sprintf("A%d", ((i-1)*37)%1000) // a duplicate of the row before
+			subject = fmt.Sprintf("A%d", ((i-1)*37)%10007) // a duplicate of the row before
 		case 13:
 			subject = "A0" // a duplicate of an early row
 		}
