@@ -62,17 +62,15 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 		defer close(work)
 		b := <-free
 		for {
-			rec, err := rr.Next()
-			if err == io.EOF {
-				break
-			}
 			n := len(b.entries)
 			b.entries = b.entries[:n+1]
 			e := &b.entries[n]
-			e.err, e.errs = err, nil
-			if err == nil {
-				rec.CopyTo(&e.rec)
+			err := input.NextInto(rr, &e.rec)
+			if err == io.EOF {
+				b.entries = b.entries[:n]
+				break
 			}
+			e.err, e.errs = err, nil
 			var ie *InputError
 			last := err != nil && !(errors.As(err, &ie) && ie.Raw() != "") // reading cannot go on
 			if n+1 < batchSize && !last {

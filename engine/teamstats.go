@@ -112,7 +112,12 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 			}
 		}()
 		for {
-			rec, err := rr.Next()
+			n := len(b.recs)
+			b.recs = b.recs[:n+1]
+			err := input.NextInto(rr, &b.recs[n])
+			if err != nil {
+				b.recs = b.recs[:n]
+			}
 			if err == io.EOF {
 				return nil
 			}
@@ -126,9 +131,6 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 				}
 				return err
 			}
-			n := len(b.recs)
-			b.recs = b.recs[:n+1]
-			rec.CopyTo(&b.recs[n])
 			if n+1 == statsBatchSize {
 				if err := ctx.Err(); err != nil {
 					return err

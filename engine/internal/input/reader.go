@@ -104,6 +104,21 @@ type Reader interface {
 	Next() (*Record, error)
 }
 
+// NextInto reads the next record into dst, which stays the caller's: as
+// rr.Next followed by a copy, without the copy when rr can fill dst
+// itself (CSV).
+func NextInto(rr Reader, dst *Record) error {
+	if c, ok := rr.(*csvReader); ok {
+		return c.nextInto(dst)
+	}
+	rec, err := rr.Next()
+	if err != nil {
+		return err
+	}
+	rec.CopyTo(dst)
+	return nil
+}
+
 // Error is bad input at a place in a file.
 type Error struct {
 	File    string
@@ -241,30 +256,41 @@ func csvError(name string, err error) error {
 }
 
 func (c *csvReader) Next() (*Record, error) {
+	if err := c.nextInto(&c.rec); err != nil {
+		return nil, err
+	}
+	return &c.rec, nil
+}
+
+// nextInto reads the next row into rec, reusing its fields.
+func (c *csvReader) nextInto(rec *Record) error {
 	row, err := c.r.Read()
 	if err == io.EOF {
-		return nil, io.EOF
+		return io.EOF
 	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 			line, _ := c.r.FieldPos(0)
-			return nil, &Error{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(textenc.CSVLine(row)), "\n")}
+			return &Error{File: c.name, Line: line, Column: 1, Msg: fmt.Sprintf("the row has %d fields; the header has %d", len(row), len(c.header)), raw: strings.TrimRight(string(textenc.CSVLine(row)), "\n")}
 		}
 		if errors.As(err, &pe) && pe.StartLine == pe.Line && (errors.Is(pe.Err, csv.ErrBareQuote) || errors.Is(pe.Err, csv.ErrQuote)) {
 			// A stray quote within one line: the reader goes on at the
 			// next line, so the row can be rejected alone.
-			return nil, &Error{File: c.name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error() + " (a \" inside a value must be doubled, or the value quoted)",
+			return &Error{File: c.name, Line: pe.Line, Column: pe.Column, Msg: pe.Err.Error() + " (a \" inside a value must be doubled, or the value quoted)",
 				raw: fmt.Sprintf("(line %d could not be read as CSV)", pe.Line)}
 		}
 		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) {
-			return nil, &Error{File: c.name, Line: pe.StartLine, Column: 1,
+			return &Error{File: c.name, Line: pe.StartLine, Column: 1,
 				Msg: fmt.Sprintf("a quoted value opened on line %d is not closed before line %d; the rest of the file cannot be read reliably, so no row can be skipped", pe.StartLine, pe.Line)}
 		}
-		return nil, csvError(c.name, err)
+		return csvError(c.name, err)
 	}
-	rec := &c.rec
-	*rec = Record{fields: slices.Grow(rec.fields[:0], len(row))[:len(row)], rawFields: row}
+	raw := row // the csv reader reuses row: a record of the caller's copies it
+	if rec != &c.rec {
+		raw = append(rec.rawFields[:0], row...)
+	}
+	*rec = Record{fields: slices.Grow(rec.fields[:0], len(row))[:len(row)], rawFields: raw}
 	for i, s := range row {
 		line, col := c.r.FieldPos(i)
 		if i == 0 {
@@ -276,7 +302,7 @@ func (c *csvReader) Next() (*Record, error) {
 		}
 		rec.fields[i] = f
 	}
-	return rec, nil
+	return nil
 }
 
 // ---- JSON and NDJSON ----
