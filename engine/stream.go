@@ -46,10 +46,12 @@ type StreamOptions struct {
 	Context context.Context
 	// InKeyOrder evaluates the snapshots, and passes their bytes to write,
 	// in order of subject and period (bytes of subject NUL period) rather
-	// than input order: a payroll export is written in that order. The
-	// snapshots are sorted as read, after every row is checked, so
-	// evaluation starts once the input is read. Policies with history
-	// evaluate in input order whatever it says.
+	// than input order: a payroll export is written in that order. An
+	// input file already in that order is read and evaluated as it comes
+	// (a first pass over its keys tells); otherwise the snapshots are
+	// sorted as read, after every row is checked, and evaluation starts
+	// once the input is read. Policies with history evaluate in input
+	// order whatever it says.
 	InKeyOrder bool
 	// EncodeAll passes every snapshot's outcome to encode, also those of
 	// periods not selected and history-only ones (explain and trend show
@@ -371,7 +373,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 	}
 	var byKey *keyOrder
-	if opts.InKeyOrder {
+	if opts.InKeyOrder && !arrivesInKeyOrder(in, format) {
 		byKey = newKeyOrder(p.Rules())
 		defer byKey.close()
 		alloc = byKey.alloc
@@ -435,6 +437,31 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 	}
 	return res, nil
+}
+
+// arrivesInKeyOrder reports whether in is a regular file whose records
+// already come in key order (input.InKeyOrder): a stream in key order then
+// reads and evaluates them as they come, evaluation overlapping reading,
+// instead of sorting them first. A file read by this pass and changed
+// before the next cannot break the order of an export: payroll checks it
+// and sorts what comes out of order.
+func arrivesInKeyOrder(in Input, format string) bool {
+	if in.Name == "-" {
+		return false
+	}
+	if fi, err := os.Stat(in.Name); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(in.Name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	rr, err := input.NewReader(f, in.Name, format)
+	if err != nil {
+		return false
+	}
+	return input.InKeyOrder(rr)
 }
 
 // keyOrder sorts a run's good snapshots by subject and period (the bytes

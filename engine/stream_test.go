@@ -174,7 +174,8 @@ func trimRaw(errs []string) []string {
 
 // TestStreamInKeyOrder: with InKeyOrder the outcomes come in byte order of
 // subject and period, whatever the input order, with the same bytes as in
-// input order; a bad row still fails the run before anything is
+// input order, whether the input was sorted first or read as it comes
+// (already in key order); a bad row still fails the run before anything is
 // evaluated.
 func TestStreamInKeyOrder(t *testing.T) {
 	p := inputTestPolicy(t)
@@ -187,7 +188,20 @@ func TestStreamInKeyOrder(t *testing.T) {
 		want = append(want, subject+"\x00"+fmt.Sprintf("2026-1%d", i%3))
 	}
 	slices.Sort(want)
-	path := writeFile(t, "in.csv", in.String())
+	shuffled := writeFile(t, "in.csv", in.String())
+	// The same rows already in key order: read as they come.
+	rows := strings.Split(strings.TrimSuffix(in.String(), "\n"), "\n")
+	body := rows[1:]
+	slices.SortFunc(body, func(a, b string) int {
+		ka, _, _ := strings.Cut(a, ",")
+		kb, _, _ := strings.Cut(b, ",")
+		if c := strings.Compare(ka, kb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	inOrder := writeFile(t, "sorted.csv", rows[0]+"\n"+strings.Join(body, "\n")+"\n")
+	path := shuffled
 	run := func(inKeyOrder bool) (keys []string, byKey map[string]string) {
 		t.Helper()
 		byKey = map[string]string{}
@@ -221,6 +235,17 @@ func TestStreamInKeyOrder(t *testing.T) {
 	_, inputOrder := run(false)
 	if diff := cmp.Diff(inputOrder, sorted); diff != "" {
 		t.Errorf("outcomes differ from those in input order (-input order +key order):\n%s", diff)
+	}
+	if !arrivesInKeyOrder(Input{Name: inOrder}, "csv") || arrivesInKeyOrder(Input{Name: shuffled}, "csv") || arrivesInKeyOrder(Input{Name: "-"}, "csv") {
+		t.Fatal("the look at the input's order is wrong")
+	}
+	path = inOrder
+	keys, already := run(true)
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Fatalf("input already in key order: order (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(sorted, already); diff != "" {
+		t.Errorf("input already in key order: outcomes differ (-sorted +as read):\n%s", diff)
 	}
 
 	bad := writeFile(t, "bad.csv", in.String()+"B,2026-10,x,1,1\n")

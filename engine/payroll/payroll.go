@@ -278,8 +278,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		return nil, err
 	}
 	// The stream delivers snapshots in key order (InKeyOrder), except for
-	// a policy with history: its records may need the sort.
-	if run.direct, err = newInOrder(w, rp.History == 0); err != nil {
+	// a policy with history, or a file that changed between the stream's
+	// look at its order and its reading: such records go through the sort.
+	if run.direct, err = newInOrder(w); err != nil {
 		w.abort()
 		return nil, err
 	}

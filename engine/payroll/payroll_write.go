@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -196,13 +195,7 @@ type inOrder struct {
 	hdr     [binary.MaxVarintLen64 * 2]byte
 }
 
-// newInOrder starts an export written in order. ordered says the stream
-// delivers records in key order (StreamOptions.InKeyOrder): no index is
-// kept, and a record out of order is a bug.
-func newInOrder(w *exportWriter, ordered bool) (*inOrder, error) {
-	if ordered {
-		return &inOrder{w: w}, nil
-	}
+func newInOrder(w *exportWriter) (*inOrder, error) {
 	f, err := fsutil.CreateTemp(w.dir, ".rubric-index-*")
 	if err != nil {
 		return nil, err
@@ -216,18 +209,12 @@ func (o *inOrder) accepts(key []byte) bool {
 	return !o.started || bytes.Compare(key, o.lastKey) >= 0
 }
 
-// errOutOfOrder is a stream that promised key order breaking it.
-var errOutOfOrder = errors.New("internal error: payroll records came out of key order (please report this with the policy and the input)")
-
 // write writes the record to the export and its index entry.
 func (o *inOrder) write(key, val []byte) error {
 	o.lastKey = append(o.lastKey[:0], key...)
 	o.started = true
 	if err := o.w.write(val); err != nil {
 		return err
-	}
-	if o.index == nil {
-		return nil
 	}
 	_, _, rest := splitRecord(val)
 	n := binary.PutUvarint(o.hdr[:], uint64(len(key)))
@@ -244,9 +231,6 @@ func (o *inOrder) write(key, val []byte) error {
 // after it, whatever the outcome.
 func (o *inOrder) replay(add func(key, val []byte) error) error {
 	defer o.discard()
-	if o.index == nil {
-		return errOutOfOrder
-	}
 	if err := o.w.close(false); err != nil {
 		return fmt.Errorf("writing the export: %w", err)
 	}
