@@ -15,24 +15,40 @@ import (
 )
 
 var (
-	mu   sync.Mutex
-	temp = map[string]bool{} // temporary files and directories of this process
+	mu      sync.Mutex
+	temp    = map[string]bool{} // temporary files and directories of this process
+	closing bool                // RemoveAll ran: the process is exiting
 )
 
-// CreateTemp is os.CreateTemp, tracked until Forget.
+// errClosing is a temporary file asked for after RemoveAll.
+var errClosing = fmt.Errorf("the run is being interrupted")
+
+// CreateTemp is os.CreateTemp, tracked until Forget. The file is created
+// and tracked under the lock RemoveAll takes, so that none created while
+// the process is being interrupted escapes it.
 func CreateTemp(dir, pattern string) (*os.File, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if closing {
+		return nil, errClosing
+	}
 	f, err := os.CreateTemp(dir, pattern)
 	if err == nil {
-		track(f.Name())
+		temp[f.Name()] = true
 	}
 	return f, err
 }
 
-// MkdirTemp is os.MkdirTemp, tracked until Forget.
+// MkdirTemp is os.MkdirTemp, tracked until Forget, as CreateTemp.
 func MkdirTemp(dir, pattern string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if closing {
+		return "", errClosing
+	}
 	d, err := os.MkdirTemp(dir, pattern)
 	if err == nil {
-		track(d)
+		temp[d] = true
 	}
 	return d, err
 }
@@ -61,10 +77,12 @@ func Remove(path string) {
 }
 
 // RemoveAll removes every temporary file and directory still tracked: what
-// a signal handler calls before the process exits.
+// a signal handler calls before the process exits. Temporary files cannot
+// be made afterwards (CreateTemp and MkdirTemp fail).
 func RemoveAll() {
 	mu.Lock()
 	defer mu.Unlock()
+	closing = true
 	for p := range temp {
 		os.RemoveAll(p)
 		delete(temp, p)
