@@ -29,29 +29,33 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"num": func(v any) string {
-		switch x := v.(type) {
-		case float64:
-			if math.IsNaN(x) {
+// pages are the report's templates, parsed the first time a report is
+// written rather than when any rubric command starts.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"num": func(v any) string {
+			switch x := v.(type) {
+			case float64:
+				if math.IsNaN(x) {
+					return "–"
+				}
+				return num(x)
+			case *float64:
+				if x == nil {
+					return "–"
+				}
+				return num(*x)
+			}
+			return fmt.Sprint(v)
+		},
+		"pct": func(f float64) string {
+			if math.IsNaN(f) {
 				return "–"
 			}
-			return num(x)
-		case *float64:
-			if x == nil {
-				return "–"
-			}
-			return num(*x)
-		}
-		return fmt.Sprint(v)
-	},
-	"pct": func(f float64) string {
-		if math.IsNaN(f) {
-			return "–"
-		}
-		return num(math.Round(f*1000)/10) + "%"
-	},
-}).ParseFS(templateFS, "templates/*.html"))
+			return num(math.Round(f*1000)/10) + "%"
+		},
+	}).ParseFS(templateFS, "templates/*.html"))
+})
 
 // Options control a report.
 type Options struct {
@@ -158,7 +162,7 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 		if err != nil {
 			return err
 		}
-		if err := pages.ExecuteTemplate(f, tmpl, data); err != nil {
+		if err := pages().ExecuteTemplate(f, tmpl, data); err != nil {
 			f.Close()
 			return fmt.Errorf("%s: %w", name, err)
 		}
