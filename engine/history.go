@@ -260,11 +260,12 @@ func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
 
 // evaluate is the second pass: each subject's snapshots are evaluated with
 // their windows, subjects in parallel, and the encoded outcomes that are
-// written out are sorted into byInput by input position. It returns how
-// many were.
+// written out are sorted into byInput by input position (by subject and
+// period with InKeyOrder). It returns how many were.
 func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *extsort.Sorter) (int, error) {
 	type done struct {
 		seq uint64
+		key string // subject NUL period, when the outcomes go out in key order
 		out []byte
 	}
 	jobs := make(chan subjectJob, h.workers*2)
@@ -293,7 +294,11 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 				for k, s := range j.snaps {
 					h.ev.EvaluateWindow(&o, s, h.stats, h.window(j.snaps, k))
 					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-						results <- done{j.seqs[k], h.encode(&o, nil)}
+						d := done{seq: j.seqs[k], out: h.encode(&o, nil)}
+						if h.opts.InKeyOrder {
+							d.key = s.Subject + "\x00" + s.Period.Label
+						}
+						results <- d
 					}
 				}
 			}
@@ -309,10 +314,14 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 				continue
 			}
 			evaluated++
-			binary.BigEndian.PutUint64(k[:], d.seq)
+			key := k[:]
+			binary.BigEndian.PutUint64(key, d.seq)
+			if h.opts.InKeyOrder {
+				key = []byte(d.key) // subject and period are unique: no tie
+			}
 			// A marker byte keeps empty encodings (a snapshot with no rows)
 			// counted.
-			err = byInput.Add(k[:], append([]byte{1}, d.out...))
+			err = byInput.Add(key, append([]byte{1}, d.out...))
 		}
 		collected <- err
 	}()

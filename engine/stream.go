@@ -50,8 +50,9 @@ type StreamOptions struct {
 	// input file already in that order is read and evaluated as it comes
 	// (a first pass over its keys tells); otherwise the snapshots are
 	// sorted as read, after every row is checked, and evaluation starts
-	// once the input is read. Policies with history evaluate in input
-	// order whatever it says.
+	// once the input is read. A policy with history evaluates subject by
+	// subject whatever it says, and sorts its outcomes by key instead of
+	// back into input order.
 	InKeyOrder bool
 	// EncodeAll passes every snapshot's outcome to encode, also those of
 	// periods not selected and history-only ones (explain and trend show

@@ -364,25 +364,30 @@ func TestPayrollPeriodSelection(t *testing.T) {
 // TestPayrollInOrderAndShuffled: an input already sorted by subject and
 // period, the same rows shuffled, and rows whose order breaks only at the
 // end give the same files, run ids aside, and nothing but the export is
-// left in its directory. The stream sorts the snapshots, so the export is
-// written in order straight away; a policy with history evaluates in
-// input order, and its export is sorted on disk (or, when the order
-// breaks at the end, the rows already written are read back into the
-// sort).
+// left in its directory. The stream delivers snapshots in key order (a
+// policy with history too), so the export is written straight; records
+// that come out of order anyway (a stream in input order here) are sorted
+// on disk, or, when the order breaks at the end, the rows already written
+// are read back into the sort.
 func TestPayrollInOrderAndShuffled(t *testing.T) {
-	for _, policy := range []struct {
-		name, src string
-		sorted    bool // the export went through the sort on disk when the input was not in order
+	history := strings.Replace(correctionPolicy, `currency = "EUR"`, `currency = "EUR"
+  history  = 2`, 1)
+	for _, c := range []struct {
+		name, src  string
+		inputOrder bool // the stream in input order: records out of key order go through the export's sort
 	}{
 		{"plain", correctionPolicy, false},
-		{"history", strings.Replace(correctionPolicy, `currency = "EUR"`, `currency = "EUR"
-  history  = 2`, 1), true},
+		{"history", history, false},
+		{"plain, input order", correctionPolicy, true},
+		{"history, input order", history, true},
 	} {
-		t.Run(policy.name, func(t *testing.T) { testInOrderAndShuffled(t, correctionTestPolicy(t, policy.src), policy.sorted) })
+		t.Run(c.name, func(t *testing.T) {
+			testInOrderAndShuffled(t, correctionTestPolicy(t, c.src), Options{SortMemory: 64, inputOrder: c.inputOrder})
+		})
 	}
 }
 
-func testInOrderAndShuffled(t *testing.T, p *engine.Policy, sortsOnDisk bool) {
+func testInOrderAndShuffled(t *testing.T, p *engine.Policy, opts Options) {
 	rows := []string{"A,2026-09,1,1000", "A,2026-10,2,1000", "B,2026-10,,1000", "C,2026-10,0,1000"}
 	inputs := []struct {
 		name    string
@@ -404,8 +409,8 @@ func testInOrderAndShuffled(t *testing.T, p *engine.Policy, sortsOnDisk bool) {
 			}
 			input := testkit.WriteFile(t, "in.csv", b.String())
 			dir := filepath.Join(t.TempDir(), "x")
-			res := export(t, p, input, dir, Options{SortMemory: 64})
-			if want := sortsOnDisk && !in.inOrder; res.sorted != want {
+			res := export(t, p, input, dir, opts)
+			if want := opts.inputOrder && !in.inOrder; res.sorted != want {
 				t.Errorf("sorted = %v, want %v", res.sorted, want)
 			}
 			entries, _ := os.ReadDir(dir)

@@ -152,6 +152,10 @@ type Options struct {
 	Progress    *engine.Progress // counts what is read, for a progress display
 	Workers     int
 	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
+
+	// inputOrder has the stream deliver snapshots in input order (tests:
+	// the export's own sort, for records that come out of key order).
+	inputOrder bool
 }
 
 // Result says what Payroll did.
@@ -285,7 +289,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer run.discard()
-	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress, InKeyOrder: true}
+	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress, InKeyOrder: !opts.inputOrder}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
 		// was asked once the export is whole.
