@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +407,26 @@ func TestProgressLine(t *testing.T) {
 	stop()
 	if buf.Len() != 0 {
 		t.Errorf("progress on a non-terminal: %q", buf.String())
+	}
+}
+
+// TestCollectorPaceAfterLoad: the collector runs at a quarter of its pace
+// while a policy compiles and at the usual one once it is loaded, before
+// any row is read, so a long run's memory is bounded as before.
+func TestCollectorPaceAfterLoad(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: rubric leaves the pace alone")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	startupGC()
+	if got := debug.SetGCPercent(400); got != 400 {
+		t.Fatalf("pace while loading: GOGC %d, want 400", got)
+	}
+	pf := &policyFlags{policy: "../../policies/voice-agents"}
+	if _, err := pf.load(&env{stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("pace once the policy is loaded: GOGC %d, want 100", got)
 	}
 }

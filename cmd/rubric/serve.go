@@ -59,6 +59,7 @@ version serving (status "stale"). See docs/serve.md.`,
 				return usageErr("refusing to listen on %s without --token-file: anyone who can reach it could read every outcome", addr)
 			}
 			s, err := serve.New(cfg)
+			steadyGC()
 			if err != nil {
 				return usageErr("%v", err)
 			}
