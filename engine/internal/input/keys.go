@@ -90,27 +90,30 @@ func (k *Keys) Add(subject, period string, line, col int) (first int, dup bool) 
 	return 0, false
 }
 
-// toDisk creates the partition files. The keys in memory need no texts
-// there: any duplicate of one of them comes later and is the one reported,
-// with the texts it was read with.
+// toDisk creates the partition files and moves the keys in memory there.
+// The keys in memory need no texts there: any duplicate of one of them
+// comes later and is the one reported, with the texts it was read with.
+// When the files cannot be made (no temporary space), the set stays in
+// memory, exact as before.
 func (k *Keys) toDisk() {
+	k.limit = 0
 	dir, err := fsutil.MkdirTemp("", ".rubric-keys-*")
 	if err != nil {
-		k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
-		k.limit = 0 // go on in memory
 		return
 	}
-	k.dir = dir
-	k.parts = make([]*partition, keyPartitions)
-	for i := range k.parts {
+	parts := make([]*partition, keyPartitions)
+	for i := range parts {
 		f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
 		if err != nil {
-			k.err = fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
-			k.parts[i] = &partition{w: bufio.NewWriterSize(io.Discard, 16)}
-			continue
+			for _, p := range parts[:i] {
+				p.f.Close()
+			}
+			fsutil.Remove(dir)
+			return
 		}
-		k.parts[i] = &partition{f: f, w: bufio.NewWriterSize(f, 16<<10)}
+		parts[i] = &partition{f: f, w: bufio.NewWriterSize(f, 16<<10)}
 	}
+	k.dir, k.parts = dir, parts
 	for key, line := range k.first {
 		k.spill(key, int(line), 0, "", "")
 	}
@@ -203,8 +206,10 @@ func readKey(r *bufio.Reader, texts []byte) (d Duplicate, key [2]uint64, _ []byt
 			return d, key, texts, 0, noEOF(err)
 		}
 	}
-	if n[2]+n[3] > 1<<20 {
-		return d, key, texts, 0, errors.New("a key record is too long")
+	// A subject or period may be as long as a cell of the input; only a
+	// length no reader could have produced is corrupt.
+	if n[2] > 1<<31 || n[3] > 1<<31 {
+		return d, key, texts, 0, errors.New("a key record is corrupt")
 	}
 	texts = slices.Grow(texts[:0], int(n[2]+n[3]))[:n[2]+n[3]]
 	if _, err := io.ReadFull(r, texts); err != nil {

@@ -3,6 +3,8 @@ package input
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,10 +32,13 @@ func TestSpillingKeys(t *testing.T) {
 			t.Fatal("a set on disk reported a duplicate at once")
 		}
 	}
+	long := strings.Repeat("Z", 3<<20) // a subject of 3 MiB: as long as a cell can be
+	add(long, 250)
 	add("S5", 300) // first read on disk
 	add("B", 301)  // first read in memory
 	add("S199", 302)
 	add("B", 303)
+	add(long, 304)
 	late, err := k.Late()
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +48,7 @@ func TestSpillingKeys(t *testing.T) {
 		{Line: 301, Column: 7, First: 2, Subject: "B", Period: "2026-10"},
 		{Line: 302, Column: 7, First: 209, Subject: "S199", Period: "2026-10"},
 		{Line: 303, Column: 7, First: 2, Subject: "B", Period: "2026-10"},
+		{Line: 304, Column: 7, First: 250, Subject: long, Period: "2026-10"},
 	}
 	if diff := cmp.Diff(want, late); diff != "" {
 		t.Errorf("late duplicates (-want +got):\n%s", diff)
@@ -64,5 +70,21 @@ func TestKeysInMemory(t *testing.T) {
 	}
 	if late, err := k.Late(); err != nil || late != nil {
 		t.Fatalf("late duplicates of a set in memory: %v, %v", late, err)
+	}
+}
+
+// TestSpillingKeysWithoutTemporarySpace: when the partition files cannot
+// be made, the set stays in memory and still tells every duplicate at once.
+func TestSpillingKeysWithoutTemporarySpace(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	k := NewSpillingKeys(2)
+	for i := range 10 {
+		k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
+	}
+	if first, dup := k.Add("7", "2026-10", 20, 1); !dup || first != 8 {
+		t.Fatalf("got (%d, %v), want (8, true)", first, dup)
+	}
+	if late, err := k.Late(); err != nil || late != nil {
+		t.Fatalf("late: %v, %v", late, err)
 	}
 }
