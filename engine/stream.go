@@ -54,6 +54,9 @@ type StreamOptions struct {
 	// subject whatever it says, and sorts its outcomes by key instead of
 	// back into input order.
 	InKeyOrder bool
+	// TempDir is where the key order's sort spills ("": the system's
+	// temporary directory); payroll spills beside its export.
+	TempDir string
 	// EncodeAll passes every snapshot's outcome to encode, also those of
 	// periods not selected and history-only ones (explain and trend show
 	// them); Snapshot.HistoryOnly and Selection.Has tell them apart.
@@ -375,7 +378,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	}
 	var byKey *keyOrder
 	if opts.InKeyOrder && !arrivesInKeyOrder(in, format) {
-		byKey = newKeyOrder(p.Rules())
+		byKey = newKeyOrder(p.Rules(), opts.TempDir)
 		defer byKey.close()
 		alloc = byKey.alloc
 	}
@@ -478,8 +481,8 @@ type keyOrder struct {
 	dec      evaluator.SnapshotDecoder
 }
 
-func newKeyOrder(p *rules.Policy) *keyOrder {
-	return &keyOrder{sorter: extsort.New("", 8<<20), scratch: evaluator.NewSnapshot(p)}
+func newKeyOrder(p *rules.Policy, dir string) *keyOrder {
+	return &keyOrder{sorter: extsort.New(dir, 8<<20), scratch: evaluator.NewSnapshot(p)}
 }
 
 func (k *keyOrder) alloc() *evaluator.Snapshot {

@@ -289,7 +289,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer run.discard()
-	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress, InKeyOrder: !opts.inputOrder}
+	sopts := engine.StreamOptions{SkipInvalid: opts.SkipInvalid, Workers: opts.Workers, IncentivesOnly: true, Explain: true, Progress: opts.Progress, InKeyOrder: !opts.inputOrder, TempDir: tmp}
 	if opts.SkipInvalid != "" {
 		// The rejects file is written beside the export, moved to where it
 		// was asked once the export is whole.
