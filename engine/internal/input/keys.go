@@ -195,11 +195,15 @@ func (k *Keys) Late() ([]Duplicate, error) {
 // subject and period back to back in texts (reused), the subject's length
 // apart.
 func readKey(r *bufio.Reader, texts []byte) (d Duplicate, key [2]uint64, _ []byte, subj int, err error) {
-	var h [16]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	h, err := r.Peek(16) // no copy: a buffer passed to io.ReadFull would escape, one allocation a key
+	if len(h) < 16 {
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return d, key, texts, 0, err
 	}
 	key[0], key[1] = binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:])
+	r.Discard(16)
 	var n [4]uint64
 	for i := range n {
 		if n[i], err = binary.ReadUvarint(r); err != nil {

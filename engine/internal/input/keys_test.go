@@ -88,3 +88,31 @@ func TestSpillingKeysWithoutTemporarySpace(t *testing.T) {
 		t.Fatalf("late: %v, %v", late, err)
 	}
 }
+
+// BenchmarkKeys: the cost of a key in the duplicate check, held in memory
+// and moved to disk past 65,536 keys (the stream's setting), with the check
+// at the end included; reported per key.
+func BenchmarkKeys(b *testing.B) {
+	const n = 500_000
+	subjects := make([]string, n)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf("A-%d", i)
+	}
+	for _, bc := range []struct {
+		name  string
+		limit int
+	}{{"memory", 0}, {"disk", 1 << 16}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				k := NewSpillingKeys(bc.limit)
+				for i, s := range subjects {
+					k.Add(s, "2026-10", i+2, 1)
+				}
+				if late, err := k.Late(); err != nil || len(late) != 0 {
+					b.Fatal(late, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+		})
+	}
+}
