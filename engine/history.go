@@ -265,7 +265,7 @@ func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
 func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *extsort.Sorter) (int, error) {
 	type done struct {
 		seq uint64
-		key string // subject NUL period, when the outcomes go out in key order
+		key []byte // subject NUL period, when the outcomes go out in key order
 		out []byte
 	}
 	jobs := make(chan subjectJob, h.workers*2)
@@ -296,7 +296,7 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
 						d := done{seq: j.seqs[k], out: h.encode(&o, nil)}
 						if h.opts.InKeyOrder {
-							d.key = s.Subject + "\x00" + s.Period.Label
+							d.key = append(append([]byte(s.Subject), 0), s.Period.Label...)
 						}
 						results <- d
 					}
@@ -314,10 +314,10 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 				continue
 			}
 			evaluated++
-			key := k[:]
-			binary.BigEndian.PutUint64(key, d.seq)
-			if h.opts.InKeyOrder {
-				key = []byte(d.key) // subject and period are unique: no tie
+			key := d.key // subject and period are unique: no tie
+			if key == nil {
+				binary.BigEndian.PutUint64(k[:], d.seq)
+				key = k[:]
 			}
 			// A marker byte keeps empty encodings (a snapshot with no rows)
 			// counted.

@@ -5,19 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
-
-// readBatch is a batch of records read in a row, converted by a worker.
-type readBatch struct {
-	entries []readEntry
-	panic   any // a worker's panic (a bug), reported as an error
-	done    chan struct{}
-}
 
 // readEntry is one record, or the error reading it, and what converting
 // it gave.
@@ -38,114 +30,63 @@ type readEntry struct {
 // go exactly as in readSnapshots, with conv. The workers also encode each
 // good snapshot (AppendBinary), which emit receives beside it.
 func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, emit func(*evaluator.Snapshot, []byte)) (failing bool, readErr error) {
-	free := make(chan *readBatch, 2*workers+2)
-	for range cap(free) {
-		free <- &readBatch{entries: make([]readEntry, 0, batchSize), done: make(chan struct{}, 1)}
-	}
-	work := make(chan *readBatch, workers)
-	order := make(chan *readBatch, cap(free))
-	stop := make(chan struct{}) // closed when the reading stops early
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := conv.Sibling()
-			for b := range work {
-				convertBatch(rp, c, b)
-				b.done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		defer close(order)
-		defer close(work)
-		b := <-free
-		for {
-			n := len(b.entries)
-			b.entries = b.entries[:n+1]
-			e := &b.entries[n]
+	fill := func(entries []readEntry) ([]readEntry, bool) {
+		for n := 0; n < cap(entries); n++ {
+			entries = entries[:n+1]
+			e := &entries[n]
 			err := input.NextInto(rr, &e.rec)
 			if err == io.EOF {
-				b.entries = b.entries[:n]
-				break
+				return entries[:n], false
 			}
 			e.err, e.errs = err, nil
-			var ie *InputError
-			last := err != nil && !(errors.As(err, &ie) && ie.Raw() != "") // reading cannot go on
-			if n+1 < batchSize && !last {
-				continue
-			}
-			work <- b
-			order <- b
-			if last || ctx.Err() != nil {
-				return
-			}
-			select {
-			case b = <-free:
-			case <-stop:
-				return
+			if ie := (*InputError)(nil); err != nil && !(errors.As(err, &ie) && ie.Raw() != "") {
+				return entries, false // reading cannot go on
 			}
 		}
-		if len(b.entries) > 0 {
-			work <- b
-			order <- b
-		}
-	}()
-
+		return entries, ctx.Err() == nil
+	}
+	newWorker := func() func([]readEntry) {
+		c := conv.Sibling()
+		return func(entries []readEntry) { convertEntries(rp, c, entries) }
+	}
 	var e *readEntry // the entry being taken
 	r := &reading{conv: conv, rejects: rejects, res: res, opts: opts, emit: func(s *evaluator.Snapshot) { emit(s, e.bin) }}
-	going := true
-	for b := range order {
-		<-b.done
-		if going && b.panic != nil {
-			r.err = fmt.Errorf("internal error while reading %s: %v (please report this with the policy and the input)", conv.File(), b.panic)
+	convert := func() (*evaluator.Snapshot, []*InputError) {
+		conv.NoteColumns(&e.rec)
+		if len(e.errs) > 0 {
+			return nil, e.errs
 		}
-		if going && r.err == nil {
-			if err := ctx.Err(); err != nil {
-				r.err = err
+		if d := conv.CheckDuplicate(&e.rec, e.snap); d != nil {
+			return nil, []*InputError{d}
+		}
+		return e.snap, nil
+	}
+	ordered(workers, batchSize, fill, newWorker, func(entries []readEntry, panicked any) bool {
+		if panicked != nil {
+			r.err = fmt.Errorf("internal error while reading %s: %v (please report this with the policy and the input)", conv.File(), panicked)
+			return false
+		}
+		if r.err = ctx.Err(); r.err != nil {
+			return false
+		}
+		for i := range entries {
+			if e = &entries[i]; !r.record(&e.rec, e.err, convert) {
+				return false
 			}
 		}
-		for i := 0; going && r.err == nil && i < len(b.entries); i++ {
-			e = &b.entries[i]
-			going = r.record(&e.rec, e.err, func() (*evaluator.Snapshot, []*InputError) {
-				conv.NoteColumns(&e.rec)
-				if len(e.errs) > 0 {
-					return nil, e.errs
-				}
-				if d := conv.CheckDuplicate(&e.rec, e.snap); d != nil {
-					return nil, []*InputError{d}
-				}
-				return e.snap, nil
-			})
-		}
-		if going && r.err != nil {
-			going = false
-		}
-		if !going && stop != nil {
-			close(stop)
-			stop = nil
-		}
-		b.entries = b.entries[:0]
-		free <- b
-	}
-	wg.Wait()
+		return true
+	})
 	if r.err == nil {
 		r.err = ctx.Err() // the reader may have stopped for it
 	}
 	return r.finish()
 }
 
-// convertBatch converts a batch's records, each into its entry's snapshot,
-// and encodes the good ones.
-func convertBatch(rp *rules.Policy, c *input.Converter, b *readBatch) {
-	defer func() {
-		if r := recover(); r != nil {
-			b.panic = r
-		}
-	}()
-	for i := range b.entries {
-		e := &b.entries[i]
+// convertEntries converts records, each into its entry's snapshot, and
+// encodes the good ones.
+func convertEntries(rp *rules.Policy, c *input.Converter, entries []readEntry) {
+	for i := range entries {
+		e := &entries[i]
 		if e.err != nil {
 			continue
 		}

@@ -382,13 +382,15 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		defer byKey.close()
 		alloc = byKey.alloc
 	}
-	emit := func(snap *evaluator.Snapshot) {
+	// emit takes a good snapshot (and its encoding, when a parallel read
+	// made it) in input order.
+	emit := func(snap *evaluator.Snapshot, bin []byte) {
 		if !opts.EncodeAll && !sel.has(snap.Period) {
 			return
 		}
 		res.Evaluated++
 		if byKey != nil {
-			byKey.add(snap)
+			byKey.add(snap, bin)
 			return
 		}
 		push(snap)
@@ -397,14 +399,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	var readErr error
 	if byKey != nil && workers > 1 {
 		// Nothing is evaluated until every row is read: convert on every core.
-		failing, readErr = readInParallel(ctx, p.Rules(), rr, conv, rejects, res, opts, workers, func(snap *evaluator.Snapshot, bin []byte) {
-			if opts.EncodeAll || sel.has(snap.Period) {
-				res.Evaluated++
-				byKey.addEncoded(snap, bin)
-			}
-		})
+		failing, readErr = readInParallel(ctx, p.Rules(), rr, conv, rejects, res, opts, workers, emit)
 	} else {
-		failing, readErr = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, emit)
+		failing, readErr = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
 	}
 	if byKey != nil && readErr == nil && !failing {
 		readErr = byKey.each(ctx, func() *evaluator.Snapshot {
@@ -490,13 +487,12 @@ func (k *keyOrder) alloc() *evaluator.Snapshot {
 	return k.scratch
 }
 
-func (k *keyOrder) add(s *evaluator.Snapshot) {
-	k.val = s.AppendBinary(k.val[:0])
-	k.addEncoded(s, k.val)
-}
-
-// addEncoded adds s, whose AppendBinary is bin.
-func (k *keyOrder) addEncoded(s *evaluator.Snapshot, bin []byte) {
+// add adds s, whose AppendBinary is bin (nil: encoded here).
+func (k *keyOrder) add(s *evaluator.Snapshot, bin []byte) {
+	if bin == nil {
+		k.val = s.AppendBinary(k.val[:0])
+		bin = k.val
+	}
 	k.key = append(append(append(k.key[:0], s.Subject...), 0), s.Period.Label...)
 	if err := k.sorter.Add(k.key, bin); err != nil && k.err == nil {
 		k.err = err

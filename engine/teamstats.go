@@ -5,24 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
 
-// statsBatch is a batch of records of the statistics pass, converted and
-// derived by a worker.
-type statsBatch struct {
-	recs  []input.Record
-	snaps []*evaluator.Snapshot // by record; reused from batch to batch
-	ok    []bool                // the record converted without error
-	panic any                   // a worker's panic (a bug), reported as an error
-	done  chan struct{}
+// statsEntry is a record of the statistics pass and what converting it
+// gave.
+type statsEntry struct {
+	rec  input.Record
+	snap *evaluator.Snapshot // kept from batch to batch
+	ok   bool                // the record converted without error
 }
-
-const statsBatchSize = 256
 
 // teamStats is the first pass over the input: derive every good snapshot
 // and add it to the team statistics. Conversion and derivation, most of
@@ -51,100 +46,63 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 
 	only := statsOnly(p.Rules(), stats, exactDups)
 	used := stats.Metrics()
-
-	free := make(chan *statsBatch, 2*workers+2)
-	for range cap(free) {
-		free <- &statsBatch{recs: make([]input.Record, 0, statsBatchSize), snaps: make([]*evaluator.Snapshot, statsBatchSize), ok: make([]bool, statsBatchSize), done: make(chan struct{}, 1)}
+	var readErr error // set by fill, read once ordered returns
+	fill := func(entries []statsEntry) ([]statsEntry, bool) {
+		for n := 0; n < cap(entries); {
+			entries = entries[:n+1]
+			err := input.NextInto(rr, &entries[n].rec)
+			if err == io.EOF {
+				return entries[:n], false
+			}
+			var ie *InputError
+			switch {
+			case err == nil:
+			case errors.As(err, &ie) && ie.Raw() != "":
+				continue // a row that cannot be read: the main pass rejects it
+			case ie != nil:
+				return entries[:n], false // input that cannot be read further: the main pass reports it
+			default:
+				readErr = err
+				return entries[:n], false
+			}
+			n++
+		}
+		if readErr = ctx.Err(); readErr != nil {
+			return entries, false
+		}
+		return entries, true
 	}
-	work := make(chan *statsBatch, workers)
-	order := make(chan *statsBatch, cap(free))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conv := input.NewConverter(p.Rules(), name)
-			conv.LeaveDuplicates()
-			if only != nil {
-				conv.Only(only)
-			}
-			for b := range work {
-				p.convertStats(conv, ev, b, only != nil, used)
-				b.done <- struct{}{}
-			}
-		}()
+	newWorker := func() func([]statsEntry) {
+		conv := input.NewConverter(p.Rules(), name)
+		conv.LeaveDuplicates()
+		if only != nil {
+			conv.Only(only)
+		}
+		return func(entries []statsEntry) { p.convertStats(conv, ev, entries, only != nil, used) }
+	}
+	var keys *input.Keys // only when bad rows are skipped: otherwise a duplicate fails the run
+	if exactDups {
+		keys = input.NewKeys()
 	}
 	var bug error
-	combined := make(chan struct{})
-	go func() {
-		defer close(combined)
-		var keys *input.Keys // only when bad rows are skipped: otherwise a duplicate fails the run
-		if exactDups {
-			keys = input.NewKeys()
+	ordered(workers, batchSize, fill, newWorker, func(entries []statsEntry, panicked any) bool {
+		if panicked != nil {
+			bug = fmt.Errorf("internal error in the team statistics pass: %v", panicked)
+			return false
 		}
-		for b := range order {
-			<-b.done
-			if b.panic != nil && bug == nil {
-				bug = fmt.Errorf("internal error in the team statistics pass: %v", b.panic)
+		for i := range entries {
+			if !entries[i].ok {
+				continue
 			}
-			for i := range b.recs {
-				if !b.ok[i] || bug != nil {
-					continue
-				}
-				s := b.snaps[i]
-				if keys == nil {
-					stats.Add(s)
-				} else if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
-					stats.Add(s)
-				}
-			}
-			b.recs, b.panic = b.recs[:0], nil
-			free <- b
-		}
-	}()
-
-	readErr := func() error {
-		b := <-free
-		defer func() {
-			if len(b.recs) > 0 {
-				work <- b
-				order <- b
-			}
-		}()
-		for {
-			n := len(b.recs)
-			b.recs = b.recs[:n+1]
-			err := input.NextInto(rr, &b.recs[n])
-			if err != nil {
-				b.recs = b.recs[:n]
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				var ie *InputError
-				if errors.As(err, &ie) {
-					if ie.Raw() != "" {
-						continue // a row that cannot be read: the main pass rejects it
-					}
-					return nil // reported by the main pass
-				}
-				return err
-			}
-			if n+1 == statsBatchSize {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				work <- b
-				order <- b
-				b = <-free
+			s := entries[i].snap
+			if keys == nil {
+				stats.Add(s)
+			} else if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
+				stats.Add(s)
 			}
 		}
-	}()
-	close(work)
-	close(order)
-	<-combined
-	wg.Wait()
+		return true
+	})
 	if readErr != nil {
 		return nil, readErr
 	}
@@ -177,24 +135,19 @@ func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
 // With only the used metrics read (Converter.Only), derivation is left
 // out, as none of them is derived, and a used metric missing in the input
 // takes its default, as Derive would give it.
-func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, b *statsBatch, onlyUsed bool, used []*rules.Metric) {
-	defer func() {
-		if r := recover(); r != nil {
-			b.panic = r
-		}
-	}()
-	for i := range b.recs {
-		s := b.snaps[i]
-		if s == nil {
-			s = evaluator.NewSnapshot(p.Rules())
-			b.snaps[i] = s
+func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, entries []statsEntry, onlyUsed bool, used []*rules.Metric) {
+	for i := range entries {
+		e := &entries[i]
+		if e.snap == nil {
+			e.snap = evaluator.NewSnapshot(p.Rules())
 		} else {
-			s.Reset()
+			e.snap.Reset()
 		}
-		_, errs := conv.ConvertInto(&b.recs[i], s)
-		b.ok[i] = len(errs) == 0
+		s := e.snap
+		_, errs := conv.ConvertInto(&e.rec, s)
+		e.ok = len(errs) == 0
 		switch {
-		case !b.ok[i]:
+		case !e.ok:
 		case onlyUsed:
 			for _, m := range used {
 				if m.Default != nil && !s.Values[m.Decl.Slot].Has() {

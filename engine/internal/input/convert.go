@@ -420,7 +420,11 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if e := c.CheckDuplicate(rec, s); e != nil {
+	col := 1
+	if subjF != nil {
+		col = subjF.col
+	}
+	if e := c.checkDuplicate(rec, s, col); e != nil {
 		return nil, []*Error{e}
 	}
 	return s, nil
@@ -438,6 +442,14 @@ func (c *Converter) CheckDuplicate(rec *Record, s *evaluator.Snapshot) *Error {
 	col := 1
 	if f := c.fieldOf(rec, "subject"); f != nil {
 		col = f.col
+	}
+	return c.checkDuplicate(rec, s, col)
+}
+
+// checkDuplicate is CheckDuplicate with the subject's column known.
+func (c *Converter) checkDuplicate(rec *Record, s *evaluator.Snapshot, col int) *Error {
+	if c.keys == nil {
+		return nil
 	}
 	first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line, col)
 	if !dup {
@@ -457,9 +469,6 @@ func (c *Converter) NoteColumns(rec *Record) {
 	}
 	for i := range rec.fields {
 		f := &rec.fields[i]
-		if c.warned[f.name] {
-			continue
-		}
 		col, ok := c.cols[f.name]
 		switch {
 		case !ok:

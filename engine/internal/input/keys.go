@@ -32,7 +32,7 @@ type Keys struct {
 
 	dir   string // the partition files' directory, once on disk
 	parts []*partition
-	err   error  // the first error writing a partition
+	err   error  // the first error writing a partition: keys are lost, the check fails
 	rec   []byte // a key record being written, reused
 }
 
@@ -148,15 +148,13 @@ type Duplicate struct {
 // empty afterwards.
 func (k *Keys) Late() ([]Duplicate, error) {
 	if k.parts == nil {
-		return nil, k.err
+		return nil, nil
 	}
 	defer k.Close()
 	var dups []Duplicate
 	first := map[[2]uint64]int32{}
+	var kr keyReader
 	for _, p := range k.parts {
-		if p.f == nil {
-			continue
-		}
 		if err := p.w.Flush(); err != nil {
 			return nil, fmt.Errorf("cannot keep the duplicate check on disk: %w", err)
 		}
@@ -164,14 +162,9 @@ func (k *Keys) Late() ([]Duplicate, error) {
 			return nil, err
 		}
 		clear(first)
-		r := bufio.NewReaderSize(p.f, 32<<10)
-		var texts []byte
+		kr.r = bufio.NewReaderSize(p.f, 32<<10)
 		for {
-			var d Duplicate
-			var key [2]uint64
-			var subj int
-			var err error
-			d, key, texts, subj, err = readKey(r, texts)
+			d, key, err := kr.next()
 			if err == io.EOF {
 				break
 			}
@@ -180,7 +173,7 @@ func (k *Keys) Late() ([]Duplicate, error) {
 			}
 			if f, ok := first[key]; ok {
 				d.First = int(f)
-				d.Subject, d.Period = string(texts[:subj]), string(texts[subj:])
+				d.Subject, d.Period = kr.texts()
 				dups = append(dups, d)
 				continue
 			}
@@ -191,36 +184,48 @@ func (k *Keys) Late() ([]Duplicate, error) {
 	return dups, k.err
 }
 
-// readKey reads a key record: its line and column, its hash, and its
-// subject and period back to back in texts (reused), the subject's length
-// apart.
-func readKey(r *bufio.Reader, texts []byte) (d Duplicate, key [2]uint64, _ []byte, subj int, err error) {
-	h, err := r.Peek(16) // no copy: a buffer passed to io.ReadFull would escape, one allocation a key
+// keyReader reads back the key records of a partition.
+type keyReader struct {
+	r    *bufio.Reader
+	buf  []byte // the last record's subject and period, back to back (reused)
+	subj int    // the subject's length in buf
+}
+
+// next reads a key record: its line and column, and its hash; texts gives
+// its subject and period.
+func (kr *keyReader) next() (d Duplicate, key [2]uint64, err error) {
+	h, err := kr.r.Peek(16) // no copy: a buffer passed to io.ReadFull would escape, one allocation a key
 	if len(h) < 16 {
 		if err == io.EOF && len(h) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return d, key, texts, 0, err
+		return d, key, err
 	}
 	key[0], key[1] = binary.LittleEndian.Uint64(h[:8]), binary.LittleEndian.Uint64(h[8:])
-	r.Discard(16)
+	kr.r.Discard(16)
 	var n [4]uint64
 	for i := range n {
-		if n[i], err = binary.ReadUvarint(r); err != nil {
-			return d, key, texts, 0, noEOF(err)
+		if n[i], err = binary.ReadUvarint(kr.r); err != nil {
+			return d, key, noEOF(err)
 		}
 	}
 	// A subject or period may be as long as a cell of the input; only a
 	// length no reader could have produced is corrupt.
 	if n[2] > 1<<31 || n[3] > 1<<31 {
-		return d, key, texts, 0, errors.New("a key record is corrupt")
+		return d, key, errors.New("a key record is corrupt")
 	}
-	texts = slices.Grow(texts[:0], int(n[2]+n[3]))[:n[2]+n[3]]
-	if _, err := io.ReadFull(r, texts); err != nil {
-		return d, key, texts, 0, noEOF(err)
+	kr.buf = slices.Grow(kr.buf[:0], int(n[2]+n[3]))[:n[2]+n[3]]
+	if _, err := io.ReadFull(kr.r, kr.buf); err != nil {
+		return d, key, noEOF(err)
 	}
+	kr.subj = int(n[2])
 	d.Line, d.Column = int(n[0]), int(n[1])
-	return d, key, texts, int(n[2]), nil
+	return d, key, nil
+}
+
+// texts returns the last record's subject and period.
+func (kr *keyReader) texts() (subject, period string) {
+	return string(kr.buf[:kr.subj]), string(kr.buf[kr.subj:])
 }
 
 func noEOF(err error) error {
@@ -233,9 +238,7 @@ func noEOF(err error) error {
 // Close removes the partition files, if any.
 func (k *Keys) Close() {
 	for _, p := range k.parts {
-		if p.f != nil {
-			p.f.Close()
-		}
+		p.f.Close()
 	}
 	if k.dir != "" {
 		fsutil.Remove(k.dir)

@@ -4,7 +4,6 @@
 package textenc
 
 import (
-	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -32,49 +31,22 @@ func (w *JSON) Why(r Explained) {
 	w.B = append(w.B, '"')
 	start := len(w.B)
 	w.B = r.AppendWhy(w.B)
-	if plainJSON(w.B[start:]) {
+	rendered := w.B[start:]
+	if plainPrefix(unsafe.String(unsafe.SliceData(rendered), len(rendered))) == len(rendered) {
 		w.B = append(w.B, '"')
 		return
 	}
-	w.why = append(w.why[:0], w.B[start:]...)
+	w.why = append(w.why[:0], rendered...)
 	w.B = w.B[:start-1]
 	w.Str(unsafe.String(unsafe.SliceData(w.why), len(w.why)))
 }
 
-// plainJSON reports whether Str would copy b unchanged between its
-// quotes: no control character, quote or backslash, and valid UTF-8
-// without U+2028 or U+2029.
-func plainJSON(b []byte) bool {
-	for i := 0; i < len(b); {
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i == len(b) {
-			break
-		}
-		if c := b[i]; c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-// Str appends s as a JSON string, escaped as encoding/json does without
-// HTML escaping.
-func (w *JSON) Str(s string) {
-	b := append(w.B, '"')
-	run := 0 // start of the bytes not yet copied
-	for i := 0; i < len(s); {
-		// Eight plain ASCII bytes at a time: most text needs no escape.
+// plainPrefix is how many leading bytes of s a JSON string holds as they
+// are: up to the first control character, quote, backslash, invalid UTF-8
+// or U+2028/U+2029. Eight plain ASCII bytes are checked at a time.
+func plainPrefix(s string) int {
+	i := 0
+	for i < len(s) {
 		for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
 			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
 			i += 8
@@ -82,13 +54,33 @@ func (w *JSON) Str(s string) {
 		if i == len(s) {
 			break
 		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return i
 			}
-			b = append(b, s[run:i]...)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			return i
+		}
+		i += size
+	}
+	return len(s)
+}
+
+// Str appends s as a JSON string, escaped as encoding/json does without
+// HTML escaping.
+func (w *JSON) Str(s string) {
+	b := append(w.B, '"')
+	for {
+		n := plainPrefix(s)
+		b, s = append(b, s[:n]...), s[n:]
+		if s == "" {
+			break
+		}
+		if c := s[0]; c < utf8.RuneSelf {
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
@@ -101,26 +93,17 @@ func (w *JSON) Str(s string) {
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
-			i++
-			run = i
+			s = s[1:]
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[run:i]...)
+		r, size := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && size == 1 {
 			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[run:i]...)
+		} else { // U+2028 or U+2029
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
 		}
-		i += size
-		run = i
+		s = s[size:]
 	}
-	b = append(b, s[run:]...)
 	w.B = append(b, '"')
 }
 
