@@ -480,7 +480,7 @@ func (d *decoder) decodeValue(expr hcl.Expression) (*Value, bool) {
 	}
 	switch val.Type() {
 	case cty.Number:
-		return &Value{Kind: KindNumber, Range: rng, Num: val.AsBigFloat().Text('g', -1)}, true
+		return &Value{Kind: KindNumber, Range: rng, Num: shortest(val.AsBigFloat())}, true
 	case cty.Bool:
 		return &Value{Kind: KindBool, Range: rng, Bool: val.True()}, true
 	case cty.String:
