@@ -48,11 +48,11 @@ type registry struct {
 	entries atomic.Pointer[map[string]*entry]
 	mu      sync.Mutex // one rescan at a time
 	log     *slog.Logger
-	metrics *metrics
+	metrics *serviceMetrics
 	loaded  atomic.Bool // every policy has been loaded once
 }
 
-func newRegistry(root string, log *slog.Logger, m *metrics) *registry {
+func newRegistry(root string, log *slog.Logger, m *serviceMetrics) *registry {
 	r := &registry{env: engine.NewEnv(), root: root, log: log, metrics: m}
 	empty := map[string]*entry{}
 	r.entries.Store(&empty)

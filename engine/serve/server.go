@@ -19,11 +19,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rubric-dev/rubric/engine/serve/internal/metrics"
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
@@ -47,7 +48,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	reg     *registry
-	metrics *metrics
+	metrics *serviceMetrics
 	cache   *ristretto.Cache[string, []byte]
 	slots   chan struct{}
 	log     *slog.Logger
@@ -126,9 +127,11 @@ func (s *Server) routes() {
 		io.WriteString(w, "ready\n")
 		return &outcome{status: 200}
 	}))
-	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	m.Handle("GET /metrics", s.wrap("metrics", true, func(w http.ResponseWriter, r *http.Request) *outcome {
-		metricsHandler.ServeHTTP(w, r)
+		var b bytes.Buffer
+		s.metrics.reg.WriteTo(&b)
+		w.Header().Set("Content-Type", metrics.ContentType)
+		w.Write(b.Bytes())
 		return &outcome{status: 200}
 	}))
 	m.Handle("GET /v1/policies", s.wrap("policies", true, s.listPolicies))
@@ -161,8 +164,8 @@ func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *h
 				o.err = fmt.Sprint(p)
 			}
 			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(endpoint, fmt.Sprint(o.status)).Inc()
-			s.metrics.duration.WithLabelValues(endpoint).Observe(d.Seconds())
+			s.metrics.requests.With(endpoint, strconv.Itoa(o.status)).Inc()
+			s.metrics.duration.Observe(d.Seconds(), endpoint)
 			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", o.status, "duration_ms", float64(d.Microseconds()) / 1000}
 			if o.policy != "" {
 				attrs = append(attrs, "policy", o.policy, "digest", o.digest, "snapshots", o.snapshots)
