@@ -50,6 +50,11 @@ func NewEnv() *Env {
 // defaultEnv is what the package-level Load and LoadSources use.
 var defaultEnv = sync.OnceValue(NewEnv)
 
+// Close releases the environment's caches (each has a goroutine of its
+// own). Nothing may use the environment while or after it closes: the
+// default one lives as long as the process, and so does a service's.
+func (e *Env) Close() { evaluator.CloseCaches(e.compilers...) }
+
 // CompileCacheStats sums the program-cache statistics of the environment's
 // compilers.
 func (e *Env) CompileCacheStats() evaluator.CacheStats {
@@ -77,8 +82,17 @@ func (e *Env) Load(path string) (*Policy, hcl.Diagnostics, error) {
 
 // LoadSources is Load for policy files already in memory.
 func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
+	return loadSources(path, srcs, func() *Env { return e })
+}
+
+// loadSources parses the policy files before it asks for the environment
+// that compiles them: the default one may still be in the making on
+// another core (Prepare).
+func loadSources(path string, srcs []dsl.Source, env func() *Env) (*Policy, hcl.Diagnostics) {
 	ast, diags := dsl.Parse(srcs)
+	e := env()
 	rp, rdiags := rules.Resolve(ast, e.compilers...)
+	evaluator.SettleCaches(e.compilers...)
 	diags = append(diags, rdiags...)
 	dsl.SortDiagnostics(diags)
 	if diags.HasErrors() {
@@ -87,12 +101,23 @@ func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnost
 	return &Policy{path: path, rules: rp}, diags
 }
 
+// Prepare starts building the process's default environment (CEL's
+// standard library and the tables of its parser) on another goroutine, so
+// that the work overlaps reading and parsing the policy files; Load and
+// LoadSources wait for it. A command line calls it first thing.
+func Prepare() {
+	go func() {
+		evaluator.WarmUp() // first: the longer of the two, and only its tables can be built before they are needed
+		defaultEnv()
+	}()
+}
+
 // Load is Env.Load in the process's default environment.
 func Load(path string) (*Policy, hcl.Diagnostics, error) { return defaultEnv().Load(path) }
 
 // LoadSources is Env.LoadSources in the process's default environment.
 func LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnostics) {
-	return defaultEnv().LoadSources(path, srcs)
+	return loadSources(path, srcs, defaultEnv)
 }
 
 // PolicyRef identifies a policy text: what outcomes and reports name.

@@ -25,7 +25,7 @@ func ordered[E any](workers, size int, fill func(entries []E) ([]E, bool), newWo
 	}
 	free := make(chan *batch, 2*workers+2)
 	for range cap(free) {
-		free <- &batch{entries: make([]E, 0, size), done: make(chan struct{}, 1)}
+		free <- &batch{done: make(chan struct{}, 1)} // entries made when first filled: a small input fills one
 	}
 	work := make(chan *batch, workers)
 	order := make(chan *batch, cap(free))
@@ -58,6 +58,9 @@ func ordered[E any](workers, size int, fill func(entries []E) ([]E, bool), newWo
 			case b = <-free:
 			case <-stop:
 				return
+			}
+			if b.entries == nil {
+				b.entries = make([]E, 0, size)
 			}
 			b.entries, more = fill(b.entries[:0])
 			if len(b.entries) > 0 {

@@ -41,9 +41,12 @@ func (p *programCache) get(key string) (any, bool) {
 	return v, ok
 }
 
+// set stores v. The cache takes it on a goroutine of its own: a get soon
+// after may miss (and compile again); SettleCaches makes every set so far
+// visible. Waiting at each set cost two hand-offs between goroutines per
+// expression of a policy, a millisecond of a process's start.
 func (p *programCache) set(key string, v any) {
 	p.c.Set(key, v, 1)
-	p.c.Wait() // visible to the next get
 }
 
 // parseResult is what the cache keeps of a parse: the references or the
@@ -86,14 +89,44 @@ func (s CacheStats) HitRate() float64 {
 	return float64(s.Hits) / float64(s.Hits+s.Misses)
 }
 
+// cacheOf is the program cache of a compiler made by NewCEL or NewExpr,
+// or nil.
+func cacheOf(c rules.Compiler) *programCache {
+	switch x := c.(type) {
+	case *celCompiler:
+		return x.cache
+	case *exprCompiler:
+		return x.cache
+	}
+	return nil
+}
+
+// SettleCaches waits until what the compilers' caches were given is in
+// them (engine calls it once a policy is loaded, so that the next policy,
+// a reload or the other side of a diff, finds it).
+func SettleCaches(cs ...rules.Compiler) {
+	for _, c := range cs {
+		if pc := cacheOf(c); pc != nil {
+			pc.c.Wait()
+		}
+	}
+}
+
+// CloseCaches stops the goroutines of the compilers' caches and drops
+// what they hold; the compilers must not be used afterwards.
+func CloseCaches(cs ...rules.Compiler) {
+	for _, c := range cs {
+		if pc := cacheOf(c); pc != nil {
+			pc.c.Close()
+		}
+	}
+}
+
 // CompilerCacheStats returns the cache statistics of a compiler made by
 // NewCEL or NewExpr.
 func CompilerCacheStats(c rules.Compiler) CacheStats {
-	switch x := c.(type) {
-	case *celCompiler:
-		return CacheStats{x.cache.hits.Load(), x.cache.misses.Load()}
-	case *exprCompiler:
-		return CacheStats{x.cache.hits.Load(), x.cache.misses.Load()}
+	if pc := cacheOf(c); pc != nil {
+		return CacheStats{pc.hits.Load(), pc.misses.Load()}
 	}
 	return CacheStats{}
 }

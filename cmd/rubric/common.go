@@ -65,7 +65,6 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 		return nil, usageErr("%v", err)
 	}
 	p, diags := engine.LoadSources(f.policy, srcs)
-	steadyGC()
 	if len(diags) > 0 {
 		dsl.WriteDiagnostics(e.stderr, "text", diags, dsl.SourceFiles(srcs))
 	}

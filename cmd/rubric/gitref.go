@@ -20,7 +20,6 @@ import (
 // git revision (read with git show, so CI can diff against main without a
 // second checkout).
 func loadRef(arg string) (*engine.Policy, hcl.Diagnostics, []dsl.Source, error) {
-	defer steadyGC()
 	rev, path, isRev := splitRev(arg)
 	if !isRev {
 		srcs, err := dsl.ReadSources(arg)

@@ -10,7 +10,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,12 +30,10 @@ func main() {
 	// rubric streams: its live memory is small and does not grow with the
 	// input, so the collector's default pacing (the heap may reach twice
 	// what is live) bounds memory by design. The soft limit is a safety
-	// net far above that, never near the live heap: a limit close to it
-	// (64 MiB until 2026-11) makes the collector run constantly at scale
-	// (docs/performance.md). GOMEMLIMIT overrides it.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1 << 30)
-	}
+	// net far above that, never near the live heap for long: a limit close
+	// to it (64 MiB until 2026-11) makes the collector run constantly at
+	// scale (docs/performance.md). GOMEMLIMIT overrides it. The first
+	// moments of a run are paced apart (startupGC).
 	startupGC()
 	// Interrupted or terminated, rubric leaves no temporary file behind
 	// (serve handles these signals itself, to shut down gracefully). A
@@ -69,6 +69,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// loadsPolicy are the commands that load a policy through the engine's
+// default environment: it is prepared on another core while the command
+// line is parsed and the policy files are read.
+var loadsPolicy = map[string]bool{"eval": true, "explain": true, "payroll": true, "validate": true, "test": true,
+	"diff": true, "calibrate": true, "trend": true, "report": true}
+
 // env is what a command may touch: its streams. Only package main prints
 // or exits.
 type env struct {
@@ -99,6 +105,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = exitFail
 		}
 	}()
+	if len(args) > 0 && loadsPolicy[args[0]] {
+		engine.Prepare()
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "rubric",
@@ -131,21 +140,40 @@ over metric snapshots (one subject, one period), and explains every number.`,
 	return exitUsage
 }
 
-// Compiling a policy allocates several MiB in a few milliseconds (CEL's
-// parser above all): at the collector's default pace that is several
-// collections before the first row is read, a fifth of a small run's time.
-// Until the policy is loaded the collector runs at a quarter of that pace,
-// then at the usual one, which bounds a long run's memory (GOGC, when set,
-// is left alone).
+// Starting up (package initialisation, compiling a policy: CEL's parser
+// above all) allocates several MiB in a few milliseconds: at the
+// collector's default pace that is a collection or two before the first
+// row is read, and a small run ends soon after. For the first startupPace
+// of a run the collector runs at a quarter of that pace, its heap capped
+// at startupHeap, then at the usual one, which bounds a long run's memory
+// (GOGC and GOMEMLIMIT, when set, are left alone).
+const (
+	startupPace = 100 * time.Millisecond
+	startupHeap = 64 << 20
+	steadyLimit = 1 << 30 // a safety net far above the live heap (see main)
+)
+
+var steadyOnce sync.Once
+
 func startupGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(startupHeap)
+	}
+	time.AfterFunc(startupPace, steadyGC)
 }
 
-// steadyGC restores the collector's pace once the policy is loaded.
+// steadyGC restores the collector's usual pace; serve calls it once it
+// is listening.
 func steadyGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
-	}
+	steadyOnce.Do(func() {
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(100)
+		}
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(steadyLimit)
+		}
+	})
 }
