@@ -46,6 +46,8 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "rubric-bench"), "work directory")
 	runs := flag.Int("runs", 1, "repetitions, round by round (the median wall time of each is kept)")
 	scale := flag.String("scale", "", "instead of the full table: sizes to compare payroll and eval csv at (e.g. 1000000,5000000), for the linearity target")
+	startupRuns := flag.Int("startup", 31, "rounds of the start-up table (process start, compile, one row); 0 leaves it out")
+	startupOnly := flag.Bool("startup-only", false, "only the start-up table")
 	flag.Parse()
 	must(os.MkdirAll(*dir, 0o755))
 	bin := func(name string) string { return filepath.Join(*dir, name) }
@@ -55,6 +57,10 @@ func main() {
 	}
 	if *scale != "" {
 		scaling(*dir, bin, strings.Split(*scale, ","), *runs)
+		return
+	}
+	if *startupOnly {
+		startup(*dir, bin, *startupRuns)
 		return
 	}
 	data := generate(*dir, bin, *n)
@@ -99,6 +105,47 @@ func main() {
 	eSpeed := r("rubric eval --format csv, GOMAXPROCS=1").Wall / csv.Wall
 	check(pSpeed >= 1.7 && eSpeed >= 1.7, "speed-up on 2 cores ≥ 1.7× (payroll %.2f×, eval csv %.2f×)", pSpeed, eSpeed)
 	check(same, "payroll rows identical to the baseline's (run_id aside)")
+	if *startupRuns > 0 {
+		startup(*dir, bin, *startupRuns)
+	}
+}
+
+// startup measures what a run costs before its input matters: process
+// start, package initialisation, loading and compiling the policy, one
+// snapshot and the output, each command's median over rounds taken in
+// turn. The baseline on the same row and `rubric version` (no policy) are
+// beside it, for what the machine and the binary alone cost.
+func startup(dir string, bin func(string) string, rounds int) {
+	if rounds <= 0 {
+		return
+	}
+	policy := "policies/voice-agents"
+	one := filepath.Join(dir, "one-row.csv")
+	b, err := os.ReadFile(generate(dir, bin, 1))
+	must(err)
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 2 {
+		fail("the generated input has no row")
+	}
+	must(os.WriteFile(one, []byte(lines[0]+"\n"+lines[1]+"\n"), 0o644))
+	payrollDir := filepath.Join(dir, "payroll-one")
+	cases := []bcase{
+		{name: "baseline, one row", args: []string{bin("baseline"), "-i", one, "-o", filepath.Join(dir, "baseline-one.csv"), "-policy", policy}},
+		{name: "rubric version", args: []string{bin("rubric"), "version"}},
+		{name: "rubric eval --format csv, one row", args: []string{bin("rubric"), "eval", "-p", policy, "-i", one, "--format", "csv", "-o", filepath.Join(dir, "outcomes-one.csv")}},
+		{name: "rubric payroll, one row", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", one, "-o", payrollDir, "--force"}, prep: func() { os.RemoveAll(payrollDir) }},
+	}
+	results := measureAll(bin("measure"), cases, rounds)
+	fmt.Printf("\nstart-up: process start, compile and one row, median of %d rounds\n\n", rounds)
+	fmt.Println("| run | wall ms | CPU ms | peak RSS MiB |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, c := range cases {
+		r := results[c.name]
+		fmt.Printf("| %s | %.1f | %.1f | %.1f |\n", c.name, 1000*r.Wall, 1000*r.CPU, r.RSS)
+	}
+	fmt.Println()
+	ev, pay := results[cases[2].name], results[cases[3].name]
+	check(ev.Wall <= 0.020 && pay.Wall <= 0.020, "process start + compile + one row ≤ 20 ms (eval %.1f ms, payroll %.1f ms)", 1000*ev.Wall, 1000*pay.Wall)
 }
 
 // scaling runs the baseline, payroll and eval csv at each size and reports
