@@ -107,7 +107,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if !ok {
 			return
 		}
-		if x.Cmp(c) > 0 {
+		if cmpDec(x, c) > 0 {
 			x, res.Capped = c, r.why
 		}
 		r.operandStep(res, "cap", in.Cap, c, x)
@@ -117,7 +117,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if !ok {
 			return
 		}
-		if x.Cmp(f) < 0 {
+		if cmpDec(x, f) < 0 {
 			x, res.Floored = f, r.why
 		}
 		r.operandStep(res, "floor", in.Floor, f, x)
@@ -225,6 +225,10 @@ func (r *run) evalDecimal(x *rules.Expression) (*apd.Decimal, string) {
 var maxAmount = apd.New(1, 15)
 
 func tooLarge(d *apd.Decimal) bool {
+	if d.Form == apd.Finite {
+		// |d| ≥ 10^15 when its leading digit stands at 10^15 or higher.
+		return !d.IsZero() && int64(d.Exponent)+d.NumDigits() > 15
+	}
 	var a apd.Decimal
 	a.Abs(d)
 	return a.Cmp(maxAmount) >= 0
@@ -255,7 +259,7 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 	if in.Schedule == rules.Flat {
 		var band *rules.Rate
 		for i := range in.Rates {
-			if in.Rates[i].From.Cmp(units) <= 0 {
+			if cmpDec(in.Rates[i].From, units) <= 0 {
 				band = &in.Rates[i]
 			}
 		}

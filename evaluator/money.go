@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"strconv"
@@ -80,15 +81,87 @@ func sub(a, b *apd.Decimal) *apd.Decimal {
 	return out
 }
 
+// cmpDec is a.Cmp(b). apd's Cmp brings the two coefficients to one
+// exponent when their leading digits stand at the same place, and its
+// multiplication allocates once an operand has two words (a quotient's 34
+// digits compared with a cap of 900, at every cap, floor and bound): here
+// coefficients of up to 128 bits are aligned in machine words.
+func cmpDec(a, b *apd.Decimal) int {
+	if a.Form != apd.Finite || b.Form != apd.Finite || a.Exponent == b.Exponent {
+		return a.Cmp(b)
+	}
+	sa, sb := a.Sign(), b.Sign()
+	switch {
+	case sa != sb:
+		return cmp.Compare(sa, sb)
+	case sa == 0:
+		return 0
+	}
+	// One past the place of the leading digit: equal for equal magnitudes.
+	ta, tb := int64(a.Exponent)+a.NumDigits(), int64(b.Exponent)+b.NumDigits()
+	if ta != tb {
+		return sa * cmp.Compare(int(ta-tb), 0)
+	}
+	ah, al, aok := coeff128(a)
+	bh, bl, bok := coeff128(b)
+	if !aok || !bok {
+		return a.Cmp(b)
+	}
+	var ok bool
+	if a.Exponent > b.Exponent { // a has the fewer digits: as many as b once scaled
+		ah, al, ok = mulPow10(ah, al, int(a.Exponent-b.Exponent))
+	} else {
+		bh, bl, ok = mulPow10(bh, bl, int(b.Exponent-a.Exponent))
+	}
+	if !ok {
+		return a.Cmp(b)
+	}
+	c := cmp.Compare(ah, bh)
+	if c == 0 {
+		c = cmp.Compare(al, bl)
+	}
+	return sa * c
+}
+
+// coeff128 is d's coefficient as two machine words, when it fits.
+func coeff128(d *apd.Decimal) (hi, lo uint64, ok bool) {
+	if bits.UintSize != 64 || d.Coeff.BitLen() > 128 {
+		return 0, 0, false
+	}
+	switch w := d.Coeff.Bits(); len(w) {
+	case 2:
+		return uint64(w[1]), uint64(w[0]), true
+	case 1:
+		return 0, uint64(w[0]), true
+	}
+	return 0, 0, true
+}
+
+// mulPow10 is hi:lo × 10^k, when it fits in 128 bits.
+func mulPow10(hi, lo uint64, k int) (uint64, uint64, bool) {
+	for k > 0 {
+		s := min(k, len(pow10)-1)
+		p := pow10[s]
+		h1, l := bits.Mul64(lo, p)
+		h2, l2 := bits.Mul64(hi, p)
+		h, carry := bits.Add64(h1, l2, 0)
+		if h2 != 0 || carry != 0 {
+			return 0, 0, false
+		}
+		hi, lo, k = h, l, k-s
+	}
+	return hi, lo, true
+}
+
 func minDec(a, b *apd.Decimal) *apd.Decimal {
-	if a.Cmp(b) <= 0 {
+	if cmpDec(a, b) <= 0 {
 		return a
 	}
 	return b
 }
 
 func maxDec(a, b *apd.Decimal) *apd.Decimal {
-	if a.Cmp(b) >= 0 {
+	if cmpDec(a, b) >= 0 {
 		return a
 	}
 	return b
@@ -136,55 +209,62 @@ var pow10 = func() (p [20]uint64) {
 	return p
 }()
 
-// roundWord is Round for a coefficient that fits a machine word, as
-// nearly every amount does: one division instead of apd's Quantize, with
-// the same result. It reports false, leaving out alone, for what does not
-// fit.
+// roundWord is Round for a coefficient of up to 128 bits (38 digits), as
+// every amount is (a quotient carries 34): a division or two of machine
+// words instead of apd's Quantize, with the same result. It reports false,
+// leaving out alone, for a coefficient or a result that does not fit.
 func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
-	if d.Form != apd.Finite || !d.Coeff.IsUint64() {
+	if d.Form != apd.Finite {
 		return false
 	}
-	c, target := d.Coeff.Uint64(), int32(-minor)
+	hi, lo, ok := coeff128(d)
+	if !ok {
+		return false
+	}
+	target := int32(-minor)
 	var q uint64
 	switch {
 	case d.Exponent == target:
-		q = c
-	case d.Exponent > target: // more zeros, exactly
-		k := d.Exponent - target
-		if k >= int32(len(pow10)) {
-			return false
-		}
-		hi, lo := bits.Mul64(c, pow10[k])
 		if hi != 0 {
 			return false
 		}
 		q = lo
-	default:
-		k := target - d.Exponent
-		if k >= int32(len(pow10)) {
-			// Every digit dropped: the value is under a fifth of a minor unit,
-			// so only rounding away from zero makes it one.
-			if mode == rules.Up && c != 0 {
-				q = 1
-			}
-			break
+	case d.Exponent > target: // more zeros, exactly
+		k := d.Exponent - target
+		if hi != 0 || k >= int32(len(pow10)) {
+			return false
 		}
-		p := pow10[k]
-		var r uint64
-		q, r = c/p, c%p
-		half := p / 2 // p is at least 10: the half is exact
+		h, l := bits.Mul64(lo, pow10[k])
+		if h != 0 {
+			return false
+		}
+		q = l
+	default:
+		var half int // the dropped digits against half a unit: -1, 0, 1
+		var dropped bool
+		var qhi uint64
+		if k := target - d.Exponent; k > 2*(int32(len(pow10))-1) {
+			// Every digit dropped: the value (< 2^128 < 5e38) is under half
+			// a minor unit, so only rounding away from zero makes it one.
+			half, dropped = -1, hi != 0 || lo != 0
+		} else {
+			qhi, q, half, dropped = divPow10(hi, lo, int(k))
+		}
+		if qhi != 0 {
+			return false
+		}
 		switch mode {
 		case rules.HalfUp: // ties away from zero
-			if r >= half {
+			if half >= 0 {
 				q++
 			}
 		case rules.Down: // toward zero
 		case rules.Up: // away from zero
-			if r != 0 {
+			if dropped {
 				q++
 			}
 		default: // half even
-			if r > half || (r == half && q%2 == 1) {
+			if half > 0 || (half == 0 && q%2 == 1) {
 				q++
 			}
 		}
@@ -192,6 +272,32 @@ func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
 	out.Form, out.Exponent, out.Negative = apd.Finite, target, d.Negative && q != 0
 	out.Coeff.SetUint64(q)
 	return true
+}
+
+// divPow10 divides the 128-bit hi:lo by 10^k (1 ≤ k ≤ 38) toward zero:
+// the quotient, how the remainder compares with half of 10^k (-1, 0, 1)
+// and whether it is not zero.
+func divPow10(hi, lo uint64, k int) (qhi, qlo uint64, half int, dropped bool) {
+	const top = len(pow10) - 1 // 10^19, the largest power of ten in a word
+	if k <= top {
+		p := pow10[k]
+		qhi, r := hi/p, hi%p
+		qlo, r = bits.Div64(r, lo, p)
+		return qhi, qlo, cmp.Compare(r, p/2), r != 0 // p ≥ 10: its half is exact
+	}
+	// Two steps: by 10^19, then by 10^(k-19). The remainder is
+	// r2·10^19 + r1 and half of 10^k is (p2/2)·10^19.
+	p1 := pow10[top]
+	h1, r := hi/p1, hi%p1
+	l1, r1 := bits.Div64(r, lo, p1)
+	p2 := pow10[k-top]
+	qhi, r = h1/p2, h1%p2
+	qlo, r2 := bits.Div64(r, l1, p2)
+	half = cmp.Compare(r2, p2/2)
+	if half == 0 && r1 != 0 {
+		half = 1
+	}
+	return qhi, qlo, half, r1 != 0 || r2 != 0
 }
 
 // ZeroAmount is 0 written with the currency's minor digits.

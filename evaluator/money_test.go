@@ -53,7 +53,8 @@ func TestRoundMatchesRationals(t *testing.T) {
 	texts := []string{"0", "-0", "0.000", "1", "-1", "0.5", "-0.5", "1.5", "2.5", "-2.5", "0.005", "0.015", "0.025", "-0.025",
 		"328.574", "41.07175", "41.075", "41.065", "123456789.125", "1e3", "1.2e5", "-7E+2", "0.0049999", "0.00500001",
 		"18446744073709551615", "18446744073709551616", "1844674407370955161.5", "0.18446744073709551615",
-		"99999999999999999999.995", "1e-25", "-1e-25", "5e-3", "0.0005", "-0.0005", "1.00000000000000000000001e-30", "123.4500000000000000000001"}
+		"99999999999999999999.995", "1e-25", "-1e-25", "0.5483870967741935483870967741935484", "340282366920938463463374607431768211455e-38",
+		"340282366920938463463374607431768211455e-39", "340282366920938463463374607431768211456e-40", "5e-39", "50000000000000000000000000000000000000e-38", "5e-3", "0.0005", "-0.0005", "1.00000000000000000000001e-30", "123.4500000000000000000001"}
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		c := r.Uint64() >> r.IntN(64)
@@ -63,6 +64,11 @@ func TestRoundMatchesRationals(t *testing.T) {
 			sign = "-"
 		}
 		texts = append(texts, fmt.Sprintf("%s%de%d", sign, c, e))
+		// Coefficients of up to 128 bits (a quotient's 34 digits and more),
+		// with up to 45 digits dropped.
+		wide := new(big.Int).Lsh(new(big.Int).SetUint64(r.Uint64()>>r.IntN(64)), 64)
+		wide.Or(wide, new(big.Int).SetUint64(r.Uint64()))
+		texts = append(texts, fmt.Sprintf("%s%se%d", sign, wide, r.IntN(36)-45)) // under 1e29: amounts stop at 1e15
 	}
 	for _, text := range texts {
 		d, _, err := apd.NewFromString(text)
@@ -111,4 +117,49 @@ func ratRoundMinor(x *big.Rat, minor int, mode rules.Rounding) string {
 		out = strings.TrimPrefix(out, "-")
 	}
 	return out
+}
+
+// TestCmpDecMatchesApd: the comparison by leading-digit place agrees with
+// apd's Cmp, also for equal values written differently (1, 1.00, 100e-2).
+func TestCmpDecMatchesApd(t *testing.T) {
+	texts := []string{"0", "-0", "0.00", "1", "1.00", "100e-2", "-1", "-1.0", "900", "9e2", "899.9999999999999999999999999999999",
+		"0.5483870967741935483870967741935484", "1e15", "999999999999999.99", "-0.001", "-1e-3", "NaN", "Infinity", "-Infinity"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 400 {
+		c := new(big.Int).Lsh(new(big.Int).SetUint64(r.Uint64()>>r.IntN(64)), 64)
+		c.Or(c, new(big.Int).SetUint64(r.Uint64()>>r.IntN(64)))
+		sign := ""
+		if r.IntN(3) == 0 {
+			sign = "-"
+		}
+		texts = append(texts, fmt.Sprintf("%s%se%d", sign, c, r.IntN(60)-45))
+	}
+	ds := make([]*apd.Decimal, len(texts))
+	for i, text := range texts {
+		d, _, err := apd.NewFromString(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds[i] = d
+	}
+	for _, a := range ds {
+		for _, b := range ds {
+			if got, want := cmpDec(a, b), a.Cmp(b); got != want {
+				t.Fatalf("cmpDec(%s, %s) = %d, apd says %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	for text, want := range map[string]bool{"0": false, "-0": false, "999999999999999.99": false, "-999999999999999.999999": false,
+		"1e15": true, "-1e15": true, "1000000000000000.00": true, "0.1e16": true, "100e13": true, "99e13": false, "Infinity": true, "-Infinity": true} {
+		d, _, err := apd.NewFromString(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tooLarge(d); got != want {
+			t.Errorf("tooLarge(%s) = %v, want %v", text, got, want)
+		}
+	}
 }
