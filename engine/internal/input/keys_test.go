@@ -58,34 +58,33 @@ func TestSpillingKeys(t *testing.T) {
 	}
 }
 
-// TestKeysInMemory: a set made by NewKeys never moves to disk and has no
-// late duplicates.
-func TestKeysInMemory(t *testing.T) {
-	k := NewKeys()
-	for i := range 1000 {
-		k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
-	}
-	if first, dup := k.Add("999", "2026-10", 2000, 1); !dup || first != 1000 {
-		t.Fatalf("got (%d, %v), want (1000, true)", first, dup)
-	}
-	if late, err := k.Late(); err != nil || late != nil {
-		t.Fatalf("late duplicates of a set in memory: %v, %v", late, err)
-	}
-}
-
-// TestSpillingKeysWithoutTemporarySpace: when the partition files cannot
-// be made, the set stays in memory and still tells every duplicate at once.
-func TestSpillingKeysWithoutTemporarySpace(t *testing.T) {
-	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
-	k := NewSpillingKeys(2)
-	for i := range 10 {
-		k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
-	}
-	if first, dup := k.Add("7", "2026-10", 20, 1); !dup || first != 8 {
-		t.Fatalf("got (%d, %v), want (8, true)", first, dup)
-	}
-	if late, err := k.Late(); err != nil || late != nil {
-		t.Fatalf("late: %v, %v", late, err)
+// TestKeysStayInMemory: a set made by NewKeys, and one made by
+// NewSpillingKeys that cannot make its partition files, keep every key in
+// memory: each duplicate is told at once and none is left for Late.
+func TestKeysStayInMemory(t *testing.T) {
+	for name, tc := range map[string]struct {
+		keys func(t *testing.T) *Keys
+		n    int
+	}{
+		"NewKeys": {func(*testing.T) *Keys { return NewKeys() }, 1000},
+		"no temporary space": {func(t *testing.T) *Keys {
+			t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+			return NewSpillingKeys(2)
+		}, 10},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := tc.keys(t)
+			for i := range tc.n {
+				k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
+			}
+			last := tc.n - 1
+			if first, dup := k.Add(fmt.Sprint(last), "2026-10", 2*tc.n, 1); !dup || first != last+1 {
+				t.Fatalf("got (%d, %v), want (%d, true)", first, dup, last+1)
+			}
+			if late, err := k.Late(); err != nil || late != nil {
+				t.Fatalf("late duplicates of a set in memory: %v, %v", late, err)
+			}
+		})
 	}
 }
 

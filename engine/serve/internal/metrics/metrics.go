@@ -13,6 +13,7 @@ package metrics
 import (
 	"bufio"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -259,17 +260,14 @@ func (s *series[T]) with(n int, values []string) *T {
 // each calls f for every series, in order of their label values.
 func (s *series[T]) each(f func(values []string, v *T)) {
 	s.mu.Lock()
-	keys := make([]string, 0, len(s.byKey))
-	for k := range s.byKey {
-		keys = append(keys, k)
+	keys := slices.Sorted(maps.Keys(s.byKey))
+	values, vs := make([][]string, len(keys)), make([]*T, len(keys))
+	for i, k := range keys {
+		values[i], vs[i] = s.values[k], s.byKey[k]
 	}
 	s.mu.Unlock()
-	slices.Sort(keys)
-	for _, k := range keys {
-		s.mu.Lock()
-		values, v := s.values[k], s.byKey[k]
-		s.mu.Unlock()
-		f(values, v)
+	for i := range keys {
+		f(values[i], vs[i])
 	}
 }
 
