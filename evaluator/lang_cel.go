@@ -117,52 +117,67 @@ func celType(t rules.Type) *cel.Type {
 func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
 	cp := p.(*celParsed)
 	key := "cel\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + cp.src
-	if v, ok := c.cache.get(key); ok {
-		return &celProgram{prg: v.(cel.Program), refs: resolveSlots(cp.refs, scope, celName), want: want}, nil
+	cc, ok := c.cache.get(key)
+	if !ok {
+		prg, fast, errs := c.compile(cp, scope, want)
+		if errs != nil {
+			return nil, errs
+		}
+		cc = &celCompiled{prg: prg, fast: fast}
+		c.cache.set(key, cc)
 	}
-	prg, errs := c.compile(cp, scope, want)
-	if errs != nil {
-		return nil, errs
+	compiled := cc.(*celCompiled)
+	out := &celProgram{prg: compiled.prg, refs: resolveSlots(cp.refs, scope, celName), want: want}
+	if compiled.fast != nil {
+		if slots, ok := compiled.fast.link(out.refs); ok {
+			out.fast, out.slots = compiled.fast, slots
+		}
 	}
-	c.cache.set(key, prg)
-	return &celProgram{prg: prg, refs: resolveSlots(cp.refs, scope, celName), want: want}, nil
+	return out, nil
 }
 
-func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type) (cel.Program, []rules.ExprError) {
+// celCompiled is what the program cache holds for a CEL expression.
+type celCompiled struct {
+	prg  cel.Program
+	fast *fastProg // nil: the expression is not of a fast shape
+}
+
+func (c *celCompiler) compile(cp *celParsed, scope *rules.Scope, want rules.Type) (cel.Program, *fastProg, []rules.ExprError) {
 	if cp.ast == nil {
 		fresh, errs := c.parse(cp.src)
 		if errs != nil {
-			return nil, errs
+			return nil, nil, errs
 		}
 		cp = fresh
 	}
 	e, err := c.env(scope)
 	if err != nil {
-		return nil, []rules.ExprError{{Message: err.Error()}}
+		return nil, nil, []rules.ExprError{{Message: err.Error()}}
 	}
 	checked, iss := e.env.Check(cp.ast)
 	if iss != nil && iss.Err() != nil {
-		return nil, celIssues(cp.src, iss)
+		return nil, nil, celIssues(cp.src, iss)
 	}
 	out := checked.OutputType()
 	if msg := resultTypeError(want, celTypeName(out)); msg != "" && out != cel.DynType {
-		return nil, []rules.ExprError{{Offset: 0, Length: len([]rune(cp.src)), Message: msg}}
+		return nil, nil, []rules.ExprError{{Offset: 0, Length: len([]rune(cp.src)), Message: msg}}
 	}
 	// The cost of an expression is bounded at validation: every variable
 	// is a scalar, so the static estimate is a true bound, and evaluation
 	// needs no cost tracker.
 	est, err := e.env.EstimateCost(checked, zeroCosts{})
 	if err != nil {
-		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: "cannot bound the cost of this expression: " + err.Error()}}
+		return nil, nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: "cannot bound the cost of this expression: " + err.Error()}}
 	}
 	if est.Max > celCostLimit {
-		return nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: fmt.Sprintf("expression is too costly to evaluate for every snapshot (it could take up to %d steps; the limit is %d): simplify it, or split it into derived metrics", est.Max, celCostLimit)}}
+		return nil, nil, []rules.ExprError{{Length: len([]rune(cp.src)), Message: fmt.Sprintf("expression is too costly to evaluate for every snapshot (it could take up to %d steps; the limit is %d): simplify it, or split it into derived metrics", est.Max, celCostLimit)}}
 	}
 	prg, err := e.env.Program(checked, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, []rules.ExprError{{Message: err.Error()}}
+		return nil, nil, []rules.ExprError{{Message: err.Error()}}
 	}
-	return prg, nil
+	fast, _ := celFast(cp.ast.NativeRep().Expr(), scope)
+	return prg, fast, nil
 }
 
 func celName(n string) string { return n }
@@ -326,9 +341,11 @@ func (w *celWalker) walk(e celast.Expr, bound map[string]bool) {
 
 // celProgram runs a compiled CEL expression over a snapshot's values.
 type celProgram struct {
-	prg  cel.Program
-	refs []slotRef
-	want rules.Type
+	prg   cel.Program
+	refs  []slotRef
+	want  rules.Type
+	fast  *fastProg // nil: the interpreter runs
+	slots []int     // fast's names' slots
 }
 
 // celActivation gives CEL the values of the names one expression uses:
@@ -390,6 +407,16 @@ func (a *celActivation) ResolveName(name string) (any, bool) {
 func (a *celActivation) Parent() interpreter.Activation { return nil }
 
 func (p *celProgram) eval(vals []Value, s *scratch) (Value, error) {
+	if p.fast != nil {
+		if v, err := p.fast.eval(vals, p.slots); err != errSlow {
+			return v, err
+		}
+	}
+	return p.interpret(vals, s)
+}
+
+// interpret runs the expression in CEL's interpreter.
+func (p *celProgram) interpret(vals []Value, s *scratch) (Value, error) {
 	s.celAct.vals, s.celAct.refs = vals, p.refs
 	out, _, err := p.prg.Eval(&s.celAct)
 	if err != nil {
@@ -552,4 +579,81 @@ func (b *celDecimal) build(e celast.Expr) (*dnode, error) {
 		return nil, errUnsupported{"a macro (all, exists, map, filter)"}
 	}
 	return nil, errUnsupported{"this construct"}
+}
+
+// celFast compiles a checked CEL expression of the common shapes to a
+// fast program (fast.go); false when it uses anything else.
+func celFast(e celast.Expr, scope *rules.Scope) (*fastProg, bool) {
+	b := &fastBuilder{}
+	root, ok := b.celNode(e, scope)
+	if !ok {
+		return nil, false
+	}
+	return &fastProg{root: root, names: b.names}, true
+}
+
+func (b *fastBuilder) celNode(e celast.Expr, scope *rules.Scope) (fnode, bool) {
+	if name, _, ok := celChain(e); ok {
+		d, found := scope.Resolve(name)
+		if !found || d.Name != name || d.Slot < 0 {
+			return fnode{}, false
+		}
+		return b.name(name, kindOf(d.Type)), true
+	}
+	switch e.Kind() {
+	case celast.LiteralKind:
+		switch v := e.AsLiteral().(type) {
+		case types.Double:
+			return fastNum(float64(v)), true
+		case types.Bool:
+			return fastBool(bool(v)), true
+		case types.String:
+			return fastStr(string(v)), true
+		}
+		return fnode{}, false
+	case celast.CallKind:
+	default:
+		return fnode{}, false
+	}
+	call := e.AsCall()
+	if call.IsMemberFunction() {
+		return fnode{}, false
+	}
+	op, ok := celOperators[call.FunctionName()]
+	if !ok {
+		if op, ok = libraryOps[call.FunctionName()]; !ok {
+			return fnode{}, false
+		}
+	}
+	args := make([]fnode, len(call.Args()))
+	for i, a := range call.Args() {
+		if args[i], ok = b.celNode(a, scope); !ok {
+			return fnode{}, false
+		}
+	}
+	switch {
+	case op == dNeg && len(args) == 1:
+		return fastNeg(args[0])
+	case op == dNot && len(args) == 1:
+		return fastNot(args[0])
+	case op == dCond && len(args) == 3:
+		return fastCond(args[0], args[1], args[2])
+	case op == dRem || op == dNeg || op == dNot || op == dCond:
+		return fnode{}, false
+	case op >= dMin: // rubric's functions
+		return fastCall(op, args)
+	case len(args) != 2:
+		return fnode{}, false
+	}
+	switch op {
+	case dAdd, dSub, dMul, dDiv:
+		return fastArith(op, args[0], args[1])
+	case dLt, dLe, dGt, dGe:
+		return fastOrder(op, args[0], args[1])
+	case dEq, dNe:
+		return fastEqual(args[0], args[1], op == dNe)
+	case dAnd, dOr:
+		return fastLogic(args[0], args[1], op == dOr, true)
+	}
+	return fnode{}, false
 }
