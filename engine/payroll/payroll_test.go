@@ -275,6 +275,41 @@ func TestPayrollRerunAndForce(t *testing.T) {
 	}
 }
 
+// TestPayrollRerunAfterEdit: the same run again over an export whose
+// explanations were edited (its manifest untouched) is refused without
+// --force, naming the file, and writes the export afresh with it.
+func TestPayrollRerunAfterEdit(t *testing.T) {
+	p := testkit.MustLoad(t, "../../policies/voice-agents")
+	input := "../../fixtures/voice-agents/snapshots.csv"
+	dir := filepath.Join(t.TempDir(), "x")
+	first := export(t, p, input, dir, Options{})
+	exPath := filepath.Join(dir, "explanations.ndjson")
+	orig, err := os.ReadFile(exPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(orig, []byte(`"status":"earned"`), []byte(`"status":"eArned"`), 1) // same size
+	if bytes.Equal(edited, orig) {
+		t.Fatal("nothing to edit")
+	}
+	os.WriteFile(exPath, edited, 0o644)
+	_, err = Run(p, engine.Input{Name: input}, Options{Dir: dir})
+	var refused *ErrRefused
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "explanations.ndjson: SHA-256") {
+		t.Fatalf("err = %v", err)
+	}
+	if got, _ := os.ReadFile(exPath); !bytes.Equal(got, edited) {
+		t.Fatal("the edited export was touched")
+	}
+	again := export(t, p, input, dir, Options{Force: true})
+	if again.Unchanged || again.Manifest.RunID != first.Manifest.RunID {
+		t.Fatalf("forced rerun: unchanged %v, run %s", again.Unchanged, again.Manifest.RunID)
+	}
+	if got, _ := os.ReadFile(exPath); !bytes.Equal(got, orig) {
+		t.Fatal("--force did not write the export afresh")
+	}
+}
+
 // TestPayrollVerifyCatches edits an amount, removes a row and edits the
 // manifest: --verify reports each.
 func TestPayrollVerifyCatches(t *testing.T) {
