@@ -22,6 +22,7 @@ metric "a" {}
 metric "b" {}
 metric "c" {}
 metric "d" {}
+metric "ratio" {}
 attribute "s" { type = "string" }
 attribute "t" { type = "string" }
 attribute "p" { type = "bool" }
@@ -129,57 +130,101 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// TestFastMatchesCEL: on thousands of random expressions over values that
-// make zeros, infinities and NaNs, the fast program gives exactly what
-// CEL's interpreter gives: the same value, bit for bit, or the same error.
-func TestFastMatchesCEL(t *testing.T) {
-	scope := fastScope(t)
-	c := NewCEL()
-	g := exprGen{rand.New(rand.NewPCG(1, 2))}
-	s := newScratch()
-	var compared, errs int
-	for i := 0; i < 3000; i++ {
-		var src string
-		var want rules.Type
-		switch i % 3 {
-		case 0:
-			src, want = g.num(4), rules.TypeNumber
-		case 1:
-			src, want = g.bool(4), rules.TypeBool
-		default:
-			src, want = g.str(3), rules.TypeString
-		}
-		parsed, perrs := c.Parse(src)
-		if perrs != nil {
-			t.Fatalf("%s: %v", src, perrs)
-		}
-		prog, cerrs := c.Compile(parsed, scope, want)
-		if cerrs != nil {
-			t.Fatalf("%s: %v", src, cerrs)
-		}
-		p := prog.(*celProgram)
-		if p.fast == nil {
-			t.Fatalf("%s: no fast program", src)
-		}
-		for j := 0; j < 8; j++ {
-			vals := g.values(scope)
-			got, gerr := p.fast.eval(vals, p.slots)
-			if gerr == errSlow {
-				t.Fatalf("%s: asks for the interpreter though every value has its declared kind", src)
-			}
-			ref, rerr := p.interpret(vals, s)
-			if errText(gerr) != errText(rerr) || rerr == nil && !sameValue(got, ref) {
-				t.Fatalf("%s over %v:\nfast        %v, %v\ninterpreter %v, %v", src, vals, got, gerr, ref, rerr)
-			}
-			compared++
-			if rerr != nil {
-				errs++
-			}
-		}
+// fastCase is a compiled program of either language, its fast program and
+// its interpreter.
+type fastCase struct {
+	fast      *fastProg
+	slots     []int
+	interpret func([]Value, *scratch) (Value, error)
+}
+
+func compileFast(t *testing.T, c rules.Compiler, scope *rules.Scope, src string, want rules.Type) fastCase {
+	t.Helper()
+	parsed, perrs := c.Parse(src)
+	if perrs != nil {
+		t.Fatalf("%s: %v", src, perrs)
 	}
-	// The generator must reach the error paths, or the test proves little.
-	if errs < compared/50 {
-		t.Errorf("only %d of %d evaluations failed: the generator misses the error paths", errs, compared)
+	prog, cerrs := c.Compile(parsed, scope, want)
+	if cerrs != nil {
+		t.Fatalf("%s: %v", src, cerrs)
+	}
+	switch p := prog.(type) {
+	case *celProgram:
+		return fastCase{p.fast, p.slots, p.interpret}
+	case *exprProgram:
+		return fastCase{p.fast, p.slots, p.interpret}
+	}
+	t.Fatalf("%s: a %T", src, prog)
+	return fastCase{}
+}
+
+// TestFastMatchesInterpreters: on thousands of random expressions over
+// values that make zeros, infinities and NaNs, the fast program gives
+// exactly what the language's interpreter gives: the same value, bit for
+// bit, or the same error (in CEL the same text; in expr, whose errors carry
+// the position, the same division by zero, which is all the evaluator
+// reads of them).
+func TestFastMatchesInterpreters(t *testing.T) {
+	scope := fastScope(t)
+	for _, lang := range []struct {
+		name    string
+		c       rules.Compiler
+		sameErr func(a, b error) bool
+	}{
+		{"cel", NewCEL(), func(a, b error) bool { return errText(a) == errText(b) }},
+		{"expr", NewExpr(), func(a, b error) bool {
+			if a == nil || b == nil {
+				return a == b
+			}
+			return a == errDivZero && strings.Contains(b.Error(), errDivZero.Error())
+		}},
+	} {
+		t.Run(lang.name, func(t *testing.T) {
+			g := exprGen{rand.New(rand.NewPCG(1, 2))}
+			s := newScratch()
+			var compared, errs, fast int
+			const n = 3000
+			for i := 0; i < n; i++ {
+				var src string
+				var want rules.Type
+				switch i % 3 {
+				case 0:
+					src, want = g.num(4), rules.TypeNumber
+				case 1:
+					src, want = g.bool(4), rules.TypeBool
+				default:
+					src, want = g.str(3), rules.TypeString
+				}
+				p := compileFast(t, lang.c, scope, src, want)
+				if p.fast == nil {
+					if lang.name == "cel" {
+						t.Fatalf("%s: no fast program", src)
+					}
+					continue // expr: integer arithmetic is left to expr
+				}
+				fast++
+				for j := 0; j < 8; j++ {
+					vals := g.values(scope)
+					got, gerr := p.fast.eval(vals, p.slots)
+					if gerr == errSlow {
+						t.Fatalf("%s: asks for the interpreter though every value has its declared kind", src)
+					}
+					ref, rerr := p.interpret(vals, s)
+					if !lang.sameErr(gerr, rerr) || rerr == nil && !sameValue(got, ref) {
+						t.Fatalf("%s over %v:\nfast        %v, %v\ninterpreter %v, %v", src, vals, got, gerr, ref, rerr)
+					}
+					compared++
+					if rerr != nil {
+						errs++
+					}
+				}
+			}
+			// The generator must reach the error paths and the fast
+			// programs, or the test proves little.
+			if errs < compared/50 || fast < n/2 {
+				t.Errorf("%d of %d expressions fast, %d of %d evaluations failed: the generator misses too much", fast, n, errs, compared)
+			}
+		})
 	}
 }
 
@@ -189,21 +234,22 @@ func TestFastMatchesCEL(t *testing.T) {
 func TestFastFallsBack(t *testing.T) {
 	scope := fastScope(t)
 	c := NewCEL()
-	for _, src := range []string{
-		"s.startsWith('a')", "size(s) > 1", "[a, b].exists(x, x > 1)", "s < t", "s + t == 'ab'",
-		"a in [1.0, 2.0]", "int(a) == 1", "has(a.b)",
+	for _, tc := range []struct {
+		c    rules.Compiler
+		srcs []string
+	}{
+		{c, []string{"s.startsWith('a')", "size(s) > 1", "[a, b].exists(x, x > 1)", "s < t", "s + t == 'ab'",
+			"a in [1.0, 2.0]", "int(a) == int(b)", "a == 1.0 || s.endsWith(t)"}},
+		{NewExpr(), []string{"s startsWith 'a'", "len(s) > 1", "s < t", "s + t == 'ab'", "a ** 2 > 1", "a in [1, 2]",
+			"(p ? 1 : 2) * (q ? 3 : 4) > a", // integers multiplied: expr's own arithmetic
+			"-(p ? 0 : 2.5) < a",            // an integer 0 negated is 0, not -0
+			"max(-0.0, a) >= 0",             // a -0 constant may be read as 0
+			"(a ?? b) > 1"}},
 	} {
-		want := rules.TypeBool
-		parsed, perrs := c.Parse(src)
-		if perrs != nil {
-			continue // refused at parsing: nothing to fall back from
-		}
-		prog, cerrs := c.Compile(parsed, scope, want)
-		if cerrs != nil {
-			continue
-		}
-		if prog.(*celProgram).fast != nil {
-			t.Errorf("%s: compiled to a fast program", src)
+		for _, src := range tc.srcs {
+			if p := compileFast(t, tc.c, scope, src, rules.TypeBool); p.fast != nil {
+				t.Errorf("%s %s: compiled to a fast program", tc.c.Language(), src)
+			}
 		}
 	}
 
@@ -227,5 +273,26 @@ func TestFastFallsBack(t *testing.T) {
 	}
 	if !strings.Contains(errText(err), "overload") {
 		t.Logf("interpreter's error: %v", err)
+	}
+}
+
+// TestFastNameOfAFunction: a metric may share a function's name ("ratio");
+// expr renames it inside its environment, and the fast program reads the
+// same slot.
+func TestFastNameOfAFunction(t *testing.T) {
+	scope := fastScope(t)
+	vals := make([]Value, scope.Len())
+	d, _ := scope.Lookup("ratio")
+	vals[d.Slot] = Num(6)
+	for _, c := range []rules.Compiler{NewCEL(), NewExpr()} {
+		p := compileFast(t, c, scope, "ratio(ratio, 2) + ratio", rules.TypeNumber)
+		if p.fast == nil {
+			t.Fatalf("%s: no fast program", c.Language())
+		}
+		got, err := p.fast.eval(vals, p.slots)
+		ref, rerr := p.interpret(vals, newScratch())
+		if err != nil || rerr != nil || got.Num != 9 || !sameValue(got, ref) {
+			t.Errorf("%s: fast %v, %v; interpreter %v, %v; want 9", c.Language(), got, err, ref, rerr)
+		}
 	}
 }

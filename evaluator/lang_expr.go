@@ -278,15 +278,30 @@ func (f flatten) Visit(node *ast.Node) {
 func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Type) (rules.Program, []rules.ExprError) {
 	ep := p.(*exprParsed)
 	key := "expr\x00" + scope.FingerprintHash() + "\x00" + want.String() + "\x00" + ep.src
-	if v, ok := c.cache.get(key); ok {
-		return &exprProgram{prog: v.(*vm.Program), refs: resolveSlots(ep.refs, scope, exprVar)}, nil
+	cc, ok := c.cache.get(key)
+	if !ok {
+		prog, errs := c.compile(ep, scope, want)
+		if errs != nil {
+			return nil, errs
+		}
+		fast, _ := exprFast(prog.Node(), scope)
+		cc = &exprCompiled{prog: prog, fast: fast}
+		c.cache.set(key, cc)
 	}
-	prog, errs := c.compile(ep, scope, want)
-	if errs != nil {
-		return nil, errs
+	compiled := cc.(*exprCompiled)
+	out := &exprProgram{prog: compiled.prog, refs: resolveSlots(ep.refs, scope, exprVar)}
+	if compiled.fast != nil {
+		if slots, ok := compiled.fast.link(out.refs); ok {
+			out.fast, out.slots = compiled.fast, slots
+		}
 	}
-	c.cache.set(key, prog)
-	return &exprProgram{prog: prog, refs: resolveSlots(ep.refs, scope, exprVar)}, nil
+	return out, nil
+}
+
+// exprCompiled is what the program cache holds for an expr expression.
+type exprCompiled struct {
+	prog *vm.Program
+	fast *fastProg // nil: the expression is not of a fast shape
 }
 
 func (c *exprCompiler) compile(ep *exprParsed, scope *rules.Scope, want rules.Type) (*vm.Program, []rules.ExprError) {
@@ -343,11 +358,23 @@ func compileExpr(src string, config *conf.Config) (*vm.Program, error) {
 // exprProgram runs a compiled expr program. Only the names it references
 // are written into the (reused) environment before each run.
 type exprProgram struct {
-	prog *vm.Program
-	refs []slotRef
+	prog  *vm.Program
+	refs  []slotRef
+	fast  *fastProg // nil: expr's VM runs
+	slots []int     // fast's names' slots
 }
 
 func (p *exprProgram) eval(vals []Value, s *scratch) (Value, error) {
+	if p.fast != nil {
+		if v, err := p.fast.eval(vals, p.slots); err != errSlow {
+			return v, err
+		}
+	}
+	return p.interpret(vals, s)
+}
+
+// interpret runs the expression in expr's VM.
+func (p *exprProgram) interpret(vals []Value, s *scratch) (Value, error) {
 	env := s.exprEnv
 	for _, r := range p.refs {
 		v := vals[r.slot]
@@ -548,4 +575,151 @@ func (b *exprDecimal) call(name string, args []ast.Node) (*dnode, error) {
 		n.args = append(n.args, x)
 	}
 	return n, nil
+}
+
+// exprFast compiles an expr expression of the common shapes to a fast
+// program (fast.go); false when it uses anything else. It reads the tree
+// expr compiled, after expr's optimizer, whose folding has meaning of its
+// own ("x || true" is true even where x fails). Integer literals are
+// numbers like any other except where expr computes in integers, which
+// is left to expr: arithmetic between two values that may be integers,
+// and the negation of one (-0 is 0 there).
+func exprFast(root ast.Node, scope *rules.Scope) (*fastProg, bool) {
+	if root == nil {
+		return nil, false
+	}
+	b := &fastBuilder{}
+	f, _, ok := b.exprNode(root, scope)
+	if !ok {
+		return nil, false
+	}
+	return &fastProg{root: f, names: b.names}, true
+}
+
+// exprNode builds n; isInt reports a node whose value may be an integer
+// (a literal, or a conditional with one among its branches).
+func (b *fastBuilder) exprNode(n ast.Node, scope *rules.Scope) (f fnode, isInt, ok bool) {
+	if c, isCall := n.(*ast.CallNode); isCall {
+		id, named := c.Callee.(*ast.IdentifierNode)
+		if !named {
+			return fnode{}, false, false
+		}
+		f, ok := b.exprCall(id.Value, c.Arguments, scope)
+		return f, false, ok
+	}
+	if id, isIdent := n.(*ast.IdentifierNode); isIdent {
+		name := id.Value // a flattened chain, or a name renamed for a function's
+		if len(name) > 1 && name[0] == '_' && exprFuncNames[name[1:]] {
+			name = name[1:]
+		}
+		d, found := scope.Resolve(name)
+		if !found || d.Name != name || d.Slot < 0 {
+			return fnode{}, false, false
+		}
+		return b.name(id.Value, kindOf(d.Type)), false, true
+	}
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		if x.Value > 1<<53 || x.Value < -(1<<53) {
+			return fnode{}, false, false
+		}
+		return fastNum(float64(x.Value)), true, true
+	case *ast.FloatNode:
+		if x.Value == 0 && math.Signbit(x.Value) {
+			// expr keeps one constant per value that Go's == tells
+			// apart, so a -0 (of folding: "-(0 / 2)") shares its slot
+			// with a 0 elsewhere, and which one is read depends on the
+			// order they were met: left to expr.
+			return fnode{}, false, false
+		}
+		return fastNum(x.Value), false, true
+	case *ast.StringNode:
+		return fastStr(x.Value), false, true
+	case *ast.BoolNode:
+		return fastBool(x.Value), false, true
+	case *ast.BuiltinNode:
+		f, ok := b.exprCall(x.Name, x.Arguments, scope)
+		return f, false, ok
+	case *ast.UnaryNode:
+		a, aInt, ok := b.exprNode(x.Node, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		switch x.Operator {
+		case "+":
+			return a, aInt, a.kind == Number
+		case "-":
+			if aInt { // an integer's negation: -0 is 0, not the float -0
+				return fnode{}, false, false
+			}
+			f, ok := fastNeg(a)
+			return f, false, ok
+		case "!", "not":
+			f, ok := fastNot(a)
+			return f, false, ok
+		}
+	case *ast.BinaryNode:
+		op, known := operatorOps[x.Operator]
+		if !known {
+			return fnode{}, false, false
+		}
+		l, lInt, ok := b.exprNode(x.Left, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		r, rInt, ok := b.exprNode(x.Right, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		switch op {
+		case dAdd, dSub, dMul:
+			if lInt && rInt {
+				return fnode{}, false, false
+			}
+			f, ok := fastArith(op, l, r)
+			return f, false, ok
+		case dDiv: // always in floating point in expr
+			f, ok := fastArith(op, l, r)
+			return f, false, ok
+		case dLt, dLe, dGt, dGe:
+			f, ok := fastOrder(op, l, r)
+			return f, false, ok
+		case dEq, dNe:
+			f, ok := fastEqual(l, r, op == dNe)
+			return f, false, ok
+		case dAnd, dOr:
+			f, ok := fastLogic(l, r, op == dOr, false)
+			return f, false, ok
+		}
+	case *ast.ConditionalNode:
+		c, _, ok := b.exprNode(x.Cond, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		l, lInt, ok := b.exprNode(x.Exp1, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		r, rInt, ok := b.exprNode(x.Exp2, scope)
+		if !ok {
+			return fnode{}, false, false
+		}
+		f, ok := fastCond(c, l, r)
+		return f, lInt || rInt, ok
+	}
+	return fnode{}, false, false
+}
+
+func (b *fastBuilder) exprCall(name string, args []ast.Node, scope *rules.Scope) (fnode, bool) {
+	op, ok := libraryOps[name]
+	if !ok {
+		return fnode{}, false
+	}
+	fs := make([]fnode, len(args))
+	for i, a := range args {
+		if fs[i], _, ok = b.exprNode(a, scope); !ok {
+			return fnode{}, false
+		}
+	}
+	return fastCall(op, fs)
 }
