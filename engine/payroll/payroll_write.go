@@ -45,6 +45,7 @@ func splitRecord(rec []byte) (rows, explanations, tail []byte) {
 type exportWriter struct {
 	dir    string
 	files  [3]*os.File
+	direct [3]*fsutil.DirectWriter
 	ws     [3]*fsutil.AsyncWriter
 	sums   [3]hash.Hash
 	counts [3]countWriter
@@ -73,7 +74,8 @@ func newExportWriter(dir string, columns []string, currency string, minor int) (
 		}
 		e.files[i] = f
 		e.sums[i] = sha256.New()
-		var w io.Writer = f
+		e.direct[i] = fsutil.NewDirectWriter(f, 1<<20)
+		var w io.Writer = e.direct[i]
 		if i == 0 {
 			w = payrollWriterHook(w)
 		}
@@ -158,6 +160,9 @@ func (e *exportWriter) close(sync bool) error {
 			if werr := e.ws[i].Close(); err == nil {
 				err = werr
 			}
+		}
+		if e.direct[i] != nil && err == nil {
+			err = e.direct[i].Flush()
 		}
 		if sync && err == nil {
 			err = f.Sync()
