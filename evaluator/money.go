@@ -209,29 +209,24 @@ var pow10 = func() (p [20]uint64) {
 	return p
 }()
 
-// roundWord is Round for a coefficient of up to 128 bits (38 digits), as
-// every amount is (a quotient carries 34): a division or two of machine
-// words instead of apd's Quantize, with the same result. It reports false,
-// leaving out alone, for a coefficient or a result that does not fit.
+// roundWord is Round for a coefficient of up to 256 bits (77 digits: a
+// quotient's 34 times an amount's, as a prorated amount is), by divisions
+// of machine words instead of apd's Quantize, with the same result. It
+// reports false, leaving out alone, for a coefficient or a result that
+// does not fit.
 func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
-	if d.Form != apd.Finite {
-		return false
-	}
-	hi, lo, ok := coeff128(d)
-	if !ok {
+	if d.Form != apd.Finite || bits.UintSize != 64 {
 		return false
 	}
 	target := int32(-minor)
 	var q uint64
-	switch {
-	case d.Exponent == target:
-		if hi != 0 {
+	if d.Exponent >= target { // as many digits, or more zeros: exact
+		hi, lo, ok := coeff128(d)
+		if !ok || hi != 0 {
 			return false
 		}
-		q = lo
-	case d.Exponent > target: // more zeros, exactly
 		k := d.Exponent - target
-		if hi != 0 || k >= int32(len(pow10)) {
+		if k >= int32(len(pow10)) {
 			return false
 		}
 		h, l := bits.Mul64(lo, pow10[k])
@@ -239,18 +234,19 @@ func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
 			return false
 		}
 		q = l
-	default:
-		var half int // the dropped digits against half a unit: -1, 0, 1
-		var dropped bool
-		var qhi uint64
-		if k := target - d.Exponent; k > 2*(int32(len(pow10))-1) {
-			// Every digit dropped: the value (< 2^128 < 5e38) is under half
-			// a minor unit, so only rounding away from zero makes it one.
-			half, dropped = -1, hi != 0 || lo != 0
-		} else {
-			qhi, q, half, dropped = divPow10(hi, lo, int(k))
+	} else {
+		coeff := d.Coeff.Bits()
+		if len(coeff) > 4 {
+			return false
 		}
-		if qhi != 0 {
+		var buf [4]uint64
+		for i, x := range coeff {
+			buf[i] = uint64(x)
+		}
+		var half int // the dropped digits against half a unit: -1, 0, 1
+		var dropped, ok bool
+		q, half, dropped, ok = divPow10(buf[:len(coeff)], int(target-d.Exponent))
+		if !ok {
 			return false
 		}
 		switch mode {
@@ -274,30 +270,48 @@ func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
 	return true
 }
 
-// divPow10 divides the 128-bit hi:lo by 10^k (1 ≤ k ≤ 38) toward zero:
-// the quotient, how the remainder compares with half of 10^k (-1, 0, 1)
-// and whether it is not zero.
-func divPow10(hi, lo uint64, k int) (qhi, qlo uint64, half int, dropped bool) {
-	const top = len(pow10) - 1 // 10^19, the largest power of ten in a word
-	if k <= top {
-		p := pow10[k]
-		qhi, r := hi/p, hi%p
-		qlo, r = bits.Div64(r, lo, p)
-		return qhi, qlo, cmp.Compare(r, p/2), r != 0 // p ≥ 10: its half is exact
+// divPow10 divides the little-endian words w (changed in place) by 10^k,
+// k ≥ 1, toward zero: the quotient when it fits in a word (ok), how the
+// remainder compares with half of 10^k (-1, 0, 1) and whether it is not
+// zero. It divides by 10^19 (the largest power of ten in a word) until
+// the last step divides by what is left, 10^s with s ≥ 1; half of 10^k is
+// then half of that step's divisor followed by zeros, so the last
+// remainder decides and the earlier ones break a tie.
+func divPow10(w []uint64, k int) (q uint64, half int, dropped, ok bool) {
+	const top = len(pow10) - 1
+	for k > 0 {
+		s := min(k, top)
+		p := pow10[s]
+		var r uint64
+		for i := len(w) - 1; i >= 0; i-- {
+			w[i], r = bits.Div64(r, w[i], p)
+		}
+		k -= s
+		for len(w) > 0 && w[len(w)-1] == 0 {
+			w = w[:len(w)-1]
+		}
+		if k == 0 {
+			half = cmp.Compare(r, p/2) // p ≥ 10: its half is exact
+			if half == 0 && dropped {
+				half = 1
+			}
+		} else if len(w) == 0 {
+			// Nothing left to divide: the next steps' remainders are 0,
+			// so the last one is under half its divisor.
+			half = -1
+		}
+		dropped = dropped || r != 0
+		if len(w) == 0 {
+			break
+		}
 	}
-	// Two steps: by 10^19, then by 10^(k-19). The remainder is
-	// r2·10^19 + r1 and half of 10^k is (p2/2)·10^19.
-	p1 := pow10[top]
-	h1, r := hi/p1, hi%p1
-	l1, r1 := bits.Div64(r, lo, p1)
-	p2 := pow10[k-top]
-	qhi, r = h1/p2, h1%p2
-	qlo, r2 := bits.Div64(r, l1, p2)
-	half = cmp.Compare(r2, p2/2)
-	if half == 0 && r1 != 0 {
-		half = 1
+	switch len(w) {
+	case 0:
+		return 0, half, dropped, true
+	case 1:
+		return w[0], half, dropped, true
 	}
-	return qhi, qlo, half, r1 != 0 || r2 != 0
+	return 0, 0, false, false
 }
 
 // ZeroAmount is 0 written with the currency's minor digits.

@@ -43,8 +43,8 @@ func TestFromFloat(t *testing.T) {
 	}
 }
 
-// TestRoundMatchesRationals: Round, by a word division or, past a word,
-// apd's Quantize, gives what exact rational arithmetic gives, digit for
+// TestRoundMatchesRationals: Round, by divisions of words or, past four
+// words, apd's Quantize, gives what exact rational arithmetic gives, digit for
 // digit and sign for sign, in every mode, for values around ties, both
 // signs, zeros, exponents above and below the target, coefficients at the
 // edge of a word, and values under a tenth of the minor unit (which apd
@@ -54,7 +54,10 @@ func TestRoundMatchesRationals(t *testing.T) {
 		"328.574", "41.07175", "41.075", "41.065", "123456789.125", "1e3", "1.2e5", "-7E+2", "0.0049999", "0.00500001",
 		"18446744073709551615", "18446744073709551616", "1844674407370955161.5", "0.18446744073709551615",
 		"99999999999999999999.995", "1e-25", "-1e-25", "0.5483870967741935483870967741935484", "340282366920938463463374607431768211455e-38",
-		"340282366920938463463374607431768211455e-39", "340282366920938463463374607431768211456e-40", "5e-39", "50000000000000000000000000000000000000e-38", "5e-3", "0.0005", "-0.0005", "1.00000000000000000000001e-30", "123.4500000000000000000001"}
+		"340282366920938463463374607431768211455e-39", "340282366920938463463374607431768211456e-40", "5e-39", "50000000000000000000000000000000000000e-38", "5e-3", "0.0005", "-0.0005", "1.00000000000000000000001e-30", "123.4500000000000000000001",
+		"328.5740000000000000000000000000000000000000000001", "300.0000000000000000000000000000000000000000000005", "-300.0000000000000000000000000000000000000000000005",
+		"317.9748387096774193548387096774193548387096774193548387096774193548387096774",
+		"0.004999999999999999999999999999999999999999999999999999999999999999999999999"}
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		c := r.Uint64() >> r.IntN(64)
@@ -69,6 +72,15 @@ func TestRoundMatchesRationals(t *testing.T) {
 		wide := new(big.Int).Lsh(new(big.Int).SetUint64(r.Uint64()>>r.IntN(64)), 64)
 		wide.Or(wide, new(big.Int).SetUint64(r.Uint64()))
 		texts = append(texts, fmt.Sprintf("%s%se%d", sign, wide, r.IntN(36)-45)) // under 1e29: amounts stop at 1e15
+		// Up to 256 bits (a quotient times an amount: a prorated amount),
+		// with up to 80 digits dropped, and some with nothing left after.
+		wider := new(big.Int)
+		for range 1 + r.IntN(4) {
+			wider.Lsh(wider, 64).Or(wider, new(big.Int).SetUint64(r.Uint64()>>r.IntN(64)))
+		}
+		digits := len(wider.String())
+		texts = append(texts, fmt.Sprintf("%s%se%d", sign, wider, r.IntN(20)-digits-3+12)) // around 1e12 and below
+		texts = append(texts, fmt.Sprintf("%s%se%d", sign, wider, -digits-r.IntN(10)))     // under 1
 	}
 	for _, text := range texts {
 		d, _, err := apd.NewFromString(text)
@@ -87,6 +99,18 @@ func TestRoundMatchesRationals(t *testing.T) {
 					t.Fatalf("Round(%s, %d, %v) = %s (exp %d), want %s", text, minor, mode, got.Text('f'), got.Exponent, want)
 				}
 			}
+		}
+	}
+}
+
+// TestRoundWordTakesWideCoefficients: amounts of up to four words (a
+// prorated amount: a 34-digit quotient times an amount) are rounded in
+// words, not handed to apd.
+func TestRoundWordTakesWideCoefficients(t *testing.T) {
+	for _, text := range []string{"317.9748387096774193548387096774193548387096774193548387096774193548387096774", "0.5483870967741935483870967741935484", "1e-70"} {
+		d, _, _ := apd.NewFromString(text)
+		if !roundWord(new(apd.Decimal), d, 2, rules.HalfEven) {
+			t.Errorf("%s (%d bits) was left to apd", text, d.Coeff.BitLen())
 		}
 	}
 }
