@@ -5,22 +5,25 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
-// writeDirect writes pieces of random sizes through a DirectWriter to f,
-// after prefix (written before the DirectWriter starts), and returns what
-// the file must hold.
-func writeDirect(t *testing.T, f *os.File, prefix []byte, size, total int) (*DirectWriter, []byte) {
+// writeDirect writes total bytes in pieces of random sizes through a
+// DirectWriter to a new file, and returns the writer and what the file
+// must hold.
+func writeDirect(t *testing.T, path string, size, total int) (*DirectWriter, []byte) {
 	t.Helper()
-	if _, err := f.Write(prefix); err != nil {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	d := NewDirectWriter(f, size)
 	r := rand.New(rand.NewPCG(uint64(size), uint64(total)))
-	want := append([]byte(nil), prefix...)
-	for len(want)-len(prefix) < total {
-		p := make([]byte, r.IntN(3*size/2+1))
+	var want []byte
+	for len(want) < total {
+		p := make([]byte, min(r.IntN(3*size/2+1), total-len(want)+r.IntN(2)))
 		for i := range p {
 			p[i] = byte(r.Uint32())
 		}
@@ -32,64 +35,72 @@ func writeDirect(t *testing.T, f *os.File, prefix []byte, size, total int) (*Dir
 	if err := d.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return d, want
-}
-
-// TestDirectWriter: what is written, in pieces of every size, with a
-// partial last buffer and a last block cut short, is what the file holds;
-// on this file system the writes went direct when it allows it.
-func TestDirectWriter(t *testing.T) {
-	for _, tc := range []struct{ size, total int }{
-		{4096, 0}, {4096, 1}, {4096, 4096}, {8192, 3 * 8192}, {1 << 16, 1<<20 + 12345}, {5000, 77777},
-	} {
-		path := filepath.Join(t.TempDir(), "out")
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, want := writeDirect(t, f, nil, tc.size, tc.total)
-		if d.direct {
-			t.Error("O_DIRECT still set after Flush")
-		}
-		if err := f.Sync(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("size %d, %d bytes: the file holds %d bytes, not what was written", tc.size, len(want), len(got))
-		}
+	if d.direct {
+		t.Error("O_DIRECT still set after Flush")
 	}
-	// Whether this machine writes directly: logged, as CI may run on a file
-	// system that refuses it (the writes are then through the page cache,
-	// which the test above covers as well).
-	f, err := os.Create(filepath.Join(t.TempDir(), "probe"))
-	if err != nil {
+	if d.off != int64(len(want)) {
+		t.Errorf("offset %d after %d bytes", d.off, len(want))
+	}
+	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	t.Logf("direct I/O in %s: %v", filepath.Dir(f.Name()), NewDirectWriter(f, 4096).direct)
-}
-
-// TestDirectWriterFallsBack: a file already written to an unaligned offset
-// refuses direct writes at the first one; the writer goes on through the
-// page cache from where it was, and nothing is lost or doubled.
-func TestDirectWriterFallsBack(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, want := writeDirect(t, f, []byte("an unaligned start"), 8192, 100000)
-	f.Close()
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("the file holds %d bytes, not the %d written", len(got), len(want))
+		t.Errorf("size %d, %d bytes: the file holds %d bytes, not what was written", size, len(want), len(got))
+	}
+	return d, want
+}
+
+// TestDirectWriter: what is written, in pieces of every size, small files
+// and large, with a partial last buffer and a last block cut short, is
+// what the file holds. Past the first MiB the writes go direct where the
+// file system allows it (logged: CI may run on one that refuses).
+func TestDirectWriter(t *testing.T) {
+	direct, refused := 0, 0
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		n, err := f.Write(b)
+		if err != nil {
+			refused++
+		} else {
+			direct++
+		}
+		return n, err
+	}
+	defer func() { directWrite = (*os.File).Write }()
+	for _, tc := range []struct{ size, total int }{
+		{4096, 0}, {4096, 1}, {4096, directAfter}, {8192, directAfter + 1}, {1 << 16, 3*directAfter + 12345},
+		{5000, 2*directAfter + 4096}, {1 << 20, 5 * directAfter},
+	} {
+		d, _ := writeDirect(t, filepath.Join(t.TempDir(), "out"), tc.size, tc.total)
+		if d.tried != (tc.total > directAfter) && tc.total != directAfter+1 {
+			t.Errorf("%d bytes: direct writes tried %v", tc.total, d.tried)
+		}
+		if tc.total == 5*directAfter {
+			t.Logf("direct writes in %s: %v", os.TempDir(), d.buf != nil)
+			if d.buf != nil && (refused > 0 || direct < 3) {
+				t.Errorf("direct writes: %d done, %d refused", direct, refused)
+			}
+		}
+	}
+}
+
+// TestDirectWriterFallsBack: a direct write cut short and refused (EINVAL,
+// as a file system that takes O_DIRECT at fcntl but not at the write does) sends the
+// writer through the page cache from where it was, and nothing is lost
+// or doubled.
+func TestDirectWriterFallsBack(t *testing.T) {
+	refused := 0
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		refused++
+		n, _ := f.Write(b[:len(b)/2]) // a short write, then the refusal
+		return n, syscall.EINVAL
+	}
+	defer func() { directWrite = (*os.File).Write }()
+	d, _ := writeDirect(t, filepath.Join(t.TempDir(), "out"), 1<<16, 3*directAfter)
+	if d.buf != nil && refused != 1 {
+		t.Errorf("%d direct writes refused; want 1, then none tried", refused)
 	}
 }
