@@ -26,9 +26,9 @@ import (
 // from offset 0) and written only through the DirectWriter until Flush.
 type DirectWriter struct {
 	f      *os.File
-	off    int64 // bytes written to f
-	tried  bool  // direct writes were tried: set, refused or given up
-	direct bool  // O_DIRECT is set
+	off    int64  // bytes written to f
+	tried  bool   // direct writes were tried: set, refused or given up
+	direct bool   // O_DIRECT is set
 	buf    []byte // aligned, len 0..size, once direct
 	size   int
 }
