@@ -4,6 +4,7 @@ package payroll
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -166,7 +168,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	bySubject := map[string]*subjectTotal{}
 	var subjects []string
-	seen := map[string]int{}
+	seen := make(map[string]int, min(max(m.Rows, 0), 1<<22)) // sized by the manifest, within reason
 	line := 1
 	for {
 		rec, err := r.Read()
@@ -182,16 +184,13 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 		if !ex.Scan() {
 			add("explanations.ndjson has fewer lines than payroll.csv has rows (%d)", line-1)
 		} else {
-			var e struct {
-				LineID string `json:"line_id"`
-				Why    string `json:"why"`
-			}
-			if err := json.Unmarshal(ex.Bytes(), &e); err != nil {
+			lineID, w, err := explanationHead(ex.Bytes())
+			if err != nil {
 				add("explanations.ndjson line %d: %v", line-1, err)
-			} else if e.LineID != rec[pcLineID] {
-				add("explanations.ndjson line %d is about line %s; payroll.csv line %d is %s", line-1, e.LineID, line, rec[pcLineID])
+			} else if lineID != rec[pcLineID] {
+				add("explanations.ndjson line %d is about line %s; payroll.csv line %d is %s", line-1, lineID, line, rec[pcLineID])
 			}
-			why = e.Why
+			why = w
 		}
 		for _, p := range checkRow(rec, &m, minor) {
 			add("payroll.csv line %d: %s", line, p)
@@ -234,6 +233,9 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	if sum := hex.EncodeToString(exSum.Sum(nil)); sum != m.Explanations.SHA256 {
 		add("explanations.ndjson: SHA-256 %s, the manifest says %s", sum, m.Explanations.SHA256)
+		// Not what was written: say which lines are not JSON at all,
+		// which explanationHead reads past.
+		probs = append(probs, invalidExplanations(filepath.Join(dir, explanationsFile))...)
 	}
 	// totals.csv: what each subject is paid, recomputed from the rows.
 	var wantTotals strings.Builder
@@ -279,6 +281,143 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 		add("total %s %s: in the manifest (%s) but no rows", w.Incentive, w.Currency, w.Amount)
 	}
 	return probs, &m, mb, nil
+}
+
+// explanationHead returns the line_id and why of a line of
+// explanations.ndjson. A line as rubric writes it begins with its line_id
+// and has one why, which are read straight from the bytes; any other line
+// goes through encoding/json, which says what is wrong with it. Whether
+// the rest of the line is JSON is left to the file's SHA-256 (when that
+// differs from the manifest's, invalidExplanations checks every line).
+func explanationHead(line []byte) (lineID, why string, err error) {
+	if id, w, ok := fastExplanationHead(line); ok {
+		return id, w, nil
+	}
+	var e struct {
+		LineID string `json:"line_id"`
+		Why    string `json:"why"`
+	}
+	err = json.Unmarshal(line, &e)
+	return e.LineID, e.Why, err
+}
+
+func fastExplanationHead(line []byte) (string, string, bool) {
+	if !bytes.HasPrefix(line, []byte(`{"line_id":"`)) || !bytes.HasSuffix(line, []byte("}")) {
+		return "", "", false
+	}
+	// One walk over the line, outside strings, noting the top-level keys:
+	// as in encoding/json, the last line_id and why win, and a key in
+	// another case would count (such a line goes to encoding/json).
+	var id, why []byte
+	var whyEscaped bool
+	depth := 0
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ' ', '\t', '\r', '\n': // rubric writes none: keys could hide behind it
+			return "", "", false
+		case '"':
+			end, escaped, ok := stringEnd(line, i)
+			if !ok {
+				return "", "", false
+			}
+			if depth == 1 && (line[i-1] == '{' || line[i-1] == ',') { // a key
+				key := line[i+1 : end]
+				if escaped || end+2 >= len(line) || line[end+1] != ':' {
+					return "", "", false
+				}
+				if bytes.EqualFold(key, []byte("line_id")) || bytes.EqualFold(key, []byte("why")) {
+					if line[end+2] != '"' {
+						return "", "", false
+					}
+					vend, vesc, ok := stringEnd(line, end+2)
+					if !ok {
+						return "", "", false
+					}
+					switch string(key) {
+					case "line_id":
+						id = line[end+3 : vend]
+						if vesc {
+							return "", "", false
+						}
+					case "why":
+						why, whyEscaped = line[end+2:vend+1], vesc
+					default: // another case of the same word
+						return "", "", false
+					}
+					end = vend
+				}
+			}
+			i = end
+		}
+	}
+	if depth != 0 {
+		return "", "", false
+	}
+	if why == nil {
+		return string(id), "", true
+	}
+	if !whyEscaped {
+		if !utf8.Valid(why) {
+			return "", "", false // encoding/json would replace the bad bytes
+		}
+		return string(id), string(why[1 : len(why)-1]), true
+	}
+	var w string
+	if json.Unmarshal(why, &w) != nil {
+		return "", "", false
+	}
+	return string(id), w, true
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// opening at b[start], whether the string holds an escape, and false for
+// a string not closed. (A control character inside, which JSON forbids,
+// is left to the file's digest, as the rest of the line is.)
+func stringEnd(b []byte, start int) (int, bool, bool) {
+	q := bytes.IndexByte(b[start+1:], '"')
+	if q < 0 {
+		return 0, false, false
+	}
+	end := start + 1 + q
+	if bytes.IndexByte(b[start+1:end], '\\') < 0 {
+		return end, false, true // no escape: the first quote closes it
+	}
+	for i := start + 1; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i, true, true
+		case '\\':
+			i++
+		}
+	}
+	return 0, false, false
+}
+
+// invalidExplanations lists the lines of an explanations.ndjson that are
+// not JSON objects.
+func invalidExplanations(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return []string{fmt.Sprintf("explanations.ndjson: %v", err)}
+	}
+	defer f.Close()
+	var probs []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxExplanation)
+	for n := 1; sc.Scan(); n++ {
+		var e map[string]json.RawMessage
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			probs = append(probs, fmt.Sprintf("explanations.ndjson line %d: %v", n, err))
+			if len(probs) == 20 {
+				return append(probs, "explanations.ndjson: more lines are not JSON; the first 20 are listed")
+			}
+		}
+	}
+	return probs
 }
 
 func parseAmount(s string) (*apd.Decimal, error) {
