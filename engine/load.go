@@ -102,14 +102,11 @@ func loadSources(path string, srcs []dsl.Source, env func() *Env) (*Policy, hcl.
 }
 
 // Prepare starts building the process's default environment (CEL's
-// standard library and the tables of its parser) on another goroutine, so
-// that the work overlaps reading and parsing the policy files; Load and
-// LoadSources wait for it. A command line calls it first thing.
+// standard library) on another goroutine, so that the work overlaps
+// reading and parsing the policy files; Load and LoadSources wait for it.
+// A command line calls it first thing.
 func Prepare() {
-	go func() {
-		evaluator.WarmUp() // first: the longer of the two, and only its tables can be built before they are needed
-		defaultEnv()
-	}()
+	go defaultEnv()
 }
 
 // Load is Env.Load in the process's default environment.
