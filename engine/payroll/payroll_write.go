@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -146,32 +148,47 @@ func (e *exportWriter) finish(m *Manifest) error {
 
 // close flushes the writers and closes the files (syncing them first when
 // asked), returning the first error.
-func (e *exportWriter) close(sync bool) error {
+func (e *exportWriter) close(durable bool) error {
 	if e.closed {
 		return nil
 	}
 	e.closed = true
-	var err error
+	var errs [3]error
 	for i, f := range e.files {
 		if f == nil {
 			continue
 		}
 		if e.ws[i] != nil {
-			if werr := e.ws[i].Close(); err == nil {
-				err = werr
-			}
+			errs[i] = e.ws[i].Close()
 		}
-		if e.direct[i] != nil && err == nil {
-			err = e.direct[i].Flush()
-		}
-		if sync && err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if e.direct[i] != nil && errs[i] == nil {
+			errs[i] = e.direct[i].Flush()
 		}
 	}
-	return err
+	if durable && errors.Join(errs[:]...) == nil {
+		// The files are synced together: their journal commits can be one.
+		var wg sync.WaitGroup
+		for i, f := range e.files {
+			if f != nil {
+				wg.Go(func() { errs[i] = f.Sync() })
+			}
+		}
+		wg.Wait()
+	}
+	for i, f := range e.files {
+		if f == nil {
+			continue
+		}
+		if cerr := f.Close(); errs[i] == nil {
+			errs[i] = cerr
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // abort closes and removes the files.
