@@ -22,6 +22,7 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -151,14 +152,16 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, res, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	// Made and written through fsutil, so that an interrupted run leaves
+	// no half-written report behind.
+	tmp, err := fsutil.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return nil, res, err
 	}
-	defer os.RemoveAll(tmp)
+	defer fsutil.Remove(tmp)
 	out := &Result{}
 	writePage := func(name, tmpl string, data any) error {
-		f, err := os.Create(filepath.Join(tmp, name))
+		f, err := fsutil.OpenFile(filepath.Join(tmp, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o666)
 		if err != nil {
 			return err
 		}
@@ -193,7 +196,17 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 		}
 		out.Subjects++
 	}
-	os.WriteFile(filepath.Join(tmp, ".rubric-report"), []byte("a rubric report; rubric report replaces this directory whole\n"), 0o644)
+	marker, err := fsutil.OpenFile(filepath.Join(tmp, ".rubric-report"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, res, err
+	}
+	_, err = marker.WriteString("a rubric report; rubric report replaces this directory whole\n")
+	if cerr := marker.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, res, err
+	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, res, err
 	}

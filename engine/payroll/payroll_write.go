@@ -69,7 +69,7 @@ var exportWriterFiles = [3]string{payrollFile, explanationsFile, totalsFile}
 func newExportWriter(dir string, columns []string, currency string, minor int) (*exportWriter, error) {
 	e := &exportWriter{dir: dir, currency: currency, minor: minor}
 	for i, name := range exportWriterFiles {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+		f, err := fsutil.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 		if err != nil {
 			e.abort()
 			return nil, err

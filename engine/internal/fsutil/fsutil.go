@@ -53,6 +53,20 @@ func MkdirTemp(dir, pattern string) (string, error) {
 	return d, err
 }
 
+// OpenFile is os.OpenFile for a file inside a temporary directory of
+// this process, under the lock RemoveAll takes: a file made while the
+// process is being interrupted would be made after RemoveAll emptied the
+// directory, and the directory and the file would be left behind. After
+// RemoveAll it fails.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if closing {
+		return nil, errClosing
+	}
+	return os.OpenFile(path, flag, perm)
+}
+
 // Track adds a file this process created (a lock file) to what RemoveAll
 // removes.
 func Track(path string) { track(path) }

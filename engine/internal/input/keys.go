@@ -103,7 +103,7 @@ func (k *Keys) toDisk() {
 	}
 	parts := make([]*partition, keyPartitions)
 	for i := range parts {
-		f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
+		f, err := fsutil.OpenFile(filepath.Join(dir, fmt.Sprint(i)), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 		if err != nil {
 			for _, p := range parts[:i] {
 				p.f.Close()
