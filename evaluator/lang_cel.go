@@ -101,7 +101,7 @@ func (c *celCompiler) prattParse(src string) *cel.Ast {
 		c.pratt, _ = parser.NewParser(parser.EnablePrattParser(true), parser.Macros(c.base.Macros()...),
 			parser.ExpressionSizeCodePointLimit(maxExprRunes), parser.MaxRecursionDepth(64))
 	})
-	if c.pratt == nil {
+	if c.pratt == nil || !prattSafe(src) {
 		return nil
 	}
 	source := common.NewTextSource(src)
@@ -118,6 +118,52 @@ func (c *celCompiler) prattParse(src string) *cel.Ast {
 		return nil
 	}
 	return cel.ParsedExprToAstWithSource(&exprpb.ParsedExpr{Expr: e, SourceInfo: info}, source)
+}
+
+// prattSafe reports whether src is made only of what policies are written
+// with, where the Pratt parser is known to accept and refuse exactly what
+// ANTLR does (FuzzPrattParsesAsANTLR): ASCII names, decimal numbers,
+// operators, parentheses and plain quoted strings. Anything else (hex and
+// unsigned literals, escapes, raw, byte and triple-quoted strings, lists,
+// maps, indexes, other characters) is left to ANTLR.
+func prattSafe(src string) bool {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case c >= '0' && c <= '9':
+			if i+1 < len(src) {
+				n := src[i+1]
+				// a digit goes on with digits, '.', an exponent or an
+				// operator: "0x1F", "1u" and the like are ANTLR's.
+				if (n >= 'a' && n <= 'z' || n >= 'A' && n <= 'Z') && n != 'e' && n != 'E' {
+					return false
+				}
+			}
+		case c == '"' || c == '\'':
+			if i > 0 && isWordByte(src[i-1]) || i+2 < len(src) && src[i+1] == c && src[i+2] == c {
+				return false // a raw, byte or triple-quoted string
+			}
+			end := strings.IndexByte(src[i+1:], c)
+			if end < 0 {
+				return false // not closed: ANTLR says so
+			}
+			for _, b := range []byte(src[i+1 : i+1+end]) {
+				if b < 0x20 || b >= 0x7f || b == '\\' {
+					return false // escapes, line breaks and other characters
+				}
+			}
+			i += 1 + end
+		case strings.IndexByte(" \t\n\r.,()!<>=&|?:+-*/%", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // rootIdent reports a name in the root namespace (".a"), whose offset

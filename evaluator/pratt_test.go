@@ -65,11 +65,12 @@ func celTree(a *cel.Ast) string {
 }
 
 // TestPrattParsesAsANTLR: the Pratt parser, which parses CEL for
-// compilation (prattParse), gives the tree the environment's ANTLR parser
-// gives, node for node and offset for offset, for every quoted string of
-// the shipped policies and fixtures, thousands of random expressions and
-// CEL's other syntax; and it refuses what ANTLR refuses, so that the
-// error messages stay ANTLR's.
+// compilation (prattParse) where the text is of the plain kinds policies
+// are written in (prattSafe), gives the tree the environment's ANTLR
+// parser gives, node for node and offset for offset, for every quoted
+// string of the shipped policies and fixtures, thousands of random
+// expressions and CEL's other syntax; and it refuses what ANTLR refuses,
+// so that the error messages stay ANTLR's.
 func TestPrattParsesAsANTLR(t *testing.T) {
 	c := NewCEL().(*celCompiler)
 	corpus := []string{
@@ -106,6 +107,27 @@ func TestPrattParsesAsANTLR(t *testing.T) {
 	for range 3000 {
 		corpus = append(corpus, g.num(4), g.bool(4), g.str(3))
 	}
+	// The same with a character of the plain kinds deleted, inserted or
+	// replaced: mostly broken expressions, which both must refuse alike.
+	const plain = "ab_019.e,()!<>=&|?:+-*/% \"'"
+	for i := range 6000 {
+		b := []byte(corpus[len(corpus)-1-i%9000])
+		at := g.r.IntN(len(b) + 1)
+		ch := plain[g.r.IntN(len(plain))]
+		switch g.r.IntN(3) {
+		case 0:
+			if at < len(b) {
+				b = append(b[:at], b[at+1:]...)
+			}
+		case 1:
+			b = append(b[:at], append([]byte{ch}, b[at:]...)...)
+		default:
+			if at < len(b) {
+				b[at] = ch
+			}
+		}
+		corpus = append(corpus, string(b))
+	}
 	agreed, refused := 0, 0
 	for _, src := range corpus {
 		ref, iss := c.base.Parse(src)
@@ -117,7 +139,7 @@ func TestPrattParsesAsANTLR(t *testing.T) {
 				t.Errorf("%q: the Pratt parser takes what ANTLR refuses (%v)", src, iss.Err())
 			}
 		case got == nil:
-			if !rootIdent(ref.NativeRep().Expr()) { // names in the root namespace are left to ANTLR
+			if prattSafe(src) && !rootIdent(ref.NativeRep().Expr()) { // the rest is left to ANTLR
 				t.Errorf("%q: the Pratt parser refuses what ANTLR takes", src)
 			}
 		default:
@@ -128,7 +150,30 @@ func TestPrattParsesAsANTLR(t *testing.T) {
 			}
 		}
 	}
-	if agreed < 9000 || refused < 50 {
+	if agreed < 9000 || refused < 2000 {
 		t.Errorf("%d of %d expressions parsed alike, %d refused by both: the corpus misses too much", agreed, len(corpus), refused)
 	}
+}
+
+// FuzzPrattParsesAsANTLR: whatever the text, the Pratt parser does not
+// panic, refuses what ANTLR refuses and otherwise gives ANTLR's tree.
+func FuzzPrattParsesAsANTLR(f *testing.F) {
+	for _, s := range []string{`a < 1 ? b : c`, `ratio(a, b) * 100`, `x.exists(y, y > 1)`, `"a\"b" + 'c'`, `-0.5e3`, `a.b.c[0]`, `!!a || b && c`, `{"k": [1, 2u]}`} {
+		f.Add(s)
+	}
+	c := NewCEL().(*celCompiler)
+	f.Fuzz(func(t *testing.T, src string) {
+		ref, iss := c.base.Parse(src)
+		got := c.prattParse(src)
+		switch {
+		case iss != nil && iss.Err() != nil:
+			if got != nil {
+				t.Fatalf("%q: the Pratt parser takes what ANTLR refuses (%v)", src, iss.Err())
+			}
+		case got != nil:
+			if a, b := celTree(got), celTree(ref); a != b {
+				t.Fatalf("%q:\npratt %s\nantlr %s", src, a, b)
+			}
+		}
+	})
 }
