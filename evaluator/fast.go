@@ -3,6 +3,7 @@ package evaluator
 import (
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -23,18 +24,16 @@ import (
 // errSlow asks the caller to run the interpreter instead.
 var errSlow = errors.New("evaluate with the interpreter")
 
-type (
-	numFn  func(v []Value, slots []int) (float64, error)
-	boolFn func(v []Value, slots []int) (bool, error)
-	strFn  func(v []Value, slots []int) (string, error)
-)
+// fn is a compiled (sub)expression of result type T over a snapshot's
+// values: it reads v[slots[i]] for the i-th name of its program.
+type fn[T any] func(v []Value, slots []int) (T, error)
 
 // fnode is a typed closure: exactly one of num, bool and str is set.
 type fnode struct {
 	kind Kind
-	num  numFn
-	bool boolFn
-	str  strFn
+	num  fn[float64]
+	bool fn[bool]
+	str  fn[string]
 }
 
 // fastProg is a fast program before it is linked to a scope's slots: its
@@ -44,35 +43,45 @@ type fastProg struct {
 	names []string
 }
 
-// link maps the program's names to the slots of refs; false when a name
-// is not among them (the interpreter runs then).
-func (f *fastProg) link(refs []slotRef) ([]int, bool) {
-	slots := make([]int, len(f.names))
-	for i, n := range f.names {
-		found := false
-		for _, r := range refs {
-			if r.name == n {
-				slots[i], found = r.slot, true
-				break
-			}
-		}
-		if !found {
-			return nil, false
-		}
-	}
-	return slots, true
+// fastLink is a fast program linked to the slots of one compiled
+// expression; the zero fastLink has no program.
+type fastLink struct {
+	prog  *fastProg
+	slots []int
 }
 
-func (f *fastProg) eval(v []Value, slots []int) (Value, error) {
-	switch f.root.kind {
+// linkFast maps f's names to the slots of refs; no program (the
+// interpreter runs) when f is nil or a name is not among them.
+func linkFast(f *fastProg, refs []slotRef) fastLink {
+	if f == nil {
+		return fastLink{}
+	}
+	slots := make([]int, len(f.names))
+	for i, n := range f.names {
+		at := slices.IndexFunc(refs, func(r slotRef) bool { return r.name == n })
+		if at < 0 {
+			return fastLink{}
+		}
+		slots[i] = refs[at].slot
+	}
+	return fastLink{prog: f, slots: slots}
+}
+
+// eval runs the program over a snapshot's values; errSlow when there is
+// none or it cannot tell.
+func (l fastLink) eval(v []Value) (Value, error) {
+	if l.prog == nil {
+		return Value{}, errSlow
+	}
+	switch root := l.prog.root; root.kind {
 	case Number:
-		x, err := f.root.num(v, slots)
+		x, err := root.num(v, l.slots)
 		return Value{Kind: Number, Num: x}, err
 	case Bool:
-		x, err := f.root.bool(v, slots)
+		x, err := root.bool(v, l.slots)
 		return Value{Kind: Bool, Bool: x}, err
 	default:
-		x, err := f.root.str(v, slots)
+		x, err := root.str(v, l.slots)
 		return Value{Kind: String, Str: x}, err
 	}
 }
@@ -82,161 +91,124 @@ type fastBuilder struct {
 	names []string
 }
 
-func (b *fastBuilder) name(n string, t Kind) fnode {
-	i := len(b.names)
-	for j, m := range b.names {
-		if m == n {
-			i = j
-			break
-		}
+// declared is the node reading name, a declared value of scope that its
+// language calls key; false for a name that is not one.
+func (b *fastBuilder) declared(scope *rules.Scope, name, key string) (fnode, bool) {
+	d, found := scope.Resolve(name)
+	if !found || d.Name != name || d.Slot < 0 {
+		return fnode{}, false
 	}
-	if i == len(b.names) {
-		b.names = append(b.names, n)
+	i := slices.Index(b.names, key)
+	if i < 0 {
+		i = len(b.names)
+		b.names = append(b.names, key)
 	}
-	switch t {
+	switch kindOf(d.Type) {
 	case Number:
-		return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-			x := &v[s[i]]
-			if x.Kind != Number {
-				return 0, errSlow
-			}
-			return x.Num, nil
-		}}
+		return fnode{kind: Number, num: read(i, Number, func(x *Value) float64 { return x.Num })}, true
 	case Bool:
-		return fnode{kind: Bool, bool: func(v []Value, s []int) (bool, error) {
-			x := &v[s[i]]
-			if x.Kind != Bool {
-				return false, errSlow
-			}
-			return x.Bool, nil
-		}}
+		return fnode{kind: Bool, bool: read(i, Bool, func(x *Value) bool { return x.Bool })}, true
 	default:
-		return fnode{kind: String, str: func(v []Value, s []int) (string, error) {
-			x := &v[s[i]]
-			if x.Kind != String {
-				return "", errSlow
+		return fnode{kind: String, str: read(i, String, func(x *Value) string { return x.Str })}, true
+	}
+}
+
+// read reads the i-th name's value, which must be of kind k (errSlow
+// otherwise: the interpreter says what a value of another kind gives).
+func read[T any](i int, k Kind, get func(*Value) T) fn[T] {
+	return func(v []Value, s []int) (T, error) {
+		x := &v[s[i]]
+		if x.Kind != k {
+			var zero T
+			return zero, errSlow
+		}
+		return get(x), nil
+	}
+}
+
+func constant[T any](x T) fn[T] {
+	return func([]Value, []int) (T, error) { return x, nil }
+}
+
+func fastNum(x float64) fnode { return fnode{kind: Number, num: constant(x)} }
+func fastBool(x bool) fnode   { return fnode{kind: Bool, bool: constant(x)} }
+func fastStr(x string) fnode  { return fnode{kind: String, str: constant(x)} }
+
+// unary applies op to a's value.
+func unary[T, R any](a fn[T], op func(T) R) fn[R] {
+	return func(v []Value, s []int) (R, error) {
+		x, err := a(v, s)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return op(x), nil
+	}
+}
+
+// both applies op to l's and r's values, evaluated left to right; the
+// first error is the result's, as in both languages.
+func both[T, R any](l, r fn[T], op func(x, y T) R) fn[R] {
+	return func(v []Value, s []int) (R, error) {
+		x, err := l(v, s)
+		if err == nil {
+			var y T
+			if y, err = r(v, s); err == nil {
+				return op(x, y), nil
 			}
-			return x.Str, nil
-		}}
+		}
+		var zero R
+		return zero, err
 	}
 }
 
-func fastNum(x float64) fnode {
-	return fnode{kind: Number, num: func([]Value, []int) (float64, error) { return x, nil }}
-}
-
-func fastBool(x bool) fnode {
-	return fnode{kind: Bool, bool: func([]Value, []int) (bool, error) { return x, nil }}
-}
-
-func fastStr(x string) fnode {
-	return fnode{kind: String, str: func([]Value, []int) (string, error) { return x, nil }}
-}
-
-// fastArith is + - * / on two numbers, in IEEE 754 double precision as
-// both languages compute it.
-func fastArith(op dop, a, b fnode) (fnode, bool) {
-	if a.kind != Number || b.kind != Number {
-		return fnode{}, false
-	}
-	l, r := a.num, b.num
-	var f numFn
+// fastBinary is a binary operator on two nodes. commutativeLogic chooses
+// CEL's && and || (see fastLogic) over expr's.
+func fastBinary(op dop, l, r fnode, commutativeLogic bool) (fnode, bool) {
 	switch op {
-	case dAdd:
-		f = func(v []Value, s []int) (float64, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return 0, err
-			}
-			y, err := r(v, s)
-			return x + y, err
-		}
-	case dSub:
-		f = func(v []Value, s []int) (float64, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return 0, err
-			}
-			y, err := r(v, s)
-			return x - y, err
-		}
-	case dMul:
-		f = func(v []Value, s []int) (float64, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return 0, err
-			}
-			y, err := r(v, s)
-			return x * y, err
-		}
-	case dDiv:
-		f = func(v []Value, s []int) (float64, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return 0, err
-			}
-			y, err := r(v, s)
-			return x / y, err
-		}
-	default:
+	case dEq, dNe:
+		return fastEqual(l, r, op == dNe)
+	case dAnd, dOr:
+		return fastLogic(l, r, op == dOr, commutativeLogic)
+	}
+	if l.kind != Number || r.kind != Number {
 		return fnode{}, false
 	}
-	return fnode{kind: Number, num: f}, true
+	if f, ok := arithmetic[op]; ok { // IEEE 754 double precision, as both languages compute
+		return fnode{kind: Number, num: both(l.num, r.num, f)}, true
+	}
+	if f, ok := order[op]; ok { // false with a NaN, in Go and in both languages
+		return fnode{kind: Bool, bool: both(l.num, r.num, f)}, true
+	}
+	return fnode{}, false
+}
+
+var arithmetic = map[dop]func(x, y float64) float64{
+	dAdd: func(x, y float64) float64 { return x + y },
+	dSub: func(x, y float64) float64 { return x - y },
+	dMul: func(x, y float64) float64 { return x * y },
+	dDiv: func(x, y float64) float64 { return x / y },
+}
+
+var order = map[dop]func(x, y float64) bool{
+	dLt: func(x, y float64) bool { return x < y },
+	dLe: func(x, y float64) bool { return x <= y },
+	dGt: func(x, y float64) bool { return x > y },
+	dGe: func(x, y float64) bool { return x >= y },
 }
 
 func fastNeg(a fnode) (fnode, bool) {
 	if a.kind != Number {
 		return fnode{}, false
 	}
-	l := a.num
-	return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-		x, err := l(v, s)
-		return -x, err
-	}}, true
+	return fnode{kind: Number, num: unary(a.num, func(x float64) float64 { return -x })}, true
 }
 
 func fastNot(a fnode) (fnode, bool) {
 	if a.kind != Bool {
 		return fnode{}, false
 	}
-	l := a.bool
-	return fnode{kind: Bool, bool: func(v []Value, s []int) (bool, error) {
-		x, err := l(v, s)
-		return !x, err
-	}}, true
-}
-
-// fastOrder is < <= > >= on two numbers; with a NaN it is false, in Go
-// and in both languages.
-func fastOrder(op dop, a, b fnode) (fnode, bool) {
-	if a.kind != Number || b.kind != Number {
-		return fnode{}, false
-	}
-	l, r := a.num, b.num
-	var cmp func(x, y float64) bool
-	switch op {
-	case dLt:
-		cmp = func(x, y float64) bool { return x < y }
-	case dLe:
-		cmp = func(x, y float64) bool { return x <= y }
-	case dGt:
-		cmp = func(x, y float64) bool { return x > y }
-	case dGe:
-		cmp = func(x, y float64) bool { return x >= y }
-	default:
-		return fnode{}, false
-	}
-	return fnode{kind: Bool, bool: func(v []Value, s []int) (bool, error) {
-		x, err := l(v, s)
-		if err != nil {
-			return false, err
-		}
-		y, err := r(v, s)
-		if err != nil {
-			return false, err
-		}
-		return cmp(x, y), nil
-	}}, true
+	return fnode{kind: Bool, bool: unary(a.bool, func(x bool) bool { return !x })}, true
 }
 
 // fastEqual is == (ne false) or != (ne true) on two values of one kind.
@@ -244,46 +216,21 @@ func fastEqual(a, b fnode, ne bool) (fnode, bool) {
 	if a.kind != b.kind {
 		return fnode{}, false
 	}
-	var eq boolFn
 	switch a.kind {
 	case Number:
-		l, r := a.num, b.num
-		eq = func(v []Value, s []int) (bool, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return false, err
-			}
-			y, err := r(v, s)
-			return x == y, err
-		}
+		return fnode{kind: Bool, bool: equal(a.num, b.num, ne)}, true
 	case Bool:
-		l, r := a.bool, b.bool
-		eq = func(v []Value, s []int) (bool, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return false, err
-			}
-			y, err := r(v, s)
-			return x == y, err
-		}
+		return fnode{kind: Bool, bool: equal(a.bool, b.bool, ne)}, true
 	default:
-		l, r := a.str, b.str
-		eq = func(v []Value, s []int) (bool, error) {
-			x, err := l(v, s)
-			if err != nil {
-				return false, err
-			}
-			y, err := r(v, s)
-			return x == y, err
-		}
+		return fnode{kind: Bool, bool: equal(a.str, b.str, ne)}, true
 	}
-	if !ne {
-		return fnode{kind: Bool, bool: eq}, true
+}
+
+func equal[T comparable](l, r fn[T], ne bool) fn[bool] {
+	if ne {
+		return both(l, r, func(x, y T) bool { return x != y })
 	}
-	return fnode{kind: Bool, bool: func(v []Value, s []int) (bool, error) {
-		x, err := eq(v, s)
-		return !x, err
-	}}, true
+	return both(l, r, func(x, y T) bool { return x == y })
 }
 
 // fastLogic is && (or false) or || (or true). With commutative set, as in
@@ -331,44 +278,28 @@ func fastCond(c, a, b fnode) (fnode, bool) {
 	if c.kind != Bool || a.kind != b.kind {
 		return fnode{}, false
 	}
-	test := c.bool
 	switch a.kind {
 	case Number:
-		l, r := a.num, b.num
-		return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-			t, err := test(v, s)
-			if err != nil {
-				return 0, err
-			}
-			if t {
-				return l(v, s)
-			}
-			return r(v, s)
-		}}, true
+		return fnode{kind: Number, num: choose(c.bool, a.num, b.num)}, true
 	case Bool:
-		l, r := a.bool, b.bool
-		return fnode{kind: Bool, bool: func(v []Value, s []int) (bool, error) {
-			t, err := test(v, s)
-			if err != nil {
-				return false, err
-			}
-			if t {
-				return l(v, s)
-			}
-			return r(v, s)
-		}}, true
+		return fnode{kind: Bool, bool: choose(c.bool, a.bool, b.bool)}, true
 	default:
-		l, r := a.str, b.str
-		return fnode{kind: String, str: func(v []Value, s []int) (string, error) {
-			t, err := test(v, s)
-			if err != nil {
-				return "", err
-			}
-			if t {
-				return l(v, s)
-			}
-			return r(v, s)
-		}}, true
+		return fnode{kind: String, str: choose(c.bool, a.str, b.str)}, true
+	}
+}
+
+// choose evaluates test, then l or r.
+func choose[T any](test fn[bool], l, r fn[T]) fn[T] {
+	return func(v []Value, s []int) (T, error) {
+		t, err := test(v, s)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		if t {
+			return l(v, s)
+		}
+		return r(v, s)
 	}
 }
 
@@ -379,49 +310,14 @@ func fastCall(op dop, args []fnode) (fnode, bool) {
 	if checkArity(op, len(args)) != nil || len(args) > maxVariadic {
 		return fnode{}, false
 	}
-	fs := make([]numFn, len(args))
+	fs := make([]fn[float64], len(args))
 	for i, a := range args {
 		if a.kind != Number {
 			return fnode{}, false
 		}
 		fs[i] = a.num
 	}
-	switch op {
-	case dAbs:
-		a := fs[0]
-		return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-			x, err := a(v, s)
-			return math.Abs(x), err
-		}}, true
-	case dRound:
-		a := fs[0]
-		if len(fs) == 1 {
-			return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-				x, err := a(v, s)
-				if err != nil {
-					return 0, err
-				}
-				return fnRound(x, 0), nil
-			}}, true
-		}
-	case dRatio:
-		a, b := fs[0], fs[1]
-		return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
-			x, err := a(v, s)
-			if err != nil {
-				return 0, err
-			}
-			y, err := b(v, s)
-			if err != nil {
-				return 0, err
-			}
-			return fnRatio(x, y)
-		}}, true
-	}
-	// The rest take their arguments as a list.
-	switch op {
-	case dMin, dMax, dClamp, dRound, dNPS:
-	default:
+	if op < dMin {
 		return fnode{}, false
 	}
 	return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {
@@ -434,6 +330,8 @@ func fastCall(op dop, args []fnode) (fnode, bool) {
 			}
 			xs[i] = x
 		}
+		// A switch, not a function chosen when compiling: xs must not
+		// escape to the heap.
 		switch op {
 		case dMin:
 			return fnMin(xs...), nil
@@ -441,8 +339,15 @@ func fastCall(op dop, args []fnode) (fnode, bool) {
 			return fnMax(xs...), nil
 		case dClamp:
 			return fnClamp(xs[0], xs[1], xs[2]), nil
+		case dAbs:
+			return math.Abs(xs[0]), nil
 		case dRound:
+			if len(xs) == 1 {
+				return fnRound(xs[0], 0), nil
+			}
 			return fnRound(xs[0], xs[1]), nil
+		case dRatio:
+			return fnRatio(xs[0], xs[1])
 		}
 		return fnNPS(xs[0], xs[1], xs[2])
 	}}, true

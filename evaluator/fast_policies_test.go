@@ -84,9 +84,9 @@ func TestShippedPoliciesAreFast(t *testing.T) {
 				fast := false
 				switch prog := x.Program.(type) {
 				case *celProgram:
-					fast = prog.fast != nil
+					fast = prog.fast.prog != nil
 				case *exprProgram:
-					fast = prog.fast != nil
+					fast = prog.fast.prog != nil
 				}
 				if !fast {
 					t.Errorf("%s/%s: %q (%T) is interpreted", name, l, x.Source, x.Program)

@@ -133,8 +133,7 @@ func errText(err error) string {
 // fastCase is a compiled program of either language, its fast program and
 // its interpreter.
 type fastCase struct {
-	fast      *fastProg
-	slots     []int
+	fast      fastLink
 	interpret func([]Value, *scratch) (Value, error)
 }
 
@@ -150,9 +149,9 @@ func compileFast(t *testing.T, c rules.Compiler, scope *rules.Scope, src string,
 	}
 	switch p := prog.(type) {
 	case *celProgram:
-		return fastCase{p.fast, p.slots, p.interpret}
+		return fastCase{p.fast, p.interpret}
 	case *exprProgram:
-		return fastCase{p.fast, p.slots, p.interpret}
+		return fastCase{p.fast, p.interpret}
 	}
 	t.Fatalf("%s: a %T", src, prog)
 	return fastCase{}
@@ -196,7 +195,7 @@ func TestFastMatchesInterpreters(t *testing.T) {
 					src, want = g.str(3), rules.TypeString
 				}
 				p := compileFast(t, lang.c, scope, src, want)
-				if p.fast == nil {
+				if p.fast.prog == nil {
 					if lang.name == "cel" {
 						t.Fatalf("%s: no fast program", src)
 					}
@@ -205,7 +204,7 @@ func TestFastMatchesInterpreters(t *testing.T) {
 				fast++
 				for j := 0; j < 8; j++ {
 					vals := g.values(scope)
-					got, gerr := p.fast.eval(vals, p.slots)
+					got, gerr := p.fast.eval(vals)
 					if gerr == errSlow {
 						t.Fatalf("%s: asks for the interpreter though every value has its declared kind", src)
 					}
@@ -247,7 +246,7 @@ func TestFastFallsBack(t *testing.T) {
 			"(a ?? b) > 1"}},
 	} {
 		for _, src := range tc.srcs {
-			if p := compileFast(t, tc.c, scope, src, rules.TypeBool); p.fast != nil {
+			if p := compileFast(t, tc.c, scope, src, rules.TypeBool); p.fast.prog != nil {
 				t.Errorf("%s %s: compiled to a fast program", tc.c.Language(), src)
 			}
 		}
@@ -259,11 +258,14 @@ func TestFastFallsBack(t *testing.T) {
 		t.Fatal(cerrs)
 	}
 	p := prog.(*celProgram)
+	if p.fast.prog == nil {
+		t.Fatal("a + 1 > b: no fast program")
+	}
 	vals := make([]Value, scope.Len())
 	da, _ := scope.Lookup("a")
 	db, _ := scope.Lookup("b")
 	vals[da.Slot], vals[db.Slot] = Str("x"), Num(1)
-	if _, err := p.fast.eval(vals, p.slots); err != errSlow {
+	if _, err := p.fast.eval(vals); err != errSlow {
 		t.Fatalf("a string where a number is declared: %v, want errSlow", err)
 	}
 	got, err := p.eval(vals, newScratch())
@@ -286,10 +288,10 @@ func TestFastNameOfAFunction(t *testing.T) {
 	vals[d.Slot] = Num(6)
 	for _, c := range []rules.Compiler{NewCEL(), NewExpr()} {
 		p := compileFast(t, c, scope, "ratio(ratio, 2) + ratio", rules.TypeNumber)
-		if p.fast == nil {
+		if p.fast.prog == nil {
 			t.Fatalf("%s: no fast program", c.Language())
 		}
-		got, err := p.fast.eval(vals, p.slots)
+		got, err := p.fast.eval(vals)
 		ref, rerr := p.interpret(vals, newScratch())
 		if err != nil || rerr != nil || got.Num != 9 || !sameValue(got, ref) {
 			t.Errorf("%s: fast %v, %v; interpreter %v, %v; want 9", c.Language(), got, err, ref, rerr)

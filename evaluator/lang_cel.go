@@ -106,7 +106,7 @@ func (c *celCompiler) prattParse(src string) *cel.Ast {
 	}
 	source := common.NewTextSource(src)
 	parsed, errs := c.pratt.Parse(source)
-	if parsed == nil || len(errs.GetErrors()) > 0 || rootIdent(parsed.Expr()) {
+	if parsed == nil || len(errs.GetErrors()) > 0 {
 		return nil
 	}
 	e, err := celast.ExprToProto(parsed.Expr())
@@ -124,8 +124,9 @@ func (c *celCompiler) prattParse(src string) *cel.Ast {
 // with, where the Pratt parser is known to accept and refuse exactly what
 // ANTLR does (FuzzPrattParsesAsANTLR): ASCII names, decimal numbers,
 // operators, parentheses and plain quoted strings. Anything else (hex and
-// unsigned literals, escapes, raw, byte and triple-quoted strings, lists,
-// maps, indexes, other characters) is left to ANTLR.
+// unsigned literals, escapes, raw, byte and triple-quoted strings, names
+// in the root namespace, lists, maps, indexes, other characters) is left
+// to ANTLR.
 func prattSafe(src string) bool {
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -154,7 +155,16 @@ func prattSafe(src string) bool {
 				}
 			}
 			i += 1 + end
-		case strings.IndexByte(" \t\n\r.,()!<>=&|?:+-*/%", c) >= 0:
+		case c == '.':
+			// A name in the root namespace (".a"): the Pratt parser
+			// reports its offset one place before ANTLR does.
+			prev := strings.TrimRight(src[:i], " \t\n\r")
+			next := strings.TrimLeft(src[i+1:], " \t\n\r")
+			member := prev != "" && (isWordByte(prev[len(prev)-1]) || strings.IndexByte(`)"'`, prev[len(prev)-1]) >= 0)
+			if !member && next != "" && (isWordByte(next[0]) && (next[0] < '0' || next[0] > '9')) {
+				return false
+			}
+		case strings.IndexByte(" \t\n\r,()!<>=&|?:+-*/%", c) >= 0:
 		default:
 			return false
 		}
@@ -164,53 +174,6 @@ func prattSafe(src string) bool {
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-}
-
-// rootIdent reports a name in the root namespace (".a"), whose offset
-// the Pratt parser gives one place before ANTLR's.
-func rootIdent(e celast.Expr) bool {
-	switch e.Kind() {
-	case celast.IdentKind:
-		return strings.HasPrefix(e.AsIdent(), ".")
-	case celast.SelectKind:
-		return rootIdent(e.AsSelect().Operand())
-	case celast.CallKind:
-		c := e.AsCall()
-		if c.IsMemberFunction() && rootIdent(c.Target()) {
-			return true
-		}
-		for _, a := range c.Args() {
-			if rootIdent(a) {
-				return true
-			}
-		}
-	case celast.ListKind:
-		for _, el := range e.AsList().Elements() {
-			if rootIdent(el) {
-				return true
-			}
-		}
-	case celast.MapKind:
-		for _, en := range e.AsMap().Entries() {
-			if me := en.AsMapEntry(); rootIdent(me.Key()) || rootIdent(me.Value()) {
-				return true
-			}
-		}
-	case celast.StructKind:
-		for _, f := range e.AsStruct().Fields() {
-			if rootIdent(f.AsStructField().Value()) {
-				return true
-			}
-		}
-	case celast.ComprehensionKind:
-		c := e.AsComprehension()
-		for _, x := range []celast.Expr{c.IterRange(), c.AccuInit(), c.LoopCondition(), c.LoopStep(), c.Result()} {
-			if rootIdent(x) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (c *celCompiler) env(scope *rules.Scope) (*celEnv, error) {
@@ -259,13 +222,8 @@ func (c *celCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Typ
 		c.cache.set(key, cc)
 	}
 	compiled := cc.(*celCompiled)
-	out := &celProgram{prg: compiled.prg, refs: resolveSlots(cp.refs, scope, celName), want: want}
-	if compiled.fast != nil {
-		if slots, ok := compiled.fast.link(out.refs); ok {
-			out.fast, out.slots = compiled.fast, slots
-		}
-	}
-	return out, nil
+	refs := resolveSlots(cp.refs, scope, celName)
+	return &celProgram{prg: compiled.prg, refs: refs, want: want, fast: linkFast(compiled.fast, refs)}, nil
 }
 
 // celCompiled is what the program cache holds for a CEL expression.
@@ -473,11 +431,10 @@ func (w *celWalker) walk(e celast.Expr, bound map[string]bool) {
 
 // celProgram runs a compiled CEL expression over a snapshot's values.
 type celProgram struct {
-	prg   cel.Program
-	refs  []slotRef
-	want  rules.Type
-	fast  *fastProg // nil: the interpreter runs
-	slots []int     // fast's names' slots
+	prg  cel.Program
+	refs []slotRef
+	want rules.Type
+	fast fastLink // none: the interpreter runs
 }
 
 // celActivation gives CEL the values of the names one expression uses:
@@ -539,10 +496,8 @@ func (a *celActivation) ResolveName(name string) (any, bool) {
 func (a *celActivation) Parent() interpreter.Activation { return nil }
 
 func (p *celProgram) eval(vals []Value, s *scratch) (Value, error) {
-	if p.fast != nil {
-		if v, err := p.fast.eval(vals, p.slots); err != errSlow {
-			return v, err
-		}
+	if v, err := p.fast.eval(vals); err != errSlow {
+		return v, err
 	}
 	return p.interpret(vals, s)
 }
@@ -726,11 +681,7 @@ func celFast(e celast.Expr, scope *rules.Scope) (*fastProg, bool) {
 
 func (b *fastBuilder) celNode(e celast.Expr, scope *rules.Scope) (fnode, bool) {
 	if name, _, ok := celChain(e); ok {
-		d, found := scope.Resolve(name)
-		if !found || d.Name != name || d.Slot < 0 {
-			return fnode{}, false
-		}
-		return b.name(name, kindOf(d.Type)), true
+		return b.declared(scope, name, name)
 	}
 	switch e.Kind() {
 	case celast.LiteralKind:
@@ -770,22 +721,10 @@ func (b *fastBuilder) celNode(e celast.Expr, scope *rules.Scope) (fnode, bool) {
 		return fastNot(args[0])
 	case op == dCond && len(args) == 3:
 		return fastCond(args[0], args[1], args[2])
-	case op == dRem || op == dNeg || op == dNot || op == dCond:
-		return fnode{}, false
 	case op >= dMin: // rubric's functions
 		return fastCall(op, args)
-	case len(args) != 2:
-		return fnode{}, false
-	}
-	switch op {
-	case dAdd, dSub, dMul, dDiv:
-		return fastArith(op, args[0], args[1])
-	case dLt, dLe, dGt, dGe:
-		return fastOrder(op, args[0], args[1])
-	case dEq, dNe:
-		return fastEqual(args[0], args[1], op == dNe)
-	case dAnd, dOr:
-		return fastLogic(args[0], args[1], op == dOr, true)
+	case len(args) == 2:
+		return fastBinary(op, args[0], args[1], true)
 	}
 	return fnode{}, false
 }

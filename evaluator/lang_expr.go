@@ -289,13 +289,8 @@ func (c *exprCompiler) Compile(p rules.Parsed, scope *rules.Scope, want rules.Ty
 		c.cache.set(key, cc)
 	}
 	compiled := cc.(*exprCompiled)
-	out := &exprProgram{prog: compiled.prog, refs: resolveSlots(ep.refs, scope, exprVar)}
-	if compiled.fast != nil {
-		if slots, ok := compiled.fast.link(out.refs); ok {
-			out.fast, out.slots = compiled.fast, slots
-		}
-	}
-	return out, nil
+	refs := resolveSlots(ep.refs, scope, exprVar)
+	return &exprProgram{prog: compiled.prog, refs: refs, fast: linkFast(compiled.fast, refs)}, nil
 }
 
 // exprCompiled is what the program cache holds for an expr expression.
@@ -358,17 +353,14 @@ func compileExpr(src string, config *conf.Config) (*vm.Program, error) {
 // exprProgram runs a compiled expr program. Only the names it references
 // are written into the (reused) environment before each run.
 type exprProgram struct {
-	prog  *vm.Program
-	refs  []slotRef
-	fast  *fastProg // nil: expr's VM runs
-	slots []int     // fast's names' slots
+	prog *vm.Program
+	refs []slotRef
+	fast fastLink // none: expr's VM runs
 }
 
 func (p *exprProgram) eval(vals []Value, s *scratch) (Value, error) {
-	if p.fast != nil {
-		if v, err := p.fast.eval(vals, p.slots); err != errSlow {
-			return v, err
-		}
+	if v, err := p.fast.eval(vals); err != errSlow {
+		return v, err
 	}
 	return p.interpret(vals, s)
 }
@@ -612,11 +604,8 @@ func (b *fastBuilder) exprNode(n ast.Node, scope *rules.Scope) (f fnode, isInt, 
 		if len(name) > 1 && name[0] == '_' && exprFuncNames[name[1:]] {
 			name = name[1:]
 		}
-		d, found := scope.Resolve(name)
-		if !found || d.Name != name || d.Slot < 0 {
-			return fnode{}, false, false
-		}
-		return b.name(id.Value, kindOf(d.Type)), false, true
+		f, ok := b.declared(scope, name, id.Value)
+		return f, false, ok
 	}
 	switch x := n.(type) {
 	case *ast.IntegerNode:
@@ -663,51 +652,33 @@ func (b *fastBuilder) exprNode(n ast.Node, scope *rules.Scope) (f fnode, isInt, 
 		if !known {
 			return fnode{}, false, false
 		}
-		l, lInt, ok := b.exprNode(x.Left, scope)
-		if !ok {
+		args, isInt, ok := b.exprNodes(scope, x.Left, x.Right)
+		if !ok || isInt[0] && isInt[1] && (op == dAdd || op == dSub || op == dMul) { // / is in floating point in expr
 			return fnode{}, false, false
 		}
-		r, rInt, ok := b.exprNode(x.Right, scope)
-		if !ok {
-			return fnode{}, false, false
-		}
-		switch op {
-		case dAdd, dSub, dMul:
-			if lInt && rInt {
-				return fnode{}, false, false
-			}
-			f, ok := fastArith(op, l, r)
-			return f, false, ok
-		case dDiv: // always in floating point in expr
-			f, ok := fastArith(op, l, r)
-			return f, false, ok
-		case dLt, dLe, dGt, dGe:
-			f, ok := fastOrder(op, l, r)
-			return f, false, ok
-		case dEq, dNe:
-			f, ok := fastEqual(l, r, op == dNe)
-			return f, false, ok
-		case dAnd, dOr:
-			f, ok := fastLogic(l, r, op == dOr, false)
-			return f, false, ok
-		}
+		f, ok := fastBinary(op, args[0], args[1], false)
+		return f, false, ok
 	case *ast.ConditionalNode:
-		c, _, ok := b.exprNode(x.Cond, scope)
+		args, isInt, ok := b.exprNodes(scope, x.Cond, x.Exp1, x.Exp2)
 		if !ok {
 			return fnode{}, false, false
 		}
-		l, lInt, ok := b.exprNode(x.Exp1, scope)
-		if !ok {
-			return fnode{}, false, false
-		}
-		r, rInt, ok := b.exprNode(x.Exp2, scope)
-		if !ok {
-			return fnode{}, false, false
-		}
-		f, ok := fastCond(c, l, r)
-		return f, lInt || rInt, ok
+		f, ok := fastCond(args[0], args[1], args[2])
+		return f, isInt[1] || isInt[2], ok
 	}
 	return fnode{}, false, false
+}
+
+// exprNodes builds nodes, and tells which may be integers.
+func (b *fastBuilder) exprNodes(scope *rules.Scope, nodes ...ast.Node) ([]fnode, []bool, bool) {
+	fs, isInt := make([]fnode, len(nodes)), make([]bool, len(nodes))
+	for i, n := range nodes {
+		var ok bool
+		if fs[i], isInt[i], ok = b.exprNode(n, scope); !ok {
+			return nil, nil, false
+		}
+	}
+	return fs, isInt, true
 }
 
 func (b *fastBuilder) exprCall(name string, args []ast.Node, scope *rules.Scope) (fnode, bool) {
@@ -715,11 +686,9 @@ func (b *fastBuilder) exprCall(name string, args []ast.Node, scope *rules.Scope)
 	if !ok {
 		return fnode{}, false
 	}
-	fs := make([]fnode, len(args))
-	for i, a := range args {
-		if fs[i], _, ok = b.exprNode(a, scope); !ok {
-			return fnode{}, false
-		}
+	fs, _, ok := b.exprNodes(scope, args...)
+	if !ok {
+		return fnode{}, false
 	}
 	return fastCall(op, fs)
 }

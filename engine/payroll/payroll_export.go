@@ -5,12 +5,9 @@ package payroll
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,20 +87,12 @@ func sameFiles(dir string, files ...ManifestFile) string {
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Go(func() {
-			fh, err := os.Open(filepath.Join(dir, f.Name))
-			if err != nil {
-				probs[i] = err.Error()
-				return
-			}
-			defer fh.Close()
-			if fi, err := fh.Stat(); err != nil || fi.Size() != f.Bytes {
+			path := filepath.Join(dir, f.Name)
+			if fi, err := os.Stat(path); err != nil || fi.Size() != f.Bytes {
 				probs[i] = fmt.Sprintf("%s is not %d bytes", f.Name, f.Bytes)
-				return
-			}
-			h := sha256.New()
-			if _, err := io.Copy(h, fh); err != nil {
+			} else if sum, err := fileSHA256(path); err != nil {
 				probs[i] = fmt.Sprintf("%s: %v", f.Name, err)
-			} else if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
+			} else if sum != f.SHA256 {
 				probs[i] = fmt.Sprintf("%s: SHA-256 %s, the manifest says %s", f.Name, sum, f.SHA256)
 			}
 		})
