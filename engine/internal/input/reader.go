@@ -257,14 +257,13 @@ func trimPartialRune(b []byte) []byte {
 
 type csvReader struct {
 	name   string
-	r      *csv.Reader
+	r      *csvRows
 	header []string
 	rec    Record // reused row by row
 }
 
 func newCSVReader(r io.Reader, name string) (*csvReader, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
+	cr := newCSVRows(r)
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &Error{File: name, Line: 1, Msg: "the file is empty: a CSV input needs a header row"}

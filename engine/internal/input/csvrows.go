@@ -1,0 +1,137 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+)
+
+// csvRows reads CSV records exactly as an encoding/csv Reader with its
+// defaults does (a comma between fields, no comments, strict quotes, as
+// many fields in every record as in the first), with the same records,
+// line and column numbers and errors. A row on one line holding no quote
+// and no carriage return, the usual row of an export, is split here; any
+// other row, and the header, is read by encoding/csv. Both read from one
+// bufio.Reader, which encoding/csv uses as it is (it wraps only readers of
+// other kinds) and reads from only up to the end of the record it returns,
+// so each can pick up where the other left off. encoding/csv counts only
+// the lines it read itself: csvRows adds the lines it split.
+type csvRows struct {
+	br      *bufio.Reader
+	cr      *csv.Reader
+	nfields int // fields of the first record; 0 until it is read
+	split   int // lines read here, not by cr
+	crLines int // lines read by cr
+
+	record []string
+	// Where the fields of the record last returned start: its line and
+	// the byte columns (1-based) of a record split here (line > 0), or
+	// cr's when cr read it (line == 0).
+	line int
+	cols []int
+}
+
+func newCSVRows(r io.Reader) *csvRows {
+	br, ok := r.(*bufio.Reader)
+	if !ok || bufio.NewReader(br) != br {
+		br = bufio.NewReader(r)
+	}
+	cr := csv.NewReader(br)
+	cr.ReuseRecord = true
+	return &csvRows{br: br, cr: cr}
+}
+
+// Read returns the next record, as csv.Reader.Read with ReuseRecord.
+func (c *csvRows) Read() ([]string, error) {
+	for c.nfields > 0 {
+		line, ok := c.plainLine()
+		if !ok {
+			break
+		}
+		c.br.Discard(len(line) + 1)
+		c.split++
+		if len(line) == 0 {
+			continue // encoding/csv skips empty lines
+		}
+		return c.splitLine(line)
+	}
+	c.line = 0
+	rec, err := c.cr.Read()
+	var pe *csv.ParseError
+	switch {
+	case err == nil || errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+		// The record ends where its last field does: a quoted field
+		// holds one newline for every line it goes on to.
+		last := len(rec) - 1
+		line, _ := c.cr.FieldPos(last)
+		c.crLines = line + strings.Count(rec[last], "\n")
+	case pe != nil:
+		c.crLines = pe.Line // the line the error was found on, read whole
+	}
+	if pe != nil {
+		pe.StartLine += c.split
+		pe.Line += c.split
+	}
+	if c.nfields == 0 && (err == nil || pe != nil) {
+		c.nfields = len(rec)
+	}
+	c.record = rec
+	return rec, err
+}
+
+// plainLine returns the next line, without its newline, when it is whole
+// in the buffer (reading more, as encoding/csv would, until a newline
+// comes) and holds neither a quote nor a carriage return.
+func (c *csvRows) plainLine() ([]byte, bool) {
+	seen := 0
+	for {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		if i := bytes.IndexByte(buf[seen:], '\n'); i >= 0 {
+			line := buf[:seen+i]
+			return line, bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\r') < 0
+		}
+		if len(buf) == c.br.Size() || bytes.IndexByte(buf, '"') >= 0 {
+			return nil, false // a line longer than the buffer, or a quote
+		}
+		seen = len(buf)
+		if _, err := c.br.Peek(seen + 1); err != nil {
+			return nil, false // the last line, without a newline
+		}
+	}
+}
+
+// splitLine splits a plain line at its commas, into one string as
+// encoding/csv does, and checks the field count.
+func (c *csvRows) splitLine(line []byte) ([]string, error) {
+	s := string(line)
+	rec, cols := c.record[:0], c.cols[:0]
+	start := 0
+	for {
+		i := bytes.IndexByte(line[start:], ',')
+		cols = append(cols, start+1)
+		if i < 0 {
+			rec = append(rec, s[start:])
+			break
+		}
+		rec = append(rec, s[start:start+i])
+		start += i + 1
+	}
+	c.record, c.cols = rec, cols
+	c.line = c.crLines + c.split
+	if len(rec) != c.nfields {
+		return rec, &csv.ParseError{StartLine: c.line, Line: c.line, Column: 1, Err: csv.ErrFieldCount}
+	}
+	return rec, nil
+}
+
+// FieldPos is csv.Reader.FieldPos for the record last returned.
+func (c *csvRows) FieldPos(field int) (line, column int) {
+	if c.line > 0 {
+		return c.line, c.cols[field]
+	}
+	line, column = c.cr.FieldPos(field)
+	return line + c.split, column
+}
