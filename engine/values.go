@@ -41,7 +41,7 @@ func (p *Policy) NewChecker(file string) *Checker {
 // Snapshot checks one snapshot's values, written at line of the checker's
 // file, and returns the snapshot or every error found.
 func (c *Checker) Snapshot(line int, values []Value) (*evaluator.Snapshot, []*InputError) {
-	fields := make([]input.Field, len(values))
+	fields, names := make([]input.Field, len(values)), make([]string, len(values))
 	for i, v := range values {
 		kind := input.FieldOther
 		switch v.Kind {
@@ -52,8 +52,8 @@ func (c *Checker) Snapshot(line int, values []Value) (*evaluator.Snapshot, []*In
 		case ValueBool:
 			kind = input.FieldBool
 		}
-		fields[i] = input.NewField(v.Name, kind, v.Text, v.Bool, v.Line, v.Column)
+		fields[i], names[i] = input.NewField(kind, v.Text, v.Bool, v.Line, v.Column), v.Name
 	}
-	rec := input.NewRecord(line, fields)
+	rec := input.NewRecord(line, names, fields)
 	return c.conv.Convert(rec)
 }

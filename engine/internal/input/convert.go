@@ -3,6 +3,7 @@ package input
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -299,17 +300,17 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 	bad := func(f *Field, format string, args ...any) {
 		e := &Error{File: c.file, Line: rec.line, Msg: fmt.Sprintf(format, args...), raw: rec.rawText()}
 		if f != nil {
-			e.Line, e.Column = f.line, f.col
-			mark(f.name)
+			e.Line, e.Column = f.line, f.column()
+			mark(rec.nameOf(f))
 		}
 		errs = append(errs, e)
 	}
 	var subjF, periodF *Field
 	for i := range rec.fields {
-		f := &rec.fields[i]
-		col, ok := c.column(i, f.name)
+		f, name := &rec.fields[i], rec.names[i]
+		col, ok := c.column(i, name)
 		if !ok {
-			c.warnUnknown(f.name)
+			c.warnUnknown(name)
 			continue
 		}
 		switch col.kind {
@@ -332,7 +333,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			t = norm.NFC.String(t)
 			s.Team, s.HasTeam = t, t != ""
 		case colDerived:
-			c.warnDerived(f.name)
+			c.warnDerived(name)
 		case colMetric:
 			if f.kind == FieldNull || (c.only != nil && !c.only[col.metric.Decl.Slot]) {
 				continue
@@ -448,7 +449,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 	}
 	col := 1
 	if subjF != nil {
-		col = subjF.col
+		col = subjF.column()
 	}
 	if e := c.checkDuplicate(rec, s, col); e != nil {
 		return nil, []*Error{e}
@@ -467,7 +468,7 @@ func (c *Converter) CheckDuplicate(rec *Record, s *evaluator.Snapshot) *Error {
 	}
 	col := 1
 	if f := c.fieldOf(rec, "subject"); f != nil {
-		col = f.col
+		col = f.column()
 	}
 	return c.checkDuplicate(rec, s, col)
 }
@@ -493,14 +494,13 @@ func (c *Converter) NoteColumns(rec *Record) {
 	if c.sameColumns(rec) {
 		return // a CSV file's records share its header's names
 	}
-	for i := range rec.fields {
-		f := &rec.fields[i]
-		col, ok := c.cols[f.name]
+	for _, name := range rec.names {
+		col, ok := c.cols[name]
 		switch {
 		case !ok:
-			c.warnUnknown(f.name)
+			c.warnUnknown(name)
 		case col.kind == colDerived:
-			c.warnDerived(f.name)
+			c.warnDerived(name)
 		}
 	}
 }
@@ -508,15 +508,9 @@ func (c *Converter) NoteColumns(rec *Record) {
 // sameColumns reports whether rec names the same columns, in the same
 // order, as the record noted before it, and remembers its names.
 func (c *Converter) sameColumns(rec *Record) bool {
-	same := len(rec.fields) == len(c.noted)
-	for i := 0; same && i < len(rec.fields); i++ {
-		same = rec.fields[i].name == c.noted[i]
-	}
+	same := slices.Equal(rec.names, c.noted)
 	if !same {
-		c.noted = c.noted[:0]
-		for i := range rec.fields {
-			c.noted = append(c.noted, rec.fields[i].name)
-		}
+		c.noted = append(c.noted[:0], rec.names...)
 	}
 	return same
 }
@@ -602,10 +596,8 @@ func fieldText_(f *Field) string {
 }
 
 func (c *Converter) fieldOf(rec *Record, name string) *Field {
-	for i := range rec.fields {
-		if rec.fields[i].name == name {
-			return &rec.fields[i]
-		}
+	if i := slices.Index(rec.names, name); i >= 0 {
+		return &rec.fields[i]
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,45 +54,68 @@ const (
 	FieldOther                   // a JSON array or object
 )
 
-// Field is one raw value of a Record.
+// Field is one raw value of a Record; its name is the Record's. It is
+// kept to 32 bytes and one pointer: a reader writes millions of them.
 type Field struct {
-	name string
-	kind FieldKind
 	text string // CSV text, JSON string, JSON number text
-	b    bool
 	line int
-	col  int
+	col  int32 // clamped: a column past 2^31 is told as 2^31-1
+	kind FieldKind
+	b    bool
 }
+
+// column is f's column.
+func (f *Field) column() int { return int(f.col) }
+
+// col32 is a column as a Field keeps it.
+func col32(col int) int32 { return int32(min(col, math.MaxInt32)) }
 
 // Record is one raw snapshot as read, before it is checked.
 type Record struct {
 	line      int
+	names     []string // of the fields, in order (a CSV file's header); never changed once made
 	fields    []Field
-	raw       string   // the Record as written, for the rejects file (JSON)
-	rawFields []string // or its CSV fields, encoded only when needed
+	raw       string // the Record as written, for the rejects file (JSON)
+	csv       bool   // or its fields' texts, as a CSV line
+}
+
+// nameOf is the name of f, a field of r.
+func (r *Record) nameOf(f *Field) string {
+	for i := range r.fields {
+		if &r.fields[i] == f {
+			return r.names[i]
+		}
+	}
+	return ""
 }
 
 // CopyTo makes dst a copy of r that stays valid after the reader moves on
 // (a reader reuses its Record; the texts themselves are never reused).
 func (r *Record) CopyTo(dst *Record) {
-	*dst = Record{line: r.line, fields: append(dst.fields[:0], r.fields...), raw: r.raw, rawFields: append(dst.rawFields[:0], r.rawFields...)}
+	*dst = Record{line: r.line, names: r.names, fields: append(dst.fields[:0], r.fields...), raw: r.raw, csv: r.csv}
 }
 
 // rawText is the Record as written, for the rejects file.
 func (r *Record) rawText() string {
-	if r.rawFields != nil {
-		return strings.TrimRight(string(textenc.CSVLine(r.rawFields)), "\n")
+	if r.csv {
+		texts := make([]string, len(r.fields))
+		for i := range r.fields {
+			texts[i] = r.fields[i].text
+		}
+		return strings.TrimRight(string(textenc.CSVLine(texts)), "\n")
 	}
 	return r.raw
 }
 
 // NewRecord is a record made of fields given as data (policy tests'
-// values), first written at line.
-func NewRecord(line int, fields []Field) *Record { return &Record{line: line, fields: fields} }
+// values), with their names, first written at line.
+func NewRecord(line int, names []string, fields []Field) *Record {
+	return &Record{line: line, names: names, fields: fields}
+}
 
 // NewField is one value given as data, written at line:col.
-func NewField(name string, kind FieldKind, text string, b bool, line, col int) Field {
-	return Field{name: name, kind: kind, text: text, b: b, line: line, col: col}
+func NewField(kind FieldKind, text string, b bool, line, col int) Field {
+	return Field{kind: kind, text: text, b: b, line: line, col: col32(col)}
 }
 
 // Raw is the record as written, for the rejects file; "" when there is
@@ -125,7 +149,7 @@ func InKeyOrder(rr Reader) bool {
 		}
 		var subject, period string
 		for i := range rec.fields {
-			switch rec.fields[i].name {
+			switch rec.names[i] {
 			case "subject":
 				subject = rec.fields[i].text
 			case "period":
@@ -328,21 +352,21 @@ func (c *csvReader) nextInto(rec *Record) error {
 		}
 		return csvError(c.name, err)
 	}
-	raw := row // the csv reader reuses row: a record of the caller's copies it
-	if rec != &c.rec {
-		raw = append(rec.rawFields[:0], row...)
-	}
-	*rec = Record{fields: slices.Grow(rec.fields[:0], len(row))[:len(row)], rawFields: raw}
+	// The csv reader reuses row: the fields keep its strings (which it
+	// does not reuse), and the rejects file gets them back from there.
+	rec.names, rec.fields, rec.raw, rec.csv = c.header, slices.Grow(rec.fields[:0], len(row))[:len(row)], "", true
 	for i, s := range row {
 		line, col := c.r.FieldPos(i)
 		if i == 0 {
 			rec.line = line
 		}
-		f := Field{name: c.header[i], line: line, col: col, text: s, kind: FieldText}
+		// Field by field: a Field made whole and then copied is read back
+		// in halves the CPU cannot forward from the stores that made it.
+		f := &rec.fields[i]
+		f.text, f.line, f.col, f.kind, f.b = s, line, col32(col), FieldText, false
 		if s == "" {
 			f.kind = FieldNull
 		}
-		rec.fields[i] = f
 	}
 	return nil
 }
@@ -547,7 +571,7 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*Record, *Error) {
 		}
 		seen[key] = true
 		l, c := pos(off)
-		f := Field{name: key, line: l, col: c}
+		f := Field{line: l, col: col32(c)}
 		switch {
 		case string(v) == "null":
 			f.kind = FieldNull
@@ -564,6 +588,7 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*Record, *Error) {
 			f.kind, f.text = FieldNumber, string(v)
 		}
 		rec.fields = append(rec.fields, f)
+		rec.names = append(rec.names, key)
 	}
 	if _, err := dec.Token(); err != nil {
 		return syntaxFail(dec, err, 0, false, fail)

@@ -19,8 +19,8 @@ func TestNextIntoKeepsEachRecord(t *testing.T) {
 		t.Run(in.format, func(t *testing.T) {
 			describe := func(r *Record) string {
 				var b strings.Builder
-				for _, f := range r.fields {
-					b.WriteString(f.name + "=" + f.text + ";")
+				for i, f := range r.fields {
+					b.WriteString(r.names[i] + "=" + f.text + ";")
 				}
 				return b.String() + "|" + r.rawText()
 			}
