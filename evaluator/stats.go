@@ -18,7 +18,13 @@ type Stats struct {
 	all     map[string]*agg
 	fills   []statFill // the statistics expressions use, with their slots
 	minTeam int
+	// What Add keeps: the metrics fills read (index in metrics, and
+	// slot), and whether any fill reads a team's or all.
+	used          []usedMetric
+	byTeam, byAll bool
 }
+
+type usedMetric struct{ i, slot int }
 
 // statKind is which statistic a team.* or all.* name is.
 type statKind uint8
@@ -69,6 +75,17 @@ func NewStats(p *rules.Policy) *Stats {
 			f.metric = index[parts[2]]
 		}
 		s.fills = append(s.fills, f)
+		s.byTeam = s.byTeam || !f.all
+		s.byAll = s.byAll || f.all
+	}
+	used := make([]bool, len(s.metrics))
+	for _, f := range s.fills {
+		used[f.metric] = used[f.metric] || f.stat != statCount
+	}
+	for i, m := range s.metrics {
+		if used[i] {
+			s.used = append(s.used, usedMetric{i: i, slot: m.Decl.Slot})
+		}
 	}
 	return s
 }
@@ -77,17 +94,9 @@ func NewStats(p *rules.Policy) *Stats {
 // team.count uses none), in declaration order. Only their values need to
 // be in the snapshots given to Add.
 func (s *Stats) Metrics() []*rules.Metric {
-	used := make([]bool, len(s.metrics))
-	for _, f := range s.fills {
-		if f.stat != statCount {
-			used[f.metric] = true
-		}
-	}
-	var out []*rules.Metric
-	for i, m := range s.metrics {
-		if used[i] {
-			out = append(out, m)
-		}
+	out := make([]*rules.Metric, len(s.used))
+	for k, u := range s.used {
+		out[k] = s.metrics[u.i]
 	}
 	return out
 }
@@ -102,22 +111,25 @@ func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
 	return a
 }
 
-// Add counts a derived snapshot.
+// Add counts a derived snapshot. It keeps only what the policy's
+// statistics read: the groups and metrics they name.
 func (s *Stats) Add(snap *Snapshot) {
 	groups := make([]*agg, 0, 2)
-	if snap.HasTeam {
+	if snap.HasTeam && s.byTeam {
 		groups = append(groups, s.group(s.team, [2]string{snap.Team, snap.Period.Label}))
 	}
-	a := s.all[snap.Period.Label]
-	if a == nil {
-		a = s.group(map[[2]string]*agg{}, [2]string{})
-		s.all[snap.Period.Label] = a
+	if s.byAll {
+		a := s.all[snap.Period.Label]
+		if a == nil {
+			a = s.group(map[[2]string]*agg{}, [2]string{})
+			s.all[snap.Period.Label] = a
+		}
+		groups = append(groups, a)
 	}
-	groups = append(groups, a)
 	for _, g := range groups {
 		g.count++
-		for i, m := range s.metrics {
-			v := snap.Values[m.Decl.Slot]
+		for _, u := range s.used {
+			i, v := u.i, snap.Values[u.slot]
 			if !v.Has() {
 				continue
 			}
