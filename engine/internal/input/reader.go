@@ -72,11 +72,11 @@ func col32(col int) int32 { return int32(min(col, math.MaxInt32)) }
 
 // Record is one raw snapshot as read, before it is checked.
 type Record struct {
-	line      int
-	names     []string // of the fields, in order (a CSV file's header); never changed once made
-	fields    []Field
-	raw       string // the Record as written, for the rejects file (JSON)
-	csv       bool   // or its fields' texts, as a CSV line
+	line   int
+	names  []string // of the fields, in order (a CSV file's header); never changed once made
+	fields []Field
+	raw    string // the Record as written, for the rejects file (JSON)
+	csv    bool   // or its fields' texts, as a CSV line
 }
 
 // nameOf is the name of f, a field of r.
