@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -90,6 +91,11 @@ func (e *Env) LoadSources(path string, srcs []dsl.Source) (*Policy, hcl.Diagnost
 // another core (Prepare).
 func loadSources(path string, srcs []dsl.Source, env func() *Env) (*Policy, hcl.Diagnostics) {
 	ast, diags := dsl.Parse(srcs)
+	return loadParsed(path, ast, diags, env)
+}
+
+// loadParsed resolves and compiles parsed policy files.
+func loadParsed(path string, ast *dsl.Policy, diags hcl.Diagnostics, env func() *Env) (*Policy, hcl.Diagnostics) {
 	e := env()
 	rp, rdiags := rules.Resolve(ast, e.compilers...)
 	evaluator.SettleCaches(e.compilers...)
@@ -106,7 +112,64 @@ func loadSources(path string, srcs []dsl.Source, env func() *Env) (*Policy, hcl.
 // reading and parsing the policy files; Load and LoadSources wait for it.
 // A command line calls it first thing.
 func Prepare() {
-	go defaultEnv()
+	go func() { evaluator.WarmUp(defaultEnv().compilers...) }()
+}
+
+// readAhead is a policy being read and parsed ahead of its load (ReadAhead).
+type readAhead struct {
+	path  string
+	done  chan struct{}
+	ok    bool // read and parsed without a panic
+	srcs  []dsl.Source
+	err   error
+	ast   *dsl.Policy
+	diags hcl.Diagnostics
+}
+
+var ahead atomic.Pointer[readAhead]
+
+// ReadAhead starts reading and parsing the policy at path on another
+// goroutine, for the next LoadPath of the same path, which takes it as
+// read then (once). A command line calls it as soon as it sees the
+// policy's path, while it sets itself up; ReadAhead("") drops what was
+// read ahead and not taken, so that a later load reads the files afresh.
+func ReadAhead(path string) {
+	if path == "" {
+		ahead.Store(nil)
+		return
+	}
+	ra := &readAhead{path: path, done: make(chan struct{})}
+	ahead.Store(ra)
+	go func() {
+		defer close(ra.done)
+		defer func() { recover() }() // not ok: LoadPath does it again, where a panic is caught
+		ra.srcs, ra.err = dsl.ReadSources(path)
+		if ra.err == nil {
+			ra.ast, ra.diags = dsl.Parse(ra.srcs)
+		}
+		ra.ok = true
+	}()
+}
+
+// LoadPath is Load in the process's default environment, which also
+// returns the policy's files (to print its diagnostics with). A policy read
+// ahead (ReadAhead) from path is taken as it was read.
+func LoadPath(path string) (*Policy, []dsl.Source, hcl.Diagnostics, error) {
+	if ra := ahead.Swap(nil); ra != nil && ra.path == path {
+		if <-ra.done; ra.ok {
+			if ra.err != nil {
+				return nil, nil, nil, ra.err
+			}
+			p, diags := loadParsed(path, ra.ast, ra.diags, defaultEnv)
+			return p, ra.srcs, diags, nil
+		}
+	}
+	srcs, err := dsl.ReadSources(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, diags := LoadSources(path, srcs)
+	return p, srcs, diags, nil
 }
 
 // Load is Env.Load in the process's default environment.

@@ -728,3 +728,18 @@ func (b *fastBuilder) celNode(e celast.Expr, scope *rules.Scope) (fnode, bool) {
 	}
 	return fnode{}, false
 }
+
+// warmUp compiles an expression of the usual shapes in the base
+// environment (see WarmUp).
+func (c *celCompiler) warmUp() {
+	a := c.prattParse(`2.0 * 3.0 > 1.0 && "a" != "b" ? 1.0 : 2.0`)
+	if a == nil {
+		return
+	}
+	checked, iss := c.base.Check(a)
+	if iss != nil && iss.Err() != nil {
+		return
+	}
+	c.base.EstimateCost(checked, zeroCosts{})
+	c.base.Program(checked, cel.EvalOptions(cel.OptOptimize))
+}

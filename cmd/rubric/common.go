@@ -60,11 +60,10 @@ func (f *policyFlags) check() error {
 
 // load loads the policy, printing its diagnostics.
 func (f *policyFlags) load(e *env) (*engine.Policy, error) {
-	srcs, err := dsl.ReadSources(f.policy)
+	p, srcs, diags, err := engine.LoadPath(f.policy)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	p, diags := engine.LoadSources(f.policy, srcs)
 	if len(diags) > 0 {
 		dsl.WriteDiagnostics(e.stderr, "text", diags, dsl.SourceFiles(srcs))
 	}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -107,6 +108,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	}()
 	if len(args) > 0 && loadsPolicy[args[0]] {
 		engine.Prepare()
+		engine.ReadAhead(policyArg(args[1:]))
+		defer engine.ReadAhead("")
 	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
@@ -176,4 +179,25 @@ func steadyGC() {
 			debug.SetMemoryLimit(steadyLimit)
 		}
 	})
+}
+
+// policyArg returns the value of the first --policy (-p) flag in args, or
+// "": the policy is read and parsed on another core (engine.ReadAhead)
+// while the command line is set up. A flag this misses, or a value that
+// turns out not to be the policy's, costs only that: the load reads the
+// policy it is given.
+func policyArg(args []string) string {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return ""
+		case (a == "-p" || a == "--policy") && i+1 < len(args):
+			return args[i+1]
+		case strings.HasPrefix(a, "--policy="):
+			return a[len("--policy="):]
+		case strings.HasPrefix(a, "-p="):
+			return a[len("-p="):]
+		}
+	}
+	return ""
 }
