@@ -574,16 +574,11 @@ func (r *reading) addError(e *InputError) {
 	}
 }
 
-// record takes the next record, or the error reading it: convert gives
-// its snapshot or what is wrong with it. It reports whether reading goes
-// on.
-func (r *reading) record(rec *input.Record, err error, convert func() (*evaluator.Snapshot, []*InputError)) bool {
-	r.res.Rows++
-	if r.opts.Progress != nil {
-		r.opts.Progress.rows.Add(1)
-	}
+// readError takes the error reading a record (record's part: a variable
+// that errors.As is given escapes, and must not cost every row).
+func (r *reading) readError(err error) bool {
 	var ie *InputError
-	if err != nil && errors.As(err, &ie) && ie.Raw() != "" && r.rejects != nil {
+	if errors.As(err, &ie) && ie.Raw() != "" && r.rejects != nil {
 		// A row that cannot be read as a record (a wrong field count,
 		// a broken NDJSON line) is still a row: reject it and go on.
 		r.res.Rejected++
@@ -593,14 +588,25 @@ func (r *reading) record(rec *input.Record, err error, convert func() (*evaluato
 		}
 		return true
 	}
+	if ie != nil {
+		r.addError(ie)
+		r.failing = true
+		return ie.Raw() != ""
+	}
+	r.err = err
+	return false
+}
+
+// record takes the next record, or the error reading it: convert gives
+// its snapshot or what is wrong with it. It reports whether reading goes
+// on.
+func (r *reading) record(rec *input.Record, err error, convert func() (*evaluator.Snapshot, []*InputError)) bool {
+	r.res.Rows++
+	if r.opts.Progress != nil {
+		r.opts.Progress.rows.Add(1)
+	}
 	if err != nil {
-		if errors.As(err, &ie) {
-			r.addError(ie)
-			r.failing = true
-			return ie.Raw() != ""
-		}
-		r.err = err
-		return false
+		return r.readError(err)
 	}
 	snap, errs := convert()
 	if len(errs) > 0 {

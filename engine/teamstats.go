@@ -54,12 +54,11 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 			if err == io.EOF {
 				return entries[:n], false
 			}
-			var ie *InputError
 			switch {
 			case err == nil:
-			case errors.As(err, &ie) && ie.Raw() != "":
+			case rowError(err):
 				continue // a row that cannot be read: the main pass rejects it
-			case ie != nil:
+			case isInputError(err):
 				return entries[:n], false // input that cannot be read further: the main pass reports it
 			default:
 				readErr = err

@@ -1,6 +1,7 @@
 package payroll
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -390,6 +391,7 @@ func (r *payrollRun) commit(tmp, dir string) error {
 // payrollRun is the state of one export while snapshots stream through.
 type payrollRun struct {
 	rp     *rules.Policy
+	dates  atomic.Pointer[periodDates] // the last period's, shared by the workers
 	runID  string
 	prev   map[string]*prevLine // by original line_id; nil without --against
 	extras []*rules.Attribute   // payroll = true attributes: extra columns
@@ -405,6 +407,22 @@ type payrollRun struct {
 	acc *totals
 }
 
+// periodDates is a period's first and last days, as payroll.csv writes
+// them.
+type periodDates struct{ label, start, end string }
+
+// periodDates returns p's first and last days. A run's snapshots are
+// mostly of one period: the last one's are kept, not formatted again for
+// every row.
+func (r *payrollRun) periodDates(p rules.Period) (start, end string) {
+	if d := r.dates.Load(); d != nil && d.label == p.Label {
+		return d.start, d.end
+	}
+	d := &periodDates{label: p.Label, start: p.StartDate(), end: p.EndDate()}
+	r.dates.Store(d)
+	return d.start, d.end
+}
+
 // encode turns one outcome into its sort record: the key (subject and
 // period), then the payroll rows and their explanations.
 func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
@@ -417,7 +435,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	buf = append(buf, s.Period.Label...)
 	lenAt := len(buf)
 	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // the lengths of the record, the rows and the explanations, filled in below
-	start, end := s.Period.StartDate(), s.Period.EndDate()
+	start, end := r.periodDates(s.Period)
 	var lines [8]payrollLine
 	rows := lines[:0]
 	for i := range o.Incentives {
@@ -666,13 +684,19 @@ func (r *payrollRun) discard() {
 
 // money writes a sum with the currency's minor digits.
 func money(d *apd.Decimal, minor int) string {
+	var b [64]byte
+	return string(appendMoney(b[:0], d, minor))
+}
+
+// appendMoney appends money(d, minor) to b.
+func appendMoney(b []byte, d *apd.Decimal, minor int) []byte {
 	var q apd.Decimal
 	c := apd.BaseContext.WithPrecision(60)
 	c.Quantize(&q, d, -int32(minor))
 	if q.IsZero() {
 		q.Negative = false
 	}
-	return q.Text('f')
+	return q.Append(b, 'f')
 }
 
 // exactDec does exact decimal sums and differences of amounts.
@@ -681,22 +705,24 @@ var exactDec = apd.BaseContext
 // totals accumulates per incentive and currency, in first-seen order of
 // the policy's incentives.
 type totals struct {
-	order []string
-	by    map[string]*totalAcc
+	order []totalKey
+	by    map[totalKey]*totalAcc
 }
+
+type totalKey struct{ incentive, currency string }
 
 type totalAcc struct {
 	t                      ManifestTotal
 	sum, orig, plus, minus apd.Decimal
 }
 
-func newTotals() *totals { return &totals{by: map[string]*totalAcc{}} }
+func newTotals() *totals { return &totals{by: map[totalKey]*totalAcc{}} }
 
 // count adds one payroll row to the counts of m and the totals.
 func (t *totals) count(m *Manifest, incentive, code, currency, status, kind string, amount *apd.Decimal) {
 	m.Rows++
 	m.StatusCounts[status]++
-	key := incentive + "\x00" + currency
+	key := totalKey{incentive, currency}
 	acc := t.by[key]
 	if acc == nil {
 		acc = &totalAcc{t: ManifestTotal{Incentive: incentive, Code: code, Currency: currency}}
@@ -721,8 +747,10 @@ func (t *totals) count(m *Manifest, incentive, code, currency, status, kind stri
 // list returns the totals sorted by incentive and currency; the split
 // sums are written with the currency's minor digits.
 func (t *totals) list(minor int) []ManifestTotal {
-	keys := append([]string(nil), t.order...)
-	sort.Strings(keys)
+	keys := slices.Clone(t.order)
+	slices.SortFunc(keys, func(a, b totalKey) int {
+		return cmp.Or(strings.Compare(a.incentive, b.incentive), strings.Compare(a.currency, b.currency))
+	})
 	out := make([]ManifestTotal, 0, len(keys))
 	for _, k := range keys {
 		acc := t.by[k]

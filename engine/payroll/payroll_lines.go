@@ -9,7 +9,8 @@ import (
 
 // lineID is the stable id of one subject's incentive in one period.
 func lineID(policy, subject, period, incentive string) string {
-	return string(appendLineID(nil, policy, subject, period, incentive))
+	var b [32]byte
+	return string(appendLineID(b[:0], policy, subject, period, incentive))
 }
 
 // appendLineID appends the line id: shortHash("rubric-line", parts...),

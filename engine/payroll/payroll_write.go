@@ -62,6 +62,7 @@ type exportWriter struct {
 	rows    int
 	started bool
 	closed  bool
+	line    []byte // a totals.csv line being written
 }
 
 var exportWriterFiles = [3]string{payrollFile, explanationsFile, totalsFile}
@@ -125,7 +126,11 @@ func (e *exportWriter) flushSubject() error {
 	if !e.started {
 		return nil
 	}
-	_, err := e.ws[2].Write(textenc.CSVLine([]string{e.subject, e.currency, money(&e.total, e.minor), strconv.Itoa(e.rows)}))
+	// One line a subject, on the writing goroutine: built in a buffer of
+	// the writer's, which Write copies.
+	var total [64]byte
+	e.line = textenc.AppendCSVLine(e.line[:0], e.subject, e.currency, string(appendMoney(total[:0], &e.total, e.minor)), strconv.Itoa(e.rows))
+	_, err := e.ws[2].Write(e.line)
 	return err
 }
 

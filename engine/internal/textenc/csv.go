@@ -85,8 +85,10 @@ func EqualDecimal(a, b string) bool {
 
 // CSVLine is one CSV record of safe cells (see AppendCell), ending in a
 // newline.
-func CSVLine(fields []string) []byte {
-	var b []byte
+func CSVLine(fields []string) []byte { return AppendCSVLine(nil, fields...) }
+
+// AppendCSVLine appends the CSV record of fields (safe cells) to b.
+func AppendCSVLine(b []byte, fields ...string) []byte {
 	for i, f := range fields {
 		if i > 0 {
 			b = append(b, ',')
