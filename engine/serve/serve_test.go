@@ -388,20 +388,67 @@ func TestServeReload(t *testing.T) {
 }
 
 // TestServeGracefulShutdown: a request in flight when the server is told
-// to stop is answered, and Serve returns nil.
+// to stop is answered, and Serve returns nil. The server is stopped once
+// its evaluations-in-flight gauge shows the request evaluating; a request
+// answered before that was seen is tried again, larger.
 func TestServeGracefulShutdown(t *testing.T) {
 	root := policies(t)
-	base, stop := start(t, serve.Config{Policies: root})
-	big := csvToNDJSON(t, 299)
-	body := strings.Repeat(big, 1) // a request that takes a moment
-	done := make(chan reply, 1)
-	go func() { done <- do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", body) }()
-	time.Sleep(5 * time.Millisecond)
-	stop()
-	r := <-done
-	if r.code != 200 {
-		t.Errorf("in-flight request: %d %.200s", r.code, r.body)
+	rows := csvToNDJSON(t, 299)
+	for copies := 8; copies <= 256; copies *= 2 {
+		base, stop := start(t, serve.Config{Policies: root})
+		done := make(chan reply, 1)
+		failed := make(chan error, 1)
+		go func() {
+			req, _ := http.NewRequest("POST", base+"/v1/policies/voice-agents/eval", strings.NewReader(distinctSubjects(rows, copies)))
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				failed <- err
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			done <- reply{resp.StatusCode, resp.Header, string(b)}
+		}()
+		evaluating := false
+		for !evaluating {
+			select {
+			case <-done:
+			case err := <-failed:
+				t.Fatalf("request before the stop: %v", err)
+			default:
+				r := do(t, "GET", base+"/metrics", "", "")
+				evaluating = strings.Contains(r.body, "rubric_evaluations_in_flight 1")
+				continue
+			}
+			break // answered before it was seen evaluating: try a larger one
+		}
+		if !evaluating {
+			stop()
+			continue
+		}
+		stop()
+		select {
+		case r := <-done:
+			if r.code != 200 {
+				t.Errorf("in-flight request: %d %.200s", r.code, r.body)
+			}
+		case err := <-failed:
+			t.Errorf("in-flight request: %v", err)
+		}
+		return
 	}
+	t.Fatal("no request was seen evaluating, however large")
+}
+
+// distinctSubjects is rows (NDJSON) copies times, each copy's subjects
+// suffixed with its number.
+func distinctSubjects(rows string, copies int) string {
+	var b strings.Builder
+	for k := range copies {
+		b.WriteString(strings.ReplaceAll(rows, `"subject":"`, fmt.Sprintf(`"subject":"c%d-`, k)))
+	}
+	return b.String()
 }
 
 // TestServeEvalDeadline: an evaluation that does not finish within the
