@@ -15,7 +15,8 @@ import (
 // defaults does (a comma between fields, no comments, strict quotes, as
 // many fields in every record as in the first), with the same records,
 // line and column numbers and errors. A row on one line holding no quote
-// and no carriage return, the usual row of an export, is split here; any
+// and no carriage return but the one of a "\r\n" ending, the usual row
+// of an export, is split here; any
 // other row, and the header, is read by encoding/csv. Both read from one
 // bufio.Reader, which encoding/csv uses as it is (it wraps only readers of
 // other kinds) and reads from only up to the end of the record it returns,
@@ -49,11 +50,11 @@ func newCSVRows(r io.Reader) *csvRows {
 // Read returns the next record, as csv.Reader.Read with ReuseRecord.
 func (c *csvRows) Read() ([]string, error) {
 	for c.nfields > 0 {
-		line, ok := c.plainLine()
+		line, n, ok := c.plainLine()
 		if !ok {
 			break
 		}
-		c.br.Discard(len(line) + 1)
+		c.br.Discard(n)
 		c.split++
 		if len(line) == 0 {
 			continue // encoding/csv skips empty lines
@@ -84,23 +85,27 @@ func (c *csvRows) Read() ([]string, error) {
 	return rec, err
 }
 
-// plainLine returns the next line, without its newline, when it is whole
-// in the buffer (reading more, as encoding/csv would, until a newline
-// comes) and holds neither a quote nor a carriage return.
-func (c *csvRows) plainLine() ([]byte, bool) {
+// plainLine returns the next line without its line ending ("\n", or
+// "\r\n", which encoding/csv reads as "\n") and the bytes it takes, when
+// it is whole in the buffer (reading more, as encoding/csv would, until a
+// newline comes) and holds no quote and no other carriage return.
+func (c *csvRows) plainLine() (line []byte, n int, ok bool) {
 	seen := 0
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
 		if i := bytes.IndexByte(buf[seen:], '\n'); i >= 0 {
-			line := buf[:seen+i]
-			return line, bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\r') < 0
+			line, n = buf[:seen+i], seen+i+1
+			if k := len(line); k > 0 && line[k-1] == '\r' {
+				line = line[:k-1]
+			}
+			return line, n, bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\r') < 0
 		}
 		if len(buf) == c.br.Size() || bytes.IndexByte(buf, '"') >= 0 {
-			return nil, false // a line longer than the buffer, or a quote
+			return nil, 0, false // a line longer than the buffer, or a quote
 		}
 		seen = len(buf)
 		if _, err := c.br.Peek(seen + 1); err != nil {
-			return nil, false // the last line, without a newline
+			return nil, 0, false // the last line, without a newline
 		}
 	}
 }

@@ -72,6 +72,8 @@ func TestCSVRowsReadsAsEncodingCSV(t *testing.T) {
 		"a,b\n1,2\n3,4\n",
 		"a,b\n1,2\n3,4",
 		"a,b\r\n1,2\r\n3,4\r\n",
+		"a,b\r\n\r\n1,2\r\r\n3,4\r\n5\r\n6,7\r\n\r",
+		"a,b\r\n1,\"2\r\n\"\r\n3,4\r\n",
 		"a,b\n1,2\r",
 		"a,b\n1,2\n\n\n3,4\n\r\n5,6\n",
 		"a,b\n1,2,3\n4\n5,6\n",
