@@ -33,6 +33,7 @@ type column struct {
 	kind   colKind
 	metric *rules.Metric
 	attr   *rules.Attribute
+	slot   int // the metric's or attribute's, read for every field of every row
 }
 
 // Converter checks raw records against a policy and turns them into
@@ -99,11 +100,11 @@ func NewConverter(p *rules.Policy, file string) *Converter {
 		if m.Derived != nil {
 			c.cols[m.Name] = column{kind: colDerived, metric: m}
 		} else {
-			c.cols[m.Name] = column{kind: colMetric, metric: m}
+			c.cols[m.Name] = column{kind: colMetric, metric: m, slot: m.Decl.Slot}
 		}
 	}
 	for _, a := range p.Attributes {
-		c.cols[a.Name] = column{kind: colAttribute, attr: a}
+		c.cols[a.Name] = column{kind: colAttribute, attr: a, slot: a.Decl.Slot}
 	}
 	return c
 }
@@ -335,7 +336,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 		case colDerived:
 			c.warnDerived(name)
 		case colMetric:
-			if f.kind == FieldNull || (c.only != nil && !c.only[col.metric.Decl.Slot]) {
+			if f.kind == FieldNull || (c.only != nil && !c.only[col.slot]) {
 				continue
 			}
 			m := col.metric
@@ -352,11 +353,11 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 				bad(f, "metric %s = %s is above its maximum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Max))
 				continue
 			}
-			s.Values[m.Decl.Slot] = evaluator.Num(v)
-			s.SetExact(m.Decl.Slot, strings.TrimSpace(f.text))
-			present[m.Decl.Slot] = true
+			s.Values[col.slot] = evaluator.Num(v)
+			s.SetExact(col.slot, strings.TrimSpace(f.text))
+			present[col.slot] = true
 		case colAttribute:
-			if f.kind == FieldNull || (c.only != nil && !c.only[col.attr.Decl.Slot]) {
+			if f.kind == FieldNull || (c.only != nil && !c.only[col.slot]) {
 				continue
 			}
 			a := col.attr
@@ -375,8 +376,8 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 					bad(f, "%s (type %s)", msg, a.Type)
 					continue
 				}
-				s.Values[a.Decl.Slot] = evaluator.Num(v)
-				s.SetExact(a.Decl.Slot, strings.TrimSpace(f.text))
+				s.Values[col.slot] = evaluator.Num(v)
+				s.SetExact(col.slot, strings.TrimSpace(f.text))
 			case rules.AttrBool:
 				var b bool
 				switch {
@@ -390,7 +391,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 					bad(f, "attribute %s must be true or false (type bool), not %s", a.Name, fieldText_(f))
 					continue
 				}
-				s.Values[a.Decl.Slot] = evaluator.Boolean(b)
+				s.Values[col.slot] = evaluator.Boolean(b)
 			default:
 				if f.kind != FieldText && f.kind != FieldString {
 					bad(f, "attribute %s must be a string (type string), not %s", a.Name, fieldText_(f))
@@ -401,9 +402,9 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 					bad(f, "%s", msg)
 					continue
 				}
-				s.Values[a.Decl.Slot] = evaluator.Str(v)
+				s.Values[col.slot] = evaluator.Str(v)
 			}
-			present[a.Decl.Slot] = true
+			present[col.slot] = true
 		}
 	}
 	if subjF == nil || subjF.kind == FieldNull {
