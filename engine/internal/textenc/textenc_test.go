@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -42,6 +43,25 @@ func TestNumMatchesEncodingJSON(t *testing.T) {
 		w.Num(f)
 		if want := marshal(t, f); string(w.B) != want {
 			t.Errorf("%v: got %s, want %s", f, w.B, want)
+		}
+	}
+	// Short decimals take a shorter path (appendShortDecimal): against
+	// strconv for decimals of every length and scale, both signs, floats
+	// of every magnitude, and the edges of the path.
+	rng := rand.New(rand.NewPCG(2, 15))
+	vals := []float64{1e-6, 9.99999e-7, 1e15, 1e15 - 1, 999999999999999.9, 0.1 + 0.2, 1.0 / 3, 2.5e-6, 123456.7890123, 0.000123, 5e-324, math.Copysign(0, -1)}
+	for range 200000 {
+		n := rng.Int64N(1 << uint(rng.IntN(54)))
+		k := rng.IntN(10)
+		vals = append(vals, float64(n)/math.Pow10(k), math.Ldexp(rng.Float64(), rng.IntN(120)-60))
+	}
+	for _, f := range vals {
+		for _, g := range []float64{f, -f} {
+			var w JSON
+			w.Num(g)
+			if want := marshal(t, g); string(w.B) != want {
+				t.Fatalf("%v: got %s, want %s", g, w.B, want)
+			}
 		}
 	}
 	for _, f := range []float64{math.Inf(1), math.NaN()} {
