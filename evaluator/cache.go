@@ -131,13 +131,14 @@ func CompilerCacheStats(c rules.Compiler) CacheStats {
 	return CacheStats{}
 }
 
-// WarmUp does, once, what a process's first compilation with each of the
-// compilers (made by NewCEL or NewExpr) would otherwise do on the way:
-// the Pratt parser is made, and the protobuf messages CEL's parsed trees
-// pass through, its type checker and its planner are initialised. It
-// compiles outside the compilers' caches and environments, so nothing it
-// does shows in a policy's results or the caches' statistics; it is safe
-// to run beside a load, on another core, which then finds it done.
+// WarmUp does what the first compilation with each CEL compiler (made by
+// NewCEL) of a process would otherwise do on the way: the Pratt parser is
+// made, and the protobuf messages CEL's parsed trees pass through, its
+// type checker and its planner are initialised. Other compilers are left
+// alone. It compiles outside the compilers' caches and environments, so
+// nothing it does shows in a policy's results or the caches' statistics;
+// it is safe to run beside a load, on another core, which then finds it
+// done.
 func WarmUp(cs ...rules.Compiler) {
 	for _, c := range cs {
 		if cc, ok := c.(*celCompiler); ok {

@@ -177,3 +177,22 @@ func FuzzPrattParsesAsANTLR(f *testing.F) {
 		}
 	})
 }
+
+// TestWarmUpLeavesNoTrace: warming a CEL compiler up makes its Pratt
+// parser and compiles nothing into its cache or its environments.
+func TestWarmUpLeavesNoTrace(t *testing.T) {
+	c, x := NewCEL(), NewExpr()
+	defer CloseCaches(c, x)
+	WarmUp(c, x)
+	SettleCaches(c)
+	cc := c.(*celCompiler)
+	if cc.pratt == nil {
+		t.Error("no Pratt parser after WarmUp")
+	}
+	if s := CompilerCacheStats(c); s.Hits != 0 || s.Misses != 0 {
+		t.Errorf("cache used: %+v", s)
+	}
+	if len(cc.envs) != 0 {
+		t.Errorf("%d environments made", len(cc.envs))
+	}
+}
