@@ -101,10 +101,10 @@ func (s *Stats) Metrics() []*rules.Metric {
 	return out
 }
 
-func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
+// groupOf is the group of key in m, made empty for k metrics when new.
+func groupOf[K comparable](m map[K]*agg, key K, k int) *agg {
 	a := m[key]
 	if a == nil {
-		k := len(s.metrics)
 		a = &agg{n: make([]int, k), sum: make([]float64, k), min: make([]float64, k), max: make([]float64, k)}
 		m[key] = a
 	}
@@ -116,15 +116,10 @@ func (s *Stats) group(m map[[2]string]*agg, key [2]string) *agg {
 func (s *Stats) Add(snap *Snapshot) {
 	groups := make([]*agg, 0, 2)
 	if snap.HasTeam && s.byTeam {
-		groups = append(groups, s.group(s.team, [2]string{snap.Team, snap.Period.Label}))
+		groups = append(groups, groupOf(s.team, [2]string{snap.Team, snap.Period.Label}, len(s.metrics)))
 	}
 	if s.byAll {
-		a := s.all[snap.Period.Label]
-		if a == nil {
-			a = s.group(map[[2]string]*agg{}, [2]string{})
-			s.all[snap.Period.Label] = a
-		}
-		groups = append(groups, a)
+		groups = append(groups, groupOf(s.all, snap.Period.Label, len(s.metrics)))
 	}
 	for _, g := range groups {
 		g.count++

@@ -14,11 +14,22 @@ type Period struct {
 	Kind       PeriodKind
 	Start, End time.Time // inclusive, UTC midnight
 	Days       int
+	// The bounds as YYYY-MM-DD, formatted once by ParsePeriod: payroll
+	// rows and period.start/period.end read them for every snapshot.
+	startDate, endDate string
 }
 
-// StartDate and EndDate format the bounds as YYYY-MM-DD.
-func (p Period) StartDate() string { return p.Start.Format(time.DateOnly) }
-func (p Period) EndDate() string   { return p.End.Format(time.DateOnly) }
+// StartDate and EndDate are the bounds as YYYY-MM-DD.
+func (p Period) StartDate() string { return orDate(p.startDate, p.Start) }
+func (p Period) EndDate() string   { return orDate(p.endDate, p.End) }
+
+// orDate is s, or t as YYYY-MM-DD for a Period not made by ParsePeriod.
+func orDate(s string, t time.Time) string {
+	if s != "" {
+		return s
+	}
+	return t.Format(time.DateOnly)
+}
 
 var (
 	reDay     = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
@@ -78,6 +89,7 @@ func ParsePeriod(label string) (Period, error) {
 		return p, fmt.Errorf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", label)
 	}
 	p.Days = int(p.End.Sub(p.Start).Hours()/24) + 1
+	p.startDate, p.endDate = p.Start.Format(time.DateOnly), p.End.Format(time.DateOnly)
 	return p, nil
 }
 

@@ -29,6 +29,10 @@ func TestPeriodIndex(t *testing.T) {
 	if err != nil || h.StartDate() != "2026-07-01" || h.EndDate() != "2026-12-31" || h.Days != 184 {
 		t.Errorf("2026-H2: %v %+v", err, h)
 	}
+	// A Period not made by ParsePeriod formats its bounds when asked.
+	if p := (Period{Start: h.Start, End: h.End}); p.StartDate() != "2026-07-01" || p.EndDate() != "2026-12-31" {
+		t.Errorf("bounds of a Period made whole: %s to %s", p.StartDate(), p.EndDate())
+	}
 }
 
 // TestFingerprintConcurrent: the fingerprint is computed once, safely, when

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -391,7 +390,6 @@ func (r *payrollRun) commit(tmp, dir string) error {
 // payrollRun is the state of one export while snapshots stream through.
 type payrollRun struct {
 	rp     *rules.Policy
-	dates  atomic.Pointer[periodDates] // the last period's, shared by the workers
 	runID  string
 	prev   map[string]*prevLine // by original line_id; nil without --against
 	extras []*rules.Attribute   // payroll = true attributes: extra columns
@@ -407,22 +405,6 @@ type payrollRun struct {
 	acc *totals
 }
 
-// periodDates is a period's first and last days, as payroll.csv writes
-// them.
-type periodDates struct{ label, start, end string }
-
-// periodDates returns p's first and last days. A run's snapshots are
-// mostly of one period: the last one's are kept, not formatted again for
-// every row.
-func (r *payrollRun) periodDates(p rules.Period) (start, end string) {
-	if d := r.dates.Load(); d != nil && d.label == p.Label {
-		return d.start, d.end
-	}
-	d := &periodDates{label: p.Label, start: p.StartDate(), end: p.EndDate()}
-	r.dates.Store(d)
-	return d.start, d.end
-}
-
 // encode turns one outcome into its sort record: the key (subject and
 // period), then the payroll rows and their explanations.
 func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
@@ -435,7 +417,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	buf = append(buf, s.Period.Label...)
 	lenAt := len(buf)
 	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // the lengths of the record, the rows and the explanations, filled in below
-	start, end := r.periodDates(s.Period)
+	start, end := s.Period.StartDate(), s.Period.EndDate()
 	var lines [8]payrollLine
 	rows := lines[:0]
 	for i := range o.Incentives {
