@@ -39,15 +39,31 @@ const blockSize = 64 << 10
 const ioSize = 256 << 10
 
 // Sorter collects records and returns them sorted by key.
+//
+// A full buffer is sorted and written on a goroutine of its own while the
+// next one fills (two buffers of half the limit each), so that the caller,
+// which in rubric holds back every core's work while it adds, does not
+// wait for a spill.
 type Sorter struct {
 	dir   string
-	limit int
-	items []item
-	arena []byte // every buffered key and value, back to back
+	limit int // of each of the two buffers: half the limit asked
+	cur   buffer
+	spare buffer // empty, with the capacity of a spilled buffer
 	seq   uint64
 
+	spilling *buffer    // the buffer being spilled behind; nil for none
+	done     chan error // its outcome
+	err      error      // the first error of a spill
+
+	// Touched by spill and finish only, one at a time, after done.
 	runs []*os.File // finished runs, rewound
 	open *runWriter // the run that sorted buffers may continue; nil for none
+}
+
+// buffer is records held in memory.
+type buffer struct {
+	items []item
+	arena []byte // every buffered key and value, back to back
 }
 
 // item is a buffered record: its key and value in the arena.
@@ -59,25 +75,54 @@ type item struct {
 	keyStart uint64 // the key's first bytes, big-endian, to compare most keys without the arena
 }
 
-func (s *Sorter) key(it *item) []byte { return s.arena[it.off : it.off+it.klen] }
-func (s *Sorter) val(it *item) []byte {
-	return s.arena[it.off+it.klen : it.off+it.klen+it.vlen]
+func (b *buffer) key(it *item) []byte { return b.arena[it.off : it.off+it.klen] }
+func (b *buffer) val(it *item) []byte {
+	return b.arena[it.off+it.klen : it.off+it.klen+it.vlen]
 }
 
-// New returns a Sorter that spills to dir ("" for the system temp dir)
-// whenever more than limit bytes are buffered.
-func New(dir string, limit int) *Sorter { return &Sorter{dir: dir, limit: limit} }
+// New returns a Sorter that spills to dir ("" for the system temp dir),
+// holding at most about limit bytes of records in memory.
+func New(dir string, limit int) *Sorter { return &Sorter{dir: dir, limit: max(limit/2, 1)} }
 
-// Add adds a record. key and val are copied.
+// Add adds a record. key and val are copied. An error is that of a spill:
+// the one behind, or one this Add waits for.
 func (s *Sorter) Add(key, val []byte) error {
-	off := len(s.arena)
-	s.arena = append(append(s.arena, key...), val...)
-	s.items = append(s.items, item{off: off, klen: len(key), vlen: len(val), seq: s.seq, keyStart: prefix(key)})
+	b := &s.cur
+	off := len(b.arena)
+	b.arena = append(append(b.arena, key...), val...)
+	b.items = append(b.items, item{off: off, klen: len(key), vlen: len(val), seq: s.seq, keyStart: prefix(key)})
 	s.seq++
-	if len(s.arena)+len(s.items)*48 >= s.limit {
-		return s.spill()
+	if len(b.arena)+len(b.items)*48 >= s.limit {
+		return s.spillBehind()
 	}
+	return s.err
+}
+
+// spillBehind spills the current buffer on a goroutine of its own, once
+// the one before it is written, and fills the other meanwhile.
+func (s *Sorter) spillBehind() error {
+	if err := s.wait(); err != nil {
+		s.cur.items, s.cur.arena = s.cur.items[:0], s.cur.arena[:0] // the sort has failed: hold no more
+		return err
+	}
+	full := new(buffer)
+	*full, s.cur, s.spare = s.cur, s.spare, buffer{}
+	s.spilling, s.done = full, make(chan error, 1)
+	go func() { s.done <- s.spill(full) }()
 	return nil
+}
+
+// wait waits for the spill behind, if any, and returns the first error of
+// any spill.
+func (s *Sorter) wait() error {
+	if s.spilling != nil {
+		if err := <-s.done; err != nil && s.err == nil {
+			s.err = err
+		}
+		s.spare = buffer{items: s.spilling.items[:0], arena: s.spilling.arena[:0]}
+		s.spilling, s.done = nil, nil
+	}
+	return s.err
 }
 
 func prefix(key []byte) uint64 {
@@ -86,32 +131,32 @@ func prefix(key []byte) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-func (s *Sorter) sortBuf() {
-	slices.SortFunc(s.items, func(a, b item) int {
-		if a.keyStart != b.keyStart {
-			if a.keyStart < b.keyStart {
+func (b *buffer) sort() {
+	slices.SortFunc(b.items, func(x, y item) int {
+		if x.keyStart != y.keyStart {
+			if x.keyStart < y.keyStart {
 				return -1
 			}
 			return 1
 		}
-		if c := bytes.Compare(s.key(&a), s.key(&b)); c != 0 {
+		if c := bytes.Compare(b.key(&x), b.key(&y)); c != 0 {
 			return c
 		}
-		if a.seq < b.seq {
+		if x.seq < y.seq {
 			return -1
 		}
 		return 1
 	})
 }
 
-// spill sorts the buffer and writes it to a run: the open run when the
-// buffer's first key is not before the run's last, else a new one.
-func (s *Sorter) spill() error {
-	if len(s.items) == 0 {
+// spill sorts b and writes it to a run: the open run when b's first key
+// is not before the run's last, else a new one.
+func (s *Sorter) spill(b *buffer) error {
+	if len(b.items) == 0 {
 		return nil
 	}
-	s.sortBuf()
-	if s.open != nil && bytes.Compare(s.key(&s.items[0]), s.open.last) < 0 {
+	b.sort()
+	if s.open != nil && bytes.Compare(b.key(&b.items[0]), s.open.last) < 0 {
 		if err := s.finish(); err != nil {
 			return err
 		}
@@ -123,12 +168,11 @@ func (s *Sorter) spill() error {
 		}
 		s.open = w
 	}
-	for i := range s.items {
-		it := &s.items[i]
-		s.open.write(s.key(it), s.val(it), it.seq)
+	for i := range b.items {
+		it := &b.items[i]
+		s.open.write(b.key(it), b.val(it), it.seq)
 	}
-	s.open.last = append(s.open.last[:0], s.key(&s.items[len(s.items)-1])...)
-	s.items, s.arena = s.items[:0], s.arena[:0]
+	s.open.last = append(s.open.last[:0], b.key(&b.items[len(b.items)-1])...)
 	return s.open.err()
 }
 
@@ -246,25 +290,32 @@ func merge(runs []*os.File, fn func(key, val []byte, seq uint64) error) error {
 // Each calls fn with every value in key order. The value is valid until fn
 // returns.
 func (s *Sorter) Each(fn func(val []byte) error) error {
+	if err := s.wait(); err != nil {
+		return err
+	}
 	if len(s.runs) == 0 && s.open == nil {
-		s.sortBuf()
-		for i := range s.items {
-			if err := fn(s.val(&s.items[i])); err != nil {
+		b := &s.cur
+		b.sort()
+		for i := range b.items {
+			if err := fn(b.val(&b.items[i])); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := s.spill(); err != nil {
+	if err := s.spill(&s.cur); err != nil {
 		return err
 	}
+	s.cur, s.spare = buffer{}, buffer{} // the merge needs memory of its own
 	if err := s.finish(); err != nil {
 		return err
 	}
 	// Merge in passes of at most MaxFanIn runs (the seq of each record
-	// keeps equal keys in the order they were added).
+	// keeps equal keys in the order they were added). The first pass
+	// merges only as many as leave MaxFanIn for the last, so that as few
+	// records as may be are written twice.
 	for len(s.runs) > MaxFanIn {
-		group := s.runs[:MaxFanIn]
+		group := s.runs[:min(MaxFanIn, len(s.runs)-MaxFanIn+1)]
 		w, err := s.newRun()
 		if err != nil {
 			return err
@@ -283,7 +334,7 @@ func (s *Sorter) Each(fn func(val []byte) error) error {
 		for _, f := range group {
 			closeRun(f)
 		}
-		s.runs = append(s.runs[MaxFanIn:], merged)
+		s.runs = append(s.runs[len(group):], merged)
 	}
 	return merge(s.runs, func(_, val []byte, _ uint64) error { return fn(val) })
 }
@@ -291,6 +342,7 @@ func (s *Sorter) Each(fn func(val []byte) error) error {
 // Runs is the number of run files written so far (for tests and
 // benchmarks: sorted input makes one).
 func (s *Sorter) Runs() int {
+	s.wait()
 	if s.open != nil {
 		return len(s.runs) + 1
 	}
@@ -299,6 +351,7 @@ func (s *Sorter) Runs() int {
 
 // Close removes the run files.
 func (s *Sorter) Close() {
+	s.wait()
 	if s.open != nil {
 		closeRun(s.open.f)
 		s.open = nil

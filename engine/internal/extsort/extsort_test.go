@@ -3,6 +3,7 @@ package extsort
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 	"testing"
 )
@@ -71,5 +72,28 @@ func TestSortedStretchesMakeFewRuns(t *testing.T) {
 				t.Fatalf("%v after %d of %d values", err, i, len(want))
 			}
 		})
+	}
+}
+
+// TestSpillErrorIsReturned: a spill that fails behind the caller's back
+// fails a later Add or Each, and the sorter stops holding records.
+func TestSpillErrorIsReturned(t *testing.T) {
+	s := New(filepath.Join(t.TempDir(), "missing"), 64)
+	defer s.Close()
+	var addErr error
+	for i := 0; i < 1000 && addErr == nil; i++ {
+		addErr = s.Add([]byte(fmt.Sprintf("k%04d", 999-i)), []byte("value"))
+	}
+	if addErr == nil {
+		t.Fatal("Add never reported the failed spill")
+	}
+	for i := 0; i < 1000; i++ {
+		s.Add([]byte("k"), []byte("value"))
+	}
+	if n := len(s.cur.items); n > 64 {
+		t.Errorf("%d records held after the sort failed", n)
+	}
+	if err := s.Each(func([]byte) error { return nil }); err == nil {
+		t.Fatal("Each succeeded after a failed spill")
 	}
 }
