@@ -28,8 +28,20 @@ type statsEntry struct {
 // when bad rows are skipped; otherwise a duplicate fails the run and the
 // statistics are not used). Bad rows are left out here and reported by
 // the main pass.
+//
+// When bad input fails the run, a CSV file is split into rows on the
+// workers too, chunk by chunk (teamStatsChunks), unless a row that is not
+// plain turns up; the pass then starts again and reads as the main pass
+// does.
 func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
 	stats := evaluator.NewStats(p.Rules())
+	only := statsOnly(p.Rules(), stats, exactDups)
+	if only != nil && format == input.FormatCSV {
+		if plain, err := p.teamStatsChunks(ctx, stats, open, name, workers, only); err != nil || plain {
+			return stats, err
+		}
+		stats = evaluator.NewStats(p.Rules())
+	}
 	rc, err := open()
 	if err != nil {
 		return nil, err
@@ -44,7 +56,6 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 		return nil, err
 	}
 
-	only := statsOnly(p.Rules(), stats, exactDups)
 	used := stats.Metrics()
 	var readErr error // set by fill, read once ordered returns
 	fill := func(entries []statsEntry) ([]statsEntry, bool) {
@@ -148,13 +159,113 @@ func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, en
 		switch {
 		case !e.ok:
 		case onlyUsed:
-			for _, m := range used {
-				if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
-					s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
-				}
-			}
+			defaults(s, used)
 		default:
 			ev.Derive(s)
 		}
 	}
+}
+
+// defaults gives each metric of used missing in s its default, as Derive
+// would (none of them is derived).
+func defaults(s *evaluator.Snapshot, used []*rules.Metric) {
+	for _, m := range used {
+		if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
+			s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
+		}
+	}
+}
+
+// statsChunk is a chunk of a CSV file's rows and what converting them
+// gave.
+type statsChunk struct {
+	data  []byte
+	line  int                   // the line data starts at
+	snaps []*evaluator.Snapshot // its good rows' snapshots first; kept from batch to batch
+	n     int                   // how many
+	plain bool                  // every line of data is plain (input.RowSplitter.Rows)
+}
+
+// teamStatsChunks is the statistics pass over a CSV file whose rows are
+// split on the workers, chunk by chunk, reading only the slots only says:
+// the reading goroutine reads bytes and finds line ends. It adds to stats
+// and reports whether every row was plain; if not, stats holds part of
+// the file and the caller reads it again.
+func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, only []bool) (plain bool, err error) {
+	rc, err := open()
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	chunks, err := input.NewCSVChunks(rc, name)
+	if err != nil {
+		if isInputError(err) {
+			return true, nil // reported by the second pass
+		}
+		return false, err
+	}
+	used := stats.Metrics()
+	var readErr error // set by fill, read once ordered returns
+	fill := func(entries []statsChunk) ([]statsChunk, bool) {
+		e := &entries[:1][0]
+		var err error
+		if e.data, e.line, err = chunks.Next(e.data); err != nil {
+			if err != io.EOF && !isInputError(err) { // input that cannot be read further: the main pass reports it
+				readErr = err
+			}
+			return entries[:0], false
+		}
+		readErr = ctx.Err()
+		return entries[:1], readErr == nil
+	}
+	newWorker := func() func([]statsChunk) {
+		conv := input.NewConverter(p.Rules(), name)
+		conv.LeaveDuplicates()
+		conv.Only(only)
+		split := chunks.Splitter()
+		var rec input.Record
+		return func(entries []statsChunk) {
+			e := &entries[0]
+			e.n = 0
+			e.plain = split.Rows(e.data, e.line, &rec, func(rec *input.Record, ok bool) {
+				if !ok {
+					return // the main pass rejects it
+				}
+				if e.n == len(e.snaps) {
+					e.snaps = append(e.snaps, evaluator.NewSnapshot(p.Rules()))
+				} else {
+					e.snaps[e.n].Reset()
+				}
+				s := e.snaps[e.n]
+				if _, errs := conv.ConvertInto(rec, s); len(errs) == 0 {
+					defaults(s, used)
+					e.n++
+				}
+			})
+		}
+	}
+	plain = true
+	var bug error
+	ordered(workers, 1, fill, newWorker, func(entries []statsChunk, panicked any) bool {
+		if panicked != nil {
+			bug = fmt.Errorf("internal error in the team statistics pass: %v", panicked)
+			return false
+		}
+		e := &entries[0]
+		if !e.plain {
+			plain = false
+			return false
+		}
+		for _, s := range e.snaps[:e.n] {
+			stats.Add(s)
+		}
+		return true
+	})
+	if bug != nil {
+		return false, bug
+	}
+	if readErr != nil {
+		return false, readErr
+	}
+	return plain, nil
 }

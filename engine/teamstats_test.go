@@ -2,10 +2,12 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,51 +109,85 @@ target "rate_vs_team" {
   goal   = 1
 }
 `
-	var in strings.Builder
-	in.WriteString("subject,period,team,aht,handled,qa,pay,level\n")
-	for i := range 700 {
-		qa := fmt.Sprint(i % 5)
-		if i%7 == 0 {
-			qa = "" // the default, 0
-		}
-		fmt.Fprintf(&in, "A%d,2026-10,%s,%d,%d,%s,100,L%d\n", i, []string{"north", "south"}[i%2], 200+i%50, 10+i%9, qa, i%3)
+	// Plain rows (split on the workers, chunk by chunk, when only what is
+	// used is read), rows ending in "\r\n" (plain too), and a quoted
+	// value past the first chunks (the pass starts again, reading rows as
+	// the main pass does).
+	type variant struct {
+		name, text string
+		plain      bool
 	}
-	good := writeFile(t, "in.csv", in.String())
-	bad := writeFile(t, "bad.csv", in.String()+"B1,2026-10,north,250,x,1,100,L1\n")
+	var variants []variant
+	for _, v := range []struct {
+		name, eol string
+		plain     bool
+	}{{"plain", "\n", true}, {"crlf", "\r\n", true}, {"quoted", "\n", false}} {
+		var in strings.Builder
+		in.WriteString("subject,period,team,aht,handled,qa,pay,level" + v.eol)
+		for i := range 3000 {
+			qa := fmt.Sprint(i % 5)
+			if i%7 == 0 {
+				qa = "" // the default, 0
+			}
+			team := []string{"north", "south"}[i%2]
+			if !v.plain && i == 2500 {
+				team = `"` + team + `"`
+			}
+			fmt.Fprintf(&in, "A%d,2026-10,%s,%d,%d,%s,100,L%d%s", i, team, 200+i%50, 10+i%9, qa, i%3, v.eol)
+		}
+		variants = append(variants, variant{v.name, in.String(), v.plain})
+	}
 	for _, tt := range []struct {
 		name, policy string
 		only         bool
 	}{{"raw metrics", raw, true}, {"a derived metric", derived, false}} {
-		t.Run(tt.name, func(t *testing.T) {
-			p, diags := LoadSources("inputs.hcl", []dsl.Source{{Name: "inputs.hcl", Bytes: []byte(inputPolicy + tt.policy)}})
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			if got := statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), false) != nil; got != tt.only {
-				t.Fatalf("reads only what it uses: %v, want %v", got, tt.only)
-			}
-			if statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
-				t.Fatal("reads only what it uses when bad rows are skipped")
-			}
-			var full, only bytes.Buffer
-			res, err := p.Eval(Input{Name: good}, Output{W: &full}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{SkipInvalid: filepath.Join(t.TempDir(), "rejects.csv")}})
-			if err != nil || res.Failed() || res.Rejected != 0 {
-				t.Fatalf("full pass: %v, %+v", err, res)
-			}
-			res, err = p.Eval(Input{Name: good}, Output{W: &only}, EvalOptions{Format: OutCSV})
-			if err != nil || res.Failed() {
-				t.Fatalf("reading only what is used: %v, %+v", err, res)
-			}
-			if diff := cmp.Diff(full.String(), only.String()); diff != "" {
-				t.Fatalf("outcomes differ (-full +only):\n%s", diff)
-			}
-			if !strings.Contains(full.String(), "vs_team") || strings.Count(full.String(), "\n") != 701 {
-				t.Fatalf("unexpected outcomes:\n%.500s", full.String())
-			}
-			res, err = p.Eval(Input{Name: bad}, Output{W: io.Discard}, EvalOptions{Format: OutCSV})
-			if err != nil || !res.Failed() || res.ErrorCount != 1 || !strings.Contains(res.Errors[0].Error(), ":702:") {
-				t.Fatalf("a bad row in a column the statistics do not read: %v, %+v", err, res)
-			}
-		})
+		for _, v := range variants {
+			t.Run(tt.name+", "+v.name, func(t *testing.T) {
+				good := writeFile(t, "in.csv", v.text)
+				bad := writeFile(t, "bad.csv", v.text+"B1,2026-10,north,250,x,1,100,L1\n")
+				testTeamStatsReadOnly(t, tt.policy, tt.only, good, bad, v.plain)
+			})
+		}
+	}
+}
+
+func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, bad string, plain bool) {
+	t.Helper()
+	p, diags := LoadSources("inputs.hcl", []dsl.Source{{Name: "inputs.hcl", Bytes: []byte(inputPolicy + policy)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	slots := statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), false)
+	if got := slots != nil; got != readsOnly {
+		t.Fatalf("reads only what it uses: %v, want %v", got, readsOnly)
+	}
+	if slots != nil {
+		open := func() (io.ReadCloser, error) { return os.Open(good) }
+		got, err := p.teamStatsChunks(context.Background(), evaluator.NewStats(p.Rules()), open, good, 3, slots)
+		if err != nil || got != plain {
+			t.Fatalf("split on the workers: plain %v, err %v; want plain %v", got, err, plain)
+		}
+	}
+	if statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
+		t.Fatal("reads only what it uses when bad rows are skipped")
+	}
+	var full, only bytes.Buffer
+	res, err := p.Eval(Input{Name: good}, Output{W: &full}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{SkipInvalid: filepath.Join(t.TempDir(), "rejects.csv")}})
+	if err != nil || res.Failed() || res.Rejected != 0 {
+		t.Fatalf("full pass: %v, %+v", err, res)
+	}
+	res, err = p.Eval(Input{Name: good}, Output{W: &only}, EvalOptions{Format: OutCSV})
+	if err != nil || res.Failed() {
+		t.Fatalf("reading only what is used: %v, %+v", err, res)
+	}
+	if diff := cmp.Diff(full.String(), only.String()); diff != "" {
+		t.Fatalf("outcomes differ (-full +only):\n%s", diff)
+	}
+	if !strings.Contains(full.String(), "vs_team") || strings.Count(full.String(), "\n") != 3001 {
+		t.Fatalf("unexpected outcomes:\n%.500s", full.String())
+	}
+	res, err = p.Eval(Input{Name: bad}, Output{W: io.Discard}, EvalOptions{Format: OutCSV})
+	if err != nil || !res.Failed() || res.ErrorCount != 1 || !strings.Contains(res.Errors[0].Error(), ":3002:") {
+		t.Fatalf("a bad row in a column the statistics do not read: %v, %+v", err, res)
 	}
 }

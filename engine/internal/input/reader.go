@@ -352,11 +352,18 @@ func (c *csvReader) nextInto(rec *Record) error {
 		}
 		return csvError(c.name, err)
 	}
-	// The csv reader reuses row: the fields keep its strings (which it
-	// does not reuse), and the rejects file gets them back from there.
-	rec.names, rec.fields, rec.raw, rec.csv = c.header, slices.Grow(rec.fields[:0], len(row))[:len(row)], "", true
+	c.r.fill(rec, c.header, row)
+	return nil
+}
+
+// fill makes rec the CSV record row, which c read last, of a file whose
+// header is header. The csv reader reuses row: the fields keep its
+// strings (which it does not reuse), and the rejects file gets them back
+// from there.
+func (c *csvRows) fill(rec *Record, header, row []string) {
+	rec.names, rec.fields, rec.raw, rec.csv = header, slices.Grow(rec.fields[:0], len(row))[:len(row)], "", true
 	for i, s := range row {
-		line, col := c.r.FieldPos(i)
+		line, col := c.FieldPos(i)
 		if i == 0 {
 			rec.line = line
 		}
@@ -368,7 +375,6 @@ func (c *csvReader) nextInto(rec *Record) error {
 			f.kind = FieldNull
 		}
 	}
-	return nil
 }
 
 // ---- JSON and NDJSON ----
