@@ -44,7 +44,7 @@ type bcase struct {
 func main() {
 	n := flag.Int("n", 1000000, "snapshots to generate")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "rubric-bench"), "work directory")
-	runs := flag.Int("runs", 1, "repetitions, round by round (the median wall time of each is kept)")
+	runs := flag.Int("runs", 1, "repetitions, round by round (the median wall time of each is kept, and the median of each round's ratio)")
 	scale := flag.String("scale", "", "instead of the full table: sizes to compare payroll and eval csv at (e.g. 1000000,5000000), for the linearity target")
 	startupRuns := flag.Int("startup", 31, "rounds of the start-up table (process start, compile, one row); 0 leaves it out")
 	startupOnly := flag.Bool("startup-only", false, "only the start-up table")
@@ -70,39 +70,42 @@ func main() {
 	payrollDir := filepath.Join(*dir, "payroll")
 	clean := func() { os.RemoveAll(payrollDir) }
 	out := func(name string) string { return filepath.Join(*dir, name) }
+	// Cases compared with each other run next to each other in every
+	// round, and each ratio is the median of the rounds' own ratios: a
+	// slow spell of the machine then falls on both sides of it.
 	cases := []bcase{
 		{name: "baseline (hand-written Go)", args: []string{bin("baseline"), "-i", data, "-o", out("baseline.csv"), "-policy", policy}},
 		{name: "rubric payroll", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", data, "-o", payrollDir, "--force"}, prep: clean},
-		{name: "rubric payroll, input sorted by subject", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", sorted, "-o", payrollDir + "-sorted", "--force"}, prep: func() { os.RemoveAll(payrollDir + "-sorted") }},
 		{name: "rubric payroll, GOMAXPROCS=1", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", data, "-o", payrollDir, "--force"}, env: []string{"GOMAXPROCS=1"}, prep: clean},
+		{name: "rubric payroll, input sorted by subject", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", sorted, "-o", payrollDir + "-sorted", "--force"}, prep: func() { os.RemoveAll(payrollDir + "-sorted") }},
+		{name: "rubric eval --format csv, policy without team.*", args: []string{bin("rubric"), "eval", "-p", noTeam, "-i", data, "--format", "csv", "-o", out("outcomes-noteam.csv")}},
 		{name: "rubric eval --format csv", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "csv", "-o", out("outcomes.csv")}},
 		{name: "rubric eval --format csv, GOMAXPROCS=1", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "csv", "-o", out("outcomes.csv")}, env: []string{"GOMAXPROCS=1"}},
-		{name: "rubric eval --format csv, policy without team.*", args: []string{bin("rubric"), "eval", "-p", noTeam, "-i", data, "--format", "csv", "-o", out("outcomes-noteam.csv")}},
 		{name: "rubric eval --format ndjson", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "ndjson", "-o", out("outcomes.ndjson")}},
 		{name: "I/O floor: cp of the ndjson output", args: []string{"cp", out("outcomes.ndjson"), out("floor.ndjson")}, prep: func() { os.Remove(out("floor.ndjson")) }},
 	}
-	results := measureAll(bin("measure"), cases, *runs)
+	m := measureAll(bin("measure"), cases, *runs)
 	os.Remove(out("floor.ndjson"))
 	step("checking that rubric's payroll rows equal the baseline's")
 	same := sameRows(out("baseline.csv"), filepath.Join(payrollDir, "payroll.csv"))
 
-	r := func(name string) result { return results[name] }
-	base := r(cases[0].name)
+	base := cases[0].name
 	fmt.Printf("\n%d voice-agent snapshots, %d CPUs, %s/%s, %s\n\n", *n, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	table(cases, results, base)
-	pay, eval, csv := r("rubric payroll"), r("rubric eval --format ndjson"), r("rubric eval --format csv")
-	floor := r("I/O floor: cp of the ndjson output")
-	check(pay.Wall <= base.Wall, "rubric payroll wall ≤ 1.0× baseline (%.2f×; input sorted by subject %.2f×)", pay.Wall/base.Wall, r("rubric payroll, input sorted by subject").Wall/base.Wall)
-	check(csv.Wall <= base.Wall, "rubric eval --format csv ≤ 1.0× baseline (%.2f×)", csv.Wall/base.Wall)
-	check(eval.Wall <= 2*base.Wall, "rubric eval --format ndjson ≤ 2.0× baseline (%.2f×; the I/O floor of its bytes is %.2f×)", eval.Wall/base.Wall, floor.Wall/base.Wall)
+	table(cases, m, base)
+	const pay, csv, ndjson = "rubric payroll", "rubric eval --format csv", "rubric eval --format ndjson"
+	check(m.ratio(pay, base) <= 1, "rubric payroll wall ≤ 1.0× baseline (%.2f×; input sorted by subject %.2f×)", m.ratio(pay, base), m.ratio("rubric payroll, input sorted by subject", base))
+	check(m.ratio(csv, base) <= 1, "rubric eval --format csv ≤ 1.0× baseline (%.2f×)", m.ratio(csv, base))
+	check(m.ratio(ndjson, base) <= 2, "rubric eval --format ndjson ≤ 2.0× baseline (%.2f×; the I/O floor of its bytes is %.2f×)", m.ratio(ndjson, base), m.ratio("I/O floor: cp of the ndjson output", base))
 	maxRSS := 0.0
-	for _, c := range cases[1:8] {
-		maxRSS = max(maxRSS, results[c.name].RSS)
+	for _, c := range cases {
+		if strings.HasPrefix(c.name, "rubric ") {
+			maxRSS = max(maxRSS, m.median[c.name].RSS)
+		}
 	}
 	check(maxRSS <= 100, "peak RSS of every rubric run ≤ 100 MiB (largest %.1f)", maxRSS)
-	check(r("rubric eval --format csv").Wall <= 1.15*r("rubric eval --format csv, policy without team.*").Wall, "team.* costs ≤ +15%% (eval csv %+.0f%%)", 100*(csv.Wall/r("rubric eval --format csv, policy without team.*").Wall-1))
-	pSpeed := r("rubric payroll, GOMAXPROCS=1").Wall / pay.Wall
-	eSpeed := r("rubric eval --format csv, GOMAXPROCS=1").Wall / csv.Wall
+	team := m.ratio(csv, "rubric eval --format csv, policy without team.*")
+	check(team <= 1.15, "team.* costs ≤ +15%% (eval csv %+.0f%%)", 100*(team-1))
+	pSpeed, eSpeed := m.ratio("rubric payroll, GOMAXPROCS=1", pay), m.ratio("rubric eval --format csv, GOMAXPROCS=1", csv)
 	check(pSpeed >= 1.7 && eSpeed >= 1.7, "speed-up on 2 cores ≥ 1.7× (payroll %.2f×, eval csv %.2f×)", pSpeed, eSpeed)
 	check(same, "payroll rows identical to the baseline's (run_id aside)")
 	if *startupRuns > 0 {
@@ -135,7 +138,7 @@ func startup(dir string, bin func(string) string, rounds int) {
 		{name: "rubric eval --format csv, one row", args: []string{bin("rubric"), "eval", "-p", policy, "-i", one, "--format", "csv", "-o", filepath.Join(dir, "outcomes-one.csv")}},
 		{name: "rubric payroll, one row", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", one, "-o", payrollDir, "--force"}, prep: func() { os.RemoveAll(payrollDir) }},
 	}
-	results := measureAll(bin("measure"), cases, rounds)
+	results := measureAll(bin("measure"), cases, rounds).median
 	fmt.Printf("\nstart-up: process start, compile and one row, median of %d rounds\n\n", rounds)
 	fmt.Println("| run | wall ms | CPU ms | peak RSS MiB |")
 	fmt.Println("|---|---:|---:|---:|")
@@ -169,7 +172,7 @@ func scaling(dir string, bin func(string) string, sizes []string, runs int) {
 			{name: "payroll", args: []string{bin("rubric"), "payroll", "-p", policy, "-i", data, "-o", payrollDir, "--force"}, prep: func() { os.RemoveAll(payrollDir) }},
 			{name: "eval csv", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "csv", "-o", filepath.Join(dir, "outcomes.csv")}},
 		}
-		res := measureAll(bin("measure"), cases, runs)
+		res := measureAll(bin("measure"), cases, runs).median
 		rows = append(rows, row{n, res["baseline"], res["payroll"], res["eval csv"]})
 	}
 	fmt.Printf("\nscaling, %d CPUs, %s/%s, %s\n\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
@@ -244,13 +247,19 @@ func policyWithoutTeam(dir, policy string) string {
 	return out
 }
 
-// measureAll runs every case runs times, round by round (so a slow spell
-// of a shared machine falls on every case alike), and keeps each case's
-// median run by wall time: on a virtual machine whose neighbours both slow
-// it down and free it, the best of a few runs flatters whichever case was
+// measured is every case's runs, round by round, and each case's median
+// run by wall time: on a virtual machine whose neighbours both slow it
+// down and free it, the best of a few runs flatters whichever case was
 // lucky.
-func measureAll(measureBin string, cases []bcase, runs int) map[string]result {
-	all := map[string][]result{}
+type measured struct {
+	rounds map[string][]result
+	median map[string]result
+}
+
+// measureAll runs every case runs times, round by round, so that a slow
+// spell of a shared machine falls on every case alike.
+func measureAll(measureBin string, cases []bcase, runs int) *measured {
+	m := &measured{rounds: map[string][]result{}, median: map[string]result{}}
 	for r := 0; r < runs; r++ {
 		for _, c := range cases {
 			if c.prep != nil {
@@ -261,23 +270,34 @@ func measureAll(measureBin string, cases []bcase, runs int) map[string]result {
 			if res.Exit != 0 {
 				fail("%s exited %d", c.name, res.Exit)
 			}
-			all[c.name] = append(all[c.name], res)
+			m.rounds[c.name] = append(m.rounds[c.name], res)
 		}
 	}
-	results := map[string]result{}
-	for name, rs := range all {
+	for name, rs := range m.rounds {
+		rs = slices.Clone(rs)
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Wall < rs[j].Wall })
-		results[name] = rs[(len(rs)-1)/2]
+		m.median[name] = rs[(len(rs)-1)/2]
 	}
-	return results
+	return m
 }
 
-func table(cases []bcase, results map[string]result, base result) {
+// ratio is the median over rounds of a's wall time over b's in the same
+// round.
+func (m *measured) ratio(a, b string) float64 {
+	var rs []float64
+	for i, ra := range m.rounds[a] {
+		rs = append(rs, ra.Wall/m.rounds[b][i].Wall)
+	}
+	slices.Sort(rs)
+	return rs[(len(rs)-1)/2]
+}
+
+func table(cases []bcase, m *measured, base string) {
 	fmt.Println("| run | wall s | CPU s | peak RSS MiB | wall vs baseline |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, c := range cases {
-		r := results[c.name]
-		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.2f× |\n", c.name, r.Wall, r.CPU, r.RSS, r.Wall/base.Wall)
+		r := m.median[c.name]
+		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.2f× |\n", c.name, r.Wall, r.CPU, r.RSS, m.ratio(c.name, base))
 	}
 	fmt.Println()
 }
