@@ -204,7 +204,6 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 		}
 		return false, err
 	}
-	used := stats.Metrics()
 	var readErr error // set by fill, read once ordered returns
 	fill := func(entries []statsChunk) ([]statsChunk, bool) {
 		e := &entries[:1][0]
@@ -233,12 +232,8 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 				}
 				if e.n == len(e.snaps) {
 					e.snaps = append(e.snaps, evaluator.NewSnapshot(p.Rules()))
-				} else {
-					e.snaps[e.n].Reset()
 				}
-				s := e.snaps[e.n]
-				if _, errs := conv.ConvertInto(rec, s); len(errs) == 0 {
-					defaults(s, used)
+				if conv.StatsInto(rec, e.snaps[e.n]) {
 					e.n++
 				}
 			})

@@ -45,16 +45,21 @@ type Converter struct {
 	cols     map[string]column
 	warned   map[string]bool
 	warnings []string
-	keys     *Keys       // the keys seen, with their first line; nil: LeaveDuplicates
-	only     []bool      // by slot: the only metrics and attributes converted (Only); nil: all
-	noted    []string    // the column names NoteColumns saw last
-	present  []bool      // per slot, reused: which names a Record gave (or gave badly)
-	byPos    []posColumn // the column at each field position last seen there
+	keys     *Keys           // the keys seen, with their first line; nil: LeaveDuplicates
+	only     []bool          // by slot: the only metrics and attributes converted (Only); nil: all
+	onlyRaw  []*rules.Metric // the metrics only names that are read, not derived
+	noted    []string        // the column names NoteColumns saw last
+	present  []bool          // per slot, reused: which names a Record gave (or gave badly)
+	byPos    []posColumn     // the column at each field position last seen there
 	// The last period label parsed, and what it gave: rows of one period
 	// usually come together.
 	lastLabel  string
 	lastPeriod rules.Period
 	lastErr    error
+	// The last good team and period fields read, and what they gave: a
+	// file holds a few teams and periods, each on many rows.
+	lastTeam     memo[string]
+	lastPeriodOf memo[rules.Period]
 }
 
 // posColumn is the column of the name a record had at a position.
@@ -167,7 +172,14 @@ func (c *Converter) File() string { return c.file }
 // required ones are there: a row it accepts may still be bad. For a pass
 // that reads a few columns of rows whose badness the main pass reports
 // (the team statistics when bad input fails the run).
-func (c *Converter) Only(slots []bool) { c.only = slots }
+func (c *Converter) Only(slots []bool) {
+	c.only, c.onlyRaw = slots, nil
+	for _, m := range c.p.Metrics {
+		if m.Derived == nil && slots[m.Decl.Slot] {
+			c.onlyRaw = append(c.onlyRaw, m)
+		}
+	}
+}
 
 // LeaveDuplicates makes the converter accept a (subject, period) it has
 // seen before: for converters that each see part of the input, whose
@@ -269,6 +281,135 @@ func (c *Converter) str(f *Field, what string) (string, string) {
 	return "", fmt.Sprintf("%s must be a string", what)
 }
 
+// memo is what a good field gave, by its kind and text.
+type memo[T any] struct {
+	kind FieldKind
+	text string
+	ok   bool
+	v    T
+}
+
+func (m *memo[T]) get(f *Field) (T, bool) {
+	return m.v, m.ok && f.kind == m.kind && f.text == m.text
+}
+
+func (m *memo[T]) set(f *Field, v T) { *m = memo[T]{kind: f.kind, text: f.text, ok: true, v: v} }
+
+// id reads a field that names something (a team, a period): its text, or
+// why it cannot name anything.
+func (c *Converter) id(f *Field, what string) (string, string) {
+	v, msg := c.str(f, what)
+	if msg == "" {
+		msg = identity(what, v)
+	}
+	return v, msg
+}
+
+// team reads a team field (not empty): the team, or why it is bad.
+func (c *Converter) team(f *Field) (string, string) {
+	if t, ok := c.lastTeam.get(f); ok {
+		return t, ""
+	}
+	t, msg := c.id(f, "team")
+	if msg != "" {
+		return "", msg
+	}
+	t = norm.NFC.String(t)
+	c.lastTeam.set(f, t)
+	return t, ""
+}
+
+// metric reads a field of metric m (not empty): its value, or why it is
+// bad.
+func (c *Converter) metric(f *Field, m *rules.Metric) (float64, string) {
+	v, msg := c.number(f, "metric", m.Name)
+	switch {
+	case msg != "":
+		return 0, msg
+	case m.Min != nil && v < *m.Min:
+		return 0, fmt.Sprintf("metric %s = %s is below its minimum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Min))
+	case m.Max != nil && v > *m.Max:
+		return 0, fmt.Sprintf("metric %s = %s is above its maximum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Max))
+	}
+	return v, ""
+}
+
+// periodOf reads the period field f (nil when the record has none): the
+// period, or why it is bad.
+func (c *Converter) periodOf(f *Field) (rules.Period, string) {
+	if f == nil || f.kind == FieldNull {
+		return rules.Period{}, "period is missing: every snapshot needs a period such as 2026-10"
+	}
+	if per, ok := c.lastPeriodOf.get(f); ok {
+		return per, ""
+	}
+	v, msg := c.id(f, "period")
+	if msg != "" {
+		return rules.Period{}, msg
+	}
+	if len(v) > 32 {
+		return rules.Period{}, fmt.Sprintf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", short(v))
+	}
+	per, err := c.period(v)
+	switch {
+	case err != nil:
+		return rules.Period{}, err.Error()
+	case per.Kind != c.p.Period:
+		return rules.Period{}, fmt.Sprintf("period %q is a %s; policy %s is evaluated per %s", short(v), per.Kind, c.p.Name, c.p.Period)
+	}
+	if msg := c.effective(per); msg != "" {
+		return rules.Period{}, msg
+	}
+	c.lastPeriodOf.set(f, per)
+	return per, ""
+}
+
+// StatsInto reads into s what the team statistics read of rec, for their
+// pass when bad input fails the run (Only): the team, the period and the
+// metrics Only names, each missing one given its default, and reports
+// whether they are good. It sets nothing else of s and checks nothing
+// else: a bad value elsewhere fails the run, and the statistics are not
+// used then.
+func (c *Converter) StatsInto(rec *Record, s *evaluator.Snapshot) bool {
+	s.Team, s.HasTeam = "", false
+	for _, m := range c.onlyRaw {
+		s.Values[m.Decl.Slot] = evaluator.Value{}
+	}
+	var periodF *Field
+	for i := range rec.fields {
+		f := &rec.fields[i]
+		col, ok := c.column(i, rec.names[i])
+		switch {
+		case !ok || f.kind == FieldNull:
+		case col.kind == colPeriod:
+			periodF = f
+		case col.kind == colTeam:
+			t, msg := c.team(f)
+			if msg != "" {
+				return false
+			}
+			s.Team, s.HasTeam = t, t != ""
+		case col.kind == colMetric && c.only[col.slot]:
+			v, msg := c.metric(f, col.metric)
+			if msg != "" {
+				return false
+			}
+			s.Values[col.slot] = evaluator.Num(v)
+		}
+	}
+	per, msg := c.periodOf(periodF)
+	if msg != "" {
+		return false
+	}
+	s.Period = per
+	for _, m := range c.onlyRaw {
+		if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
+			s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
+		}
+	}
+	return true
+}
+
 // Convert checks a Record. It returns the snapshot, or the errors that make
 // it bad input (all of them).
 func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {
@@ -323,15 +464,11 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			if f.kind == FieldNull {
 				continue
 			}
-			t, msg := c.str(f, "team")
-			if msg == "" {
-				msg = identity("team", t)
-			}
+			t, msg := c.team(f)
 			if msg != "" {
 				bad(f, "%s", msg)
 				continue
 			}
-			t = norm.NFC.String(t)
 			s.Team, s.HasTeam = t, t != ""
 		case colDerived:
 			c.warnDerived(name)
@@ -339,18 +476,9 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 			if f.kind == FieldNull || (c.only != nil && !c.only[col.slot]) {
 				continue
 			}
-			m := col.metric
-			v, msg := c.number(f, "metric", m.Name)
+			v, msg := c.metric(f, col.metric)
 			if msg != "" {
 				bad(f, "%s", msg)
-				continue
-			}
-			if m.Min != nil && v < *m.Min {
-				bad(f, "metric %s = %s is below its minimum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Min))
-				continue
-			}
-			if m.Max != nil && v > *m.Max {
-				bad(f, "metric %s = %s is above its maximum %s", m.Name, evaluator.FormatNumber(v), evaluator.FormatNumber(*m.Max))
 				continue
 			}
 			s.Values[col.slot] = evaluator.Num(v)
@@ -418,19 +546,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 	} else {
 		s.Subject = norm.NFC.String(v)
 	}
-	if periodF == nil || periodF.kind == FieldNull {
-		bad(periodF, "period is missing: every snapshot needs a period such as 2026-10")
-	} else if v, msg := c.str(periodF, "period"); msg != "" {
-		bad(periodF, "%s", msg)
-	} else if msg := identity("period", v); msg != "" {
-		bad(periodF, "%s", msg)
-	} else if len(v) > 32 {
-		bad(periodF, "period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", short(v))
-	} else if per, err := c.period(v); err != nil {
-		bad(periodF, "%s", err.Error())
-	} else if per.Kind != c.p.Period {
-		bad(periodF, "period %q is a %s; policy %s is evaluated per %s", short(v), per.Kind, c.p.Name, c.p.Period)
-	} else if msg := c.effective(per); msg != "" {
+	if per, msg := c.periodOf(periodF); msg != "" {
 		bad(periodF, "%s", msg)
 	} else {
 		s.Period = per

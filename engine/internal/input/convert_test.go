@@ -70,3 +70,59 @@ attribute "pay" { type = "money" }
 		}
 	}
 }
+
+// TestTeamAndPeriodRemembered: the converter remembers the last good team
+// and period it read, by kind and text: a bad one between two good ones,
+// or the same text of another kind, is read afresh.
+func TestTeamAndPeriodRemembered(t *testing.T) {
+	src := `policy "t" {
+  version  = "1"
+  currency = "EUR"
+  period   = "month"
+}
+metric "a" {}
+`
+	ast, diags := dsl.Parse([]dsl.Source{{Name: "t.hcl", Bytes: []byte(src)}})
+	p, d2 := rules.Resolve(ast, evaluator.NewCEL(), evaluator.NewExpr())
+	if diags = append(diags, d2...); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := `{"subject":"S1","period":"2026-10","team":"north","a":1}
+{"subject":"S2","period":"2026-10","team":"no\u200brth","a":1}
+{"subject":"S2b","period":"2026-10","team":"no\u200brth","a":1}
+{"subject":"S3","period":"2026-13","team":"north","a":1}
+{"subject":"S3b","period":"2026-13","team":"north","a":1}
+{"subject":"S4","period":"2026-10","team":"north","a":1}
+{"subject":"S5","period":"2026-10","team":true,"a":1}
+{"subject":"S6","period":"2026-11","team":7,"a":1}
+{"subject":"S7","period":"2026-Q4","team":"7","a":1}
+{"subject":"S8","period":"2026-11","team":"nórth","a":1}
+`
+	want := []string{"north 2026-10", "bad team", "bad team", "bad period", "bad period", "north 2026-10", "bad team", "7 2026-11", "bad period", "nórth 2026-11"}
+	rr, err := NewReader(strings.NewReader(in), "t.ndjson", FormatNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewConverter(p, "t.ndjson")
+	for i, w := range want {
+		rec, err := rr.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, errs := c.Convert(rec)
+		got := ""
+		switch {
+		case len(errs) == 0:
+			got = s.Team + " " + s.Period.Label
+		case strings.Contains(errs[0].Msg, "team"):
+			got = "bad team"
+		case strings.Contains(errs[0].Msg, "period"):
+			got = "bad period"
+		default:
+			got = errs[0].Msg
+		}
+		if got != w {
+			t.Errorf("row %d: %s, want %s", i+1, got, w)
+		}
+	}
+}
