@@ -11,14 +11,6 @@ import (
 	"github.com/rubric-dev/rubric/rules"
 )
 
-// statsEntry is a record of the statistics pass and what converting it
-// gave.
-type statsEntry struct {
-	rec  input.Record
-	snap *evaluator.Snapshot // kept from batch to batch
-	ok   bool                // the record converted without error
-}
-
 // teamStats is the first pass over the input: derive every good snapshot
 // and add it to the team statistics. Conversion and derivation, most of
 // its time, run on every worker, each with a converter of its own; the
@@ -29,19 +21,85 @@ type statsEntry struct {
 // statistics are not used). Bad rows are left out here and reported by
 // the main pass.
 //
-// When bad input fails the run, a CSV file is split into rows on the
-// workers too, chunk by chunk (teamStatsChunks), unless a row that is not
-// plain turns up; the pass then starts again and reads as the main pass
-// does.
+// A CSV file is split into rows on the workers too, chunk by chunk
+// (teamStatsChunks), unless a row that is not plain turns up; the pass
+// then starts again and reads as the main pass does (teamStatsRecords).
 func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
-	stats := evaluator.NewStats(p.Rules())
-	only := statsOnly(p.Rules(), stats, exactDups)
-	if only != nil && format == input.FormatCSV {
-		if plain, err := p.teamStatsChunks(ctx, stats, open, name, workers, only); err != nil || plain {
+	if format == input.FormatCSV {
+		stats := evaluator.NewStats(p.Rules())
+		if plain, err := p.teamStatsChunks(ctx, ev, stats, open, name, workers, exactDups); err != nil || plain {
 			return stats, err
 		}
-		stats = evaluator.NewStats(p.Rules())
 	}
+	return p.teamStatsRecords(ctx, ev, open, name, format, workers, exactDups)
+}
+
+// statsOnly returns the slots the statistics pass reads (Converter.Only),
+// or nil to read everything. When bad input fails the run, a bad row here
+// changes nothing (the main pass reports it and nothing is written), so
+// the pass reads only what the statistics use: team, period and the
+// metrics they sum, when none of those is derived.
+func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
+	if exactDups {
+		return nil
+	}
+	only := make([]bool, p.Scope.Len())
+	for _, m := range stats.Metrics() {
+		if m.Derived != nil {
+			return nil
+		}
+		only[m.Decl.Slot] = true
+	}
+	return only
+}
+
+// statsConverter returns a function for one worker that reads a record
+// into a snapshot as the statistics need it and reports whether it is
+// good: only the slots statsOnly says (Converter.StatsInto), or the whole
+// record, converted and derived, into a snapshot it resets.
+func (p *Policy) statsConverter(ev *evaluator.Evaluator, name string, only []bool) func(*input.Record, *evaluator.Snapshot) bool {
+	conv := input.NewConverter(p.Rules(), name)
+	conv.LeaveDuplicates()
+	if only != nil {
+		conv.Only(only)
+		return conv.StatsInto
+	}
+	return func(rec *input.Record, s *evaluator.Snapshot) bool {
+		s.Reset()
+		if _, errs := conv.ConvertInto(rec, s); len(errs) > 0 {
+			return false
+		}
+		ev.Derive(s)
+		return true
+	}
+}
+
+// statsAdder returns the function that adds a good snapshot to stats, in
+// input order: with exactDups, only the first of a (subject, period).
+func statsAdder(stats *evaluator.Stats, exactDups bool) func(*evaluator.Snapshot) {
+	if !exactDups {
+		return stats.Add
+	}
+	keys := input.NewKeys()
+	return func(s *evaluator.Snapshot) {
+		if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
+			stats.Add(s)
+		}
+	}
+}
+
+// statsEntry is a record of the statistics pass and what converting it
+// gave.
+type statsEntry struct {
+	rec  input.Record
+	snap *evaluator.Snapshot // kept from batch to batch
+	ok   bool                // the record converted without error
+}
+
+// teamStatsRecords is the statistics pass over records read on one
+// goroutine as the main pass reads them.
+func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
+	stats := evaluator.NewStats(p.Rules())
 	rc, err := open()
 	if err != nil {
 		return nil, err
@@ -56,7 +114,7 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 		return nil, err
 	}
 
-	used := stats.Metrics()
+	only := statsOnly(p.Rules(), stats, exactDups)
 	var readErr error // set by fill, read once ordered returns
 	fill := func(entries []statsEntry) ([]statsEntry, bool) {
 		for n := 0; n < cap(entries); {
@@ -83,32 +141,26 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 		return entries, true
 	}
 	newWorker := func() func([]statsEntry) {
-		conv := input.NewConverter(p.Rules(), name)
-		conv.LeaveDuplicates()
-		if only != nil {
-			conv.Only(only)
+		convert := p.statsConverter(ev, name, only)
+		return func(entries []statsEntry) {
+			for i := range entries {
+				e := &entries[i]
+				if e.snap == nil {
+					e.snap = evaluator.NewSnapshot(p.Rules())
+				}
+				e.ok = convert(&e.rec, e.snap)
+			}
 		}
-		return func(entries []statsEntry) { p.convertStats(conv, ev, entries, only != nil, used) }
 	}
-	var keys *input.Keys // only when bad rows are skipped: otherwise a duplicate fails the run
-	if exactDups {
-		keys = input.NewKeys()
-	}
+	add := statsAdder(stats, exactDups)
 	var bug error
 	ordered(workers, batchSize, fill, newWorker, func(entries []statsEntry, panicked any) bool {
-		if panicked != nil {
-			bug = fmt.Errorf("internal error in the team statistics pass: %v", panicked)
+		if bug = statsBug(panicked); bug != nil {
 			return false
 		}
 		for i := range entries {
-			if !entries[i].ok {
-				continue
-			}
-			s := entries[i].snap
-			if keys == nil {
-				stats.Add(s)
-			} else if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
-				stats.Add(s)
+			if entries[i].ok {
+				add(entries[i].snap)
 			}
 		}
 		return true
@@ -122,58 +174,12 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 	return stats, nil
 }
 
-// statsOnly returns the slots the statistics pass reads (Converter.Only),
-// or nil to read everything. When bad input fails the run, a bad row here
-// changes nothing (the main pass reports it and nothing is written), so
-// the pass reads only what the statistics use: team, period and the
-// metrics they sum, when none of those is derived.
-func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
-	if exactDups {
+// statsBug is the error of a panic in the statistics pass (a bug), or nil.
+func statsBug(panicked any) error {
+	if panicked == nil {
 		return nil
 	}
-	only := make([]bool, p.Scope.Len())
-	for _, m := range stats.Metrics() {
-		if m.Derived != nil {
-			return nil
-		}
-		only[m.Decl.Slot] = true
-	}
-	return only
-}
-
-// convertStats converts and derives a batch, each snapshot into its slot.
-// With only the used metrics read (Converter.Only), derivation is left
-// out, as none of them is derived, and a used metric missing in the input
-// takes its default, as Derive would give it.
-func (p *Policy) convertStats(conv *input.Converter, ev *evaluator.Evaluator, entries []statsEntry, onlyUsed bool, used []*rules.Metric) {
-	for i := range entries {
-		e := &entries[i]
-		if e.snap == nil {
-			e.snap = evaluator.NewSnapshot(p.Rules())
-		} else {
-			e.snap.Reset()
-		}
-		s := e.snap
-		_, errs := conv.ConvertInto(&e.rec, s)
-		e.ok = len(errs) == 0
-		switch {
-		case !e.ok:
-		case onlyUsed:
-			defaults(s, used)
-		default:
-			ev.Derive(s)
-		}
-	}
-}
-
-// defaults gives each metric of used missing in s its default, as Derive
-// would (none of them is derived).
-func defaults(s *evaluator.Snapshot, used []*rules.Metric) {
-	for _, m := range used {
-		if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
-			s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
-		}
-	}
+	return fmt.Errorf("internal error in the team statistics pass: %v", panicked)
 }
 
 // statsChunk is a chunk of a CSV file's rows and what converting them
@@ -187,11 +193,11 @@ type statsChunk struct {
 }
 
 // teamStatsChunks is the statistics pass over a CSV file whose rows are
-// split on the workers, chunk by chunk, reading only the slots only says:
-// the reading goroutine reads bytes and finds line ends. It adds to stats
-// and reports whether every row was plain; if not, stats holds part of
-// the file and the caller reads it again.
-func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, only []bool) (plain bool, err error) {
+// split on the workers, chunk by chunk: the reading goroutine reads bytes
+// and finds line ends. It adds to stats and reports whether every row was
+// plain; if not, stats holds part of the file and the caller reads it
+// again.
+func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, exactDups bool) (plain bool, err error) {
 	rc, err := open()
 	if err != nil {
 		return false, err
@@ -204,6 +210,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 		}
 		return false, err
 	}
+	only := statsOnly(p.Rules(), stats, exactDups)
 	var readErr error // set by fill, read once ordered returns
 	fill := func(entries []statsChunk) ([]statsChunk, bool) {
 		e := &entries[:1][0]
@@ -218,9 +225,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 		return entries[:1], readErr == nil
 	}
 	newWorker := func() func([]statsChunk) {
-		conv := input.NewConverter(p.Rules(), name)
-		conv.LeaveDuplicates()
-		conv.Only(only)
+		convert := p.statsConverter(ev, name, only)
 		split := chunks.Splitter()
 		var rec input.Record
 		return func(entries []statsChunk) {
@@ -233,17 +238,17 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 				if e.n == len(e.snaps) {
 					e.snaps = append(e.snaps, evaluator.NewSnapshot(p.Rules()))
 				}
-				if conv.StatsInto(rec, e.snaps[e.n]) {
+				if convert(rec, e.snaps[e.n]) {
 					e.n++
 				}
 			})
 		}
 	}
+	add := statsAdder(stats, exactDups)
 	plain = true
 	var bug error
 	ordered(workers, 1, fill, newWorker, func(entries []statsChunk, panicked any) bool {
-		if panicked != nil {
-			bug = fmt.Errorf("internal error in the team statistics pass: %v", panicked)
+		if bug = statsBug(panicked); bug != nil {
 			return false
 		}
 		e := &entries[0]
@@ -252,7 +257,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, stats *evaluator.Stats, op
 			return false
 		}
 		for _, s := range e.snaps[:e.n] {
-			stats.Add(s)
+			add(s)
 		}
 		return true
 	})

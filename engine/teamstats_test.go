@@ -25,6 +25,14 @@ import (
 // the serial sum over the rows the main pass keeps, and the output is the
 // same bytes on one worker as on four.
 func TestTeamStatsInParallel(t *testing.T) {
+	// Plain rows are split on the workers; a quoted value sends the pass
+	// back to reading records as the main pass does.
+	for _, quoted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("quoted %v", quoted), func(t *testing.T) { testTeamStatsInParallel(t, quoted) })
+	}
+}
+
+func testTeamStatsInParallel(t *testing.T, quoted bool) {
 	p := mustLoad(t, "../policies/voice-agents")
 	var in strings.Builder
 	in.WriteString("subject,period,team,tenure_days,base_pay,handled,aht,resolved_first,surveys,satisfied,adherence,qa_autofails,days_worked\n")
@@ -32,6 +40,9 @@ func TestTeamStatsInParallel(t *testing.T) {
 	sum := map[string]float64{}
 	count := map[string]int{}
 	row := func(subject, team, aht string) {
+		if quoted && subject == "A-1" {
+			team = `"` + team + `"`
+		}
 		fmt.Fprintf(&in, "%s,2026-10,%s,400,3000,400,%s,300,40,35,0.9,0,31\n", subject, team, aht)
 	}
 	for i := range 1500 {
@@ -92,8 +103,9 @@ func TestTeamStatsInParallel(t *testing.T) {
 // TestTeamStatsReadOnlyWhatTheyUse: when bad input fails the run, the
 // statistics pass reads only team, period and the metrics the statistics
 // sum (unless one is derived), and gives a missing one its default. Its
-// figures equal those of the full pass (taken when bad rows are skipped),
-// and a bad row in a column it does not read still fails the run.
+// figures equal those of the full pass (taken when bad rows are skipped)
+// and those of the same rows read as records (NDJSON), and a bad row in a
+// column it does not read still fails the run.
 func TestTeamStatsReadOnlyWhatTheyUse(t *testing.T) {
 	raw := `
 target "vs_team" {
@@ -114,15 +126,15 @@ target "rate_vs_team" {
 	// value past the first chunks (the pass starts again, reading rows as
 	// the main pass does).
 	type variant struct {
-		name, text string
-		plain      bool
+		name, text, ndjson string // the same rows as NDJSON, read by the record pass
+		plain              bool
 	}
 	var variants []variant
 	for _, v := range []struct {
 		name, eol string
 		plain     bool
 	}{{"plain", "\n", true}, {"crlf", "\r\n", true}, {"quoted", "\n", false}} {
-		var in strings.Builder
+		var in, nd strings.Builder
 		in.WriteString("subject,period,team,aht,handled,qa,pay,level" + v.eol)
 		for i := range 3000 {
 			qa := fmt.Sprint(i % 5)
@@ -137,8 +149,16 @@ target "rate_vs_team" {
 				team = `"` + team + `"`
 			}
 			fmt.Fprintf(&in, "A%d,2026-10,%s,%d,%d,%s,100,L%d%s", i, team, 200+i%50, 10+i%9, qa, i%3, v.eol)
+			fmt.Fprintf(&nd, `{"subject":"A%d","period":"2026-10","aht":%d,"handled":%d,"pay":100,"level":"L%d"`, i, 200+i%50, 10+i%9, i%3)
+			if team = strings.Trim(team, `"`); team != "" {
+				fmt.Fprintf(&nd, `,"team":%q`, team)
+			}
+			if qa != "" {
+				fmt.Fprintf(&nd, `,"qa":%s`, qa)
+			}
+			nd.WriteString("}\n")
 		}
-		variants = append(variants, variant{v.name, in.String(), v.plain})
+		variants = append(variants, variant{v.name, in.String(), nd.String(), v.plain})
 	}
 	for _, tt := range []struct {
 		name, policy string
@@ -148,13 +168,14 @@ target "rate_vs_team" {
 			t.Run(tt.name+", "+v.name, func(t *testing.T) {
 				good := writeFile(t, "in.csv", v.text)
 				bad := writeFile(t, "bad.csv", v.text+"B1,2026-10,north,250,x,1,100,L1\n")
-				testTeamStatsReadOnly(t, tt.policy, tt.only, good, bad, v.plain)
+				records := writeFile(t, "in.ndjson", v.ndjson)
+				testTeamStatsReadOnly(t, tt.policy, tt.only, good, bad, records, v.plain)
 			})
 		}
 	}
 }
 
-func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, bad string, plain bool) {
+func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, bad, records string, plain bool) {
 	t.Helper()
 	p, diags := LoadSources("inputs.hcl", []dsl.Source{{Name: "inputs.hcl", Bytes: []byte(inputPolicy + policy)}})
 	if diags.HasErrors() {
@@ -164,11 +185,12 @@ func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, ba
 	if got := slots != nil; got != readsOnly {
 		t.Fatalf("reads only what it uses: %v, want %v", got, readsOnly)
 	}
-	if slots != nil {
+	for _, exactDups := range []bool{false, true} {
 		open := func() (io.ReadCloser, error) { return os.Open(good) }
-		got, err := p.teamStatsChunks(context.Background(), evaluator.NewStats(p.Rules()), open, good, 3, slots)
+		ev := p.evaluator(evaluator.Options{})
+		got, err := p.teamStatsChunks(context.Background(), ev, evaluator.NewStats(p.Rules()), open, good, 3, exactDups)
 		if err != nil || got != plain {
-			t.Fatalf("split on the workers: plain %v, err %v; want plain %v", got, err, plain)
+			t.Fatalf("split on the workers (exact duplicates %v): plain %v, err %v; want plain %v", exactDups, got, err, plain)
 		}
 	}
 	if statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
@@ -185,6 +207,14 @@ func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, ba
 	}
 	if diff := cmp.Diff(full.String(), only.String()); diff != "" {
 		t.Fatalf("outcomes differ (-full +only):\n%s", diff)
+	}
+	var fromRecords bytes.Buffer
+	res, err = p.Eval(Input{Name: records}, Output{W: &fromRecords}, EvalOptions{Format: OutCSV})
+	if err != nil || res.Failed() {
+		t.Fatalf("the same rows as NDJSON: %v, %+v", err, res)
+	}
+	if diff := cmp.Diff(fromRecords.String(), only.String()); diff != "" {
+		t.Fatalf("outcomes differ (-records +chunks):\n%s", diff)
 	}
 	if !strings.Contains(full.String(), "vs_team") || strings.Count(full.String(), "\n") != 3001 {
 		t.Fatalf("unexpected outcomes:\n%.500s", full.String())
