@@ -27,10 +27,11 @@ import (
 )
 
 type result struct {
-	Wall float64 `json:"wall_s"`
-	CPU  float64 `json:"cpu_s"`
-	RSS  float64 `json:"max_rss_mib"`
-	Exit int     `json:"exit"`
+	Wall  float64 `json:"wall_s"`
+	CPU   float64 `json:"cpu_s"`
+	RSS   float64 `json:"max_rss_mib"`
+	Exit  int     `json:"exit"`
+	Steal float64 `json:"-"` // the share of the machine's CPU time its host took meanwhile (/proc/stat); -1 unknown
 }
 
 // bcase is one measured command.
@@ -106,7 +107,11 @@ func main() {
 	team := m.ratio(csv, "rubric eval --format csv, policy without team.*")
 	check(team <= 1.15, "team.* costs ≤ +15%% (eval csv %+.0f%%)", 100*(team-1))
 	pSpeed, eSpeed := m.ratio("rubric payroll, GOMAXPROCS=1", pay), m.ratio("rubric eval --format csv, GOMAXPROCS=1", csv)
-	check(pSpeed >= 1.7 && eSpeed >= 1.7, "speed-up on 2 cores ≥ 1.7× (payroll %.2f×, eval csv %.2f×)", pSpeed, eSpeed)
+	// What two cores cost over one, in CPU time for the same work: beyond
+	// a few percent it is the machine (two vCPUs sharing a core, a busy
+	// host), and it bounds the speed-up at 2 over it.
+	pCPU, eCPU := m.cpuRatio(pay, "rubric payroll, GOMAXPROCS=1"), m.cpuRatio(csv, "rubric eval --format csv, GOMAXPROCS=1")
+	check(pSpeed >= 1.7 && eSpeed >= 1.7, "speed-up on 2 cores ≥ 1.7× (payroll %.2f×, eval csv %.2f×; CPU time on two cores over one: payroll %+.0f%%, eval csv %+.0f%%)", pSpeed, eSpeed, 100*(pCPU-1), 100*(eCPU-1))
 	check(same, "payroll rows identical to the baseline's (run_id aside)")
 	if *startupRuns > 0 {
 		startup(*dir, bin, *startupRuns)
@@ -284,21 +289,35 @@ func measureAll(measureBin string, cases []bcase, runs int) *measured {
 // ratio is the median over rounds of a's wall time over b's in the same
 // round.
 func (m *measured) ratio(a, b string) float64 {
+	return m.medianRatio(a, b, func(r result) float64 { return r.Wall })
+}
+
+// cpuRatio is ratio of CPU time.
+func (m *measured) cpuRatio(a, b string) float64 {
+	return m.medianRatio(a, b, func(r result) float64 { return r.CPU })
+}
+
+func (m *measured) medianRatio(a, b string, of func(result) float64) float64 {
 	var rs []float64
 	for i, ra := range m.rounds[a] {
-		rs = append(rs, ra.Wall/m.rounds[b][i].Wall)
+		rs = append(rs, of(ra)/of(m.rounds[b][i]))
 	}
 	slices.Sort(rs)
 	return rs[(len(rs)-1)/2]
 }
 
 func table(cases []bcase, m *measured, base string) {
-	fmt.Println("| run | wall s | CPU s | peak RSS MiB | wall vs baseline |")
-	fmt.Println("|---|---:|---:|---:|---:|")
+	fmt.Println("| run | wall s | CPU s | peak RSS MiB | wall vs baseline | steal |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
 	for _, c := range cases {
 		r := m.median[c.name]
-		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.2f× |\n", c.name, r.Wall, r.CPU, r.RSS, m.ratio(c.name, base))
+		steal := "–"
+		if r.Steal >= 0 {
+			steal = fmt.Sprintf("%.0f%%", 100*r.Steal)
+		}
+		fmt.Printf("| %s | %.2f | %.2f | %.1f | %.2f× | %s |\n", c.name, r.Wall, r.CPU, r.RSS, m.ratio(c.name, base), steal)
 	}
+	fmt.Println("\n(steal: the share of the machine's CPU time its host gave to others during the median run, from /proc/stat)")
 	fmt.Println()
 }
 
@@ -337,13 +356,48 @@ func measure(measureBin string, args, env []string) result {
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = &stderr
+	before := cpuTimes()
 	cmd.Run()
+	after := cpuTimes()
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	var r result
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 		fail("measure: %v\n%s", err, stderr.String())
 	}
+	r.Steal = -1
+	if len(before) > 7 && len(after) == len(before) {
+		var total float64
+		for i := range after {
+			total += after[i] - before[i]
+		}
+		if total > 0 {
+			r.Steal = (after[7] - before[7]) / total
+		}
+	}
 	return r
+}
+
+// cpuTimes is the machine's CPU time by kind (user, nice, system, idle,
+// iowait, irq, softirq, steal, ...), from the first line of /proc/stat;
+// nil where there is none. Steal is time the host gave the virtual
+// machine's CPUs to others: the noise of a shared machine, in a figure.
+func cpuTimes() []float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return nil
+	}
+	var out []float64
+	for _, f := range fields[1:] {
+		var v float64
+		fmt.Sscan(f, &v)
+		out = append(out, v)
+	}
+	return out
 }
 
 // sameRows compares two payroll files without their run_id column.
