@@ -2,10 +2,12 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -99,21 +101,29 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 		res.Evaluated = 0
 		return res, nil
 	}
-	spool, err := fsutil.CreateTemp("", ".rubric-history-*")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
-	if err := h.derive(bySubject, spool); err != nil {
-		return nil, err
-	}
-	bySubject.Close()
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+	// Without team statistics the evaluation reads the sorted snapshots
+	// straight. With them, a first pass derives every snapshot with its
+	// window for the statistics, spooling the sorted records for the
+	// evaluation.
+	source := bySubject.Each
+	if ev.NeedsStats() {
+		spool, err := fsutil.CreateTemp("", ".rubric-history-*")
+		if err != nil {
+			return nil, err
+		}
+		defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
+		if err := h.derive(bySubject, spool); err != nil {
+			return nil, err
+		}
+		bySubject.Close()
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		source = spooled(spool)
 	}
 	byInput := extsort.New("", 8<<20)
 	defer byInput.Close()
-	if res.Evaluated, err = h.evaluate(ctx, spool, byInput); err != nil {
+	if res.Evaluated, err = h.evaluate(ctx, source, byInput); err != nil {
 		return nil, err
 	}
 	if err := writeInOrder(byInput, write); err != nil {
@@ -152,57 +162,75 @@ func (h *historyRun) window(group []*evaluator.Snapshot, k int) *evaluator.Windo
 
 // sortBySubject reads every snapshot into sorter, keyed by subject, period
 // and input position, with its position in front of its encoding. failing
-// reports bad input that fails the run.
+// reports bad input that fails the run. With more than one worker the
+// rows are converted and encoded on all of them (readInParallel).
 func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, sorter *extsort.Sorter) (failing bool, err error) {
 	var seq uint64
 	var sortErr error
-	var key []byte
-	failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, nil, func(s *evaluator.Snapshot) {
+	var key, val, bin []byte
+	emit := func(s *evaluator.Snapshot, encoded []byte) {
+		if encoded == nil {
+			bin = s.AppendBinary(bin[:0])
+			encoded = bin
+		}
 		key = append(append(key[:0], s.Subject...), 0)
 		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
 		key = binary.BigEndian.AppendUint64(key, seq)
-		val := s.AppendBinary(binary.AppendUvarint(nil, seq))
+		val = append(binary.AppendUvarint(val[:0], seq), encoded...)
 		if err := sorter.Add(key, val); err != nil && sortErr == nil {
 			sortErr = err
 		}
 		seq++
-	})
+	}
+	if h.workers > 1 {
+		failing, err = readInParallel(ctx, h.rp, rr, conv, rejects, res, h.opts, h.workers, emit)
+	} else {
+		scratch := evaluator.NewSnapshot(h.rp) // each row converted into it, then added
+		alloc := func() *evaluator.Snapshot { scratch.Reset(); return scratch }
+		failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
+	}
 	if err == nil {
 		err = sortErr
 	}
 	return failing, err
 }
 
-// derive is the first pass: each subject's snapshots, in period order, are
-// derived with their windows and added to the team statistics; the sorted
-// records are copied to spool (length-prefixed) for the second pass.
+// derive is the first pass when the policy reads team statistics: each
+// subject's snapshots, in period order, are derived with their windows and
+// added to the statistics; the sorted records are copied to spool
+// (length-prefixed) for the evaluation.
 func (h *historyRun) derive(bySubject *extsort.Sorter, spool io.Writer) error {
-	if h.ev.NeedsStats() {
-		h.stats = evaluator.NewStats(h.rp)
-	}
+	h.stats = evaluator.NewStats(h.rp)
 	sw := bufio.NewWriterSize(spool, 1<<16)
-	var group []*evaluator.Snapshot
+	var pool []*evaluator.Snapshot // the subject's snapshots are pool[:n], reused from subject to subject
+	n := 0
 	flush := func() {
+		group := pool[:n]
 		for k, s := range group {
 			h.ev.DeriveWindow(s, h.window(group, k))
-			if h.stats != nil {
-				h.stats.Add(s)
-			}
+			h.stats.Add(s)
 		}
-		group = group[:0]
+		n = 0
 	}
 	var dec evaluator.SnapshotDecoder
 	err := bySubject.Each(func(val []byte) error {
-		_, n := binary.Uvarint(val)
-		s := evaluator.NewSnapshot(h.rp)
-		err := dec.DecodeInto(s, val[n:])
+		_, vn := binary.Uvarint(val)
+		subject, err := evaluator.BinarySubject(val[vn:])
 		if err != nil {
 			return err
 		}
-		if len(group) > 0 && group[0].Subject != s.Subject {
+		if n > 0 && pool[0].Subject != string(subject) {
 			flush()
 		}
-		group = append(group, s)
+		if n == len(pool) {
+			pool = append(pool, evaluator.NewSnapshot(h.rp))
+		} else {
+			pool[n].Reset()
+		}
+		if err := dec.DecodeInto(pool[n], val[vn:]); err != nil {
+			return err
+		}
+		n++
 		var hdr [binary.MaxVarintLen64]byte
 		sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
 		_, err = sw.Write(val)
@@ -215,91 +243,156 @@ func (h *historyRun) derive(bySubject *extsort.Sorter, spool io.Writer) error {
 	return sw.Flush()
 }
 
-// subjectJob is one subject's snapshots in period order, with their input
-// positions.
-type subjectJob struct {
-	seqs  []uint64
-	snaps []*evaluator.Snapshot
+// spooled reads the records derive wrote, in order, as Sorter.Each does.
+func spooled(spool io.Reader) func(fn func(val []byte) error) error {
+	return func(fn func(val []byte) error) error {
+		br := bufio.NewReaderSize(spool, 1<<16)
+		var val []byte
+		for {
+			l, err := binary.ReadUvarint(br)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			val = slices.Grow(val[:0], int(l))[:l]
+			if _, err := io.ReadFull(br, val); err != nil {
+				return err
+			}
+			if err := fn(val); err != nil {
+				return err
+			}
+		}
+	}
 }
 
-// eachSubject reads the spool of derive and hands over one subject at a
-// time.
-func (h *historyRun) eachSubject(spool io.Reader, fn func(subjectJob)) error {
-	br := bufio.NewReaderSize(spool, 1<<16)
-	var cur subjectJob
-	var dec evaluator.SnapshotDecoder
-	for {
-		l, err := binary.ReadUvarint(br)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		val := make([]byte, l)
-		if _, err := io.ReadFull(br, val); err != nil {
-			return err
-		}
-		sq, n := binary.Uvarint(val)
-		s := evaluator.NewSnapshot(h.rp)
-		err = dec.DecodeInto(s, val[n:])
-		if err != nil {
-			return err
-		}
-		if len(cur.snaps) > 0 && cur.snaps[0].Subject != s.Subject {
-			fn(cur)
-			cur = subjectJob{}
-		}
-		cur.seqs, cur.snaps = append(cur.seqs, sq), append(cur.snaps, s)
+// subjectJob is one subject's records in period order (as sortBySubject
+// wrote them: input position, then the snapshot), back to back in data.
+type subjectJob struct {
+	data []byte
+	ends []int // where each record ends in data
+}
+
+func (j *subjectJob) record(k int) []byte {
+	start := 0
+	if k > 0 {
+		start = j.ends[k-1]
 	}
-	if len(cur.snaps) > 0 {
+	return j.data[start:j.ends[k]]
+}
+
+// eachSubject reads the sorted records from each and hands over one
+// subject's at a time, in jobs taken from free when there are some.
+func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjectJob, fn func(*subjectJob)) error {
+	var cur *subjectJob
+	var subject []byte
+	next := func() *subjectJob {
+		select {
+		case j := <-free:
+			j.data, j.ends = j.data[:0], j.ends[:0]
+			return j
+		default:
+			return &subjectJob{}
+		}
+	}
+	err := each(func(val []byte) error {
+		_, n := binary.Uvarint(val)
+		s, err := evaluator.BinarySubject(val[n:])
+		if err != nil {
+			return err
+		}
+		if cur != nil && !bytes.Equal(s, subject) {
+			fn(cur)
+			cur = nil
+		}
+		if cur == nil {
+			cur = next()
+			subject = append(subject[:0], s...)
+		}
+		cur.data = append(cur.data, val...)
+		cur.ends = append(cur.ends, len(cur.data))
+		return nil
+	})
+	if err == nil && cur != nil {
 		fn(cur)
 	}
-	return nil
+	return err
 }
 
-// evaluate is the second pass: each subject's snapshots are evaluated with
-// their windows, subjects in parallel, and the encoded outcomes that are
-// written out are sorted into byInput by input position (by subject and
-// period with InKeyOrder). It returns how many were.
-func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *extsort.Sorter) (int, error) {
+// evaluate is the second pass: each subject's snapshots are decoded and
+// evaluated with their windows, subjects in parallel, and the encoded
+// outcomes that are written out are sorted into byInput by input position
+// (by subject and period with InKeyOrder). It returns how many were.
+func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte) error) error, byInput *extsort.Sorter) (int, error) {
 	type done struct {
 		seq uint64
 		key []byte // subject NUL period, when the outcomes go out in key order
 		out []byte
 	}
-	jobs := make(chan subjectJob, h.workers*2)
+	jobs := make(chan *subjectJob, h.workers*2)
+	free := make(chan *subjectJob, h.workers*2+2)
 	results := make(chan done, 256)
 	var wg sync.WaitGroup
-	var panicMu sync.Mutex
-	var panicErr error
+	var errMu sync.Mutex
+	var workErr error
+	fail := func(err error) {
+		errMu.Lock()
+		if workErr == nil {
+			workErr = err
+		}
+		errMu.Unlock()
+	}
 	for w := 0; w < h.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
-					panicMu.Lock()
-					panicErr = fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r)
-					panicMu.Unlock()
+					fail(fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r))
 					for range jobs { // let the reader finish
 					}
 				}
 			}()
 			var o evaluator.Outcome
+			var dec evaluator.SnapshotDecoder
+			var pool []*evaluator.Snapshot // a job's snapshots are pool[:n], reused from job to job
+			var seqs []uint64
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain: the run is being cancelled
 				}
-				for k, s := range j.snaps {
-					h.ev.EvaluateWindow(&o, s, h.stats, h.window(j.snaps, k))
+				n := 0
+				seqs = seqs[:0]
+				for k := range j.ends {
+					val := j.record(k)
+					sq, vn := binary.Uvarint(val)
+					if n == len(pool) {
+						pool = append(pool, evaluator.NewSnapshot(h.rp))
+					} else {
+						pool[n].Reset()
+					}
+					if err := dec.DecodeInto(pool[n], val[vn:]); err != nil {
+						fail(err)
+						break
+					}
+					seqs = append(seqs, sq)
+					n++
+				}
+				group := pool[:n]
+				for k, s := range group {
+					h.ev.EvaluateWindow(&o, s, h.stats, h.window(group, k))
 					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-						d := done{seq: j.seqs[k], out: h.encode(&o, nil)}
+						d := done{seq: seqs[k], out: h.encode(&o, nil)}
 						if h.opts.InKeyOrder {
 							d.key = append(append([]byte(s.Subject), 0), s.Period.Label...)
 						}
 						results <- d
 					}
+				}
+				select {
+				case free <- j:
+				default:
 				}
 			}
 		}()
@@ -325,15 +418,15 @@ func (h *historyRun) evaluate(ctx context.Context, spool io.Reader, byInput *ext
 		}
 		collected <- err
 	}()
-	readErr := h.eachSubject(spool, func(j subjectJob) { jobs <- j })
+	readErr := eachSubject(each, free, func(j *subjectJob) { jobs <- j })
 	close(jobs)
 	wg.Wait()
 	close(results)
 	if err := <-collected; err != nil {
 		return 0, err
 	}
-	if panicErr != nil {
-		return 0, panicErr
+	if workErr != nil {
+		return 0, workErr
 	}
 	if readErr != nil {
 		return 0, readErr

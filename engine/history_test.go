@@ -3,7 +3,12 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -312,5 +317,153 @@ func TestLeftOutTeams(t *testing.T) {
 	}
 	if strings.Join(res.LeftOut, ";") != "team west in 2026-10" {
 		t.Errorf("left out: %v", res.LeftOut)
+	}
+}
+
+// TestHistorySubjectAloneOrTogether: each subject's outcomes are the same
+// whether it is evaluated in a file of many subjects (its snapshots then
+// decoded into ones an earlier subject used, on one worker or several)
+// or in a file of its own. Subjects have one to six months, shuffled,
+// some without surveys: a value left over from another subject changes
+// its window's sums.
+func TestHistorySubjectAloneOrTogether(t *testing.T) {
+	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	months := []string{"2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"}
+	rows := map[string][]string{}
+	var all []string
+	for i := range 40 {
+		subject := fmt.Sprintf("S%02d", i)
+		for _, m := range months {
+			if r.IntN(3) == 0 {
+				continue
+			}
+			surveys, satisfied := fmt.Sprint(5+r.IntN(10)), fmt.Sprint(r.IntN(5))
+			if r.IntN(4) == 0 {
+				surveys, satisfied = "", ""
+			}
+			row := fmt.Sprintf("%s,%s,%s,%s,%d", subject, m, surveys, satisfied, 1000+r.IntN(500))
+			rows[subject] = append(rows[subject], row)
+			all = append(all, row)
+		}
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	const header = "subject,period,surveys,satisfied,pay\n"
+	outcomes := func(text string, workers int) map[string]string {
+		t.Helper()
+		var buf bytes.Buffer
+		in := writeFile(t, "h.csv", header+text)
+		res, err := p.Eval(Input{Name: in}, Output{W: &buf}, EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{Workers: workers}})
+		if err != nil || res.Failed() {
+			t.Fatalf("eval: %v %+v", err, res)
+		}
+		out := map[string]string{}
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if line == "" {
+				continue // the end, or a subject with history only
+			}
+			var o struct{ Subject, Period string }
+			if err := json.Unmarshal([]byte(line), &o); err != nil {
+				t.Fatal(err)
+			}
+			out[o.Subject+" "+o.Period] = line
+		}
+		return out
+	}
+	alone := map[string]string{}
+	for _, subject := range slices.Sorted(maps.Keys(rows)) {
+		maps.Copy(alone, outcomes(strings.Join(rows[subject], "\n")+"\n", 1))
+	}
+	for _, workers := range []int{1, 4} {
+		together := outcomes(strings.Join(all, "\n")+"\n", workers)
+		if len(together) != len(alone) || len(alone) < 40 {
+			t.Fatalf("%d workers: %d outcomes together, %d alone", workers, len(together), len(alone))
+		}
+		for k, want := range alone {
+			if together[k] != want {
+				t.Fatalf("%d workers: %s together:\n%s\nalone:\n%s", workers, k, together[k], want)
+			}
+		}
+	}
+}
+
+// TestHistoryTeamAverages: with history and team statistics, each
+// snapshot is derived with its window in a first pass (its snapshots
+// decoded into ones the subject before used); the team averages it adds
+// are those of the input, on one worker or several.
+func TestHistoryTeamAverages(t *testing.T) {
+	src := `
+policy "ht" {
+  version        = "1"
+  currency       = "EUR"
+  history        = 2
+  effective_from = "2026-09-01"
+}
+metric "surveys" { better = "higher" }
+target "vs_team" {
+  value  = "surveys / team.avg.surveys"
+  better = "higher"
+  goal   = 1
+}
+`
+	p, diags := LoadSources("ht.hcl", []dsl.Source{{Name: "ht.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	sum, n := map[string]float64{}, map[string]int{}
+	var rows []string
+	for i := range 60 {
+		team := fmt.Sprintf("T%d", i%3)
+		for _, m := range []string{"2026-07", "2026-08", "2026-09", "2026-10"} {
+			if r.IntN(4) == 0 {
+				continue
+			}
+			surveys := ""
+			if r.IntN(4) > 0 {
+				v := 1 + r.IntN(20)
+				surveys = fmt.Sprint(v)
+				sum[team+" "+m] += float64(v)
+				n[team+" "+m]++
+			}
+			rows = append(rows, fmt.Sprintf("S%02d,%s,%s,%s", i, m, team, surveys))
+		}
+	}
+	r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	in := writeFile(t, "ht.csv", "subject,period,team,surveys\n"+strings.Join(rows, "\n")+"\n")
+	for _, workers := range []int{1, 4} {
+		var buf bytes.Buffer
+		res, err := p.Eval(Input{Name: in}, Output{W: &buf}, EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{Workers: workers}})
+		if err != nil || res.Failed() {
+			t.Fatalf("eval: %v %+v", err, res)
+		}
+		checked := 0
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var o struct {
+				Period, Team string
+				Values       map[string]*float64
+				Targets      map[string]struct{ Value *float64 }
+			}
+			if err := json.Unmarshal([]byte(line), &o); err != nil {
+				t.Fatal(err)
+			}
+			surveys := o.Values["surveys"]
+			if surveys == nil {
+				continue
+			}
+			k := o.Team + " " + o.Period
+			want := *surveys / (sum[k] / float64(n[k]))
+			if got := o.Targets["vs_team"].Value; got == nil || math.Abs(*got-want) > 1e-12 {
+				t.Fatalf("%d workers: %s: vs_team %v, want %v", workers, line, got, want)
+			}
+			checked++
+		}
+		if checked < 40 {
+			t.Fatalf("%d workers: %d outcomes checked", workers, checked)
+		}
 	}
 }

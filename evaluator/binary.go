@@ -115,6 +115,14 @@ func (r *reader) byte() byte {
 	return c
 }
 
+// BinarySubject is the subject of a snapshot written by AppendBinary, read
+// without the rest: valid as long as b is.
+func BinarySubject(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	subject := r.bytes()
+	return subject, r.err
+}
+
 // A SnapshotDecoder reads snapshots written by AppendBinary, remembering
 // the last period it parsed (snapshots of one period usually come
 // together). The zero value is ready to use.
