@@ -328,7 +328,7 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 	type done struct {
 		seq uint64
 		key []byte // subject NUL period, when the outcomes go out in key order
-		out []byte
+		out []byte // a marker byte, then the encoding
 	}
 	jobs := make(chan *subjectJob, h.workers*2)
 	free := make(chan *subjectJob, h.workers*2+2)
@@ -356,6 +356,7 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 			}()
 			var o evaluator.Outcome
 			var dec evaluator.SnapshotDecoder
+			var buf []byte // each outcome is encoded here, then copied once
 			var pool []*evaluator.Snapshot // a job's snapshots are pool[:n], reused from job to job
 			var seqs []uint64
 			for j := range jobs {
@@ -383,7 +384,10 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 				for k, s := range group {
 					h.ev.EvaluateWindow(&o, s, h.stats, h.window(group, k))
 					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-						d := done{seq: seqs[k], out: h.encode(&o, nil)}
+						buf = h.encode(&o, buf[:0])
+						// A marker byte keeps empty encodings (a snapshot
+						// with no rows) counted.
+						d := done{seq: seqs[k], out: append(append(make([]byte, 0, 1+len(buf)), 1), buf...)}
 						if h.opts.InKeyOrder {
 							d.key = append(append([]byte(s.Subject), 0), s.Period.Label...)
 						}
@@ -412,9 +416,7 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 				binary.BigEndian.PutUint64(k[:], d.seq)
 				key = k[:]
 			}
-			// A marker byte keeps empty encodings (a snapshot with no rows)
-			// counted.
-			err = byInput.Add(key, append([]byte{1}, d.out...))
+			err = byInput.Add(key, d.out)
 		}
 		collected <- err
 	}()
