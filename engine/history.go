@@ -356,7 +356,7 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 			}()
 			var o evaluator.Outcome
 			var dec evaluator.SnapshotDecoder
-			var buf []byte // each outcome is encoded here, then copied once
+			var buf []byte                 // each outcome is encoded here, then copied once
 			var pool []*evaluator.Snapshot // a job's snapshots are pool[:n], reused from job to job
 			var seqs []uint64
 			for j := range jobs {
