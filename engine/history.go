@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
@@ -123,11 +124,13 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	}
 	byInput := extsort.New("", 8<<20)
 	defer byInput.Close()
-	if res.Evaluated, err = h.evaluate(ctx, source, byInput); err != nil {
+	if res.Evaluated, err = h.evaluate(ctx, source, byInput, write); err != nil {
 		return nil, err
 	}
-	if err := writeInOrder(byInput, write); err != nil {
-		return nil, err
+	if !opts.InKeyOrder {
+		if err := writeInOrder(byInput, write); err != nil {
+			return nil, err
+		}
 	}
 	if rejects != nil {
 		if err := rejects.commit(); err != nil {
@@ -268,10 +271,16 @@ func spooled(spool io.Reader) func(fn func(val []byte) error) error {
 }
 
 // subjectJob is one subject's records in period order (as sortBySubject
-// wrote them: input position, then the snapshot), back to back in data.
+// wrote them: input position, then the snapshot), back to back in data,
+// and what evaluating them gave.
 type subjectJob struct {
+	seq  int // its place in subject order
 	data []byte
 	ends []int // where each record ends in data
+
+	out     []byte   // the encoded outcomes written out, back to back
+	outEnds []int    // where each ends in out
+	outSeqs []uint64 // and its input position
 }
 
 func (j *subjectJob) record(k int) []byte {
@@ -282,19 +291,33 @@ func (j *subjectJob) record(k int) []byte {
 	return j.data[start:j.ends[k]]
 }
 
+func (j *subjectJob) outcome(k int) []byte {
+	start := 0
+	if k > 0 {
+		start = j.outEnds[k-1]
+	}
+	return j.out[start:j.outEnds[k]]
+}
+
 // eachSubject reads the sorted records from each and hands over one
-// subject's at a time, in jobs taken from free when there are some.
+// subject's at a time, in jobs numbered in order, taken from free when
+// there are some.
 func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjectJob, fn func(*subjectJob)) error {
 	var cur *subjectJob
 	var subject []byte
+	seq := 0
 	next := func() *subjectJob {
+		var j *subjectJob
 		select {
-		case j := <-free:
+		case j = <-free:
 			j.data, j.ends = j.data[:0], j.ends[:0]
-			return j
+			j.out, j.outEnds, j.outSeqs = j.out[:0], j.outEnds[:0], j.outSeqs[:0]
 		default:
-			return &subjectJob{}
+			j = &subjectJob{}
 		}
+		j.seq = seq
+		seq++
+		return j
 	}
 	err := each(func(val []byte) error {
 		_, n := binary.Uvarint(val)
@@ -321,83 +344,53 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 }
 
 // evaluate is the second pass: each subject's snapshots are decoded and
-// evaluated with their windows, subjects in parallel, and the encoded
-// outcomes that are written out are sorted into byInput by input position
-// (by subject and period with InKeyOrder). It returns how many were.
-func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte) error) error, byInput *extsort.Sorter) (int, error) {
-	type done struct {
-		seq uint64
-		key []byte // subject NUL period, when the outcomes go out in key order
-		out []byte // a marker byte, then the encoding
-	}
-	jobs := make(chan *subjectJob, h.workers*2)
-	free := make(chan *subjectJob, h.workers*2+2)
-	results := make(chan done, 256)
+// evaluated with their windows, subjects in parallel. With InKeyOrder the
+// outcomes go to write as they come, subject after subject (the order
+// bySubject sorted them in: subject, then period); otherwise they are
+// sorted into byInput by input position, for writeInOrder. It returns how
+// many outcomes are written out.
+func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte) error) error, byInput *extsort.Sorter, write func([]byte) error) (int, error) {
+	// At most inFlight subjects are read and not yet written: a subject
+	// that takes long holds back the others' outcomes, not memory.
+	inFlight := 64 * h.workers
+	jobs := make(chan *subjectJob, inFlight)
+	results := make(chan *subjectJob, inFlight)
+	free := make(chan *subjectJob, inFlight)
+	slots := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var workErr error
+	var failed atomic.Bool
 	fail := func(err error) {
 		errMu.Lock()
 		if workErr == nil {
 			workErr = err
 		}
 		errMu.Unlock()
+		failed.Store(true)
 	}
 	for w := 0; w < h.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					fail(fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r))
-					for range jobs { // let the reader finish
-					}
-				}
-			}()
 			var o evaluator.Outcome
 			var dec evaluator.SnapshotDecoder
-			var buf []byte                 // each outcome is encoded here, then copied once
 			var pool []*evaluator.Snapshot // a job's snapshots are pool[:n], reused from job to job
 			var seqs []uint64
 			for j := range jobs {
-				if ctx.Err() != nil {
-					continue // drain: the run is being cancelled
+				// Every job goes back, evaluated or not: the collector
+				// frees its slot, and with InKeyOrder waits for it.
+				if ctx.Err() == nil && !failed.Load() {
+					func() {
+						defer func() {
+							if r := recover(); r != nil {
+								fail(fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r))
+							}
+						}()
+						h.evaluateSubject(j, &o, &dec, &pool, &seqs, fail)
+					}()
 				}
-				n := 0
-				seqs = seqs[:0]
-				for k := range j.ends {
-					val := j.record(k)
-					sq, vn := binary.Uvarint(val)
-					if n == len(pool) {
-						pool = append(pool, evaluator.NewSnapshot(h.rp))
-					} else {
-						pool[n].Reset()
-					}
-					if err := dec.DecodeInto(pool[n], val[vn:]); err != nil {
-						fail(err)
-						break
-					}
-					seqs = append(seqs, sq)
-					n++
-				}
-				group := pool[:n]
-				for k, s := range group {
-					h.ev.EvaluateWindow(&o, s, h.stats, h.window(group, k))
-					if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-						buf = h.encode(&o, buf[:0])
-						// A marker byte keeps empty encodings (a snapshot
-						// with no rows) counted.
-						d := done{seq: seqs[k], out: append(append(make([]byte, 0, 1+len(buf)), 1), buf...)}
-						if h.opts.InKeyOrder {
-							d.key = append(append([]byte(s.Subject), 0), s.Period.Label...)
-						}
-						results <- d
-					}
-				}
-				select {
-				case free <- j:
-				default:
-				}
+				results <- j
 			}
 		}()
 	}
@@ -405,22 +398,53 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 	evaluated := 0
 	go func() {
 		var err error
-		var k [8]byte
-		for d := range results {
-			if err != nil {
+		pending := map[int]*subjectJob{} // done, waiting for the ones before (InKeyOrder)
+		nextSeq := 0
+		var val []byte
+		handle := func(j *subjectJob) {
+			evaluated += len(j.outEnds)
+			switch {
+			case err != nil:
+			case h.opts.InKeyOrder:
+				if len(j.out) > 0 {
+					err = write(j.out)
+				}
+			default:
+				var k [8]byte
+				for i, sq := range j.outSeqs {
+					binary.BigEndian.PutUint64(k[:], sq)
+					// A marker byte keeps empty encodings (a snapshot with
+					// no rows) counted.
+					val = append(append(val[:0], 1), j.outcome(i)...)
+					if err == nil {
+						err = byInput.Add(k[:], val)
+					}
+				}
+			}
+			select {
+			case free <- j:
+			default:
+			}
+			<-slots
+		}
+		for j := range results {
+			if !h.opts.InKeyOrder {
+				handle(j)
 				continue
 			}
-			evaluated++
-			key := d.key // subject and period are unique: no tie
-			if key == nil {
-				binary.BigEndian.PutUint64(k[:], d.seq)
-				key = k[:]
+			pending[j.seq] = j
+			for j := pending[nextSeq]; j != nil; j = pending[nextSeq] {
+				delete(pending, nextSeq)
+				nextSeq++
+				handle(j)
 			}
-			err = byInput.Add(key, d.out)
 		}
 		collected <- err
 	}()
-	readErr := eachSubject(each, free, func(j *subjectJob) { jobs <- j })
+	readErr := eachSubject(each, free, func(j *subjectJob) {
+		slots <- struct{}{}
+		jobs <- j
+	})
 	close(jobs)
 	wg.Wait()
 	close(results)
@@ -434,6 +458,38 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 		return 0, readErr
 	}
 	return evaluated, ctx.Err()
+}
+
+// evaluateSubject decodes a subject's snapshots into *pool, evaluates each
+// with its window, and keeps in j the encoded outcomes that are written
+// out.
+func (h *historyRun) evaluateSubject(j *subjectJob, o *evaluator.Outcome, dec *evaluator.SnapshotDecoder, pool *[]*evaluator.Snapshot, seqs *[]uint64, fail func(error)) {
+	n := 0
+	*seqs = (*seqs)[:0]
+	for k := range j.ends {
+		val := j.record(k)
+		sq, vn := binary.Uvarint(val)
+		if n == len(*pool) {
+			*pool = append(*pool, evaluator.NewSnapshot(h.rp))
+		} else {
+			(*pool)[n].Reset()
+		}
+		if err := dec.DecodeInto((*pool)[n], val[vn:]); err != nil {
+			fail(err)
+			return
+		}
+		*seqs = append(*seqs, sq)
+		n++
+	}
+	group := (*pool)[:n]
+	for k, s := range group {
+		h.ev.EvaluateWindow(o, s, h.stats, h.window(group, k))
+		if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
+			j.out = h.encode(o, j.out)
+			j.outEnds = append(j.outEnds, len(j.out))
+			j.outSeqs = append(j.outSeqs, (*seqs)[k])
+		}
+	}
 }
 
 // writeInOrder is the last pass: the outcomes in input order, written in

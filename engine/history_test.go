@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -10,9 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/evaluator"
 )
 
 const historyPolicy = `
@@ -464,6 +468,59 @@ target "vs_team" {
 		}
 		if checked < 40 {
 			t.Fatalf("%d workers: %d outcomes checked", workers, checked)
+		}
+	}
+}
+
+// TestHistoryFailureEndsTheRun: a panic while evaluating a subject (a bug)
+// or a write that fails ends a run with history in an error, not a hang,
+// whether the outcomes go out in key order (written as subjects finish)
+// or in input order (sorted first).
+func TestHistoryFailureEndsTheRun(t *testing.T) {
+	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var b strings.Builder
+	b.WriteString("subject,period,surveys,satisfied,pay\n")
+	for i := range 300 {
+		for _, m := range []string{"2026-09", "2026-10"} {
+			fmt.Fprintf(&b, "S%03d,%s,10,8,1000\n", i, m)
+		}
+	}
+	in := writeFile(t, "h.csv", b.String())
+	for _, keyOrder := range []bool{false, true} {
+		for _, failure := range []string{"panic", "write"} {
+			t.Run(fmt.Sprintf("%s, key order %v", failure, keyOrder), func(t *testing.T) {
+				var encoded atomic.Int64
+				encode := func(o *evaluator.Outcome, buf []byte) []byte {
+					if encoded.Add(1) == 100 && failure == "panic" {
+						panic("boom")
+					}
+					return append(buf, "x\n"...)
+				}
+				write := func(b []byte) error {
+					if failure == "write" {
+						return errors.New("disk full")
+					}
+					return nil
+				}
+				done := make(chan error, 1)
+				go func() {
+					_, err := p.Stream(Input{Name: in}, StreamOptions{Workers: 4, InKeyOrder: keyOrder}, encode, write)
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					want := map[string]string{"panic": "internal error while evaluating history: boom", "write": "disk full"}[failure]
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("error %v, want one saying %q", err, want)
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("the run hangs")
+				}
+			})
 		}
 	}
 }
