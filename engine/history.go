@@ -113,7 +113,7 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 			return nil, err
 		}
 		defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
-		if err := h.derive(bySubject, spool); err != nil {
+		if err := h.derive(ctx, bySubject, spool); err != nil {
 			return nil, err
 		}
 		bySubject.Close()
@@ -199,50 +199,32 @@ func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *i
 }
 
 // derive is the first pass when the policy reads team statistics: each
-// subject's snapshots, in period order, are derived with their windows and
-// added to the statistics; the sorted records are copied to spool
-// (length-prefixed) for the evaluation.
-func (h *historyRun) derive(bySubject *extsort.Sorter, spool io.Writer) error {
+// subject's snapshots, in period order, are derived with their windows on
+// the workers and added to the statistics in subject order (the same
+// sums, bit for bit, as one goroutine's); the sorted records are copied
+// to spool (length-prefixed) for the evaluation.
+func (h *historyRun) derive(ctx context.Context, bySubject *extsort.Sorter, spool io.Writer) error {
 	h.stats = evaluator.NewStats(h.rp)
 	sw := bufio.NewWriterSize(spool, 1<<16)
-	var pool []*evaluator.Snapshot // the subject's snapshots are pool[:n], reused from subject to subject
-	n := 0
-	flush := func() {
-		group := pool[:n]
-		for k, s := range group {
-			h.ev.DeriveWindow(s, h.window(group, k))
-			h.stats.Add(s)
+	err := h.subjects(ctx, bySubject.Each, true, func(j *subjectJob, _ *evaluator.Outcome) {
+		for k, s := range j.snaps {
+			h.ev.DeriveWindow(s, h.window(j.snaps, k))
 		}
-		n = 0
-	}
-	var dec evaluator.SnapshotDecoder
-	err := bySubject.Each(func(val []byte) error {
-		_, vn := binary.Uvarint(val)
-		subject, err := evaluator.BinarySubject(val[vn:])
-		if err != nil {
-			return err
-		}
-		if n > 0 && pool[0].Subject != string(subject) {
-			flush()
-		}
-		if n == len(pool) {
-			pool = append(pool, evaluator.NewSnapshot(h.rp))
-		} else {
-			pool[n].Reset()
-		}
-		if err := dec.DecodeInto(pool[n], val[vn:]); err != nil {
-			return err
-		}
-		n++
+	}, func(j *subjectJob) error {
 		var hdr [binary.MaxVarintLen64]byte
-		sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
-		_, err = sw.Write(val)
-		return err
+		for k, s := range j.snaps {
+			h.stats.Add(s)
+			val := j.record(k)
+			sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
+			if _, err := sw.Write(val); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	flush()
 	return sw.Flush()
 }
 
@@ -272,11 +254,14 @@ func spooled(spool io.Reader) func(fn func(val []byte) error) error {
 
 // subjectJob is one subject's records in period order (as sortBySubject
 // wrote them: input position, then the snapshot), back to back in data,
-// and what evaluating them gave.
+// the snapshots decoded from them, and what evaluating them gave.
 type subjectJob struct {
 	seq  int // its place in subject order
 	data []byte
 	ends []int // where each record ends in data
+
+	snaps []*evaluator.Snapshot // decoded, reused from subject to subject
+	seqs  []uint64              // their input positions
 
 	out     []byte   // the encoded outcomes written out, back to back
 	outEnds []int    // where each ends in out
@@ -343,43 +328,86 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 	return err
 }
 
-// evaluate is the second pass: each subject's snapshots are decoded and
-// evaluated with their windows, subjects in parallel. With InKeyOrder the
-// outcomes go to write as they come, subject after subject (the order
-// bySubject sorted them in: subject, then period); otherwise they are
-// sorted into byInput by input position, for writeInOrder. It returns how
-// many outcomes are written out.
+// evaluate is the second pass: each subject's snapshots are evaluated
+// with their windows, subjects in parallel. With InKeyOrder the outcomes
+// go to write as they come, subject after subject (the order bySubject
+// sorted them in: subject, then period); otherwise they are sorted into
+// byInput by input position, for writeInOrder. It returns how many
+// outcomes are written out.
 func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte) error) error, byInput *extsort.Sorter, write func([]byte) error) (int, error) {
-	// At most inFlight subjects are read and not yet written: a subject
-	// that takes long holds back the others' outcomes, not memory.
+	evaluated := 0
+	var val []byte
+	err := h.subjects(ctx, each, h.opts.InKeyOrder, func(j *subjectJob, o *evaluator.Outcome) {
+		for k, s := range j.snaps {
+			h.ev.EvaluateWindow(o, s, h.stats, h.window(j.snaps, k))
+			if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
+				j.out = h.encode(o, j.out)
+				j.outEnds = append(j.outEnds, len(j.out))
+				j.outSeqs = append(j.outSeqs, j.seqs[k])
+			}
+		}
+	}, func(j *subjectJob) error {
+		evaluated += len(j.outEnds)
+		if h.opts.InKeyOrder {
+			if len(j.out) == 0 {
+				return nil
+			}
+			return write(j.out)
+		}
+		var k [8]byte
+		for i, sq := range j.outSeqs {
+			binary.BigEndian.PutUint64(k[:], sq)
+			// A marker byte keeps empty encodings (a snapshot with no
+			// rows) counted.
+			val = append(append(val[:0], 1), j.outcome(i)...)
+			if err := byInput.Add(k[:], val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return evaluated, nil
+}
+
+// subjects reads the sorted records from each, one subject at a time,
+// decodes and works on each subject's on the workers (work, with an
+// outcome of the worker's own), and hands each to handle on one
+// goroutine: in subject order when inOrder, else as they finish. At most
+// 64 subjects per worker are read and not yet handled: a subject that
+// takes long holds back the others, not memory. The first error of a
+// decoding, of handle or of each ends the pass (what is under way is
+// drained); a panic in work (a bug) is an error too.
+func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte) error) error, inOrder bool,
+	work func(j *subjectJob, o *evaluator.Outcome), handle func(j *subjectJob) error) error {
 	inFlight := 64 * h.workers
 	jobs := make(chan *subjectJob, inFlight)
 	results := make(chan *subjectJob, inFlight)
 	free := make(chan *subjectJob, inFlight)
 	slots := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
 	var errMu sync.Mutex
-	var workErr error
+	var firstErr error
 	var failed atomic.Bool
 	fail := func(err error) {
 		errMu.Lock()
-		if workErr == nil {
-			workErr = err
+		if firstErr == nil {
+			firstErr = err
 		}
 		errMu.Unlock()
 		failed.Store(true)
 	}
+	var wg sync.WaitGroup
 	for w := 0; w < h.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var o evaluator.Outcome
 			var dec evaluator.SnapshotDecoder
-			var pool []*evaluator.Snapshot // a job's snapshots are pool[:n], reused from job to job
-			var seqs []uint64
 			for j := range jobs {
-				// Every job goes back, evaluated or not: the collector
-				// frees its slot, and with InKeyOrder waits for it.
+				// Every job goes back, worked on or not: the collector
+				// frees its slot, and in order waits for it.
 				if ctx.Err() == nil && !failed.Load() {
 					func() {
 						defer func() {
@@ -387,38 +415,26 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 								fail(fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r))
 							}
 						}()
-						h.evaluateSubject(j, &o, &dec, &pool, &seqs, fail)
+						if err := h.decode(j, &dec); err != nil {
+							fail(err)
+							return
+						}
+						work(j, &o)
 					}()
 				}
 				results <- j
 			}
 		}()
 	}
-	collected := make(chan error, 1)
-	evaluated := 0
+	collected := make(chan struct{})
 	go func() {
-		var err error
-		pending := map[int]*subjectJob{} // done, waiting for the ones before (InKeyOrder)
-		nextSeq := 0
-		var val []byte
-		handle := func(j *subjectJob) {
-			evaluated += len(j.outEnds)
-			switch {
-			case err != nil:
-			case h.opts.InKeyOrder:
-				if len(j.out) > 0 {
-					err = write(j.out)
-				}
-			default:
-				var k [8]byte
-				for i, sq := range j.outSeqs {
-					binary.BigEndian.PutUint64(k[:], sq)
-					// A marker byte keeps empty encodings (a snapshot with
-					// no rows) counted.
-					val = append(append(val[:0], 1), j.outcome(i)...)
-					if err == nil {
-						err = byInput.Add(k[:], val)
-					}
+		defer close(collected)
+		pending := map[int]*subjectJob{} // done, waiting for the ones before (inOrder)
+		next := 0
+		take := func(j *subjectJob) {
+			if !failed.Load() {
+				if err := handle(j); err != nil {
+					fail(err)
 				}
 			}
 			select {
@@ -428,18 +444,17 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 			<-slots
 		}
 		for j := range results {
-			if !h.opts.InKeyOrder {
-				handle(j)
+			if !inOrder {
+				take(j)
 				continue
 			}
 			pending[j.seq] = j
-			for j := pending[nextSeq]; j != nil; j = pending[nextSeq] {
-				delete(pending, nextSeq)
-				nextSeq++
-				handle(j)
+			for j := pending[next]; j != nil; j = pending[next] {
+				delete(pending, next)
+				next++
+				take(j)
 			}
 		}
-		collected <- err
 	}()
 	readErr := eachSubject(each, free, func(j *subjectJob) {
 		slots <- struct{}{}
@@ -448,48 +463,37 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 	close(jobs)
 	wg.Wait()
 	close(results)
-	if err := <-collected; err != nil {
-		return 0, err
-	}
-	if workErr != nil {
-		return 0, workErr
+	<-collected
+	if firstErr != nil {
+		return firstErr
 	}
 	if readErr != nil {
-		return 0, readErr
+		return readErr
 	}
-	return evaluated, ctx.Err()
+	return ctx.Err()
 }
 
-// evaluateSubject decodes a subject's snapshots into *pool, evaluates each
-// with its window, and keeps in j the encoded outcomes that are written
-// out.
-func (h *historyRun) evaluateSubject(j *subjectJob, o *evaluator.Outcome, dec *evaluator.SnapshotDecoder, pool *[]*evaluator.Snapshot, seqs *[]uint64, fail func(error)) {
-	n := 0
-	*seqs = (*seqs)[:0]
-	for k := range j.ends {
+// decode decodes j's records into j.snaps, reusing its snapshots.
+func (h *historyRun) decode(j *subjectJob, dec *evaluator.SnapshotDecoder) error {
+	n := len(j.ends)
+	for k := len(j.snaps); k < n; k++ {
+		if k < cap(j.snaps) && j.snaps[:k+1][k] != nil {
+			j.snaps = j.snaps[:k+1] // one used before
+		} else {
+			j.snaps = append(j.snaps, evaluator.NewSnapshot(h.rp))
+		}
+	}
+	j.snaps, j.seqs = j.snaps[:n], j.seqs[:0]
+	for k, s := range j.snaps {
 		val := j.record(k)
 		sq, vn := binary.Uvarint(val)
-		if n == len(*pool) {
-			*pool = append(*pool, evaluator.NewSnapshot(h.rp))
-		} else {
-			(*pool)[n].Reset()
+		s.Reset()
+		if err := dec.DecodeInto(s, val[vn:]); err != nil {
+			return err
 		}
-		if err := dec.DecodeInto((*pool)[n], val[vn:]); err != nil {
-			fail(err)
-			return
-		}
-		*seqs = append(*seqs, sq)
-		n++
+		j.seqs = append(j.seqs, sq)
 	}
-	group := (*pool)[:n]
-	for k, s := range group {
-		h.ev.EvaluateWindow(o, s, h.stats, h.window(group, k))
-		if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-			j.out = h.encode(o, j.out)
-			j.outEnds = append(j.outEnds, len(j.out))
-			j.outSeqs = append(j.outSeqs, (*seqs)[k])
-		}
-	}
+	return nil
 }
 
 // writeInOrder is the last pass: the outcomes in input order, written in

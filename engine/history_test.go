@@ -326,8 +326,8 @@ func TestLeftOutTeams(t *testing.T) {
 
 // TestHistorySubjectAloneOrTogether: each subject's outcomes are the same
 // whether it is evaluated in a file of many subjects (its snapshots then
-// decoded into ones an earlier subject used, on one worker or several)
-// or in a file of its own. Subjects have one to six months, shuffled,
+// decoded into ones an earlier subject used, on one worker or several:
+// more subjects than are read ahead) or in a file of its own. Subjects have one to six months, shuffled,
 // some without surveys: a value left over from another subject changes
 // its window's sums.
 func TestHistorySubjectAloneOrTogether(t *testing.T) {
@@ -340,8 +340,8 @@ func TestHistorySubjectAloneOrTogether(t *testing.T) {
 	months := []string{"2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"}
 	rows := map[string][]string{}
 	var all []string
-	for i := range 40 {
-		subject := fmt.Sprintf("S%02d", i)
+	for i := range 400 {
+		subject := fmt.Sprintf("S%03d", i)
 		for _, m := range months {
 			if r.IntN(3) == 0 {
 				continue
@@ -384,7 +384,7 @@ func TestHistorySubjectAloneOrTogether(t *testing.T) {
 	}
 	for _, workers := range []int{1, 4} {
 		together := outcomes(strings.Join(all, "\n")+"\n", workers)
-		if len(together) != len(alone) || len(alone) < 40 {
+		if len(together) != len(alone) || len(alone) < 400 {
 			t.Fatalf("%d workers: %d outcomes together, %d alone", workers, len(together), len(alone))
 		}
 		for k, want := range alone {
@@ -397,8 +397,9 @@ func TestHistorySubjectAloneOrTogether(t *testing.T) {
 
 // TestHistoryTeamAverages: with history and team statistics, each
 // snapshot is derived with its window in a first pass (its snapshots
-// decoded into ones the subject before used); the team averages it adds
-// are those of the input, on one worker or several.
+// decoded into ones an earlier subject used: more subjects than are read
+// ahead); the team averages it adds are those of the input, on one worker
+// or several.
 func TestHistoryTeamAverages(t *testing.T) {
 	src := `
 policy "ht" {
@@ -421,7 +422,7 @@ target "vs_team" {
 	r := rand.New(rand.NewPCG(9, 10))
 	sum, n := map[string]float64{}, map[string]int{}
 	var rows []string
-	for i := range 60 {
+	for i := range 400 {
 		team := fmt.Sprintf("T%d", i%3)
 		for _, m := range []string{"2026-07", "2026-08", "2026-09", "2026-10"} {
 			if r.IntN(4) == 0 {
@@ -434,7 +435,7 @@ target "vs_team" {
 				sum[team+" "+m] += float64(v)
 				n[team+" "+m]++
 			}
-			rows = append(rows, fmt.Sprintf("S%02d,%s,%s,%s", i, m, team, surveys))
+			rows = append(rows, fmt.Sprintf("S%03d,%s,%s,%s", i, m, team, surveys))
 		}
 	}
 	r.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
@@ -466,7 +467,7 @@ target "vs_team" {
 			}
 			checked++
 		}
-		if checked < 40 {
+		if checked < 300 {
 			t.Fatalf("%d workers: %d outcomes checked", workers, checked)
 		}
 	}
