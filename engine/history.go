@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -497,21 +498,49 @@ func (h *historyRun) decode(j *subjectJob, dec *evaluator.SnapshotDecoder) error
 }
 
 // writeInOrder is the last pass: the outcomes in input order, written in
-// blocks of 64 KiB.
+// blocks of 64 KiB on a goroutine of its own, so that merging the sorted
+// runs goes on while a block is written (to a file opened for direct I/O,
+// a write waits for the disk).
 func writeInOrder(byInput *extsort.Sorter, write func([]byte) error) error {
-	var buf []byte
+	const block = 1 << 16
+	blocks := make(chan []byte, 2)
+	free := make(chan []byte, 3)
+	for range cap(free) {
+		free <- make([]byte, 0, 2*block)
+	}
+	var failed atomic.Bool
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range blocks {
+			if err == nil {
+				if err = write(b); err != nil {
+					failed.Store(true)
+				}
+			}
+			free <- b[:0]
+		}
+		written <- err
+	}()
+	buf := <-free
+	errWriting := errors.New("the write failed")
 	err := byInput.Each(func(val []byte) error {
 		buf = append(buf, val[1:]...)
-		if len(buf) >= 1<<16 {
-			if err := write(buf); err != nil {
-				return err
+		if len(buf) >= block {
+			if failed.Load() {
+				return errWriting // said by the writer
 			}
-			buf = buf[:0]
+			blocks <- buf
+			buf = <-free
 		}
 		return nil
 	})
 	if err == nil && len(buf) > 0 {
-		err = write(buf)
+		blocks <- buf
+	}
+	close(blocks)
+	if werr := <-written; werr != nil {
+		return werr
 	}
 	return err
 }
