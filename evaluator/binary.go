@@ -124,10 +124,11 @@ func BinarySubject(b []byte) ([]byte, error) {
 }
 
 // A SnapshotDecoder reads snapshots written by AppendBinary, remembering
-// the last period it parsed (snapshots of one period usually come
-// together). The zero value is ready to use.
+// the periods it parsed (a run holds a few, and a subject's snapshots,
+// which come together when sorted for history, each have another). The
+// zero value is ready to use.
 type SnapshotDecoder struct {
-	last rules.Period
+	periods map[string]rules.Period
 }
 
 // DecodeInto reads a snapshot into s, an empty snapshot of the policy
@@ -173,13 +174,17 @@ func (d *SnapshotDecoder) DecodeInto(s *Snapshot, b []byte) error {
 	if r.err != nil {
 		return r.err
 	}
-	if string(label) != d.last.Label || d.last.Label == "" {
-		per, err := rules.ParsePeriod(string(label))
-		if err != nil {
+	per, ok := d.periods[string(label)]
+	if !ok {
+		var err error
+		if per, err = rules.ParsePeriod(string(label)); err != nil {
 			return errCorrupt
 		}
-		d.last = per
+		if d.periods == nil || len(d.periods) >= 1024 {
+			d.periods = map[string]rules.Period{}
+		}
+		d.periods[string(label)] = per
 	}
-	s.Period = d.last
+	s.Period = per
 	return nil
 }

@@ -22,9 +22,9 @@ func TestSnapshotBinaryRoundTrip(t *testing.T) {
 	var dec evaluator.SnapshotDecoder
 	into := evaluator.NewSnapshot(p)
 	ev := evaluator.New(p, evaluator.Options{Explain: true})
-	for _, label := range []string{"2026-10", "2026-10", "2026-11"} {
+	for _, label := range []string{"2026-10", "2026-10", "2026-11", "2026-10", "2026-12", "2026-11"} { // periods coming back
 		s := evaluator.NewSnapshot(p)
-		s.Subject, s.Team, s.HasTeam, s.Line, s.HistoryOnly = "Zoë", "north", true, 42, label == "2026-11"
+		s.Subject, s.Team, s.HasTeam, s.Line, s.HistoryOnly = "Zoë", "north", true, 42, label != "2026-10"
 		s.Period = mustPeriod(t, label)
 		s.Values[slot("base_pay")] = evaluator.Num(0.0099999999999999999)
 		s.SetExact(slot("base_pay"), "0.0099999999999999999")

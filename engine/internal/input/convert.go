@@ -56,10 +56,9 @@ type Converter struct {
 	lastLabel  string
 	lastPeriod rules.Period
 	lastErr    error
-	// The last good team and period fields read, and what they gave: a
-	// file holds a few teams and periods, each on many rows.
-	lastTeam     memo[string]
-	lastPeriodOf memo[rules.Period]
+	// The good team and period fields read, and what they gave.
+	teams   memo[string]
+	periods memo[rules.Period]
 }
 
 // posColumn is the column of the name a record had at a position.
@@ -281,19 +280,35 @@ func (c *Converter) str(f *Field, what string) (string, string) {
 	return "", fmt.Sprintf("%s must be a string", what)
 }
 
-// memo is what a good field gave, by its kind and text.
-type memo[T any] struct {
-	kind FieldKind
-	text string
-	ok   bool
-	v    T
-}
+// memo is what good fields gave, by their text, for the kinds str reads
+// alike (a CSV cell, a JSON string or number): a file holds a few teams
+// and periods, each on many rows, and not always one after another (a
+// subject's weeks, then the next subject's). It forgets everything past
+// maxMemo texts.
+type memo[T any] struct{ m map[string]T }
+
+const maxMemo = 1024
+
+func memoKind(k FieldKind) bool { return k == FieldText || k == FieldString || k == FieldNumber }
 
 func (m *memo[T]) get(f *Field) (T, bool) {
-	return m.v, m.ok && f.kind == m.kind && f.text == m.text
+	if !memoKind(f.kind) {
+		var zero T
+		return zero, false
+	}
+	v, ok := m.m[f.text]
+	return v, ok
 }
 
-func (m *memo[T]) set(f *Field, v T) { *m = memo[T]{kind: f.kind, text: f.text, ok: true, v: v} }
+func (m *memo[T]) set(f *Field, v T) {
+	if !memoKind(f.kind) {
+		return
+	}
+	if m.m == nil || len(m.m) >= maxMemo {
+		m.m = make(map[string]T)
+	}
+	m.m[strings.Clone(f.text)] = v // not the whole row's text behind it
+}
 
 // id reads a field that names something (a team, a period): its text, or
 // why it cannot name anything.
@@ -307,7 +322,7 @@ func (c *Converter) id(f *Field, what string) (string, string) {
 
 // team reads a team field (not empty): the team, or why it is bad.
 func (c *Converter) team(f *Field) (string, string) {
-	if t, ok := c.lastTeam.get(f); ok {
+	if t, ok := c.teams.get(f); ok {
 		return t, ""
 	}
 	t, msg := c.id(f, "team")
@@ -315,7 +330,7 @@ func (c *Converter) team(f *Field) (string, string) {
 		return "", msg
 	}
 	t = norm.NFC.String(t)
-	c.lastTeam.set(f, t)
+	c.teams.set(f, t)
 	return t, ""
 }
 
@@ -340,7 +355,7 @@ func (c *Converter) periodOf(f *Field) (rules.Period, string) {
 	if f == nil || f.kind == FieldNull {
 		return rules.Period{}, "period is missing: every snapshot needs a period such as 2026-10"
 	}
-	if per, ok := c.lastPeriodOf.get(f); ok {
+	if per, ok := c.periods.get(f); ok {
 		return per, ""
 	}
 	v, msg := c.id(f, "period")
@@ -360,7 +375,7 @@ func (c *Converter) periodOf(f *Field) (rules.Period, string) {
 	if msg := c.effective(per); msg != "" {
 		return rules.Period{}, msg
 	}
-	c.lastPeriodOf.set(f, per)
+	c.periods.set(f, per)
 	return per, ""
 }
 
