@@ -56,13 +56,15 @@ func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
 // statsConverter returns a function for one worker that reads a record
 // into a snapshot as the statistics need it and reports whether it is
 // good: only the slots statsOnly says (Converter.StatsInto), or the whole
-// record, converted and derived, into a snapshot it resets.
-func (p *Policy) statsConverter(ev *evaluator.Evaluator, name string, only []bool) func(*input.Record, *evaluator.Snapshot) bool {
+// record, converted and derived, into a snapshot it resets. For a CSV
+// file whose header is header, fields is how many leading fields of a row
+// it reads (0: all).
+func (p *Policy) statsConverter(ev *evaluator.Evaluator, name string, only []bool, header []string) (convert func(*input.Record, *evaluator.Snapshot) bool, fields int) {
 	conv := input.NewConverter(p.Rules(), name)
 	conv.LeaveDuplicates()
 	if only != nil {
 		conv.Only(only)
-		return conv.StatsInto
+		return conv.StatsInto, conv.StatsFields(header)
 	}
 	return func(rec *input.Record, s *evaluator.Snapshot) bool {
 		s.Reset()
@@ -71,7 +73,7 @@ func (p *Policy) statsConverter(ev *evaluator.Evaluator, name string, only []boo
 		}
 		ev.Derive(s)
 		return true
-	}
+	}, 0
 }
 
 // statsAdder returns the function that adds a good snapshot to stats, in
@@ -141,7 +143,7 @@ func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, 
 		return entries, true
 	}
 	newWorker := func() func([]statsEntry) {
-		convert := p.statsConverter(ev, name, only)
+		convert, _ := p.statsConverter(ev, name, only, nil)
 		return func(entries []statsEntry) {
 			for i := range entries {
 				e := &entries[i]
@@ -225,8 +227,9 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 		return entries[:1], readErr == nil
 	}
 	newWorker := func() func([]statsChunk) {
-		convert := p.statsConverter(ev, name, only)
+		convert, fields := p.statsConverter(ev, name, only, chunks.Header())
 		split := chunks.Splitter()
+		split.Limit(fields) // the rest of a row is not read
 		var rec input.Record
 		return func(entries []statsChunk) {
 			e := &entries[0]

@@ -75,6 +75,19 @@ func (c *CSVChunks) Next(buf []byte) (chunk []byte, line int, err error) {
 type RowSplitter struct {
 	header []string
 	rows   csvRows
+	limit  int // split only the first limit fields of a row (Limit); 0: all
+}
+
+// Header is the file's header: the names of its rows' fields.
+func (c *CSVChunks) Header() []string { return c.header }
+
+// Limit makes s split only the first n fields of each row (n > 0), for a
+// pass that reads no further: a row is then good when it has at least n
+// fields, however many the header names.
+func (s *RowSplitter) Limit(n int) {
+	if n > 0 && n < len(s.header) {
+		s.limit, s.rows.nfields = n, n
+	}
 }
 
 // Splitter returns a RowSplitter for c's chunks.
@@ -85,7 +98,7 @@ func (c *CSVChunks) Splitter() *RowSplitter {
 // Rows calls fn with each row of chunk, which starts at line (as Next
 // returned them): a Record exactly as a Reader of the file reads it, with
 // ok false where the Reader returns an error (a row whose field count is
-// not the header's). rec is reused. Rows returns false, having stopped, at
+// not the header's), or with a Limit, its first fields. rec is reused. Rows returns false, having stopped, at
 // the first line that is not plain, one holding a quote or a carriage
 // return but that of a "\r\n" ending: such a line may be a part of a
 // quoted value started on another, which only a Reader tells.
@@ -108,9 +121,26 @@ func (s *RowSplitter) Rows(chunk []byte, line int, rec *Record, fn func(rec *Rec
 		if len(l) == 0 {
 			continue // encoding/csv skips empty lines
 		}
+		if s.limit > 0 {
+			l = fieldsPrefix(l, s.limit)
+		}
 		row, err := s.rows.splitLine(l)
 		s.rows.fill(rec, s.header, row)
 		fn(rec, err == nil)
 	}
 	return true
+}
+
+// fieldsPrefix is the first n fields of a plain line (all of it when it
+// has no more).
+func fieldsPrefix(line []byte, n int) []byte {
+	end := 0
+	for range n {
+		i := bytes.IndexByte(line[end:], ',')
+		if i < 0 {
+			return line
+		}
+		end += i + 1
+	}
+	return line[:end-1]
 }

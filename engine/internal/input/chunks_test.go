@@ -153,3 +153,40 @@ func TestCSVChunksReadAsReader(t *testing.T) {
 		}
 	}
 }
+
+// TestRowSplitterLimit: with a limit, a row is its first fields as the
+// Reader reads them, whatever follows; a row with fewer is not good.
+func TestRowSplitterLimit(t *testing.T) {
+	text := "subject,period,aht,team\n" +
+		"a1,2025-10,300,t1\n" +
+		"a2,2025-10,301\n" + // one field short: good up to the limit
+		"a3,2025-10\n" + // short of the limit
+		"a4,2025-10,302,t4,extra\n" + // a field too many: not read
+		"\n" +
+		"a5,2025-10,,t5\r\n"
+	c, err := NewCSVChunks(strings.NewReader(text), "in.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk, line, err := c.Next(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := c.Splitter()
+	split.Limit(3)
+	var got []string
+	var rec Record
+	if !split.Rows(chunk, line, &rec, func(rec *Record, ok bool) { got = append(got, recordTrace(rec, ok)) }) {
+		t.Fatal("not plain")
+	}
+	want := []string{
+		`line 2 ok true: subject=1"a1"@2:1 period=1"2025-10"@2:4 aht=1"300"@2:12`,
+		`line 3 ok true: subject=1"a2"@3:1 period=1"2025-10"@3:4 aht=1"301"@3:12`,
+		`line 4 ok false: subject=1"a3"@4:1 period=1"2025-10"@4:4`,
+		`line 5 ok true: subject=1"a4"@5:1 period=1"2025-10"@5:4 aht=1"302"@5:12`,
+		`line 7 ok true: subject=1"a5"@7:1 period=1"2025-10"@7:4 aht=0""@7:12`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -59,6 +59,11 @@ type Converter struct {
 	// The good team and period fields read, and what they gave.
 	teams   memo[string]
 	periods memo[rules.Period]
+	// Where StatsInto's fields are in the records of a CSV header.
+	plan struct {
+		names  []string
+		fields []int
+	}
 }
 
 // posColumn is the column of the name a record had at a position.
@@ -391,7 +396,18 @@ func (c *Converter) StatsInto(rec *Record, s *evaluator.Snapshot) bool {
 		s.Values[m.Decl.Slot] = evaluator.Value{}
 	}
 	var periodF *Field
-	for i := range rec.fields {
+	visit := c.statsPlan(rec) // nil: every field
+	n := len(rec.fields)
+	if visit != nil {
+		n = len(visit)
+	}
+	for k := range n {
+		i := k
+		if visit != nil {
+			if i = visit[k]; i >= len(rec.fields) {
+				continue
+			}
+		}
 		f := &rec.fields[i]
 		col, ok := c.column(i, rec.names[i])
 		switch {
@@ -423,6 +439,37 @@ func (c *Converter) StatsInto(rec *Record, s *evaluator.Snapshot) bool {
 		}
 	}
 	return true
+}
+
+// statsPlan is the positions of the fields StatsInto reads in a CSV
+// record (the team, the period, the metrics Only names), found once for
+// the file's header; nil for a JSON record, whose fields may come in any
+// order.
+func (c *Converter) statsPlan(rec *Record) []int {
+	if !rec.csv || len(rec.names) == 0 {
+		return nil
+	}
+	if len(c.plan.names) == len(rec.names) && &c.plan.names[0] == &rec.names[0] {
+		return c.plan.fields // the same header: a CSV file's records share it
+	}
+	c.plan.names, c.plan.fields = rec.names, []int{}
+	for i, name := range rec.names {
+		col, ok := c.column(i, name)
+		if ok && (col.kind == colPeriod || col.kind == colTeam || col.kind == colMetric && c.only[col.slot]) {
+			c.plan.fields = append(c.plan.fields, i)
+		}
+	}
+	return c.plan.fields
+}
+
+// StatsFields is how many leading fields of a CSV file whose header is
+// names StatsInto reads: the rest of a row need not be split.
+func (c *Converter) StatsFields(names []string) int {
+	fields := c.statsPlan(&Record{names: names, csv: true})
+	if len(fields) == 0 {
+		return 0
+	}
+	return fields[len(fields)-1] + 1
 }
 
 // Convert checks a Record. It returns the snapshot, or the errors that make
