@@ -45,7 +45,7 @@ type bcase struct {
 func main() {
 	n := flag.Int("n", 1000000, "snapshots to generate")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "rubric-bench"), "work directory")
-	runs := flag.Int("runs", 1, "repetitions, round by round (the median wall time of each is kept, and the median of each round's ratio)")
+	runs := flag.Int("runs", 3, "repetitions, round by round (the median wall time of each is kept, and the median of each round's ratio)")
 	scale := flag.String("scale", "", "instead of the full table: sizes to compare payroll and eval csv at (e.g. 1000000,5000000), for the linearity target")
 	startupRuns := flag.Int("startup", 31, "rounds of the start-up table (process start, compile, one row); 0 leaves it out")
 	startupOnly := flag.Bool("startup-only", false, "only the start-up table")
