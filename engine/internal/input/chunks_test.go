@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -189,4 +190,25 @@ func TestRowSplitterLimit(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// FuzzCSVChunksReadAsReader: whatever the text, rows split from chunks
+// are the Reader's records, up to the first line that is not plain (then
+// the pass says so).
+func FuzzCSVChunksReadAsReader(f *testing.F) {
+	for _, seed := range []string{
+		"subject,period,aht\na,2026-10,1\n",
+		"subject,period\r\na,b\r\n\r\nc,d",
+		"subject,period,x\na,\"b\nc\",d\n",
+		"\ufeffsubject,period\na,b,c\nd\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		want := readerTrace(t, text)
+		got, plain := chunkTrace(strings.NewReader(text))
+		if plain && !slices.Equal(got, want) || !plain && (len(got) > len(want) || !slices.Equal(got, want[:len(got)])) {
+			t.Fatalf("%q: chunks (plain %v)\n%s\nReader\n%s", text, plain, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
 }
