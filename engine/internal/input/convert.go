@@ -51,11 +51,6 @@ type Converter struct {
 	noted    []string        // the column names NoteColumns saw last
 	present  []bool          // per slot, reused: which names a Record gave (or gave badly)
 	byPos    []posColumn     // the column at each field position last seen there
-	// The last period label parsed, and what it gave: rows of one period
-	// usually come together.
-	lastLabel  string
-	lastPeriod rules.Period
-	lastErr    error
 	// The good team and period fields read, and what they gave.
 	teams   memo[string]
 	periods memo[rules.Period]
@@ -89,15 +84,6 @@ func (c *Converter) column(i int, name string) (column, bool) {
 		c.byPos[i] = posColumn{name: name, col: col, ok: ok}
 	}
 	return col, ok
-}
-
-// period parses a period label, remembering the last one.
-func (c *Converter) period(label string) (rules.Period, error) {
-	if label != c.lastLabel || label == "" {
-		c.lastLabel = label
-		c.lastPeriod, c.lastErr = rules.ParsePeriod(label)
-	}
-	return c.lastPeriod, c.lastErr
 }
 
 func NewConverter(p *rules.Policy, file string) *Converter {
@@ -370,7 +356,7 @@ func (c *Converter) periodOf(f *Field) (rules.Period, string) {
 	if len(v) > 32 {
 		return rules.Period{}, fmt.Sprintf("period %q is not a period label (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY)", short(v))
 	}
-	per, err := c.period(v)
+	per, err := rules.ParsePeriod(v)
 	switch {
 	case err != nil:
 		return rules.Period{}, err.Error()
