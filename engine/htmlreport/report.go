@@ -75,11 +75,6 @@ type Result struct {
 	Teams    int
 }
 
-// row is what the report keeps of one outcome.
-type row struct {
-	o *evaluator.Outcome
-}
-
 // Build evaluates in and writes the site into opts.Dir, atomically (a
 // directory written aside, then renamed into place).
 func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.StreamResult, error) {
