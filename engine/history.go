@@ -287,8 +287,8 @@ func (j *subjectJob) outcome(k int) []byte {
 
 // eachSubject reads the sorted records from each and hands over one
 // subject's at a time, in jobs numbered in order, taken from free when
-// there are some.
-func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjectJob, fn func(*subjectJob)) error {
+// there are some. An error of fn stops the reading and is returned.
+func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjectJob, fn func(*subjectJob) error) error {
 	var cur *subjectJob
 	var subject []byte
 	seq := 0
@@ -312,7 +312,9 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 			return err
 		}
 		if cur != nil && !bytes.Equal(s, subject) {
-			fn(cur)
+			if err := fn(cur); err != nil {
+				return err
+			}
 			cur = nil
 		}
 		if cur == nil {
@@ -324,7 +326,7 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 		return nil
 	})
 	if err == nil && cur != nil {
-		fn(cur)
+		err = fn(cur)
 	}
 	return err
 }
@@ -373,14 +375,17 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 	return evaluated, nil
 }
 
+// errStopped stops reading subjects once the pass has failed.
+var errStopped = errors.New("history: stopped")
+
 // subjects reads the sorted records from each, one subject at a time,
 // decodes and works on each subject's on the workers (work, with an
 // outcome of the worker's own), and hands each to handle on one
 // goroutine: in subject order when inOrder, else as they finish. At most
 // 64 subjects per worker are read and not yet handled: a subject that
 // takes long holds back the others, not memory. The first error of a
-// decoding, of handle or of each ends the pass (what is under way is
-// drained); a panic in work (a bug) is an error too.
+// decoding, of handle or of each ends the pass: reading stops and what
+// is under way is drained; a panic in work (a bug) is an error too.
 func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte) error) error, inOrder bool,
 	work func(j *subjectJob, o *evaluator.Outcome), handle func(j *subjectJob) error) error {
 	inFlight := 64 * h.workers
@@ -457,9 +462,16 @@ func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte)
 			}
 		}
 	}()
-	readErr := eachSubject(each, free, func(j *subjectJob) {
+	readErr := eachSubject(each, free, func(j *subjectJob) error {
+		if failed.Load() {
+			return errStopped // said by firstErr
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		slots <- struct{}{}
 		jobs <- j
+		return nil
 	})
 	close(jobs)
 	wg.Wait()
