@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -327,9 +328,9 @@ func TestLeftOutTeams(t *testing.T) {
 // TestHistorySubjectAloneOrTogether: each subject's outcomes are the same
 // whether it is evaluated in a file of many subjects (its snapshots then
 // decoded into ones an earlier subject used, on one worker or several:
-// more subjects than are read ahead) or in a file of its own. Subjects have one to six months, shuffled,
-// some without surveys: a value left over from another subject changes
-// its window's sums.
+// more subjects than are read ahead) or in a file of its own. Subjects
+// have one to six months, shuffled, some without surveys: a value left
+// over from another subject changes its window's sums.
 func TestHistorySubjectAloneOrTogether(t *testing.T) {
 	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
 	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
@@ -523,5 +524,64 @@ func TestHistoryFailureEndsTheRun(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHistoryBadRows: a policy with history reads its rows on every
+// worker, and bad rows and duplicates are reported, or rejected with
+// --skip-invalid, exactly as on one: the same errors, the same rejects
+// file, the same outcomes.
+func TestHistoryBadRows(t *testing.T) {
+	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var b strings.Builder
+	b.WriteString("subject,period,surveys,satisfied,pay\n")
+	for i := range 2000 {
+		switch i % 250 {
+		case 17:
+			fmt.Fprintf(&b, "S%04d,2026-10,x,1,1000\n", i) // not a number
+		case 99:
+			fmt.Fprintf(&b, "S%04d,2026-13,10,8,1000\n", i) // not a month
+		case 200:
+			fmt.Fprintf(&b, "S%04d,2026-10,10,8\n", i) // a field short
+		case 201:
+			fmt.Fprintf(&b, "S%04d,2026-10,10,8,1000\n", i-2) // a duplicate of a good row
+		default:
+			fmt.Fprintf(&b, "S%04d,2026-10,10,%d,1000\n", i, i%11)
+		}
+	}
+	in := writeFile(t, "h.csv", b.String())
+	type run struct{ out, rejects, errs string }
+	runs := map[int]run{}
+	for _, workers := range []int{1, 4} {
+		var r run
+		var out bytes.Buffer
+		res, err := p.Eval(Input{Name: in}, Output{W: &out}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{Workers: workers, MaxErrors: 1000}})
+		if err != nil || !res.Failed() {
+			t.Fatalf("%d workers: bad rows did not fail the run: %v", workers, err)
+		}
+		for _, e := range res.Errors {
+			r.errs += e.Error() + "\n"
+		}
+		rejects := filepath.Join(t.TempDir(), "rejects.csv")
+		res, err = p.Eval(Input{Name: in}, Output{W: &out}, EvalOptions{Format: OutCSV, StreamOptions: StreamOptions{Workers: workers, SkipInvalid: rejects}})
+		if err != nil || res.Failed() || res.Rejected != 32 {
+			t.Fatalf("%d workers, --skip-invalid: %v, rejected %d, want 32", workers, err, res.Rejected)
+		}
+		rb, err := os.ReadFile(rejects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.out, r.rejects = out.String(), string(rb)
+		runs[workers] = r
+	}
+	if strings.Count(runs[1].errs, "\n") != 32 {
+		t.Errorf("%d errors, want 32:\n%s", strings.Count(runs[1].errs, "\n"), runs[1].errs)
+	}
+	if runs[1] != runs[4] {
+		t.Errorf("one worker and four differ:\nerrors\n%s\n%s\nrejects\n%s\n%s", runs[1].errs, runs[4].errs, runs[1].rejects, runs[4].rejects)
 	}
 }
