@@ -64,11 +64,7 @@ C,2026-10,10,10,1000
 
 func historyOutcomes(t *testing.T, lang string, periods []string, workers int) []map[string]any {
 	t.Helper()
-	src := strings.Replace(historyPolicy, "LANG", lang, 1)
-	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadHistoryPolicy(t, lang)
 	in := writeFile(t, "h.csv", historyInput)
 	var buf bytes.Buffer
 	res, err := p.Eval(Input{Name: in, Periods: periods}, Output{W: &buf}, EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{Workers: workers}})
@@ -255,11 +251,7 @@ policy "v" {
 // TestExplainHistory: explain without a period shows the latest, lists
 // the others, and ends with the window, gaps as gaps.
 func TestExplainHistory(t *testing.T) {
-	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
-	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadHistoryPolicy(t, "cel")
 	in := writeFile(t, "h.csv", historyInput)
 	var buf bytes.Buffer
 	if _, err := p.Explain(Input{Name: in}, "A", "", &buf, StreamOptions{}); err != nil {
@@ -332,11 +324,7 @@ func TestLeftOutTeams(t *testing.T) {
 // have one to six months, shuffled, some without surveys: a value left
 // over from another subject changes its window's sums.
 func TestHistorySubjectAloneOrTogether(t *testing.T) {
-	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
-	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadHistoryPolicy(t, "cel")
 	r := rand.New(rand.NewPCG(7, 8))
 	months := []string{"2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"}
 	rows := map[string][]string{}
@@ -479,11 +467,7 @@ target "vs_team" {
 // whether the outcomes go out in key order (written as subjects finish)
 // or in input order (sorted first).
 func TestHistoryFailureEndsTheRun(t *testing.T) {
-	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
-	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadHistoryPolicy(t, "cel")
 	var b strings.Builder
 	b.WriteString("subject,period,surveys,satisfied,pay\n")
 	for i := range 300 {
@@ -532,11 +516,7 @@ func TestHistoryFailureEndsTheRun(t *testing.T) {
 // --skip-invalid, exactly as on one: the same errors, the same rejects
 // file, the same outcomes.
 func TestHistoryBadRows(t *testing.T) {
-	src := strings.Replace(historyPolicy, "LANG", "cel", 1)
-	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	p := loadHistoryPolicy(t, "cel")
 	var b strings.Builder
 	b.WriteString("subject,period,surveys,satisfied,pay\n")
 	for i := range 2000 {
@@ -584,4 +564,15 @@ func TestHistoryBadRows(t *testing.T) {
 	if runs[1] != runs[4] {
 		t.Errorf("one worker and four differ:\nerrors\n%s\n%s\nrejects\n%s\n%s", runs[1].errs, runs[4].errs, runs[1].rejects, runs[4].rejects)
 	}
+}
+
+// loadHistoryPolicy is historyPolicy with its expressions in lang.
+func loadHistoryPolicy(t *testing.T, lang string) *Policy {
+	t.Helper()
+	src := strings.Replace(historyPolicy, "LANG", lang, 1)
+	p, diags := LoadSources("hist.hcl", []dsl.Source{{Name: "hist.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return p
 }
