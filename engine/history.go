@@ -82,12 +82,15 @@ func (s selection) has(p rules.Period) bool {
 }
 
 // streamHistory evaluates a policy with history without holding the input
-// in memory: every good snapshot is sorted on disk by subject and period;
-// a first pass derives each subject's snapshots in period order (its window
-// is all it holds) and adds them to the team statistics; a second pass
-// evaluates them with their windows, subjects in parallel, and sorts the
-// outcomes on disk by input position; a last pass writes them in input
-// order (only the selected periods, never history-only snapshots).
+// in memory: every good snapshot is sorted on disk by subject and period
+// (converted on every worker); when the policy reads team statistics, a
+// first pass derives each subject's snapshots in period order (its window
+// is all it holds) and adds them to the statistics; then each subject's
+// snapshots are evaluated with their windows, subjects in parallel. In
+// key order (payroll) the outcomes are written as subjects finish;
+// otherwise they are sorted on disk by input position and a last pass
+// writes them in input order. Only the selected periods are written,
+// never history-only snapshots.
 func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
 	h := &historyRun{rp: p.Rules(), ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
@@ -215,7 +218,7 @@ func (h *historyRun) derive(ctx context.Context, bySubject *extsort.Sorter, spoo
 		var hdr [binary.MaxVarintLen64]byte
 		for k, s := range j.snaps {
 			h.stats.Add(s)
-			val := j.record(k)
+			val := j.records.at(k)
 			sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
 			if _, err := sw.Write(val); err != nil {
 				return err
@@ -254,36 +257,41 @@ func spooled(spool io.Reader) func(fn func(val []byte) error) error {
 }
 
 // subjectJob is one subject's records in period order (as sortBySubject
-// wrote them: input position, then the snapshot), back to back in data,
-// the snapshots decoded from them, and what evaluating them gave.
+// wrote them: input position, then the snapshot), the snapshots decoded
+// from them, and what evaluating them gave.
 type subjectJob struct {
-	seq  int // its place in subject order
-	data []byte
-	ends []int // where each record ends in data
+	seq     int    // its place in subject order
+	records packed // as read
 
 	snaps []*evaluator.Snapshot // decoded, reused from subject to subject
 	seqs  []uint64              // their input positions
 
-	out     []byte   // the encoded outcomes written out, back to back
-	outEnds []int    // where each ends in out
-	outSeqs []uint64 // and its input position
+	outcomes packed   // the encoded outcomes written out
+	outSeqs  []uint64 // the input position of each
 }
 
-func (j *subjectJob) record(k int) []byte {
-	start := 0
-	if k > 0 {
-		start = j.ends[k-1]
-	}
-	return j.data[start:j.ends[k]]
+// packed is byte strings back to back.
+type packed struct {
+	data []byte
+	ends []int // where each ends in data
 }
 
-func (j *subjectJob) outcome(k int) []byte {
+func (p *packed) len() int { return len(p.ends) }
+
+func (p *packed) at(k int) []byte {
 	start := 0
 	if k > 0 {
-		start = j.outEnds[k-1]
+		start = p.ends[k-1]
 	}
-	return j.out[start:j.outEnds[k]]
+	return p.data[start:p.ends[k]]
 }
+
+func (p *packed) add(b []byte) { p.data = append(p.data, b...); p.ends = append(p.ends, len(p.data)) }
+
+// added marks what was appended to data since the last string as one.
+func (p *packed) added() { p.ends = append(p.ends, len(p.data)) }
+
+func (p *packed) reset() { p.data, p.ends = p.data[:0], p.ends[:0] }
 
 // eachSubject reads the sorted records from each and hands over one
 // subject's at a time, in jobs numbered in order, taken from free when
@@ -296,8 +304,9 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 		var j *subjectJob
 		select {
 		case j = <-free:
-			j.data, j.ends = j.data[:0], j.ends[:0]
-			j.out, j.outEnds, j.outSeqs = j.out[:0], j.outEnds[:0], j.outSeqs[:0]
+			j.records.reset()
+			j.outcomes.reset()
+			j.outSeqs = j.outSeqs[:0]
 		default:
 			j = &subjectJob{}
 		}
@@ -321,8 +330,7 @@ func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjec
 			cur = next()
 			subject = append(subject[:0], s...)
 		}
-		cur.data = append(cur.data, val...)
-		cur.ends = append(cur.ends, len(cur.data))
+		cur.records.add(val)
 		return nil
 	})
 	if err == nil && cur != nil {
@@ -344,25 +352,25 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 		for k, s := range j.snaps {
 			h.ev.EvaluateWindow(o, s, h.stats, h.window(j.snaps, k))
 			if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
-				j.out = h.encode(o, j.out)
-				j.outEnds = append(j.outEnds, len(j.out))
+				j.outcomes.data = h.encode(o, j.outcomes.data)
+				j.outcomes.added()
 				j.outSeqs = append(j.outSeqs, j.seqs[k])
 			}
 		}
 	}, func(j *subjectJob) error {
-		evaluated += len(j.outEnds)
+		evaluated += j.outcomes.len()
 		if h.opts.InKeyOrder {
-			if len(j.out) == 0 {
+			if len(j.outcomes.data) == 0 {
 				return nil
 			}
-			return write(j.out)
+			return write(j.outcomes.data)
 		}
 		var k [8]byte
 		for i, sq := range j.outSeqs {
 			binary.BigEndian.PutUint64(k[:], sq)
 			// A marker byte keeps empty encodings (a snapshot with no
 			// rows) counted.
-			val = append(append(val[:0], 1), j.outcome(i)...)
+			val = append(append(val[:0], 1), j.outcomes.at(i)...)
 			if err := byInput.Add(k[:], val); err != nil {
 				return err
 			}
@@ -488,7 +496,7 @@ func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte)
 
 // decode decodes j's records into j.snaps, reusing its snapshots.
 func (h *historyRun) decode(j *subjectJob, dec *evaluator.SnapshotDecoder) error {
-	n := len(j.ends)
+	n := j.records.len()
 	for k := len(j.snaps); k < n; k++ {
 		if k < cap(j.snaps) && j.snaps[:k+1][k] != nil {
 			j.snaps = j.snaps[:k+1] // one used before
@@ -498,7 +506,7 @@ func (h *historyRun) decode(j *subjectJob, dec *evaluator.SnapshotDecoder) error
 	}
 	j.snaps, j.seqs = j.snaps[:n], j.seqs[:0]
 	for k, s := range j.snaps {
-		val := j.record(k)
+		val := j.records.at(k)
 		sq, vn := binary.Uvarint(val)
 		s.Reset()
 		if err := dec.DecodeInto(s, val[vn:]); err != nil {

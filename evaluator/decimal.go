@@ -56,7 +56,7 @@ const (
 	dLe
 	dGt
 	dGe
-	dMin
+	dMin // dMin and every op after it are rubric's functions (libraryOps)
 	dMax
 	dClamp
 	dAbs
@@ -64,6 +64,10 @@ const (
 	dRatio
 	dNPS
 )
+
+// isFunc reports whether o is one of rubric's functions (min, max, ...),
+// not an operator.
+func (o dop) isFunc() bool { return o >= dMin }
 
 // dval is a value inside a decimal program.
 type dval struct {

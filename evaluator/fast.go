@@ -317,7 +317,7 @@ func fastCall(op dop, args []fnode) (fnode, bool) {
 		}
 		fs[i] = a.num
 	}
-	if op < dMin {
+	if !op.isFunc() {
 		return fnode{}, false
 	}
 	return fnode{kind: Number, num: func(v []Value, s []int) (float64, error) {

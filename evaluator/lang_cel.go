@@ -721,7 +721,7 @@ func (b *fastBuilder) celNode(e celast.Expr, scope *rules.Scope) (fnode, bool) {
 		return fastNot(args[0])
 	case op == dCond && len(args) == 3:
 		return fastCond(args[0], args[1], args[2])
-	case op >= dMin: // rubric's functions
+	case op.isFunc():
 		return fastCall(op, args)
 	case len(args) == 2:
 		return fastBinary(op, args[0], args[1], true)

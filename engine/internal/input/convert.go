@@ -382,36 +382,17 @@ func (c *Converter) StatsInto(rec *Record, s *evaluator.Snapshot) bool {
 		s.Values[m.Decl.Slot] = evaluator.Value{}
 	}
 	var periodF *Field
-	visit := c.statsPlan(rec) // nil: every field
-	n := len(rec.fields)
-	if visit != nil {
-		n = len(visit)
-	}
-	for k := range n {
-		i := k
-		if visit != nil {
-			if i = visit[k]; i >= len(rec.fields) {
-				continue
+	if visit := c.statsPlan(rec); visit != nil {
+		for _, i := range visit {
+			if i < len(rec.fields) && !c.statsField(rec, i, s, &periodF) {
+				return false
 			}
 		}
-		f := &rec.fields[i]
-		col, ok := c.column(i, rec.names[i])
-		switch {
-		case !ok || f.kind == FieldNull:
-		case col.kind == colPeriod:
-			periodF = f
-		case col.kind == colTeam:
-			t, msg := c.team(f)
-			if msg != "" {
+	} else {
+		for i := range rec.fields {
+			if !c.statsField(rec, i, s, &periodF) {
 				return false
 			}
-			s.Team, s.HasTeam = t, t != ""
-		case col.kind == colMetric && c.only[col.slot]:
-			v, msg := c.metric(f, col.metric)
-			if msg != "" {
-				return false
-			}
-			s.Values[col.slot] = evaluator.Num(v)
 		}
 	}
 	per, msg := c.periodOf(periodF)
@@ -423,6 +404,31 @@ func (c *Converter) StatsInto(rec *Record, s *evaluator.Snapshot) bool {
 		if m.Default != nil && !s.Values[m.Decl.Slot].Has() {
 			s.Values[m.Decl.Slot] = evaluator.Num(*m.Default)
 		}
+	}
+	return true
+}
+
+// statsField reads rec's i-th field into s as StatsInto does (the period
+// field is kept in *periodF, read last); false when it is bad.
+func (c *Converter) statsField(rec *Record, i int, s *evaluator.Snapshot, periodF **Field) bool {
+	f := &rec.fields[i]
+	col, ok := c.column(i, rec.names[i])
+	switch {
+	case !ok || f.kind == FieldNull:
+	case col.kind == colPeriod:
+		*periodF = f
+	case col.kind == colTeam:
+		t, msg := c.team(f)
+		if msg != "" {
+			return false
+		}
+		s.Team, s.HasTeam = t, t != ""
+	case col.kind == colMetric && c.only[col.slot]:
+		v, msg := c.metric(f, col.metric)
+		if msg != "" {
+			return false
+		}
+		s.Values[col.slot] = evaluator.Num(v)
 	}
 	return true
 }
