@@ -55,9 +55,15 @@ agent. --team and --subject write one team's or one subject's pages alone.`,
 					verdicts[name] = *t.Verdict
 				}
 			}
-			out, _, err := htmlreport.Build(p, in, htmlreport.Options{Dir: dir, Team: team, Subject: subject, Verdicts: verdicts, Stream: engine.StreamOptions{}})
+			// The second pass reads the same input with the same options: the
+			// same rows are rejected (the rejects file is written again, the
+			// same bytes) and the same rows are reported on.
+			out, res, err := htmlreport.Build(p, in, htmlreport.Options{Dir: dir, Team: team, Subject: subject, Verdicts: verdicts, Stream: so})
 			if err != nil {
 				return fail(fmt.Sprintf("report: %v", err))
+			}
+			if res.Failed() {
+				return reportRows(e, res, pf.skipInvalid, pf.allowEmpty)
 			}
 			if (team != "" && out.Teams == 0 && out.Subjects == 0) || (subject != "" && out.Subjects == 0) {
 				return fail(fmt.Sprintf("nothing to report for %s%s", team, subject))
