@@ -1,32 +1,54 @@
 package serve
 
-import "github.com/rubric-dev/rubric/engine/serve/internal/metrics"
+import (
+	"net/http"
 
-// serviceMetrics are the service's Prometheus metrics, on a registry of its own
-// (several servers may live in one process, as in tests).
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// serviceMetrics are the service's Prometheus metrics, on a registry of
+// its own (several servers may live in one process, as in tests), beside
+// the Go runtime's and the process's usual figures. The Prometheus client
+// library writes them, on every OS it supports.
 type serviceMetrics struct {
-	reg            *metrics.Registry
-	requests       *metrics.CounterVec
-	duration       *metrics.HistogramVec
-	snapshots      *metrics.Counter
-	reloads        *metrics.Counter
-	reloadFailures *metrics.Counter
-	cacheHits      *metrics.Counter
-	cacheMisses    *metrics.Counter
-	inflight       *metrics.Gauge
+	reg            *prometheus.Registry
+	handler        http.Handler
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	snapshots      prometheus.Counter
+	reloads        prometheus.Counter
+	reloadFailures prometheus.Counter
+	cacheHits      prometheus.Counter
+	cacheMisses    prometheus.Counter
+	inflight       prometheus.Gauge
 }
 
 func newMetrics() *serviceMetrics {
-	reg := metrics.NewRegistry(true)
-	return &serviceMetrics{
-		reg:            reg,
-		requests:       reg.NewCounterVec("rubric_requests_total", "HTTP requests by endpoint and status code.", "endpoint", "code"),
-		duration:       reg.NewHistogramVec("rubric_request_duration_seconds", "HTTP request duration by endpoint.", []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}, "endpoint"),
-		snapshots:      reg.NewCounter("rubric_snapshots_evaluated_total", "Snapshots evaluated."),
-		reloads:        reg.NewCounter("rubric_policy_reloads_total", "Policy versions loaded."),
-		reloadFailures: reg.NewCounter("rubric_policy_reload_failures_total", "Policy loads that failed (the last good version kept serving)."),
-		cacheHits:      reg.NewCounter("rubric_result_cache_hits_total", "Requests answered from the result cache."),
-		cacheMisses:    reg.NewCounter("rubric_result_cache_misses_total", "Cacheable requests that had to be evaluated."),
-		inflight:       reg.NewGauge("rubric_evaluations_in_flight", "Evaluations running now."),
+	reg := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		f(c)
+		return c
 	}
+	m := &serviceMetrics{
+		reg:            reg,
+		requests:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rubric_requests_total", Help: "HTTP requests by endpoint and status code."}, []string{"endpoint", "code"}),
+		duration:       prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rubric_request_duration_seconds", Help: "HTTP request duration by endpoint.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}}, []string{"endpoint"}),
+		snapshots:      counter("rubric_snapshots_evaluated_total", "Snapshots evaluated."),
+		reloads:        counter("rubric_policy_reloads_total", "Policy versions loaded."),
+		reloadFailures: counter("rubric_policy_reload_failures_total", "Policy loads that failed (the last good version kept serving)."),
+		cacheHits:      counter("rubric_result_cache_hits_total", "Requests answered from the result cache."),
+		cacheMisses:    counter("rubric_result_cache_misses_total", "Cacheable requests that had to be evaluated."),
+		inflight:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "rubric_evaluations_in_flight", Help: "Evaluations running now."}),
+	}
+	f(m.requests)
+	f(m.duration)
+	f(m.inflight)
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
 }

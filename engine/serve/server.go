@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"github.com/rubric-dev/rubric/engine/serve/internal/metrics"
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
@@ -128,10 +127,7 @@ func (s *Server) routes() {
 		return &outcome{status: 200}
 	}))
 	m.Handle("GET /metrics", s.wrap("metrics", true, func(w http.ResponseWriter, r *http.Request) *outcome {
-		var b bytes.Buffer
-		s.metrics.reg.WriteTo(&b)
-		w.Header().Set("Content-Type", metrics.ContentType)
-		w.Write(b.Bytes())
+		s.metrics.handler.ServeHTTP(w, r)
 		return &outcome{status: 200}
 	}))
 	m.Handle("GET /v1/policies", s.wrap("policies", true, s.listPolicies))
@@ -164,8 +160,8 @@ func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *h
 				o.err = fmt.Sprint(p)
 			}
 			d := time.Since(start)
-			s.metrics.requests.With(endpoint, strconv.Itoa(o.status)).Inc()
-			s.metrics.duration.Observe(d.Seconds(), endpoint)
+			s.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(o.status)).Inc()
+			s.metrics.duration.WithLabelValues(endpoint).Observe(d.Seconds())
 			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", o.status, "duration_ms", float64(d.Microseconds()) / 1000}
 			if o.policy != "" {
 				attrs = append(attrs, "policy", o.policy, "digest", o.digest, "snapshots", o.snapshots)
