@@ -50,7 +50,6 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	opts.Explain = format == OutNDJSON || format == OutJSON
 	var sink io.Writer
 	var tmp *os.File
-	var direct *fsutil.DirectWriter // the file named by out.Path, past its first MiB
 	committed := false
 	size := 1 << 16
 	if f, off, ok := regularFileAt(out, out.Path == "" && !out.Direct); ok {
@@ -83,12 +82,6 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			}
 		}()
 		sink = tmp
-		if out.Path != "" {
-			// Written once and synced before it is put in place: past
-			// its first MiB, straight to the disk (see DirectWriter).
-			direct = fsutil.NewDirectWriter(tmp, 1<<20)
-			sink = direct
-		}
 	}
 	bw := bufio.NewWriterSize(sink, size)
 	rp := p.Rules()
@@ -184,11 +177,6 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	}
 	if err := bw.Flush(); err != nil {
 		return nil, err
-	}
-	if direct != nil {
-		if err := direct.Flush(); err != nil {
-			return nil, err
-		}
 	}
 	if tmp == nil {
 		committed = true

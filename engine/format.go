@@ -45,41 +45,8 @@ func FormatFiles(paths []string) ([]string, error) {
 }
 
 // WriteFileAtomic replaces a file's contents through a temporary file in
-// the same directory, keeping its mode.
-func WriteFileAtomic(path string, b []byte) error {
-	// A symlink is written through: its target is replaced, the link kept.
-	if li, err := os.Lstat(path); err == nil && li.Mode()&os.ModeSymlink != 0 {
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return err
-		}
-		path = target
-	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file; refusing to replace it", path)
-	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := fsutil.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer fsutil.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+// the same directory, keeping its mode (fsutil.WriteFile).
+func WriteFileAtomic(path string, b []byte) error { return fsutil.WriteFile(path, b) }
 
 // UnifiedDiff returns a unified diff (3 lines of context) from a to b, or
 // "" when they are equal.

@@ -1,3 +1,7 @@
+//go:build unix
+
+// The benchmark tools read getrusage: they run where it exists.
+
 // Command load measures `rubric serve` on loopback, client and server on
 // the same machine: single-snapshot eval requests from concurrent
 // keep-alive clients (cache off and on), hot reloads during the load, and

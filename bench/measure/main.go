@@ -1,3 +1,7 @@
+//go:build unix
+
+// The benchmark tools read getrusage: they run where it exists.
+
 // Command measure runs a command and prints its wall time, CPU time (user +
 // system) and peak resident set size as one JSON line, so the benchmark
 // script needs nothing beyond Go.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -132,21 +133,70 @@ func Apply(srcs []dsl.Source, changes []GoalChange) ([]dsl.Source, error) {
 }
 
 // WriteDir writes a policy's files into dir (created if needed), each under
-// its base name.
+// its base name and each atomically (a full disk leaves the file as it
+// was). It refuses, before writing anything, when dir holds policy files
+// of another policy, or a policy file that is not one of these (the copy
+// would not load as one policy). dir may be the policy's own directory:
+// its files are replaced and its tests left as they are.
 func WriteDir(dir string, srcs []dsl.Source) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	names := map[string]bool{}
+	for _, s := range srcs {
+		names[filepath.Base(s.Name)] = true
+	}
+	if err := checkApplyDir(dir, srcs, names); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, fsutil.DirMode()); err != nil {
 		return err
 	}
 	for _, s := range srcs {
-		path := filepath.Join(dir, filepath.Base(s.Name))
-		if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s exists and is not a regular file", path)
-		}
-		if err := os.WriteFile(path, s.Bytes, 0o644); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(dir, filepath.Base(s.Name)), s.Bytes); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkApplyDir refuses a directory whose policy files are not this
+// policy's.
+func checkApplyDir(dir string, srcs []dsl.Source, names map[string]bool) error {
+	if st, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	} else if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if dsl.IsPolicyFile(e.Name()) && !names[e.Name()] {
+			return fmt.Errorf("%s holds %s, which is not one of the policy's files; refusing to write the policy beside it (choose an empty directory)", dir, e.Name())
+		}
+	}
+	existing, err := dsl.ReadSources(dir)
+	if err != nil {
+		return nil // no policy files: nothing to overwrite
+	}
+	want, _ := dsl.Parse(srcs)
+	have, _ := dsl.Parse(existing)
+	if policyName(have) != policyName(want) {
+		other := policyName(have)
+		if other == "" {
+			other = "unreadable"
+		}
+		return fmt.Errorf("%s holds another policy's files (%s, not %s); refusing to overwrite them (choose an empty directory or the policy's own)", dir, other, policyName(want))
+	}
+	return nil
+}
+
+func policyName(p *dsl.Policy) string {
+	if p == nil || len(p.Policy) == 0 {
+		return ""
+	}
+	return p.Policy[0].Name
 }
 
 // Price loads the policy with the suggested goals, runs it over the same

@@ -205,17 +205,9 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, res, err
 	}
-	old := tmp + ".old"
-	if _, err := os.Lstat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			return nil, res, err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		os.Rename(old, dir)
+	if err := fsutil.ReplaceDir(tmp, dir); err != nil {
 		return nil, res, err
 	}
-	os.RemoveAll(old)
 	return out, res, nil
 }
 

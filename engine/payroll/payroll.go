@@ -380,7 +380,7 @@ func (r *payrollRun) commit(tmp, dir string) error {
 			return err
 		}
 	}
-	if err := replaceDir(tmp, dir); err != nil {
+	if err := fsutil.ReplaceDir(tmp, dir); err != nil {
 		return err
 	}
 	fsutil.Forget(tmp)

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
 
@@ -129,66 +127,11 @@ func moveFile(src, dst string) error {
 // lockExport takes an exclusive lock beside dir, so that two runs into one
 // directory cannot both succeed.
 func lockExport(dir string) (func(), error) {
-	path := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
+	unlock, err := fsutil.Lock(filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock"))
+	if errors.Is(err, fsutil.ErrLocked) {
 		return nil, &ErrRefused{Msg: fmt.Sprintf("another rubric payroll is writing %s; try again when it has finished", dir)}
 	}
-	fsutil.Track(path)
-	return func() {
-		fsutil.Remove(path)
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		f.Close()
-	}, nil
-}
-
-// replaceDir moves the directory tmp to dir, replacing dir if it exists:
-// the old directory is moved aside first and restored if the move fails.
-// The final rename never replaces a directory that appeared meanwhile.
-func replaceDir(tmp, dir string) error {
-	if err := renameNoReplace(tmp, dir); err == nil {
-		return nil
-	} else if !errors.Is(err, os.ErrExist) && !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.ENOTEMPTY) {
-		return err
-	}
-	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("moving the old export aside: %w", err)
-	}
-	if err := renameNoReplace(tmp, dir); err != nil {
-		os.Rename(old, dir)
-		return err
-	}
-	if err := os.RemoveAll(old); err != nil {
-		// A read-only old export: make it writable, then remove it.
-		filepath.WalkDir(old, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				os.Chmod(p, 0o700)
-			}
-			return nil
-		})
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("the new export is in place, but the old one could not be removed from %s: %w", old, err)
-		}
-	}
-	return nil
-}
-
-// renameNoReplace renames src to dst unless dst exists
-// (renameat2(RENAME_NOREPLACE) where the system has it).
-func renameNoReplace(src, dst string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
-		if _, serr := os.Lstat(dst); serr == nil {
-			return os.ErrExist
-		}
-		return os.Rename(src, dst)
-	}
-	return err
+	return unlock, err
 }
 
 func manifestBytes(m *Manifest) ([]byte, error) {

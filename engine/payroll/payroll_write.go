@@ -47,7 +47,6 @@ func splitRecord(rec []byte) (rows, explanations, tail []byte) {
 type exportWriter struct {
 	dir    string
 	files  [3]*os.File
-	direct [3]*fsutil.DirectWriter
 	ws     [3]*fsutil.AsyncWriter
 	sums   [3]hash.Hash
 	counts [3]countWriter
@@ -77,8 +76,7 @@ func newExportWriter(dir string, columns []string, currency string, minor int) (
 		}
 		e.files[i] = f
 		e.sums[i] = sha256.New()
-		e.direct[i] = fsutil.NewDirectWriter(f, 1<<20)
-		var w io.Writer = e.direct[i]
+		var w io.Writer = f
 		if i == 0 {
 			w = payrollWriterHook(w)
 		}
@@ -165,9 +163,6 @@ func (e *exportWriter) close(durable bool) error {
 		}
 		if e.ws[i] != nil {
 			errs[i] = e.ws[i].Close()
-		}
-		if e.direct[i] != nil && errs[i] == nil {
-			errs[i] = e.direct[i].Flush()
 		}
 	}
 	if durable && errors.Join(errs[:]...) == nil {

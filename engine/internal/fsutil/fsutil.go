@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 )
 
 var (
@@ -67,10 +66,6 @@ func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag, perm)
 }
 
-// Track adds a file this process created (a lock file) to what RemoveAll
-// removes.
-func Track(path string) { track(path) }
-
 func track(path string) {
 	mu.Lock()
 	temp[path] = true
@@ -103,11 +98,7 @@ func RemoveAll() {
 	}
 }
 
-var umask = sync.OnceValue(func() os.FileMode {
-	m := syscall.Umask(0)
-	syscall.Umask(m)
-	return os.FileMode(m)
-})
+var umask = sync.OnceValue(processUmask)
 
 // FileMode is the mode a new file gets: 0666 less the umask.
 func FileMode() os.FileMode { return 0o666 &^ umask() }
