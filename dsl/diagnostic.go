@@ -36,13 +36,6 @@ func Errorf(code Code, rng hcl.Range, summary string, args ...any) *hcl.Diagnost
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf(summary, args...), Subject: &r, Extra: code}
 }
 
-// Warnf builds a warning diagnostic with a stable code.
-func Warnf(code Code, rng hcl.Range, summary string, args ...any) *hcl.Diagnostic {
-	d := Errorf(code, rng, summary, args...)
-	d.Severity = hcl.DiagWarning
-	return d
-}
-
 // WithDetail sets the detail of d and returns it.
 func WithDetail(d *hcl.Diagnostic, detail string, args ...any) *hcl.Diagnostic {
 	d.Detail = fmt.Sprintf(detail, args...)

@@ -166,18 +166,6 @@ func CheckNesting(name string, b []byte) *hcl.Diagnostic {
 // stays inside the file's directory.
 func ReadFile(path string) ([]byte, error) { return readRegular(path, "") }
 
-// ParseDir reads and parses the policy at path (a directory or one file).
-// A file-system error is returned as an error; problems in the text are
-// returned as diagnostics alongside the partial tree.
-func ParseDir(path string) (*Policy, hcl.Diagnostics, error) {
-	srcs, err := ReadSources(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, diags := Parse(srcs)
-	return p, diags, nil
-}
-
 // Parse parses policy sources already in memory. Sources are used in the
 // order given.
 func Parse(srcs []Source) (*Policy, hcl.Diagnostics) {
@@ -365,14 +353,6 @@ func (d *decoder) value(expr hcl.Expression) *Value {
 		return &Value{Kind: KindInvalid, Range: expr.Range()}
 	}
 	return v
-}
-
-// DecodeValue decodes a constant expression outside of a policy body (the
-// tests reader uses it). src is the file's bytes.
-func DecodeValue(expr hcl.Expression, src []byte) (*Value, hcl.Diagnostics) {
-	d := &decoder{src: src}
-	v := d.value(expr)
-	return v, d.diags
 }
 
 func (d *decoder) decodeValue(expr hcl.Expression) (*Value, bool) {

@@ -516,8 +516,5 @@ func (c *Coverage) Missed() []string {
 	return out
 }
 
-// Items lists every coverage item with whether it was exercised.
-func (c *Coverage) Items() []string { return append([]string(nil), c.items...) }
-
 // Hit reports whether an item was exercised.
 func (c *Coverage) Hit(item string) bool { return c.hit[item] }
