@@ -102,6 +102,8 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	if err != nil {
 		return nil, err
 	}
+	h.setRejected(res.rejected)
+	defer func() { res.HistoryLeftOut = h.leftOut() }()
 	if failing {
 		res.Evaluated = 0
 		return res, nil
@@ -153,15 +155,74 @@ type historyRun struct {
 	workers int
 	encode  func(o *evaluator.Outcome, buf []byte) []byte
 	stats   *evaluator.Stats // filled by derive when team.* or all.* are used
+
+	// rejected holds, by subject, the periods of its rows rejected as bad
+	// input (sorted; read-only once the evaluation starts); used, the
+	// rejected rows some written snapshot's window reached.
+	rejected map[string][]rules.Period
+	mu       sync.Mutex
+	used     map[string]bool
 }
 
-// window is the earlier snapshots of group[k]'s window; group is one
-// subject's snapshots in period order.
+// setRejected takes the subjects and period labels of the rejected rows;
+// labels that are not periods of the policy's kind (the reason they were
+// rejected, perhaps) belong to no window.
+func (h *historyRun) setRejected(bySubject map[string][]string) {
+	for subject, labels := range bySubject {
+		for _, l := range labels {
+			p, err := rules.ParsePeriod(l)
+			if err != nil || p.Kind != h.rp.Period {
+				continue
+			}
+			if h.rejected == nil {
+				h.rejected = map[string][]rules.Period{}
+			}
+			h.rejected[subject] = append(h.rejected[subject], p)
+		}
+	}
+	for _, ps := range h.rejected {
+		slices.SortFunc(ps, func(a, b rules.Period) int { return a.Index() - b.Index() })
+	}
+}
+
+// leftOut lists the rejected rows written snapshots' windows reached.
+func (h *historyRun) leftOut() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.used))
+	for k := range h.used {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// window is the earlier snapshots of group[k]'s window, and the periods of
+// it whose rows of the subject were rejected; group is one subject's
+// snapshots in period order. The window's first snapshot is found by
+// binary search: a subject with thousands of periods costs no more per
+// snapshot than one with a few.
 func (h *historyRun) window(group []*evaluator.Snapshot, k int) *evaluator.Window {
+	s := group[k]
+	first := s.Period.Index() - h.rp.History
+	i, _ := slices.BinarySearchFunc(group[:k], first, func(e *evaluator.Snapshot, idx int) int { return e.Period.Index() - idx })
 	w := &evaluator.Window{}
-	for _, e := range group[:k] {
-		if evaluator.InWindow(e, group[k], h.rp.History) {
+	for _, e := range group[i:k] {
+		if evaluator.InWindow(e, s, h.rp.History) {
 			w.Earlier = append(w.Earlier, e)
+		}
+	}
+	for _, p := range h.rejected[s.Subject] {
+		if idx := p.Index(); idx >= first && idx < s.Period.Index() {
+			w.Rejected = append(w.Rejected, p)
+			if !s.HistoryOnly && h.sel.has(s.Period) {
+				h.mu.Lock()
+				if h.used == nil {
+					h.used = map[string]bool{}
+				}
+				h.used[s.Subject+" in "+p.Label] = true
+				h.mu.Unlock()
+			}
 		}
 	}
 	return w

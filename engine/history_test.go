@@ -576,3 +576,151 @@ func loadHistoryPolicy(t *testing.T, lang string) *Policy {
 	}
 	return p
 }
+
+const unknownPolicy = `
+policy "u" {
+  version  = "1"
+  currency = "EUR"
+  language = "LANG"
+  history  = 2
+}
+metric "x" { better = "higher" }
+target "x" {
+  metric = "x"
+  goal   = 1
+}
+breach "coach" {
+  when = "streak.target.x.missed >= 2"
+}
+incentive "streak" {
+  gate "two" { when = "streak.target.x.met >= 2" }
+  amount = "10"
+}
+incentive "window" {
+  gate "any" { when = "window.target.x.met >= 2" }
+  amount = "5"
+}
+incentive "missed_last" {
+  gate "missed" { when = "prev.target.x.status in ['missed', 'breached']" }
+  amount = "3"
+}
+incentive "not_met_last" {
+  gate "not_met" { when = "!prev.target.x.met" }
+  amount = "2"
+}
+incentive "exists" {
+  gate "prev" { when = "prev.exists" }
+  amount = "1"
+}
+incentive "prev_x" { amount = "prev.x" }
+incentive "window_sum" { amount = "window.sum.x" }
+`
+
+// unknownInput: A's February is no_data (an empty cell), B's February is
+// rejected (a bad cell), C's February is a gap, D missed twice, E missed
+// after a no_data month.
+const unknownInput = `subject,period,x
+A,2026-01,1
+A,2026-02,
+A,2026-03,1
+B,2026-01,1
+B,2026-02,abc
+B,2026-03,1
+C,2026-01,1
+C,2026-03,1
+D,2026-02,0
+D,2026-03,0
+E,2026-02,
+E,2026-03,0
+`
+
+// TestUnknownIsNotMissed: SPEC §10 revised. A no_data or rejected month
+// in a window leaves the counts and prev.* that reach it without a result
+// (the line needs review, never a silent 0 or false), prev.target.*.status
+// says "no_data" or "gap", prev.exists tells a gap from a month that was
+// there; and the why names the month and its reason. Both languages, one
+// worker and two.
+func TestUnknownIsNotMissed(t *testing.T) {
+	type want struct{ status, amount string }
+	wants := map[string]map[string]want{
+		// A: 2026-02 no_data. Met in January and March, unknown between.
+		"A": {"streak": {"no_data", ""}, "window": {"no_data", ""}, "missed_last": {"ineligible", "0.00"},
+			"not_met_last": {"no_data", ""}, "exists": {"earned", "1.00"}, "prev_x": {"no_data", ""}, "window_sum": {"earned", "2.00"}},
+		// B: 2026-02 rejected: unknown for every name.
+		"B": {"streak": {"no_data", ""}, "window": {"no_data", ""}, "missed_last": {"ineligible", "0.00"},
+			"not_met_last": {"no_data", ""}, "exists": {"earned", "1.00"}, "prev_x": {"no_data", ""}, "window_sum": {"no_data", ""}},
+		// C: 2026-02 a gap: not unknown, the streak ends there.
+		"C": {"streak": {"ineligible", "0.00"}, "window": {"earned", "5.00"}, "missed_last": {"ineligible", "0.00"},
+			"not_met_last": {"no_data", ""}, "exists": {"ineligible", "0.00"}, "prev_x": {"no_data", ""}, "window_sum": {"earned", "2.00"}},
+		"D": {"streak": {"ineligible", "0.00"}, "window": {"ineligible", "0.00"}, "missed_last": {"earned", "3.00"},
+			"not_met_last": {"earned", "2.00"}, "exists": {"earned", "1.00"}, "prev_x": {"not_earned", "0.00"}, "window_sum": {"not_earned", "0.00"}},
+	}
+	coach := map[string]string{"A": "clear", "B": "clear", "C": "clear", "D": "breached", "E": "no_data"}
+	for _, lang := range []string{"cel", "expr"} {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d", lang, workers), func(t *testing.T) {
+				src := strings.Replace(unknownPolicy, "LANG", lang, 1)
+				p, diags := LoadSources("u.hcl", []dsl.Source{{Name: "u.hcl", Bytes: []byte(src)}})
+				if diags.HasErrors() {
+					t.Fatal(diags)
+				}
+				in := writeFile(t, "u.csv", unknownInput)
+				var buf bytes.Buffer
+				res, err := p.Eval(Input{Name: in, Periods: []string{"2026-03"}}, Output{W: &buf},
+					EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{Workers: workers, SkipInvalid: filepath.Join(t.TempDir(), "rej.csv")}})
+				if err != nil || res.Failed() {
+					t.Fatal(err, res)
+				}
+				if res.Rejected != 1 || strings.Join(res.HistoryLeftOut, ";") != "B in 2026-02" {
+					t.Errorf("rejected %d, history left out %q; want 1, B in 2026-02", res.Rejected, res.HistoryLeftOut)
+				}
+				seen := 0
+				for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+					var o struct {
+						Subject    string
+						Breaches   map[string]struct{ Status, Why string }
+						Incentives map[string]struct {
+							Status string
+							Amount *string
+							Why    string
+						}
+					}
+					if err := json.Unmarshal([]byte(line), &o); err != nil {
+						t.Fatal(err)
+					}
+					seen++
+					if got := o.Breaches["coach"].Status; got != coach[o.Subject] {
+						t.Errorf("%s coach: %s, want %s (%s)", o.Subject, got, coach[o.Subject], o.Breaches["coach"].Why)
+					}
+					for name, w := range wants[o.Subject] {
+						in := o.Incentives[name]
+						amount := ""
+						if in.Amount != nil {
+							amount = *in.Amount
+						}
+						if in.Status != w.status || amount != w.amount {
+							t.Errorf("%s %s: %s %q, want %s %q (%s)", o.Subject, name, in.Status, amount, w.status, w.amount, in.Why)
+						}
+					}
+					switch o.Subject {
+					case "A":
+						if why := o.Incentives["streak"].Why; !strings.Contains(why, "x was no_data in 2026-02: ") {
+							t.Errorf("A streak why does not name the unknown month: %s", why)
+						}
+					case "B":
+						if why := o.Incentives["window"].Why; !strings.Contains(why, "the snapshot of 2026-02 was rejected as bad input") {
+							t.Errorf("B window why does not name the rejected month: %s", why)
+						}
+					case "E":
+						if why := o.Breaches["coach"].Why; !strings.Contains(why, "x was no_data in 2026-02") {
+							t.Errorf("E coach why: %s", why)
+						}
+					}
+				}
+				if seen != 5 {
+					t.Errorf("%d outcomes, want 5", seen)
+				}
+			})
+		}
+	}
+}

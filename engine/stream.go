@@ -79,8 +79,25 @@ type StreamResult struct {
 	// were computed without rows rejected under SkipInvalid (set only when
 	// the policy uses those figures).
 	LeftOut []string
+	// HistoryLeftOut lists the rejected rows (subject in period) that fall
+	// in the history window of a snapshot written out: the names looking
+	// back on them have no result there (SPEC §10).
+	HistoryLeftOut []string
 
-	leftOut map[string]bool
+	leftOut  map[string]bool
+	rejected map[string][]string // subject -> the periods of its rejected rows
+}
+
+// noteRejected records the subject and period of a rejected row, for the
+// history windows that reach it.
+func (r *StreamResult) noteRejected(e *InputError) {
+	if e.Subject == "" || e.Period == "" {
+		return
+	}
+	if r.rejected == nil {
+		r.rejected = map[string][]string{}
+	}
+	r.rejected[e.Subject] = append(r.rejected[e.Subject], e.Period)
 }
 
 func (r *StreamResult) noteLeftOut(e *InputError) {
@@ -613,6 +630,7 @@ func (r *reading) record(rec *input.Record, err error, convert func() (*evaluato
 		if r.rejects != nil {
 			r.res.Rejected++
 			r.res.noteLeftOut(errs[0])
+			r.res.noteRejected(errs[0])
 			if werr := r.rejects.write(errs...); werr != nil {
 				r.err = werr
 				return false

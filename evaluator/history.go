@@ -13,6 +13,42 @@ import (
 // History). Periods without a snapshot are simply absent: gaps.
 type Window struct {
 	Earlier []*Snapshot
+	// Rejected are the window's earlier periods whose snapshot of the
+	// subject was rejected as bad input in this run, oldest first: unknown
+	// for every name (SPEC §10, Unknown is not missed), never a gap.
+	Rejected []rules.Period
+}
+
+// rejected returns the rejected period with index idx, if any.
+func (w *Window) rejected(idx int) (rules.Period, bool) {
+	if w != nil {
+		for _, p := range w.Rejected {
+			if p.Index() == idx {
+				return p, true
+			}
+		}
+	}
+	return rules.Period{}, false
+}
+
+// at returns the earlier snapshot of period index idx, or nil.
+func (w *Window) at(idx int) *Snapshot {
+	if w == nil {
+		return nil
+	}
+	for i := len(w.Earlier) - 1; i >= 0; i-- {
+		if e := w.Earlier[i]; e.Period.Index() == idx {
+			return e
+		} else if e.Period.Index() < idx {
+			break
+		}
+	}
+	return nil
+}
+
+// rejectedNote says why a rejected period has no value.
+func rejectedNote(p rules.Period) string {
+	return "the snapshot of " + p.Label + " was rejected as bad input"
 }
 
 // InWindow reports whether an earlier snapshot of the subject belongs to
@@ -39,7 +75,7 @@ func newHistDecls(p *rules.Policy) histDecls {
 			continue
 		}
 		switch {
-		case d.Hist == rules.HistPrev && d.Stage == rules.StageDerived:
+		case d.Hist == rules.HistPrev && d.Stage == rules.StageDerived, d.Hist == rules.HistExists:
 			h.prev = append(h.prev, d)
 		case d.Hist == rules.HistPrev:
 			h.prevRes = append(h.prevRes, d)
@@ -83,13 +119,34 @@ func (r *run) previous() *Snapshot {
 }
 
 // fillPrev sets the prev.* names of decls (the previous period is
-// evaluated by the time any of them is read).
+// evaluated by the time any of them is read). A rejected period before is
+// unknown: no name has a result but prev.exists (true) and
+// prev.target.<t>.status ("no_data"); a gap gives prev.exists false and
+// status "gap".
 func (r *run) fillPrev(decls []*rules.Decl) {
 	prev := r.previous()
+	rej, rejected := r.w.rejected(r.s.Period.Index() - 1)
 	for _, d := range decls {
+		isStatus := d.Status != nil && d.Of == d.Status
 		switch {
+		case d.Hist == rules.HistExists:
+			r.vals[d.Slot] = Boolean(prev != nil || rejected)
+		case rejected && isStatus:
+			r.vals[d.Slot] = Str("no_data")
+			if r.why {
+				r.note(d.Slot, rejectedNote(rej))
+			}
+		case rejected:
+			r.setReason(d.Slot, rejectedNote(rej))
+		case prev == nil && isStatus:
+			r.vals[d.Slot] = Str("gap")
+			if r.why {
+				r.note(d.Slot, "no snapshot for the period before "+r.s.Period.Label)
+			}
 		case prev == nil:
 			r.setReason(d.Slot, "no snapshot for the period before "+r.s.Period.Label)
+		case d.Status != nil && !isStatus && isNoData(prev.Values[d.Status.Slot]):
+			r.setReason(d.Slot, noDataNote(d.Status, prev))
 		case prev.Values[d.Of.Slot].Has():
 			r.vals[d.Slot] = prev.Values[d.Of.Slot]
 			if r.why {
@@ -99,6 +156,23 @@ func (r *run) fillPrev(decls []*rules.Decl) {
 			r.setReason(d.Slot, d.Of.Name+" had no value in "+prev.Period.Label)
 		}
 	}
+}
+
+// isNoData reports whether a target status is no_data (unknown).
+func isNoData(v Value) bool { return v.Kind != String || v.Str == "no_data" }
+
+// noDataNote says that a target was no_data in an earlier period, and why
+// when that period's evaluation recorded it: "ftr was no_data in 2016-05:
+// resolved has no value".
+func noDataNote(status *rules.Decl, e *Snapshot) string {
+	t := strings.TrimSuffix(strings.TrimPrefix(status.Name, "target."), ".status")
+	note := t + " was no_data in " + e.Period.Label
+	if e.reasons != nil {
+		if why := e.reasons[status.Slot]; why != "" {
+			note += ": " + why
+		}
+	}
+	return note
 }
 
 // fillPeriods sets window.periods.
@@ -136,6 +210,12 @@ func (r *run) fillWindowMetric(slot int) {
 		n++
 	}
 	if r.w != nil {
+		if len(r.w.Rejected) > 0 {
+			for _, d := range decls {
+				r.setReason(d.Slot, rejectedNote(r.w.Rejected[0]))
+			}
+			return
+		}
 		for _, e := range r.w.Earlier {
 			add(e.Values[slot], e.Period.Label)
 		}
@@ -200,37 +280,83 @@ func qualifies(d *rules.Decl, v Value) bool {
 	return v.Kind == Bool && v.Bool
 }
 
-// fillCounts sets window.* and streak.* counts of targets or breaches.
+// unknown reports whether a period's value of d's source is unknown: a
+// target that was no_data, a breach rule that had no result.
+func unknown(d *rules.Decl, v Value) bool {
+	switch d.Hist {
+	case rules.HistWindowFired, rules.HistStreakFired:
+		return v.Kind != Bool
+	}
+	return isNoData(v)
+}
+
+// unknownNote says why an earlier period's value of d's source is unknown.
+func unknownNote(d *rules.Decl, e *Snapshot) string {
+	if d.Hist == rules.HistWindowFired || d.Hist == rules.HistStreakFired {
+		return d.Of.Name + " had no result in " + e.Period.Label
+	}
+	return noDataNote(d.Of, e)
+}
+
+// fillCounts sets window.* and streak.* counts of targets or breaches. A
+// count whose periods include an unknown one has no result (SPEC §10): a
+// window count when any period of the window is unknown, a streak when an
+// unknown period comes before the streak has ended.
 func (r *run) fillCounts(decls []*rules.Decl) {
 	for _, d := range decls {
 		streak := d.Hist == rules.HistStreakMet || d.Hist == rules.HistStreakMissed || d.Hist == rules.HistStreakFired
-		cur := qualifies(d, r.vals[d.Of.Slot])
+		cur := r.vals[d.Of.Slot]
+		if unknown(d, cur) {
+			r.setReason(d.Slot, unknownNote(d, r.s))
+			continue
+		}
 		n := 0
 		var periods []string // which periods counted, oldest first, for the why
-		if r.w != nil {
-			if streak {
-				if cur {
-					idx := r.s.Period.Index()
-					for i := len(r.w.Earlier) - 1; i >= 0; i-- {
-						e := r.w.Earlier[i]
-						if e.Period.Index() != idx-1 || !qualifies(d, e.Values[d.Of.Slot]) {
-							break
-						}
-						idx--
-						n++
-						periods = append([]string{e.Period.Label}, periods...)
+		why := ""            // set when an unknown period leaves no result
+		if streak {
+			if qualifies(d, cur) {
+				for idx := r.s.Period.Index() - 1; ; idx-- {
+					if p, ok := r.w.rejected(idx); ok {
+						why = rejectedNote(p)
+						break
 					}
+					e := r.w.at(idx)
+					if e == nil {
+						break // a gap, or the window's start
+					}
+					if unknown(d, e.Values[d.Of.Slot]) {
+						why = unknownNote(d, e)
+						break
+					}
+					if !qualifies(d, e.Values[d.Of.Slot]) {
+						break
+					}
+					n++
+					periods = append([]string{e.Period.Label}, periods...)
 				}
-			} else {
-				for _, e := range r.w.Earlier {
-					if qualifies(d, e.Values[d.Of.Slot]) {
-						n++
-						periods = append(periods, e.Period.Label)
-					}
+			}
+		} else if r.w != nil {
+			if len(r.w.Rejected) > 0 {
+				why = rejectedNote(r.w.Rejected[0])
+			}
+			for _, e := range r.w.Earlier {
+				if why != "" {
+					break
+				}
+				switch v := e.Values[d.Of.Slot]; {
+				case unknown(d, v):
+					why = unknownNote(d, e)
+				case qualifies(d, v):
+					n++
+					periods = append(periods, e.Period.Label)
 				}
 			}
 		}
-		if cur {
+		if why != "" {
+			r.setReason(d.Slot, why)
+			continue
+		}
+		if qualifies(d, cur) {
 			n++
 			periods = append(periods, r.s.Period.Label)
 		}

@@ -47,6 +47,9 @@ func (r *run) targets() {
 		default:
 			if r.why {
 				r.setReason(t.Met.Slot, "target "+t.Name+" is no_data: "+res.Reason)
+				// The status has a value; its reason says why it is
+				// no_data, for later periods that look back on it.
+				r.setReason(t.Status.Slot, res.Reason)
 			}
 		}
 		if res.Attainment.Has() {

@@ -21,6 +21,7 @@ const (
 	HistStreakMissed          // streak.target.<t>.missed
 	HistWindowFired           // window.breach.<b>
 	HistStreakFired           // streak.breach.<b>
+	HistExists                // prev.exists
 )
 
 // Window reports whether the name aggregates a metric over the window
@@ -31,11 +32,12 @@ func (h HistKind) Window() bool { return h >= HistSum && h <= HistCount }
 // They get slots only when an expression uses them.
 func (r *resolver) declareHistory() {
 	s := r.scope
-	hist := func(name string, t Type, st Stage, k HistKind, of *Decl) {
+	hist := func(name string, t Type, st Stage, k HistKind, of *Decl) *Decl {
 		d := s.add(name, t, st, DeclHistory, "history")
 		d.Hist, d.Of = k, of
 		d.Slot = -1
 		s.slots-- // add gave it a slot; history names get one on use
+		return d
 	}
 	for _, m := range r.p.Metrics {
 		hist("prev."+m.Name, TypeNumber, StageDerived, HistPrev, m.Decl)
@@ -50,9 +52,10 @@ func (r *resolver) declareHistory() {
 		hist("prev."+a.Name, a.Decl.Type, StageDerived, HistPrev, a.Decl)
 	}
 	hist("window.periods", TypeNumber, StageDerived, HistPeriods, nil)
+	hist("prev.exists", TypeBool, StageDerived, HistExists, nil)
 	for _, t := range r.p.Targets {
 		for _, d := range []*Decl{t.Status, t.ValueDecl, t.Attainment, t.Met} {
-			hist("prev."+d.Name, d.Type, StageTargets, HistPrev, d)
+			hist("prev."+d.Name, d.Type, StageTargets, HistPrev, d).Status = t.Status
 		}
 		hist("window.target."+t.Name+".met", TypeNumber, StageBreaches, HistWindowMet, t.Status)
 		hist("window.target."+t.Name+".missed", TypeNumber, StageBreaches, HistWindowMissed, t.Status)

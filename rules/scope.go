@@ -62,6 +62,9 @@ type Decl struct {
 	// the name of the current period they are computed from.
 	Hist HistKind
 	Of   *Decl
+	// Status is, for prev.target.<t>.*, the status of target t: the
+	// period before is unknown for t when t was no_data there.
+	Status *Decl
 }
 
 // Scope is the table of every name a policy declares. It is built by

@@ -110,6 +110,9 @@ func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) 
 	if len(res.LeftOut) > 0 {
 		fmt.Fprintf(e.stderr, "rubric: team figures (team.*, all.*) were computed without the rejected rows for: %s; outcomes that compare with them may change once those rows are fixed\n", strings.Join(res.LeftOut, "; "))
 	}
+	if len(res.HistoryLeftOut) > 0 {
+		fmt.Fprintf(e.stderr, "rubric: history windows reach rejected rows: %s; what looks back on them has no result there (no_data, needs review) until those rows are fixed\n", strings.Join(res.HistoryLeftOut, "; "))
+	}
 	if skip != "" && res.Rejected > 0 {
 		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)
 	}

@@ -173,6 +173,16 @@ func testValues(m *dsl.Value, subject, period, team string) []engine.Value {
 	return vals
 }
 
+// mapEntry returns the value of key in the map m.
+func mapEntry(m *dsl.Value, key string) (*dsl.Value, bool) {
+	for _, e := range m.Map {
+		if e.Key == key {
+			return e.Value, true
+		}
+	}
+	return nil, false
+}
+
 // listOfMaps returns the entries of a list of maps, or the line and message
 // of what is not one (notList for the value, notMap for an entry).
 func listOfMaps(v *dsl.Value, notList, notMap string) ([]*dsl.Value, int, string) {
@@ -225,14 +235,34 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
 		}
 		return res
 	}
-	// The subject's earlier snapshots (history = [...]), oldest first.
+	// The subject's earlier snapshots (history = [...]), oldest first. An
+	// entry { period = "2026-09", rejected = true } is a month whose row
+	// was rejected as bad input: unknown for every name (SPEC §10).
 	var earlier []*evaluator.Snapshot
+	var rejected []rules.Period
 	if tc.History != nil {
 		entries, line, msg := listOfMaps(tc.History, "history must be a list of maps, each with a period", "each history entry must be a map of names to values, with a period")
 		if msg != "" {
 			return failSetup(line, msg)
 		}
 		for _, hv := range entries {
+			if rej, ok := mapEntry(hv, "rejected"); ok {
+				if rej.Kind != dsl.KindBool {
+					return failSetup(rej.Range.Start.Line, "history: rejected must be true or false")
+				}
+				if rej.Bool {
+					per, ok := mapEntry(hv, "period")
+					if !ok || per.Kind != dsl.KindString {
+						return failSetup(hv.Range.Start.Line, "history: a rejected month needs its period")
+					}
+					p, err := rules.ParsePeriod(per.Str)
+					if err != nil || p.Kind != r.p.Period {
+						return failSetup(per.Range.Start.Line, fmt.Sprintf("history: period %q is not a %s", per.Str, r.p.Period))
+					}
+					rejected = append(rejected, p)
+					continue
+				}
+			}
 			hs, errs := conv.Snapshot(hv.Range.Start.Line, testValues(hv, subject, "", team))
 			if len(errs) > 0 {
 				return failSetup(errs[0].Line, "history: "+errs[0].Error())
@@ -241,11 +271,17 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
 		}
 		sort.SliceStable(earlier, func(i, j int) bool { return earlier[i].Period.Index() < earlier[j].Period.Index() })
 	}
+	sort.Slice(rejected, func(i, j int) bool { return rejected[i].Index() < rejected[j].Index() })
 	window := func(k int, s *evaluator.Snapshot) *evaluator.Window {
 		w := &evaluator.Window{}
 		for _, e := range earlier[:k] {
 			if evaluator.InWindow(e, s, r.p.History) {
 				w.Earlier = append(w.Earlier, e)
+			}
+		}
+		for _, p := range rejected {
+			if d := s.Period.Index() - p.Index(); d >= 1 && d <= r.p.History {
+				w.Rejected = append(w.Rejected, p)
 			}
 		}
 		return w

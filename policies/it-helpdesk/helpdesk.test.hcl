@@ -195,6 +195,35 @@ test "a gap ends the streak: no coaching" {
   }
 }
 
+test "a month with too few surveys is unknown, not missed: coaching needs review" {
+  period = "2026-11"
+  # September and November missed; October had 5 surveys (min_sample 10):
+  # csat was no_data there, so the streak cannot be counted
+  history = [
+    { period = "2026-09", surveys = 40, satisfied = 30 },
+    { period = "2026-10", surveys = 5, satisfied = 3 },
+  ]
+  values = { level = "L1", surveys = 40, satisfied = 30, tickets_resolved = 1200 }
+  expect {
+    target "csat" { status = "missed" }
+    breach "coaching" { status = "no_data" }
+  }
+}
+
+test "a rejected month is unknown: consistency needs review, never a silent 0" {
+  period = "2026-11"
+  # October's row was rejected as bad input (--skip-invalid): met in
+  # September and November, unknown in between
+  history = [
+    { period = "2026-09", surveys = 40, satisfied = 36, tickets_resolved = 1100 },
+    { period = "2026-10", rejected = true },
+  ]
+  values = { level = "L1", surveys = 40, satisfied = 36, tickets_resolved = 1200 }
+  expect {
+    incentive "consistency" { status = "no_data" }
+  }
+}
+
 test "CSAT met every month, pooled 0.9: consistency paid" {
   period = "2026-11"
   # pooled: (36 + 36 + 36) / (40 + 40 + 40) = 0.9
