@@ -91,7 +91,7 @@ func (s selection) has(p rules.Period) bool {
 // otherwise they are sorted on disk by input position and a last pass
 // writes them in input order. Only the selected periods are written,
 // never history-only snapshots.
-func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
+func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
 	h := &historyRun{rp: p.Rules(), ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
 	bySubject := extsort.New("", 8<<20)
@@ -104,6 +104,7 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	}
 	h.setRejected(res.rejected)
 	defer func() { res.HistoryLeftOut = h.leftOut() }()
+	defer func() { res.ThinHistory = h.thinHistory() }()
 	if failing {
 		res.Evaluated = 0
 		return res, nil
@@ -131,6 +132,10 @@ func (p *Policy) streamHistory(ctx context.Context, ev *evaluator.Evaluator, rr 
 	byInput := extsort.New("", 8<<20)
 	defer byInput.Close()
 	if res.Evaluated, err = h.evaluate(ctx, source, byInput, write); err != nil {
+		return nil, err
+	}
+	res.Selected = int(h.selected.Load())
+	if err := checkSelection(in, res); err != nil {
 		return nil, err
 	}
 	if !opts.InKeyOrder {
@@ -162,6 +167,38 @@ type historyRun struct {
 	rejected map[string][]rules.Period
 	mu       sync.Mutex
 	used     map[string]bool
+
+	// The first period of the input and the first written (selected, not
+	// history only), as indexes, set while reading; reachBefore counts
+	// the written snapshots whose window reaches before the input.
+	first, firstWritten int
+	seen, seenWritten   bool
+	reachBefore         atomic.Int64
+	selected            atomic.Int64 // snapshots written (selected, not history only)
+}
+
+// notePeriod records a snapshot's period for the thin-history check.
+func (h *historyRun) notePeriod(s *evaluator.Snapshot) {
+	i := s.Period.Index()
+	if !h.seen || i < h.first {
+		h.first, h.seen = i, true
+	}
+	if !s.HistoryOnly && h.sel.has(s.Period) && (!h.seenWritten || i < h.firstWritten) {
+		h.firstWritten, h.seenWritten = i, true
+	}
+}
+
+// thinHistory says, when the input holds no period before the first one
+// written although the policy looks back, how far the windows reach and
+// where the input starts (SPEC §10, Thin history); "" otherwise.
+func (h *historyRun) thinHistory() string {
+	if !h.rp.UsesHistory || !h.seenWritten || h.first < h.firstWritten {
+		return ""
+	}
+	back := rules.PeriodAt(h.rp.Period, h.firstWritten-h.rp.History)
+	start := rules.PeriodAt(h.rp.Period, h.first)
+	return fmt.Sprintf("history = %d looks back to %s, the input starts at %s: %d written snapshot(s) have windows that reach before the input (give the earlier periods' files too)",
+		h.rp.History, back.Label, start.Label, h.reachBefore.Load())
 }
 
 // setRejected takes the subjects and period labels of the rejected rows;
@@ -237,6 +274,7 @@ func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *i
 	var sortErr error
 	var key, val, bin []byte
 	emit := func(s *evaluator.Snapshot, encoded []byte) {
+		h.notePeriod(s)
 		if encoded == nil {
 			bin = s.AppendBinary(bin[:0])
 			encoded = bin
@@ -412,7 +450,14 @@ func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte)
 	err := h.subjects(ctx, each, h.opts.InKeyOrder, func(j *subjectJob, o *evaluator.Outcome) {
 		for k, s := range j.snaps {
 			h.ev.EvaluateWindow(o, s, h.stats, h.window(j.snaps, k))
-			if h.opts.EncodeAll || (!s.HistoryOnly && h.sel.has(s.Period)) {
+			written := !s.HistoryOnly && h.sel.has(s.Period)
+			if written {
+				h.selected.Add(1)
+				if s.Period.Index()-h.rp.History < h.first {
+					h.reachBefore.Add(1)
+				}
+			}
+			if h.opts.EncodeAll || written {
 				j.outcomes.data = h.encode(o, j.outcomes.data)
 				j.outcomes.added()
 				j.outSeqs = append(j.outSeqs, j.seqs[k])

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -722,5 +723,41 @@ func TestUnknownIsNotMissed(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestThinHistory: SPEC §10, Thin history. Paying a month from its own
+// file alone, or evaluating an input whose first periods look back before
+// it, says how far the windows reach and how many written snapshots are
+// affected; an input holding earlier periods says nothing.
+func TestThinHistory(t *testing.T) {
+	src := strings.Replace(unknownPolicy, "LANG", "cel", 1)
+	p, diags := LoadSources("u.hcl", []dsl.Source{{Name: "u.hcl", Bytes: []byte(src)}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	march := "subject,period,x\nA,2026-03,1\nB,2026-03,0\n"
+	cases := []struct {
+		name, input string
+		periods     []string
+		want        string
+	}{
+		{"the month alone", march, nil, "history = 2 looks back to 2026-01, the input starts at 2026-03: 2 written snapshot(s) have windows that reach before the input"},
+		{"the month alone, selected", march, []string{"2026-03"}, "history = 2 looks back to 2026-01, the input starts at 2026-03: 2 written snapshot(s)"},
+		{"every month", unknownInput, nil, "history = 2 looks back to 2025-11, the input starts at 2026-01: 6 written snapshot(s)"},
+		{"earlier months given", unknownInput, []string{"2026-03"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := writeFile(t, "u.csv", c.input)
+			res, err := p.Eval(Input{Name: in, Periods: c.periods}, Output{W: io.Discard},
+				EvalOptions{Format: OutNDJSON, StreamOptions: StreamOptions{SkipInvalid: filepath.Join(t.TempDir(), "rej.csv")}})
+			if err != nil || res.Failed() {
+				t.Fatal(err, res)
+			}
+			if (c.want == "") != (res.ThinHistory == "") || !strings.HasPrefix(res.ThinHistory, c.want) {
+				t.Errorf("thin history %q, want %q", res.ThinHistory, c.want)
+			}
+		})
 	}
 }

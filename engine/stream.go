@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
@@ -29,6 +30,18 @@ type Input struct {
 	// FROM..TO ranges, inclusive. Every snapshot is still read, checked,
 	// and used as history and for team.* and all.*. Empty: all.
 	Periods []string
+	// AllowEmpty accepts a selection that holds no snapshot; otherwise
+	// Stream returns an *EmptySelectionError (SPEC §10) before the caller
+	// writes anything.
+	AllowEmpty bool
+}
+
+// EmptySelectionError is a period selection that holds no snapshot: the
+// run wrote nothing.
+type EmptySelectionError struct{ Periods []string }
+
+func (e *EmptySelectionError) Error() string {
+	return "no snapshot in " + strings.Join(e.Periods, ", ") + " (use --allow-empty if that is expected)"
 }
 
 // StreamOptions control reading and evaluation.
@@ -65,7 +78,10 @@ type StreamOptions struct {
 
 // StreamResult says what a run read.
 type StreamResult struct {
-	Evaluated  int
+	Evaluated int
+	// Selected counts the good snapshots of the selected periods (all
+	// periods when none is selected), history-only ones left out.
+	Selected   int
 	Rejected   int           // rows written to the rejects file
 	Errors     []*InputError // bad input, up to MaxErrors
 	ErrorCount int           // all bad input, also beyond MaxErrors
@@ -83,6 +99,9 @@ type StreamResult struct {
 	// in the history window of a snapshot written out: the names looking
 	// back on them have no result there (SPEC §10).
 	HistoryLeftOut []string
+	// ThinHistory, when set, says that the policy looks back before the
+	// input's first period (SPEC §10, Thin history).
+	ThinHistory string
 
 	leftOut  map[string]bool
 	rejected map[string][]string // subject -> the periods of its rejected rows
@@ -368,7 +387,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	}
 
 	if p.Rules().History > 0 {
-		return p.streamHistory(ctx, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
+		return p.streamHistory(ctx, in, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
 	pl := startPool(ctx, workers, in.Name, opts.Progress, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
 		return encode(ev.EvaluateInto(o, s, stats), out)
@@ -402,7 +421,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	// emit takes a good snapshot (and its encoding, when a parallel read
 	// made it) in input order.
 	emit := func(snap *evaluator.Snapshot, bin []byte) {
-		if !opts.EncodeAll && !sel.has(snap.Period) {
+		if sel.has(snap.Period) {
+			res.Selected++
+		} else if !opts.EncodeAll {
 			return
 		}
 		res.Evaluated++
@@ -448,13 +469,25 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	}
 	if failing {
 		res.Evaluated = 0
+		return res, nil
 	}
-	if rejects != nil && !failing {
+	if err := checkSelection(in, res); err != nil {
+		return nil, err
+	}
+	if rejects != nil {
 		if err := rejects.commit(); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// checkSelection refuses a selection that holds no snapshot.
+func checkSelection(in Input, res *StreamResult) error {
+	if len(in.Periods) > 0 && res.Selected == 0 && !in.AllowEmpty && res.Rows > 0 {
+		return &EmptySelectionError{Periods: in.Periods}
+	}
+	return nil
 }
 
 // arrivesInKeyOrder reports whether in is a regular file whose records

@@ -74,7 +74,7 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 }
 
 func (f *policyFlags) in(e *env) engine.Input {
-	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin, Periods: f.periods}
+	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin, Periods: f.periods, AllowEmpty: f.allowEmpty}
 }
 
 // report prints warnings and bad input; it returns the error to exit with.
@@ -109,6 +109,9 @@ func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) 
 	}
 	if len(res.LeftOut) > 0 {
 		fmt.Fprintf(e.stderr, "rubric: team figures (team.*, all.*) were computed without the rejected rows for: %s; outcomes that compare with them may change once those rows are fixed\n", strings.Join(res.LeftOut, "; "))
+	}
+	if res.ThinHistory != "" {
+		fmt.Fprintf(e.stderr, "warning: %s\n", res.ThinHistory)
 	}
 	if len(res.HistoryLeftOut) > 0 {
 		fmt.Fprintf(e.stderr, "rubric: history windows reach rejected rows: %s; what looks back on them has no result there (no_data, needs review) until those rows are fixed\n", strings.Join(res.HistoryLeftOut, "; "))

@@ -19,6 +19,7 @@ func diffCmd(e *env) *cobra.Command {
 	var maxChange float64
 	var top int
 	var periods []string
+	var allowEmpty bool
 	c := &cobra.Command{
 		Use:   "diff OLD NEW -i INPUT",
 		Short: "What a policy change does to payouts, statuses and bands on the same snapshots",
@@ -42,7 +43,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 			if input == "" {
 				return usageErr("--input (-i) is required")
 			}
-			pf := policyFlags{input: input, inputFormat: inputFormat, policy: args[0], periods: periods}
+			pf := policyFlags{input: input, inputFormat: inputFormat, policy: args[0], periods: periods, allowEmpty: allowEmpty}
 			if err := pf.check(); err != nil {
 				return err
 			}
@@ -90,6 +91,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 	c.Flags().StringVar(&format, "format", "text", "text, markdown or json")
 	c.Flags().Float64Var(&maxChange, "max-total-change", 0, "exit 1 when any incentive's total moves by more than this percentage")
 	c.Flags().IntVar(&top, "top", 10, "how many of the largest individual changes to show")
+	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "a --period selection without snapshots is not an error")
 	c.Flags().StringArrayVar(&periods, "period", nil, "compare only this period (LABEL or FROM..TO, repeatable); every snapshot is still read")
 	c.Flags().StringVar(&skip, "skip-invalid", "", "leave out bad rows, writing them with their reasons to this file")
 	return c

@@ -91,8 +91,17 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// usageErr is a usage error (exit 2), unless one of args is an error that
+// fails the run instead (exit 1): a period selection with no snapshot.
 func usageErr(format string, args ...any) error {
-	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+	code := exitUsage
+	for _, a := range args {
+		var es *engine.EmptySelectionError
+		if err, ok := a.(error); ok && errors.As(err, &es) {
+			code = exitFail
+		}
+	}
+	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // fail returns an error with exit code 1 whose message has already been

@@ -105,6 +105,6 @@ team runs.`,
 	c.Flags().BoolVar(&force, "force", false, "replace a different export already in the directory")
 	c.Flags().StringVar(&verify, "verify", "", "verify the export in this directory against its manifest")
 	c.Flags().StringArrayVar(&against, "against", nil, "an earlier export of this policy (repeatable): write a correction that pays only the differences")
-	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review")
+	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review, or the policy looks back before the input")
 	return c
 }

@@ -92,6 +92,10 @@ type Manifest struct {
 	NotInInput   int               `json:"not_in_input"`
 	Totals       []ManifestTotal   `json:"totals"`
 	Rejected     *ManifestReject   `json:"rejected,omitempty"`
+	// Warnings are what the run said about its input that a reviewer of
+	// the export must see: a history that reaches before the input, rows
+	// rejected inside some line's window.
+	Warnings []string `json:"warnings,omitempty"`
 	// ExtraColumns are the attributes marked payroll = true, exported after
 	// the fixed columns of payroll.csv, in declaration order.
 	ExtraColumns []string     `json:"extra_columns"`
@@ -312,6 +316,15 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		if !pl.seen.Load() {
 			m.NotInInput++
 		}
+	}
+	if res.ThinHistory != "" {
+		m.Warnings = append(m.Warnings, res.ThinHistory)
+	}
+	if len(res.HistoryLeftOut) > 0 {
+		m.Warnings = append(m.Warnings, "history windows reach rejected rows: "+strings.Join(res.HistoryLeftOut, "; "))
+	}
+	if opts.Strict && res.ThinHistory != "" {
+		return nil, &ErrRefused{Msg: res.ThinHistory + "; a strict run writes nothing"}
 	}
 	if opts.Strict && m.NeedsReview > 0 {
 		return nil, &ErrRefused{Msg: fmt.Sprintf("%d line(s) are no_data and need review; a strict run writes nothing until they have data", m.NeedsReview)}

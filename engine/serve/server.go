@@ -502,7 +502,7 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	} else {
 		buf.Grow(min(len(body.mem)*8, 64<<20)) // an outcome with its explanations is ~8× its snapshot
 	}
-	res, err := v.policy.Eval(engine.Input{Name: "-", Format: body.format, Stdin: in, Periods: periods},
+	res, err := v.policy.Eval(engine.Input{Name: "-", Format: body.format, Stdin: in, Periods: periods, AllowEmpty: true},
 		output, engine.EvalOptions{Format: out, StreamOptions: engine.StreamOptions{MaxErrors: 100, Context: ctx}})
 	s.release()
 	base := outcome{policy: rp.Name, digest: rp.Digest, snapshots: n}
