@@ -62,7 +62,7 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 	var chosen *evaluator.Outcome
 	switch {
 	case len(candidates) == 0:
-		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, in.Name)}
+		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, strings.Join(in.Files(), ", "))}
 	case period != "":
 		for _, o := range candidates {
 			if o.Snapshot.Period.Label == period {

@@ -34,3 +34,11 @@ func (c countingReader) Read(b []byte) (int, error) {
 	c.p.bytes.Add(int64(n))
 	return n, err
 }
+
+// countingReadCloser is a countingReader that closes what it reads.
+type countingReadCloser struct {
+	countingReader
+	c io.Closer
+}
+
+func (c countingReadCloser) Close() error { return c.c.Close() }

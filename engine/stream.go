@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,11 @@ type Input struct {
 	// FROM..TO ranges, inclusive. Every snapshot is still read, checked,
 	// and used as history and for team.* and all.*. Empty: all.
 	Periods []string
+	// Names, when set, are several files read as one input, in order
+	// (SPEC §5): a duplicate across them is a duplicate, every error names
+	// its file; Name is then ignored. Each file's format is Format, or its
+	// own by its name.
+	Names []string
 	// AllowEmpty accepts a selection that holds no snapshot; otherwise
 	// Stream returns an *EmptySelectionError (SPEC §10) before the caller
 	// writes anything.
@@ -320,12 +326,17 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	in, err := in.detected()
+	if err != nil {
+		return nil, err
+	}
+	files := in.Files()
 	format := in.Format
 	if format == "" {
-		format = InputFormat(in.Name)
+		format = InputFormat(files[0])
 	}
 	if format == "" {
-		return nil, fmt.Errorf("%s: cannot tell the input format from the name (csv, json or ndjson)", in.Name)
+		return nil, fmt.Errorf("%s: cannot tell the input format from the name (csv, json or ndjson)", files[0])
 	}
 	ctx := opts.Context
 	if ctx == nil {
@@ -336,16 +347,16 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		return nil, err
 	}
 	ev := p.evaluator(evaluator.Options{Explain: opts.Explain, IncentivesOnly: opts.IncentivesOnly})
-	open, cleanup, err := opener(in, ev.NeedsStats())
+	src, err := openInput(in, format, ev.NeedsStats(), opts.Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer src.cleanup()
 
 	res := &StreamResult{}
 	var stats *evaluator.Stats
 	if ev.NeedsStats() && p.Rules().History == 0 {
-		stats, err = p.teamStats(ctx, ev, open, in.Name, format, workers, opts.SkipInvalid != "")
+		stats, err = src.teamStats(ctx, p, ev, workers, opts.SkipInvalid != "")
 		if err != nil {
 			return nil, err
 		}
@@ -360,16 +371,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		defer rejects.abort()
 	}
 
-	rc, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	var src io.Reader = rc
-	if opts.Progress != nil {
-		src = countingReader{r: rc, p: opts.Progress}
-	}
-	rr, err := input.NewReader(src, in.Name, format)
+	rr, done, err := src.reader(true)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -378,7 +380,9 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 		return nil, err
 	}
-	conv := input.NewConverter(p.Rules(), in.Name)
+	defer done()
+	conv := input.NewConverter(p.Rules(), files[0])
+	conv.SetFiles(files)
 	defer conv.Close()
 	if opts.SkipInvalid == "" {
 		// A duplicate fails the run, so it may be found at the end: the
@@ -389,7 +393,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if p.Rules().History > 0 {
 		return p.streamHistory(ctx, in, ev, rr, conv, rejects, res, opts, sel, workers, encode, write)
 	}
-	pl := startPool(ctx, workers, in.Name, opts.Progress, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
+	pl := startPool(ctx, workers, files[0], opts.Progress, func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte {
 		return encode(ev.EvaluateInto(o, s, stats), out)
 	}, write)
 	cur := pl.snapshots()
@@ -413,7 +417,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 	}
 	var byKey *keyOrder
-	if opts.InKeyOrder && !arrivesInKeyOrder(in, format) {
+	if opts.InKeyOrder && (len(files) > 1 || !arrivesInKeyOrder(in, format)) {
 		byKey = newKeyOrder(p.Rules(), opts.TempDir)
 		defer byKey.close()
 		alloc = byKey.alloc
@@ -719,17 +723,91 @@ func mergeByLine(a, b []*InputError, max int) []*InputError {
 	return out
 }
 
-// opener returns a function that opens the input, once or (for two passes)
-// twice. Standard input is spooled to a temporary file when it must be
-// read twice.
-func opener(in Input, twice bool) (func() (io.ReadCloser, error), func(), error) {
-	if in.Name != "-" {
-		f, err := os.Open(in.Name)
-		if err != nil {
-			return nil, nil, err
+// detected is in with the format of standard input told from its first
+// byte when no format is given (SPEC §5): '[' is JSON, '{' NDJSON, and
+// anything else CSV (a byte order mark and white space before it are
+// skipped). Other inputs are returned as they are.
+func (in Input) detected() (Input, error) {
+	if in.Format != "" || len(in.Names) > 0 || in.Name != "-" {
+		return in, nil
+	}
+	stdin := in.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	br := bufio.NewReaderSize(stdin, 64<<10)
+	in.Stdin, in.Format = br, FormatCSV
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if len(b) < i {
+			if err != nil && err != io.EOF {
+				return in, err
+			}
+			return in, nil // empty, or only white space: CSV's own message
 		}
-		f.Close()
-		return func() (io.ReadCloser, error) { return os.Open(in.Name) }, func() {}, nil
+		c := b[i-1]
+		if i <= 3 && bytes.HasPrefix([]byte("\xef\xbb\xbf"), b) {
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			if i >= 64<<10 {
+				return in, nil
+			}
+			continue
+		case '[':
+			in.Format = FormatJSON
+		case '{':
+			in.Format = FormatNDJSON
+		case 0x1f:
+			return in, errors.New("standard input is gzip-compressed: say --input-format csv, json or ndjson")
+		}
+		return in, nil
+	}
+}
+
+// Files are the input's files, in order: Names when given, else Name.
+func (in Input) Files() []string {
+	if len(in.Names) > 0 {
+		return in.Names
+	}
+	return []string{in.Name}
+}
+
+// source opens an input's files, once or (for two passes) twice: standard
+// input is spooled to a temporary file when it must be read twice.
+type source struct {
+	files    []string
+	format   string // the formats given: "" picks each file's by its name
+	open     func(i int) (io.ReadCloser, error)
+	progress *Progress
+	cleanup  func()
+}
+
+// openInput checks that the input's files can be opened and returns their
+// source. Standard input ("-") is an input of one file.
+func openInput(in Input, format string, twice bool, progress *Progress) (*source, error) {
+	files := in.Files()
+	src := &source{files: files, format: in.Format, progress: progress, cleanup: func() {}}
+	if len(files) == 1 {
+		src.format = format
+	}
+	if len(files) > 1 || files[0] != "-" {
+		for _, name := range files {
+			if name == "-" {
+				return nil, errors.New("standard input (-) can only be the one input")
+			}
+			if src.format == "" && InputFormat(name) == "" {
+				return nil, fmt.Errorf("%s: cannot tell the input format from the name (csv, json or ndjson)", name)
+			}
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err
+			}
+			f.Close()
+		}
+		src.open = func(i int) (io.ReadCloser, error) { return os.Open(files[i]) }
+		return src, nil
 	}
 	stdin := in.Stdin
 	if stdin == nil {
@@ -737,24 +815,74 @@ func opener(in Input, twice bool) (func() (io.ReadCloser, error), func(), error)
 	}
 	if !twice {
 		used := false
-		return func() (io.ReadCloser, error) {
+		src.open = func(int) (io.ReadCloser, error) {
 			if used {
 				return nil, errors.New("standard input can be read only once")
 			}
 			used = true
 			return io.NopCloser(stdin), nil
-		}, func() {}, nil
+		}
+		return src, nil
 	}
 	tmp, err := fsutil.CreateTemp("", "rubric-stdin-*")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cleanup := func() { tmp.Close(); fsutil.Remove(tmp.Name()) }
+	src.cleanup = func() { tmp.Close(); fsutil.Remove(tmp.Name()) }
 	if _, err := io.Copy(tmp, stdin); err != nil {
-		cleanup()
-		return nil, nil, err
+		src.cleanup()
+		return nil, err
 	}
-	return func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }, cleanup, nil
+	src.open = func(int) (io.ReadCloser, error) { return os.Open(tmp.Name()) }
+	return src, nil
+}
+
+// formatOf is the format of file i.
+func (s *source) formatOf(i int) string {
+	if s.format != "" {
+		return s.format
+	}
+	return InputFormat(s.files[i])
+}
+
+// reader opens the input for reading its records (counting the bytes for
+// progress when counted is set): one file's reader, or a MultiReader of
+// several. done closes what it opened.
+func (s *source) reader(counted bool) (input.Reader, func(), error) {
+	open := func(i int) (io.ReadCloser, error) {
+		rc, err := s.open(i)
+		if err != nil || !counted || s.progress == nil {
+			return rc, err
+		}
+		return countingReadCloser{countingReader{r: rc, p: s.progress}, rc}, nil
+	}
+	if len(s.files) == 1 {
+		rc, err := open(0)
+		if err != nil {
+			return nil, nil, err
+		}
+		rr, err := input.NewReader(rc, s.files[0], s.formatOf(0))
+		if err != nil {
+			rc.Close()
+			return nil, nil, err
+		}
+		return rr, func() { rc.Close() }, nil
+	}
+	parts := make([]input.Part, len(s.files))
+	for i, name := range s.files {
+		parts[i] = input.Part{Name: name, Format: s.formatOf(i), Open: func() (io.ReadCloser, error) { return open(i) }}
+	}
+	m := input.NewMultiReader(parts)
+	return m, func() { m.Close() }, nil
+}
+
+// teamStats is the first pass for team.* and all.*: over one CSV file in
+// chunks on every core, else over the records.
+func (s *source) teamStats(ctx context.Context, p *Policy, ev *evaluator.Evaluator, workers int, exactDups bool) (*evaluator.Stats, error) {
+	if len(s.files) == 1 {
+		return p.teamStats(ctx, ev, func() (io.ReadCloser, error) { return s.open(0) }, s.files[0], s.formatOf(0), workers, exactDups)
+	}
+	return p.teamStatsRecords(ctx, ev, func() (input.Reader, func(), error) { return s.reader(false) }, s.files[0], workers, exactDups)
 }
 
 // rejectWriter writes rejected rows with their reasons to a CSV file,
@@ -823,8 +951,11 @@ func (r *rejectWriter) abort() {
 // nothing. Payroll reads its input twice (a digest, then the run); diff
 // runs two policies over it.
 func (in Input) Rewindable() (out Input, release func(), err error) {
-	if in.Name != "-" {
+	if len(in.Names) > 0 || in.Name != "-" {
 		return in, func() {}, nil
+	}
+	if in, err = in.detected(); err != nil {
+		return Input{}, nil, err
 	}
 	src := in.Stdin
 	if src == nil {
@@ -839,5 +970,7 @@ func (in Input) Rewindable() (out Input, release func(), err error) {
 		release()
 		return Input{}, nil, err
 	}
-	return Input{Name: f.Name(), Format: in.Format, Periods: in.Periods}, release, nil
+	out = in
+	out.Name, out.Stdin = f.Name(), nil
+	return out, release, nil
 }

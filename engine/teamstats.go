@@ -31,7 +31,18 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 			return stats, err
 		}
 	}
-	return p.teamStatsRecords(ctx, ev, open, name, format, workers, exactDups)
+	return p.teamStatsRecords(ctx, ev, func() (input.Reader, func(), error) {
+		rc, err := open()
+		if err != nil {
+			return nil, nil, err
+		}
+		rr, err := input.NewReader(rc, name, format)
+		if err != nil {
+			rc.Close()
+			return nil, nil, err
+		}
+		return rr, func() { rc.Close() }, nil
+	}, name, workers, exactDups)
 }
 
 // statsOnly returns the slots the statistics pass reads (Converter.Only),
@@ -84,7 +95,7 @@ func statsAdder(stats *evaluator.Stats, exactDups bool) func(*evaluator.Snapshot
 	}
 	keys := input.NewKeys()
 	return func(s *evaluator.Snapshot) {
-		if _, dup := keys.Add(s.Subject, s.Period.Label, s.Line, 0); !dup {
+		if _, dup := keys.Add(s.Subject, s.Period.Label, int64(s.Line), 0); !dup {
 			stats.Add(s)
 		}
 	}
@@ -100,14 +111,12 @@ type statsEntry struct {
 
 // teamStatsRecords is the statistics pass over records read on one
 // goroutine as the main pass reads them.
-func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
+func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, newReader func() (input.Reader, func(), error), name string, workers int, exactDups bool) (*evaluator.Stats, error) {
 	stats := evaluator.NewStats(p.Rules())
-	rc, err := open()
-	if err != nil {
-		return nil, err
+	rr, done, err := newReader()
+	if err == nil {
+		defer done()
 	}
-	defer rc.Close()
-	rr, err := input.NewReader(rc, name, format)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {

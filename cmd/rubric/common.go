@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +15,8 @@ import (
 // policyFlags are the flags of commands that evaluate snapshots.
 type policyFlags struct {
 	policy      string
-	input       string
+	inputs      []string // -i as given: files, globs or -
+	files       []string // the files they name, in order (check)
 	inputFormat string
 	skipInvalid string
 	periods     []string
@@ -24,7 +26,7 @@ type policyFlags struct {
 
 func (f *policyFlags) register(c *cobra.Command) {
 	c.Flags().StringVarP(&f.policy, "policy", "p", "", "policy directory or file (required)")
-	c.Flags().StringVarP(&f.input, "input", "i", "", "snapshots: a .csv, .json, .ndjson or .jsonl file, or - for standard input (required)")
+	c.Flags().StringArrayVarP(&f.inputs, "input", "i", nil, "snapshots: a .csv, .json, .ndjson or .jsonl file (also .gz), a glob pattern ('data/2026-*.csv'), or - for standard input; repeatable: the files are read as one input, in order (required)")
 	c.Flags().StringVar(&f.inputFormat, "input-format", "", "input format when the name does not say: csv, json or ndjson")
 	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
 	c.Flags().BoolVar(&f.allowEmpty, "allow-empty", false, "an input without rows is not an error")
@@ -36,7 +38,7 @@ func (f *policyFlags) check() error {
 	if f.policy == "" {
 		return usageErr("--policy (-p) is required")
 	}
-	if f.input == "" {
+	if len(f.inputs) == 0 {
 		return usageErr("--input (-i) is required")
 	}
 	switch f.inputFormat {
@@ -44,18 +46,51 @@ func (f *policyFlags) check() error {
 	default:
 		return usageErr("unknown --input-format %q (csv, json or ndjson)", f.inputFormat)
 	}
-	if f.input == "-" && f.inputFormat == "" {
-		return usageErr("reading standard input needs --input-format csv, json or ndjson")
+	files, err := expandInputs(f.inputs)
+	if err != nil {
+		return err
 	}
-	if f.input != "-" && f.inputFormat == "" && engine.InputFormat(f.input) == "" {
-		return usageErr("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", f.input)
-	}
-	if f.input != "-" {
-		if _, err := os.Stat(f.input); err != nil {
+	f.files = files
+	for _, name := range files {
+		if name == "-" {
+			continue // its format is detected from its first byte
+		}
+		if f.inputFormat == "" && engine.InputFormat(name) == "" {
+			return usageErr("%s: cannot tell the input format from the name; say --input-format csv, json or ndjson", name)
+		}
+		if _, err := os.Stat(name); err != nil {
 			return usageErr("%v", err)
 		}
 	}
 	return nil
+}
+
+// expandInputs turns -i values into files: a glob pattern into its
+// matches in lexical order (a pattern that matches nothing is a usage
+// error), anything else as it is. Standard input (-) must be the only one.
+func expandInputs(inputs []string) ([]string, error) {
+	var files []string
+	for _, in := range inputs {
+		if in == "-" {
+			if len(inputs) > 1 {
+				return nil, usageErr("standard input (-i -) cannot be read with other inputs")
+			}
+			return []string{"-"}, nil
+		}
+		if !strings.ContainsAny(in, "*?[") {
+			files = append(files, in)
+			continue
+		}
+		matches, err := filepath.Glob(in)
+		if err != nil {
+			return nil, usageErr("input pattern %q: %v", in, err)
+		}
+		if len(matches) == 0 {
+			return nil, usageErr("input pattern %q matches no file", in)
+		}
+		files = append(files, matches...) // sorted by Glob
+	}
+	return files, nil
 }
 
 // load loads the policy, printing its diagnostics.
@@ -74,7 +109,11 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 }
 
 func (f *policyFlags) in(e *env) engine.Input {
-	return engine.Input{Name: f.input, Format: f.inputFormat, Stdin: e.stdin, Periods: f.periods, AllowEmpty: f.allowEmpty}
+	in := engine.Input{Name: f.files[0], Format: f.inputFormat, Stdin: e.stdin, Periods: f.periods, AllowEmpty: f.allowEmpty}
+	if len(f.files) > 1 {
+		in.Names = f.files
+	}
+	return in
 }
 
 // report prints warnings and bad input; it returns the error to exit with.

@@ -15,7 +15,8 @@ import (
 )
 
 func diffCmd(e *env) *cobra.Command {
-	var input, inputFormat, format, skip string
+	var inputs []string
+	var inputFormat, format, skip string
 	var maxChange float64
 	var top int
 	var periods []string
@@ -40,10 +41,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 			default:
 				return usageErr("unknown --format %q (text, markdown or json)", format)
 			}
-			if input == "" {
-				return usageErr("--input (-i) is required")
-			}
-			pf := policyFlags{input: input, inputFormat: inputFormat, policy: args[0], periods: periods, allowEmpty: allowEmpty}
+			pf := policyFlags{inputs: inputs, inputFormat: inputFormat, policy: args[0], periods: periods, allowEmpty: allowEmpty}
 			if err := pf.check(); err != nil {
 				return err
 			}
@@ -86,7 +84,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&input, "input", "i", "", "snapshots: .csv, .json, .ndjson or - (required)")
+	c.Flags().StringArrayVarP(&inputs, "input", "i", nil, "snapshots: a file, a glob pattern or - (repeatable: read as one input, in order; required)")
 	c.Flags().StringVar(&inputFormat, "input-format", "", "input format when the name does not say")
 	c.Flags().StringVar(&format, "format", "text", "text, markdown or json")
 	c.Flags().Float64Var(&maxChange, "max-total-change", 0, "exit 1 when any incentive's total moves by more than this percentage")

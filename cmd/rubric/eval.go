@@ -38,7 +38,7 @@ func evalCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			prog, stop := progress(e, pf.input, pf.quiet)
+			prog, stop := progress(e, pf.files, pf.quiet)
 			res, err := p.Eval(pf.in(e), engine.Output{Path: output, W: e.stdout},
 				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Progress: prog}})
 			stop()

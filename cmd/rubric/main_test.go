@@ -81,7 +81,11 @@ func TestCLI(t *testing.T) {
 		{"eval json", []string{"eval", "-p", voice, "-i", voiceData, "--format", "json"}, "", 0, []string{`^\[\n\{"subject":"A-1001"`, `\}\n\]\n$`}, nil},
 		{"eval to file", []string{"eval", "-p", voice, "-i", voiceData, "-o", outFile}, "", 0, nil, nil},
 		{"eval stdin", []string{"eval", "-p", voice, "-i", "-", "--input-format", "csv"}, "subject,period,base_pay,tenure_days\nZ1,2026-10,1000,400\n", 0, []string{`"subject":"Z1"`}, nil},
-		{"eval stdin needs format", []string{"eval", "-p", voice, "-i", "-"}, "", 2, nil, []string{`--input-format`}},
+		// SPEC §5: standard input's format is told from its first byte.
+		{"eval stdin csv detected", []string{"eval", "-p", voice, "-i", "-", "--format", "csv"}, "subject,period,base_pay,tenure_days\nA1,2026-10,3000,400\n", 0, []string{`\nA1,2026-10,`}, nil},
+		{"eval stdin ndjson detected", []string{"eval", "-p", voice, "-i", "-", "--format", "csv"}, "\ufeff\n {\"subject\":\"A1\",\"period\":\"2026-10\",\"base_pay\":3000,\"tenure_days\":400}\n", 0, []string{`\nA1,2026-10,`}, nil},
+		{"eval stdin json detected", []string{"eval", "-p", voice, "-i", "-", "--format", "csv"}, "[{\"subject\":\"A1\",\"period\":\"2026-10\",\"base_pay\":3000,\"tenure_days\":400}]", 0, []string{`\nA1,2026-10,`}, nil},
+		{"eval stdin empty", []string{"eval", "-p", voice, "-i", "-"}, "", 1, nil, []string{`the file is empty`}},
 		{"eval bad input", []string{"eval", "-p", voice, "-i", badInput}, "", 1, []string{`^$`}, []string{regexp.QuoteMeta(badInput) + `:2:17: A1 2026-10: metric handled "many" is not a number`, `nothing was written`}},
 		{"eval skip invalid", []string{"eval", "-p", voice, "-i", badInput, "--skip-invalid", rejects}, "", 0, []string{`^$`}, []string{`rejected 1 row\(s\)`}},
 		{"eval bad policy", []string{"eval", "-p", bad, "-i", voiceData}, "", 1, nil, []string{`unknown name "csta"`, `has errors`}},
@@ -404,7 +408,7 @@ func TestProgressLine(t *testing.T) {
 	}
 	// Not a terminal: nothing is shown, and stop returns at once.
 	var buf bytes.Buffer
-	_, stop := progress(&env{stderr: &buf}, "x", false)
+	_, stop := progress(&env{stderr: &buf}, []string{"x"}, false)
 	stop()
 	if buf.Len() != 0 {
 		t.Errorf("progress on a non-terminal: %q", buf.String())

@@ -60,7 +60,7 @@ team runs.`,
 			if err != nil {
 				return err
 			}
-			prog, stop := progress(e, pf.input, pf.quiet)
+			prog, stop := progress(e, pf.files, pf.quiet)
 			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
 			stop()
 			var exists *payroll.ErrExportExists

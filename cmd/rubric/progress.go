@@ -12,13 +12,18 @@ import (
 // terminal (and not --quiet): rows read, rows per second, elapsed time, and
 // the time left when the input's size is known. It says nothing for the
 // first two seconds, so short runs stay quiet. stop erases the line.
-func progress(e *env, input string, quiet bool) (p *engine.Progress, stop func()) {
+func progress(e *env, files []string, quiet bool) (p *engine.Progress, stop func()) {
 	p = &engine.Progress{}
 	if quiet || !isTerminal(e.stderr) {
 		return p, func() {}
 	}
-	if fi, err := os.Stat(input); err == nil && fi.Mode().IsRegular() {
-		p.Total = fi.Size()
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil || !fi.Mode().IsRegular() {
+			p.Total = 0 // a pipe: no percentage
+			break
+		}
+		p.Total += fi.Size()
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})

@@ -78,6 +78,9 @@ type Manifest struct {
 	Policy        ManifestPolicy `json:"policy"`
 	Currency      string         `json:"currency"`
 	InputSHA256   string         `json:"input_sha256"`
+	// Inputs are the files of an input of several, in the order read;
+	// InputSHA256 is then the SHA-256 of their digests, one a line.
+	Inputs []ManifestInput `json:"inputs,omitempty"`
 	// Periods is the selection paid (--period), when one was given; it is
 	// part of the run's identity.
 	Periods      []string          `json:"periods,omitempty"`
@@ -210,16 +213,13 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		opts.SortMemory = 8 << 20
 	}
 	// The input is read from a file so that its digest is known: standard
-	// input is spooled first.
-	if in.Name == "-" && in.Format == "" {
-		return nil, errors.New("reading standard input needs an input format")
-	}
+	// input is spooled first (its format told from its first byte).
 	in, release, err := in.Rewindable()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	inputSum, err := fileSHA256(in.Name)
+	inputSum, inputs, err := inputDigest(in.Files())
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +270,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 			Policy:       ManifestPolicy{Name: rp.Name, Version: rp.Version, Digest: rp.Digest},
 			Currency:     rp.Currency,
 			InputSHA256:  inputSum,
+			Inputs:       inputs,
 			Against:      against,
 			ExtraColumns: extras,
 			Periods:      in.Periods,
@@ -760,6 +761,32 @@ func (t *totals) list(minor int) []ManifestTotal {
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// ManifestInput is one file of an input of several.
+type ManifestInput struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// inputDigest is the SHA-256 of one input file; for several, the SHA-256
+// of their digests (hex, one a line, in order), with each file's.
+func inputDigest(files []string) (string, []ManifestInput, error) {
+	if len(files) == 1 {
+		sum, err := fileSHA256(files[0])
+		return sum, nil, err
+	}
+	h := sha256.New()
+	inputs := make([]ManifestInput, len(files))
+	for i, f := range files {
+		sum, err := fileSHA256(f)
+		if err != nil {
+			return "", nil, err
+		}
+		inputs[i] = ManifestInput{Name: filepath.Base(f), SHA256: sum}
+		io.WriteString(h, sum+"\n")
+	}
+	return hex.EncodeToString(h.Sum(nil)), inputs, nil
+}
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)

@@ -42,6 +42,7 @@ type column struct {
 type Converter struct {
 	p        *rules.Policy
 	file     string
+	files    []string // an input of several files, by index (SetFiles)
 	cols     map[string]column
 	warned   map[string]bool
 	warnings []string
@@ -140,8 +141,38 @@ func (c *Converter) Close() {
 }
 
 func (c *Converter) duplicate(d Duplicate) *Error {
-	return &Error{File: c.file, Line: d.Line, Column: d.Column, Subject: d.Subject, Period: d.Period,
-		Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at line %d", d.Subject, d.Period, d.First)}
+	part, line := SplitPos(d.Line)
+	fpart, fline := SplitPos(d.First)
+	at := fmt.Sprintf("line %d", fline)
+	if fpart != part {
+		at = fmt.Sprintf("%s:%d", c.fileName(fpart), fline)
+	}
+	return &Error{File: c.fileName(part), Line: line, Column: d.Column, Subject: d.Subject, Period: d.Period,
+		Msg: fmt.Sprintf("duplicate snapshot: %s %s is already at %s", d.Subject, d.Period, at)}
+}
+
+// SetFiles names the files of an input read as several (MultiReader), by
+// their index: messages about a record name its file.
+func (c *Converter) SetFiles(names []string) {
+	c.files = names
+	if len(names) > 0 {
+		c.file = names[0]
+	}
+}
+
+// fileName is the name of the input's file with index part.
+func (c *Converter) fileName(part int) string {
+	if part >= 0 && part < len(c.files) {
+		return c.files[part]
+	}
+	return c.file
+}
+
+// at makes the file of rec the one messages name.
+func (c *Converter) at(rec *Record) {
+	if len(c.files) > 1 {
+		c.file = c.fileName(int(rec.part))
+	}
 }
 
 // Sibling returns a converter for the same policy and file that leaves
@@ -150,7 +181,7 @@ func (c *Converter) duplicate(d Duplicate) *Error {
 // columns on this one, in input order (CheckDuplicate, NoteColumns).
 func (c *Converter) Sibling() *Converter {
 	s := NewConverter(c.p, c.file)
-	s.keys, s.only = nil, c.only
+	s.keys, s.only, s.files = nil, c.only, c.files
 	return s
 }
 
@@ -476,6 +507,7 @@ func (c *Converter) ConvertInto(rec *Record, s *evaluator.Snapshot) (*evaluator.
 	if s == nil {
 		s = evaluator.NewSnapshot(c.p)
 	}
+	c.at(rec)
 	s.Line = rec.line
 	var errs []*Error
 	if c.present == nil {
@@ -637,6 +669,7 @@ func (c *Converter) CheckDuplicate(rec *Record, s *evaluator.Snapshot) *Error {
 	if c.keys == nil {
 		return nil
 	}
+	c.at(rec)
 	col := 1
 	if f := c.fieldOf(rec, "subject"); f != nil {
 		col = f.column()
@@ -649,11 +682,12 @@ func (c *Converter) checkDuplicate(rec *Record, s *evaluator.Snapshot, col int) 
 	if c.keys == nil {
 		return nil
 	}
-	first, dup := c.keys.Add(s.Subject, s.Period.Label, rec.line, col)
+	pos := Pos(int(rec.part), rec.line)
+	first, dup := c.keys.Add(s.Subject, s.Period.Label, pos, col)
 	if !dup {
 		return nil
 	}
-	e := c.duplicate(Duplicate{Line: rec.line, Column: col, First: first, Subject: s.Subject, Period: s.Period.Label})
+	e := c.duplicate(Duplicate{Line: pos, Column: col, First: first, Subject: s.Subject, Period: s.Period.Label})
 	e.raw = rec.rawText()
 	return e
 }
@@ -662,6 +696,7 @@ func (c *Converter) checkDuplicate(rec *Record, s *evaluator.Snapshot, col int) 
 // derived metric's) that ConvertInto records: for a caller that converts
 // on other converters and keeps this one's warnings, in input order.
 func (c *Converter) NoteColumns(rec *Record) {
+	c.at(rec)
 	if c.sameColumns(rec) {
 		return // a CSV file's records share its header's names
 	}

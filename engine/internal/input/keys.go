@@ -2,6 +2,7 @@ package input
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,8 +15,8 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 )
 
-// Keys is the set of (subject, period) keys read so far, each with the line
-// it was first read on. A key is 128 bits of two independently seeded
+// Keys is the set of (subject, period) keys read so far, each with the
+// position it was first read at (Pos: a file of the input and a line). A key is 128 bits of two independently seeded
 // hashes: two different keys collide with probability 2^-128, and the
 // seeds are drawn per run, so no input can be built to collide.
 //
@@ -27,7 +28,7 @@ import (
 // flat whatever the size of the input.
 type Keys struct {
 	seeds [2]maphash.Seed
-	first map[[2]uint64]int32
+	first map[[2]uint64]int64
 	limit int // keys held in memory before the set moves to disk; 0: never
 
 	dir   string // the partition files' directory, once on disk
@@ -47,7 +48,7 @@ type partition struct {
 
 // NewKeys returns an empty set held in memory.
 func NewKeys() *Keys {
-	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]int32{}}
+	return &Keys{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]int64{}}
 }
 
 // NewSpillingKeys returns an empty set that holds up to limit keys in
@@ -74,16 +75,16 @@ func (k *Keys) hash(subject, period string) [2]uint64 {
 // Add adds a key read at line:col, or, when it is already there, reports
 // the line it was first read on. Once the set is on disk, Add reports no
 // duplicate: Late finds them.
-func (k *Keys) Add(subject, period string, line, col int) (first int, dup bool) {
+func (k *Keys) Add(subject, period string, line int64, col int) (first int64, dup bool) {
 	key := k.hash(subject, period)
 	if k.parts != nil {
 		k.spill(key, line, col, subject, period)
 		return 0, false
 	}
 	if f, dup := k.first[key]; dup {
-		return int(f), true
+		return f, true
 	}
-	k.first[key] = int32(line)
+	k.first[key] = line
 	if k.limit > 0 && len(k.first) >= k.limit {
 		k.toDisk()
 	}
@@ -115,13 +116,13 @@ func (k *Keys) toDisk() {
 	}
 	k.dir, k.parts = dir, parts
 	for key, line := range k.first {
-		k.spill(key, int(line), 0, "", "")
+		k.spill(key, line, 0, "", "")
 	}
 	k.first = nil
 }
 
 // spill appends a key to its partition: the hash, line, column and texts.
-func (k *Keys) spill(key [2]uint64, line, col int, subject, period string) {
+func (k *Keys) spill(key [2]uint64, line int64, col int, subject, period string) {
 	rec := binary.LittleEndian.AppendUint64(k.rec[:0], key[0])
 	rec = binary.LittleEndian.AppendUint64(rec, key[1])
 	rec = binary.AppendUvarint(rec, uint64(line))
@@ -137,11 +138,20 @@ func (k *Keys) spill(key [2]uint64, line, col int, subject, period string) {
 	}
 }
 
-// A Duplicate is a key read again: on Line at Column, first read on First.
+// A Duplicate is a key read again: at Line (a position, Pos) and Column,
+// first read at First.
 type Duplicate struct {
-	Line, Column, First int
-	Subject, Period     string
+	Line, First     int64
+	Column          int
+	Subject, Period string
 }
+
+// Pos is a position in an input of several files: the file's index and a
+// line in it, in one number that orders positions as the input reads them.
+func Pos(part, line int) int64 { return int64(part)<<32 | int64(uint32(line)) }
+
+// SplitPos is the file index and line of a Pos.
+func SplitPos(p int64) (part, line int) { return int(p >> 32), int(uint32(p)) }
 
 // Late returns the duplicates Add did not report (those read after the set
 // moved to disk), by line, and removes the partition files. The set is
@@ -152,7 +162,7 @@ func (k *Keys) Late() ([]Duplicate, error) {
 	}
 	defer k.Close()
 	var dups []Duplicate
-	first := map[[2]uint64]int32{}
+	first := map[[2]uint64]int64{}
 	var kr keyReader
 	for _, p := range k.parts {
 		if err := p.w.Flush(); err != nil {
@@ -172,15 +182,15 @@ func (k *Keys) Late() ([]Duplicate, error) {
 				return nil, fmt.Errorf("reading back the duplicate check: %w", err)
 			}
 			if f, ok := first[key]; ok {
-				d.First = int(f)
+				d.First = f
 				d.Subject, d.Period = kr.texts()
 				dups = append(dups, d)
 				continue
 			}
-			first[key] = int32(d.Line)
+			first[key] = d.Line
 		}
 	}
-	slices.SortFunc(dups, func(a, b Duplicate) int { return a.Line - b.Line })
+	slices.SortFunc(dups, func(a, b Duplicate) int { return cmp.Compare(a.Line, b.Line) })
 	return dups, k.err
 }
 
@@ -219,7 +229,7 @@ func (kr *keyReader) next() (d Duplicate, key [2]uint64, err error) {
 		return d, key, noEOF(err)
 	}
 	kr.subj = int(n[2])
-	d.Line, d.Column = int(n[0]), int(n[1])
+	d.Line, d.Column = int64(n[0]), int(n[1])
 	return d, key, nil
 }
 

@@ -16,7 +16,10 @@ import (
 // files are gone afterwards.
 func TestSpillingKeys(t *testing.T) {
 	k := NewSpillingKeys(3)
-	add := func(subject string, line int) (int, bool) { return k.Add(subject, "2026-10", line, 7) }
+	add := func(subject string, line int) (int, bool) {
+		f, d := k.Add(subject, "2026-10", int64(line), 7)
+		return int(f), d
+	}
 	add("A", 1)
 	add("B", 2)
 	if first, dup := add("A", 3); !dup || first != 1 {
@@ -75,10 +78,10 @@ func TestKeysStayInMemory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			k := tc.keys(t)
 			for i := range tc.n {
-				k.Add(fmt.Sprint(i), "2026-10", i+1, 1)
+				k.Add(fmt.Sprint(i), "2026-10", int64(i+1), 1)
 			}
 			last := tc.n - 1
-			if first, dup := k.Add(fmt.Sprint(last), "2026-10", 2*tc.n, 1); !dup || first != last+1 {
+			if first, dup := k.Add(fmt.Sprint(last), "2026-10", int64(2*tc.n), 1); !dup || first != int64(last+1) {
 				t.Fatalf("got (%d, %v), want (%d, true)", first, dup, last+1)
 			}
 			if late, err := k.Late(); err != nil || late != nil {
@@ -105,7 +108,7 @@ func BenchmarkKeys(b *testing.B) {
 			for b.Loop() {
 				k := NewSpillingKeys(bc.limit)
 				for i, s := range subjects {
-					k.Add(s, "2026-10", i+2, 1)
+					k.Add(s, "2026-10", int64(i+2), 1)
 				}
 				if late, err := k.Late(); err != nil || len(late) != 0 {
 					b.Fatal(late, err)

@@ -73,6 +73,7 @@ func col32(col int) int32 { return int32(min(col, math.MaxInt32)) }
 // Record is one raw snapshot as read, before it is checked.
 type Record struct {
 	line   int
+	part   int32    // the file's index in an input of several (MultiReader)
 	names  []string // of the fields, in order (a CSV file's header); never changed once made
 	fields []Field
 	raw    string // the Record as written, for the rejects file (JSON)
@@ -92,7 +93,7 @@ func (r *Record) nameOf(f *Field) string {
 // CopyTo makes dst a copy of r that stays valid after the reader moves on
 // (a reader reuses its Record; the texts themselves are never reused).
 func (r *Record) CopyTo(dst *Record) {
-	*dst = Record{line: r.line, names: r.names, fields: append(dst.fields[:0], r.fields...), raw: r.raw, csv: r.csv}
+	*dst = Record{line: r.line, part: r.part, names: r.names, fields: append(dst.fields[:0], r.fields...), raw: r.raw, csv: r.csv}
 }
 
 // rawText is the Record as written, for the rejects file.
@@ -588,6 +589,11 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*Record, *Error) {
 			if err := json.Unmarshal(v, &f.text); err != nil {
 				return fail(off, "invalid JSON string")
 			}
+			if replaced(v, f.text) {
+				// encoding/json turns a lone surrogate (\ud800) into U+FFFD:
+				// a subject would be paid under another name.
+				return fail(off, "invalid JSON string: a \\u escape that is half of a surrogate pair is not a character")
+			}
 		case v[0] == '{' || v[0] == '[':
 			f.kind = FieldOther
 		default:
@@ -599,7 +605,23 @@ func parseObject(raw []byte, pos func(off int64) (int, int)) (*Record, *Error) {
 	if _, err := dec.Token(); err != nil {
 		return syntaxFail(dec, err, 0, false, fail)
 	}
+	end := dec.InputOffset()
+	if rest := raw[end:]; len(bytes.TrimSpace(rest)) > 0 {
+		skip := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n"))
+		return fail(end+int64(skip), "unexpected text after the object: an NDJSON line holds exactly one object")
+	}
 	return rec, nil
+}
+
+// replaced reports whether decoding the JSON string raw into text made a
+// U+FFFD that raw does not hold, as a character or as \ufffd.
+func replaced(raw []byte, text string) bool {
+	n := strings.Count(text, "\uFFFD")
+	if n == 0 {
+		return false
+	}
+	lower := bytes.ToLower(raw)
+	return n > bytes.Count(raw, []byte("\uFFFD"))+bytes.Count(lower, []byte(`\ufffd`))
 }
 
 func syntaxFail(dec *json.Decoder, err error, before int64, viaDecode bool, fail func(int64, string) (*Record, *Error)) (*Record, *Error) {

@@ -1,6 +1,8 @@
 package input
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -74,5 +76,75 @@ func TestInKeyOrder(t *testing.T) {
 		if got := InKeyOrder(rr); got != tt.want {
 			t.Errorf("%q: %v, want %v", tt.text, got, tt.want)
 		}
+	}
+}
+
+// TestNDJSONLineHoldsOneObject: SPEC §5. Text after a line's object is bad
+// input at its line and column (the row is rejected, the next line read);
+// a lone surrogate escape is refused rather than read as U+FFFD, while a
+// real U+FFFD, written or escaped, is kept.
+func TestNDJSONLineHoldsOneObject(t *testing.T) {
+	text := `{"subject":"A","period":"2026-10"} {"subject":"B","period":"2026-10"}
+{"subject":"C","period":"2026-10"}  x
+{"subject":"D\ud800","period":"2026-10"}
+{"subject":"E\ufffd","period":"2026-10"}
+{"subject":"F�","period":"2026-10"}
+{"subject":"G","period":"2026-10"}   
+`
+	rr, err := NewReader(strings.NewReader(text), "a.ndjson", FormatNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		rec, err := rr.Next()
+		if err != nil {
+			e, ok := err.(*Error)
+			if !ok {
+				break
+			}
+			got = append(got, fmt.Sprintf("%d:%d %s", e.Line, e.Column, e.Msg))
+			continue
+		}
+		got = append(got, rec.fields[0].text)
+	}
+	want := []string{
+		"1:36 unexpected text after the object: an NDJSON line holds exactly one object",
+		"2:37 unexpected text after the object: an NDJSON line holds exactly one object",
+		"3:12 invalid JSON string: a \\u escape that is half of a surrogate pair is not a character",
+		"E\ufffd", "F\ufffd", "G",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+// TestMultiReaderNamesEachFile: the parts are read in order, each in its
+// format, records carry their part, and a part that cannot start (no
+// header) ends the input with an error naming it.
+func TestMultiReaderNamesEachFile(t *testing.T) {
+	open := func(s string) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(s)), nil }
+	}
+	m := NewMultiReader([]Part{
+		{Name: "a.csv", Format: FormatCSV, Open: open("subject,period\nA,2026-10\n")},
+		{Name: "b.ndjson", Format: FormatNDJSON, Open: open(`{"subject":"B","period":"2026-10"}` + "\n")},
+		{Name: "c.csv", Format: FormatCSV, Open: open("")},
+	})
+	var got []string
+	for {
+		rec, err := m.Next()
+		if err == io.EOF {
+			t.Fatal("the empty part did not fail the input")
+		}
+		if err != nil {
+			got = append(got, err.Error())
+			break
+		}
+		got = append(got, fmt.Sprintf("%d %s", rec.part, rec.fields[0].text))
+	}
+	want := []string{"0 A", "1 B", "c.csv:1: the file is empty: a CSV input needs a header row"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
