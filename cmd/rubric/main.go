@@ -36,19 +36,24 @@ func main() {
 	// scale (docs/performance.md). GOMEMLIMIT overrides it. The first
 	// moments of a run are paced apart (startupGC).
 	startupGC()
-	// Interrupted or terminated, rubric leaves no temporary file behind
-	// (serve handles these signals itself, to shut down gracefully). A
+	// Interrupted, terminated or hung up on (a closed terminal or SSH
+	// session), rubric leaves no temporary file behind: spill files hold
+	// snapshot values (serve handles these signals itself, to shut down
+	// gracefully). A
 	// write to a closed pipe (rubric eval … | head) returns an error
 	// instead of killing the process, so the same clean-up runs.
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
 		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 		go func() {
 			s := <-sigs
 			engine.RemoveTemporaries()
 			code := 130
-			if s == syscall.SIGTERM {
+			switch s {
+			case syscall.SIGTERM:
 				code = 143
+			case syscall.SIGHUP:
+				code = 129
 			}
 			os.Exit(code)
 		}()

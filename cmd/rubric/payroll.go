@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,7 +96,13 @@ team runs.`,
 					len(m.Against), m.Original, m.Adjustment, m.Unchanged, m.NotInInput)
 			}
 			if m.NeedsReview > 0 {
-				fmt.Fprintf(e.stderr, "rubric: %d row(s) are no_data and need review before payment\n", m.NeedsReview)
+				fmt.Fprintf(e.stderr, "rubric: %d row(s) are no_data and need review before payment (every one in %s):\n", m.NeedsReview, filepath.Join(dir, "review.csv"))
+				for _, r := range res.Review {
+					fmt.Fprintf(e.stderr, "  %s %s %s: %s\n", r[0], r[1], r[2], r[4])
+				}
+				if more := m.NeedsReview - len(res.Review); more > 0 {
+					fmt.Fprintf(e.stderr, "  … and %d more\n", more)
+				}
 			}
 			return nil
 		},

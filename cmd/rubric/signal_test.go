@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,9 +42,12 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// TestInterruptLeavesNoTemporaries: SIGINT and SIGTERM during a run leave
+// TestInterruptLeavesNoTemporaries: SIGINT, SIGTERM and SIGHUP during a run leave
 // no temporary file or directory behind.
 func TestInterruptLeavesNoTemporaries(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no POSIX signals to send a process")
+	}
 	bin := binary(t)
 	// A large input, so that the run is still going when the signal comes.
 	var b strings.Builder
@@ -52,7 +56,7 @@ func TestInterruptLeavesNoTemporaries(t *testing.T) {
 		fmt.Fprintf(&b, "A-%d,2026-10,north,400,3000,300,280,240,40,36,0.92,0,31\n", i)
 	}
 	policy, _ := filepath.Abs("../../policies/voice-agents")
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		for _, args := range [][]string{{"eval", "--format", "ndjson", "-o", "out.ndjson"}, {"payroll", "-o", "export"}} {
 			t.Run(sig.String()+" "+args[0], func(t *testing.T) {
 				work := t.TempDir()

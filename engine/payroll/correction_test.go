@@ -414,13 +414,13 @@ func testInOrderAndShuffled(t *testing.T, p *engine.Policy, opts Options) {
 				t.Errorf("sorted = %v, want %v", res.sorted, want)
 			}
 			entries, _ := os.ReadDir(dir)
-			if len(entries) != 4 {
-				t.Errorf("the export holds %d files", len(entries))
+			if len(entries) != 5 {
+				t.Errorf("the export holds %d files, want 5 (payroll, explanations, totals, review, manifest)", len(entries))
 			}
 			if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 				t.Errorf("verify: %v %v", err, probs)
 			}
-			for _, f := range []string{"payroll.csv", "explanations.ndjson", "totals.csv"} {
+			for _, f := range []string{"payroll.csv", "explanations.ndjson", "totals.csv", "review.csv"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
 				got := strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
 				if w, ok := want[f]; !ok {
@@ -430,5 +430,54 @@ func testInOrderAndShuffled(t *testing.T, p *engine.Policy, opts Options) {
 				}
 			}
 		})
+	}
+}
+
+// TestReviewNamesEveryNoDataLine: SPEC §12. Every export writes
+// review.csv, one row per line that is no_data now, in an original (where
+// the line is also a no_data row of payroll.csv) and in a correction
+// (where it has no row at all); the manifest holds its digest, verify
+// checks it, and a zero total reads 0.00, not 0.
+func TestReviewNamesEveryNoDataLine(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	root := t.TempDir()
+	oct := filepath.Join(root, "2026-10")
+	first := testkit.WriteFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nC,2026-10,,1000\n")
+	res := export(t, p, first, oct, Options{})
+	review := readCSV(t, filepath.Join(oct, "review.csv"))
+	if len(review) != 2 || strings.Join(review[0], ",") != "subject,period,incentive,line_id,reason" ||
+		review[1][0] != "C" || review[1][1] != "2026-10" || !strings.Contains(review[1][4], "no data") {
+		t.Fatalf("review.csv: %v", review)
+	}
+	if res.Manifest.ReviewCSV == nil || res.Manifest.NeedsReview != 1 || len(res.Review) != 1 || res.Review[0][0] != "C" {
+		t.Errorf("manifest review %+v, needs_review %d, result %v", res.Manifest.ReviewCSV, res.Manifest.NeedsReview, res.Review)
+	}
+	if id := exportRows(t, oct)["C original"]["line_id"]; id != review[1][3] {
+		t.Errorf("review line_id %s, payroll.csv's %s", review[1][3], id)
+	}
+
+	// Late data that loses A's value: the line is no_data now, so there is
+	// no row (never a clawback), and review.csv names it.
+	late := testkit.WriteFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,,1000\nC,2026-10,,1000\n")
+	fix := filepath.Join(root, "2026-10-fix1")
+	res = export(t, p, late, fix, Options{Against: []string{oct}})
+	if rows := exportRows(t, fix); len(rows) != 0 {
+		t.Errorf("rows in the correction: %v", rows)
+	}
+	review = readCSV(t, filepath.Join(fix, "review.csv"))
+	if len(review) != 3 || review[1][0] != "A" || review[2][0] != "C" {
+		t.Errorf("correction review.csv: %v", review)
+	}
+	for _, tot := range res.Manifest.Totals {
+		if tot.Amount != "0.00" || tot.Net != "0.00" {
+			t.Errorf("a zero total reads %q / %q, want 0.00", tot.Amount, tot.Net)
+		}
+	}
+	if probs, err := Verify(fix); err != nil || len(probs) > 0 {
+		t.Fatalf("verify: %v %v", err, probs)
+	}
+	os.WriteFile(filepath.Join(fix, "review.csv"), []byte("subject,period,incentive,line_id,reason\n"), 0o644)
+	if probs, _ := Verify(fix); len(probs) == 0 || !strings.Contains(strings.Join(probs, "\n"), "review.csv") {
+		t.Errorf("a changed review.csv passed verify: %v", probs)
 	}
 }

@@ -1,9 +1,11 @@
 package payroll
 
 import (
+	"bufio"
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -61,9 +63,13 @@ const (
 	manifestFile     = "manifest.json"
 	explanationsFile = "explanations.ndjson"
 	totalsFile       = "totals.csv"
+	reviewFile       = "review.csv"
 )
 
-var exportFiles = []string{explanationsFile, manifestFile, payrollFile, totalsFile}
+var exportFiles = []string{explanationsFile, manifestFile, payrollFile, reviewFile, totalsFile}
+
+// reviewColumns are review.csv's: one row per line that is no_data now.
+var reviewColumns = []string{"subject", "period", "incentive", "line_id", "reason"}
 
 // totalsColumns are the columns of totals.csv: what each subject is paid in
 // the export, per currency (the figure a payroll clerk reconciles).
@@ -105,6 +111,9 @@ type Manifest struct {
 	PayrollCSV   ManifestFile `json:"payroll_csv"`
 	Explanations ManifestFile `json:"explanations"`
 	TotalsCSV    ManifestFile `json:"totals_csv"`
+	// ReviewCSV names the lines that are no_data now (SPEC §12); absent
+	// from exports written before it.
+	ReviewCSV *ManifestFile `json:"review_csv,omitempty"`
 }
 
 // ManifestPolicy identifies the policy text that produced the export.
@@ -170,7 +179,10 @@ type Result struct {
 	*engine.StreamResult
 	Manifest  *Manifest
 	Unchanged bool // the same export was already in Dir; nothing was written
-	sorted    bool // the input was not in order of subject and period: the rows went through the external sort
+	// Review are review.csv's first rows (up to 20, in its order):
+	// subject, period, incentive, line_id, reason.
+	Review [][]string
+	sorted bool // the input was not in order of subject and period: the rows went through the external sort
 }
 
 // ErrExportExists is returned when Dir holds a different export and Force
@@ -334,6 +346,11 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err := run.writeFiles(tmp); err != nil {
 		return nil, err
 	}
+	if m.NeedsReview > 0 {
+		if out.Review, err = firstRows(filepath.Join(tmp, reviewFile), 20); err != nil {
+			return nil, err
+		}
+	}
 	m.Totals = run.acc.list(rp.MinorUnit)
 	if opts.SkipInvalid != "" {
 		sum, err := fileSHA256(sopts.SkipInvalid)
@@ -367,6 +384,31 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	}
 	committed = true
 	return out, nil
+}
+
+// firstRows reads up to n rows of a CSV file after its header.
+func firstRows(path string, n int) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	var rows [][]string
+	for len(rows) <= n {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, rec)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[1:], nil
 }
 
 // runIdentity is the run id: the policy, the input, the engine, the
@@ -511,16 +553,28 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		nrows++
 	}
 	buf = w.B
-	if csvLen == 0 {
+	review := false
+	for i := range rows {
+		review = review || rows[i].res.Status == evaluator.IncentiveNoData
+	}
+	if csvLen == 0 && !review {
 		buf = buf[:keyAt] // nothing to write for this snapshot
 	} else {
 		exLen := len(buf) - rowsAt - csvLen
-		// The subject's share of totals.csv: subject NUL amount NUL rows.
+		// The subject's share of totals.csv: subject NUL amount NUL rows,
+		// then NUL and its review.csv lines.
 		buf = append(buf, s.Subject...)
 		buf = append(buf, 0)
 		buf = append(buf, sum.Text('f')...)
 		buf = append(buf, 0)
 		buf = strconv.AppendInt(buf, int64(nrows), 10)
+		buf = append(buf, 0)
+		for i := range rows {
+			if ln := &rows[i]; ln.res.Status == evaluator.IncentiveNoData {
+				id := lineID(rp.Name, s.Subject, s.Period.Label, ln.res.Incentive.Name)
+				buf = textenc.AppendCSVLine(buf, s.Subject, s.Period.Label, ln.res.Incentive.Name, id, ln.res.Why())
+			}
+		}
 		binary.LittleEndian.PutUint32(buf[lenAt:], uint32(len(buf)-lenAt-4))
 		binary.LittleEndian.PutUint32(buf[lenAt+4:], uint32(csvLen))
 		binary.LittleEndian.PutUint32(buf[lenAt+8:], uint32(exLen))
@@ -751,7 +805,7 @@ func (t *totals) list(minor int) []ManifestTotal {
 	for _, k := range keys {
 		acc := t.by[k]
 		tt := acc.t
-		tt.Amount = acc.sum.Text('f')
+		tt.Amount = money(&acc.sum, minor)
 		tt.Original, tt.Positive, tt.Negative, tt.Net = money(&acc.orig, minor), money(&acc.plus, minor), money(&acc.minus, minor), money(&acc.sum, minor)
 		out = append(out, tt)
 	}

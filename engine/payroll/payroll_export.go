@@ -59,7 +59,11 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		// The manifest this run wrote, with the hashes of the files it
 		// wrote: the export there is this one if its files hash the same,
 		// which is all Verify would find of it, at a fraction of the cost.
-		if problem = sameFiles(dir, old.PayrollCSV, old.Explanations, old.TotalsCSV); problem == "" {
+		files := []ManifestFile{old.PayrollCSV, old.Explanations, old.TotalsCSV}
+		if old.ReviewCSV != nil {
+			files = append(files, *old.ReviewCSV)
+		}
+		if problem = sameFiles(dir, files...); problem == "" {
 			return true, nil
 		}
 	case force:

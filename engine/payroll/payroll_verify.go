@@ -257,6 +257,20 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	if got.Rows != m.Rows {
 		add("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows)
 	}
+	if rv := m.ReviewCSV; rv != nil {
+		// review.csv: its digest, and one row per line to review.
+		if rv.Name != reviewFile {
+			add("manifest.json names the file %q", rv.Name)
+		} else if rb, err := readBounded(filepath.Join(dir, reviewFile), rv.Bytes+1); err != nil {
+			add("review.csv: %v", err)
+		} else if sum := sha256.Sum256(rb); hex.EncodeToString(sum[:]) != rv.SHA256 || int64(len(rb)) != rv.Bytes {
+			add("review.csv: SHA-256 %s over %d bytes, the manifest says %s over %d", hex.EncodeToString(sum[:]), len(rb), rv.SHA256, rv.Bytes)
+		} else if rows, err := csv.NewReader(bytes.NewReader(rb)).ReadAll(); err != nil || len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(reviewColumns, ",") {
+			add("review.csv is not a CSV file with the columns %s", strings.Join(reviewColumns, ","))
+		} else if len(rows)-1 != m.NeedsReview {
+			add("review.csv: %d rows, the manifest says %d lines need review", len(rows)-1, m.NeedsReview)
+		}
+	}
 	for _, s := range []string{"earned", "not_earned", "ineligible", "no_data"} {
 		if got.StatusCounts[s] != m.StatusCounts[s] {
 			add("status %s: %d rows, the manifest says %d", s, got.StatusCounts[s], m.StatusCounts[s])

@@ -28,7 +28,8 @@ import (
 
 // A sort record's value is [csvLen u32][exLen u32], the snapshot's
 // payroll.csv rows, its explanations.ndjson lines, then its share of
-// totals.csv: subject NUL amount NUL rows (see payrollRun.encode).
+// totals.csv and its review.csv lines: subject NUL amount NUL rows NUL
+// review lines (see payrollRun.encode).
 const recordHead = 8
 
 // splitRecord returns a sort record's parts: its rows, its explanations
@@ -46,10 +47,10 @@ func splitRecord(rec []byte) (rows, explanations, tail []byte) {
 // records keep coming.
 type exportWriter struct {
 	dir    string
-	files  [3]*os.File
-	ws     [3]*fsutil.AsyncWriter
-	sums   [3]hash.Hash
-	counts [3]countWriter
+	files  [4]*os.File
+	ws     [4]*fsutil.AsyncWriter
+	sums   [4]hash.Hash
+	counts [4]countWriter
 	header int // the bytes of payroll.csv's header
 
 	currency string
@@ -64,7 +65,7 @@ type exportWriter struct {
 	line    []byte // a totals.csv line being written
 }
 
-var exportWriterFiles = [3]string{payrollFile, explanationsFile, totalsFile}
+var exportWriterFiles = [4]string{payrollFile, explanationsFile, totalsFile, reviewFile}
 
 func newExportWriter(dir string, columns []string, currency string, minor int) (*exportWriter, error) {
 	e := &exportWriter{dir: dir, currency: currency, minor: minor}
@@ -86,6 +87,7 @@ func newExportWriter(dir string, columns []string, currency string, minor int) (
 	e.header = len(header)
 	e.ws[0].Write(header)
 	e.ws[2].Write(textenc.CSVLine(totalsColumns))
+	e.ws[3].Write(textenc.CSVLine(reviewColumns))
 	return e, nil
 }
 
@@ -100,7 +102,14 @@ func (e *exportWriter) write(rec []byte) error {
 	}
 	i := bytes.IndexByte(tail, 0)
 	j := i + 1 + bytes.IndexByte(tail[i+1:], 0)
-	subject, amount, count := tail[:i], tail[i+1:j], tail[j+1:]
+	k := j + 1 + bytes.IndexByte(tail[j+1:], 0)
+	subject, amount, count, review := tail[:i], tail[i+1:j], tail[j+1:k], tail[k+1:]
+	if _, err := e.ws[3].Write(review); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil // lines to review only: nothing paid, no total
+	}
 	if !e.started || string(subject) != e.subject {
 		if err := e.flushSubject(); err != nil {
 			return err
@@ -146,6 +155,8 @@ func (e *exportWriter) finish(m *Manifest) error {
 		return ManifestFile{Name: exportWriterFiles[i], SHA256: hex.EncodeToString(e.sums[i].Sum(nil)), Bytes: e.counts[i].n}
 	}
 	m.PayrollCSV, m.Explanations, m.TotalsCSV = file(0), file(1), file(2)
+	rv := file(3)
+	m.ReviewCSV = &rv
 	return nil
 }
 
@@ -156,7 +167,7 @@ func (e *exportWriter) close(durable bool) error {
 		return nil
 	}
 	e.closed = true
-	var errs [3]error
+	var errs [4]error
 	for i, f := range e.files {
 		if f == nil {
 			continue
