@@ -13,11 +13,11 @@ import (
 
 func payrollCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var dir, verify string
+	var dir, verify, ledger string
 	var force, strict bool
 	var against []string
 	c := &cobra.Command{
-		Use:   "payroll -p POLICY -i INPUT -o DIR | payroll --verify DIR",
+		Use:   "payroll -p POLICY -i INPUT (-o DIR | --ledger DIR [-o NAME]) | payroll --verify DIR",
 		Short: "Write a payroll export (payroll.csv and manifest.json), or verify one",
 		Long: `payroll evaluates the snapshots and writes DIR/payroll.csv, one row per
 subject, period and incentive with every status, and DIR/manifest.json with
@@ -27,13 +27,20 @@ different export already in DIR is never replaced without --force.
 
 --against PREV (repeatable) writes a correction: PREV exports are verified,
 and for every line they paid, only the difference is written as an
-adjustment row; lines that are now no_data are never clawed back.
+adjustment row; lines that are now no_data are never clawed back. A PREV
+that is itself a correction needs the exports it was made against too.
+
+--ledger DIR keeps every export paid for the policy in DIR: each is verified
+and counted as paid, and the new export is written into DIR as NAME (-o;
+default the periods paid, 2026-10, then 2026-10.2 for its correction).
+When there is nothing to pay, nothing is written.
 
 --verify DIR recomputes an export's digests, line and run ids, row count and
 totals and checks each row's status and amount: what a receiving payroll
 team runs.`,
 		Example: `  rubric payroll -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv -o out/2026-10
   rubric payroll -p policies/voice-agents -i late.csv -o out/2026-10-fix1 --against out/2026-10
+  rubric payroll -p policies/it-helpdesk -i 'snapshots/2026-*.csv' --period 2026-11 --ledger paid/
   rubric payroll --verify out/2026-10`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -54,15 +61,15 @@ team runs.`,
 			if err := pf.check(); err != nil {
 				return err
 			}
-			if dir == "" {
-				return usageErr("--output (-o) DIR is required")
+			if dir == "" && ledger == "" {
+				return usageErr("--output (-o) DIR or --ledger DIR is required")
 			}
 			p, err := pf.load(e)
 			if err != nil {
 				return err
 			}
 			prog, stop := progress(e, pf.files, pf.quiet)
-			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
+			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Ledger: ledger, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
 			stop()
 			var exists *payroll.ErrExportExists
 			var refused *payroll.ErrRefused
@@ -80,6 +87,11 @@ team runs.`,
 				return err
 			}
 			m := res.Manifest
+			if res.NothingToPay {
+				fmt.Fprintf(e.stdout, "nothing to pay: every line is as the %d export(s) in %s paid it (%d unchanged, %d to review); nothing was written\n", len(m.Against), ledger, m.Unchanged, m.NeedsReview)
+				return nil
+			}
+			dir = res.Dir
 			if res.Unchanged {
 				fmt.Fprintf(e.stdout, "%s already holds this export (run %s); nothing was written\n", dir, m.RunID)
 				return nil
@@ -111,6 +123,7 @@ team runs.`,
 	c.Flags().StringVarP(&dir, "output", "o", "", "the export directory (required)")
 	c.Flags().BoolVar(&force, "force", false, "replace a different export already in the directory")
 	c.Flags().StringVar(&verify, "verify", "", "verify the export in this directory against its manifest")
+	c.Flags().StringVar(&ledger, "ledger", "", "a directory of every export paid for the policy: count them all as paid and write the new export into it")
 	c.Flags().StringArrayVar(&against, "against", nil, "an earlier export of this policy (repeatable): write a correction that pays only the differences")
 	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review, or the policy looks back before the input")
 	return c

@@ -160,14 +160,19 @@ type ManifestFile struct {
 
 // Options control Payroll.
 type Options struct {
-	Dir         string           // the export directory
-	Force       bool             // replace an existing, different export
-	SkipInvalid string           // rejects file; "" fails on bad input
-	Against     []string         // earlier exports: write a correction (docs/payroll.md)
-	Strict      bool             // fail, writing nothing, when any line is no_data
-	Progress    *engine.Progress // counts what is read, for a progress display
-	Workers     int
-	SortMemory  int // bytes of rows sorted in memory before spilling; 0: 8 MiB
+	Dir         string   // the export directory
+	Force       bool     // replace an existing, different export
+	SkipInvalid string   // rejects file; "" fails on bad input
+	Against     []string // earlier exports: write a correction (docs/payroll.md)
+	// Ledger is a directory of every export paid for the policy: each of
+	// this policy's is verified and taken as an earlier export, and the
+	// new export is written into it as Dir (a name; "" names it after the
+	// periods paid), unless there is nothing to pay (SPEC §12, the ledger).
+	Ledger     string
+	Strict     bool             // fail, writing nothing, when any line is no_data
+	Progress   *engine.Progress // counts what is read, for a progress display
+	Workers    int
+	SortMemory int // bytes of rows sorted in memory before spilling; 0: 8 MiB
 
 	// inputOrder has the stream deliver snapshots in input order (tests:
 	// the export's own sort, for records that come out of key order).
@@ -179,6 +184,11 @@ type Result struct {
 	*engine.StreamResult
 	Manifest  *Manifest
 	Unchanged bool // the same export was already in Dir; nothing was written
+	// NothingToPay: with a ledger, no original and no adjustment row; the
+	// run wrote nothing.
+	NothingToPay bool
+	// Dir is where the export was written (with a ledger, the name chosen).
+	Dir string
 	// Review are review.csv's first rows (up to 20, in its order):
 	// subject, period, incentive, line_id, reason.
 	Review [][]string
@@ -218,7 +228,7 @@ var payrollWriterHook = func(w io.Writer) io.Writer { return w }
 // beside it, renamed into place when complete. With opts.Against it writes
 // a correction: the differences against what the earlier exports paid.
 func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
-	if opts.Dir == "" {
+	if opts.Dir == "" && opts.Ledger == "" {
 		return nil, errors.New("payroll: no output directory")
 	}
 	if opts.SortMemory <= 0 {
@@ -236,6 +246,31 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		return nil, err
 	}
 	rp := p.Rules()
+	var clean, parent string
+	if opts.Ledger != "" {
+		parent = filepath.Clean(opts.Ledger)
+		if err := os.MkdirAll(parent, fsutil.DirMode()); err != nil {
+			return nil, err
+		}
+		unlock, err := fsutil.Lock(filepath.Join(parent, ledgerLock))
+		if errors.Is(err, fsutil.ErrLocked) {
+			return nil, &ErrRefused{Msg: fmt.Sprintf("another rubric payroll is writing to the ledger %s; try again when it has finished", parent)}
+		} else if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		paid, err := ledgerExports(parent, rp)
+		if err != nil {
+			return nil, err
+		}
+		opts.Against = append(paid, opts.Against...)
+		if opts.Dir != "" && (filepath.Base(opts.Dir) != opts.Dir || strings.HasPrefix(opts.Dir, ".")) {
+			return nil, fmt.Errorf("-o %s: with --ledger, -o names the export inside the ledger (a plain name such as 2026-10)", opts.Dir)
+		}
+	} else {
+		clean = filepath.Clean(opts.Dir)
+		parent = filepath.Dir(clean)
+	}
 	prev, against, err := loadAgainst(opts.Against, rp)
 	if err != nil {
 		return nil, err
@@ -246,17 +281,24 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	version := engine.Version()
 	runID := runIdentity(rp.Digest, inputSum, version, in.Periods, against)
 
-	clean := filepath.Clean(opts.Dir)
-	parent := filepath.Dir(clean)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	unlock, err := lockExport(clean)
-	if err != nil {
-		return nil, err
+	if opts.Ledger == "" {
+		if err := refusePaid(clean, against); err != nil {
+			return nil, err
+		}
+		unlock, err := lockExport(clean)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
-	tmp, err := fsutil.MkdirTemp(parent, "."+filepath.Base(clean)+".tmp-*")
+	tmpName := "export"
+	if clean != "" {
+		tmpName = filepath.Base(clean)
+	}
+	tmp, err := fsutil.MkdirTemp(parent, "."+tmpName+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
@@ -363,10 +405,22 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	out.Manifest = m
+	if opts.Ledger != "" {
+		if m.Original+m.Adjustment == 0 {
+			out.NothingToPay = true
+			return out, nil
+		}
+		name := opts.Dir
+		if name == "" {
+			name = run.defaultName(in.Periods)
+		}
+		clean = uniqueName(parent, name)
+	}
+	out.Dir = clean
 	if err := writeFileSync(filepath.Join(tmp, manifestFile), mb); err != nil {
 		return nil, err
 	}
-	out.Manifest = m
 
 	if same, err := checkExisting(clean, mb, runID, opts.Force); err != nil {
 		return nil, err
@@ -456,9 +510,10 @@ type payrollRun struct {
 	sortErr     error
 	direct      *inOrder // the export written as records come, while they come in order; nil once one did not
 
-	mu  sync.Mutex // guards m's counts and acc
-	m   *Manifest
-	acc *totals
+	mu      sync.Mutex // guards m's counts, acc and periods
+	m       *Manifest
+	acc     *totals
+	periods map[string]bool // the periods of the rows written
 }
 
 // encode turns one outcome into its sort record: the key (subject and
@@ -582,6 +637,12 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	r.mu.Lock()
 	for i := range rows {
 		r.count(&rows[i])
+	}
+	if csvLen > 0 {
+		if r.periods == nil {
+			r.periods = map[string]bool{}
+		}
+		r.periods[s.Period.Label] = true
 	}
 	r.mu.Unlock()
 	return buf

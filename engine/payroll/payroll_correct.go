@@ -31,6 +31,11 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 	lines := map[string]*prevLine{}
 	var against []ManifestAgainst
 	seenRun := map[string]string{}
+	type made struct {
+		dir     string
+		against []ManifestAgainst
+	}
+	var chains []made
 	for _, dir := range dirs {
 		var rowErr string
 		probs, m, mb, err := verifyExport(dir, func(row exportRow) {
@@ -72,6 +77,17 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 		}
 		seenRun[a.ManifestSHA256] = dir
 		against = append(against, a)
+		chains = append(chains, made{dir, m.Against})
+	}
+	// A correction counts what it was made against as paid: those exports
+	// must be counted too, or their lines would be paid again (SPEC §12,
+	// Chains).
+	for _, c := range chains {
+		for _, a := range c.against {
+			if _, ok := seenRun[a.ManifestSHA256]; !ok {
+				return nil, nil, &ErrRefused{Msg: fmt.Sprintf("earlier export %s was made against run %s (manifest sha256:%.12s…), which is not given; give that export with --against too (or pay with --ledger); nothing was written", c.dir, a.RunID, a.ManifestSHA256)}
+			}
+		}
 	}
 	for _, pl := range lines { // written with the currency's minor digits: 0.00, not 0
 		c := apd.BaseContext.WithPrecision(60)
