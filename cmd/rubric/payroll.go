@@ -13,7 +13,7 @@ import (
 
 func payrollCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var dir, verify, ledger string
+	var dir, verify, ledger, allowedSigners string
 	var force, strict bool
 	var against []string
 	c := &cobra.Command{
@@ -37,7 +37,9 @@ When there is nothing to pay, nothing is written.
 
 --verify DIR recomputes an export's digests, line and run ids, row count and
 totals and checks each row's status and amount: what a receiving payroll
-team runs.`,
+team runs. With --allowed-signers FILE it also checks the sign-off,
+manifest.json.sig, made with ssh-keygen -Y sign -n rubric-payroll, and
+fails when it is absent or not by a listed signer.`,
 		Example: `  rubric payroll -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv -o out/2026-10
   rubric payroll -p policies/voice-agents -i late.csv -o out/2026-10-fix1 --against out/2026-10
   rubric payroll -p policies/it-helpdesk -i 'snapshots/2026-*.csv' --period 2026-11 --ledger paid/
@@ -56,6 +58,16 @@ team runs.`,
 					return fail(fmt.Sprintf("%s does not match its manifest (%d difference(s))", verify, len(probs)))
 				}
 				fmt.Fprintf(e.stdout, "%s: payroll.csv matches manifest.json\n", verify)
+				switch {
+				case allowedSigners != "":
+					so, err := payroll.VerifySignOff(verify, allowedSigners)
+					if err != nil {
+						return fail(fmt.Sprintf("%s: %v", verify, err))
+					}
+					fmt.Fprintf(e.stdout, "%s: signed off by %s (%s %s)\n", verify, so.Principal, so.KeyType, so.Fingerprint)
+				case payroll.HasSignOff(verify):
+					fmt.Fprintf(e.stdout, "%s: manifest.json.sig is present but was not checked (give --allowed-signers FILE)\n", verify)
+				}
 				return nil
 			}
 			if err := pf.check(); err != nil {
@@ -123,6 +135,7 @@ team runs.`,
 	c.Flags().StringVarP(&dir, "output", "o", "", "the export directory (required)")
 	c.Flags().BoolVar(&force, "force", false, "replace a different export already in the directory")
 	c.Flags().StringVar(&verify, "verify", "", "verify the export in this directory against its manifest")
+	c.Flags().StringVar(&allowedSigners, "allowed-signers", "", "with --verify: check manifest.json.sig (ssh-keygen -Y sign -n rubric-payroll) against this allowed signers file")
 	c.Flags().StringVar(&ledger, "ledger", "", "a directory of every export paid for the policy: count them all as paid and write the new export into it")
 	c.Flags().StringArrayVar(&against, "against", nil, "an earlier export of this policy (repeatable): write a correction that pays only the differences")
 	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review, or the policy looks back before the input")

@@ -38,7 +38,7 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		return false, nil
 	}
 	for _, e := range entries {
-		if !slices.Contains(exportFiles, e.Name()) || !e.Type().IsRegular() {
+		if !slices.Contains(exportFiles, e.Name()) && e.Name() != signatureFile || !e.Type().IsRegular() {
 			return false, &ErrExportExists{Dir: dir, NotExport: fmt.Sprintf("it holds %s", e.Name())}
 		}
 	}

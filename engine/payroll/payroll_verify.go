@@ -86,7 +86,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	for _, e := range entries {
 		switch {
-		case !slices.Contains(exportFiles, e.Name()):
+		case !slices.Contains(exportFiles, e.Name()) && e.Name() != signatureFile:
 			add("%s is not a file of an export", e.Name())
 		case !e.Type().IsRegular():
 			add("%s is not a regular file", e.Name())
