@@ -39,13 +39,19 @@ func evalCmd(e *env) *cobra.Command {
 				return err
 			}
 			prog, stop := progress(e, pf.files, pf.quiet)
+			if output == "-" {
+				output = "" // standard output, as for -i -
+			}
 			res, err := p.Eval(pf.in(e), engine.Output{Path: output, W: e.stdout},
 				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Progress: prog}})
 			stop()
 			var oerr *engine.OutputError
 			if errors.As(err, &oerr) {
 				if errors.Is(err, syscall.EPIPE) {
-					return fail("") // the reader went away (| head): nothing to say
+					// The reader went away (| head): nothing to say, and the
+					// exit status of a process a closed pipe ends (128 +
+					// SIGPIPE), not the one of bad input.
+					return &exitError{code: exitBrokenPipe}
 				}
 				return fail(err.Error())
 			}
@@ -57,7 +63,7 @@ func evalCmd(e *env) *cobra.Command {
 	}
 	pf.register(c)
 	c.Flags().StringVar(&format, "format", "", "ndjson, json, csv or table (default: table on a terminal, ndjson otherwise)")
-	c.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output")
+	c.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output; - is standard output")
 	return c
 }
 

@@ -25,6 +25,9 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // invalid policy, bad input, failing tests
 	exitUsage = 2 // usage errors and unreadable files
+	// exitBrokenPipe: standard output was closed by its reader (rubric eval
+	// | head), as a process that SIGPIPE ends reports it.
+	exitBrokenPipe = 141
 )
 
 func main() {
@@ -134,7 +137,9 @@ and incentives, written as HCL policy files with CEL or expr expressions,
 over metric snapshots (one subject, one period), and explains every number.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       engine.Version(),
 	}
+	root.SetVersionTemplate(versionText())
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

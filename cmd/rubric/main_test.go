@@ -96,7 +96,7 @@ func TestCLI(t *testing.T) {
 		{"explain", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "A-1001"}, "", 0,
 			[]string{`A-1001, period 2026-10`, `\nTargets\n`, `Scorecard quality: 1.0638, band strong`, `next band outstanding at 1.1`, `monthly_bonus: earned, 300.00 EUR \(tier met, code BON1\)`, `next tier outstanding \(×1.5\) needs score.quality >= 1.10`}, nil},
 		{"explain unknown subject", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "NOBODY"}, "", 1, nil, []string{`no snapshot of subject "NOBODY"`}},
-		{"version", []string{"version"}, "", 0, []string{`^rubric \S+\n$`}, nil},
+		{"version", []string{"version"}, "", 0, []string{`^rubric \S+\ncommit: .+\nbuilt: .+\ngo: go1.+\nplatform: .+/.+\n$`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

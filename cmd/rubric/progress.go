@@ -14,7 +14,9 @@ import (
 // first two seconds, so short runs stay quiet. stop erases the line.
 func progress(e *env, files []string, quiet bool) (p *engine.Progress, stop func()) {
 	p = &engine.Progress{}
-	if quiet || !isTerminal(e.stderr) {
+	// A terminal that cannot redraw a line (TERM=dumb) or a CI log that
+	// only looks like a terminal gets no progress line.
+	if quiet || !isTerminal(e.stderr) || os.Getenv("TERM") == "dumb" || os.Getenv("CI") != "" {
 		return p, func() {}
 	}
 	for _, f := range files {

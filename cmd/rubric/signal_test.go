@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,5 +86,37 @@ func TestInterruptLeavesNoTemporaries(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestBrokenPipeExit: a reader that closes standard output early
+// (rubric eval | head) ends the run quietly with 141, as a process SIGPIPE
+// ends, not with the exit code of bad input.
+func TestBrokenPipeExit(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGPIPE convention on Windows")
+	}
+	bin := binary(t)
+	policy, _ := filepath.Abs("../../policies/voice-agents")
+	data, _ := filepath.Abs("../../fixtures/voice-agents/snapshots.csv")
+	cmd := exec.Command(bin, "eval", "-p", policy, "-i", data)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	io.ReadFull(out, buf)
+	out.Close()
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 141 {
+		t.Errorf("exit: %v, want 141", err)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %q", stderr.String())
 	}
 }

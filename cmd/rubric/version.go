@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,11 +14,40 @@ import (
 func versionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print rubric's version",
+		Short: "Print rubric's version, commit, Go version and platform",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			fmt.Fprintf(e.stdout, "rubric %s\n", engine.Version())
+			fmt.Fprint(e.stdout, versionText())
 			return nil
 		},
 	}
+}
+
+// versionText is what "rubric version" and "rubric --version" print: the
+// engine's version, then the build's commit and time (from the module's
+// build information; "unknown" outside a git checkout), the Go version
+// and the platform.
+func versionText() string {
+	commit, built, dirty := "unknown", "unknown", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				built = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = " (modified)"
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rubric %s\n", engine.Version())
+	fmt.Fprintf(&b, "commit: %s%s\n", commit, dirty)
+	fmt.Fprintf(&b, "built: %s\n", built)
+	fmt.Fprintf(&b, "go: %s\n", runtime.Version())
+	fmt.Fprintf(&b, "platform: %s/%s\n", runtime.GOOS, runtime.GOARCH)
+	return b.String()
 }
