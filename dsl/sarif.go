@@ -35,9 +35,17 @@ func WriteSARIF(w io.Writer, diags hcl.Diagnostics, version string) error {
 		Message   message    `json:"message"`
 		Locations []location `json:"locations,omitempty"`
 	}
+	type help struct {
+		Text     string `json:"text"`
+		Markdown string `json:"markdown"`
+	}
 	type rule struct {
 		ID               string  `json:"id"`
+		Name             string  `json:"name"`
 		ShortDescription message `json:"shortDescription"`
+		FullDescription  message `json:"fullDescription"`
+		Help             help    `json:"help"`
+		HelpURI          string  `json:"helpUri"`
 	}
 	results := []result{}
 	codes := map[string]bool{}
@@ -59,7 +67,16 @@ func WriteSARIF(w io.Writer, diags hcl.Diagnostics, version string) error {
 	}
 	rules := []rule{}
 	for c := range codes {
-		rules = append(rules, rule{ID: "rubric/" + c, ShortDescription: message{"rubric diagnostic: " + c}})
+		doc, ok := Code(c).Doc()
+		if !ok {
+			doc = CodeDoc{Short: "rubric diagnostic " + c, Full: "A rubric diagnostic; the message says what is wrong and where."}
+		}
+		rules = append(rules, rule{
+			ID: "rubric/" + c, Name: c,
+			ShortDescription: message{doc.Short}, FullDescription: message{doc.Full},
+			Help:    help{Text: doc.Full, Markdown: "**" + doc.Short + "**\n\n" + doc.Full + "\n\nSee [the policy language](https://github.com/rubric-dev/rubric/blob/main/docs/language.md) and [rubric in CI](https://github.com/rubric-dev/rubric/blob/main/docs/ci.md)."},
+			HelpURI: "https://github.com/rubric-dev/rubric/blob/main/docs/language.md",
+		})
 	}
 	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
 	log := map[string]any{

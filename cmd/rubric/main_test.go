@@ -299,7 +299,11 @@ func TestValidateSARIF(t *testing.T) {
 			Tool struct {
 				Driver struct {
 					Name  string
-					Rules []struct{ ID string }
+					Rules []struct {
+						ID                                string
+						ShortDescription, FullDescription struct{ Text string }
+						Help                              struct{ Text, Markdown string }
+					}
 				}
 			}
 			Results []struct {
@@ -323,6 +327,13 @@ func TestValidateSARIF(t *testing.T) {
 	if log.Version != "2.1.0" || log.Runs[0].Tool.Driver.Name != "rubric" || res.RuleID != "rubric/unknown-name" || res.Level != "error" ||
 		loc.ArtifactLocation.URI != filepath.ToSlash(bad) || loc.Region.StartLine != 10 || loc.Region.StartColumn != 13 {
 		t.Errorf("%+v", log)
+	}
+	// GitHub code scanning requires a rule's fullDescription and help
+	// (GH2012); each code says what it is, not "rubric diagnostic: …".
+	for _, rule := range log.Runs[0].Tool.Driver.Rules {
+		if rule.FullDescription.Text == "" || rule.Help.Text == "" || rule.Help.Markdown == "" || strings.Contains(rule.ShortDescription.Text, "rubric diagnostic") {
+			t.Errorf("rule %s: %+v", rule.ID, rule)
+		}
 	}
 	if r := rubric(t, "", "validate", "--format", "sarif", voice); r.code != 0 || !strings.Contains(r.stdout, `"results": []`) {
 		t.Errorf("valid policy: %d %s", r.code, r.stdout)
