@@ -142,6 +142,14 @@ func printable(s string) string {
 	}, s)
 }
 
+// WriteGitHubAnnotation writes one GitHub Actions workflow command
+// (::error file=…,line=…,title=…::message), escaped as the runner reads
+// it: for what is not a diagnostic, such as a failing policy test.
+func WriteGitHubAnnotation(w io.Writer, level, file string, line int, title, msg string) error {
+	_, err := fmt.Fprintf(w, "::%s file=%s,line=%d,title=%s::%s\n", level, ghProp(file), line, ghProp(title), ghData(msg))
+	return err
+}
+
 func ghProp(s string) string {
 	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 	return r.Replace(s)

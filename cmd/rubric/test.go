@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,9 +38,9 @@ failing, tiers and rate bands never reached, incentive statuses never seen.`,
   rubric test --format junit policies/ > report.xml`,
 		RunE: func(c *cobra.Command, args []string) error {
 			switch format {
-			case "text", "json", "junit":
+			case "text", "json", "junit", "github":
 			default:
-				return usageErr("unknown --format %q (text, json or junit)", format)
+				return usageErr("unknown --format %q (text, json, junit or github)", format)
 			}
 			var rx *regexp.Regexp
 			if runRx != "" {
@@ -84,6 +86,8 @@ failing, tiers and rate bands never reached, incentive statuses never seen.`,
 				writeTestJSON(e.stdout, reports, passed, failed, coverage)
 			case "junit":
 				writeJUnit(e.stdout, reports)
+			case "github":
+				writeTestGitHub(e.stdout, reports, passed, failed)
 			default:
 				writeTestText(e, reports, passed, failed, coverage, minCoverage)
 			}
@@ -100,7 +104,7 @@ failing, tiers and rate bands never reached, incentive statuses never seen.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "output: text, json or junit")
+	c.Flags().StringVar(&format, "format", "text", "output: text, json, junit or github (workflow annotations on the failing expectations)")
 	c.Flags().StringVar(&runRx, "run", "", "run only tests whose name matches this regular expression")
 	c.Flags().BoolVar(&coverage, "coverage", false, "report what no test exercised")
 	c.Flags().Float64Var(&minCoverage, "min-coverage", 0, "fail when a policy's coverage is below this percentage (implies --coverage)")
@@ -250,6 +254,7 @@ type junitSuite struct {
 	Tests  int         `xml:"tests,attr"`
 	Fails  int         `xml:"failures,attr"`
 	Errors int         `xml:"errors,attr"`
+	Time   string      `xml:"time,attr"`
 	Cases  []junitCase `xml:"testcase"`
 }
 
@@ -258,6 +263,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	File      string        `xml:"file,attr"`
 	Line      int           `xml:"line,attr"`
+	Time      string        `xml:"time,attr"` // seconds, as the JUnit schema requires
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Error     *junitFailure `xml:"error,omitempty"`
 }
@@ -268,20 +274,46 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
+// writeTestGitHub writes GitHub Actions annotations: the policies' and
+// tests' diagnostics, and an error on each failing expectation's line
+// titled with its test, then a summary line.
+func writeTestGitHub(w io.Writer, reports []*policytest.Report, passed, failed int) {
+	for _, r := range reports {
+		if len(r.Diags) > 0 {
+			dsl.WriteDiagnostics(w, "github", r.Diags, nil)
+		}
+		for _, t := range r.Tests {
+			for _, f := range t.Failures {
+				msg := f.String()
+				if f.Why != "" {
+					msg += "\nwhy: " + f.Why
+				}
+				dsl.WriteGitHubAnnotation(w, "error", t.File, f.Line, "rubric test: "+t.Name, msg)
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed\n", passed, failed)
+}
+
+// seconds is a duration as JUnit's time attribute: seconds, 3 decimals.
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
 func writeJUnit(w io.Writer, reports []*policytest.Report) {
 	var all junitSuites
 	for _, r := range reports {
 		s := junitSuite{Name: r.Path}
+		var total time.Duration
 		for _, d := range r.Diags {
 			if d.Subject == nil {
 				continue
 			}
 			s.Errors++
-			s.Cases = append(s.Cases, junitCase{Name: "load " + d.Subject.Filename, Classname: r.Policy, File: d.Subject.Filename, Line: d.Subject.Start.Line,
+			s.Cases = append(s.Cases, junitCase{Name: "load " + d.Subject.Filename, Classname: r.Policy, File: d.Subject.Filename, Line: d.Subject.Start.Line, Time: "0.000",
 				Error: &junitFailure{Message: d.Summary, Type: "diagnostic", Text: fmt.Sprintf("%s:%d:%d: %s", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, d.Summary)}})
 		}
 		for _, t := range r.Tests {
-			jc := junitCase{Name: t.Name, Classname: r.Policy, File: t.File, Line: t.Line}
+			jc := junitCase{Name: t.Name, Classname: r.Policy, File: t.File, Line: t.Line, Time: seconds(t.Duration)}
+			total += t.Duration
 			if !t.Passed() {
 				s.Fails++
 				text := ""
@@ -296,6 +328,7 @@ func writeJUnit(w io.Writer, reports []*policytest.Report) {
 			s.Tests++
 			s.Cases = append(s.Cases, jc)
 		}
+		s.Time = seconds(total)
 		all.Tests += s.Tests
 		all.Fails += s.Fails
 		all.Errors += s.Errors

@@ -40,6 +40,7 @@ type CaseResult struct {
 	File     string
 	Line     int
 	Failures []Failure
+	Duration time.Duration // how long the test took (JUnit's time)
 }
 
 // Passed reports whether every expectation held.
@@ -47,10 +48,11 @@ func (r *CaseResult) Passed() bool { return len(r.Failures) == 0 }
 
 // Failure is one expectation that did not hold, or bad test input.
 type Failure struct {
-	Rule     string `json:"rule"`  // "incentive monthly_bonus"
-	Field    string `json:"field"` // "amount"; "" for bad test input
-	Expected string `json:"expected"`
+	Rule     string `json:"rule"`     // "incentive monthly_bonus"
+	Field    string `json:"field"`    // "amount"; "" for bad test input
+	Expected string `json:"expected"` // the value as written, not quoted
 	Got      string `json:"got"`
+	Quoted   bool   `json:"-"` // a string value: quote it for people
 	Why      string `json:"why,omitempty"`
 	Line     int    `json:"line"`
 }
@@ -58,6 +60,9 @@ type Failure struct {
 func (f Failure) String() string {
 	if f.Field == "" {
 		return f.Rule + ": " + f.Got
+	}
+	if f.Quoted {
+		return fmt.Sprintf("%s %s: expected %q, got %q", f.Rule, f.Field, f.Expected, f.Got)
 	}
 	return fmt.Sprintf("%s %s: expected %s, got %s", f.Rule, f.Field, f.Expected, f.Got)
 }
@@ -102,7 +107,9 @@ func Run(path string, opts Options) (*Report, error) {
 			if opts.Run != nil && !opts.Run.MatchString(tc.Name) {
 				continue
 			}
+			start := time.Now()
 			res := r.run(f, tc)
+			res.Duration = time.Since(start)
 			rep.Tests = append(rep.Tests, res)
 		}
 	}
@@ -395,8 +402,8 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 		return []Failure{{Rule: rule, Got: "no such " + e.Kind, Line: e.NameRange.Start.Line}}
 	}
 	var out []Failure
-	fail := func(f *dsl.ExpectField, expected, gotText string) {
-		out = append(out, Failure{Rule: rule, Field: f.Name, Expected: expected, Got: gotText, Why: got.why, Line: f.Range.Start.Line})
+	fail := func(f *dsl.ExpectField, expected, gotText string, quoted bool) {
+		out = append(out, Failure{Rule: rule, Field: f.Name, Expected: expected, Got: gotText, Quoted: quoted, Why: got.why, Line: f.Range.Start.Line})
 	}
 	for _, f := range e.Fields {
 		if v, isNum := got.nums[f.Name]; isNum {
@@ -410,7 +417,7 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 				continue
 			}
 			if !v.Has() || v.Kind != evaluator.Number || math.Abs(v.Num-want) > 1e-6 {
-				fail(f, f.Value.Num, numText(v))
+				fail(f, f.Value.Num, numText(v), false)
 			}
 			continue
 		}
@@ -419,7 +426,7 @@ func (r *testRunner) check(o *evaluator.Outcome, e *dsl.Expectation) []Failure {
 			continue
 		}
 		if want, have := f.Value.Str, got.strs[f.Name]; want != have {
-			fail(f, fmt.Sprintf("%q", want), fmt.Sprintf("%q", have))
+			fail(f, want, have, true)
 		}
 	}
 	return out
