@@ -61,6 +61,16 @@ func newRegistry(root string, log *slog.Logger, m *serviceMetrics) *registry {
 
 func (r *registry) get(name string) *entry { return (*r.entries.Load())[name] }
 
+// serving reports whether at least one policy has a version to serve.
+func (r *registry) serving() bool {
+	for _, e := range *r.entries.Load() {
+		if e.current.Load() != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *registry) list() []*entry {
 	m := *r.entries.Load()
 	out := make([]*entry, 0, len(m))

@@ -461,7 +461,7 @@ func TestServeEvalDeadline(t *testing.T) {
 		fmt.Fprintf(&b, `{"subject":"X-%d","period":"2026-10","team":"west","tenure_days":400,"base_pay":3000,"handled":300,"aht":280,"resolved_first":240,"surveys":40,"satisfied":36,"adherence":0.9,"days_worked":31}`+"\n", i)
 	}
 	r := do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", b.String())
-	if r.code != 503 || !strings.Contains(r.body, "did not finish") {
+	if r.code != 503 || !strings.Contains(r.body, "did not finish") || r.header.Get("Retry-After") != "1" {
 		t.Errorf("a request past its deadline: %d %.200s", r.code, r.body)
 	}
 	if r := do(t, "GET", base+"/healthz", "", ""); r.code != 200 {
@@ -488,5 +488,44 @@ func TestServeLargeRequest(t *testing.T) {
 	r = do(t, "POST", base+"/v1/policies/voice-agents/eval", "application/x-ndjson", bad)
 	if r.code != 400 || !strings.Contains(r.body, `"column"`) || len(r.body) > 10000 {
 		t.Errorf("bad input at the end of a large request: %d %.300s", r.code, r.body)
+	}
+}
+
+// TestServeHTTPConventions: over a real socket, a path served for other
+// methods answers 405 with Allow (the catch-all no longer hides it), an
+// unknown path 404, and a service with no policy to serve is not ready
+// (a refusal for load, 503, carries Retry-After: TestServeEvalDeadline).
+func TestServeHTTPConventions(t *testing.T) {
+	base, _ := start(t, serve.Config{Policies: policies(t)})
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"DELETE", "/v1/policies", 405, "GET, HEAD"},
+		{"GET", "/v1/validate", 405, "POST"},
+		{"PUT", "/v1/policies/voice-agents/eval", 405, "POST"},
+		{"GET", "/nothing/here", 404, ""},
+	} {
+		r := do(t, c.method, base+c.path, "", "")
+		if r.code != c.code || r.header.Get("Allow") != c.allow || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d Allow %q (%s), want %d Allow %q", c.method, c.path, r.code, r.header.Get("Allow"), r.header.Get("Content-Type"), c.code, c.allow)
+		}
+	}
+
+	empty, _ := start(t, serve.Config{Policies: t.TempDir()})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := do(t, "GET", empty+"/readyz", "", "")
+		if r.code == 503 && strings.Contains(r.body, "no policy is served") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz with no policy: %d %q", r.code, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := do(t, "GET", empty+"/healthz", "", ""); r.code != 200 {
+		t.Errorf("healthz %d", r.code)
 	}
 }

@@ -123,6 +123,13 @@ func (s *Server) routes() {
 			io.WriteString(w, "loading policies\n")
 			return &outcome{status: 503}
 		}
+		if !s.reg.serving() {
+			// Up, but with nothing to answer: a load balancer must not
+			// send traffic here.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "no policy is served\n")
+			return &outcome{status: 503}
+		}
 		io.WriteString(w, "ready\n")
 		return &outcome{status: 200}
 	}))
@@ -135,9 +142,32 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/policies/{name}/explain", s.wrap("explain", true, s.explain))
 	m.Handle("POST /v1/validate", s.wrap("validate", true, s.validate))
 	m.Handle("/", s.wrap("other", true, func(w http.ResponseWriter, r *http.Request) *outcome {
+		// The catch-all matches every method: tell a path that exists
+		// for other methods (405 and Allow) from one that does not (404).
+		if allow := allowed(m, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return problem(w, http.StatusMethodNotAllowed, "Method Not Allowed", fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")), nil)
+		}
 		return problem(w, http.StatusNotFound, "Not Found", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path), nil)
 	}))
 	s.mux = m
+}
+
+// allowed lists the methods m serves r's path with, other than the
+// catch-all.
+func allowed(m *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if method == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := m.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, method)
+		}
+	}
+	return out
 }
 
 // outcome is what a handler did, for the log line and the metrics.
@@ -213,6 +243,10 @@ type problemError struct {
 // problem writes an RFC 9457 problem details answer.
 func problem(w http.ResponseWriter, status int, title, detail string, errs []problemError) *outcome {
 	w.Header().Set("Content-Type", "application/problem+json")
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Busy or timed out: a client may try again shortly (RFC 9110).
+		w.Header().Set("Retry-After", "1")
+	}
 	w.WriteHeader(status)
 	body := struct {
 		Type   string         `json:"type"`
