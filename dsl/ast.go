@@ -22,6 +22,31 @@ type Policy struct {
 	Scorecards []*Scorecard
 	Breaches   []*Breach
 	Incentives []*Incentive
+	Rollups    []*Rollup
+
+	posMaps map[string]*posMap // files whose single-line blocks had commas (commaBlocks)
+}
+
+// Rollup is a rollup "name" block: how the policy's input metrics are
+// counted from interaction rows (SPEC §14).
+type Rollup struct {
+	Head
+	Subject, Team, Time, TimeZone, TimeLayout, Where *Value
+	Columns                                          []*RollupColumn
+	Measures                                         []*Measure
+}
+
+// RollupColumn is a column "name" block inside a rollup.
+type RollupColumn struct {
+	Head
+	Type, From *Value
+}
+
+// Measure is a measure "name" block inside a rollup: one of count, sum,
+// min, max, avg, quantile (with of) or distinct, and an optional where.
+type Measure struct {
+	Head
+	Count, Sum, Min, Max, Avg, Quantile, Of, Distinct, Where *Value
 }
 
 // Head is what every labelled block has.

@@ -16,7 +16,11 @@ func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
 	if d := CheckNesting(name, src); d != nil {
 		return nil, hcl.Diagnostics{d}
 	}
-	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
+	// Single-line blocks with commas (SPEC.md's style) parse as the policy
+	// reader reads them; hclwrite formats the text as written.
+	checked, m := commaBlocks(src, name)
+	if _, diags := hclsyntax.ParseConfig(checked, name, hcl.InitialPos); diags.HasErrors() {
+		mapDiagnostics(map[string]*posMap{name: m}, diags)
 		return src, diags
 	}
 	out := hclwrite.Format(src)

@@ -179,10 +179,19 @@ func Parse(srcs []Source) (*Policy, hcl.Diagnostics) {
 			diags = append(diags, d)
 			continue
 		}
+		src := s.Bytes
 		if strings.HasSuffix(s.Name, ".json") {
-			f, ds = parser.ParseJSON(s.Bytes, s.Name)
+			f, ds = parser.ParseJSON(src, s.Name)
 		} else {
-			f, ds = parser.ParseHCL(s.Bytes, s.Name)
+			var m *posMap
+			if src, m = commaBlocks(src, s.Name); m != nil {
+				if p.posMaps == nil {
+					p.posMaps = map[string]*posMap{}
+				}
+				p.posMaps[s.Name] = m
+			}
+			f, ds = parser.ParseHCL(src, s.Name)
+			mapDiagnostics(p.posMaps, ds)
 		}
 		diags = append(diags, ds...)
 		if f == nil {
@@ -192,8 +201,9 @@ func Parse(srcs []Source) (*Policy, hcl.Diagnostics) {
 		if ds.HasErrors() && f.Body == nil {
 			continue
 		}
-		d := &decoder{src: s.Bytes}
+		d := &decoder{src: src}
 		d.file(f.Body, p)
+		mapDiagnostics(p.posMaps, d.diags)
 		diags = append(diags, d.diags...)
 	}
 	return p, diags
@@ -219,8 +229,14 @@ func attrs(names ...string) []hcl.AttributeSchema {
 var (
 	fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		labelled("policy"), labelled("metric"), labelled("attribute"), labelled("param"),
-		labelled("target"), labelled("scorecard"), labelled("breach"), labelled("incentive"),
+		labelled("target"), labelled("scorecard"), labelled("breach"), labelled("incentive"), labelled("rollup"),
 	}}
+	rollupSchema = &hcl.BodySchema{
+		Attributes: attrs("subject", "team", "time", "time_zone", "time_layout", "where"),
+		Blocks:     []hcl.BlockHeaderSchema{labelled("column"), labelled("measure")},
+	}
+	columnSchema    = &hcl.BodySchema{Attributes: attrs("type", "from")}
+	measureSchema   = &hcl.BodySchema{Attributes: attrs("count", "sum", "min", "max", "avg", "quantile", "of", "distinct", "where")}
 	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "min_team", "effective_from", "effective_to")}
 	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required", "format", "decimals")}
 	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required", "payroll")}
@@ -341,6 +357,23 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 				}
 			}
 			p.Incentives = append(p.Incentives, in)
+		case "rollup":
+			bc := d.content(b.Body, rollupSchema)
+			ru := &Rollup{Head: h, Subject: d.attr(bc, "subject"), Team: d.attr(bc, "team"), Time: d.attr(bc, "time"),
+				TimeZone: d.attr(bc, "time_zone"), TimeLayout: d.attr(bc, "time_layout"), Where: d.attr(bc, "where")}
+			for _, bb := range bc.Blocks {
+				switch bb.Type {
+				case "column":
+					c2 := d.content(bb.Body, columnSchema)
+					ru.Columns = append(ru.Columns, &RollupColumn{Head: d.head(bb), Type: d.attr(c2, "type"), From: d.attr(c2, "from")})
+				case "measure":
+					c2 := d.content(bb.Body, measureSchema)
+					ru.Measures = append(ru.Measures, &Measure{Head: d.head(bb), Count: d.attr(c2, "count"), Sum: d.attr(c2, "sum"),
+						Min: d.attr(c2, "min"), Max: d.attr(c2, "max"), Avg: d.attr(c2, "avg"), Quantile: d.attr(c2, "quantile"),
+						Of: d.attr(c2, "of"), Distinct: d.attr(c2, "distinct"), Where: d.attr(c2, "where")})
+				}
+			}
+			p.Rollups = append(p.Rollups, ru)
 		}
 	}
 }

@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/rubric-dev/rubric/engine/internal/input"
+import (
+	"os"
+
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/input"
+)
 
 // Input formats.
 const (
@@ -17,3 +22,59 @@ type InputError = input.Error
 // read transparently); "-" and unknown extensions give "" (the caller
 // must say).
 func InputFormat(name string) string { return input.Format(name) }
+
+// Records opens in's files for reading raw records in order, several
+// files as one input, for a capability that reads rows other than
+// snapshots (rollup), whose CSV headers must hold the columns need names.
+// files names them by index (Converter.SetFiles); done closes what is
+// open.
+func (in Input) Records(need input.Columns) (rr input.Reader, files []string, done func(), err error) {
+	in, err = in.detected()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	files = in.Files()
+	format := in.Format
+	if format == "" {
+		format = InputFormat(files[0])
+	}
+	src, err := openInput(in, format, false, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rr, closeReader, err := src.rows(false, &need)
+	if err != nil {
+		src.cleanup()
+		return nil, nil, nil, err
+	}
+	return rr, files, func() { closeReader(); src.cleanup() }, nil
+}
+
+// Rejects is a rejects file (--skip-invalid): each rejected row with its
+// reason, put in place atomically by Commit.
+type Rejects struct{ w *rejectWriter }
+
+// NewRejects starts a rejects file at path.
+func NewRejects(path string) (*Rejects, error) {
+	w, err := newRejectWriter(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Rejects{w}, nil
+}
+
+// Write adds one rejected row with every reason it was rejected for.
+func (r *Rejects) Write(errs ...*InputError) error { return r.w.write(errs...) }
+
+// Commit puts the file in place.
+func (r *Rejects) Commit() error { return r.w.commit() }
+
+// Abort removes the file unless it was committed.
+func (r *Rejects) Abort() { r.w.abort() }
+
+// TempFile creates a temporary file that an interrupted run removes too
+// (RemoveTemporaries); RemoveTemp removes it when done.
+func TempFile(pattern string) (*os.File, error) { return fsutil.CreateTemp("", pattern) }
+
+// RemoveTemp removes a file made by TempFile.
+func RemoveTemp(path string) { fsutil.Remove(path) }

@@ -848,7 +848,11 @@ func (s *source) formatOf(i int) string {
 // reader opens the input for reading its records (counting the bytes for
 // progress when counted is set): one file's reader, or a MultiReader of
 // several. done closes what it opened.
-func (s *source) reader(counted bool) (input.Reader, func(), error) {
+func (s *source) reader(counted bool) (input.Reader, func(), error) { return s.rows(counted, nil) }
+
+// rows is reader for rows whose CSV header needs other columns than a
+// snapshot's (need; nil: a snapshot's).
+func (s *source) rows(counted bool, need *input.Columns) (input.Reader, func(), error) {
 	open := func(i int) (io.ReadCloser, error) {
 		rc, err := s.open(i)
 		if err != nil || !counted || s.progress == nil {
@@ -861,7 +865,12 @@ func (s *source) reader(counted bool) (input.Reader, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		rr, err := input.NewReader(rc, s.files[0], s.formatOf(0))
+		var rr input.Reader
+		if need != nil {
+			rr, err = input.NewRowReader(rc, s.files[0], s.formatOf(0), *need)
+		} else {
+			rr, err = input.NewReader(rc, s.files[0], s.formatOf(0))
+		}
 		if err != nil {
 			rc.Close()
 			return nil, nil, err
@@ -870,7 +879,7 @@ func (s *source) reader(counted bool) (input.Reader, func(), error) {
 	}
 	parts := make([]input.Part, len(s.files))
 	for i, name := range s.files {
-		parts[i] = input.Part{Name: name, Format: s.formatOf(i), Open: func() (io.ReadCloser, error) { return open(i) }}
+		parts[i] = input.Part{Name: name, Format: s.formatOf(i), Open: func() (io.ReadCloser, error) { return open(i) }, Need: need}
 	}
 	m := input.NewMultiReader(parts)
 	return m, func() { m.Close() }, nil

@@ -105,6 +105,11 @@ func (r *resolver) unknownName(name string, rng hcl.Range, what string) {
 		}
 	}
 	d := r.errorf(CodeUnknownName, rng, "%s: unknown name %q", what, name)
+	if r.inRollup {
+		d.Detail = fmt.Sprintf("A rollup's expressions read its columns, day and hour. If %s is a column of the rows, declare it: column %q { type = \"number\" } (or string, bool, duration, time).", name, name)
+		DidYouMean(d, name, r.scope.names())
+		return
+	}
 	if !strings.Contains(name, ".") {
 		d.Detail = fmt.Sprintf("Every name an expression reads must be declared. If %s is a column of the input, declare it: metric %q { better = \"higher\" } for a number, or attribute %q { type = \"string\" } for text (number, bool and money too).", name, name, name)
 	}

@@ -95,6 +95,9 @@ type Policy struct {
 	Scorecards []*Scorecard
 	Breaches   []*Breach
 	Incentives []*Incentive
+	// Rollup, when the policy has a rollup block, counts its input
+	// metrics from interaction rows (SPEC §14).
+	Rollup *Rollup
 
 	// History is how many earlier periods expressions may look back on
 	// (history = N); UsesHistory says whether any expression does.

@@ -148,3 +148,27 @@ func PeriodAt(kind PeriodKind, index int) Period {
 	p, _ := ParsePeriod(label)
 	return p
 }
+
+// PeriodOf returns the period of a kind that holds the date of t, read in
+// t's own location (a rollup row's local time).
+func PeriodOf(kind PeriodKind, t time.Time) Period {
+	y, m, d := t.Date()
+	var label string
+	switch kind {
+	case Day:
+		label = fmt.Sprintf("%04d-%02d-%02d", y, int(m), d)
+	case Week:
+		wy, w := t.ISOWeek()
+		label = fmt.Sprintf("%04d-W%02d", wy, w)
+	case Month:
+		label = fmt.Sprintf("%04d-%02d", y, int(m))
+	case Quarter:
+		label = fmt.Sprintf("%04d-Q%d", y, (int(m)-1)/3+1)
+	case Half:
+		label = fmt.Sprintf("%04d-H%d", y, (int(m)-1)/6+1)
+	default:
+		label = fmt.Sprintf("%04d", y)
+	}
+	p, _ := ParsePeriod(label)
+	return p
+}

@@ -64,13 +64,16 @@ func Resolve(ast *dsl.Policy, compilers ...Compiler) (*Policy, hcl.Diagnostics) 
 	if r.compiler == nil && r.p.Language != LanguageInvalid {
 		r.errorf(CodeEnum, r.policyRange(), "no compiler for language %s", r.p.Language)
 	}
+	r.rollupMetrics()
 	r.declare()
 	r.metrics()
+	r.rollup()
 	r.targets()
 	r.scorecards()
 	r.breaches()
 	r.incentives()
 	r.derivedOrder()
+	ast.MapDiagnostics(r.diags)
 	return r.p, r.diags
 }
 
@@ -121,6 +124,7 @@ type resolver struct {
 
 	metricByName map[string]*Metric
 	targetByName map[string]*Target
+	inRollup     bool // resolving a rollup: its scope, its words
 }
 
 func (r *resolver) errorf(code dsl.Code, rng hcl.Range, format string, args ...any) *hcl.Diagnostic {

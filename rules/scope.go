@@ -45,6 +45,7 @@ const (
 	DeclBreach
 	DeclBreaches
 	DeclHistory // prev.*, window.*, streak.*: earlier periods of the subject
+	DeclColumn  // a rollup's column, day or hour (its own scope)
 )
 
 // Decl is a name that expressions may use, such as "aht",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/rollup"
 )
 
 // policyFlags are the flags of commands that evaluate snapshots.
@@ -22,6 +23,7 @@ type policyFlags struct {
 	periods     []string
 	allowEmpty  bool
 	quiet       bool
+	rollup      bool // the inputs are interaction rows, read through the policy's rollup
 }
 
 func (f *policyFlags) register(c *cobra.Command) {
@@ -31,6 +33,7 @@ func (f *policyFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.skipInvalid, "skip-invalid", "", "evaluate the good rows and write each rejected row with its reason to this CSV file")
 	c.Flags().BoolVar(&f.allowEmpty, "allow-empty", false, "an input without rows is not an error")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on a terminal")
+	c.Flags().BoolVar(&f.rollup, "rollup", false, "the inputs are interaction rows (calls, tickets): count the snapshots with the policy's rollup block first")
 	c.Flags().StringArrayVar(&f.periods, "period", nil, "write only this period (LABEL or FROM..TO, repeatable); every snapshot is still read and used as history and for team figures")
 }
 
@@ -105,7 +108,69 @@ func (f *policyFlags) load(e *env) (*engine.Policy, error) {
 	if p == nil {
 		return nil, fail(fmt.Sprintf("policy %s has errors", f.policy))
 	}
+	if f.rollup {
+		if err := f.rolledUp(e, p); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// rolledUp counts the snapshots from the interaction rows with the
+// policy's rollup into a temporary file, which then is the input. Bad
+// rows are reported, or rejected with --skip-invalid, by the rollup; the
+// snapshots it writes are then read as any input.
+func (f *policyFlags) rolledUp(e *env, p *engine.Policy) error {
+	tmp, err := engine.TempFile("rubric-rollup-*.csv")
+	if err != nil {
+		return fail(err.Error())
+	}
+	e.cleanups = append(e.cleanups, func() { tmp.Close(); engine.RemoveTemp(tmp.Name()) })
+	res, err := rollup.Run(p, f.rawInput(e), tmp, rollup.Options{SkipInvalid: f.skipInvalid})
+	if err != nil {
+		return fail(fmt.Sprintf("rollup: %v", err))
+	}
+	if err := reportRollup(e, res, f.skipInvalid); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err.Error())
+	}
+	f.files, f.inputFormat, f.skipInvalid = []string{tmp.Name()}, engine.FormatCSV, ""
+	return nil
+}
+
+// reportRollup prints a rollup's warnings, skipped rows and bad input; it
+// returns the error to exit with.
+func reportRollup(e *env, res *rollup.Result, skip string) error {
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(e.stderr, "rubric: measure %s: %d row(s) left out (an expression read a missing value)\n", s.Measure, s.Rows)
+	}
+	if res.Failed() {
+		for _, ie := range res.Errors {
+			fmt.Fprintln(e.stderr, ie.Error())
+		}
+		if more := res.ErrorCount - len(res.Errors); more > 0 {
+			fmt.Fprintf(e.stderr, "… and %d more\n", more)
+		}
+		return fail(fmt.Sprintf("%d bad input value(s); nothing was written (use --skip-invalid REJECTS.csv to count the good rows)", res.ErrorCount))
+	}
+	if skip != "" && res.Rejected > 0 {
+		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)
+	}
+	return nil
+}
+
+// rawInput is the input as given (interaction rows under --rollup).
+func (f *policyFlags) rawInput(e *env) engine.Input {
+	in := engine.Input{Name: f.files[0], Format: f.inputFormat, Stdin: e.stdin}
+	if len(f.files) > 1 {
+		in.Names = f.files
+	}
+	return in
 }
 
 func (f *policyFlags) in(e *env) engine.Input {

@@ -89,6 +89,7 @@ var loadsPolicy = map[string]bool{"eval": true, "explain": true, "payroll": true
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	cleanups       []func() // run when the command ends (temporary files)
 }
 
 // exitError carries an exit code out of a cobra command.
@@ -145,8 +146,11 @@ over metric snapshots (one subject, one period), and explains every number.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), reportCmd(e), serveCmd(e), versionCmd(e))
+	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), reportCmd(e), rollupCmd(e), serveCmd(e), versionCmd(e))
 	err := root.Execute()
+	for _, f := range e.cleanups {
+		f()
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -30,7 +30,7 @@ func NewCSVChunks(r io.Reader, name string) (*CSVChunks, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr, err := newCSVReader(r, name)
+	cr, err := newCSVReader(r, name, snapshotColumns)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 type Part struct {
 	Name, Format string
 	Open         func() (io.ReadCloser, error)
+	Need         *Columns // a CSV header's required columns; nil: a snapshot file's
 }
 
 // MultiReader reads the parts of an input one after the other as one
@@ -41,7 +42,11 @@ func (m *MultiReader) Next() (*Record, error) {
 				m.i = len(m.parts)
 				return nil, err
 			}
-			r, err := NewReader(rc, p.Name, p.Format)
+			need := snapshotColumns
+			if p.Need != nil {
+				need = *p.Need
+			}
+			r, err := NewRowReader(rc, p.Name, p.Format, need)
 			if err != nil {
 				rc.Close()
 				m.i = len(m.parts)

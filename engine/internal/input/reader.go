@@ -209,21 +209,30 @@ func (e *Error) Error() string {
 		}
 	}
 	b.WriteString(": ")
-	if e.Subject != "" {
+	switch {
+	case e.Subject != "" && e.Period != "":
 		fmt.Fprintf(&b, "%s %s: ", e.Subject, e.Period)
+	case e.Subject != "":
+		fmt.Fprintf(&b, "%s: ", e.Subject)
 	}
 	b.WriteString(e.Msg)
 	return b.String()
 }
 
 func NewReader(r io.Reader, name, format string) (Reader, error) {
+	return NewRowReader(r, name, format, snapshotColumns)
+}
+
+// NewRowReader is NewReader for rows other than snapshots (a rollup's
+// interaction rows), whose CSV header must hold the columns need names.
+func NewRowReader(r io.Reader, name, format string, need Columns) (Reader, error) {
 	r, err := prepare(r, name)
 	if err != nil {
 		return nil, err
 	}
 	switch format {
 	case FormatCSV:
-		return newCSVReader(r, name)
+		return newCSVReader(r, name, need)
 	case FormatJSON:
 		return newJSONReader(r, name)
 	case FormatNDJSON:
@@ -287,7 +296,17 @@ type csvReader struct {
 	rec    Record // reused row by row
 }
 
-func newCSVReader(r io.Reader, name string) (*csvReader, error) {
+// Columns are the columns a reader requires in a CSV file's header, and
+// why (for the message when one is missing).
+type Columns struct {
+	Names []string
+	Why   string
+}
+
+// snapshotColumns are a snapshot file's.
+var snapshotColumns = Columns{[]string{"subject", "period"}, "every snapshot needs a subject and a period"}
+
+func newCSVReader(r io.Reader, name string, need Columns) (*csvReader, error) {
 	cr := newCSVRows(r)
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -306,9 +325,9 @@ func newCSVReader(r io.Reader, name string) (*csvReader, error) {
 		}
 		first[h[i]] = i
 	}
-	for _, need := range []string{"subject", "period"} {
-		if _, ok := first[need]; !ok {
-			return nil, &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("the header has no %q column; every snapshot needs a subject and a period (the header is: %s)", need, short(strings.Join(h, ",")))}
+	for _, n := range need.Names {
+		if _, ok := first[n]; !ok {
+			return nil, &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("the header has no %q column; %s (the header is: %s)", n, need.Why, short(strings.Join(h, ",")))}
 		}
 	}
 	return &csvReader{name: name, r: cr, header: h}, nil

@@ -1,0 +1,252 @@
+package input
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// Row is one interaction row read through a policy's rollup (SPEC §14):
+// who, when (local to the rollup's time zone), in which period, and the
+// declared columns' values by the rollup scope's slots.
+type Row struct {
+	Subject, Team string
+	HasTeam       bool
+	Time          time.Time
+	Period        rules.Period
+	Values        []evaluator.Value
+	Exact         []string // a number column's cell as written, for exact sums
+	Line          int
+}
+
+// RowConverter reads interaction rows: the subject, team and time columns
+// and the declared columns, each by its type. A row's bad cells are all
+// reported, with file, line and column, as a snapshot's are.
+type RowConverter struct {
+	c      *Converter // its helpers: strings, identities, numbers, warnings, files
+	p      *rules.Policy
+	ru     *rules.Rollup
+	known  map[string]bool
+	header []string       // the plan's header
+	plan   map[string]int // header name -> field index
+}
+
+// NewRowConverter returns a converter of p's rollup rows read from file.
+func NewRowConverter(p *rules.Policy, file string) *RowConverter {
+	ru := p.Rollup
+	known := map[string]bool{ru.Subject: true, ru.Time: true}
+	if ru.Team != "" {
+		known[ru.Team] = true
+	}
+	for _, c := range ru.Columns {
+		known[c.Header] = true
+	}
+	return &RowConverter{c: NewConverter(p, file), p: p, ru: ru, known: known}
+}
+
+// SetFiles names the files of an input of several, as Converter.SetFiles.
+func (rc *RowConverter) SetFiles(names []string) { rc.c.SetFiles(names) }
+
+// Warnings are the columns no rollup column reads, once each.
+func (rc *RowConverter) Warnings() []string { return rc.c.Warnings() }
+
+func (rc *RowConverter) field(rec *Record, name string) *Field {
+	if rec.csv {
+		if len(rc.header) != len(rec.names) || len(rec.names) > 0 && &rc.header[0] != &rec.names[0] {
+			rc.header, rc.plan = rec.names, map[string]int{}
+			for i, n := range rec.names {
+				if _, dup := rc.plan[n]; !dup {
+					rc.plan[n] = i
+				}
+				if !rc.known[n] {
+					rc.c.warn(n, fmt.Sprintf("%s: column %q is ignored (no column of rollup %s reads it)", rc.c.file, short(n), rc.ru.Name))
+				}
+			}
+		}
+		if i, ok := rc.plan[name]; ok && i < len(rec.fields) {
+			return &rec.fields[i]
+		}
+		return nil
+	}
+	var f *Field
+	for i, n := range rec.names {
+		if n == name && f == nil {
+			f = &rec.fields[i]
+		}
+		if !rc.known[n] {
+			rc.c.warn(n, fmt.Sprintf("%s: key %q is ignored (no column of rollup %s reads it)", rc.c.file, short(n), rc.ru.Name))
+		}
+	}
+	return f
+}
+
+func empty(f *Field) bool {
+	return f == nil || f.kind == FieldNull || f.kind == FieldText && strings.TrimSpace(f.text) == ""
+}
+
+// Convert reads rec into row (its Values and Exact reused).
+func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
+	rc.c.at(rec)
+	n := rc.ru.Scope.Len()
+	row.Values = append(row.Values[:0], make([]evaluator.Value, n)...)
+	row.Exact = append(row.Exact[:0], make([]string, n)...)
+	row.Line, row.Team, row.HasTeam, row.Subject, row.Period, row.Time = rec.line, "", false, "", rules.Period{}, time.Time{}
+	var errs []*Error
+	bad := func(f *Field, format string, args ...any) {
+		e := &Error{File: rc.c.file, Line: rec.line, Subject: row.Subject, Msg: fmt.Sprintf(format, args...), raw: rec.rawText()}
+		if f != nil {
+			e.Line, e.Column = f.line, f.column()
+		}
+		errs = append(errs, e)
+	}
+	if f := rc.field(rec, rc.ru.Subject); empty(f) {
+		bad(f, "the subject (column %q) is missing", rc.ru.Subject)
+	} else if s, msg := rc.c.id(f, "subject"); msg != "" {
+		bad(f, "%s", msg)
+	} else {
+		row.Subject = s
+	}
+	if rc.ru.Team != "" {
+		if f := rc.field(rec, rc.ru.Team); !empty(f) {
+			if t, msg := rc.c.team(f); msg != "" {
+				bad(f, "%s", msg)
+			} else {
+				row.Team, row.HasTeam = t, true
+			}
+		}
+	}
+	if f := rc.field(rec, rc.ru.Time); empty(f) {
+		bad(f, "the time (column %q) is missing", rc.ru.Time)
+	} else if t, msg := rc.time(f); msg != "" {
+		bad(f, "%s %q: %s", rc.ru.Time, short(f.text), msg)
+	} else {
+		row.Time = t
+		row.Period = rules.PeriodOf(rc.p.Period, t)
+		row.Values[rc.ru.Day.Slot] = evaluator.Str(t.Format(time.DateOnly))
+		row.Values[rc.ru.Hour.Slot] = evaluator.Num(float64(t.Hour()))
+	}
+	for _, col := range rc.ru.Columns {
+		f := rc.field(rec, col.Header)
+		if empty(f) {
+			continue // a missing value
+		}
+		v, exact, msg := rc.value(f, col)
+		if msg != "" {
+			bad(f, "column %s: %s", col.Header, msg)
+			continue
+		}
+		row.Values[col.Decl.Slot], row.Exact[col.Decl.Slot] = v, exact
+	}
+	for _, e := range errs {
+		e.Subject = row.Subject
+		if row.Period.Label != "" {
+			e.Period = row.Period.Label
+		}
+	}
+	return errs
+}
+
+// value reads a cell of col.
+func (rc *RowConverter) value(f *Field, col *rules.RollupColumn) (evaluator.Value, string, string) {
+	switch col.Type {
+	case rules.ColumnNumber:
+		v, msg := rc.c.numberOf(f)
+		if msg != "" {
+			return evaluator.Value{}, "", strings.TrimSpace(msg)
+		}
+		return evaluator.Num(v), strings.TrimSpace(f.text), ""
+	case rules.ColumnString:
+		s, msg := rc.c.str(f, col.Header)
+		if msg != "" {
+			return evaluator.Value{}, "", msg
+		}
+		return evaluator.Str(s), "", ""
+	case rules.ColumnBool:
+		if f.kind == FieldBool {
+			return evaluator.Boolean(f.b), "", ""
+		}
+		switch strings.ToLower(strings.TrimSpace(f.text)) {
+		case "true", "yes", "y", "1":
+			return evaluator.Boolean(true), "", ""
+		case "false", "no", "n", "0":
+			return evaluator.Boolean(false), "", ""
+		}
+		return evaluator.Value{}, "", fmt.Sprintf("%q is not true or false (true/false, yes/no, y/n, 1/0)", short(f.text))
+	case rules.ColumnDuration:
+		secs, ok := duration(strings.TrimSpace(f.text))
+		if f.kind == FieldNumber || f.kind == FieldText && ok {
+			if f.kind == FieldNumber {
+				v, msg := rc.c.numberOf(f)
+				if msg != "" {
+					return evaluator.Value{}, "", strings.TrimSpace(msg)
+				}
+				secs = v
+			}
+			if secs < 0 {
+				return evaluator.Value{}, "", fmt.Sprintf("%q is a negative duration", short(f.text))
+			}
+			return evaluator.Num(secs), "", ""
+		}
+		return evaluator.Value{}, "", fmt.Sprintf("%q is not a duration (H:MM:SS, MM:SS or seconds)", short(f.text))
+	case rules.ColumnTime:
+		t, msg := rc.time(f)
+		if msg != "" {
+			return evaluator.Value{}, "", fmt.Sprintf("%q: %s", short(f.text), msg)
+		}
+		return evaluator.Str(t.Format(time.RFC3339)), "", ""
+	}
+	return evaluator.Value{}, "", "the column has no valid type"
+}
+
+// duration reads H:MM:SS, MM:SS or plain seconds.
+func duration(s string) (float64, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 || s == "" {
+		return 0, false
+	}
+	total := 0.0
+	for i, p := range parts {
+		last := i == len(parts)-1
+		if !isPlainNumber(p) || strings.ContainsAny(p, "+-eE") || !last && strings.Contains(p, ".") {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return 0, false
+		}
+		if i > 0 && v >= 60 {
+			return 0, false // minutes and seconds below 60
+		}
+		total = total*60 + v
+	}
+	return total, true
+}
+
+// timeLayouts are the forms a time is read in when no layout is given.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly}
+
+// time reads a time cell, local to the rollup's time zone unless it says
+// its offset, and gives it in that zone.
+func (rc *RowConverter) time(f *Field) (time.Time, string) {
+	s := strings.TrimSpace(f.text)
+	if f.kind != FieldText && f.kind != FieldString {
+		return time.Time{}, "a time must be text"
+	}
+	layouts := timeLayouts
+	if rc.ru.TimeLayout != "" {
+		layouts = []string{rc.ru.TimeLayout}
+	}
+	for _, l := range layouts {
+		if t, err := time.ParseInLocation(l, s, rc.ru.TimeZone); err == nil {
+			return t.In(rc.ru.TimeZone), ""
+		}
+	}
+	if rc.ru.TimeLayout != "" {
+		return time.Time{}, "not a time in the layout " + rc.ru.TimeLayout
+	}
+	return time.Time{}, "not a time (RFC 3339, YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or set time_layout)"
+}
