@@ -15,6 +15,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -31,7 +32,7 @@ type Options struct {
 	Format      string // csv (the default) or ndjson
 	SkipInvalid string // write rejected rows here and go on; "" fails on bad input
 	MaxErrors   int    // bad-input errors kept; 0: 100
-	SortMemory  int    // bytes sorted in memory before spilling; 0: 32 MiB
+	SortMemory  int    // bytes of groups held in memory before they spill to disk; 0: 32 MiB
 }
 
 // Result says what a rollup read and wrote.
@@ -94,7 +95,7 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	}
 	conv := input.NewRowConverter(rp, files[0])
 	conv.SetFiles(files)
-	sorter := extsort.New("", opts.SortMemory)
+	sorter := extsort.New("", 8<<20) // partial groups, when the groups outgrow their memory
 	defer sorter.Close()
 
 	res := &Result{}
@@ -107,9 +108,9 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 		}
 	}
 	re := evaluator.NewRowEval()
+	agg := newAggregator(ru, sorter, opts.SortMemory)
 	var row input.Row
-	var key, val []byte
-	var seq uint64
+	var sh share
 	for {
 		rec, err := rr.Next()
 		if err == io.EOF {
@@ -159,12 +160,8 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 			}
 		}
 		res.Counted++
-		key = binary.BigEndian.AppendUint64(key[:0], uint64(int64(row.Period.Index()))^(1<<63))
-		key = append(append(key, row.Subject...), 0)
-		key = binary.BigEndian.AppendUint64(key, seq)
-		seq++
-		val = encodeRow(val[:0], ru, re, &row, skipped)
-		if err := sorter.Add(key, val); err != nil {
+		rowShare(&sh, ru, re, &row, skipped)
+		if err := agg.add(&sh); err != nil {
 			return nil, err
 		}
 	}
@@ -179,34 +176,13 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	}
 	out := newWriter(w, rp, opts.Format)
 	conflicts := 0
-	var g *group
-	flush := func() error {
-		if g == nil {
-			return nil
-		}
+	err = agg.each(func(g *group) error {
 		if len(g.teams) > 1 {
 			conflicts++
 		}
 		res.Snapshots++
 		return out.write(g)
-	}
-	err = sorter.Each(func(v []byte) error {
-		r, err := decodeRow(v, ru)
-		if err != nil {
-			return err
-		}
-		if g == nil || r.period != g.period || r.subject != g.subject {
-			if err := flush(); err != nil {
-				return err
-			}
-			g = newGroup(ru, r.period, r.subject)
-		}
-		g.add(r)
-		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
 	if err == nil {
 		err = out.close()
 	}
@@ -224,48 +200,52 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	return res, nil
 }
 
-// A row's record: subject, period index, time, team, then per measure a
-// state byte (0: does not count, 1: counts, with its payload).
-const (
-	stNone  = 0
-	stValue = 1
-)
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+// share is one row's part of every measure: nil where the row does not
+// count, else its payload (a count's 0 or 1; a decimal's text; a
+// quantile's float bits; a distinct value's text). Reused row by row.
+type share struct {
+	subject string
+	period  int
+	time    int64
+	team    string
+	hasTeam bool
+	vals    [][]byte
+	buf     []byte
+	ends    []int
 }
 
-// encodeRow evaluates every measure over a row and encodes its shares.
-func encodeRow(b []byte, ru *rules.Rollup, re *evaluator.RowEval, row *input.Row, skipped []int) []byte {
-	b = appendString(b, row.Subject)
-	b = binary.AppendVarint(b, int64(row.Period.Index()))
-	b = binary.AppendVarint(b, row.Time.UnixNano())
-	if row.HasTeam {
-		b = appendString(append(b, 1), row.Team)
-	} else {
-		b = append(b, 0)
+// rowShare evaluates every measure over a row.
+func rowShare(sh *share, ru *rules.Rollup, re *evaluator.RowEval, row *input.Row, skipped []int) {
+	sh.subject, sh.period, sh.time = row.Subject, row.Period.Index(), row.Time.UnixNano()
+	sh.team, sh.hasTeam = row.Team, row.HasTeam
+	if sh.vals == nil {
+		sh.vals = make([][]byte, len(ru.Measures))
 	}
+	sh.buf = sh.buf[:0]
+	ends := sh.ends[:0]
+	defer func() { sh.ends = ends }()
 	for i, m := range ru.Measures {
+		sh.vals[i] = nil
 		if m.Where != nil {
 			v, ok := re.Eval(m.Where, row.Values)
 			if !ok {
 				skipped[i]++
-				b = append(b, stNone)
-				continue
 			}
-			if !v.Bool {
-				b = append(b, stNone)
+			if !ok || !v.Bool {
+				ends = append(ends, -1)
 				continue
 			}
 		}
+		start := len(sh.buf)
 		if m.Kind == rules.MeasureCount && m.Expr == nil {
-			b = append(b, stValue, 1)
+			sh.buf = append(sh.buf, 1)
+			ends = append(ends, start)
 			continue
 		}
 		v, ok := re.Eval(m.Expr, row.Values)
 		if !ok {
 			skipped[i]++
-			b = append(b, stNone)
+			ends = append(ends, -1)
 			continue
 		}
 		switch m.Kind {
@@ -274,7 +254,7 @@ func encodeRow(b []byte, ru *rules.Rollup, re *evaluator.RowEval, row *input.Row
 			if v.Bool {
 				c = 1
 			}
-			b = append(b, stValue, c)
+			sh.buf = append(sh.buf, c)
 		case rules.MeasureSum, rules.MeasureMin, rules.MeasureMax, rules.MeasureAvg:
 			text := ""
 			if m.Column != nil {
@@ -284,90 +264,156 @@ func encodeRow(b []byte, ru *rules.Rollup, re *evaluator.RowEval, row *input.Row
 				d, ok := evaluator.FromFloat(v.Num)
 				if !ok {
 					skipped[i]++
-					b = append(b, stNone)
+					ends = append(ends, -1)
 					continue
 				}
 				text = d.Text('f')
 			}
-			b = appendString(append(b, stValue), text)
+			sh.buf = append(sh.buf, text...)
 		case rules.MeasureQuantile:
-			b = binary.BigEndian.AppendUint64(append(b, stValue), math.Float64bits(v.Num))
+			sh.buf = binary.BigEndian.AppendUint64(sh.buf, math.Float64bits(v.Num))
 		case rules.MeasureDistinct:
-			b = appendString(append(b, stValue), v.String())
+			sh.buf = append(sh.buf, v.String()...)
 		}
+		ends = append(ends, start)
 	}
-	return b
-}
-
-// share is one row's decoded record.
-type share struct {
-	subject string
-	period  int
-	time    int64
-	team    string
-	hasTeam bool
-	vals    [][]byte // per measure: nil when the row does not count, else its payload
-}
-
-func readString(b []byte) (string, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
-		return "", nil, errors.New("rollup: a sorted record is corrupt")
-	}
-	return string(b[k : k+int(n)]), b[k+int(n):], nil
-}
-
-func decodeRow(b []byte, ru *rules.Rollup) (*share, error) {
-	var s share
-	var err error
-	corrupt := errors.New("rollup: a sorted record is corrupt")
-	if s.subject, b, err = readString(b); err != nil {
-		return nil, err
-	}
-	p, k := binary.Varint(b)
-	if k <= 0 {
-		return nil, corrupt
-	}
-	s.period, b = int(p), b[k:]
-	if s.time, k = binary.Varint(b); k <= 0 {
-		return nil, corrupt
-	}
-	b = b[k:]
-	if len(b) == 0 {
-		return nil, corrupt
-	}
-	if s.hasTeam, b = b[0] == 1, b[1:]; s.hasTeam {
-		if s.team, b, err = readString(b); err != nil {
-			return nil, err
-		}
-	}
-	s.vals = make([][]byte, len(ru.Measures))
-	for i, m := range ru.Measures {
-		if len(b) == 0 {
-			return nil, corrupt
-		}
-		st := b[0]
-		b = b[1:]
-		if st == stNone {
+	// The payloads are cut from buf once it has stopped growing.
+	for i := range ru.Measures {
+		if ends[i] < 0 {
 			continue
 		}
-		switch m.Kind {
-		case rules.MeasureCount:
-			s.vals[i], b = b[:1], b[1:]
-		case rules.MeasureQuantile:
-			if len(b) < 8 {
-				return nil, corrupt
+		end := len(sh.buf)
+		for j := i + 1; j < len(ends); j++ {
+			if ends[j] >= 0 {
+				end = ends[j]
+				break
 			}
-			s.vals[i], b = b[:8], b[8:]
-		default:
-			var t string
-			if t, b, err = readString(b); err != nil {
-				return nil, err
+		}
+		sh.vals[i] = sh.buf[ends[i]:end:end]
+	}
+}
+
+// aggregator holds the groups of (period, subject) being counted. Past
+// maxGroups groups, or past the memory its quantiles and distinct values
+// may hold, the partial groups are written to the sorter and the map
+// starts again; at the end the partials of a group are merged in key
+// order. An export of a year of calls of a few thousand agents never
+// spills.
+type aggregator struct {
+	ru      *rules.Rollup
+	sorter  *extsort.Sorter
+	groups  map[groupKey]*group
+	held    int // bytes of quantile and distinct values held
+	limit   int
+	spilled bool
+	seq     uint64
+}
+
+type groupKey struct {
+	period  int
+	subject string
+}
+
+// maxGroups is how many groups are held before the partial groups spill.
+const maxGroups = 200_000
+
+// groupBytes estimates a group's own memory: its map entry and, per
+// measure, a count, a sum and an extreme (apd decimals) and their slices.
+func groupBytes(measures int) int { return 256 + 200*measures }
+
+func newAggregator(ru *rules.Rollup, sorter *extsort.Sorter, limit int) *aggregator {
+	return &aggregator{ru: ru, sorter: sorter, groups: map[groupKey]*group{}, limit: limit}
+}
+
+func (a *aggregator) add(sh *share) error {
+	k := groupKey{sh.period, sh.subject}
+	g := a.groups[k]
+	if g == nil {
+		if len(a.groups) >= maxGroups || a.held >= a.limit {
+			if err := a.spill(); err != nil {
+				return err
 			}
-			s.vals[i] = []byte(t)
+		}
+		g = newGroup(a.ru, sh.period, sh.subject)
+		a.groups[k] = g
+		a.held += groupBytes(len(a.ru.Measures))
+	}
+	a.held += g.add(sh)
+	return nil
+}
+
+// sortedKeys are the groups' keys in output order: period, then subject.
+func (a *aggregator) sortedKeys() []groupKey {
+	keys := make([]groupKey, 0, len(a.groups))
+	for k := range a.groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y groupKey) int {
+		if x.period != y.period {
+			return x.period - y.period
+		}
+		return strings.Compare(x.subject, y.subject)
+	})
+	return keys
+}
+
+func sortKey(b []byte, period int, subject string, seq uint64) []byte {
+	b = binary.BigEndian.AppendUint64(b[:0], uint64(int64(period))^(1<<63))
+	b = append(append(b, subject...), 0)
+	return binary.BigEndian.AppendUint64(b, seq)
+}
+
+// spill writes the partial groups to the sorter and empties the map.
+func (a *aggregator) spill() error {
+	var key, val []byte
+	for _, k := range a.sortedKeys() {
+		key = sortKey(key, k.period, k.subject, a.seq)
+		a.seq++
+		val = a.groups[k].encode(val[:0])
+		if err := a.sorter.Add(key, val); err != nil {
+			return err
 		}
 	}
-	return &s, nil
+	clear(a.groups)
+	a.held, a.spilled = 0, true
+	return nil
+}
+
+// each calls fn with every group, complete, in period then subject order.
+func (a *aggregator) each(fn func(*group) error) error {
+	if !a.spilled {
+		for _, k := range a.sortedKeys() {
+			if err := fn(a.groups[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := a.spill(); err != nil {
+		return err
+	}
+	var cur *group
+	err := a.sorter.Each(func(v []byte) error {
+		g, err := decodeGroup(v, a.ru)
+		if err != nil {
+			return err
+		}
+		if cur != nil && cur.period == g.period && cur.subject == g.subject {
+			cur.merge(g)
+			return nil
+		}
+		if cur != nil {
+			if err := fn(cur); err != nil {
+				return err
+			}
+		}
+		cur = g
+		return nil
+	})
+	if err == nil && cur != nil {
+		err = fn(cur)
+	}
+	return err
 }
 
 // group aggregates one subject's rows in one period.
@@ -400,9 +446,13 @@ func newGroup(ru *rules.Rollup, period int, subject string) *group {
 // needs no rounding).
 var exact = apd.BaseContext
 
-func (g *group) add(s *share) {
+// add counts a row's share; it returns the bytes of values it keeps.
+func (g *group) add(s *share) int {
+	held := 0
 	if s.hasTeam {
-		g.teams[s.team] = true
+		if !g.teams[s.team] {
+			g.teams[s.team] = true
+		}
 		if s.time >= g.latest { // rows come in input order within a time: the later wins
 			g.team, g.hasTeam, g.latest = s.team, true, s.time
 		}
@@ -418,11 +468,15 @@ func (g *group) add(s *share) {
 			g.count[i] += int64(v[0])
 		case rules.MeasureQuantile:
 			g.quantile[i] = append(g.quantile[i], math.Float64frombits(binary.BigEndian.Uint64(v)))
+			held += 16 // with the slice's room to grow
 		case rules.MeasureDistinct:
 			if g.distinct[i] == nil {
 				g.distinct[i] = map[string]bool{}
 			}
-			g.distinct[i][string(v)] = true
+			if !g.distinct[i][string(v)] {
+				g.distinct[i][string(v)] = true
+				held += len(v) + 48 // a map entry and its string
+			}
 		default:
 			var d apd.Decimal
 			if _, _, err := d.SetString(string(v)); err != nil {
@@ -445,6 +499,200 @@ func (g *group) add(s *share) {
 			}
 		}
 	}
+	return held
+}
+
+// merge adds another partial count of the same group.
+func (g *group) merge(o *group) {
+	for t := range o.teams {
+		g.teams[t] = true
+	}
+	if o.hasTeam && o.latest >= g.latest {
+		g.team, g.hasTeam, g.latest = o.team, true, o.latest
+	}
+	for i, m := range g.ru.Measures {
+		if !o.has[i] {
+			continue
+		}
+		first := !g.has[i]
+		g.has[i] = true
+		g.count[i] += o.count[i]
+		switch m.Kind {
+		case rules.MeasureSum, rules.MeasureAvg:
+			exact.Add(&g.sum[i], &g.sum[i], &o.sum[i])
+		case rules.MeasureMin:
+			if first || g.n[i] == 0 || o.ext[i].Cmp(&g.ext[i]) < 0 {
+				g.ext[i].Set(&o.ext[i])
+			}
+		case rules.MeasureMax:
+			if first || g.n[i] == 0 || o.ext[i].Cmp(&g.ext[i]) > 0 {
+				g.ext[i].Set(&o.ext[i])
+			}
+		case rules.MeasureQuantile:
+			g.quantile[i] = append(g.quantile[i], o.quantile[i]...)
+		case rules.MeasureDistinct:
+			if g.distinct[i] == nil {
+				g.distinct[i] = map[string]bool{}
+			}
+			for v := range o.distinct[i] {
+				g.distinct[i][v] = true
+			}
+		}
+		g.n[i] += o.n[i]
+	}
+}
+
+// encode writes a partial group for the sorter.
+func (g *group) encode(b []byte) []byte {
+	b = appendString(b, g.subject)
+	b = binary.AppendVarint(b, int64(g.period))
+	b = binary.AppendVarint(b, g.latest)
+	if g.hasTeam {
+		b = appendString(append(b, 1), g.team)
+	} else {
+		b = append(b, 0)
+	}
+	teams := make([]string, 0, len(g.teams))
+	for t := range g.teams {
+		teams = append(teams, t)
+	}
+	slices.Sort(teams)
+	b = binary.AppendUvarint(b, uint64(len(teams)))
+	for _, t := range teams {
+		b = appendString(b, t)
+	}
+	for i := range g.ru.Measures {
+		if !g.has[i] {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendVarint(b, g.count[i])
+		b = binary.AppendVarint(b, g.n[i])
+		b = appendString(b, g.sum[i].Text('f'))
+		b = appendString(b, g.ext[i].Text('f'))
+		b = binary.AppendUvarint(b, uint64(len(g.quantile[i])))
+		for _, q := range g.quantile[i] {
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(q))
+		}
+		vals := make([]string, 0, len(g.distinct[i]))
+		for v := range g.distinct[i] {
+			vals = append(vals, v)
+		}
+		slices.Sort(vals)
+		b = binary.AppendUvarint(b, uint64(len(vals)))
+		for _, v := range vals {
+			b = appendString(b, v)
+		}
+	}
+	return b
+}
+
+// decodeGroup reads a partial group written by encode.
+func decodeGroup(b []byte, ru *rules.Rollup) (*group, error) {
+	corrupt := errors.New("rollup: a sorted record is corrupt")
+	var err error
+	var subject string
+	if subject, b, err = readString(b); err != nil {
+		return nil, err
+	}
+	p, k := binary.Varint(b)
+	if k <= 0 {
+		return nil, corrupt
+	}
+	b = b[k:]
+	g := newGroup(ru, int(p), subject)
+	if g.latest, k = binary.Varint(b); k <= 0 {
+		return nil, corrupt
+	}
+	b = b[k:]
+	if len(b) == 0 {
+		return nil, corrupt
+	}
+	if g.hasTeam, b = b[0] == 1, b[1:]; g.hasTeam {
+		if g.team, b, err = readString(b); err != nil {
+			return nil, err
+		}
+	}
+	uv := func() (uint64, error) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, corrupt
+		}
+		b = b[k:]
+		return v, nil
+	}
+	sv := func() (int64, error) {
+		v, k := binary.Varint(b)
+		if k <= 0 {
+			return 0, corrupt
+		}
+		b = b[k:]
+		return v, nil
+	}
+	nt, err := uv()
+	if err != nil {
+		return nil, err
+	}
+	for range nt {
+		var t string
+		if t, b, err = readString(b); err != nil {
+			return nil, err
+		}
+		g.teams[t] = true
+	}
+	for i := range ru.Measures {
+		if len(b) == 0 {
+			return nil, corrupt
+		}
+		has := b[0] == 1
+		b = b[1:]
+		if !has {
+			continue
+		}
+		g.has[i] = true
+		if g.count[i], err = sv(); err != nil {
+			return nil, err
+		}
+		if g.n[i], err = sv(); err != nil {
+			return nil, err
+		}
+		var t string
+		if t, b, err = readString(b); err != nil {
+			return nil, err
+		}
+		if _, _, err := g.sum[i].SetString(t); err != nil {
+			return nil, corrupt
+		}
+		if t, b, err = readString(b); err != nil {
+			return nil, err
+		}
+		if _, _, err := g.ext[i].SetString(t); err != nil {
+			return nil, corrupt
+		}
+		nq, err := uv()
+		if err != nil || uint64(len(b)) < nq*8 {
+			return nil, corrupt
+		}
+		for range nq {
+			g.quantile[i] = append(g.quantile[i], math.Float64frombits(binary.BigEndian.Uint64(b)))
+			b = b[8:]
+		}
+		nd, err := uv()
+		if err != nil {
+			return nil, err
+		}
+		for range nd {
+			if t, b, err = readString(b); err != nil {
+				return nil, err
+			}
+			if g.distinct[i] == nil {
+				g.distinct[i] = map[string]bool{}
+			}
+			g.distinct[i][t] = true
+		}
+	}
+	return g, nil
 }
 
 // avgCtx divides to 34 significant digits, half to even (SPEC §4).
@@ -570,3 +818,15 @@ func (o *writer) flush() error {
 }
 
 func (o *writer) close() error { return o.flush() }
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func readString(b []byte) (string, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", nil, errors.New("rollup: a sorted record is corrupt")
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}

@@ -33,6 +33,16 @@ type RowConverter struct {
 	known  map[string]bool
 	header []string       // the plan's header
 	plan   map[string]int // header name -> field index
+
+	layout string           // the time layout that read the last time: tried first
+	days   map[int]*dayMemo // local dates seen: their period and label
+}
+
+// dayMemo is a local date's period and label, computed once a date (an
+// export spans few dates and many rows).
+type dayMemo struct {
+	period rules.Period
+	label  evaluator.Value
 }
 
 // NewRowConverter returns a converter of p's rollup rows read from file.
@@ -125,8 +135,17 @@ func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
 		bad(f, "%s %q: %s", rc.ru.Time, short(f.text), msg)
 	} else {
 		row.Time = t
-		row.Period = rules.PeriodOf(rc.p.Period, t)
-		row.Values[rc.ru.Day.Slot] = evaluator.Str(t.Format(time.DateOnly))
+		key := t.Year()*400 + t.YearDay()
+		d := rc.days[key]
+		if d == nil {
+			if rc.days == nil || len(rc.days) >= 1<<14 {
+				rc.days = map[int]*dayMemo{} // bounded: forty years of dates
+			}
+			d = &dayMemo{period: rules.PeriodOf(rc.p.Period, t), label: evaluator.Str(t.Format(time.DateOnly))}
+			rc.days[key] = d
+		}
+		row.Period = d.period
+		row.Values[rc.ru.Day.Slot] = d.label
 		row.Values[rc.ru.Hour.Slot] = evaluator.Num(float64(t.Hour()))
 	}
 	for _, col := range rc.ru.Columns {
@@ -240,8 +259,14 @@ func (rc *RowConverter) time(f *Field) (time.Time, string) {
 	if rc.ru.TimeLayout != "" {
 		layouts = []string{rc.ru.TimeLayout}
 	}
+	if rc.layout != "" { // the layout of the last time first: a column has one form
+		if t, err := time.ParseInLocation(rc.layout, s, rc.ru.TimeZone); err == nil {
+			return t.In(rc.ru.TimeZone), ""
+		}
+	}
 	for _, l := range layouts {
 		if t, err := time.ParseInLocation(l, s, rc.ru.TimeZone); err == nil {
+			rc.layout = l
 			return t.In(rc.ru.TimeZone), ""
 		}
 	}
