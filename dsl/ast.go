@@ -54,6 +54,9 @@ type Head struct {
 	Name      string
 	NameRange hcl.Range
 	DefRange  hcl.Range // the block header, for diagnostics about the whole block
+	// Label and Description are for people (SPEC §15): a string, or a map
+	// from language code to string; nil when not written.
+	Label, Description *Value
 }
 
 // PolicyBlock is the policy "name" { ... } block.

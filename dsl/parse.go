@@ -238,20 +238,20 @@ var (
 	columnSchema    = &hcl.BodySchema{Attributes: attrs("type", "from")}
 	measureSchema   = &hcl.BodySchema{Attributes: attrs("count", "sum", "min", "max", "avg", "quantile", "of", "distinct", "where")}
 	policySchema    = &hcl.BodySchema{Attributes: attrs("title", "version", "owner", "language", "currency", "period", "history", "min_team", "effective_from", "effective_to")}
-	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "unit", "better", "min", "max", "default", "expr", "required", "format", "decimals")}
+	metricSchema    = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "unit", "better", "min", "max", "default", "expr", "required", "format", "decimals")}
 	attributeSchema = &hcl.BodySchema{Attributes: attrs("title", "type", "required", "payroll")}
 	paramSchema     = &hcl.BodySchema{Attributes: attrs("title", "value")}
-	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "metric", "value", "better", "unit", "format", "decimals", "goal", "threshold", "stretch",
+	targetSchema    = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "metric", "value", "better", "unit", "format", "decimals", "goal", "threshold", "stretch",
 		"when", "sample", "min_sample", "scoring", "cap", "curve", "severity")}
-	scorecardSchema = &hcl.BodySchema{Attributes: attrs("title", "weights", "missing", "min_coverage"), Blocks: []hcl.BlockHeaderSchema{labelled("band")}}
-	bandSchema      = &hcl.BodySchema{Attributes: attrs("title", "min")}
-	breachSchema    = &hcl.BodySchema{Attributes: attrs("title", "when", "severity", "message")}
+	scorecardSchema = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "weights", "missing", "min_coverage"), Blocks: []hcl.BlockHeaderSchema{labelled("band")}}
+	bandSchema      = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "min")}
+	breachSchema    = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "when", "severity", "message")}
 	incentiveSchema = &hcl.BodySchema{
-		Attributes: attrs("title", "code", "basis", "units", "schedule", "amount", "prorate", "cap", "floor", "rounding"),
+		Attributes: attrs("title", "label", "description", "code", "basis", "units", "schedule", "amount", "prorate", "cap", "floor", "rounding"),
 		Blocks:     []hcl.BlockHeaderSchema{labelled("gate"), labelled("tier"), labelled("rate")},
 	}
-	gateSchema = &hcl.BodySchema{Attributes: attrs("title", "when")}
-	tierSchema = &hcl.BodySchema{Attributes: attrs("title", "when", "multiplier")}
+	gateSchema = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "when")}
+	tierSchema = &hcl.BodySchema{Attributes: attrs("title", "label", "description", "when", "multiplier")}
 	rateSchema = &hcl.BodySchema{Attributes: attrs("title", "from", "per_unit")}
 )
 
@@ -279,6 +279,12 @@ func (d *decoder) head(b *hcl.Block) Head {
 	return h
 }
 
+// people sets h's label and description from c (SPEC §15).
+func (d *decoder) people(h Head, c *hcl.BodyContent) Head {
+	h.Label, h.Description = d.attr(c, "label"), d.attr(c, "description")
+	return h
+}
+
 // attr decodes the named attribute of c, or returns nil when it is absent.
 func (d *decoder) attr(c *hcl.BodyContent, name string) *Value {
 	a, ok := c.Attributes[name]
@@ -301,7 +307,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 				EffectiveFrom: d.attr(bc, "effective_from"), EffectiveTo: d.attr(bc, "effective_to"), History: d.attr(bc, "history"), MinTeam: d.attr(bc, "min_team")})
 		case "metric":
 			bc := d.content(b.Body, metricSchema)
-			p.Metrics = append(p.Metrics, &Metric{Head: h,
+			p.Metrics = append(p.Metrics, &Metric{Head: d.people(h, bc),
 				Title: d.attr(bc, "title"), Unit: d.attr(bc, "unit"), Better: d.attr(bc, "better"),
 				Min: d.attr(bc, "min"), Max: d.attr(bc, "max"), Default: d.attr(bc, "default"),
 				Expr: d.attr(bc, "expr"), Required: d.attr(bc, "required"), Format: d.attr(bc, "format"), Decimals: d.attr(bc, "decimals")})
@@ -314,7 +320,7 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 			p.Params = append(p.Params, &Param{Head: h, Title: d.attr(bc, "title"), Value: d.attr(bc, "value")})
 		case "target":
 			bc := d.content(b.Body, targetSchema)
-			p.Targets = append(p.Targets, &Target{Head: h,
+			p.Targets = append(p.Targets, &Target{Head: d.people(h, bc),
 				Title: d.attr(bc, "title"), Metric: d.attr(bc, "metric"), Value: d.attr(bc, "value"),
 				Better: d.attr(bc, "better"), Unit: d.attr(bc, "unit"), Goal: d.attr(bc, "goal"),
 				Threshold: d.attr(bc, "threshold"), Stretch: d.attr(bc, "stretch"), When: d.attr(bc, "when"),
@@ -323,23 +329,23 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 				Format: d.attr(bc, "format"), Decimals: d.attr(bc, "decimals")})
 		case "scorecard":
 			bc := d.content(b.Body, scorecardSchema)
-			sc := &Scorecard{Head: h, Title: d.attr(bc, "title"), Weights: d.attr(bc, "weights"),
+			sc := &Scorecard{Head: d.people(h, bc), Title: d.attr(bc, "title"), Weights: d.attr(bc, "weights"),
 				Missing: d.attr(bc, "missing"), MinCoverage: d.attr(bc, "min_coverage")}
 			for _, bb := range bc.Blocks {
 				c2 := d.content(bb.Body, bandSchema)
-				sc.Bands = append(sc.Bands, &Band{Head: d.head(bb), Title: d.attr(c2, "title"), Min: d.attr(c2, "min")})
+				sc.Bands = append(sc.Bands, &Band{Head: d.people(d.head(bb), c2), Title: d.attr(c2, "title"), Min: d.attr(c2, "min")})
 			}
 			p.Scorecards = append(p.Scorecards, sc)
 		case "breach":
 			bc := d.content(b.Body, breachSchema)
-			br := &Breach{Head: h, Title: d.attr(bc, "title"), When: d.attr(bc, "when"), Severity: d.attr(bc, "severity")}
+			br := &Breach{Head: d.people(h, bc), Title: d.attr(bc, "title"), When: d.attr(bc, "when"), Severity: d.attr(bc, "severity")}
 			if a, ok := bc.Attributes["message"]; ok {
 				br.Message = d.message(a.Expr)
 			}
 			p.Breaches = append(p.Breaches, br)
 		case "incentive":
 			bc := d.content(b.Body, incentiveSchema)
-			in := &Incentive{Head: h, Title: d.attr(bc, "title"), Code: d.attr(bc, "code"),
+			in := &Incentive{Head: d.people(h, bc), Title: d.attr(bc, "title"), Code: d.attr(bc, "code"),
 				Basis: d.attr(bc, "basis"), Units: d.attr(bc, "units"), Schedule: d.attr(bc, "schedule"),
 				Amount: d.attr(bc, "amount"), Prorate: d.attr(bc, "prorate"), Cap: d.attr(bc, "cap"),
 				Floor: d.attr(bc, "floor"), Rounding: d.attr(bc, "rounding")}
@@ -347,10 +353,10 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 				switch bb.Type {
 				case "gate":
 					c2 := d.content(bb.Body, gateSchema)
-					in.Gates = append(in.Gates, &Gate{Head: d.head(bb), Title: d.attr(c2, "title"), When: d.attr(c2, "when")})
+					in.Gates = append(in.Gates, &Gate{Head: d.people(d.head(bb), c2), Title: d.attr(c2, "title"), When: d.attr(c2, "when")})
 				case "tier":
 					c2 := d.content(bb.Body, tierSchema)
-					in.Tiers = append(in.Tiers, &Tier{Head: d.head(bb), Title: d.attr(c2, "title"), When: d.attr(c2, "when"), Multiplier: d.attr(c2, "multiplier")})
+					in.Tiers = append(in.Tiers, &Tier{Head: d.people(d.head(bb), c2), Title: d.attr(c2, "title"), When: d.attr(c2, "when"), Multiplier: d.attr(c2, "multiplier")})
 				case "rate":
 					c2 := d.content(bb.Body, rateSchema)
 					in.Rates = append(in.Rates, &Rate{Head: d.head(bb), Title: d.attr(c2, "title"), From: d.attr(c2, "from"), PerUnit: d.attr(c2, "per_unit")})

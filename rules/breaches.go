@@ -12,6 +12,7 @@ func (r *resolver) breaches() {
 		b := byName[br.Name]
 		what := fmt.Sprintf("breach %q", b.Name)
 		br.Title, _ = r.str(b.Title, "title")
+		br.Label, br.Description = r.text(b.Label, "label"), r.text(b.Description, "description")
 		br.Severity = Severity(r.enum(b.Severity, "severity", int(Major), "minor", "major", "critical"))
 		if b.When == nil {
 			r.errorf(CodeMissing, b.DefRange, "%s has no when", what)

@@ -17,6 +17,7 @@ func (r *resolver) incentives() {
 		in := byName[inc.Name]
 		what := fmt.Sprintf("incentive %q", in.Name)
 		inc.Title, _ = r.str(in.Title, "title")
+		inc.Label, inc.Description = r.text(in.Label, "label"), r.text(in.Description, "description")
 		inc.Code, _ = r.str(in.Code, "code")
 		names := map[string]bool{}
 		for _, g := range in.Gates {
@@ -25,6 +26,7 @@ func (r *resolver) incentives() {
 			}
 			gate := Gate{Name: g.Name}
 			gate.Title, _ = r.str(g.Title, "title")
+			gate.Label, gate.Description = r.text(g.Label, "label"), r.text(g.Description, "description")
 			if g.When == nil {
 				r.errorf(CodeMissing, g.DefRange, "%s: gate %q has no when", what, g.Name)
 			}
@@ -71,6 +73,7 @@ func (r *resolver) incentives() {
 			}
 			tier := Tier{Name: t.Name}
 			tier.Title, _ = r.str(t.Title, "title")
+			tier.Label, tier.Description = r.text(t.Label, "label"), r.text(t.Description, "description")
 			tw := fmt.Sprintf("%s tier %q", what, t.Name)
 			if t.When == nil {
 				r.errorf(CodeMissing, t.DefRange, "%s has no when", tw)

@@ -13,6 +13,7 @@ func (r *resolver) metrics() {
 		m := byName[met.Name]
 		what := fmt.Sprintf("metric %q", m.Name)
 		met.Title, _ = r.str(m.Title, "title")
+		met.Label, met.Description = r.text(m.Label, "label"), r.text(m.Description, "description")
 		met.Unit, _ = r.str(m.Unit, "unit")
 		met.Display = r.display(m.Format, m.Decimals, Display{Decimals: -1})
 		met.Better = Direction(r.enum(m.Better, "better", int(DirectionInvalid), "higher", "lower"))

@@ -115,15 +115,16 @@ type Policy struct {
 
 // Metric is an input or derived metric.
 type Metric struct {
-	Name, Title, Unit string
-	Better            Direction // DirectionInvalid when not declared
-	Min, Max          *float64
-	Default           *float64
-	Required          bool
-	Derived           *Expression
-	Decl              *Decl
-	Range             hcl.Range
-	Display           Display // how values are shown in sentences and reports
+	Name, Title, Unit  string
+	Label, Description Text      // for people (SPEC §15)
+	Better             Direction // DirectionInvalid when not declared
+	Min, Max           *float64
+	Default            *float64
+	Required           bool
+	Derived            *Expression
+	Decl               *Decl
+	Range              hcl.Range
+	Display            Display // how values are shown in sentences and reports
 
 	betterGiven bool // better was written, even if invalid
 }
@@ -170,6 +171,7 @@ type Param struct {
 // Target is a resolved target.
 type Target struct {
 	Name, Title, Unit        string
+	Label, Description       Text        // for people (SPEC §15)
 	Metric                   *Metric     // exactly one of Metric and Value
 	Value                    *Expression //
 	Better                   Direction
@@ -192,11 +194,12 @@ type CurvePoint struct{ X, Y float64 }
 
 // Scorecard is a resolved scorecard.
 type Scorecard struct {
-	Name, Title string
-	Weights     []Weight // in declaration order
-	Missing     Missing
-	MinCoverage float64
-	Bands       []Band // sorted by Min, highest first
+	Name, Title        string
+	Label, Description Text     // for people (SPEC §15)
+	Weights            []Weight // in declaration order
+	Missing            Missing
+	MinCoverage        float64
+	Bands              []Band // sorted by Min, highest first
 
 	Score, Band *Decl
 	Range       hcl.Range
@@ -210,18 +213,20 @@ type Weight struct {
 
 // Band is a scorecard band.
 type Band struct {
-	Name, Title string
-	Min         float64
+	Name, Title        string
+	Label, Description Text // for people (SPEC §15)
+	Min                float64
 }
 
 // Breach is a resolved breach rule.
 type Breach struct {
-	Name, Title string
-	When        *Expression
-	Severity    Severity
-	Message     []MessagePart
-	Decl        *Decl
-	Range       hcl.Range
+	Name, Title        string
+	Label, Description Text // for people (SPEC §15)
+	When               *Expression
+	Severity           Severity
+	Message            []MessagePart
+	Decl               *Decl
+	Range              hcl.Range
 }
 
 // MessagePart is literal text or, when Decl is set, an inserted value.
@@ -242,32 +247,35 @@ const (
 
 // Incentive is a resolved incentive.
 type Incentive struct {
-	Name, Title, Code string
-	Gates             []Gate
-	Kind              AmountKind
-	Basis             Operand
-	Tiers             []Tier
-	Units             Operand
-	Schedule          Schedule
-	Rates             []Rate // sorted by From, ascending
-	Amount            Operand
-	Prorate, Cap      Operand
-	Floor             Operand
-	Rounding          Rounding
-	Range             hcl.Range
+	Name, Title, Code  string
+	Label, Description Text // for people (SPEC §15)
+	Gates              []Gate
+	Kind               AmountKind
+	Basis              Operand
+	Tiers              []Tier
+	Units              Operand
+	Schedule           Schedule
+	Rates              []Rate // sorted by From, ascending
+	Amount             Operand
+	Prorate, Cap       Operand
+	Floor              Operand
+	Rounding           Rounding
+	Range              hcl.Range
 }
 
 // Gate is an eligibility condition of an incentive.
 type Gate struct {
-	Name, Title string
-	When        *Expression
+	Name, Title        string
+	Label, Description Text // for people (SPEC §15)
+	When               *Expression
 }
 
 // Tier is a tier of a basis incentive.
 type Tier struct {
-	Name, Title string
-	When        *Expression
-	Multiplier  Operand
+	Name, Title        string
+	Label, Description Text // for people (SPEC §15)
+	When               *Expression
+	Multiplier         Operand
 }
 
 // Rate is a band of a rate schedule.

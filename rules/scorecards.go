@@ -15,6 +15,7 @@ func (r *resolver) scorecards() {
 		s := byName[sc.Name]
 		what := fmt.Sprintf("scorecard %q", s.Name)
 		sc.Title, _ = r.str(s.Title, "title")
+		sc.Label, sc.Description = r.text(s.Label, "label"), r.text(s.Description, "description")
 		sc.Missing = Missing(r.enum(s.Missing, "missing", int(Reweight), "reweight", "zero", "void"))
 		sc.MinCoverage = 50
 		if v, _, ok := r.number(s.MinCoverage, "min_coverage"); ok {
@@ -75,6 +76,7 @@ func (r *resolver) scorecards() {
 			}
 			band := Band{Name: b.Name}
 			band.Title, _ = r.str(b.Title, "title")
+			band.Label, band.Description = r.text(b.Label, "label"), r.text(b.Description, "description")
 			if b.Min == nil {
 				r.errorf(CodeMissing, b.DefRange, "%s: band %q has no min", what, b.Name)
 				continue

@@ -31,6 +31,7 @@ func (r *resolver) targets() {
 		t := byName[tg.Name]
 		what := fmt.Sprintf("target %q", t.Name)
 		tg.Title, _ = r.str(t.Title, "title")
+		tg.Label, tg.Description = r.text(t.Label, "label"), r.text(t.Description, "description")
 		tg.Unit, _ = r.str(t.Unit, "unit")
 		tg.Display = Display{Decimals: -1}
 		if m := r.metricByName[strOf(t.Metric)]; m != nil {

@@ -107,7 +107,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 		case m.Derived != nil:
 			note = "  = " + m.Derived.Source
 		}
-		pr("  %-22s %s%s\n", m.Name, displayText(v, m.Display, m.Unit, p.MinorUnit), note)
+		pr("  %-22s %s%s\n", m.Label.Or("", m.Name), displayText(v, m.Display, m.Unit, p.MinorUnit), note)
 	}
 	for _, a := range p.Attributes {
 		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
@@ -141,7 +141,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 	if len(o.Targets) > 0 {
 		pr("\nTargets\n")
 		for _, t := range o.Targets {
-			line := fmt.Sprintf("  %-22s %-15s", t.Target.Name, t.Status)
+			line := fmt.Sprintf("  %-22s %-15s", t.Target.Label.Or("", t.Target.Name), t.Status)
 			if t.Value.Has() && t.Goal.Has() {
 				d := t.Target.Display
 				line += fmt.Sprintf(" %s vs goal %s", displayText(t.Value, d, t.Target.Unit, p.MinorUnit), displayText(t.Goal, d, t.Target.Unit, p.MinorUnit))
@@ -155,7 +155,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 	}
 
 	for _, sc := range o.Scores {
-		pr("\nScorecard %s: ", sc.Scorecard.Name)
+		pr("\nScorecard %s: ", sc.Scorecard.Label.Or("", sc.Scorecard.Name))
 		if sc.Status != evaluator.ScoreOK {
 			pr("%s\n  %s\n", sc.Status, sc.Why())
 			continue
@@ -184,7 +184,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 			if b.Message != "" {
 				msg = ": " + b.Message
 			}
-			pr("  %-22s %-9s (%s)%s\n", b.Breach.Name, b.Status, b.Breach.Severity, msg)
+			pr("  %-22s %-9s (%s)%s\n", b.Breach.Label.Or("", b.Breach.Name), b.Status, b.Breach.Severity, msg)
 			pr("  %-22s %s\n", "", b.Why())
 		}
 	}
@@ -207,7 +207,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 			if len(extra) > 0 {
 				ex = " (" + strings.Join(extra, ", ") + ")"
 			}
-			pr("  %s: %s, %s%s\n", in.Incentive.Name, in.Status, amt, ex)
+			pr("  %s: %s, %s%s\n", in.Incentive.Label.Or("", in.Incentive.Name), in.Status, amt, ex)
 			for _, st := range in.Steps {
 				pr("    %s\n", stepText(st))
 			}
