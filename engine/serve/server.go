@@ -557,7 +557,12 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	}
 	s.metrics.snapshots.Add(float64(res.Evaluated))
 	if key != "" {
-		s.cache.Set(key, buf.Bytes(), int64(buf.Len()+len(key)))
+		// ristretto applies sets from a buffer: wait for this one, so
+		// that the same request next is answered from the cache (the
+		// answer is computed already; the wait is a channel's round trip).
+		if s.cache.Set(key, buf.Bytes(), int64(buf.Len()+len(key))) {
+			s.cache.Wait()
+		}
 		base.cache = "miss"
 	}
 	if body.file == nil {
