@@ -72,9 +72,9 @@ git revision (main:policies/voice-agents), read with git show.`,
 				enc.SetIndent("", "  ")
 				enc.Encode(rep)
 			case "markdown":
-				writeDiffMarkdown(e.stdout, rep)
+				writeDiffMarkdown(e.stdout, rep, incentiveLabels(pols[0], pols[1]))
 			default:
-				writeDiffText(e.stdout, rep)
+				writeDiffText(e.stdout, rep, incentiveLabels(pols[0], pols[1]))
 			}
 			if c.Flags().Changed("max-total-change") {
 				if m := rep.MaxChange(); m > maxChange+1e-9 {
@@ -120,7 +120,26 @@ func policyLine(r engine.PolicyRef) string {
 	return fmt.Sprintf("%s %s (%s, %s)", r.Name, r.Version, r.Path, d)
 }
 
-func writeDiffText(w io.Writer, r *diff.Report) {
+// incentiveLabels returns what people call an incentive (SPEC §15): its
+// label in the new policy, else in the old one, else its name.
+func incentiveLabels(old, cur *engine.Policy) func(string) string {
+	labels := map[string]string{}
+	for _, p := range []*engine.Policy{old, cur} {
+		for _, in := range p.Rules().Incentives {
+			if l := in.Label.In(""); l != "" {
+				labels[in.Name] = l
+			}
+		}
+	}
+	return func(name string) string {
+		if l, ok := labels[name]; ok {
+			return l
+		}
+		return name
+	}
+}
+
+func writeDiffText(w io.Writer, r *diff.Report, label func(string) string) {
 	fmt.Fprintf(w, "old: %s\nnew: %s\n%d snapshots compared", policyLine(r.OldPolicy), policyLine(r.NewPolicy), r.Snapshots)
 	if r.OnlyOld+r.OnlyNew > 0 {
 		fmt.Fprintf(w, " (%d valid only under the old policy, %d only under the new)", r.OnlyOld, r.OnlyNew)
@@ -129,7 +148,7 @@ func writeDiffText(w io.Writer, r *diff.Report) {
 	fmt.Fprintln(w, "\nTotal payout")
 	fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", "INCENTIVE", "CURRENCY", "OLD", "NEW", "DELTA", "CHANGE")
 	for _, id := range r.Incentives {
-		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", label(id.Incentive), id.Currency, id.Old, id.New, id.Delta, pctOf(id))
 	}
 	fmt.Fprintf(w, "\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
 	section := func(title string, ts []diff.Transition) {
@@ -147,7 +166,7 @@ func writeDiffText(w io.Writer, r *diff.Report) {
 	if len(r.Largest) > 0 {
 		fmt.Fprintln(w, "\nLargest changes")
 		for _, c := range r.Largest {
-			fmt.Fprintf(w, "  %s %s %s: %s → %s (%s)\n", c.Subject, c.Period, c.Incentive, amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta)
+			fmt.Fprintf(w, "  %s %s %s: %s → %s (%s)\n", c.Subject, c.Period, label(c.Incentive), amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta)
 			fmt.Fprintf(w, "    old: %s\n    new: %s\n", c.OldWhy, c.NewWhy)
 		}
 	}
@@ -167,13 +186,13 @@ func mdEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
 
-func writeDiffMarkdown(w io.Writer, r *diff.Report) {
+func writeDiffMarkdown(w io.Writer, r *diff.Report, label func(string) string) {
 	fmt.Fprintf(w, "### rubric diff: %s %s → %s\n\n", r.NewPolicy.Name, r.OldPolicy.Version, r.NewPolicy.Version)
 	fmt.Fprintf(w, "%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n", r.Snapshots, r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
 	fmt.Fprintln(w, "| incentive | currency | old | new | delta | change |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
 	for _, id := range r.Incentives {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", id.Incentive, id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(label(id.Incentive)), id.Currency, id.Old, id.New, id.Delta, pctOf(id))
 	}
 	table := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
@@ -190,7 +209,7 @@ func writeDiffMarkdown(w io.Writer, r *diff.Report) {
 	if len(r.Largest) > 0 {
 		fmt.Fprintf(w, "\n<details><summary>Largest changes</summary>\n\n| subject | period | incentive | old | new | delta | old why | new why |\n|---|---|---|---:|---:|---:|---|---|\n")
 		for _, c := range r.Largest {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(c.Subject), c.Period, c.Incentive,
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(c.Subject), c.Period, mdEscape(label(c.Incentive)),
 				amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta, mdEscape(c.OldWhy), mdEscape(c.NewWhy))
 		}
 		fmt.Fprintln(w, "\n</details>")

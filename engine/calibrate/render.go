@@ -34,10 +34,36 @@ func unitOf(t *rules.Target) string {
 	return " " + u
 }
 
+// label is what people call a rule (SPEC §15): its label, else its name.
+func (r *Report) label(kind, name string) string {
+	switch kind {
+	case "target":
+		for _, t := range r.rp.Targets {
+			if t.Name == name {
+				return t.Label.Or("", name)
+			}
+		}
+	case "scorecard":
+		for _, sc := range r.rp.Scorecards {
+			if sc.Name == name {
+				return sc.Label.Or("", name)
+			}
+		}
+	case "incentive":
+		for _, in := range r.rp.Incentives {
+			if in.Name == name {
+				return in.Label.Or("", name)
+			}
+		}
+	}
+	return name
+}
+
 // sentence is the line a manager reads about one target, verdict first.
 func (r *Report) sentence(name string) string {
 	tr := r.Targets[name]
 	t := tr.target
+	name = t.Label.Or("", name)
 	if tr.Verdict == nil {
 		return fmt.Sprintf("%s: no verdict — no snapshot could be judged against the goal (%d no_data, %d not applicable)", name, tr.Statuses["no_data"], tr.Statuses["not_applicable"])
 	}
@@ -142,7 +168,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, name := range r.order.scorecards {
 		sr := r.Scorecards[name]
-		fmt.Fprintf(&b, "\nscorecard %s: %d ok, %d no_data, %d not applicable", name, sr.Statuses["ok"], sr.Statuses["no_data"], sr.Statuses["not_applicable"])
+		fmt.Fprintf(&b, "\nscorecard %s: %d ok, %d no_data, %d not applicable", r.label("scorecard", name), sr.Statuses["ok"], sr.Statuses["no_data"], sr.Statuses["not_applicable"])
 		if sr.Values != nil {
 			fmt.Fprintf(&b, "; median score %s (p10 %s, p90 %s)", evaluator.Short(sr.Values.P50), evaluator.Short(sr.Values.P10), evaluator.Short(sr.Values.P90))
 		}
@@ -160,7 +186,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, name := range r.order.incentives {
 		ic := r.Incentives[name]
-		fmt.Fprintf(&b, "incentive %s: %s %s (earned %d, not earned %d, ineligible %d, no data %d)\n", name, ic.Total, ic.Currency,
+		fmt.Fprintf(&b, "incentive %s: %s %s (earned %d, not earned %d, ineligible %d, no data %d)\n", r.label("incentive", name), ic.Total, ic.Currency,
 			ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
 	}
 	if r.WhatIf != nil {
@@ -192,14 +218,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if v := tr.Values; v != nil {
 			cells = []string{evaluator.Short(v.Min), evaluator.Short(v.P25), evaluator.Short(v.P50), evaluator.Short(v.P75), evaluator.Short(v.Max)}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", name, verdict, pct(tr.MetShare), tr.Evaluable, num(tr.Goal), num(tr.SuggestedGoal), strings.Join(cells, " | "))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", r.label("target", name), verdict, pct(tr.MetShare), tr.Evaluable, num(tr.Goal), num(tr.SuggestedGoal), strings.Join(cells, " | "))
 	}
 	for _, name := range r.order.targets {
 		tr := r.Targets[name]
 		if len(tr.ByTeam) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n**%s by team**\n\n| team | met | judged |\n|---|---|---|\n", name)
+		fmt.Fprintf(&b, "\n**%s by team**\n\n| team | met | judged |\n|---|---|---|\n", r.label("target", name))
 		for _, team := range sortedKeys(tr.ByTeam) {
 			tt := tr.ByTeam[team]
 			fmt.Fprintf(&b, "| %s | %s | %d |\n", team, pct(tt.MetShare), tt.Evaluable)
@@ -209,7 +235,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n| incentive | total | earned | not earned | ineligible | no data |\n|---|---|---|---|---|---|\n")
 		for _, name := range r.order.incentives {
 			ic := r.Incentives[name]
-			fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %d | %d |\n", name, ic.Total, ic.Currency, ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
+			fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %d | %d |\n", r.label("incentive", name), ic.Total, ic.Currency, ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
 		}
 	}
 	if r.WhatIf != nil {

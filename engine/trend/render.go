@@ -16,19 +16,20 @@ import (
 // so keys are sorted).
 func (r *Report) WriteJSON(w io.Writer) error { return engine.WriteJSON(w, r) }
 
-// columns are the trend's columns after subject and period: each target,
-// each score, the breaches, each incentive.
+// columns are the trend's columns after subject and period, for people
+// (text and markdown: labels, SPEC §15): each target, each score, the
+// breaches, each incentive.
 func (r *Report) columns() []string {
 	var cols []string
 	for _, t := range r.rp.Targets {
-		cols = append(cols, t.Name)
+		cols = append(cols, t.Label.Or("", t.Name))
 	}
 	for _, sc := range r.rp.Scorecards {
-		cols = append(cols, "score "+sc.Name)
+		cols = append(cols, "score "+sc.Label.Or("", sc.Name))
 	}
 	cols = append(cols, "breaches")
 	for _, in := range r.rp.Incentives {
-		cols = append(cols, in.Name)
+		cols = append(cols, in.Label.Or("", in.Name))
 	}
 	return cols
 }

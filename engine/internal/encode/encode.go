@@ -267,13 +267,13 @@ func TableHeader(p *rules.Policy) []string {
 		h = append(h, "TARGETS")
 	}
 	for _, s := range p.Scorecards {
-		h = append(h, strings.ToUpper(s.Name), "BAND")
+		h = append(h, strings.ToUpper(s.Label.Or("", s.Name)), "BAND")
 	}
 	if len(p.Breaches) > 0 || hasThresholds(p) {
 		h = append(h, "BREACHES")
 	}
 	for _, in := range p.Incentives {
-		h = append(h, strings.ToUpper(in.Name))
+		h = append(h, strings.ToUpper(in.Label.Or("", in.Name)))
 	}
 	return h
 }
