@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -41,8 +42,81 @@ type WhatIf struct {
 	Skipped    []GoalSkipped             `json:"skipped"`
 	Incentives map[string]*PriceChange   `json:"incentives"`
 	Bands      map[string]map[string]int `json:"bands"` // scorecard → band → count under the suggested goals
+	// Comments are the comments that state a changed goal's old number:
+	// after --apply they would no longer be true ("policy.hcl:12: # 300 s
+	// is five minutes").
+	Comments []StaleComment `json:"stale_comments"`
 
 	order []string
+}
+
+// StaleComment is a comment in a changed target's block that states its
+// old goal.
+type StaleComment struct {
+	File    string  `json:"file"`
+	Line    int     `json:"line"`
+	Target  string  `json:"target"`
+	Old     float64 `json:"old"`
+	Comment string  `json:"comment"`
+}
+
+// staleComments finds, in each changed target's block, the comments that
+// state its old goal as a number of their own (300 in "# 300 s", not in
+// "# 3000").
+func staleComments(srcs []dsl.Source, changes []GoalChange) []StaleComment {
+	out := []StaleComment{}
+	old := map[string]float64{}
+	for _, c := range changes {
+		old[c.Target] = c.From
+	}
+	for _, src := range srcs {
+		if strings.HasSuffix(src.Name, ".json") {
+			continue
+		}
+		f, diags := hclsyntax.ParseConfig(src.Bytes, src.Name, hcl.InitialPos)
+		if diags.HasErrors() {
+			continue
+		}
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		lines := strings.Split(string(src.Bytes), "\n")
+		for _, b := range body.Blocks {
+			if b.Type != "target" || len(b.Labels) != 1 {
+				continue
+			}
+			from, changed := old[b.Labels[0]]
+			if !changed {
+				continue
+			}
+			num := regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(strconv.FormatFloat(from, 'f', -1, 64)) + `($|[^0-9])`)
+			rng := b.Range()
+			for ln := rng.Start.Line; ln <= rng.End.Line && ln <= len(lines); ln++ {
+				if c := comment(lines[ln-1]); c != "" && num.MatchString(c) {
+					out = append(out, StaleComment{File: src.Name, Line: ln, Target: b.Labels[0], Old: from, Comment: strings.TrimSpace(c)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// comment is a line's comment (from #, // or /* outside a string), or "".
+func comment(line string) string {
+	inString := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '"' && (i == 0 || line[i-1] != '\\'):
+			inString = !inString
+		case inString:
+		case c == '#':
+			return line[i:]
+		case c == '/' && i+1 < len(line) && (line[i+1] == '/' || line[i+1] == '*'):
+			return line[i:]
+		}
+	}
+	return ""
 }
 
 // PriceChange is an incentive's total before and after.
@@ -219,7 +293,8 @@ func Price(p *engine.Policy, in engine.Input, opts Options, r *Report) ([]dsl.So
 	if res.Failed() {
 		return nil, errors.New("the input could not be read a second time")
 	}
-	w := &WhatIf{Applied: applied, Skipped: skipped, Incentives: map[string]*PriceChange{}, Bands: map[string]map[string]int{}}
+	w := &WhatIf{Applied: applied, Skipped: skipped, Incentives: map[string]*PriceChange{}, Bands: map[string]map[string]int{},
+		Comments: staleComments(p.Rules().Sources, applied)}
 	if w.Applied == nil {
 		w.Applied = []GoalChange{}
 	}
@@ -250,6 +325,9 @@ func (w *WhatIf) text() string {
 	}
 	for _, s := range w.Skipped {
 		fmt.Fprintf(&b, "    %s: left as it is (%s)\n", s.Target, s.Reason)
+	}
+	for _, c := range w.Comments {
+		fmt.Fprintf(&b, "    %s:%d: this comment states %s, the old goal of %s: revise it with the goal (%s)\n", c.File, c.Line, evaluator.Short(c.Old), c.Target, c.Comment)
 	}
 	for _, name := range w.order {
 		pc := w.Incentives[name]

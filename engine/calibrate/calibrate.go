@@ -248,7 +248,7 @@ func (r *Report) finish(opts Options) {
 			if tr.target.Better == rules.Lower {
 				p = opts.Aim
 			}
-			g := Percentile(tr.values, p)
+			g := roundGoal(Percentile(tr.values, p), tr.target.Display)
 			tr.SuggestedGoal = &g
 		}
 		if tr.MetShare != nil {
@@ -316,4 +316,19 @@ func (r *Report) Failing(verdicts ...string) []string {
 		}
 	}
 	return out
+}
+
+// roundGoal rounds a suggested goal to the digits its metric is shown
+// with (decimals; a percentage's are of the percentage), when declared: a
+// goal written in the policy reads as the numbers beside it.
+func roundGoal(g float64, d rules.Display) float64 {
+	if d.Decimals < 0 {
+		return g
+	}
+	digits := d.Decimals
+	if d.Format == rules.FormatPercent {
+		digits += 2
+	}
+	p := math.Pow(10, float64(digits))
+	return math.Round(g*p) / p
 }
