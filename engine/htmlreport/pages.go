@@ -70,7 +70,7 @@ func (s *site) teamPage(team string) *teamPage {
 			continue
 		}
 		for _, o := range members {
-			mr := memberRow{Subject: o.Snapshot.Subject, File: fileName("statement", o.Snapshot.Subject), Score: math.NaN()}
+			mr := memberRow{Subject: o.Snapshot.Subject, File: statementFile(o.Snapshot.Subject, o.Snapshot.Period.Label), Score: math.NaN()}
 			if len(o.Scores) > 0 && o.Scores[0].Status == evaluator.ScoreOK {
 				mr.Score, mr.Band = o.Scores[0].Value.Num, o.Scores[0].Band.Str
 			}
@@ -166,10 +166,17 @@ type statementPage struct {
 	Targets    []targetLine
 	Scores     []scoreLine
 	Incentives []incentiveLine
+	Breaches   []breachLine
+	Periods    []link // this subject's statements, one per period
 	History    template.HTML
 	HistoryRow []historyRow
 	Standing   string
 	Currency   string
+}
+
+// breachLine is a breach rule that fired, with its message.
+type breachLine struct {
+	Name, Severity, Message, Why string
 }
 
 type targetLine struct {
@@ -218,16 +225,11 @@ func text(v evaluator.Value, unit string) string {
 	return v.String()
 }
 
-func (s *site) statement(subject string) *statementPage {
+// statement is the subject's statement for the period of o (SPEC §15).
+func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	rp := s.rp
-	// The latest selected period of the subject.
-	var o *evaluator.Outcome
-	for _, x := range s.selected {
-		if x.Snapshot.Subject == subject {
-			o = x
-		}
-	}
 	sn := o.Snapshot
+	subject := sn.Subject
 	page := &statementPage{Title: rp.Title, Policy: s.p.Ref(), Subject: subject, Period: sn.Period.Label, Start: sn.Period.StartDate(), End: sn.Period.EndDate(), Currency: rp.Currency}
 	if sn.HasTeam {
 		page.Team, page.TeamFile = sn.Team, fileName("team", sn.Team)
@@ -243,7 +245,7 @@ func (s *site) statement(subject string) *statementPage {
 			}
 			return evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit)
 		}
-		tl := targetLine{Name: t.Target.Name, Status: t.Status.String(), Why: t.Why(), Value: show(t.Value), Goal: show(t.Goal),
+		tl := targetLine{Name: t.Target.Label.Or("", t.Target.Name), Status: t.Status.String(), Why: t.Why(), Value: show(t.Value), Goal: show(t.Goal),
 			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = fmt.Sprintf("%s: value %s against the goal %s (%s)", t.Target.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
@@ -251,7 +253,7 @@ func (s *site) statement(subject string) *statementPage {
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
-		sl := scoreLine{Name: sc.Scorecard.Name, Status: sc.Status.String(), Why: sc.Why(), Value: "–"}
+		sl := scoreLine{Name: sc.Scorecard.Label.Or("", sc.Scorecard.Name), Status: sc.Status.String(), Why: sc.Why(), Value: "–"}
 		if sc.Status == evaluator.ScoreOK {
 			sl.Value, sl.Band = num(sc.Value.Num), sc.Band.Str
 			sl.Next = nextBand(sc.Scorecard, sc.Value.Num)
@@ -259,7 +261,7 @@ func (s *site) statement(subject string) *statementPage {
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
-		il := incentiveLine{Name: in.Incentive.Name, Status: in.Status.String(), Why: in.Why(), Amount: "no amount: needs review"}
+		il := incentiveLine{Name: in.Incentive.Label.Or("", in.Incentive.Name), Status: in.Status.String(), Why: in.Why(), Amount: "no amount: needs review"}
 		if in.Amount != nil {
 			il.Amount = in.Amount.Text('f') + " " + rp.Currency
 		}
@@ -268,10 +270,24 @@ func (s *site) statement(subject string) *statementPage {
 		}
 		page.Incentives = append(page.Incentives, il)
 	}
-	// History: every period of the subject read, selected or not.
+	for _, b := range o.Breaches {
+		if b.Status == evaluator.Breached {
+			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or("", b.Breach.Name), Severity: b.Breach.Severity.String(), Message: b.Message, Why: b.Why()})
+		}
+	}
+	for _, x := range s.selected {
+		if x.Snapshot.Subject == subject {
+			page.Periods = append(page.Periods, link{x.Snapshot.Period.Label, statementFile(subject, x.Snapshot.Period.Label)})
+		}
+	}
+	// History: the periods of the subject read up to this one, selected
+	// or not (a statement of September does not show October).
 	var labels []string
 	var scores []float64
 	for _, x := range s.bySubject[subject] {
+		if x.Snapshot.Period.Index() > sn.Period.Index() {
+			continue
+		}
 		hr := historyRow{Period: x.Snapshot.Period.Label, Score: "–"}
 		v := math.NaN()
 		if len(x.Scores) > 0 && x.Scores[0].Status == evaluator.ScoreOK {

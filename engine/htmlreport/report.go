@@ -127,6 +127,32 @@ type site struct {
 	teams     map[string]bool
 }
 
+// safeID is id as it is when it is a plain file name (letters, digits,
+// ".", "_", "-"; A-1001), else made one: its plain characters and a hash
+// of it, so that two ids never share a file.
+func safeID(id string) string {
+	plain := id != "" && len(id) <= 64 && id[0] != '.' && id != "index"
+	for _, r := range id {
+		if !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')) {
+			plain = false
+		}
+	}
+	if plain && !strings.HasPrefix(id, "statement-") && !strings.HasPrefix(id, "team-") {
+		return id
+	}
+	name := fileName("s", id)
+	return strings.TrimSuffix(strings.TrimPrefix(name, "s-"), ".html")
+}
+
+// statementFile is the statement of a subject for a period:
+// statement-<subject>-<period>.html.
+func statementFile(subject, period string) string {
+	return "statement-" + safeID(subject) + "-" + period + ".html"
+}
+
+// subjectFile is the subject's latest statement: <subject>.html.
+func subjectFile(subject string) string { return safeID(subject) + ".html" }
+
 // fileName is a safe, unique file name for a subject or team id.
 func fileName(prefix, id string) string {
 	var b strings.Builder
@@ -185,8 +211,20 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 		}
 		out.Teams++
 	}
+	// A statement per subject and period, and the latest again as the
+	// subject's own page (SPEC §15).
 	for _, subj := range s.subjects() {
-		if err := writePage(fileName("statement", subj), "statement.html", s.statement(subj)); err != nil {
+		var latest *evaluator.Outcome
+		for _, o := range s.selected {
+			if o.Snapshot.Subject != subj {
+				continue
+			}
+			if err := writePage(statementFile(subj, o.Snapshot.Period.Label), "statement.html", s.statement(o)); err != nil {
+				return nil, res, err
+			}
+			latest = o
+		}
+		if err := writePage(subjectFile(subj), "statement.html", s.statement(latest)); err != nil {
 			return nil, res, err
 		}
 		out.Subjects++
@@ -282,6 +320,13 @@ type periodView struct {
 	Teams       []teamAvg
 	Incentives  []incentiveTotal
 	Breaches    []breachCount
+	Attention   []attentionRow // who needs attention (SPEC §15)
+}
+
+// attentionRow is a subject who needs attention in a period: a breach
+// rule that fired, or a target missed two or more periods running.
+type attentionRow struct {
+	Subject, File, Team, Rule, Severity, Message, Since string
 }
 
 type scoreView struct {
@@ -320,6 +365,55 @@ type breachCount struct {
 	Count int
 }
 
+// attention lists who needs attention among a period's outcomes (in
+// subject order): every breach rule that fired, and every target missed
+// or breached in this period and the one before (a streak: since when).
+func (s *site) attention(outs []*evaluator.Outcome) []attentionRow {
+	var rows []attentionRow
+	for _, o := range outs {
+		sn := o.Snapshot
+		base := attentionRow{Subject: sn.Subject, File: statementFile(sn.Subject, sn.Period.Label), Team: sn.Team}
+		for _, b := range o.Breaches {
+			if b.Status == evaluator.Breached {
+				r := base
+				r.Rule, r.Severity, r.Message, r.Since = "breach "+b.Breach.Label.Or("", b.Breach.Name), b.Breach.Severity.String(), b.Message, sn.Period.Label
+				rows = append(rows, r)
+			}
+		}
+		for i, t := range o.Targets {
+			if t.Status != evaluator.Missed && t.Status != evaluator.TargetBreached {
+				continue
+			}
+			since, n := sn.Period.Label, 1
+			hist := s.bySubject[sn.Subject]
+			idx := sn.Period.Index()
+			for j := len(hist) - 1; j >= 0; j-- {
+				h := hist[j]
+				hi := h.Snapshot.Period.Index()
+				if hi >= idx {
+					continue
+				}
+				if hi != idx-1 {
+					break
+				}
+				if st := h.Targets[i].Status; st != evaluator.Missed && st != evaluator.TargetBreached {
+					break
+				}
+				since, idx, n = h.Snapshot.Period.Label, hi, n+1
+			}
+			if n < 2 {
+				continue
+			}
+			r := base
+			r.Rule, r.Severity, r.Since = "target "+t.Target.Label.Or("", t.Target.Name), "missed", since
+			r.Message = fmt.Sprintf("missed %d periods running", n)
+			rows = append(rows, r)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Subject < rows[j].Subject })
+	return rows
+}
+
 func (s *site) index() *indexPage {
 	rp := s.rp
 	page := &indexPage{Title: rp.Title, Policy: s.p.Ref(), Currency: rp.Currency}
@@ -337,7 +431,7 @@ func (s *site) index() *indexPage {
 	var trendScores []float64
 	for _, label := range page.PeriodLabels {
 		outs := byPeriod[label]
-		pv := &periodView{Label: label, Snapshots: len(outs)}
+		pv := &periodView{Label: label, Snapshots: len(outs), Attention: s.attention(outs)}
 		var firstScores []float64
 		for si, sc := range rp.Scorecards {
 			var vals []float64
@@ -444,7 +538,7 @@ func (s *site) index() *indexPage {
 		page.Teams = append(page.Teams, link{t, fileName("team", t)})
 	}
 	for _, subj := range s.subjects() {
-		page.Subjects = append(page.Subjects, link{subj, fileName("statement", subj)})
+		page.Subjects = append(page.Subjects, link{subj, subjectFile(subj)})
 	}
 	return page
 }
