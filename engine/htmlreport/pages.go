@@ -36,6 +36,7 @@ type memberRow struct {
 	Score         float64
 	Band          string
 	Cells         []cell
+	Worst         string // "good" or "bad": the member's colour (worstStatus)
 }
 
 type cell struct {
@@ -70,7 +71,7 @@ func (s *site) teamPage(team string) *teamPage {
 			continue
 		}
 		for _, o := range members {
-			mr := memberRow{Subject: o.Snapshot.Subject, File: statementFile(o.Snapshot.Subject, o.Snapshot.Period.Label), Score: math.NaN()}
+			mr := memberRow{Subject: o.Snapshot.Subject, File: statementFile(o.Snapshot.Subject, o.Snapshot.Period.Label), Score: math.NaN(), Worst: worstStatus(o)}
 			if len(o.Scores) > 0 && o.Scores[0].Status == evaluator.ScoreOK {
 				mr.Score, mr.Band = o.Scores[0].Value.Num, o.Scores[0].Band.Str
 			}
@@ -95,9 +96,10 @@ func (s *site) teamPage(team string) *teamPage {
 		tp.AllAvg, _ = averages(rp, byPeriod[l])
 		var names []string
 		var vals []float64
+		var worst []string
 		for _, m := range tp.Members {
 			if !math.IsNaN(m.Score) {
-				names, vals = append(names, m.Subject), append(vals, m.Score)
+				names, vals, worst = append(names, m.Subject), append(vals, m.Score), append(worst, m.Worst)
 			}
 		}
 		maxScore := 0.0
@@ -106,14 +108,17 @@ func (s *site) teamPage(team string) *teamPage {
 		}
 		marks := make([]float64, len(vals))
 		colors := make([]string, len(vals))
+		// Colours mean status (SPEC §15), never "above the team": a member
+		// with a breach or a target breached or missed is not green,
+		// whatever the team's average.
 		for i := range marks {
 			marks[i] = tp.ScoreAvg
 			colors[i] = colorGood
-			if vals[i] < tp.ScoreAvg {
+			if worst[i] != "good" {
 				colors[i] = colorBad
 			}
 		}
-		tp.Chart = bars(fmt.Sprintf("score of each member of team %s, %s (the mark is the team average; above it green, below it orange)", team, l), names, vals, maxScore*1.1, marks, colors, num)
+		tp.Chart = bars(fmt.Sprintf("score of each member of team %s, %s (the mark is the team average; green: every target met and no breach, orange: a target missed or breached, or a breach)", team, l), names, vals, maxScore*1.1, marks, colors, num)
 		page.Periods = append(page.Periods, tp)
 	}
 	return page
@@ -307,6 +312,22 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	page.History = line("score of "+subject+" over the periods", labels, scores)
 	page.Standing = s.standing(o)
 	return page
+}
+
+// worstStatus is "bad" when a target of o was missed or breached or a
+// breach fired, else "good".
+func worstStatus(o *evaluator.Outcome) string {
+	for _, t := range o.Targets {
+		if t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached {
+			return "bad"
+		}
+	}
+	for _, b := range o.Breaches {
+		if b.Status == evaluator.Breached {
+			return "bad"
+		}
+	}
+	return "good"
 }
 
 func statusClass(status string) string {
