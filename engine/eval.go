@@ -15,6 +15,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 )
 
 // Output is where eval writes: a file (written aside and renamed into place
@@ -88,6 +89,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 	var encodeFn func(o *evaluator.Outcome, buf []byte) []byte
 	var totals []*apd.Decimal // table: each incentive's total
 	var totalsMu sync.Mutex
+	var totalsErr error // the first failed addition of a total (under totalsMu)
 	// A table is aligned in blocks of at least tableBlock rows, written as
 	// each block completes: a large input streams instead of being held
 	// whole for alignment.
@@ -136,7 +138,9 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			totalsMu.Lock()
 			for i := range o.Incentives {
 				if a := o.Incentives[i].Amount; a != nil {
-					apd.BaseContext.Add(totals[i], totals[i], a)
+					if err := money.Add(totals[i], totals[i], a); err != nil && totalsErr == nil {
+						totalsErr = err
+					}
 				}
 			}
 			totalsMu.Unlock()
@@ -165,6 +169,9 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			bw.WriteString("\n]\n")
 		}
 	case OutTable:
+		if totalsErr != nil {
+			return nil, totalsErr
+		}
 		if len(rp.Incentives) > 0 {
 			fmt.Fprintln(tw, strings.Join(encode.TableTotals(rp, totals), "\t"))
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -303,10 +304,18 @@ func Price(p *engine.Policy, in engine.Input, opts Options, r *Report) ([]dsl.So
 	}
 	for _, name := range r.order.incentives {
 		b, a := r.Incentives[name], after.Incentives[name]
-		bd, _, _ := apd.NewFromString(b.Total)
-		ad, _, _ := apd.NewFromString(a.Total)
+		bd, err := money.Parse(b.Total)
+		if err != nil {
+			return nil, err
+		}
+		ad, err := money.Parse(a.Total)
+		if err != nil {
+			return nil, err
+		}
 		var diff apd.Decimal
-		apd.BaseContext.Sub(&diff, ad, bd)
+		if err := money.Sub(&diff, ad, bd); err != nil {
+			return nil, err
+		}
 		w.Incentives[name] = &PriceChange{Before: b.Total, After: a.Total, Change: diff.Text('f'), Currency: b.Currency}
 		w.order = append(w.order, name)
 	}

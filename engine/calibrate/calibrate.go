@@ -11,10 +11,9 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/cockroachdb/apd/v3"
-
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -116,7 +115,7 @@ type IncentiveCount struct {
 	Total    string         `json:"total"`
 	Currency string         `json:"currency"`
 
-	total apd.Decimal
+	total money.Total
 }
 
 var targetStatuses = []string{"met", "exceeded", "missed", "breached", "not_applicable", "no_data"}
@@ -165,7 +164,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Report, *engine.Stre
 	if err != nil || res.Failed() {
 		return nil, res, err
 	}
-	rep.finish(opts)
+	if err := rep.finish(opts); err != nil {
+		return nil, res, err
+	}
 	return rep, res, nil
 }
 
@@ -216,9 +217,7 @@ func (r *Report) add(o *evaluator.Outcome) {
 		in := &o.Incentives[i]
 		ic := r.Incentives[in.Incentive.Name]
 		ic.Statuses[in.Status.String()]++
-		if in.Amount != nil {
-			apd.BaseContext.Add(&ic.total, &ic.total, in.Amount)
-		}
+		ic.total.Add(in.Amount)
 	}
 }
 
@@ -235,7 +234,7 @@ func metShare(st map[string]int) (int, *float64) {
 	return n, &s
 }
 
-func (r *Report) finish(opts Options) {
+func (r *Report) finish(opts Options) error {
 	for _, tr := range r.Targets {
 		tr.Evaluable, tr.MetShare = metShare(tr.Statuses)
 		for _, tt := range tr.ByTeam {
@@ -267,14 +266,12 @@ func (r *Report) finish(opts Options) {
 		sr.Values = percentiles(sr.values)
 	}
 	for _, ic := range r.Incentives {
-		var q apd.Decimal
-		c := apd.BaseContext.WithPrecision(60)
-		c.Quantize(&q, &ic.total, -int32(r.rp.MinorUnit))
-		if q.IsZero() {
-			q.Negative = false
+		if err := ic.total.Err(); err != nil {
+			return err
 		}
-		ic.Total = q.Text('f')
+		ic.Total = ic.total.Format(r.rp.MinorUnit)
 	}
+	return nil
 }
 
 // Percentile is percentile p (0 to 100) of sorted values: with

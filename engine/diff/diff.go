@@ -11,6 +11,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 )
 
 // Report is what a policy change does to the outcomes of the same
@@ -159,7 +160,17 @@ func Compare(oldP, newP *engine.Policy, in engine.Input, opts Options) (*Report,
 	c.rep.Bands = transitions(c.bandT)
 	c.rep.Targets = transitions(c.targetT)
 	c.rep.Largest = largest(c.changes, opts.Top)
+	if c.err != nil {
+		return nil, res2, c.err
+	}
 	return c.rep, res2, nil
+}
+
+// check keeps the first failed money operation.
+func (c *comparison) check(err error) {
+	if err != nil && c.err == nil {
+		c.err = err
+	}
 }
 
 // collect runs p over in and keeps a summary of each outcome, by subject
@@ -183,7 +194,7 @@ type totalKey struct{ incentive, currency string }
 // comparison accumulates what the two runs' outcomes differ in.
 type comparison struct {
 	rep            *Report
-	ctx            *apd.Context
+	err            error // the first failed money operation
 	oldTot, newTot map[totalKey]*apd.Decimal
 	order          []totalKey // every (incentive, currency) with a total
 	inOld, inNew   map[string]bool
@@ -197,7 +208,6 @@ type comparison struct {
 func newComparison(oldP, newP *engine.Policy) *comparison {
 	c := &comparison{
 		rep:    &Report{OldPolicy: oldP.Ref(), NewPolicy: newP.Ref()},
-		ctx:    apd.BaseContext.WithPrecision(60),
 		oldTot: map[totalKey]*apd.Decimal{}, newTot: map[totalKey]*apd.Decimal{},
 		inOld: map[string]bool{}, inNew: map[string]bool{},
 		statusT: map[[3]string]int{}, bandT: map[[3]string]int{}, targetT: map[[3]string]int{},
@@ -222,7 +232,7 @@ func (c *comparison) add(m map[totalKey]*apd.Decimal, k totalKey, d *apd.Decimal
 		m[k] = new(apd.Decimal)
 	}
 	if d != nil {
-		c.ctx.Add(m[k], m[k], d)
+		c.check(money.Add(m[k], m[k], d))
 	}
 }
 
@@ -235,13 +245,13 @@ func (c *comparison) snapshot(k string, o, n summary) {
 	for name, oi := range o.incentives {
 		c.add(c.oldTot, totalKey{name, o.currency}, oi.amount)
 		if oi.amount != nil {
-			c.ctx.Add(oldSum, oldSum, oi.amount)
+			c.check(money.Add(oldSum, oldSum, oi.amount))
 		}
 	}
 	for name, ni := range n.incentives {
 		c.add(c.newTot, totalKey{name, n.currency}, ni.amount)
 		if ni.amount != nil {
-			c.ctx.Add(newSum, newSum, ni.amount)
+			c.check(money.Add(newSum, newSum, ni.amount))
 		}
 	}
 	switch oldSum.Cmp(newSum) {
@@ -266,7 +276,7 @@ func (c *comparison) snapshot(k string, o, n summary) {
 			c.statusT[[3]string{name, os, ns}]++
 		}
 		delta := new(apd.Decimal)
-		c.ctx.Sub(delta, zeroIfNil(ni.amount), zeroIfNil(oi.amount))
+		c.check(money.Sub(delta, zeroIfNil(ni.amount), zeroIfNil(oi.amount)))
 		if delta.IsZero() && os == ns {
 			continue
 		}
@@ -301,12 +311,12 @@ func (c *comparison) totals() []Incentive {
 	for _, k := range c.order {
 		o, n := zeroIfNil(c.oldTot[k]), zeroIfNil(c.newTot[k])
 		d := new(apd.Decimal)
-		c.ctx.Sub(d, n, o)
+		c.check(money.Sub(d, n, o))
 		id := Incentive{Incentive: k.incentive, Currency: k.currency, Old: o.Text('f'), New: n.Text('f'), Delta: signed(d),
 			InOld: c.inOld[k.incentive], InNew: c.inNew[k.incentive]}
 		if !o.IsZero() {
 			q := new(apd.Decimal)
-			c.ctx.Quo(q, d, o)
+			c.check(money.Ratio(q, d, o))
 			f, _ := q.Float64()
 			pct := math.Round(f*100*1e4) / 1e4
 			id.Percent = &pct

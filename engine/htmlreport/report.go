@@ -19,11 +19,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cockroachdb/apd/v3"
-
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -506,20 +505,18 @@ func (s *site) index() *indexPage {
 		}
 		pv.TargetChart = bars("share of judged snapshots that met each target, "+label+" (the mark is 70%)", names, shares, 100, goals, nil, func(f float64) string { return num(math.Round(f*10)/10) + "%" })
 		pv.Teams = s.teamAverages(outs)
-		paid := new(apd.Decimal)
+		var paid money.Total
 		for ii, in := range rp.Incentives {
-			total := new(apd.Decimal)
+			var total money.Total
 			earned := 0
 			for _, o := range outs {
-				if a := o.Incentives[ii].Amount; a != nil {
-					apd.BaseContext.Add(total, total, a)
-				}
+				total.Add(o.Incentives[ii].Amount)
 				if o.Incentives[ii].Status == evaluator.Earned {
 					earned++
 				}
 			}
-			apd.BaseContext.Add(paid, paid, total)
-			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Name, Total: total.Text('f'), Earned: earned})
+			paid.AddTotal(&total)
+			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Label.Or("", in.Name), Total: total.Decimal().Text('f'), Earned: earned})
 		}
 		for bi, b := range rp.Breaches {
 			n := 0
@@ -531,7 +528,7 @@ func (s *site) index() *indexPage {
 			pv.Breaches = append(pv.Breaches, breachCount{Name: b.Name, Count: n})
 		}
 		page.Periods = append(page.Periods, pv)
-		page.TrendRows = append(page.TrendRows, trendRow{Period: label, Score: trendScores[len(trendScores)-1], Paid: paid.Text('f')})
+		page.TrendRows = append(page.TrendRows, trendRow{Period: label, Score: trendScores[len(trendScores)-1], Paid: paid.Decimal().Text('f')})
 	}
 	page.Trend = line("average score over the periods", page.PeriodLabels, trendScores)
 	for _, t := range sortedKeys(s.teams) {

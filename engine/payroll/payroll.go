@@ -24,6 +24,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -365,6 +366,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if run.sortErr != nil {
 		return nil, run.sortErr
 	}
+	if err := run.moneyErr(); err != nil {
+		return nil, err
+	}
 	m := run.m
 	m.Snapshots = res.Evaluated
 	for _, pl := range prev {
@@ -510,7 +514,8 @@ type payrollRun struct {
 	sortErr     error
 	direct      *inOrder // the export written as records come, while they come in order; nil once one did not
 
-	mu      sync.Mutex // guards m's counts, acc and periods
+	mu      sync.Mutex // guards m's counts, acc, periods and err
+	err     error      // the first failed money operation: the run fails
 	m       *Manifest
 	acc     *totals
 	periods map[string]bool // the periods of the rows written
@@ -544,7 +549,9 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 				ln.skip = "needs_review"
 			} else {
 				diff := new(apd.Decimal)
-				exactDec.Sub(diff, in.Amount, &pl.paid)
+				if err := money.Sub(diff, in.Amount, &pl.paid); err != nil {
+					r.setErr(err)
+				}
 				if diff.IsZero() {
 					ln.skip = "unchanged"
 				} else {
@@ -593,7 +600,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	}
 	csvLen := len(buf) - rowsAt
 	w := textenc.JSON{B: buf}
-	var sum apd.Decimal
+	var sum money.Total
 	nrows := 0
 	for i := range rows {
 		ln := &rows[i]
@@ -603,7 +610,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		encodeExplanation(&w, s, ln)
 		w.B = append(w.B, '\n')
 		if ln.amount != nil {
-			exactDec.Add(&sum, &sum, ln.amount)
+			sum.Add(ln.amount)
 		}
 		nrows++
 	}
@@ -620,7 +627,10 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		// then NUL and its review.csv lines.
 		buf = append(buf, s.Subject...)
 		buf = append(buf, 0)
-		buf = append(buf, sum.Text('f')...)
+		buf = append(buf, sum.Decimal().Text('f')...)
+		if err := sum.Err(); err != nil {
+			r.setErr(err)
+		}
 		buf = append(buf, 0)
 		buf = strconv.AppendInt(buf, int64(nrows), 10)
 		buf = append(buf, 0)
@@ -793,26 +803,6 @@ func (r *payrollRun) discard() {
 	}
 }
 
-// money writes a sum with the currency's minor digits.
-func money(d *apd.Decimal, minor int) string {
-	var b [64]byte
-	return string(appendMoney(b[:0], d, minor))
-}
-
-// appendMoney appends money(d, minor) to b.
-func appendMoney(b []byte, d *apd.Decimal, minor int) []byte {
-	var q apd.Decimal
-	c := apd.BaseContext.WithPrecision(60)
-	c.Quantize(&q, d, -int32(minor))
-	if q.IsZero() {
-		q.Negative = false
-	}
-	return q.Append(b, 'f')
-}
-
-// exactDec does exact decimal sums and differences of amounts.
-var exactDec = apd.BaseContext
-
 // totals accumulates per incentive and currency, in first-seen order of
 // the policy's incentives.
 type totals struct {
@@ -824,7 +814,7 @@ type totalKey struct{ incentive, currency string }
 
 type totalAcc struct {
 	t                      ManifestTotal
-	sum, orig, plus, minus apd.Decimal
+	sum, orig, plus, minus money.Total
 }
 
 func newTotals() *totals { return &totals{by: map[totalKey]*totalAcc{}} }
@@ -844,15 +834,46 @@ func (t *totals) count(m *Manifest, incentive, code, currency, status, kind stri
 	if amount == nil {
 		return
 	}
-	exactDec.Add(&acc.sum, &acc.sum, amount)
+	acc.sum.Add(amount)
 	switch {
 	case kind != "adjustment":
-		exactDec.Add(&acc.orig, &acc.orig, amount)
+		acc.orig.Add(amount)
 	case amount.Sign() > 0:
-		exactDec.Add(&acc.plus, &acc.plus, amount)
+		acc.plus.Add(amount)
 	default:
-		exactDec.Add(&acc.minus, &acc.minus, amount)
+		acc.minus.Add(amount)
 	}
+}
+
+// err is the first failed operation of any total.
+func (t *totals) err() error {
+	for _, acc := range t.by {
+		for _, tot := range []*money.Total{&acc.sum, &acc.orig, &acc.plus, &acc.minus} {
+			if err := tot.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// setErr records the first failed money operation of the run.
+func (r *payrollRun) setErr(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+// moneyErr is the first failed money operation of the run, or nil.
+func (r *payrollRun) moneyErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	return r.acc.err()
 }
 
 // list returns the totals sorted by incentive and currency; the split
@@ -866,8 +887,8 @@ func (t *totals) list(minor int) []ManifestTotal {
 	for _, k := range keys {
 		acc := t.by[k]
 		tt := acc.t
-		tt.Amount = money(&acc.sum, minor)
-		tt.Original, tt.Positive, tt.Negative, tt.Net = money(&acc.orig, minor), money(&acc.plus, minor), money(&acc.minus, minor), money(&acc.sum, minor)
+		tt.Amount = acc.sum.Format(minor)
+		tt.Original, tt.Positive, tt.Negative, tt.Net = acc.orig.Format(minor), acc.plus.Format(minor), acc.minus.Format(minor), acc.sum.Format(minor)
 		out = append(out, tt)
 	}
 	return out

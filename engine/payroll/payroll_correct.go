@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -52,7 +53,9 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 			}
 			amount, _ := parseAmount(rec[pcAmount])
 			if amount != nil {
-				exactDec.Add(&pl.paid, &pl.paid, amount)
+				if err := money.Add(&pl.paid, &pl.paid, amount); err != nil && rowErr == "" {
+					rowErr = err.Error()
+				}
 			}
 			pl.status, pl.why = rec[pcStatus], row.why
 			pl.amount = ""
@@ -90,8 +93,9 @@ func loadAgainst(dirs []string, rp *rules.Policy) (map[string]*prevLine, []Manif
 		}
 	}
 	for _, pl := range lines { // written with the currency's minor digits: 0.00, not 0
-		c := apd.BaseContext.WithPrecision(60)
-		c.Quantize(&pl.paid, &pl.paid, -int32(rp.MinorUnit))
+		if err := money.Quantize(&pl.paid, &pl.paid, rp.MinorUnit); err != nil {
+			return nil, nil, err
+		}
 	}
 	// The run's identity does not depend on the order PREVs are named in.
 	sort.Slice(against, func(i, j int) bool { return against[i].ManifestSHA256 < against[j].ManifestSHA256 })

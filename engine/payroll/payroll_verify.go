@@ -21,6 +21,7 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -163,7 +164,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	}
 	r.FieldsPerRecord = len(wantHeader)
 	type subjectTotal struct {
-		sum  apd.Decimal
+		sum  money.Total
 		rows int
 	}
 	bySubject := map[string]*subjectTotal{}
@@ -212,9 +213,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			subjects = append(subjects, rec[pcSubject])
 		}
 		st.rows++
-		if amount != nil {
-			exactDec.Add(&st.sum, &st.sum, amount)
-		}
+		st.sum.Add(amount)
 		if visit != nil {
 			visit(exportRow{rec: rec, why: why})
 		}
@@ -242,7 +241,7 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	wantTotals.Write(textenc.CSVLine(totalsColumns))
 	for _, subj := range subjects {
 		st := bySubject[subj]
-		wantTotals.Write(textenc.CSVLine([]string{subj, m.Currency, money(&st.sum, minor), strconv.Itoa(st.rows)}))
+		wantTotals.Write(textenc.CSVLine([]string{subj, m.Currency, st.sum.Format(minor), strconv.Itoa(st.rows)}))
 	}
 	if tb, err := readBounded(filepath.Join(dir, totalsFile), m.TotalsCSV.Bytes+1); err != nil {
 		add("totals.csv: %v", err)
@@ -501,7 +500,10 @@ func checkRow(rec []string, m *Manifest, minor int) []string {
 			break
 		}
 		now := new(apd.Decimal)
-		exactDec.Add(now, paid, amount)
+		if err := money.Add(now, paid, amount); err != nil {
+			add("%v", err)
+			break
+		}
 		switch {
 		case status == "earned" && now.Sign() <= 0, (status == "ineligible" || status == "not_earned") && !now.IsZero():
 			add("a %s adjustment brings the line to %s", status, now.Text('f'))

@@ -24,6 +24,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
+	"github.com/rubric-dev/rubric/evaluator/money"
 )
 
 // A sort record's value is [csvLen u32][exLen u32], the snapshot's
@@ -58,7 +59,7 @@ type exportWriter struct {
 	// Records come sorted by subject: a subject's total is complete when
 	// the next subject begins.
 	subject string
-	total   apd.Decimal
+	total   money.Total
 	rows    int
 	started bool
 	closed  bool
@@ -114,13 +115,13 @@ func (e *exportWriter) write(rec []byte) error {
 		if err := e.flushSubject(); err != nil {
 			return err
 		}
-		e.subject, e.total, e.rows, e.started = string(subject), apd.Decimal{}, 0, true
+		e.subject, e.total, e.rows, e.started = string(subject), money.Total{}, 0, true
 	}
 	var d apd.Decimal
 	if _, _, err := d.SetString(string(amount)); err != nil {
 		return err
 	}
-	exactDec.Add(&e.total, &e.total, &d)
+	e.total.Add(&d)
 	n, err := strconv.Atoi(string(count))
 	if err != nil {
 		return err
@@ -136,7 +137,10 @@ func (e *exportWriter) flushSubject() error {
 	// One line a subject, on the writing goroutine: built in a buffer of
 	// the writer's, which Write copies.
 	var total [64]byte
-	e.line = textenc.AppendCSVLine(e.line[:0], e.subject, e.currency, string(appendMoney(total[:0], &e.total, e.minor)), strconv.Itoa(e.rows))
+	if err := e.total.Err(); err != nil {
+		return err
+	}
+	e.line = textenc.AppendCSVLine(e.line[:0], e.subject, e.currency, string(money.AppendFormat(total[:0], e.total.Decimal(), e.minor)), strconv.Itoa(e.rows))
 	_, err := e.ws[2].Write(e.line)
 	return err
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -177,6 +178,9 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	out := newWriter(w, rp, opts.Format)
 	conflicts := 0
 	err = agg.each(func(g *group) error {
+		if g.err != nil {
+			return fmt.Errorf("%s %s: %w", g.subject, rules.PeriodAt(rp.Period, g.period).Label, g.err)
+		}
 		if len(g.teams) > 1 {
 			conflicts++
 		}
@@ -432,6 +436,7 @@ type group struct {
 	ext      []apd.Decimal // min or max so far
 	quantile [][]float64
 	distinct []map[string]bool
+	err      error // the first failed addition
 }
 
 func newGroup(ru *rules.Rollup, period int, subject string) *group {
@@ -442,9 +447,13 @@ func newGroup(ru *rules.Rollup, period int, subject string) *group {
 	return g
 }
 
-// exact adds and compares decimals exactly (the sum of a month of calls
-// needs no rounding).
-var exact = apd.BaseContext
+// check keeps the group's first failed addition: the run fails rather
+// than write a wrong sum.
+func (g *group) check(err error) {
+	if err != nil && g.err == nil {
+		g.err = err
+	}
+}
 
 // add counts a row's share; it returns the bytes of values it keeps.
 func (g *group) add(s *share) int {
@@ -484,7 +493,7 @@ func (g *group) add(s *share) int {
 			}
 			switch m.Kind {
 			case rules.MeasureSum, rules.MeasureAvg:
-				exact.Add(&g.sum[i], &g.sum[i], &d)
+				g.check(money.Add(&g.sum[i], &g.sum[i], &d))
 				g.n[i]++
 			case rules.MeasureMin:
 				if g.n[i] == 0 || d.Cmp(&g.ext[i]) < 0 {
@@ -519,7 +528,7 @@ func (g *group) merge(o *group) {
 		g.count[i] += o.count[i]
 		switch m.Kind {
 		case rules.MeasureSum, rules.MeasureAvg:
-			exact.Add(&g.sum[i], &g.sum[i], &o.sum[i])
+			g.check(money.Add(&g.sum[i], &g.sum[i], &o.sum[i]))
 		case rules.MeasureMin:
 			if first || g.n[i] == 0 || o.ext[i].Cmp(&g.ext[i]) < 0 {
 				g.ext[i].Set(&o.ext[i])
@@ -695,13 +704,6 @@ func decodeGroup(b []byte, ru *rules.Rollup) (*group, error) {
 	return g, nil
 }
 
-// avgCtx divides to 34 significant digits, half to even (SPEC §4).
-var avgCtx = func() *apd.Context {
-	c := apd.BaseContext.WithPrecision(34)
-	c.Rounding = apd.RoundHalfEven
-	return c
-}()
-
 // value is measure i's value as text, "" when it has none: counts are 0
 // when no row counted, the others have no value without a row.
 func (g *group) value(i int) string {
@@ -722,7 +724,7 @@ func (g *group) value(i int) string {
 		return g.ext[i].Text('f')
 	case rules.MeasureAvg:
 		var q apd.Decimal
-		avgCtx.Quo(&q, &g.sum[i], apd.New(g.n[i], 0))
+		g.check(money.Ratio(&q, &g.sum[i], apd.New(g.n[i], 0))) // 34 digits, half even (SPEC §4)
 		q.Reduce(&q)
 		return q.Text('f')
 	case rules.MeasureQuantile:

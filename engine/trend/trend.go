@@ -15,6 +15,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -213,10 +214,12 @@ func (r *Report) change(prev, cur *Period) {
 		if a == nil || b == nil || a.Amount == nil || b.Amount == nil {
 			continue
 		}
-		x, _, _ := apd.NewFromString(*a.Amount)
-		y, _, _ := apd.NewFromString(*b.Amount)
+		x, errX := money.Parse(*a.Amount)
+		y, errY := money.Parse(*b.Amount)
 		var d apd.Decimal
-		apd.BaseContext.Sub(&d, y, x)
+		if errX != nil || errY != nil || money.Sub(&d, y, x) != nil {
+			continue // amounts rubric wrote itself: cannot happen
+		}
 		s := d.Text('f')
 		b.Change = &s
 		b.Direction = map[int]string{-1: "worsening", 0: "flat", 1: "improving"}[d.Sign()]
@@ -259,11 +262,14 @@ func (r *Report) team(name string) *Team {
 			}
 			for k, in := range per.Incentives {
 				if in.Amount != nil {
-					d, _, _ := apd.NewFromString(*in.Amount)
+					d, err := money.Parse(*in.Amount)
+					if err != nil {
+						continue // an amount rubric wrote itself: cannot happen
+					}
 					if totals[per.index][k] == nil {
 						totals[per.index][k] = new(apd.Decimal)
 					}
-					apd.BaseContext.Add(totals[per.index][k], totals[per.index][k], d)
+					money.Add(totals[per.index][k], totals[per.index][k], d)
 				}
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -367,10 +368,7 @@ func TableTotals(p *rules.Policy, totals []*apd.Decimal) []string {
 		row = append(row, "")
 	}
 	for i := range p.Incentives {
-		var q apd.Decimal
-		c := apd.BaseContext.WithPrecision(60)
-		c.Quantize(&q, totals[i], -int32(p.MinorUnit))
-		row = append(row, q.Text('f')+" "+p.Currency)
+		row = append(row, money.Format(totals[i], p.MinorUnit)+" "+p.Currency)
 	}
 	return row
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/encode"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -432,7 +433,9 @@ func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluato
 		for _, r := range inc.Rates {
 			if r.From.Cmp(units) > 0 {
 				gap := new(apd.Decimal)
-				apd.BaseContext.Sub(gap, r.From, units)
+				if money.Sub(gap, r.From, units) != nil {
+					return
+				}
 				pr("    %s more units reach rate %s (from %s, %s a unit)\n", gap.Text('f'), r.Name, r.From.Text('f'), r.PerUnit.Text('f'))
 				return
 			}

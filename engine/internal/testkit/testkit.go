@@ -14,6 +14,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator/money"
 )
 
 // MustLoad loads the policy at dir and fails the test on any error.
@@ -72,7 +73,7 @@ func AddAmount(t testing.TB, sums map[string]*apd.Decimal, key, amount string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := apd.BaseContext.WithPrecision(50).Add(sums[key], sums[key], d); err != nil {
+	if err := money.Add(sums[key], sums[key], d); err != nil {
 		t.Fatal(err)
 	}
 }
