@@ -5,6 +5,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -14,23 +15,10 @@ import (
 // translated into one small decimal program, so CEL and expr give the same
 // amounts to the cent.
 
-// exactCtx does + - * exactly (precision 0 disables rounding); the
-// exponent range is bounded so that a hostile expression cannot build
-// numbers of unbounded size.
-var exactCtx = func() *apd.Context {
-	c := apd.BaseContext
-	c.MaxExponent, c.MinExponent = 4000, -4000
-	c.Traps = apd.DefaultTraps
-	return &c
-}()
-
-// quoCtx rounds quotients to 34 significant digits, half to even (IEEE 754
-// decimal128).
-var quoCtx = func() *apd.Context {
-	c := exactCtx.WithPrecision(34)
-	c.Rounding = apd.RoundHalfEven
-	return c
-}()
+// exactCtx does + - * exactly and quoCtx rounds quotients to 34
+// significant digits, half to even: money's contexts, the one place
+// decimal arithmetic is set up.
+var exactCtx, quoCtx = money.Exact, money.Quotient
 
 // maxDigits bounds the digits of any intermediate number.
 const maxDigits = 1000

@@ -15,9 +15,16 @@ import (
 	"github.com/cockroachdb/apd/v3"
 )
 
-// exact adds and subtracts without rounding (precision 0), within
-// exponents no amount comes near, every condition but inexactness an
-// error.
+// Exact adds, subtracts and multiplies without rounding (precision 0),
+// within exponents no amount comes near (a hostile expression cannot
+// build numbers of unbounded size), every condition but inexactness an
+// error. The evaluator's decimal programs run in it too. Read only.
+var Exact = exact
+
+// Quotient divides to 34 significant digits, half to even (IEEE 754
+// decimal128): the decimal programs' and Ratio's division. Read only.
+var Quotient = ratio
+
 var exact = func() *apd.Context {
 	c := apd.BaseContext
 	c.MaxExponent, c.MinExponent = 4000, -4000
