@@ -77,18 +77,18 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 			if i > 0 {
 				fmt.Fprintf(w, "\n%s\n\n", strings.Repeat("─", 72))
 			}
-			explain.Outcome(w, p.Rules(), o)
+			explain.Outcome(w, p.Rules(), o, opts.Lang)
 			if p.Rules().History > 0 {
-				explain.History(w, p.Rules(), o, all_)
+				explain.History(w, p.Rules(), o, all_, opts.Lang)
 			}
 		}
 		return res, nil
 	default:
 		chosen = candidates[len(candidates)-1]
 	}
-	explain.Outcome(w, p.Rules(), chosen)
+	explain.Outcome(w, p.Rules(), chosen, opts.Lang)
 	if p.Rules().History > 0 {
-		explain.History(w, p.Rules(), chosen, all_)
+		explain.History(w, p.Rules(), chosen, all_, opts.Lang)
 	}
 	if period == "" && len(candidates) > 1 {
 		fmt.Fprintf(w, "\nThis is the latest period of %s; the input also has %s (choose one with its label).\n", subject, strings.Join(labels[:len(labels)-1], ", "))

@@ -19,6 +19,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -52,7 +53,10 @@ func (e *EmptySelectionError) Error() string {
 
 // StreamOptions control reading and evaluation.
 type StreamOptions struct {
-	Explain        bool   // fill why and steps
+	Explain bool // fill why and steps
+	// Lang is the language of renderings for people (explain's report;
+	// nil: English). Outcomes, JSON and files are not affected.
+	Lang           *lang.Locale
 	IncentivesOnly bool   // compute only what incentives depend on (payroll)
 	SkipInvalid    string // write rejected rows here and go on; "" fails on bad input
 	Workers        int    // 0: every core

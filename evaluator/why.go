@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -31,85 +32,93 @@ type Condition struct {
 func (t *TargetResult) Why() string { return string(t.AppendWhy(nil)) }
 
 // AppendWhy appends Why to b.
-func (t *TargetResult) AppendWhy(b []byte) []byte {
+func (t *TargetResult) AppendWhy(b []byte) []byte { return t.AppendWhyIn(b, nil) }
+
+// WhyIn is Why in a language (nil: English).
+func (t *TargetResult) WhyIn(l *lang.Locale) string { return string(t.AppendWhyIn(nil, l)) }
+
+// AppendWhyIn appends WhyIn(l) to b.
+func (t *TargetResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	if t.policy == nil {
 		return b
 	}
 	switch t.Status {
 	case TargetNoData:
-		return append(append(b, "no data: "...), t.Reason...)
+		return append(append(b, l.S("no data: ")...), l.Reason(t.Reason)...)
 	case NotApplicable:
-		return appendCondition(append(b, "not applicable: "...), &t.When)
+		return appendCondition(append(b, l.S("not applicable: ")...), &t.When, l)
 	case Exceeded, Met, TargetBreached, Missed:
-		return t.appendScored(b)
+		return t.appendScored(b, l)
 	}
 	return b
 }
 
-func (t *TargetResult) appendScored(b []byte) []byte {
+func (t *TargetResult) appendScored(b []byte, l *lang.Locale) []byte {
 	rt, minor := t.Target, t.policy.MinorUnit
-	show := func(b []byte, v float64) []byte { return appendDisplay(b, v, rt.Display, rt.Unit, minor) }
+	show := func(b []byte, v float64) []byte {
+		return localNum(l, appendDisplay(b, v, rt.Display, rt.Unit, minor), len(b))
+	}
 	if rt.Metric != nil {
 		b = append(b, rt.Metric.Name...)
 	} else {
 		b = append(b, rt.Name...)
 	}
 	b = show(append(b, ' '), t.Value.Num)
-	dir := " (higher is better)"
+	dir := l.S(" (higher is better)")
 	if rt.Better == rules.Lower {
-		dir = " (lower is better)"
+		dir = l.S(" (lower is better)")
 	}
 	gap := roundGap(math.Abs(t.Value.Num - t.Goal.Num))
 	switch t.Status {
 	case Exceeded:
-		b = show(append(b, " is at or better than the stretch "...), t.Stretch.Num)
+		b = show(append(b, l.S(" is at or better than the stretch ")...), t.Stretch.Num)
 		b = append(b, dir...)
 	case Met:
-		b = show(append(b, " is at or better than the goal "...), t.Goal.Num)
+		b = show(append(b, l.S(" is at or better than the goal ")...), t.Goal.Num)
 		b = append(b, dir...)
 	case TargetBreached:
-		b = show(append(b, " is worse than the threshold "...), t.Threshold.Num)
+		b = show(append(b, l.S(" is worse than the threshold ")...), t.Threshold.Num)
 		b = append(b, dir...)
-		b = show(append(b, ", "...), gap)
-		b = show(append(b, " from the goal "...), t.Goal.Num)
+		b = show(append(b, l.S(", ")...), gap)
+		b = show(append(b, l.S(" from the goal ")...), t.Goal.Num)
 	default:
-		b = show(append(b, " missed the goal "...), t.Goal.Num)
-		b = show(append(b, " by "...), gap)
+		b = show(append(b, l.S(" missed the goal ")...), t.Goal.Num)
+		b = show(append(b, l.S(" by ")...), gap)
 		b = append(b, dir...)
 	}
-	b = append(b, "; "...)
-	return t.appendAttainment(b)
+	b = append(b, l.S("; ")...)
+	return t.appendAttainment(b, l)
 }
 
 // appendAttainment says how the attainment was computed.
-func (t *TargetResult) appendAttainment(b []byte) []byte {
+func (t *TargetResult) appendAttainment(b []byte, l *lang.Locale) []byte {
 	rt := t.Target
 	switch rt.Scoring {
 	case rules.Binary:
 		if t.Status == Met || t.Status == Exceeded {
-			return append(b, "binary scoring: attainment 1"...)
+			return append(b, l.S("binary scoring: attainment 1")...)
 		}
-		return append(b, "binary scoring: attainment 0"...)
+		return append(b, l.S("binary scoring: attainment 0")...)
 	case rules.Curve:
-		return appendShort(append(b, "on the curve, attainment "...), t.Attainment.Num)
+		return lShort(l, append(b, l.S("on the curve, attainment ")...), t.Attainment.Num)
 	}
 	v, goal := t.Value.Num, t.Goal.Num
 	if rt.Better == rules.Lower {
 		if v <= 0 {
-			return appendShort(append(b, "a value of 0 or less gives the cap "...), t.Cap)
+			return lShort(l, append(b, l.S("a value of 0 or less gives the cap ")...), t.Cap)
 		}
-		b = appendNumber(append(b, "attainment "...), goal)
-		b = appendNumber(append(b, '/'), v)
+		b = lNumber(l, append(b, l.S("attainment ")...), goal)
+		b = lNumber(l, append(b, '/'), v)
 	} else {
-		b = appendNumber(append(b, "attainment "...), v)
-		b = appendNumber(append(b, '/'), goal)
+		b = lNumber(l, append(b, l.S("attainment ")...), v)
+		b = lNumber(l, append(b, '/'), goal)
 	}
-	b = appendShort(append(b, " = "...), t.Ratio)
+	b = lShort(l, append(b, l.S(" = ")...), t.Ratio)
 	switch {
 	case t.Ratio > t.Cap:
-		b = appendShort(append(b, ", capped at "...), t.Cap)
+		b = lShort(l, append(b, l.S(", capped at ")...), t.Cap)
 	case t.Ratio < 0:
-		b = append(b, ", raised to 0"...)
+		b = append(b, l.S(", raised to 0")...)
 	}
 	return b
 }
@@ -126,66 +135,72 @@ func roundGap(g float64) float64 {
 func (s *ScoreResult) Why() string { return string(s.AppendWhy(nil)) }
 
 // AppendWhy appends Why to b.
-func (s *ScoreResult) AppendWhy(b []byte) []byte {
+func (s *ScoreResult) AppendWhy(b []byte) []byte { return s.AppendWhyIn(b, nil) }
+
+// WhyIn is Why in a language (nil: English).
+func (s *ScoreResult) WhyIn(l *lang.Locale) string { return string(s.AppendWhyIn(nil, l)) }
+
+// AppendWhyIn appends WhyIn(l) to b.
+func (s *ScoreResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	if !s.explained {
 		return b
 	}
 	sc := s.Scorecard
 	switch s.Status {
 	case ScoreNotApplicable:
-		return append(b, "not applicable: every target of the scorecard is not applicable"...)
+		return append(b, l.S("not applicable: every target of the scorecard is not applicable")...)
 	case ScoreNoData:
 		switch {
 		case !s.CoverageSet: // a target with no data voided it
-			b = append(b, "no data: target "...)
+			b = append(b, l.S("no data: target ")...)
 			b = append(b, s.Missing[len(s.Missing)-1]...)
-			b = append(b, " is no_data ("...)
-			b = append(b, s.Reason...)
-			return append(b, `) and missing = "void" voids the score`...)
+			b = append(b, l.S(" is no_data (")...)
+			b = append(b, l.Reason(s.Reason)...)
+			return append(b, l.S(`) and missing = "void" voids the score`)...)
 		case s.Coverage < sc.MinCoverage-1e-9 || s.Coverage <= 0:
-			b = appendShort(append(b, "no data: coverage "...), s.Coverage)
-			b = appendShort(append(b, "% is below the minimum "...), sc.MinCoverage)
-			b = append(b, "% (no data for "...)
+			b = lShort(l, append(b, l.S("no data: coverage ")...), s.Coverage)
+			b = lShort(l, append(b, l.S("% is below the minimum ")...), sc.MinCoverage)
+			b = append(b, l.S("% (no data for ")...)
 			b = appendJoin(b, s.Missing)
 			return append(b, ')')
 		default:
-			return append(b, "no data: the score overflows (an attainment is too large to add up)"...)
+			return append(b, l.S("no data: the score overflows (an attainment is too large to add up)")...)
 		}
 	case ScoreOK:
 	default:
 		return b
 	}
-	b = appendShort(append(b, "score "...), s.Value.Num)
-	b = appendShort(append(b, " = Σ weight × attainment / "...), s.Coverage)
-	b = append(b, " over "...)
+	b = lShort(l, append(b, l.S("score ")...), s.Value.Num)
+	b = lShort(l, append(b, l.S(" = Σ weight × attainment / ")...), s.Coverage)
+	b = append(b, l.S(" over ")...)
 	for i, c := range s.Contributions {
 		if i > 0 {
-			b = append(b, " + "...)
+			b = append(b, l.S(" + ")...)
 		}
 		b = append(append(b, c.Target...), ' ')
-		b = appendShort(b, c.Weight)
-		b = appendShort(append(b, "×"...), c.Attainment)
+		b = lShort(l, b, c.Weight)
+		b = lShort(l, append(b, l.S("×")...), c.Attainment)
 	}
-	b = appendShort(append(b, " (coverage "...), s.Coverage)
+	b = lShort(l, append(b, l.S(" (coverage ")...), s.Coverage)
 	b = append(b, '%')
 	if len(s.Missing) > 0 {
 		if sc.Missing == rules.Zero {
-			b = append(b, "; no data, counted as 0: "...)
+			b = append(b, l.S("; no data, counted as 0: ")...)
 		} else {
-			b = append(b, "; no data, left out: "...)
+			b = append(b, l.S("; no data, left out: ")...)
 		}
 		b = appendJoin(b, s.Missing)
 	}
 	b = append(b, ')')
 	switch band := s.band(); {
 	case band != nil:
-		b = append(append(b, "; band "...), band.Name...)
-		b = appendShort(append(b, " (at or above "...), band.Min)
+		b = append(append(b, l.S("; band ")...), band.Name...)
+		b = lShort(l, append(b, l.S(" (at or above ")...), band.Min)
 		b = append(b, ')')
 	case len(sc.Bands) > 0:
 		low := sc.Bands[len(sc.Bands)-1]
-		b = append(append(b, "; below every band (the lowest, "...), low.Name...)
-		b = appendShort(append(b, ", starts at "...), low.Min)
+		b = append(append(b, l.S("; below every band (the lowest, ")...), low.Name...)
+		b = lShort(l, append(b, l.S(", starts at ")...), low.Min)
 		b = append(b, ')')
 	}
 	return b
@@ -205,15 +220,21 @@ func (s *ScoreResult) band() *rules.Band {
 func (br *BreachResult) Why() string { return string(br.AppendWhy(nil)) }
 
 // AppendWhy appends Why to b.
-func (br *BreachResult) AppendWhy(b []byte) []byte {
+func (br *BreachResult) AppendWhy(b []byte) []byte { return br.AppendWhyIn(b, nil) }
+
+// WhyIn is Why in a language (nil: English).
+func (br *BreachResult) WhyIn(l *lang.Locale) string { return string(br.AppendWhyIn(nil, l)) }
+
+// AppendWhyIn appends WhyIn(l) to b.
+func (br *BreachResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	if !br.explained {
 		return b
 	}
 	switch br.Status {
 	case BreachNoData:
-		return append(append(b, "no data: "...), br.Reason...)
+		return append(append(b, l.S("no data: ")...), l.Reason(br.Reason)...)
 	case Breached, Clear:
-		return appendCondition(b, &br.When)
+		return appendCondition(b, &br.When, l)
 	}
 	return b
 }
@@ -222,21 +243,27 @@ func (br *BreachResult) AppendWhy(b []byte) []byte {
 func (in *IncentiveResult) Why() string { return string(in.AppendWhy(nil)) }
 
 // AppendWhy appends Why to b.
-func (in *IncentiveResult) AppendWhy(b []byte) []byte {
+func (in *IncentiveResult) AppendWhy(b []byte) []byte { return in.AppendWhyIn(b, nil) }
+
+// WhyIn is Why in a language (nil: English).
+func (in *IncentiveResult) WhyIn(l *lang.Locale) string { return string(in.AppendWhyIn(nil, l)) }
+
+// AppendWhyIn appends WhyIn(l) to b.
+func (in *IncentiveResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	if in.policy == nil {
 		return b
 	}
 	switch in.Status {
 	case IncentiveNoData:
-		b = append(b, "no data, needs review: "...)
+		b = append(b, l.S("no data, needs review: ")...)
 		b = append(b, in.NoData...)
-		b = append(b, ": "...)
-		return append(b, in.Reason...)
+		b = append(b, l.S(": ")...)
+		return append(b, l.Reason(in.Reason)...)
 	case Ineligible:
-		b = append(append(b, "ineligible at gate "...), in.Gate...)
-		b = append(b, ": "...)
+		b = append(append(b, l.S("ineligible at gate ")...), in.Gate...)
+		b = append(b, l.S(": ")...)
 		if g := in.step("gate", in.Gate); g != nil {
-			b = appendStepCondition(b, g, "false")
+			b = appendStepCondition(b, g, "false", l)
 		}
 		return b
 	case Earned, NotEarned:
@@ -246,7 +273,7 @@ func (in *IncentiveResult) AppendWhy(b []byte) []byte {
 	start := len(b)
 	sep := func(b []byte) []byte {
 		if len(b) > start {
-			return append(b, "; "...)
+			return append(b, l.S("; ")...)
 		}
 		return b
 	}
@@ -254,45 +281,44 @@ func (in *IncentiveResult) AppendWhy(b []byte) []byte {
 	for i := range in.Steps {
 		if st := &in.Steps[i]; st.Step == "gate" {
 			if n == 0 {
-				b = append(b, "eligible ("...)
+				b = append(b, l.S("eligible (")...)
 			} else {
-				b = append(b, ", "...)
+				b = append(b, l.S(", ")...)
 			}
 			b = append(b, st.Name...)
 			n++
 		}
 	}
 	if n > 0 {
-		b = append(b, " passed)"...)
+		b = append(b, l.S(" passed)")...)
 	}
-	b = in.appendGross(b, sep)
+	b = in.appendGross(b, sep, l)
 	for i := range in.Steps {
 		st := &in.Steps[i]
 		switch st.Step {
 		case "prorate":
-			b = append(sep(b), "× prorate "...)
-			b = append(append(append(b, st.Multiplier...), " = "...), st.Result...)
+			b = append(sep(b), l.S("× prorate ")...)
+			b = append(append(append(b, st.Multiplier...), l.S(" = ")...), st.Result...)
 		case "cap":
 			if in.Capped {
-				b = append(append(sep(b), "capped at "...), st.Limit...)
+				b = append(append(sep(b), l.S("capped at ")...), st.Limit...)
 			}
 		case "floor":
 			if in.Floored {
-				b = append(append(sep(b), "raised to the floor "...), st.Limit...)
+				b = append(append(sep(b), l.S("raised to the floor ")...), st.Limit...)
 			}
 		}
 	}
 	if in.Negative {
-		b = append(sep(b), "a negative amount counts as 0"...)
+		b = append(sep(b), l.S("a negative amount counts as 0")...)
 	}
-	b = append(append(sep(b), "rounded "...), in.Incentive.Rounding.String()...)
-	b = append(append(b, " to "...), in.Amount.Text('f')...)
-	return append(append(b, ' '), in.policy.Currency...)
+	b = append(append(sep(b), l.S("rounded ")...), in.Incentive.Rounding.String()...)
+	return append(append(b, l.S(" to ")...), l.Money(in.Amount.Text('f'), in.policy.Currency)...)
 }
 
 // appendGross says how the amount before prorate, cap and floor came
 // about: the basis and its tier, or the units through the rate bands.
-func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte) []byte {
+func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte, l *lang.Locale) []byte {
 	rin := in.Incentive
 	switch rin.Kind {
 	case rules.AmountBasis:
@@ -301,22 +327,22 @@ func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte) []byte
 			if t := in.step("tier", in.Tier); t != nil && in.Tier != "" {
 				b = sep(b)
 				if len(t.Inputs) > 0 {
-					b = appendInputs(b, t.Inputs)
+					b = appendInputs(b, t.Inputs, l)
 				} else {
 					b = append(b, t.Expr...)
 				}
-				b = append(append(b, " reached tier "...), t.Name...)
-				b = append(append(append(b, " (×"...), t.Multiplier...), ')')
+				b = append(append(b, l.S(" reached tier ")...), t.Name...)
+				b = append(append(append(b, l.S(" (×")...), t.Multiplier...), ')')
 				mult = t.Multiplier
 			} else {
-				b = append(sep(b), "no tier matched"...)
+				b = append(sep(b), l.S("no tier matched")...)
 				mult = "0"
 			}
 		}
 		if basis := in.step("basis", ""); basis != nil {
 			b = append(sep(b), basis.Result...)
-			b = append(append(append(b, " × "...), mult...), " = "...)
-			b = append(b, decText(in.Gross)...)
+			b = append(append(append(b, l.S(" × ")...), mult...), " = "...)
+			b = append(b, l.Num(decText(in.Gross))...)
 		}
 	case rules.AmountUnits:
 		units := ""
@@ -333,24 +359,24 @@ func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte) []byte
 		switch {
 		case len(paid) == 0:
 			first := rin.Rates[0]
-			b = append(append(b, units...), " units are below the first rate band "...)
-			b = append(append(b, first.Name...), " (from "...)
-			b = append(append(b, decText(first.From)...), "): 0"...)
+			b = append(append(b, units...), l.S(" units are below the first rate band ")...)
+			b = append(append(b, first.Name...), l.S(" (from ")...)
+			b = append(append(b, l.Num(decText(first.From))...), l.S("): 0")...)
 		case rin.Schedule == rules.Flat:
 			st := paid[0]
-			b = append(append(b, "flat schedule, band "...), st.Name...)
-			b = append(append(append(b, ": "...), units...), " × "...)
-			b = append(append(append(b, st.PerUnit...), " = "...), st.Result...)
+			b = append(append(b, l.S("flat schedule, band ")...), st.Name...)
+			b = append(append(append(b, l.S(": ")...), units...), " × "...)
+			b = append(append(append(b, st.PerUnit...), l.S(" = ")...), st.Result...)
 		default:
-			b = append(b, "graduated: "...)
+			b = append(b, l.S("graduated: ")...)
 			for i, st := range paid {
 				if i > 0 {
-					b = append(b, " + "...)
+					b = append(b, l.S(" + ")...)
 				}
-				b = append(append(append(b, st.Units...), " × "...), st.PerUnit...)
-				b = append(append(append(b, " ("...), st.Name...), ')')
+				b = append(append(append(b, st.Units...), l.S(" × ")...), st.PerUnit...)
+				b = append(append(append(b, l.S(" (")...), st.Name...), ')')
 			}
-			b = append(append(b, " = "...), decText(in.Gross)...)
+			b = append(append(b, l.S(" = ")...), decText(in.Gross)...)
 		}
 	}
 	return b
@@ -368,35 +394,37 @@ func (in *IncentiveResult) step(kind, name string) *Step {
 
 // appendCondition says how a condition came out: "a = 1, b = 2, so
 // a > b is false".
-func appendCondition(b []byte, c *Condition) []byte {
+func appendCondition(b []byte, c *Condition, l *lang.Locale) []byte {
 	if len(c.Inputs) > 0 {
-		b = append(appendInputs(b, c.Inputs), ", so "...)
+		b = append(appendInputs(b, c.Inputs, l), l.S(", so ")...)
 	}
-	b = append(append(b, c.Expr.Source...), " is "...)
-	return strconv.AppendBool(b, c.Value)
+	b = append(append(b, c.Expr.Source...), l.S(" is ")...)
+	return append(b, l.S(strconv.FormatBool(c.Value))...)
 }
 
 // appendStepCondition is appendCondition for a gate's step.
-func appendStepCondition(b []byte, st *Step, result string) []byte {
+func appendStepCondition(b []byte, st *Step, result string, l *lang.Locale) []byte {
 	if len(st.Inputs) > 0 {
-		b = append(appendInputs(b, st.Inputs), ", so "...)
+		b = append(appendInputs(b, st.Inputs, l), l.S(", so ")...)
 	}
-	return append(append(append(b, st.Expr...), " is "...), result...)
+	return append(append(append(b, st.Expr...), l.S(" is ")...), l.S(result)...)
 }
 
 // appendInputs writes "name = value (note) (defaulted), …".
-func appendInputs(b []byte, ins []Input) []byte {
+func appendInputs(b []byte, ins []Input, l *lang.Locale) []byte {
 	for i, in := range ins {
 		if i > 0 {
-			b = append(b, ", "...)
+			b = append(b, l.S(", ")...)
 		}
-		b = append(append(b, in.Name...), " = "...)
+		b = append(append(b, in.Name...), l.S(" = ")...)
+		start := len(b)
 		b = in.Value.appendTo(b)
+		b = localNum(l, b, start)
 		if in.Note != "" {
-			b = append(append(append(b, " ("...), in.Note...), ')')
+			b = append(append(append(b, l.S(" (")...), l.Reason(in.Note)...), ')')
 		}
 		if in.Defaulted {
-			b = append(b, " (defaulted)"...)
+			b = append(b, l.S(" (defaulted)")...)
 		}
 	}
 	return b
@@ -410,4 +438,23 @@ func appendJoin(b []byte, names []string) []byte {
 		b = append(b, n...)
 	}
 	return b
+}
+
+// localNum writes the number text appended to b since start in l's form.
+func localNum(l *lang.Locale, b []byte, start int) []byte {
+	if l == nil {
+		return b
+	}
+	n := l.Num(string(b[start:]))
+	return append(b[:start], n...)
+}
+
+// lShort is appendShort in l's number form.
+func lShort(l *lang.Locale, b []byte, f float64) []byte {
+	return localNum(l, appendShort(b, f), len(b))
+}
+
+// lNumber is appendNumber in l's number form.
+func lNumber(l *lang.Locale, b []byte, f float64) []byte {
+	return localNum(l, appendNumber(b, f), len(b))
 }

@@ -8,23 +8,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 func explainCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var subject string
+	var subject, langCode string
 	var all bool
 	c := &cobra.Command{
-		Use:     "explain -p POLICY -i INPUT --subject ID [--period P]",
-		Short:   "Explain one subject's outcome as a readable report",
-		Example: `  rubric explain -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv --subject A-1001`,
-		Args:    cobra.NoArgs,
+		Use:   "explain -p POLICY -i INPUT --subject ID [--period P]",
+		Short: "Explain one subject's outcome as a readable report",
+		Example: `  rubric explain -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv --subject A-1001
+  rubric explain -p policies/voice-agents -i fixtures/voice-agents/snapshots.csv --subject A-1001 --lang id`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := pf.check(); err != nil {
 				return err
 			}
 			if subject == "" {
 				return usageErr("--subject is required")
+			}
+			loc, err := lang.Parse(langCode)
+			if err != nil {
+				return usageErr("--lang: %v", err)
 			}
 			p, err := pf.load(e)
 			if err != nil {
@@ -37,9 +43,9 @@ func explainCmd(e *env) *cobra.Command {
 			var buf bytes.Buffer
 			var res *engine.StreamResult
 			if all {
-				res, err = p.ExplainAll(pf.in(e), subject, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
+				res, err = p.ExplainAll(pf.in(e), subject, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid, Lang: loc})
 			} else {
-				res, err = p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid})
+				res, err = p.Explain(pf.in(e), subject, period, &buf, engine.StreamOptions{SkipInvalid: pf.skipInvalid, Lang: loc})
 			}
 			var nf *engine.ErrNotFound
 			if errors.As(err, &nf) {
@@ -60,6 +66,7 @@ func explainCmd(e *env) *cobra.Command {
 	}
 	pf.register(c)
 	c.Flags().StringVar(&subject, "subject", "", "the subject to explain (required)")
+	c.Flags().StringVar(&langCode, "lang", "en", "the report's language: en or id (Bahasa Indonesia: its words, 1.234,56 and Rp1.250.000)")
 	c.Flags().BoolVar(&all, "all", false, "explain every period of the subject (without it: the one --period names, or the latest)")
 	return c
 }

@@ -513,6 +513,17 @@ func TestServeHTTPConventions(t *testing.T) {
 		}
 	}
 
+	// explain answers in the language asked for (SPEC §15).
+	nd := csvToNDJSON(t, 3)
+	subject := strings.Split(strings.Split(nd, `"subject":"`)[1], `"`)[0]
+	r := do(t, "POST", base+"/v1/policies/voice-agents/explain?subject="+subject, "application/x-ndjson", nd, "Accept-Language", "id-ID,id;q=0.9,en;q=0.5")
+	if r.code != 200 || r.header.Get("Content-Language") != "id" || !strings.Contains(r.body, "\nTarget\n") || !strings.Contains(r.body, "Insentif") {
+		t.Errorf("explain in Indonesian: %d %s %.300s", r.code, r.header.Get("Content-Language"), r.body)
+	}
+	if r := do(t, "POST", base+"/v1/policies/voice-agents/explain?subject="+subject, "application/x-ndjson", nd); !strings.Contains(r.body, "\nTargets\n") || r.header.Get("Content-Language") != "en" {
+		t.Errorf("explain in English: %.300s", r.body)
+	}
+
 	empty, _ := start(t, serve.Config{Policies: t.TempDir()})
 	deadline := time.Now().Add(5 * time.Second)
 	for {

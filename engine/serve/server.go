@@ -27,6 +27,7 @@ import (
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 // Config configures a Server.
@@ -634,7 +635,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
 		s.release()
 		return problem(w, http.StatusInternalServerError, "Internal Server Error", err.Error(), nil)
 	}
-	res, err := v.policy.Explain(engine.Input{Name: "-", Format: body.format, Stdin: in}, subject, period, &buf, engine.StreamOptions{Context: ctx})
+	// The report is for people: in the language the client asks for
+	// (Accept-Language: en or id; SPEC §15).
+	loc := lang.Match(r.Header.Get("Accept-Language"))
+	w.Header().Set("Content-Language", loc.Code())
+	w.Header().Add("Vary", "Accept-Language")
+	res, err := v.policy.Explain(engine.Input{Name: "-", Format: body.format, Stdin: in}, subject, period, &buf, engine.StreamOptions{Context: ctx, Lang: loc})
 	s.release()
 	var nf *engine.ErrNotFound
 	switch {

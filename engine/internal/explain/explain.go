@@ -13,6 +13,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/encode"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -20,47 +21,47 @@ import (
 // History renders the subject's window: one row a period, the
 // targets' values and statuses, the score and band, the incentives'
 // amounts; a gap is shown as a gap.
-func History(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*evaluator.Outcome) {
+func History(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*evaluator.Outcome, l *lang.Locale) {
 	byIndex := map[int]*evaluator.Outcome{}
 	for _, o := range all {
 		byIndex[o.Snapshot.Period.Index()] = o
 	}
 	cur := chosen.Snapshot.Period.Index()
-	header := []string{"period"}
+	header := []string{l.F("period")}
 	for _, t := range p.Targets {
-		header = append(header, t.Name)
+		header = append(header, t.Label.Or(l.Code(), t.Name))
 	}
 	for _, sc := range p.Scorecards {
-		header = append(header, "score "+sc.Name)
+		header = append(header, l.F("score %s", sc.Label.Or(l.Code(), sc.Name)))
 	}
 	for _, in := range p.Incentives {
-		header = append(header, in.Name)
+		header = append(header, in.Label.Or(l.Code(), in.Name))
 	}
 	tw := encode.NewTable(w)
-	fmt.Fprintf(w, "\nHistory (the window of %d earlier period(s))\n", p.History)
+	fmt.Fprint(w, l.F("\nHistory (the window of %d earlier period(s))\n", p.History))
 	fmt.Fprintln(tw, "  "+strings.Join(header, "\t"))
 	for idx := cur - p.History; idx <= cur; idx++ {
 		label := rules.PeriodAt(p.Period, idx).Label
 		o := byIndex[idx]
 		if o == nil {
-			fmt.Fprintf(tw, "  %s\t(no snapshot)\n", label)
+			fmt.Fprint(tw, l.F("  %s\t(no snapshot)\n", label))
 			continue
 		}
 		row := []string{label}
 		if o.Snapshot.HistoryOnly {
-			row[0] += " (history only)"
+			row[0] += l.F(" (history only)")
 		}
 		for _, t := range o.Targets {
-			cell := string(t.Status.String())
+			cell := l.S(t.Status.String())
 			if t.Value.Has() {
-				cell = displayText(t.Value, t.Target.Display, t.Target.Unit, p.MinorUnit) + " " + cell
+				cell = l.Num(displayText(t.Value, t.Target.Display, t.Target.Unit, p.MinorUnit)) + " " + cell
 			}
 			row = append(row, cell)
 		}
 		for _, sc := range o.Scores {
-			cell := sc.Status.String()
+			cell := l.S(sc.Status.String())
 			if sc.Status == evaluator.ScoreOK {
-				cell = evaluator.Short(sc.Value.Num)
+				cell = l.Num(evaluator.Short(sc.Value.Num))
 				if sc.Band.Str != "" {
 					cell += " " + sc.Band.Str
 				}
@@ -68,9 +69,9 @@ func History(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*eva
 			row = append(row, cell)
 		}
 		for _, in := range o.Incentives {
-			cell := in.Status.String()
+			cell := l.S(in.Status.String())
 			if in.Amount != nil {
-				cell = in.Amount.Text('f')
+				cell = l.Num(in.Amount.Text('f'))
 			}
 			row = append(row, cell)
 		}
@@ -80,12 +81,14 @@ func History(w io.Writer, p *rules.Policy, chosen *evaluator.Outcome, all []*eva
 }
 
 // Outcome renders one outcome as a readable report.
-func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
+// Outcome renders one outcome as a readable report in l's language (nil:
+// English).
+func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome, l *lang.Locale) {
 	s := o.Snapshot
-	pr := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	pr := func(format string, args ...any) { io.WriteString(w, l.F(format, args...)) }
 	team := ""
 	if s.HasTeam {
-		team = ", team " + s.Team
+		team = l.F(", team %s", s.Team)
 	}
 	pr("%s, period %s (%s to %s, %d days)%s\n", s.Subject, s.Period.Label, s.Period.StartDate(), s.Period.EndDate(), s.Period.Days, team)
 	title := p.Name
@@ -104,14 +107,19 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 		note := ""
 		switch {
 		case defaulted[m.Name]:
-			note = "  (defaulted)"
+			note = l.F("  (defaulted)")
 		case m.Derived != nil:
 			note = "  = " + m.Derived.Source
 		}
-		pr("  %-22s %s%s\n", m.Label.Or("", m.Name), displayText(v, m.Display, m.Unit, p.MinorUnit), note)
+		pr("  %-22s %s%s\n", m.Label.Or(l.Code(), m.Name), l.Num(displayText(v, m.Display, m.Unit, p.MinorUnit)), note)
 	}
 	for _, a := range p.Attributes {
-		pr("  %-22s %s\n", a.Name, valueText(s.Values[a.Decl.Slot], ""))
+		v := s.Values[a.Decl.Slot]
+		text := valueText(v, "")
+		if v.Kind == evaluator.Bool {
+			text = l.S(text)
+		}
+		pr("  %-22s %s\n", a.Name, l.Num(text))
 	}
 
 	var stats []*rules.Decl
@@ -133,49 +141,49 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 				text = evaluator.Display(v.Num, m.Display, m.Unit, p.MinorUnit)
 			}
 			if !v.Has() {
-				text = "no value"
+				text = l.F("no value")
 			}
-			pr("  %-22s %s\n", d.Name, text)
+			pr("  %-22s %s\n", d.Name, l.Num(text))
 		}
 	}
 
 	if len(o.Targets) > 0 {
 		pr("\nTargets\n")
 		for _, t := range o.Targets {
-			line := fmt.Sprintf("  %-22s %-15s", t.Target.Label.Or("", t.Target.Name), t.Status)
+			line := fmt.Sprintf("  %-22s %-15s", t.Target.Label.Or(l.Code(), t.Target.Name), l.S(t.Status.String()))
 			if t.Value.Has() && t.Goal.Has() {
 				d := t.Target.Display
-				line += fmt.Sprintf(" %s vs goal %s", displayText(t.Value, d, t.Target.Unit, p.MinorUnit), displayText(t.Goal, d, t.Target.Unit, p.MinorUnit))
+				line += l.F(" %s vs goal %s", l.Num(displayText(t.Value, d, t.Target.Unit, p.MinorUnit)), l.Num(displayText(t.Goal, d, t.Target.Unit, p.MinorUnit)))
 			}
 			if t.Attainment.Has() {
-				line += fmt.Sprintf(", attainment %s", evaluator.Short(t.Attainment.Num))
+				line += l.F(", attainment %s", l.Num(evaluator.Short(t.Attainment.Num)))
 			}
-			pr("%s\n", line)
-			pr("  %-22s %s\n", "", t.Why())
+			io.WriteString(w, line+"\n")
+			fmt.Fprintf(w, "  %-22s %s\n", "", t.WhyIn(l))
 		}
 	}
 
 	for _, sc := range o.Scores {
-		pr("\nScorecard %s: ", sc.Scorecard.Label.Or("", sc.Scorecard.Name))
+		pr("\nScorecard %s: ", sc.Scorecard.Label.Or(l.Code(), sc.Scorecard.Name))
 		if sc.Status != evaluator.ScoreOK {
-			pr("%s\n  %s\n", sc.Status, sc.Why())
+			fmt.Fprintf(w, "%s\n  %s\n", l.S(sc.Status.String()), sc.WhyIn(l))
 			continue
 		}
 		band := sc.Band.Str
 		if band == "" {
-			band = "below every band"
+			band = l.S("below every band")
 		} else {
-			band = "band " + band
+			band = l.F("band %s", band)
 		}
-		pr("%s, %s (coverage %s%%)\n", evaluator.Short(sc.Value.Num), band, evaluator.Short(sc.Coverage))
+		pr("%s, %s (coverage %s%%)\n", l.Num(evaluator.Short(sc.Value.Num)), band, l.Num(evaluator.Short(sc.Coverage)))
 		weights := map[string]float64{}
 		for _, wt := range sc.Scorecard.Weights {
 			weights[wt.Target.Name] = wt.Weight
 		}
 		for _, c := range sc.Contributions {
-			pr("  %-22s weight %-5s contributes %s\n", c.Target, evaluator.Short(weights[c.Target]), evaluator.Short(c.Value))
+			pr("  %-22s weight %-5s contributes %s\n", c.Target, l.Num(evaluator.Short(weights[c.Target])), l.Num(evaluator.Short(c.Value)))
 		}
-		nextBand(pr, p, sc, o)
+		nextBand(pr, p, sc, o, l)
 	}
 
 	if len(o.Breaches) > 0 {
@@ -185,35 +193,35 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome) {
 			if b.Message != "" {
 				msg = ": " + b.Message
 			}
-			pr("  %-22s %-9s (%s)%s\n", b.Breach.Label.Or("", b.Breach.Name), b.Status, b.Breach.Severity, msg)
-			pr("  %-22s %s\n", "", b.Why())
+			fmt.Fprintf(w, "  %-22s %-9s (%s)%s\n", b.Breach.Label.Or(l.Code(), b.Breach.Name), l.S(b.Status.String()), l.S(b.Breach.Severity.String()), msg)
+			fmt.Fprintf(w, "  %-22s %s\n", "", b.WhyIn(l))
 		}
 	}
 
 	if len(o.Incentives) > 0 {
 		pr("\nIncentives\n")
 		for _, in := range o.Incentives {
-			amt := "no amount: needs review"
+			amt := l.F("no amount: needs review")
 			if in.Amount != nil {
-				amt = in.Amount.Text('f') + " " + p.Currency
+				amt = l.Money(in.Amount.Text('f'), p.Currency)
 			}
 			extra := []string{}
 			if in.Tier != "" {
-				extra = append(extra, "tier "+in.Tier)
+				extra = append(extra, l.F("tier %s", in.Tier))
 			}
 			if in.Incentive.Code != "" {
-				extra = append(extra, "code "+in.Incentive.Code)
+				extra = append(extra, l.F("code %s", in.Incentive.Code))
 			}
 			ex := ""
 			if len(extra) > 0 {
 				ex = " (" + strings.Join(extra, ", ") + ")"
 			}
-			pr("  %s: %s, %s%s\n", in.Incentive.Label.Or("", in.Incentive.Name), in.Status, amt, ex)
+			fmt.Fprintf(w, "  %s: %s, %s%s\n", in.Incentive.Label.Or(l.Code(), in.Incentive.Name), l.S(in.Status.String()), amt, ex)
 			for _, st := range in.Steps {
-				pr("    %s\n", stepText(st))
+				fmt.Fprintf(w, "    %s\n", stepText(st, l))
 			}
-			pr("    why: %s\n", in.Why())
-			nextTier(pr, in, o)
+			pr("    why: %s\n", in.WhyIn(l))
+			nextTier(pr, in, o, l)
 		}
 	}
 }
@@ -244,17 +252,24 @@ func valueText(v evaluator.Value, unit string) string {
 	return v.String()
 }
 
-func inputsText(ins []evaluator.Input) string {
+func inputsText(ins []evaluator.Input, l *lang.Locale) string {
 	parts := make([]string, len(ins))
 	for i, in := range ins {
-		parts[i] = in.Name + " = " + in.Value.String()
+		v := in.Value.String()
+		if in.Value.Kind == evaluator.Bool {
+			v = l.S(v)
+		}
+		parts[i] = in.Name + " = " + l.Num(v)
 	}
 	return strings.Join(parts, ", ")
 }
 
-func stepText(st evaluator.Step) string {
+// stepText is one step of an incentive's arithmetic: its kind and name,
+// the expression as written (code: never translated), the values it
+// read and what came out, in l's words and numbers.
+func stepText(st evaluator.Step, l *lang.Locale) string {
 	var b strings.Builder
-	b.WriteString(st.Step)
+	b.WriteString(l.S(st.Step))
 	if st.Name != "" {
 		b.WriteString(" " + st.Name)
 	}
@@ -262,30 +277,34 @@ func stepText(st evaluator.Step) string {
 	if st.Expr != "" {
 		fmt.Fprintf(&b, " %s", st.Expr)
 		if len(st.Inputs) > 0 {
-			fmt.Fprintf(&b, " [%s]", inputsText(st.Inputs))
+			fmt.Fprintf(&b, " [%s]", inputsText(st.Inputs, l))
 		}
 	}
 	if st.Note != "" {
-		b.WriteString(" " + st.Note)
+		b.WriteString(" " + l.Reason(st.Note))
 	}
 	if st.Multiplier != "" {
-		b.WriteString(" ×" + st.Multiplier)
+		b.WriteString(" ×" + l.Num(st.Multiplier))
 	}
 	if st.Limit != "" {
-		b.WriteString(" limit " + st.Limit)
+		b.WriteString(" " + l.S("limit") + " " + l.Num(st.Limit))
 	}
 	if st.Mode != "" {
 		b.WriteString(" " + st.Mode)
 	}
 	if st.Result != "" {
-		b.WriteString(" → " + st.Result)
+		r := st.Result
+		if r == "true" || r == "false" || r == "no value" {
+			r = l.S(r)
+		}
+		b.WriteString(" → " + l.Num(r))
 	}
 	return b.String()
 }
 
 // nextBand says how far the score is from the next band up, and which
 // single target could close the gap on its own.
-func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult, o *evaluator.Outcome) {
+func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult, o *evaluator.Outcome, l *lang.Locale) {
 	bands := sc.Scorecard.Bands
 	var next *rules.Band
 	for i := len(bands) - 1; i >= 0; i-- {
@@ -301,7 +320,7 @@ func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult
 		return
 	}
 	gap := next.Min - sc.Value.Num
-	pr("  next band %s at %s: the score is %s short\n", next.Name, evaluator.Short(next.Min), evaluator.Short(gap))
+	pr("  next band %s at %s: the score is %s short\n", next.Name, l.Num(evaluator.Short(next.Min)), l.Num(evaluator.Short(gap)))
 	var counted float64
 	for _, c := range sc.Contributions {
 		for _, wt := range sc.Scorecard.Weights {
@@ -323,12 +342,12 @@ func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult
 			}
 			possible++
 			tg := t.Target
-			dir := "up to"
+			dir := l.S("up to")
 			if tg.Better == rules.Lower {
-				dir = "down to"
+				dir = l.S("down to")
 			}
-			pr("    %s alone would do it: %s %s (now %s)\n", tg.Name, dir, evaluator.Display(v, tg.Display, tg.Unit, p.MinorUnit),
-				displayText(t.Value, tg.Display, tg.Unit, p.MinorUnit))
+			pr("    %s alone would do it: %s %s (now %s)\n", tg.Label.Or(l.Code(), tg.Name), dir, l.Num(evaluator.Display(v, tg.Display, tg.Unit, p.MinorUnit)),
+				l.Num(displayText(t.Value, tg.Display, tg.Unit, p.MinorUnit)))
 		}
 	}
 	if possible == 0 {
@@ -393,7 +412,7 @@ func neededValue(t evaluator.TargetResult, need float64) (float64, bool) {
 }
 
 // nextTier says what the next tier or rate band up needs.
-func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluator.Outcome) {
+func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluator.Outcome, l *lang.Locale) {
 	inc := in.Incentive
 	if in.Status == evaluator.Ineligible || in.Status == evaluator.IncentiveNoData {
 		return
@@ -415,11 +434,11 @@ func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluato
 		for _, d := range t.When.Refs {
 			ins = append(ins, evaluator.Input{Name: d.Name, Value: vals[d.Slot]})
 		}
-		mult := "an expression"
+		mult := l.S("an expression")
 		if t.Multiplier.IsConst() {
 			mult = "×" + t.Multiplier.Dec.Text('f')
 		}
-		pr("    next tier %s (%s) needs %s; now %s\n", t.Name, mult, t.When.Source, inputsText(ins))
+		pr("    next tier %s (%s) needs %s; now %s\n", t.Name, l.Num(mult), t.When.Source, inputsText(ins, l))
 	case rules.AmountUnits:
 		var units *apd.Decimal
 		for _, st := range in.Steps {
@@ -436,7 +455,7 @@ func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluato
 				if money.Sub(gap, r.From, units) != nil {
 					return
 				}
-				pr("    %s more units reach rate %s (from %s, %s a unit)\n", gap.Text('f'), r.Name, r.From.Text('f'), r.PerUnit.Text('f'))
+				pr("    %s more units reach rate %s (from %s, %s a unit)\n", l.Num(gap.Text('f')), r.Name, l.Num(r.From.Text('f')), l.Num(r.PerUnit.Text('f')))
 				return
 			}
 		}
