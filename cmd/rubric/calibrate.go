@@ -12,7 +12,7 @@ import (
 
 func calibrateCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var format, apply, failOn string
+	var format, apply, failOn, langCode string
 	var opts calibrate.Options
 	c := &cobra.Command{
 		Use:   "calibrate -p POLICY -i INPUT",
@@ -51,6 +51,10 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 					return usageErr("--aim, --min-share and --max-share are percentages from 0 to 100")
 				}
 			}
+			loc, err := locale(langCode)
+			if err != nil {
+				return err
+			}
 			p, err := pf.load(e)
 			if err != nil {
 				return err
@@ -77,6 +81,7 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 					return fail(fmt.Sprintf("writing %s: %v", apply, err))
 				}
 			}
+			rep.Lang = loc
 			switch format {
 			case "json":
 				err = rep.WriteJSON(e.stdout)
@@ -99,6 +104,7 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 	}
 	pf.register(c)
 	c.Flags().StringVar(&format, "format", "text", "text, markdown or json")
+	langFlag(c, &langCode)
 	c.Flags().Float64Var(&opts.Aim, "aim", 70, "percent of snapshots a suggested goal should be met by")
 	c.Flags().Float64Var(&opts.MinShare, "min-share", 20, "a target met by fewer than this percent is unachievable")
 	c.Flags().Float64Var(&opts.MaxShare, "max-share", 95, "a target met by more than this percent is too easy")

@@ -11,6 +11,7 @@ import (
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/rollup"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 // policyFlags are the flags of commands that evaluate snapshots.
@@ -224,4 +225,19 @@ func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) 
 		fmt.Fprintf(e.stderr, "rubric: rejected %d row(s), written with their reasons to %s\n", res.Rejected, skip)
 	}
 	return nil
+}
+
+// langFlag registers --lang: the language of the renderings for people
+// (SPEC §15).
+func langFlag(c *cobra.Command, code *string) {
+	c.Flags().StringVar(code, "lang", "en", "the language of the text for people: en or id (Bahasa Indonesia: its words, 1.234,56 and Rp1.250.000); JSON and CSV stay as they are")
+}
+
+// locale parses --lang.
+func locale(code string) (*lang.Locale, error) {
+	l, err := lang.Parse(code)
+	if err != nil {
+		return nil, usageErr("--lang: %v", err)
+	}
+	return l, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/diff"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 func diffCmd(e *env) *cobra.Command {
@@ -21,6 +22,7 @@ func diffCmd(e *env) *cobra.Command {
 	var top int
 	var periods []string
 	var allowEmpty bool
+	var langCode string
 	c := &cobra.Command{
 		Use:   "diff OLD NEW -i INPUT",
 		Short: "What a policy change does to payouts, statuses and bands on the same snapshots",
@@ -40,6 +42,10 @@ git revision (main:policies/voice-agents), read with git show.`,
 			case "text", "markdown", "json":
 			default:
 				return usageErr("unknown --format %q (text, markdown or json)", format)
+			}
+			loc, err := locale(langCode)
+			if err != nil {
+				return err
 			}
 			pf := policyFlags{inputs: inputs, inputFormat: inputFormat, policy: args[0], periods: periods, allowEmpty: allowEmpty}
 			if err := pf.check(); err != nil {
@@ -72,9 +78,9 @@ git revision (main:policies/voice-agents), read with git show.`,
 				enc.SetIndent("", "  ")
 				enc.Encode(rep)
 			case "markdown":
-				writeDiffMarkdown(e.stdout, rep, incentiveLabels(pols[0], pols[1]))
+				writeDiffMarkdown(e.stdout, rep, incentiveLabels(pols[0], pols[1], nil))
 			default:
-				writeDiffText(e.stdout, rep, incentiveLabels(pols[0], pols[1]))
+				writeDiffText(e.stdout, rep, incentiveLabels(pols[0], pols[1], loc), loc)
 			}
 			if c.Flags().Changed("max-total-change") {
 				if m := rep.MaxChange(); m > maxChange+1e-9 {
@@ -89,6 +95,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 	c.Flags().StringVar(&format, "format", "text", "text, markdown or json")
 	c.Flags().Float64Var(&maxChange, "max-total-change", 0, "exit 1 when any incentive's total moves by more than this percentage")
 	c.Flags().IntVar(&top, "top", 10, "how many of the largest individual changes to show")
+	langFlag(c, &langCode)
 	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "a --period selection without snapshots is not an error")
 	c.Flags().StringArrayVar(&periods, "period", nil, "compare only this period (LABEL or FROM..TO, repeatable); every snapshot is still read")
 	c.Flags().StringVar(&skip, "skip-invalid", "", "leave out bad rows, writing them with their reasons to this file")
@@ -122,11 +129,11 @@ func policyLine(r engine.PolicyRef) string {
 
 // incentiveLabels returns what people call an incentive (SPEC §15): its
 // label in the new policy, else in the old one, else its name.
-func incentiveLabels(old, cur *engine.Policy) func(string) string {
+func incentiveLabels(old, cur *engine.Policy, loc *lang.Locale) func(string) string {
 	labels := map[string]string{}
 	for _, p := range []*engine.Policy{old, cur} {
 		for _, in := range p.Rules().Incentives {
-			if l := in.Label.In(""); l != "" {
+			if l := in.Label.In(loc.Code()); l != "" {
 				labels[in.Name] = l
 			}
 		}
@@ -139,47 +146,48 @@ func incentiveLabels(old, cur *engine.Policy) func(string) string {
 	}
 }
 
-func writeDiffText(w io.Writer, r *diff.Report, label func(string) string) {
-	fmt.Fprintf(w, "old: %s\nnew: %s\n%d snapshots compared", policyLine(r.OldPolicy), policyLine(r.NewPolicy), r.Snapshots)
+func writeDiffText(w io.Writer, r *diff.Report, label func(string) string, l *lang.Locale) {
+	pr := func(format string, args ...any) { io.WriteString(w, l.F(format, args...)) }
+	pr("old: %s\nnew: %s\n%d snapshots compared", policyLine(r.OldPolicy), policyLine(r.NewPolicy), r.Snapshots)
 	if r.OnlyOld+r.OnlyNew > 0 {
-		fmt.Fprintf(w, " (%d valid only under the old policy, %d only under the new)", r.OnlyOld, r.OnlyNew)
+		pr(" (%d valid only under the old policy, %d only under the new)", r.OnlyOld, r.OnlyNew)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "\nTotal payout")
-	fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", "INCENTIVE", "CURRENCY", "OLD", "NEW", "DELTA", "CHANGE")
+	pr("\nTotal payout\n")
+	fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", l.F("INCENTIVE"), l.F("CURRENCY"), l.F("OLD"), l.F("NEW"), l.F("DELTA"), l.F("CHANGE"))
 	for _, id := range r.Incentives {
-		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", label(id.Incentive), id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", label(id.Incentive), id.Currency, l.Num(id.Old), l.Num(id.New), l.Num(id.Delta), l.Num(pctOf(id)))
 	}
-	fmt.Fprintf(w, "\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
+	pr("\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
 	section := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
 			return
 		}
-		fmt.Fprintf(w, "\n%s\n", title)
+		fmt.Fprintf(w, "\n%s\n", l.S(title))
 		for _, t := range ts {
-			fmt.Fprintf(w, "  %-20s %s → %s: %d\n", t.Rule, t.From, t.To, t.Count)
+			fmt.Fprintf(w, "  %-20s %s → %s: %s\n", t.Rule, l.S(t.From), l.S(t.To), l.F("%d", t.Count))
 		}
 	}
 	section("Incentive status changes", r.Statuses)
 	section("Band changes", r.Bands)
 	section("Target status changes", r.Targets)
 	if len(r.Largest) > 0 {
-		fmt.Fprintln(w, "\nLargest changes")
+		pr("\nLargest changes\n")
 		for _, c := range r.Largest {
-			fmt.Fprintf(w, "  %s %s %s: %s → %s (%s)\n", c.Subject, c.Period, label(c.Incentive), amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta)
-			fmt.Fprintf(w, "    old: %s\n    new: %s\n", c.OldWhy, c.NewWhy)
+			fmt.Fprintf(w, "  %s %s %s: %s → %s (%s)\n", c.Subject, c.Period, label(c.Incentive), amountOr(c.Old, c.OldStatus, l), amountOr(c.New, c.NewStatus, l), l.Num(c.Delta))
+			pr("    old: %s\n    new: %s\n", c.OldWhy, c.NewWhy)
 		}
 	}
 }
 
-func amountOr(a, status string) string {
+func amountOr(a, status string, l *lang.Locale) string {
 	if a == "" {
-		return status
+		return l.S(status)
 	}
 	if status != "earned" {
-		return a + " (" + status + ")"
+		return l.Num(a) + " (" + l.S(status) + ")"
 	}
-	return a
+	return l.Num(a)
 }
 
 func mdEscape(s string) string {
@@ -210,7 +218,7 @@ func writeDiffMarkdown(w io.Writer, r *diff.Report, label func(string) string) {
 		fmt.Fprintf(w, "\n<details><summary>Largest changes</summary>\n\n| subject | period | incentive | old | new | delta | old why | new why |\n|---|---|---|---:|---:|---:|---|---|\n")
 		for _, c := range r.Largest {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(c.Subject), c.Period, mdEscape(label(c.Incentive)),
-				amountOr(c.Old, c.OldStatus), amountOr(c.New, c.NewStatus), c.Delta, mdEscape(c.OldWhy), mdEscape(c.NewWhy))
+				amountOr(c.Old, c.OldStatus, nil), amountOr(c.New, c.NewStatus, nil), c.Delta, mdEscape(c.OldWhy), mdEscape(c.NewWhy))
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}

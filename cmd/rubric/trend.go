@@ -11,7 +11,7 @@ import (
 
 func trendCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var subject, team, format string
+	var subject, team, format, langCode string
 	c := &cobra.Command{
 		Use:   "trend -p POLICY -i INPUT [--subject ID | --team T]",
 		Short: "Each subject's targets, score, breaches and pay period by period, with the change against the period before",
@@ -40,10 +40,15 @@ dip can be seen to be one person's or the whole team's.`,
 			if err != nil {
 				return err
 			}
+			loc, err := locale(langCode)
+			if err != nil {
+				return err
+			}
 			rep, res, err := trend.Run(p, pf.in(e), trend.Options{Subject: subject, Team: team, Stream: engine.StreamOptions{SkipInvalid: pf.skipInvalid}})
 			if err != nil {
 				return usageErr("%v", err)
 			}
+			rep.Lang = loc
 			if err := pf.report(e, res); err != nil {
 				return err
 			}
@@ -75,5 +80,6 @@ dip can be seen to be one person's or the whole team's.`,
 	c.Flags().StringVar(&subject, "subject", "", "one subject")
 	c.Flags().StringVar(&team, "team", "", "one team: its members and its average per period")
 	c.Flags().StringVar(&format, "format", "text", "text, markdown, json or csv")
+	langFlag(c, &langCode)
 	return c
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -326,17 +327,17 @@ func Price(p *engine.Policy, in engine.Input, opts Options, r *Report) ([]dsl.So
 	return srcs, nil
 }
 
-func (w *WhatIf) text() string {
+func (w *WhatIf) text(l *lang.Locale) string {
 	var b strings.Builder
-	b.WriteString("with the suggested goals:\n")
+	b.WriteString(l.F("with the suggested goals:\n"))
 	for _, c := range w.Applied {
-		fmt.Fprintf(&b, "    %s: goal %s → %s\n", c.Target, evaluator.Short(c.From), evaluator.Short(c.To))
+		b.WriteString(l.F("    %s: goal %s → %s\n", c.Target, l.Num(evaluator.Short(c.From)), l.Num(evaluator.Short(c.To))))
 	}
 	for _, s := range w.Skipped {
-		fmt.Fprintf(&b, "    %s: left as it is (%s)\n", s.Target, s.Reason)
+		b.WriteString(l.F("    %s: left as it is (%s)\n", s.Target, l.Reason(s.Reason)))
 	}
 	for _, c := range w.Comments {
-		fmt.Fprintf(&b, "    %s:%d: this comment states %s, the old goal of %s: revise it with the goal (%s)\n", c.File, c.Line, evaluator.Short(c.Old), c.Target, c.Comment)
+		b.WriteString(l.F("    %s:%s: this comment states %s, the old goal of %s: revise it with the goal (%s)\n", c.File, strconv.Itoa(c.Line), l.Num(evaluator.Short(c.Old)), c.Target, c.Comment))
 	}
 	for _, name := range w.order {
 		pc := w.Incentives[name]
@@ -345,7 +346,7 @@ func (w *WhatIf) text() string {
 		if strings.HasPrefix(change, "-") {
 			verb, change = "less", change[1:]
 		}
-		fmt.Fprintf(&b, "    incentive %s: %s %s instead of %s (%s %s %s)\n", name, pc.After, pc.Currency, pc.Before, change, pc.Currency, verb)
+		b.WriteString(l.F("    incentive %s: %s instead of %s (%s %s)\n", name, l.Money(pc.After, pc.Currency), l.Money(pc.Before, pc.Currency), l.Money(change, pc.Currency), l.S(verb)))
 	}
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -56,6 +57,9 @@ type Report struct {
 	Incentives map[string]*IncentiveCount `json:"incentives"`
 	// WhatIf prices the suggested goals (nil until Price is called).
 	WhatIf *WhatIf `json:"what_if,omitempty"`
+	// Lang is the language of the text and markdown renderings (nil:
+	// English; SPEC §15). JSON is not affected.
+	Lang *lang.Locale `json:"-"`
 
 	order struct{ targets, scorecards, incentives []string }
 	rp    *rules.Policy

@@ -40,19 +40,19 @@ func (r *Report) label(kind, name string) string {
 	case "target":
 		for _, t := range r.rp.Targets {
 			if t.Name == name {
-				return t.Label.Or("", name)
+				return t.Label.Or(r.Lang.Code(), name)
 			}
 		}
 	case "scorecard":
 		for _, sc := range r.rp.Scorecards {
 			if sc.Name == name {
-				return sc.Label.Or("", name)
+				return sc.Label.Or(r.Lang.Code(), name)
 			}
 		}
 	case "incentive":
 		for _, in := range r.rp.Incentives {
 			if in.Name == name {
-				return in.Label.Or("", name)
+				return in.Label.Or(r.Lang.Code(), name)
 			}
 		}
 	}
@@ -63,22 +63,23 @@ func (r *Report) label(kind, name string) string {
 func (r *Report) sentence(name string) string {
 	tr := r.Targets[name]
 	t := tr.target
-	name = t.Label.Or("", name)
+	l := r.Lang
+	name = t.Label.Or(l.Code(), name)
 	if tr.Verdict == nil {
-		return fmt.Sprintf("%s: no verdict — no snapshot could be judged against the goal (%d no_data, %d not applicable)", name, tr.Statuses["no_data"], tr.Statuses["not_applicable"])
+		return l.F("%s: no verdict — no snapshot could be judged against the goal (%d no_data, %d not applicable)", name, tr.Statuses["no_data"], tr.Statuses["not_applicable"])
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s — %s of %d judged snapshots met", name, strings.ReplaceAll(*tr.Verdict, "_", " "), pct(tr.MetShare), tr.Evaluable)
+	b.WriteString(l.F("%s: %s — %s of %d judged snapshots met", name, l.S(strings.ReplaceAll(*tr.Verdict, "_", " ")), l.Num(pct(tr.MetShare)), tr.Evaluable))
 	show := func(v float64) string {
-		return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit)
+		return l.Num(evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit))
 	}
 	if tr.Goal != nil {
-		fmt.Fprintf(&b, " the goal %s", show(*tr.Goal))
+		b.WriteString(l.F(" the goal %s", show(*tr.Goal)))
 	} else {
-		b.WriteString(" their goal (computed per snapshot)")
+		b.WriteString(l.F(" their goal (computed per snapshot)"))
 	}
 	if tr.SuggestedGoal != nil {
-		fmt.Fprintf(&b, "; %s%% would meet %s", evaluator.Short(r.Aim), show(*tr.SuggestedGoal))
+		b.WriteString(l.F("; %s%% would meet %s", l.Num(evaluator.Short(r.Aim)), show(*tr.SuggestedGoal)))
 	}
 	return b.String()
 }
@@ -143,16 +144,17 @@ func histogramIn(values []float64, lo, hi float64, bounds []bound, width int, sh
 // of the suggested goals.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "calibration of policy %s %s over %d snapshot(s) (aim %s%%, unachievable below %s%%, too easy above %s%%)\n\n",
-		r.Policy.Name, r.Policy.Version, r.Snapshots, evaluator.Short(r.Aim), evaluator.Short(r.MinShare), evaluator.Short(r.MaxShare))
+	l := r.Lang
+	b.WriteString(l.F("calibration of policy %s %s over %d snapshot(s) (aim %s%%, unachievable below %s%%, too easy above %s%%)\n\n",
+		r.Policy.Name, r.Policy.Version, r.Snapshots, l.Num(evaluator.Short(r.Aim)), l.Num(evaluator.Short(r.MinShare)), l.Num(evaluator.Short(r.MaxShare))))
 	for _, name := range r.order.targets {
 		tr := r.Targets[name]
 		b.WriteString(r.sentence(name) + "\n")
 		t := tr.target
 		show := func(v float64) string {
-			return evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit)
+			return l.Num(evaluator.Display(v, t.Display, strings.TrimSpace(unitOf(t)), r.rp.MinorUnit))
 		}
-		bounds := []bound{{tr.Threshold, 't', "threshold"}, {tr.Goal, '^', "goal"}, {tr.Stretch, 's', "stretch"}}
+		bounds := []bound{{tr.Threshold, 't', l.S("threshold")}, {tr.Goal, '^', l.S("goal")}, {tr.Stretch, 's', l.S("stretch")}}
 		if bars, marks := histogram(tr.values, bounds, 40, show); bars != "" {
 			fmt.Fprintf(&b, "    %s\n    %s\n", bars, marks)
 		}
@@ -163,20 +165,20 @@ func (r *Report) WriteText(w io.Writer) error {
 				sort.Float64s(tt.values)
 				bars, _ = histogramIn(tt.values, tr.values[0], tr.values[len(tr.values)-1], bounds, 40, show)
 			}
-			fmt.Fprintf(&b, "    %s  team %s: %s met (%d judged)\n", bars, team, pct(tt.MetShare), tt.Evaluable)
+			b.WriteString(l.F("    %s  team %s: %s met (%d judged)\n", bars, team, l.Num(pct(tt.MetShare)), tt.Evaluable))
 		}
 	}
 	for _, name := range r.order.scorecards {
 		sr := r.Scorecards[name]
-		fmt.Fprintf(&b, "\nscorecard %s: %d ok, %d no_data, %d not applicable", r.label("scorecard", name), sr.Statuses["ok"], sr.Statuses["no_data"], sr.Statuses["not_applicable"])
+		b.WriteString(l.F("\nscorecard %s: %d ok, %d no_data, %d not applicable", r.label("scorecard", name), sr.Statuses["ok"], sr.Statuses["no_data"], sr.Statuses["not_applicable"]))
 		if sr.Values != nil {
-			fmt.Fprintf(&b, "; median score %s (p10 %s, p90 %s)", evaluator.Short(sr.Values.P50), evaluator.Short(sr.Values.P10), evaluator.Short(sr.Values.P90))
+			b.WriteString(l.F("; median score %s (p10 %s, p90 %s)", l.Num(evaluator.Short(sr.Values.P50)), l.Num(evaluator.Short(sr.Values.P10)), l.Num(evaluator.Short(sr.Values.P90))))
 		}
 		b.WriteString("\n")
 		for _, band := range r.bandOrder(name) {
 			label := band
 			if label == "" {
-				label = "(below every band)"
+				label = l.S("(below every band)")
 			}
 			fmt.Fprintf(&b, "    %-20s %d\n", label, sr.Bands[band])
 		}
@@ -186,11 +188,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, name := range r.order.incentives {
 		ic := r.Incentives[name]
-		fmt.Fprintf(&b, "incentive %s: %s %s (earned %d, not earned %d, ineligible %d, no data %d)\n", r.label("incentive", name), ic.Total, ic.Currency,
-			ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
+		b.WriteString(l.F("incentive %s: %s (earned %d, not earned %d, ineligible %d, no data %d)\n", r.label("incentive", name), l.Money(ic.Total, ic.Currency),
+			ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"]))
 	}
 	if r.WhatIf != nil {
-		b.WriteString("\n" + r.WhatIf.text())
+		b.WriteString("\n" + r.WhatIf.text(l))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -239,7 +241,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	if r.WhatIf != nil {
-		b.WriteString("\n" + r.WhatIf.text())
+		b.WriteString("\n" + r.WhatIf.text(r.Lang))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

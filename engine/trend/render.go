@@ -21,15 +21,16 @@ func (r *Report) WriteJSON(w io.Writer) error { return engine.WriteJSON(w, r) }
 // breaches, each incentive.
 func (r *Report) columns() []string {
 	var cols []string
+	l := r.Lang
 	for _, t := range r.rp.Targets {
-		cols = append(cols, t.Label.Or("", t.Name))
+		cols = append(cols, t.Label.Or(l.Code(), t.Name))
 	}
 	for _, sc := range r.rp.Scorecards {
-		cols = append(cols, "score "+sc.Label.Or("", sc.Name))
+		cols = append(cols, l.F("score %s", sc.Label.Or(l.Code(), sc.Name)))
 	}
-	cols = append(cols, "breaches")
+	cols = append(cols, l.F("breaches"))
 	for _, in := range r.rp.Incentives {
-		cols = append(cols, in.Label.Or("", in.Name))
+		cols = append(cols, in.Label.Or(l.Code(), in.Name))
 	}
 	return cols
 }
@@ -39,6 +40,7 @@ var arrows = map[string]string{"improving": "▲", "worsening": "▼", "flat": "
 // cells renders one subject's period for people: values with their status
 // and an arrow for the change.
 func (r *Report) cells(per *Period) []string {
+	l := r.Lang
 	var out []string
 	for _, t := range r.rp.Targets {
 		m := per.Targets[t.Name]
@@ -46,13 +48,13 @@ func (r *Report) cells(per *Period) []string {
 		if m.Value != nil {
 			v = evaluator.Display(*m.Value, t.Display, t.Unit, r.rp.MinorUnit)
 		}
-		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", v, m.Status, arrows[m.Direction])))
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", l.Num(v), l.S(m.Status), arrows[m.Direction])))
 	}
 	for _, sc := range r.rp.Scorecards {
 		m := per.Scores[sc.Name]
-		cell := m.Status
+		cell := l.S(m.Status)
 		if m.Value != nil {
-			cell = fmtNum(m.Value)
+			cell = l.Num(fmtNum(m.Value))
 			if m.Band != nil && *m.Band != "" {
 				cell += " " + *m.Band
 			}
@@ -62,9 +64,9 @@ func (r *Report) cells(per *Period) []string {
 	out = append(out, strings.Join(per.Breaches, ", "))
 	for _, in := range r.rp.Incentives {
 		a := per.Incentives[in.Name]
-		cell := a.Status
+		cell := l.S(a.Status)
 		if a.Amount != nil {
-			cell = *a.Amount
+			cell = l.Num(*a.Amount)
 		}
 		out = append(out, strings.TrimSpace(cell+" "+arrows[a.Direction]))
 	}
@@ -73,18 +75,19 @@ func (r *Report) cells(per *Period) []string {
 
 // teamCells renders a team's averages for the same columns.
 func (r *Report) teamCells(tp *TeamPeriod) []string {
+	l := r.Lang
 	var out []string
 	for _, t := range r.rp.Targets {
-		out = append(out, fmtNum(tp.Targets[t.Name].Avg))
+		out = append(out, l.Num(fmtNum(tp.Targets[t.Name].Avg)))
 	}
 	for _, sc := range r.rp.Scorecards {
-		out = append(out, fmtNum(tp.Scores[sc.Name].Avg))
+		out = append(out, l.Num(fmtNum(tp.Scores[sc.Name].Avg)))
 	}
 	out = append(out, "")
 	for _, in := range r.rp.Incentives {
 		v := "–"
 		if s := tp.Incentives[in.Name]; s != nil {
-			v = *s + " total"
+			v = l.F("%s total", l.Num(*s))
 		}
 		out = append(out, v)
 	}
@@ -96,7 +99,7 @@ func (r *Report) teamCells(tp *TeamPeriod) []string {
 // average under each period.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(append([]string{"subject", "period"}, r.columns()...), "\t"))
+	fmt.Fprintln(tw, strings.Join(append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...), "\t"))
 	for _, sub := range r.Subjects {
 		for _, per := range sub.Periods {
 			fmt.Fprintln(tw, strings.Join(append([]string{sub.Subject, per.Period}, r.cells(per)...), "\t"))
@@ -104,7 +107,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, t := range r.Teams {
 		for _, tp := range t.Periods {
-			fmt.Fprintln(tw, strings.Join(append([]string{"team " + t.Team + " avg", tp.Period}, r.teamCells(tp)...), "\t"))
+			fmt.Fprintln(tw, strings.Join(append([]string{r.Lang.F("team %s avg", t.Team), tp.Period}, r.teamCells(tp)...), "\t"))
 		}
 	}
 	return tw.Flush()
@@ -113,7 +116,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteMarkdown writes the same table in markdown; with a team, each
 // period's team average follows its members' rows.
 func (r *Report) WriteMarkdown(w io.Writer) error {
-	cols := append([]string{"subject", "period"}, r.columns()...)
+	cols := append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...)
 	var b strings.Builder
 	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n")
 	esc := func(cells []string) string {
@@ -129,7 +132,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	for _, t := range r.Teams {
 		for _, tp := range t.Periods {
-			b.WriteString(esc(append([]string{"**team " + t.Team + " average**", tp.Period}, r.teamCells(tp)...)))
+			b.WriteString(esc(append([]string{"**" + r.Lang.F("team %s average", t.Team) + "**", tp.Period}, r.teamCells(tp)...)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -31,6 +32,9 @@ type Report struct {
 	Policy   engine.PolicyRef `json:"policy"`
 	Subjects []*Subject       `json:"subjects"`
 	Teams    []*Team          `json:"teams"`
+	// Lang is the language of the text and markdown renderings (nil:
+	// English; SPEC §15). JSON and CSV are not affected.
+	Lang *lang.Locale `json:"-"`
 
 	rp *rules.Policy
 }

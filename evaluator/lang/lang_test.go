@@ -13,9 +13,10 @@ import (
 // cannot be forgotten) has an Indonesian translation; a format of verbs
 // and punctuation only needs none.
 func TestEveryFragmentTranslated(t *testing.T) {
-	call := regexp.MustCompile(`(?:l\.S|l\.F|pr)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
+	call := regexp.MustCompile(`(?:\bl\.S|\bl\.F|\bpr|Lang\.F|Lang\.S|\bsection)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
 	n := 0
-	for _, file := range []string{"../why.go", "../../engine/internal/explain/explain.go"} {
+	for _, file := range []string{"../why.go", "../../engine/internal/explain/explain.go", "../../engine/trend/render.go",
+		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
