@@ -53,7 +53,7 @@ version serving (status "stale"). See docs/serve.md.`,
 				if err != nil {
 					return usageErr("%v", err)
 				}
-				cfg.Tokens = tokens
+				cfg.Tokens, cfg.TokenFile = tokens, tokenFile
 			}
 			if len(cfg.Tokens) == 0 && !serve.IsLoopback(addr) {
 				return usageErr("refusing to listen on %s without --token-file: anyone who can reach it could read every outcome", addr)

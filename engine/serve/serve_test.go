@@ -1,11 +1,13 @@
 package serve_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -289,6 +291,81 @@ func TestServeTokens(t *testing.T) {
 	}
 }
 
+// TestServeTokenFileReloaded: a token removed from --token-file stops
+// working without a restart (and an emptied file accepts none, never "no
+// authentication"); a token added works.
+func TestServeTokenFileReloaded(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tokens")
+	os.WriteFile(file, []byte("alpha\nbeta\n"), 0o600)
+	tokens, err := serve.ReadTokens(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := start(t, serve.Config{Policies: policies(t), Tokens: tokens, TokenFile: file})
+	code := func(tok string) int {
+		return do(t, "GET", base+"/v1/policies", "", "", "Authorization", "Bearer "+tok).code
+	}
+	if code("alpha") != 200 || code("beta") != 200 {
+		t.Fatal("the file's tokens are not accepted")
+	}
+	rewrite := func(text string) {
+		time.Sleep(600 * time.Millisecond) // past the check interval, and a new modification time
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite("beta\ngamma-added\n")
+	deadline := time.Now().Add(5 * time.Second)
+	for code("alpha") != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("a removed token still works")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code("beta") != 200 || code("gamma-added") != 200 {
+		t.Error("the file's remaining and new tokens are not accepted")
+	}
+	rewrite("")
+	deadline = time.Now().Add(5 * time.Second)
+	for code("beta") != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("an emptied token file still accepts a token")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := do(t, "GET", base+"/v1/policies", "", ""); r.code != 401 {
+		t.Errorf("an emptied token file turned authentication off: %d", r.code)
+	}
+}
+
+// TestServeValidateLimits: /v1/validate refuses a body over its limit
+// from its Content-Length, before reading it, and a policy file over the
+// policy size limit; /explain holds to --max-snapshots as /eval does.
+func TestServeValidateLimits(t *testing.T) {
+	base, _ := start(t, serve.Config{Policies: policies(t), MaxSnapshots: 2})
+	// A 1 GiB body announced, two bytes sent: the answer comes at once.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "POST /v1/validate HTTP/1.1\r\nHost: rubric\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{}", 1<<30)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, " 413 ") {
+		t.Errorf("a 1 GiB validate body: %q %v, want 413 at once", status, err)
+	}
+	big := `{"files": {"p.hcl": "` + strings.Repeat("#", 5<<20) + `"}}`
+	if r := do(t, "POST", base+"/v1/validate", "application/json", big); r.code != 413 || !strings.Contains(r.body, "may be at most") {
+		t.Errorf("a 5 MiB policy file: %d %.200s", r.code, r.body)
+	}
+	nd := csvToNDJSON(t, 3)
+	subject := strings.Split(strings.Split(nd, `"subject":"`)[1], `"`)[0]
+	if r := do(t, "POST", base+"/v1/policies/voice-agents/explain?subject="+subject, "application/x-ndjson", nd); r.code != 413 {
+		t.Errorf("explain over --max-snapshots: %d", r.code)
+	}
+}
+
 // TestServeReload: a change is served after a reload; a broken change
 // keeps the last good version (stale); requests during reloads are each
 // answered by one version; a removed policy is no longer served.
@@ -538,5 +615,18 @@ func TestServeHTTPConventions(t *testing.T) {
 	}
 	if r := do(t, "GET", empty+"/healthz", "", ""); r.code != 200 {
 		t.Errorf("healthz %d", r.code)
+	}
+}
+
+// TestLoopbackByAddress: a name is trusted as loopback by what it
+// resolves to, not by its text.
+func TestLoopbackByAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "[::1]:8080": true, "localhost:8080": true,
+		"0.0.0.0:8080": false, "10.1.2.3:80": false, "no-such-host.invalid:80": false, "nonsense": false,
+	} {
+		if got := serve.IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }

@@ -19,21 +19,29 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/evaluator/lang"
+	"github.com/rubric-dev/rubric/rules"
 )
 
 // Config configures a Server.
 type Config struct {
-	Policies      string        // directory whose subdirectories are policies
-	Tokens        []string      // accepted bearer tokens; none: no authentication (loopback only)
+	Policies string   // directory whose subdirectories are policies
+	Tokens   []string // accepted bearer tokens; none: no authentication (loopback only)
+	// TokenFile, when set, is where Tokens came from: it is read again
+	// when it changes, so a token removed from it stops working at once
+	// (an empty file then accepts none, never "no authentication").
+	TokenFile     string
 	CacheMB       int           // result cache size; 0 disables it
 	MaxBodyBytes  int64         // request body limit (default 32 MiB)
 	MaxSnapshots  int           // snapshots per request (default 100,000)
@@ -53,6 +61,56 @@ type Server struct {
 	slots   chan struct{}
 	log     *slog.Logger
 	mux     *http.ServeMux
+	tokens  tokenSet
+}
+
+// tokenSet is the accepted tokens, read again from their file when it
+// changes (checked at most every tokenCheck).
+type tokenSet struct {
+	mu      sync.Mutex
+	list    []string
+	file    string
+	stamp   string // the file's size and time when read
+	checked time.Time
+}
+
+// tokenCheck is how often the token file is looked at.
+const tokenCheck = 500 * time.Millisecond
+
+// current returns the accepted tokens, reading the file again when it
+// changed; required says authentication is on.
+func (t *tokenSet) current(log *slog.Logger) (tokens []string, required bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.file == "" {
+		return t.list, len(t.list) > 0
+	}
+	if now := time.Now(); now.Sub(t.checked) >= tokenCheck {
+		t.checked = now
+		fi, err := os.Stat(t.file)
+		stamp := ""
+		if err == nil {
+			stamp = fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())
+		}
+		if stamp != t.stamp {
+			list, rerr := ReadTokens(t.file)
+			if rerr != nil {
+				list = nil // unreadable: accept none until it is fixed
+				log.Error("token file unreadable: no token is accepted", "file", t.file, "error", rerr.Error())
+			}
+			removed := 0
+			for _, old := range t.list {
+				if !slices.Contains(list, old) {
+					removed++
+				}
+			}
+			if removed > 0 {
+				log.Warn("tokens revoked", "file", t.file, "removed", removed, "accepted", len(list))
+			}
+			t.list, t.stamp = list, stamp
+		}
+	}
+	return t.list, true
 }
 
 // New loads every policy under cfg.Policies and returns the server.
@@ -83,6 +141,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("%s is not a directory of policies", cfg.Policies)
 	}
 	s := &Server{cfg: cfg, metrics: newMetrics(), slots: make(chan struct{}, cfg.MaxConcurrent), log: cfg.Logger}
+	s.tokens.list, s.tokens.file = cfg.Tokens, cfg.TokenFile
+	if cfg.TokenFile != "" {
+		if fi, err := os.Stat(cfg.TokenFile); err == nil {
+			s.tokens.stamp, s.tokens.checked = fmt.Sprint(fi.Size(), fi.ModTime().UnixNano()), time.Now()
+		}
+	}
 	if cfg.CacheMB > 0 {
 		s.cache, err = ristretto.NewCache(&ristretto.Config[string, []byte]{
 			NumCounters:        int64(cfg.CacheMB) * 1024 * 10, // ~10 counters per expected entry of ~1 KiB
@@ -217,15 +281,16 @@ func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *h
 // authorized compares the bearer token with every accepted token in
 // constant time.
 func (s *Server) authorized(r *http.Request) bool {
-	if len(s.cfg.Tokens) == 0 {
+	tokens, required := s.tokens.current(s.log)
+	if !required {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
+	if !ok || got == "" {
 		return false
 	}
 	match := 0
-	for _, t := range s.cfg.Tokens {
+	for _, t := range tokens {
 		match |= subtle.ConstantTimeCompare([]byte(got), []byte(t))
 	}
 	return match == 1
@@ -624,6 +689,9 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) *outcome {
 		return o
 	}
 	defer body.close()
+	if n := body.count; n > s.cfg.MaxSnapshots {
+		return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("%d snapshots; a request may hold at most %d", n, s.cfg.MaxSnapshots), nil)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
 	defer cancel()
 	if !s.acquire(ctx) {
@@ -661,16 +729,37 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) *outcome {
 	if ct != "application/json" && ct != "" {
 		return problem(w, http.StatusUnsupportedMediaType, "Unsupported Media Type", "send {\"files\": {\"name.hcl\": \"…\"}} as application/json", nil)
 	}
+	// A policy is at most rules.MaxPolicyBytes; its JSON, escaped, at
+	// most a few times that. The limit is checked before anything is read
+	// (Content-Length) and while reading, and the parse and check take a
+	// slot and the deadline of an evaluation: validation is as costly.
+	limit := min(s.cfg.MaxBodyBytes, validateLimit)
+	if r.ContentLength > limit {
+		return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", limit), nil)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
+	defer cancel()
+	if !s.acquire(ctx) {
+		return problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many requests at once; try again", nil)
+	}
+	defer s.release()
 	var req struct {
 		Files map[string]string `json:"files"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", s.cfg.MaxBodyBytes), nil)
+			return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("the body is over the limit of %d bytes", limit), nil)
 		}
 		return problem(w, http.StatusBadRequest, "Bad Request", "the body must be {\"files\": {\"name.hcl\": \"…\"}}: "+err.Error(), nil)
+	}
+	total := 0
+	for name, text := range req.Files {
+		total += len(text)
+		if len(text) > dsl.MaxFileBytes || total > rules.MaxPolicyBytes {
+			return problem(w, http.StatusRequestEntityTooLarge, "Content Too Large", fmt.Sprintf("%s: a policy file may be at most %d bytes, a policy %d", name, dsl.MaxFileBytes, rules.MaxPolicyBytes), nil)
+		}
 	}
 	if len(req.Files) == 0 {
 		return problem(w, http.StatusBadRequest, "Bad Request", "no files: send {\"files\": {\"name.hcl\": \"…\"}}", nil)
@@ -683,7 +772,21 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) *outcome {
 		srcs = append(srcs, dsl.Source{Name: name, Bytes: []byte(text)})
 	}
 	sortSources(srcs)
-	_, diags := s.reg.env.LoadSources("request", srcs)
+	type loaded struct{ diags hcl.Diagnostics }
+	done := make(chan loaded, 1)
+	go func() {
+		_, diags := s.reg.env.LoadSources("request", srcs)
+		done <- loaded{diags}
+	}()
+	var diags hcl.Diagnostics
+	select {
+	case l := <-done:
+		diags = l.diags
+	case <-ctx.Done():
+		// The check goes on in the background (it is bounded by the size
+		// limits); the client is answered now.
+		return problem(w, http.StatusServiceUnavailable, "Service Unavailable", fmt.Sprintf("the validation did not finish within %s", s.cfg.EvalTimeout), nil)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	b, _ := json.MarshalIndent(dsl.NewValidation(diags), "", "  ")
 	w.Write(append(b, '\n'))
@@ -704,9 +807,24 @@ func IsLoopback(addr string) bool {
 	if err != nil {
 		return false
 	}
-	if host == "localhost" {
+	ip := net.ParseIP(host)
+	if ip == nil {
+		// A name is trusted by what it resolves to, not by its text: an
+		// /etc/hosts line can map "localhost" to a routable address.
+		ips, err := net.LookupIP(host)
+		if err != nil || len(ips) == 0 {
+			return false
+		}
+		for _, ip := range ips {
+			if !ip.IsLoopback() {
+				return false
+			}
+		}
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip.IsLoopback()
 }
+
+// validateLimit bounds a /v1/validate body: the largest policy, escaped
+// as JSON strings.
+const validateLimit = 4 * rules.MaxPolicyBytes
