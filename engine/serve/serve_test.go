@@ -630,3 +630,28 @@ func TestLoopbackByAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestServeCacheNeverAnswersABadBody: once a clean snapshot is cached, a
+// body with a key twice, invalid UTF-8 or a lone surrogate that would
+// share its canonical form is still refused (never the cached 200).
+func TestServeCacheNeverAnswersABadBody(t *testing.T) {
+	root := policies(t)
+	os.MkdirAll(filepath.Join(root, "simple"), 0o755)
+	os.WriteFile(filepath.Join(root, "simple", "p.hcl"), []byte(simplePolicy), 0o644)
+	base, _ := start(t, serve.Config{Policies: root, CacheMB: 8})
+	url := base + "/v1/policies/simple/eval"
+	clean := `{"subject": "A\ufffd", "period": "2026-10", "x": 2}`
+	if r := do(t, "POST", url, "application/json", clean); r.code != 200 {
+		t.Fatalf("clean: %d %s", r.code, r.body)
+	}
+	do(t, "POST", url, "application/json", clean) // cached now
+	for name, body := range map[string]string{
+		"a key twice":    `{"subject": "A\ufffd", "period": "2026-10", "x": 1, "x": 2}`,
+		"invalid UTF-8":  "{\"subject\": \"A\xff\", \"period\": \"2026-10\", \"x\": 2}",
+		"lone surrogate": `{"subject": "A\ud800", "period": "2026-10", "x": 2}`,
+	} {
+		if r := do(t, "POST", url, "application/json", body); r.code == 200 {
+			t.Errorf("%s: answered 200 (%s)", name, r.header.Get("Rubric-Cache"))
+		}
+	}
+}

@@ -19,17 +19,20 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -412,7 +415,7 @@ func (b *reqBody) bytes() []byte {
 func (b *reqBody) close() {
 	if b.file != nil {
 		b.file.Close()
-		os.Remove(b.file.Name())
+		fsutil.Remove(b.file.Name())
 	}
 }
 
@@ -436,8 +439,16 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request) (*reqBody, *outcom
 	src := io.TeeReader(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), cnt)
 	b.mem, err = io.ReadAll(io.LimitReader(src, spoolAbove))
 	if err == nil && len(b.mem) == spoolAbove {
-		// Large: the rest goes to disk.
-		b.file, err = os.CreateTemp("", ".rubric-serve-*")
+		// Large: the rest goes to disk, once a slot is free, so that the
+		// bodies on disk at once are bounded by --max-concurrent (tracked:
+		// an interrupted process removes them).
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.EvalTimeout)
+		defer cancel()
+		if !s.acquire(ctx) {
+			return nil, problem(w, http.StatusServiceUnavailable, "Service Unavailable", "too many large requests at once; try again", nil)
+		}
+		defer s.release()
+		b.file, err = fsutil.CreateTemp("", ".rubric-serve-*")
 		if err == nil {
 			if _, err = b.file.Write(b.mem); err == nil {
 				_, err = io.Copy(b.file, src)
@@ -569,7 +580,7 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	// The cache holds one answer per policy version and snapshot: the
 	// digest changes with every reload, so a stale answer is never served.
 	var key string
-	if s.cache != nil && v.cacheable && n == 1 && len(periods) == 0 && body.bytes() != nil {
+	if s.cache != nil && v.cacheable && n == 1 && len(periods) == 0 && body.bytes() != nil && canonical(body.bytes()) {
 		key = cacheKey(rp.Digest, out, body.format, body.bytes())
 		if b, ok := s.cache.Get(key); ok {
 			s.metrics.cacheHits.Inc()
@@ -638,6 +649,65 @@ func (s *Server) eval(w http.ResponseWriter, r *http.Request) *outcome {
 	base.status = 200
 	return &base
 }
+
+// canonical reports whether a body says the same as its canonical form
+// (cacheKey): valid UTF-8, no key twice in an object, no lone surrogate
+// escape. encoding/json would merge duplicate keys and turn bad text into
+// U+FFFD, so such a body could share the key of a clean one that was
+// cached, and be answered 200 where the parser refuses it: it is never
+// looked up in the cache, always evaluated.
+func canonical(data []byte) bool {
+	if !utf8.Valid(data) || surrogate.Match(data) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		top := len(stack) - 1
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{object: true, keys: map[string]bool{}, key: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].key = true
+				}
+			}
+			continue
+		case string:
+			if top >= 0 && stack[top].object && stack[top].key {
+				if stack[top].keys[t] {
+					return false
+				}
+				stack[top].keys[t], stack[top].key = true, false
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].key = true // a value read: a key comes next
+		}
+	}
+}
+
+// surrogate finds a \uD800–\uDFFF escape (half of a pair: encoding/json
+// turns a lone one into U+FFFD).
+var surrogate = regexp.MustCompile(`(?i)\\ud[89a-f][0-9a-f]{2}`)
 
 // cacheKey identifies a snapshot's answer: the policy digest, the answer's
 // format, and the snapshot's canonical bytes (keys sorted, numbers as
