@@ -94,8 +94,19 @@ func (r *registry) rescan() {
 		return
 	}
 	for _, d := range dirs {
-		if !d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+		if strings.HasPrefix(d.Name(), ".") {
 			continue
+		}
+		if !d.IsDir() {
+			// A symlink to a directory is a policy too (Kubernetes mounts
+			// a ConfigMap's directories as symlinks).
+			fi, err := os.Stat(filepath.Join(r.root, d.Name()))
+			if d.Type()&os.ModeSymlink == 0 || err != nil || !fi.IsDir() {
+				if d.Type()&os.ModeSymlink != 0 && err != nil {
+					r.log.Warn("a symlink in the policy directory leads nowhere; skipped", "name", d.Name(), "error", err.Error())
+				}
+				continue
+			}
 		}
 		e := old[d.Name()]
 		if e == nil {

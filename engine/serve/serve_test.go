@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -653,5 +654,35 @@ func TestServeCacheNeverAnswersABadBody(t *testing.T) {
 		if r := do(t, "POST", url, "application/json", body); r.code == 200 {
 			t.Errorf("%s: answered 200 (%s)", name, r.header.Get("Rubric-Cache"))
 		}
+	}
+}
+
+// TestServeSymlinkedPolicyAndRequestID: a policy directory that is a
+// symlink (the Kubernetes ConfigMap layout) is served; every answer
+// carries a request id, the client's own when it sends a plain one.
+func TestServeSymlinkedPolicyAndRequestID(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks need privileges on Windows")
+	}
+	root := t.TempDir()
+	target := filepath.Join(t.TempDir(), "simple-v1")
+	os.MkdirAll(target, 0o755)
+	os.WriteFile(filepath.Join(target, "p.hcl"), []byte(simplePolicy), 0o644)
+	if err := os.Symlink(target, filepath.Join(root, "simple")); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := start(t, serve.Config{Policies: root})
+	r := do(t, "GET", base+"/v1/policies", "", "")
+	if r.code != 200 || !strings.Contains(r.body, `"name":"simple"`) && !strings.Contains(r.body, `"name": "simple"`) {
+		t.Errorf("a symlinked policy directory is not served: %d %s", r.code, r.body)
+	}
+	if id := r.header.Get("X-Request-Id"); len(id) != 16 {
+		t.Errorf("request id %q", id)
+	}
+	if r := do(t, "GET", base+"/healthz", "", "", "X-Request-Id", "lb-42.a"); r.header.Get("X-Request-Id") != "lb-42.a" {
+		t.Errorf("the client's request id is not kept: %q", r.header.Get("X-Request-Id"))
+	}
+	if r := do(t, "GET", base+"/healthz", "", "", "X-Request-Id", "bad id <x>"); r.header.Get("X-Request-Id") == "bad id <x>" {
+		t.Error("a request id with spaces was echoed")
 	}
 }

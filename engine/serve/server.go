@@ -8,8 +8,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,6 +253,8 @@ type outcome struct {
 func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *http.Request) *outcome) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := requestID(r)
+		w.Header().Set("X-Request-Id", id)
 		var o *outcome
 		defer func() {
 			if p := recover(); p != nil {
@@ -260,7 +264,7 @@ func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *h
 			d := time.Since(start)
 			s.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(o.status)).Inc()
 			s.metrics.duration.WithLabelValues(endpoint).Observe(d.Seconds())
-			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", o.status, "duration_ms", float64(d.Microseconds()) / 1000}
+			attrs := []any{"request_id", id, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "status", o.status, "duration_ms", float64(d.Microseconds()) / 1000}
 			if o.policy != "" {
 				attrs = append(attrs, "policy", o.policy, "digest", o.digest, "snapshots", o.snapshots)
 			}
@@ -279,6 +283,19 @@ func (s *Server) wrap(endpoint string, auth bool, h func(http.ResponseWriter, *h
 		}
 		o = h(w, r)
 	})
+}
+
+// requestID is the request's X-Request-Id when it sends a plain one (up to
+// 64 letters, digits, "-", "_", "."; a proxy's), else a new random one: it
+// is logged with the request and sent back, so a client's report can be
+// found in the logs.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == "" {
+		return id
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // authorized compares the bearer token with every accepted token in
