@@ -18,7 +18,7 @@ func serveCmd(e *env) *cobra.Command {
 	var dir, addr, tokenFile, cert, key, logFormat string
 	var cacheMB, maxSnapshots, maxConcurrent int
 	var maxBodyMB int64
-	var timeout, shutdown time.Duration
+	var timeout, shutdown, drain time.Duration
 	var logValues bool
 	c := &cobra.Command{
 		Use:   "serve --policies DIR",
@@ -66,7 +66,7 @@ version serving (status "stale"). See docs/serve.md.`,
 			defer s.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			if err := s.Serve(ctx, serve.ListenConfig{Addr: addr, TLSCert: cert, TLSKey: key, ShutdownDeadline: shutdown}); err != nil {
+			if err := s.Serve(ctx, serve.ListenConfig{Addr: addr, TLSCert: cert, TLSKey: key, ShutdownDeadline: shutdown, Drain: drain}); err != nil {
 				return fail(fmt.Sprintf("serve: %v", err))
 			}
 			return nil
@@ -83,6 +83,7 @@ version serving (status "stale"). See docs/serve.md.`,
 	f.IntVar(&maxSnapshots, "max-snapshots", 100000, "snapshots per request")
 	f.IntVar(&maxConcurrent, "max-concurrent", 4*runtime.GOMAXPROCS(0), "evaluations at once; more wait (up to --timeout)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "per request: waiting for an evaluation slot")
+	f.DurationVar(&drain, "drain", 0, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (a load balancer's probe interval; Kubernetes: a few seconds)")
 	f.DurationVar(&shutdown, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	f.StringVar(&logFormat, "log-format", "json", "json or text")
 	f.BoolVar(&logValues, "log-values", false, "log snapshot values (never by default)")

@@ -17,6 +17,10 @@ type ListenConfig struct {
 	Addr             string // host:port
 	TLSCert, TLSKey  string // both or neither
 	ShutdownDeadline time.Duration
+	// Drain is how long, after the stop signal, /readyz answers 503 while
+	// requests are still served, so that a load balancer stops sending
+	// new ones before the listener closes (0: no drain).
+	Drain time.Duration
 	// Ready is called with the address listened on (tests use port 0).
 	Ready func(addr string)
 }
@@ -92,6 +96,17 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if lc.Drain > 0 {
+		// Not ready first: the load balancer's next probe takes this
+		// instance out while it still answers what it is sent.
+		s.draining.Store(true)
+		s.log.Info("draining: not ready, still serving", "for", lc.Drain.String())
+		select {
+		case <-time.After(lc.Drain):
+		case err := <-errc:
+			return err
+		}
 	}
 	s.log.Info("shutting down: finishing in-flight requests", "deadline", lc.ShutdownDeadline.String())
 	sctx, cancel := context.WithTimeout(context.Background(), lc.ShutdownDeadline)

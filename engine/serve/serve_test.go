@@ -686,3 +686,39 @@ func TestServeSymlinkedPolicyAndRequestID(t *testing.T) {
 		t.Error("a request id with spaces was echoed")
 	}
 }
+
+// TestServeDrain: told to stop with a drain period, the server answers
+// /readyz 503 while it still serves requests, then stops.
+func TestServeDrain(t *testing.T) {
+	s, err := serve.New(serve.Config{Policies: policies(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Serve(ctx, serve.ListenConfig{Addr: "127.0.0.1:0", Ready: func(a string) { ready <- a }, Drain: 700 * time.Millisecond, ShutdownDeadline: 5 * time.Second})
+	}()
+	base := "http://" + <-ready
+	deadline := time.Now().Add(5 * time.Second)
+	for do(t, "GET", base+"/readyz", "", "").code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	time.Sleep(150 * time.Millisecond)
+	if r := do(t, "GET", base+"/readyz", "", ""); r.code != 503 || !strings.Contains(r.body, "shutting down") {
+		t.Errorf("readyz while draining: %d %q", r.code, r.body)
+	}
+	if r := do(t, "GET", base+"/v1/policies", "", ""); r.code != 200 {
+		t.Errorf("a request while draining: %d", r.code)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v", err)
+	}
+}

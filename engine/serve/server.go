@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -67,6 +68,9 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	tokens  tokenSet
+	// draining is set when the server has been told to stop: /readyz
+	// answers 503 while requests are still served (ListenConfig.Drain).
+	draining atomic.Bool
 }
 
 // tokenSet is the accepted tokens, read again from their file when it
@@ -191,6 +195,11 @@ func (s *Server) routes() {
 		if !s.reg.loaded.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "loading policies\n")
+			return &outcome{status: 503}
+		}
+		if s.draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "shutting down\n")
 			return &outcome{status: 503}
 		}
 		if !s.reg.serving() {
