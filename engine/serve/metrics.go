@@ -2,10 +2,13 @@ package serve
 
 import (
 	"net/http"
+	"runtime"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rubric-dev/rubric/engine"
 )
 
 // serviceMetrics are the service's Prometheus metrics, on a registry of
@@ -23,6 +26,7 @@ type serviceMetrics struct {
 	cacheHits      prometheus.Counter
 	cacheMisses    prometheus.Counter
 	inflight       prometheus.Gauge
+	policies       *prometheus.GaugeVec // 1 per served policy and its status
 }
 
 func newMetrics() *serviceMetrics {
@@ -44,9 +48,14 @@ func newMetrics() *serviceMetrics {
 		cacheMisses:    counter("rubric_result_cache_misses_total", "Cacheable requests that had to be evaluated."),
 		inflight:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "rubric_evaluations_in_flight", Help: "Evaluations running now."}),
 	}
+	m.policies = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rubric_policy_status", Help: "Each policy directory's status: 1 for its current status (ok, stale, invalid)."}, []string{"policy", "status"})
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rubric_build_info", Help: "The engine version and the Go version serving: always 1."}, []string{"version", "goversion"})
+	build.WithLabelValues(engine.Version(), runtime.Version()).Set(1)
 	f(m.requests)
 	f(m.duration)
 	f(m.inflight)
+	f(m.policies)
+	f(build)
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

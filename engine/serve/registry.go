@@ -123,6 +123,15 @@ func (r *registry) rescan() {
 		}
 	}
 	r.entries.Store(&next)
+	// The status metric: one series per policy, its current status.
+	r.metrics.policies.Reset()
+	for name, e := range next {
+		status := "ok"
+		if st := e.state.Load(); st != nil {
+			status = st.status
+		}
+		r.metrics.policies.WithLabelValues(name, status).Set(1)
+	}
 	r.loaded.Store(true)
 }
 
@@ -131,7 +140,9 @@ func (r *registry) rescan() {
 func (r *registry) load(e *entry) {
 	srcs, err := dsl.ReadSources(e.dir)
 	if err != nil {
-		r.fail(e, "", nil, err.Error())
+		// The files cannot be read (permissions, none, a broken link): say
+		// so as a diagnostic, not an empty list.
+		r.fail(e, "", []dsl.DiagnosticJSON{{Severity: "error", Code: string(dsl.CodeFile), Summary: err.Error(), File: e.dir}}, err.Error())
 		return
 	}
 	h := sha256.New()

@@ -722,3 +722,21 @@ func TestServeDrain(t *testing.T) {
 		t.Errorf("serve returned %v", err)
 	}
 }
+
+// TestServeStatusMetricsAndUnreadablePolicy: /metrics says the build and
+// each policy's status; a policy whose files cannot be read is listed
+// with a diagnostic that says why, not an empty list.
+func TestServeStatusMetricsAndUnreadablePolicy(t *testing.T) {
+	root := policies(t)
+	os.MkdirAll(filepath.Join(root, "empty"), 0o755) // a directory with no policy file
+	base, _ := start(t, serve.Config{Policies: root})
+	m := do(t, "GET", base+"/metrics", "", "").body
+	if !strings.Contains(m, "rubric_build_info{") || !strings.Contains(m, `rubric_policy_status{policy="voice-agents",status="ok"} 1`) ||
+		!strings.Contains(m, `rubric_policy_status{policy="empty",status="invalid"} 1`) {
+		t.Errorf("metrics:\n%s", grep(m, "rubric_"))
+	}
+	r := do(t, "GET", base+"/v1/policies", "", "")
+	if !strings.Contains(r.body, "no policy files") {
+		t.Errorf("the unreadable policy has no diagnostic: %s", r.body)
+	}
+}
