@@ -146,7 +146,7 @@ over metric snapshots (one subject, one period), and explains every number.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), reportCmd(e), rollupCmd(e), serveCmd(e), versionCmd(e))
+	root.AddCommand(validateCmd(e), evalCmd(e), explainCmd(e), payrollCmd(e), testCmd(e), fmtCmd(e), diffCmd(e), calibrateCmd(e), trendCmd(e), reportCmd(e), rollupCmd(e), serveCmd(e), healthcheckCmd(e), versionCmd(e))
 	err := root.Execute()
 	for _, f := range e.cleanups {
 		f()

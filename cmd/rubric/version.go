@@ -23,17 +23,22 @@ func versionCmd(e *env) *cobra.Command {
 	}
 }
 
+// commit and date are set by a release build (-ldflags "-X main.commit=…
+// -X main.date=…", scripts/release.sh); otherwise the build information
+// of the module says them when it was built from a git checkout.
+var commit, date string
+
 // versionText is what "rubric version" and "rubric --version" print: the
 // engine's version, then the build's commit and time (from the module's
 // build information; "unknown" outside a git checkout), the Go version
 // and the platform.
 func versionText() string {
-	commit, built, dirty := "unknown", "unknown", ""
+	rev, built, dirty := "unknown", "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case "vcs.time":
 				built = s.Value
 			case "vcs.modified":
@@ -43,9 +48,15 @@ func versionText() string {
 			}
 		}
 	}
+	if commit != "" { // a release build says it
+		rev, dirty = commit, ""
+	}
+	if date != "" {
+		built = date
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "rubric %s\n", engine.Version())
-	fmt.Fprintf(&b, "commit: %s%s\n", commit, dirty)
+	fmt.Fprintf(&b, "commit: %s%s\n", rev, dirty)
 	fmt.Fprintf(&b, "built: %s\n", built)
 	fmt.Fprintf(&b, "go: %s\n", runtime.Version())
 	fmt.Fprintf(&b, "platform: %s/%s\n", runtime.GOOS, runtime.GOARCH)
