@@ -197,7 +197,7 @@ func (rc *RowConverter) value(f *Field, col *rules.RollupColumn) (evaluator.Valu
 		return evaluator.Value{}, "", fmt.Sprintf("%q is not true or false (true/false, yes/no, y/n, 1/0)", short(f.text))
 	case rules.ColumnDuration:
 		secs, ok := duration(strings.TrimSpace(f.text))
-		if f.kind == FieldNumber || f.kind == FieldText && ok {
+		if f.kind == FieldNumber || (f.kind == FieldText || f.kind == FieldString) && ok {
 			if f.kind == FieldNumber {
 				v, msg := rc.c.numberOf(f)
 				if msg != "" {
