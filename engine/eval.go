@@ -130,7 +130,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			return encode.AppendCSVRow(buf, rp, o)
 		}
 	case OutTable:
-		fmt.Fprintln(tw, strings.Join(encode.TableHeader(rp), "\t"))
+		fmt.Fprintln(tw, strings.Join(encode.TableHeader(rp, opts.Lang), "\t"))
 		for range rp.Incentives {
 			totals = append(totals, new(apd.Decimal))
 		}
@@ -144,7 +144,7 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 				}
 			}
 			totalsMu.Unlock()
-			return append(buf, strings.Join(encode.TableRow(rp, o), "\t")+"\n"...)
+			return append(buf, strings.Join(encode.TableRow(rp, o, opts.Lang), "\t")+"\n"...)
 		}
 		write = func(b []byte) error {
 			if _, err := tw.Write(b); err != nil {
@@ -173,13 +173,13 @@ func (p *Policy) Eval(in Input, out Output, opts EvalOptions) (*StreamResult, er
 			return nil, totalsErr
 		}
 		if len(rp.Incentives) > 0 {
-			fmt.Fprintln(tw, strings.Join(encode.TableTotals(rp, totals), "\t"))
+			fmt.Fprintln(tw, strings.Join(encode.TableTotals(rp, totals, opts.Lang), "\t"))
 		}
 		if err := tw.Flush(); err != nil {
 			return nil, err
 		}
 		if len(rp.Targets) > 0 {
-			fmt.Fprintf(bw, "\n%s\n", TableLegend)
+			fmt.Fprintf(bw, "\n%s\n", encode.Legend(opts.Lang))
 		}
 	}
 	if err := bw.Flush(); err != nil {

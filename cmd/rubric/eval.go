@@ -12,7 +12,7 @@ import (
 
 func evalCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var format, output string
+	var format, output, langCode string
 	c := &cobra.Command{
 		Use:   "eval -p POLICY -i INPUT",
 		Short: "Evaluate snapshots and write one outcome per snapshot",
@@ -34,6 +34,10 @@ func evalCmd(e *env) *cobra.Command {
 			default:
 				return usageErr("unknown --format %q (ndjson, json, csv or table)", format)
 			}
+			loc, err := locale(langCode)
+			if err != nil {
+				return err
+			}
 			p, err := pf.load(e)
 			if err != nil {
 				return err
@@ -43,7 +47,7 @@ func evalCmd(e *env) *cobra.Command {
 				output = "" // standard output, as for -i -
 			}
 			res, err := p.Eval(pf.in(e), engine.Output{Path: output, W: e.stdout},
-				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Progress: prog}})
+				engine.EvalOptions{Format: format, StreamOptions: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Progress: prog, Lang: loc}})
 			stop()
 			var oerr *engine.OutputError
 			if errors.As(err, &oerr) {
@@ -63,6 +67,7 @@ func evalCmd(e *env) *cobra.Command {
 	}
 	pf.register(c)
 	c.Flags().StringVar(&format, "format", "", "ndjson, json, csv or table (default: table on a terminal, ndjson otherwise)")
+	langFlag(c, &langCode)
 	c.Flags().StringVarP(&output, "output", "o", "", "write to this file (atomically) instead of standard output; - is standard output")
 	return c
 }

@@ -123,6 +123,12 @@ var fragments = map[string]string{
 	"round":    "pembulatan",
 	"limit":    "batas",
 	"no value": "tanpa nilai",
+	// the eval table
+	"team":    "tim",
+	"targets": "target",
+	"band":    "tingkat",
+	"total":   "total",
+	"targets: ★ exceeded, ✓ met, ✗ missed, ‼ breached, – not applicable, ? no data; breaches: a rule that fired, a target breached, ? no data": "target: ★ terlampaui, ✓ tercapai, ✗ tidak tercapai, ‼ di bawah batas, – tidak berlaku, ? tidak ada data; pelanggaran: aturan yang terpicu, target di bawah batas, ? tidak ada data",
 }
 
 // formats are whole lines of explain, with their arguments.

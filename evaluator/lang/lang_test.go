@@ -16,7 +16,7 @@ func TestEveryFragmentTranslated(t *testing.T) {
 	call := regexp.MustCompile(`(?:\bl\.S|\bl\.F|\bpr|Lang\.F|Lang\.S|\bsection)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
 	n := 0
 	for _, file := range []string{"../why.go", "../../engine/internal/explain/explain.go", "../../engine/trend/render.go",
-		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go"} {
+		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go", "../../engine/internal/encode/encode.go"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -262,19 +263,22 @@ func AppendCSVRow(b []byte, p *rules.Policy, o *evaluator.Outcome) []byte {
 
 // TableHeader and tableRow give the terminal table: one line a snapshot
 // with each score and band, breaches fired and each incentive's amount.
-func TableHeader(p *rules.Policy) []string {
-	h := []string{"SUBJECT", "PERIOD", "TEAM"}
+// A locale (nil: English) writes the headings, numbers, amounts and
+// statuses in its language; the subjects, periods and names stay as the
+// data and the policy have them.
+func TableHeader(p *rules.Policy, l *lang.Locale) []string {
+	h := []string{strings.ToUpper(l.S("subject")), strings.ToUpper(l.S("period")), strings.ToUpper(l.S("team"))}
 	if len(p.Targets) > 0 {
-		h = append(h, "TARGETS")
+		h = append(h, strings.ToUpper(l.S("targets")))
 	}
 	for _, s := range p.Scorecards {
-		h = append(h, strings.ToUpper(s.Label.Or("", s.Name)), "BAND")
+		h = append(h, strings.ToUpper(s.Label.Or(l.Code(), s.Name)), strings.ToUpper(l.S("band")))
 	}
 	if len(p.Breaches) > 0 || hasThresholds(p) {
-		h = append(h, "BREACHES")
+		h = append(h, strings.ToUpper(l.S("breaches")))
 	}
 	for _, in := range p.Incentives {
-		h = append(h, strings.ToUpper(in.Label.Or("", in.Name)))
+		h = append(h, strings.ToUpper(in.Label.Or(l.Code(), in.Name)))
 	}
 	return h
 }
@@ -297,7 +301,10 @@ var statusMarks = map[evaluator.TargetStatus]string{
 // TableLegend explains the marks of the TARGETS column.
 const TableLegend = "targets: ★ exceeded, ✓ met, ✗ missed, ‼ breached, – not applicable, ? no data; breaches: a rule that fired, a target breached, ? no data"
 
-func TableRow(p *rules.Policy, o *evaluator.Outcome) []string {
+// Legend is TableLegend in a locale's language.
+func Legend(l *lang.Locale) string { return l.S(TableLegend) }
+
+func TableRow(p *rules.Policy, o *evaluator.Outcome, l *lang.Locale) []string {
 	s := o.Snapshot
 	team := s.Team
 	if !s.HasTeam {
@@ -317,9 +324,9 @@ func TableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 			if band == "" {
 				band = "(none)"
 			}
-			row = append(row, strconv.FormatFloat(sc.Value.Num, 'f', 4, 64), band)
+			row = append(row, l.Num(strconv.FormatFloat(sc.Value.Num, 'f', 4, 64)), band)
 		} else {
-			row = append(row, sc.Status.String(), "-")
+			row = append(row, l.S(sc.Status.String()), "-")
 		}
 	}
 	if len(p.Breaches) > 0 || hasThresholds(p) {
@@ -345,19 +352,19 @@ func TableRow(p *rules.Policy, o *evaluator.Outcome) []string {
 	for _, in := range o.Incentives {
 		switch {
 		case in.Status == evaluator.Earned:
-			row = append(row, in.Amount.Text('f')+" "+p.Currency)
+			row = append(row, l.Money(in.Amount.Text('f'), p.Currency))
 		case in.Amount == nil:
-			row = append(row, "no_data")
+			row = append(row, l.S("no_data"))
 		default:
-			row = append(row, in.Status.String())
+			row = append(row, l.S(in.Status.String()))
 		}
 	}
 	return row
 }
 
 // TableTotals is the table's last row: each incentive's total.
-func TableTotals(p *rules.Policy, totals []*apd.Decimal) []string {
-	row := []string{"TOTAL", "", ""}
+func TableTotals(p *rules.Policy, totals []*apd.Decimal, l *lang.Locale) []string {
+	row := []string{strings.ToUpper(l.S("total")), "", ""}
 	if len(p.Targets) > 0 {
 		row = append(row, "")
 	}
@@ -368,7 +375,7 @@ func TableTotals(p *rules.Policy, totals []*apd.Decimal) []string {
 		row = append(row, "")
 	}
 	for i := range p.Incentives {
-		row = append(row, money.Format(totals[i], p.MinorUnit)+" "+p.Currency)
+		row = append(row, l.Money(money.Format(totals[i], p.MinorUnit), p.Currency))
 	}
 	return row
 }
