@@ -298,14 +298,14 @@ func (in *IncentiveResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 		switch st.Step {
 		case "prorate":
 			b = append(sep(b), l.S("× prorate ")...)
-			b = append(append(append(b, st.Multiplier...), l.S(" = ")...), st.Result...)
+			b = append(append(append(b, l.Num(st.Multiplier)...), l.S(" = ")...), l.Num(st.Result)...)
 		case "cap":
 			if in.Capped {
-				b = append(append(sep(b), l.S("capped at ")...), st.Limit...)
+				b = append(append(sep(b), l.S("capped at ")...), l.Num(st.Limit)...)
 			}
 		case "floor":
 			if in.Floored {
-				b = append(append(sep(b), l.S("raised to the floor ")...), st.Limit...)
+				b = append(append(sep(b), l.S("raised to the floor ")...), l.Num(st.Limit)...)
 			}
 		}
 	}
@@ -332,7 +332,7 @@ func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte, l *lan
 					b = append(b, t.Expr...)
 				}
 				b = append(append(b, l.S(" reached tier ")...), t.Name...)
-				b = append(append(append(b, l.S(" (×")...), t.Multiplier...), ')')
+				b = append(append(append(b, l.S(" (×")...), l.Num(t.Multiplier)...), ')')
 				mult = t.Multiplier
 			} else {
 				b = append(sep(b), l.S("no tier matched")...)
@@ -340,8 +340,8 @@ func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte, l *lan
 			}
 		}
 		if basis := in.step("basis", ""); basis != nil {
-			b = append(sep(b), basis.Result...)
-			b = append(append(append(b, l.S(" × ")...), mult...), " = "...)
+			b = append(sep(b), l.Num(basis.Result)...)
+			b = append(append(append(b, l.S(" × ")...), l.Num(mult)...), " = "...)
 			b = append(b, l.Num(decText(in.Gross))...)
 		}
 	case rules.AmountUnits:
@@ -359,24 +359,24 @@ func (in *IncentiveResult) appendGross(b []byte, sep func([]byte) []byte, l *lan
 		switch {
 		case len(paid) == 0:
 			first := rin.Rates[0]
-			b = append(append(b, units...), l.S(" units are below the first rate band ")...)
+			b = append(append(b, l.Num(units)...), l.S(" units are below the first rate band ")...)
 			b = append(append(b, first.Name...), l.S(" (from ")...)
 			b = append(append(b, l.Num(decText(first.From))...), l.S("): 0")...)
 		case rin.Schedule == rules.Flat:
 			st := paid[0]
 			b = append(append(b, l.S("flat schedule, band ")...), st.Name...)
-			b = append(append(append(b, l.S(": ")...), units...), " × "...)
-			b = append(append(append(b, st.PerUnit...), l.S(" = ")...), st.Result...)
+			b = append(append(append(b, l.S(": ")...), l.Num(units)...), " × "...)
+			b = append(append(append(b, l.Num(st.PerUnit)...), l.S(" = ")...), l.Num(st.Result)...)
 		default:
 			b = append(b, l.S("graduated: ")...)
 			for i, st := range paid {
 				if i > 0 {
 					b = append(b, l.S(" + ")...)
 				}
-				b = append(append(append(b, st.Units...), l.S(" × ")...), st.PerUnit...)
+				b = append(append(append(b, l.Num(st.Units)...), l.S(" × ")...), l.Num(st.PerUnit)...)
 				b = append(append(append(b, l.S(" (")...), st.Name...), ')')
 			}
-			b = append(append(b, l.S(" = ")...), decText(in.Gross)...)
+			b = append(append(b, l.S(" = ")...), l.Num(decText(in.Gross))...)
 		}
 	}
 	return b

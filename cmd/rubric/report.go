@@ -12,7 +12,7 @@ import (
 
 func reportCmd(e *env) *cobra.Command {
 	var pf policyFlags
-	var dir, team, subject string
+	var dir, team, subject, langCode string
 	c := &cobra.Command{
 		Use:   "report -p POLICY -i INPUT -o DIR",
 		Short: "Write an HTML site: an overview, a page per team and a statement per subject",
@@ -21,9 +21,11 @@ scripts; it opens from the file system and prints on A4): index.html with
 the score distribution, bands, each target's met share and achievability,
 teams against everyone and the payouts, per period and over the periods; a
 page per team; and a statement per subject, what a manager hands to an
-agent. --team and --subject write one team's or one subject's pages alone.`,
+agent. --team and --subject write one team's or one subject's pages alone;
+--lang id writes the pages in Bahasa Indonesia.`,
 		Example: `  rubric report -p policies/voice-agents -i fixtures/voice-agents/history.csv -o report/
-  rubric report -p policies/voice-agents -i history.csv -o report/ --subject A-1001`,
+  rubric report -p policies/voice-agents -i history.csv -o report/ --subject A-1001
+  rubric report -p policies/voice-agents -i history.csv -o laporan/ --lang id`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := pf.check(); err != nil {
@@ -31,6 +33,10 @@ agent. --team and --subject write one team's or one subject's pages alone.`,
 			}
 			if dir == "" {
 				return usageErr("--output (-o) DIR is required")
+			}
+			loc, err := locale(langCode)
+			if err != nil {
+				return err
 			}
 			p, err := pf.load(e)
 			if err != nil {
@@ -41,7 +47,7 @@ agent. --team and --subject write one team's or one subject's pages alone.`,
 				return usageErr("%v", err)
 			}
 			defer release()
-			so := engine.StreamOptions{SkipInvalid: pf.skipInvalid}
+			so := engine.StreamOptions{SkipInvalid: pf.skipInvalid, Lang: loc}
 			cal, res, err := calibrate.Run(p, in, calibrate.Options{Stream: so})
 			if err != nil {
 				return usageErr("%v", err)
@@ -76,5 +82,6 @@ agent. --team and --subject write one team's or one subject's pages alone.`,
 	c.Flags().StringVarP(&dir, "output", "o", "", "the site's directory (required; replaced whole)")
 	c.Flags().StringVar(&team, "team", "", "only this team's page and its members' statements")
 	c.Flags().StringVar(&subject, "subject", "", "only this subject's statement")
+	langFlag(c, &langCode)
 	return c
 }

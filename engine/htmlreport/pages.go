@@ -1,13 +1,12 @@
 package htmlreport
 
 import (
-	"fmt"
 	"html/template"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/explain"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -40,14 +39,14 @@ type memberRow struct {
 }
 
 type cell struct {
-	Text, Status string
+	Text, Status, Label string // Status is the class, Label what a person reads
 }
 
 func (s *site) teamPage(team string) *teamPage {
 	rp := s.rp
 	page := &teamPage{Title: rp.Title, Policy: s.p.Ref(), Team: team}
 	for _, t := range rp.Targets {
-		page.Targets = append(page.Targets, t.Name)
+		page.Targets = append(page.Targets, t.Label.Or(s.l.Code(), t.Name))
 	}
 	byPeriod := map[string][]*evaluator.Outcome{}
 	var labels []string
@@ -76,9 +75,9 @@ func (s *site) teamPage(team string) *teamPage {
 				mr.Score, mr.Band = o.Scores[0].Value.Num, o.Scores[0].Band.Str
 			}
 			for _, t := range o.Targets {
-				c := cell{Text: "–", Status: t.Status.String()}
+				c := cell{Text: "–", Status: t.Status.String(), Label: s.l.S(t.Status.String())}
 				if t.Value.Kind == evaluator.Number {
-					c.Text = num(t.Value.Num)
+					c.Text = s.c.num(t.Value.Num)
 				}
 				mr.Cells = append(mr.Cells, c)
 			}
@@ -92,8 +91,8 @@ func (s *site) teamPage(team string) *teamPage {
 			}
 			return a > b
 		})
-		tp.TeamAvg, tp.ScoreAvg = averages(rp, members)
-		tp.AllAvg, _ = averages(rp, byPeriod[l])
+		tp.TeamAvg, tp.ScoreAvg = s.averages(members)
+		tp.AllAvg, _ = s.averages(byPeriod[l])
 		var names []string
 		var vals []float64
 		var worst []string
@@ -118,7 +117,7 @@ func (s *site) teamPage(team string) *teamPage {
 				colors[i] = colorBad
 			}
 		}
-		tp.Chart = bars(fmt.Sprintf("score of each member of team %s, %s (the mark is the team average; green: every target met and no breach, orange: a target missed or breached, or a breach)", team, l), names, vals, maxScore*1.1, marks, colors, num)
+		tp.Chart = s.c.bars(s.l.F("score of each member of team %s, %s (the mark is the team average; green: every target met and no breach, orange: a target missed or breached, or a breach)", team, l), names, vals, maxScore*1.1, marks, colors, s.c.num)
 		page.Periods = append(page.Periods, tp)
 	}
 	return page
@@ -126,7 +125,8 @@ func (s *site) teamPage(team string) *teamPage {
 
 // averages is the average value of each target, then of the first score,
 // over outcomes that have one.
-func averages(rp *rules.Policy, outs []*evaluator.Outcome) ([]string, float64) {
+func (s *site) averages(outs []*evaluator.Outcome) ([]string, float64) {
+	rp := s.rp
 	var row []string
 	for ti := range rp.Targets {
 		sum, n := 0.0, 0
@@ -139,7 +139,7 @@ func averages(rp *rules.Policy, outs []*evaluator.Outcome) ([]string, float64) {
 		if n == 0 {
 			row = append(row, "–")
 		} else {
-			row = append(row, num(sum/float64(n)))
+			row = append(row, s.c.num(sum/float64(n)))
 		}
 	}
 	score := math.NaN()
@@ -155,7 +155,7 @@ func averages(rp *rules.Policy, outs []*evaluator.Outcome) ([]string, float64) {
 			score = sum / float64(n)
 		}
 	}
-	return append(row, num(score)), score
+	return append(row, s.c.num(score)), score
 }
 
 // ---- a subject's statement ----
@@ -196,12 +196,14 @@ type targetLine struct {
 type scoreLine struct {
 	Name, Status, Band, Why string
 	Value                   string
-	Next                    string // how far the next band is
+	Next                    []string // what the next band takes, as explain says it
 }
 
 type incentiveLine struct {
 	Name, Status, Amount, Why string
+	Class                     string // the status's colour class
 	Steps                     []string
+	Next                      []string // what the next tier takes, as explain says it
 }
 
 type historyRow struct {
@@ -216,18 +218,18 @@ func valueOf(v evaluator.Value) float64 {
 	return v.Num
 }
 
-func text(v evaluator.Value, unit string) string {
+func (s *site) text(v evaluator.Value, unit string) string {
 	if !v.Has() {
 		return "–"
 	}
 	if v.Kind == evaluator.Number {
-		s := num(v.Num)
+		t := s.c.num(v.Num)
 		if unit != "" {
-			s += " " + unit
+			t += " " + unit
 		}
-		return s
+		return t
 	}
-	return v.String()
+	return s.l.S(v.String())
 }
 
 // statement is the subject's statement for the period of o (SPEC §15).
@@ -246,38 +248,39 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		}
 		show := func(v evaluator.Value) string {
 			if v.Kind != evaluator.Number {
-				return text(v, unit)
+				return s.text(v, unit)
 			}
-			return evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit)
+			return s.l.Num(evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit))
 		}
-		tl := targetLine{Name: t.Target.Label.Or("", t.Target.Name), Status: t.Status.String(), Why: t.Why(), Value: show(t.Value), Goal: show(t.Goal),
-			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
-		tl.AltLabel = fmt.Sprintf("%s: value %s against the goal %s (%s)", t.Target.Name, tl.Value, tl.Goal, tl.Status)
+		tl := targetLine{Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: t.WhyIn(s.l), Value: show(t.Value), Goal: show(t.Goal),
+			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
+		tl.AltLabel = s.l.F("%s: value %s against the goal %s (%s)", tl.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
-		tl.Chart = bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)
+		tl.Chart = s.c.bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
-		sl := scoreLine{Name: sc.Scorecard.Label.Or("", sc.Scorecard.Name), Status: sc.Status.String(), Why: sc.Why(), Value: "–"}
+		sl := scoreLine{Name: sc.Scorecard.Label.Or(s.l.Code(), sc.Scorecard.Name), Status: s.l.S(sc.Status.String()), Why: sc.WhyIn(s.l), Value: "–"}
 		if sc.Status == evaluator.ScoreOK {
-			sl.Value, sl.Band = num(sc.Value.Num), sc.Band.Str
-			sl.Next = nextBand(sc.Scorecard, sc.Value.Num)
+			sl.Value, sl.Band = s.c.num(sc.Value.Num), sc.Band.Str
+			sl.Next = explain.NextBand(rp, sc, o, s.l)
 		}
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
-		il := incentiveLine{Name: in.Incentive.Label.Or("", in.Incentive.Name), Status: in.Status.String(), Why: in.Why(), Amount: "no amount: needs review"}
+		il := incentiveLine{Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: statusClass(in.Status.String()),
+			Why: in.WhyIn(s.l), Amount: s.l.F("no amount: needs review"), Next: explain.NextTier(in, o, s.l)}
 		if in.Amount != nil {
-			il.Amount = in.Amount.Text('f') + " " + rp.Currency
+			il.Amount = s.l.Money(in.Amount.Text('f'), rp.Currency)
 		}
 		for _, st := range in.Steps {
-			il.Steps = append(il.Steps, stepText(st))
+			il.Steps = append(il.Steps, explain.StepText(st, s.l))
 		}
 		page.Incentives = append(page.Incentives, il)
 	}
 	for _, b := range o.Breaches {
 		if b.Status == evaluator.Breached {
-			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or("", b.Breach.Name), Severity: b.Breach.Severity.String(), Message: b.Message, Why: b.Why()})
+			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: b.WhyIn(s.l)})
 		}
 	}
 	for _, x := range s.selected {
@@ -297,19 +300,19 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		v := math.NaN()
 		if len(x.Scores) > 0 && x.Scores[0].Status == evaluator.ScoreOK {
 			v = x.Scores[0].Value.Num
-			hr.Score, hr.Band = num(v), x.Scores[0].Band.Str
+			hr.Score, hr.Band = s.c.num(v), x.Scores[0].Band.Str
 		}
 		for _, in := range x.Incentives {
-			a := in.Status.String()
+			a := s.l.S(in.Status.String())
 			if in.Amount != nil {
-				a = in.Amount.Text('f')
+				a = s.l.Num(in.Amount.Text('f'))
 			}
 			hr.Amounts = append(hr.Amounts, a)
 		}
 		labels, scores = append(labels, hr.Period), append(scores, v)
 		page.HistoryRow = append(page.HistoryRow, hr)
 	}
-	page.History = line("score of "+subject+" over the periods", labels, scores)
+	page.History = s.c.line(s.l.F("score of %s over the periods", subject), labels, scores)
 	page.Standing = s.standing(o)
 	return page
 }
@@ -340,54 +343,6 @@ func statusClass(status string) string {
 	return "none"
 }
 
-// nextBand says how far the next band up is.
-func nextBand(sc *rules.Scorecard, score float64) string {
-	var next *rules.Band
-	for i := range sc.Bands { // highest first
-		if sc.Bands[i].Min > score+1e-9 {
-			next = &sc.Bands[i]
-		}
-	}
-	if next == nil {
-		return "the highest band"
-	}
-	return fmt.Sprintf("%s more to reach %s (%s)", num(next.Min-score), next.Name, num(next.Min))
-}
-
-func stepText(st evaluator.Step) string {
-	var parts []string
-	parts = append(parts, st.Step)
-	if st.Name != "" {
-		parts = append(parts, st.Name)
-	}
-	if st.Expr != "" {
-		var ins []string
-		for _, in := range st.Inputs {
-			ins = append(ins, in.Name+" = "+in.Value.String())
-		}
-		parts = append(parts, st.Expr)
-		if len(ins) > 0 {
-			parts = append(parts, "("+strings.Join(ins, ", ")+")")
-		}
-	}
-	if st.Note != "" {
-		parts = append(parts, st.Note)
-	}
-	if st.Multiplier != "" {
-		parts = append(parts, "× "+st.Multiplier)
-	}
-	if st.Limit != "" {
-		parts = append(parts, "limit "+st.Limit)
-	}
-	if st.Mode != "" {
-		parts = append(parts, st.Mode)
-	}
-	if st.Result != "" {
-		parts = append(parts, "→ "+st.Result)
-	}
-	return strings.Join(parts, " ")
-}
-
 // standing says where the subject's score stands in the team.
 func (s *site) standing(o *evaluator.Outcome) string {
 	sn := o.Snapshot
@@ -408,20 +363,6 @@ func (s *site) standing(o *evaluator.Outcome) string {
 		}
 		sum += v
 	}
-	return fmt.Sprintf("%s of %d in team %s this period; the team's average score is %s (yours %s).",
-		ordinal(rank), len(scores), sn.Team, num(sum/float64(len(scores))), num(o.Scores[0].Value.Num))
-}
-
-func ordinal(n int) string {
-	suffix := "th"
-	switch {
-	case n%100 >= 11 && n%100 <= 13:
-	case n%10 == 1:
-		suffix = "st"
-	case n%10 == 2:
-		suffix = "nd"
-	case n%10 == 3:
-		suffix = "rd"
-	}
-	return fmt.Sprintf("%d%s", n, suffix)
+	return s.l.F("Rank %d of %d in team %s this period; the team's average score is %s (yours %s).",
+		rank, len(scores), sn.Team, s.c.num(sum/float64(len(scores))), s.c.num(o.Scores[0].Value.Num))
 }

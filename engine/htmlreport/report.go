@@ -22,6 +22,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -30,21 +31,32 @@ import (
 var templateFS embed.FS
 
 // pages are the report's templates, parsed the first time a report is
-// written rather than when any rubric command starts.
+// written rather than when any rubric command starts; each report
+// clones them with the functions of its language (funcs).
 var pages = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("").Funcs(template.FuncMap{
+	return template.Must(template.New("").Funcs(funcs(nil)).ParseFS(templateFS, "templates/*.html"))
+})
+
+// funcs are the templates' functions in a language: t a fragment, tf a
+// sentence with arguments, num and pct numbers, lang the page's code.
+func funcs(l *lang.Locale) template.FuncMap {
+	c := charts{l}
+	return template.FuncMap{
+		"t":    l.S,
+		"tf":   l.F,
+		"lang": l.Code,
 		"num": func(v any) string {
 			switch x := v.(type) {
 			case float64:
 				if math.IsNaN(x) {
 					return "–"
 				}
-				return num(x)
+				return c.num(x)
 			case *float64:
 				if x == nil {
 					return "–"
 				}
-				return num(*x)
+				return c.num(*x)
 			}
 			return fmt.Sprint(v)
 		},
@@ -52,10 +64,10 @@ var pages = sync.OnceValue(func() *template.Template {
 			if math.IsNaN(f) {
 				return "–"
 			}
-			return num(math.Round(f*1000)/10) + "%"
+			return c.num(math.Round(f*1000)/10) + "%"
 		},
-	}).ParseFS(templateFS, "templates/*.html"))
-})
+	}
+}
 
 // Options control a report.
 type Options struct {
@@ -102,7 +114,8 @@ func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.St
 		}
 		return a.Subject < b.Subject
 	})
-	s := &site{p: p, rp: rp, opts: opts, bySubject: map[string][]*evaluator.Outcome{}, teams: map[string]bool{}}
+	l := opts.Stream.Lang
+	s := &site{p: p, rp: rp, opts: opts, l: l, c: charts{l}, bySubject: map[string][]*evaluator.Outcome{}, teams: map[string]bool{}}
 	for _, o := range all {
 		sn := o.Snapshot
 		s.bySubject[sn.Subject] = append(s.bySubject[sn.Subject], o) // every period: the statement's history
@@ -121,6 +134,8 @@ type site struct {
 	p         *engine.Policy
 	rp        *rules.Policy
 	opts      Options
+	l         *lang.Locale // the language of the pages (SPEC §15)
+	c         charts
 	selected  []*evaluator.Outcome // in period, then subject order
 	bySubject map[string][]*evaluator.Outcome
 	teams     map[string]bool
@@ -180,12 +195,17 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 	}
 	defer fsutil.Remove(tmp)
 	out := &Result{}
-	writePage := func(name, tmpl string, data any) error {
+	tmpl, err := pages().Clone()
+	if err != nil {
+		return nil, res, err
+	}
+	tmpl.Funcs(funcs(s.l))
+	writePage := func(name, page string, data any) error {
 		f, err := fsutil.OpenFile(filepath.Join(tmp, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o666)
 		if err != nil {
 			return err
 		}
-		if err := pages().ExecuteTemplate(f, tmpl, data); err != nil {
+		if err := tmpl.ExecuteTemplate(f, page, data); err != nil {
 			f.Close()
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -342,9 +362,9 @@ type bandShare struct {
 }
 
 type targetView struct {
-	Name, Unit, Verdict string
-	MetShare, Goal      float64
-	Evaluable           int
+	Name, Label, Unit, Verdict string // Name is the policy's, for machines (data-target)
+	MetShare, Goal             float64
+	Evaluable                  int
 }
 
 type teamAvg struct {
@@ -375,7 +395,7 @@ func (s *site) attention(outs []*evaluator.Outcome) []attentionRow {
 		for _, b := range o.Breaches {
 			if b.Status == evaluator.Breached {
 				r := base
-				r.Rule, r.Severity, r.Message, r.Since = "breach "+b.Breach.Label.Or("", b.Breach.Name), b.Breach.Severity.String(), b.Message, sn.Period.Label
+				r.Rule, r.Severity, r.Message, r.Since = s.l.F("breach %s", b.Breach.Label.Or(s.l.Code(), b.Breach.Name)), s.l.S(b.Breach.Severity.String()), b.Message, sn.Period.Label
 				rows = append(rows, r)
 			}
 		}
@@ -404,8 +424,8 @@ func (s *site) attention(outs []*evaluator.Outcome) []attentionRow {
 				continue
 			}
 			r := base
-			r.Rule, r.Severity, r.Since = "target "+t.Target.Label.Or("", t.Target.Name), "missed", since
-			r.Message = fmt.Sprintf("missed %d periods running", n)
+			r.Rule, r.Severity, r.Since = s.l.F("target %s", t.Target.Label.Or(s.l.Code(), t.Target.Name)), s.l.S("missed"), since
+			r.Message = s.l.F("missed %d periods running", n)
 			rows = append(rows, r)
 		}
 	}
@@ -443,7 +463,7 @@ func (s *site) index() *indexPage {
 				}
 			}
 			sort.Float64s(vals)
-			sv := scoreView{Name: sc.Name, Median: math.NaN()}
+			sv := scoreView{Name: sc.Label.Or(s.l.Code(), sc.Name), Median: math.NaN()}
 			if len(vals) > 0 {
 				sv.Median = vals[len(vals)/2]
 			}
@@ -459,16 +479,16 @@ func (s *site) index() *indexPage {
 					if counts[""] == 0 {
 						continue
 					}
-					label = "below every band"
+					label = s.l.S("below every band")
 				}
 				sv.Bands = append(sv.Bands, bandShare{Band: label, Count: counts[b.Name], Share: share})
 				names, shares = append(names, label), append(shares, share*100)
 			}
-			sv.BandChart = bars("share of subjects per band, scorecard "+sc.Name+", "+label, names, shares, 100, nil, nil, func(f float64) string { return num(math.Round(f*10)/10) + "%" })
+			sv.BandChart = s.c.bars(s.l.F("share of subjects per band, scorecard %s, %s", sv.Name, label), names, shares, 100, nil, nil, func(f float64) string { return s.c.num(math.Round(f*10)/10) + "%" })
 			pv.Scorecards = append(pv.Scorecards, sv)
 			if si == 0 {
 				firstScores = vals
-				pv.ScoreChart = histogram("distribution of scores, scorecard "+sc.Name+", "+label, vals, 20)
+				pv.ScoreChart = s.c.histogram(s.l.F("distribution of scores, scorecard %s, %s", sv.Name, label), vals, 20)
 			}
 		}
 		if len(firstScores) > 0 {
@@ -493,7 +513,7 @@ func (s *site) index() *indexPage {
 					eval++
 				}
 			}
-			tv := targetView{Name: t.Name, Unit: t.Unit, Verdict: s.opts.Verdicts[t.Name], MetShare: math.NaN(), Goal: math.NaN(), Evaluable: eval}
+			tv := targetView{Name: t.Name, Label: t.Label.Or(s.l.Code(), t.Name), Unit: t.Unit, Verdict: s.opts.Verdicts[t.Name], MetShare: math.NaN(), Goal: math.NaN(), Evaluable: eval}
 			if eval > 0 {
 				tv.MetShare = float64(met) / float64(eval)
 			}
@@ -501,9 +521,9 @@ func (s *site) index() *indexPage {
 				tv.Goal = t.Goal.Num
 			}
 			pv.Targets = append(pv.Targets, tv)
-			names, shares, goals = append(names, t.Name), append(shares, tv.MetShare*100), append(goals, 70)
+			names, shares, goals = append(names, tv.Label), append(shares, tv.MetShare*100), append(goals, 70)
 		}
-		pv.TargetChart = bars("share of judged snapshots that met each target, "+label+" (the mark is 70%)", names, shares, 100, goals, nil, func(f float64) string { return num(math.Round(f*10)/10) + "%" })
+		pv.TargetChart = s.c.bars(s.l.F("share of judged snapshots that met each target, %s (the mark is 70%%)", label), names, shares, 100, goals, nil, func(f float64) string { return s.c.num(math.Round(f*10)/10) + "%" })
 		pv.Teams = s.teamAverages(outs)
 		var paid money.Total
 		for ii, in := range rp.Incentives {
@@ -516,7 +536,7 @@ func (s *site) index() *indexPage {
 				}
 			}
 			paid.AddTotal(&total)
-			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Label.Or("", in.Name), Total: total.Decimal().Text('f'), Earned: earned})
+			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Label.Or(s.l.Code(), in.Name), Total: s.l.Num(total.Decimal().Text('f')), Earned: earned})
 		}
 		for bi, b := range rp.Breaches {
 			n := 0
@@ -525,12 +545,12 @@ func (s *site) index() *indexPage {
 					n++
 				}
 			}
-			pv.Breaches = append(pv.Breaches, breachCount{Name: b.Name, Count: n})
+			pv.Breaches = append(pv.Breaches, breachCount{Name: b.Label.Or(s.l.Code(), b.Name), Count: n})
 		}
 		page.Periods = append(page.Periods, pv)
-		page.TrendRows = append(page.TrendRows, trendRow{Period: label, Score: trendScores[len(trendScores)-1], Paid: paid.Decimal().Text('f')})
+		page.TrendRows = append(page.TrendRows, trendRow{Period: label, Score: trendScores[len(trendScores)-1], Paid: s.l.Num(paid.Decimal().Text('f'))})
 	}
-	page.Trend = line("average score over the periods", page.PeriodLabels, trendScores)
+	page.Trend = s.c.line(s.l.S("average score over the periods"), page.PeriodLabels, trendScores)
 	for _, t := range sortedKeys(s.teams) {
 		page.Teams = append(page.Teams, link{t, fileName("team", t)})
 	}

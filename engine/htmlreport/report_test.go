@@ -9,6 +9,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/htmlreport"
 	"github.com/rubric-dev/rubric/engine/internal/testkit"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 const policy = `
@@ -75,5 +76,56 @@ func TestReportEscapesAndIsSelfContained(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(precious, "notes.txt")); err != nil {
 		t.Errorf("notes.txt is gone")
+	}
+}
+
+// TestReportInIndonesian: with an Indonesian locale every page is
+// lang="id", its headings, statuses, numbers and amounts are Indonesian
+// (€24,00, not 24.00 EUR), and the English report keeps its words.
+func TestReportInIndonesian(t *testing.T) {
+	p := testkit.LoadSource(t, "r.hcl", policy)
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("subject,period,team,sales\nA,2026-10,t1,12\nB,2026-10,t1,1234.5\n"), 0o644)
+	id, err := lang.Parse("id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dir := filepath.Join(t.TempDir(), "laporan")
+	if _, sres, err := htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: dir, Stream: engine.StreamOptions{Lang: id}}); err != nil || sres.Failed() {
+		t.Fatal(err, sres)
+	}
+	a := read(dir, "A.html")
+	for _, want := range []string{`<html lang="id">`, "Ringkasan", "Rincian pembayaran", "€24,00", "diperoleh", "tercapai", "Tidak ada pelanggaran."} {
+		if !strings.Contains(a, want) {
+			t.Errorf("A.html lacks %q", want)
+		}
+	}
+	if b := read(dir, "B.html"); !strings.Contains(b, "€2.469,00") {
+		t.Errorf("B.html lacks the amount in Indonesian form €2.469,00")
+	}
+	idx := read(dir, "index.html")
+	for _, want := range []string{"Siapa yang perlu perhatian", "Pembayaran", "2.493,00"} {
+		if !strings.Contains(idx, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Summary", "What the pay was made of", "Who needs attention", " EUR<"} {
+		if strings.Contains(a+idx, english) {
+			t.Errorf("the Indonesian report says %q", english)
+		}
+	}
+	en := filepath.Join(t.TempDir(), "report")
+	if _, _, err := htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: en}); err != nil {
+		t.Fatal(err)
+	}
+	if a := read(en, "A.html"); !strings.Contains(a, `<html lang="en">`) || !strings.Contains(a, "Summary") || !strings.Contains(a, "24.00 EUR") {
+		t.Errorf("the English statement changed")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 // The charts are small inline SVG written here: bars, a bullet chart, a
@@ -25,6 +26,12 @@ const (
 
 func num(f float64) string { return evaluator.Short(f) }
 
+// charts draws in a language: its numbers and its words.
+type charts struct{ l *lang.Locale }
+
+// num is a number in the charts' language.
+func (c charts) num(f float64) string { return c.l.Num(num(f)) }
+
 func svgOpen(b *strings.Builder, w, h int, label string) {
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" class="chart"><title>%s</title>`,
 		w, h, html.EscapeString(label), html.EscapeString(label))
@@ -32,7 +39,7 @@ func svgOpen(b *strings.Builder, w, h int, label string) {
 
 // bars draws labelled horizontal bars of values between 0 and max, with an
 // optional marker (a goal) per bar.
-func bars(label string, names []string, values []float64, max float64, marks []float64, colors []string, format func(float64) string) template.HTML {
+func (c charts) bars(label string, names []string, values []float64, max float64, marks []float64, colors []string, format func(float64) string) template.HTML {
 	if len(names) == 0 {
 		return ""
 	}
@@ -70,7 +77,7 @@ func bars(label string, names []string, values []float64, max float64, marks []f
 }
 
 // histogram draws the distribution of values in bins.
-func histogram(label string, values []float64, bins int) template.HTML {
+func (c charts) histogram(label string, values []float64, bins int) template.HTML {
 	if len(values) == 0 {
 		return ""
 	}
@@ -99,14 +106,14 @@ func histogram(label string, values []float64, bins int) template.HTML {
 	}
 	fmt.Fprintf(&b, `<line x1="10" x2="%d" y1="%d" y2="%d" stroke="%s"/>`, w-10, h-bottom, h-bottom, colorGrid)
 	fmt.Fprintf(&b, `<text x="10" y="%d" font-size="12">%s</text><text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>`,
-		h-6, num(lo), w-10, h-6, num(hi))
+		h-6, c.num(lo), w-10, h-6, c.num(hi))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
 // bullet draws one target's value against its threshold, goal and stretch
 // (the better direction to the right).
-func bullet(label string, value, goal, threshold, stretch float64, lower, judged bool) template.HTML {
+func (c charts) bullet(label string, value, goal, threshold, stretch float64, lower, judged bool) template.HTML {
 	pts := []float64{}
 	for _, v := range []float64{value, goal, threshold, stretch} {
 		if !math.IsNaN(v) {
@@ -155,19 +162,19 @@ func bullet(label string, value, goal, threshold, stretch float64, lower, judged
 	}
 	mark := func(v float64, name string, width int) {
 		if !math.IsNaN(v) {
-			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="6" y2="34" stroke="#000" stroke-width="%d"><title>%s %s</title></line>`, x(v), x(v), width, name, num(v))
+			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="6" y2="34" stroke="#000" stroke-width="%d"><title>%s %s</title></line>`, x(v), x(v), width, c.l.S(name), c.num(v))
 		}
 	}
 	mark(goal, "goal", 3)
 	mark(threshold, "threshold", 1)
 	mark(stretch, "stretch", 1)
-	fmt.Fprintf(&b, `<text x="10" y="43" font-size="10">worse</text><text x="%d" y="43" font-size="10" text-anchor="end">better</text>`, w-10)
+	fmt.Fprintf(&b, `<text x="10" y="43" font-size="10">%s</text><text x="%d" y="43" font-size="10" text-anchor="end">%s</text>`, c.l.S("worse"), w-10, c.l.S("better"))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
 // line draws values over periods (NaN: a gap).
-func line(label string, periods []string, values []float64) template.HTML {
+func (c charts) line(label string, periods []string, values []float64) template.HTML {
 	if len(periods) < 2 {
 		return ""
 	}
@@ -183,11 +190,20 @@ func line(label string, periods []string, values []float64) template.HTML {
 	if hi == lo {
 		lo, hi = lo-1, hi+1
 	}
-	const w, h = 420, 140
-	x := func(i int) float64 { return 30 + float64(i)*float64(w-60)/float64(len(periods)-1) }
+	const w, h, left = 420, 140, 56
+	x := func(i int) float64 { return left + float64(i)*float64(w-left-30)/float64(len(periods)-1) }
 	y := func(v float64) float64 { return 15 + (1-(v-lo)/(hi-lo))*float64(h-45) }
 	var b strings.Builder
 	svgOpen(&b, w, h, label)
+	// The y axis: its line and the lowest, middle and highest values, so
+	// that a small change does not look like a large one.
+	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="%s"/>`, left-6, left-6, y(hi), y(lo), colorGrid)
+	for _, v := range []float64{lo, (lo + hi) / 2, hi} {
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-9, y(v)+3, c.num(v))
+	}
+	// At most about eight period labels, evenly spaced, so that 24
+	// periods stay readable; every point keeps its period in its title.
+	every := (len(periods) + 7) / 8
 	var path strings.Builder
 	pen := false
 	for i, v := range values {
@@ -205,9 +221,11 @@ func line(label string, periods []string, values []float64) template.HTML {
 	fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.TrimSpace(path.String()), colorNeutr)
 	for i, v := range values {
 		if !math.IsNaN(v) {
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s</title></circle>`, x(i), y(v), colorNeutr, html.EscapeString(periods[i]), num(v))
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s: %s</title></circle>`, x(i), y(v), colorNeutr, html.EscapeString(periods[i]), c.num(v))
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%s</text>`, x(i), h-8, html.EscapeString(periods[i]))
+		if i%every == 0 || i == len(periods)-1 && (i%every)*2 >= every {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%s</text>`, x(i), h-8, html.EscapeString(periods[i]))
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

@@ -13,10 +13,13 @@ import (
 // cannot be forgotten) has an Indonesian translation; a format of verbs
 // and punctuation only needs none.
 func TestEveryFragmentTranslated(t *testing.T) {
-	call := regexp.MustCompile(`(?:\bl\.S|\bl\.F|\bpr|Lang\.F|Lang\.S|\bsection)\(("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
+	// Go calls (l.S("…")) and the report's templates ({{t "…"}}, {{tf "…" …}}).
+	call := regexp.MustCompile(`(?:(?:\bl\.S|\bl\.F|\bpr|Lang\.F|Lang\.S|\bsection)\(|[{(]tf? )("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
 	n := 0
 	for _, file := range []string{"../why.go", "../../engine/internal/explain/explain.go", "../../engine/trend/render.go",
-		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go", "../../engine/internal/encode/encode.go"} {
+		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go", "../../engine/internal/encode/encode.go",
+		"../../engine/htmlreport/report.go", "../../engine/htmlreport/pages.go", "../../engine/htmlreport/svg.go",
+		"../../engine/htmlreport/templates/index.html", "../../engine/htmlreport/templates/team.html", "../../engine/htmlreport/templates/statement.html"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

@@ -256,7 +256,7 @@ func inputsText(ins []evaluator.Input, l *lang.Locale) string {
 	parts := make([]string, len(ins))
 	for i, in := range ins {
 		v := in.Value.String()
-		if in.Value.Kind == evaluator.Bool {
+		if in.Value.Kind == evaluator.Bool || !in.Value.Has() {
 			v = l.S(v)
 		}
 		parts[i] = in.Name + " = " + l.Num(v)
@@ -460,4 +460,32 @@ func nextTier(pr func(string, ...any), in evaluator.IncentiveResult, o *evaluato
 			}
 		}
 	}
+}
+
+// NextBand is what it would take to reach the next band up of a score,
+// as explain says it, one sentence a line: for the report's statements.
+func NextBand(p *rules.Policy, sc evaluator.ScoreResult, o *evaluator.Outcome, l *lang.Locale) []string {
+	return captured(func(pr func(string, ...any)) { nextBand(pr, p, sc, o, l) }, l)
+}
+
+// NextTier is what the next tier or rate band of an incentive needs, as
+// explain says it.
+func NextTier(in evaluator.IncentiveResult, o *evaluator.Outcome, l *lang.Locale) []string {
+	return captured(func(pr func(string, ...any)) { nextTier(pr, in, o, l) }, l)
+}
+
+// StepText is one step of an incentive's arithmetic, as explain writes it.
+func StepText(st evaluator.Step, l *lang.Locale) string { return stepText(st, l) }
+
+// captured runs a writer of explain's lines and returns them, trimmed.
+func captured(write func(pr func(string, ...any)), l *lang.Locale) []string {
+	var b strings.Builder
+	write(func(format string, args ...any) { b.WriteString(l.F(format, args...)) })
+	var lines []string
+	for _, s := range strings.Split(b.String(), "\n") {
+		if s = strings.TrimSpace(s); s != "" {
+			lines = append(lines, s)
+		}
+	}
+	return lines
 }
