@@ -48,21 +48,19 @@ func (s *site) teamPage(team string) *teamPage {
 	for _, t := range rp.Targets {
 		page.Targets = append(page.Targets, t.Label.Or(s.l.Code(), t.Name))
 	}
-	byPeriod := map[string][]*evaluator.Outcome{}
+	byPeriod := map[string][]*brief{}
 	var labels []string
 	for _, o := range s.selected {
-		l := o.Snapshot.Period.Label
-		if _, ok := byPeriod[l]; !ok {
-			labels = append(labels, l)
-			byPeriod[l] = nil
+		if _, ok := byPeriod[o.period]; !ok {
+			labels = append(labels, o.period)
 		}
-		byPeriod[l] = append(byPeriod[l], o)
+		byPeriod[o.period] = append(byPeriod[o.period], o)
 	}
 	for _, l := range labels {
 		tp := teamPeriod{Label: l}
-		var members []*evaluator.Outcome
+		var members []*brief
 		for _, o := range byPeriod[l] {
-			if o.Snapshot.HasTeam && o.Snapshot.Team == team {
+			if o.hasTeam && o.team == team {
 				members = append(members, o)
 			}
 		}
@@ -70,14 +68,14 @@ func (s *site) teamPage(team string) *teamPage {
 			continue
 		}
 		for _, o := range members {
-			mr := memberRow{Subject: o.Snapshot.Subject, File: statementFile(o.Snapshot.Subject, o.Snapshot.Period.Label), Score: math.NaN(), Worst: worstStatus(o)}
-			if len(o.Scores) > 0 && o.Scores[0].Status == evaluator.ScoreOK {
-				mr.Score, mr.Band = o.Scores[0].Value.Num, o.Scores[0].Band.Str
+			mr := memberRow{Subject: o.subject, File: statementFile(o.subject, o.period), Score: math.NaN(), Worst: worstStatus(o)}
+			if len(o.scores) > 0 && o.scores[0].ok {
+				mr.Score, mr.Band = o.scores[0].value, o.scores[0].band
 			}
-			for _, t := range o.Targets {
-				c := cell{Text: "–", Status: t.Status.String(), Label: s.l.S(t.Status.String())}
-				if t.Value.Kind == evaluator.Number {
-					c.Text = s.c.num(t.Value.Num)
+			for _, t := range o.targets {
+				c := cell{Text: "–", Status: t.status.String(), Label: s.l.S(t.status.String())}
+				if !math.IsNaN(t.value) {
+					c.Text = s.c.num(t.value)
 				}
 				mr.Cells = append(mr.Cells, c)
 			}
@@ -125,14 +123,14 @@ func (s *site) teamPage(team string) *teamPage {
 
 // averages is the average value of each target, then of the first score,
 // over outcomes that have one.
-func (s *site) averages(outs []*evaluator.Outcome) ([]string, float64) {
+func (s *site) averages(outs []*brief) ([]string, float64) {
 	rp := s.rp
 	var row []string
 	for ti := range rp.Targets {
 		sum, n := 0.0, 0
 		for _, o := range outs {
-			if v := o.Targets[ti].Value; v.Kind == evaluator.Number {
-				sum += v.Num
+			if v := o.targets[ti].value; !math.IsNaN(v) {
+				sum += v
 				n++
 			}
 		}
@@ -146,8 +144,8 @@ func (s *site) averages(outs []*evaluator.Outcome) ([]string, float64) {
 	if len(rp.Scorecards) > 0 {
 		sum, n := 0.0, 0
 		for _, o := range outs {
-			if o.Scores[0].Status == evaluator.ScoreOK {
-				sum += o.Scores[0].Value.Num
+			if o.scores[0].ok {
+				sum += o.scores[0].value
 				n++
 			}
 		}
@@ -283,29 +281,25 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: b.WhyIn(s.l)})
 		}
 	}
-	for _, x := range s.selected {
-		if x.Snapshot.Subject == subject {
-			page.Periods = append(page.Periods, link{x.Snapshot.Period.Label, statementFile(subject, x.Snapshot.Period.Label)})
-		}
-	}
+	page.Periods = s.periodsOf[subject]
 	// History: the periods of the subject read up to this one, selected
 	// or not (a statement of September does not show October).
 	var labels []string
 	var scores []float64
 	for _, x := range s.bySubject[subject] {
-		if x.Snapshot.Period.Index() > sn.Period.Index() {
+		if x.index > sn.Period.Index() {
 			continue
 		}
-		hr := historyRow{Period: x.Snapshot.Period.Label, Score: "–"}
+		hr := historyRow{Period: x.period, Score: "–"}
 		v := math.NaN()
-		if len(x.Scores) > 0 && x.Scores[0].Status == evaluator.ScoreOK {
-			v = x.Scores[0].Value.Num
-			hr.Score, hr.Band = s.c.num(v), x.Scores[0].Band.Str
+		if len(x.scores) > 0 && x.scores[0].ok {
+			v = x.scores[0].value
+			hr.Score, hr.Band = s.c.num(v), x.scores[0].band
 		}
-		for _, in := range x.Incentives {
-			a := s.l.S(in.Status.String())
-			if in.Amount != nil {
-				a = s.l.Num(in.Amount.Text('f'))
+		for _, in := range x.incentives {
+			a := s.l.S(in.status.String())
+			if in.amount != nil {
+				a = s.l.Num(in.amount.Text('f'))
 			}
 			hr.Amounts = append(hr.Amounts, a)
 		}
@@ -319,16 +313,14 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 
 // worstStatus is "bad" when a target of o was missed or breached or a
 // breach fired, else "good".
-func worstStatus(o *evaluator.Outcome) string {
-	for _, t := range o.Targets {
-		if t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached {
+func worstStatus(o *brief) string {
+	for _, t := range o.targets {
+		if t.status == evaluator.Missed || t.status == evaluator.TargetBreached {
 			return "bad"
 		}
 	}
-	for _, b := range o.Breaches {
-		if b.Status == evaluator.Breached {
-			return "bad"
-		}
+	if len(o.breaches) > 0 {
+		return "bad"
 	}
 	return "good"
 }
@@ -349,20 +341,14 @@ func (s *site) standing(o *evaluator.Outcome) string {
 	if !sn.HasTeam || len(o.Scores) == 0 || o.Scores[0].Status != evaluator.ScoreOK {
 		return ""
 	}
-	var scores []float64
-	for _, x := range s.selected {
-		if x.Snapshot.Period.Label == sn.Period.Label && x.Snapshot.HasTeam && x.Snapshot.Team == sn.Team && x.Scores[0].Status == evaluator.ScoreOK {
-			scores = append(scores, x.Scores[0].Value.Num)
-		}
+	ts := s.teamScores[teamKey(sn.Team, sn.Period.Label)]
+	mine := o.Scores[0].Value.Num
+	if ts == nil || len(ts.sorted) == 0 {
+		return ""
 	}
-	rank := 1
-	sum := 0.0
-	for _, v := range scores {
-		if v > o.Scores[0].Value.Num {
-			rank++
-		}
-		sum += v
-	}
+	// Rank: one more than the members with a higher score.
+	n := len(ts.sorted)
+	rank := n - sort.Search(n, func(i int) bool { return ts.sorted[i] > mine }) + 1
 	return s.l.F("Rank %d of %d in team %s this period; the team's average score is %s (yours %s).",
-		rank, len(scores), sn.Team, s.c.num(sum/float64(len(scores))), s.c.num(o.Scores[0].Value.Num))
+		rank, n, sn.Team, s.c.num(ts.sum/float64(n)), s.c.num(mine))
 }

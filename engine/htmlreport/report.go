@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cockroachdb/apd/v3"
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
@@ -87,20 +88,32 @@ type Result struct {
 }
 
 // Build evaluates in and writes the site into opts.Dir, atomically (a
-// directory written aside, then renamed into place).
+// directory written aside, then renamed into place). It reads in twice
+// (standard input is copied aside first): first for the
+// numbers of every page (a brief of each outcome, not the outcome), then
+// again with explanations, writing each statement as its outcome comes,
+// so that memory grows with the snapshots' numbers, never with their
+// explanations.
 func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.StreamResult, error) {
 	rp := p.Rules()
 	sel, err := engine.NewSelection(in.Periods, rp.Period)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts.Stream.Explain = true
-	opts.Stream.EncodeAll = true
+	in, release, err := in.Rewindable()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	first := opts.Stream
+	first.Explain = false
+	first.EncodeAll = true
 	var mu sync.Mutex
-	var all []*evaluator.Outcome
-	res, err := p.Stream(in, opts.Stream, func(o *evaluator.Outcome, buf []byte) []byte {
+	var all []*brief
+	res, err := p.Stream(in, first, func(o *evaluator.Outcome, buf []byte) []byte {
+		b := newBrief(o, sel.Has(o.Snapshot.Period))
 		mu.Lock()
-		all = append(all, o.Clone())
+		all = append(all, b)
 		mu.Unlock()
 		return buf
 	}, func([]byte) error { return nil })
@@ -108,37 +121,127 @@ func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.St
 		return nil, res, err
 	}
 	sort.SliceStable(all, func(i, j int) bool {
-		a, b := all[i].Snapshot, all[j].Snapshot
-		if a.Period.Index() != b.Period.Index() {
-			return a.Period.Index() < b.Period.Index()
+		a, b := all[i], all[j]
+		if a.index != b.index {
+			return a.index < b.index
 		}
-		return a.Subject < b.Subject
+		return a.subject < b.subject
 	})
 	l := opts.Stream.Lang
-	s := &site{p: p, rp: rp, opts: opts, l: l, c: charts{l}, bySubject: map[string][]*evaluator.Outcome{}, teams: map[string]bool{}}
-	for _, o := range all {
-		sn := o.Snapshot
-		s.bySubject[sn.Subject] = append(s.bySubject[sn.Subject], o) // every period: the statement's history
-		if sn.HistoryOnly || !sel.Has(sn.Period) {
+	s := &site{p: p, rp: rp, opts: opts, l: l, c: charts{l}, bySubject: map[string][]*brief{}, teams: map[string]bool{},
+		latest: map[string]*brief{}, periodsOf: map[string][]link{}, teamScores: map[string]*teamStat{}}
+	for _, b := range all {
+		s.bySubject[b.subject] = append(s.bySubject[b.subject], b) // every period: the statement's history
+		if !b.selected {
 			continue
 		}
-		s.selected = append(s.selected, o)
-		if sn.HasTeam {
-			s.teams[sn.Team] = true
+		s.selected = append(s.selected, b)
+		s.latest[b.subject] = b
+		s.periodsOf[b.subject] = append(s.periodsOf[b.subject], link{b.period, statementFile(b.subject, b.period)})
+		if b.hasTeam {
+			s.teams[b.team] = true
+			if len(b.scores) > 0 && b.scores[0].ok {
+				k := teamKey(b.team, b.period)
+				ts := s.teamScores[k]
+				if ts == nil {
+					ts = &teamStat{}
+					s.teamScores[k] = ts
+				}
+				ts.sorted = append(ts.sorted, b.scores[0].value)
+				ts.sum += b.scores[0].value
+			}
 		}
 	}
-	return s.write(res)
+	for _, ts := range s.teamScores {
+		sort.Float64s(ts.sorted)
+	}
+	return s.write(in, res)
 }
 
+// brief is what the report keeps of an outcome between its two reads:
+// the numbers the overview, the team pages and a statement's history and
+// standing show, without the explanation.
+type brief struct {
+	subject, team, period string
+	index                 int // the period's
+	hasTeam, selected     bool
+	scores                []scoreBrief     // per scorecard
+	targets               []targetBrief    // per target
+	incentives            []incentiveBrief // per incentive
+	breaches              []breachBrief    // the rules that fired
+}
+
+type scoreBrief struct {
+	ok    bool
+	value float64
+	band  string
+}
+
+type targetBrief struct {
+	status evaluator.TargetStatus
+	value  float64 // NaN when not a number
+}
+
+type incentiveBrief struct {
+	status evaluator.IncentiveStatus
+	amount *apd.Decimal
+}
+
+type breachBrief struct {
+	rule    int // the breach's index in the policy
+	message string
+}
+
+func newBrief(o *evaluator.Outcome, selected bool) *brief {
+	sn := o.Snapshot
+	b := &brief{subject: strings.Clone(sn.Subject), period: sn.Period.Label, index: sn.Period.Index(),
+		hasTeam: sn.HasTeam, selected: selected && !sn.HistoryOnly}
+	if sn.HasTeam {
+		b.team = strings.Clone(sn.Team)
+	}
+	b.scores = make([]scoreBrief, len(o.Scores))
+	for i, sc := range o.Scores {
+		b.scores[i] = scoreBrief{ok: sc.Status == evaluator.ScoreOK, value: sc.Value.Num, band: sc.Band.Str}
+	}
+	b.targets = make([]targetBrief, len(o.Targets))
+	for i, t := range o.Targets {
+		b.targets[i] = targetBrief{status: t.Status, value: valueOf(t.Value)}
+	}
+	b.incentives = make([]incentiveBrief, len(o.Incentives))
+	for i, in := range o.Incentives {
+		b.incentives[i].status = in.Status
+		if in.Amount != nil {
+			b.incentives[i].amount = new(apd.Decimal).Set(in.Amount)
+		}
+	}
+	for i, br := range o.Breaches {
+		if br.Status == evaluator.Breached {
+			b.breaches = append(b.breaches, breachBrief{rule: i, message: br.Message})
+		}
+	}
+	return b
+}
+
+// teamStat is the first scores of a team's members in a period.
+type teamStat struct {
+	sorted []float64
+	sum    float64
+}
+
+func teamKey(team, period string) string { return period + "\x00" + team }
+
 type site struct {
-	p         *engine.Policy
-	rp        *rules.Policy
-	opts      Options
-	l         *lang.Locale // the language of the pages (SPEC §15)
-	c         charts
-	selected  []*evaluator.Outcome // in period, then subject order
-	bySubject map[string][]*evaluator.Outcome
-	teams     map[string]bool
+	p          *engine.Policy
+	rp         *rules.Policy
+	opts       Options
+	l          *lang.Locale // the language of the pages (SPEC §15)
+	c          charts
+	selected   []*brief // in period, then subject order
+	bySubject  map[string][]*brief
+	latest     map[string]*brief    // each subject's latest selected period
+	periodsOf  map[string][]link    // each subject's statements
+	teamScores map[string]*teamStat // the first scores of a team in a period (teamKey)
+	teams      map[string]bool
 }
 
 // safeID is id as it is when it is a plain file name (letters, digits,
@@ -179,7 +282,7 @@ func fileName(prefix, id string) string {
 	return prefix + "-" + b.String() + "-" + hex.EncodeToString(sum[:4]) + ".html"
 }
 
-func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, error) {
+func (s *site) write(in engine.Input, res *engine.StreamResult) (*Result, *engine.StreamResult, error) {
 	dir := filepath.Clean(s.opts.Dir)
 	if fi, err := os.Lstat(dir); err == nil && (!fi.IsDir() || !isReport(dir)) {
 		return nil, res, fmt.Errorf("%s exists and is not a rubric report; refusing to replace it", dir)
@@ -200,6 +303,7 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 		return nil, res, err
 	}
 	tmpl.Funcs(funcs(s.l))
+	var pagesMu sync.Mutex // statements are written from the stream's workers
 	writePage := func(name, page string, data any) error {
 		f, err := fsutil.OpenFile(filepath.Join(tmp, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o666)
 		if err != nil {
@@ -209,7 +313,9 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 			f.Close()
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		pagesMu.Lock()
 		out.Pages++
+		pagesMu.Unlock()
 		return f.Close()
 	}
 	idx := s.index()
@@ -231,22 +337,44 @@ func (s *site) write(res *engine.StreamResult) (*Result, *engine.StreamResult, e
 		out.Teams++
 	}
 	// A statement per subject and period, and the latest again as the
-	// subject's own page (SPEC §15).
+	// subject's own page (SPEC §15), each written as the second read
+	// brings its outcome with its explanation.
+	want := map[string]bool{}
 	for _, subj := range s.subjects() {
-		var latest *evaluator.Outcome
-		for _, o := range s.selected {
-			if o.Snapshot.Subject != subj {
-				continue
-			}
-			if err := writePage(statementFile(subj, o.Snapshot.Period.Label), "statement.html", s.statement(o)); err != nil {
-				return nil, res, err
-			}
-			latest = o
+		want[subj] = true
+	}
+	out.Subjects = len(want)
+	second := s.opts.Stream
+	second.Explain = true
+	second.EncodeAll = false
+	var werr error
+	res2, err := s.p.Stream(in, second, func(o *evaluator.Outcome, buf []byte) []byte {
+		sn := o.Snapshot
+		if sn.HistoryOnly || !want[sn.Subject] {
+			return buf
 		}
-		if err := writePage(subjectFile(subj), "statement.html", s.statement(latest)); err != nil {
-			return nil, res, err
+		page := s.statement(o)
+		err := writePage(statementFile(sn.Subject, sn.Period.Label), "statement.html", page)
+		if err == nil && s.latest[sn.Subject].period == sn.Period.Label {
+			err = writePage(subjectFile(sn.Subject), "statement.html", page)
 		}
-		out.Subjects++
+		if err != nil {
+			pagesMu.Lock()
+			if werr == nil {
+				werr = err
+			}
+			pagesMu.Unlock()
+		}
+		return buf
+	}, func([]byte) error { return nil })
+	if err == nil && res2.Failed() {
+		err = fmt.Errorf("the input changed between the report's two reads")
+	}
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, res, err
 	}
 	marker, err := fsutil.OpenFile(filepath.Join(tmp, ".rubric-report"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -286,13 +414,12 @@ func isReport(dir string) bool {
 func (s *site) subjects() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, o := range s.selected {
-		sn := o.Snapshot
-		if (s.opts.Subject != "" && sn.Subject != s.opts.Subject) || (s.opts.Team != "" && sn.Team != s.opts.Team) || seen[sn.Subject] {
+	for _, b := range s.selected {
+		if (s.opts.Subject != "" && b.subject != s.opts.Subject) || (s.opts.Team != "" && b.team != s.opts.Team) || seen[b.subject] {
 			continue
 		}
-		seen[sn.Subject] = true
-		out = append(out, sn.Subject)
+		seen[b.subject] = true
+		out = append(out, b.subject)
 	}
 	sort.Strings(out)
 	return out
@@ -387,44 +514,42 @@ type breachCount struct {
 // attention lists who needs attention among a period's outcomes (in
 // subject order): every breach rule that fired, and every target missed
 // or breached in this period and the one before (a streak: since when).
-func (s *site) attention(outs []*evaluator.Outcome) []attentionRow {
+func (s *site) attention(outs []*brief) []attentionRow {
 	var rows []attentionRow
 	for _, o := range outs {
-		sn := o.Snapshot
-		base := attentionRow{Subject: sn.Subject, File: statementFile(sn.Subject, sn.Period.Label), Team: sn.Team}
-		for _, b := range o.Breaches {
-			if b.Status == evaluator.Breached {
-				r := base
-				r.Rule, r.Severity, r.Message, r.Since = s.l.F("breach %s", b.Breach.Label.Or(s.l.Code(), b.Breach.Name)), s.l.S(b.Breach.Severity.String()), b.Message, sn.Period.Label
-				rows = append(rows, r)
-			}
+		base := attentionRow{Subject: o.subject, File: statementFile(o.subject, o.period), Team: o.team}
+		for _, fired := range o.breaches {
+			b := s.rp.Breaches[fired.rule]
+			r := base
+			r.Rule, r.Severity, r.Message, r.Since = s.l.F("breach %s", b.Label.Or(s.l.Code(), b.Name)), s.l.S(b.Severity.String()), fired.message, o.period
+			rows = append(rows, r)
 		}
-		for i, t := range o.Targets {
-			if t.Status != evaluator.Missed && t.Status != evaluator.TargetBreached {
+		for i, t := range o.targets {
+			if t.status != evaluator.Missed && t.status != evaluator.TargetBreached {
 				continue
 			}
-			since, n := sn.Period.Label, 1
-			hist := s.bySubject[sn.Subject]
-			idx := sn.Period.Index()
+			since, n := o.period, 1
+			hist := s.bySubject[o.subject]
+			idx := o.index
 			for j := len(hist) - 1; j >= 0; j-- {
 				h := hist[j]
-				hi := h.Snapshot.Period.Index()
-				if hi >= idx {
+				if h.index >= idx {
 					continue
 				}
-				if hi != idx-1 {
+				if h.index != idx-1 {
 					break
 				}
-				if st := h.Targets[i].Status; st != evaluator.Missed && st != evaluator.TargetBreached {
+				if st := h.targets[i].status; st != evaluator.Missed && st != evaluator.TargetBreached {
 					break
 				}
-				since, idx, n = h.Snapshot.Period.Label, hi, n+1
+				since, idx, n = h.period, h.index, n+1
 			}
 			if n < 2 {
 				continue
 			}
+			tg := s.rp.Targets[i]
 			r := base
-			r.Rule, r.Severity, r.Since = s.l.F("target %s", t.Target.Label.Or(s.l.Code(), t.Target.Name)), s.l.S("missed"), since
+			r.Rule, r.Severity, r.Since = s.l.F("target %s", tg.Label.Or(s.l.Code(), tg.Name)), s.l.S("missed"), since
 			r.Message = s.l.F("missed %d periods running", n)
 			rows = append(rows, r)
 		}
@@ -439,13 +564,12 @@ func (s *site) index() *indexPage {
 	if page.Title == "" {
 		page.Title = rp.Name
 	}
-	byPeriod := map[string][]*evaluator.Outcome{}
+	byPeriod := map[string][]*brief{}
 	for _, o := range s.selected {
-		l := o.Snapshot.Period.Label
-		if byPeriod[l] == nil {
-			page.PeriodLabels = append(page.PeriodLabels, l)
+		if byPeriod[o.period] == nil {
+			page.PeriodLabels = append(page.PeriodLabels, o.period)
 		}
-		byPeriod[l] = append(byPeriod[l], o)
+		byPeriod[o.period] = append(byPeriod[o.period], o)
 	}
 	var trendScores []float64
 	for _, label := range page.PeriodLabels {
@@ -456,10 +580,9 @@ func (s *site) index() *indexPage {
 			var vals []float64
 			counts := map[string]int{}
 			for _, o := range outs {
-				r := o.Scores[si]
-				if r.Status == evaluator.ScoreOK {
-					vals = append(vals, r.Value.Num)
-					counts[r.Band.Str]++
+				if r := o.scores[si]; r.ok {
+					vals = append(vals, r.value)
+					counts[r.band]++
 				}
 			}
 			sort.Float64s(vals)
@@ -505,7 +628,7 @@ func (s *site) index() *indexPage {
 		for ti, t := range rp.Targets {
 			met, eval := 0, 0
 			for _, o := range outs {
-				switch o.Targets[ti].Status {
+				switch o.targets[ti].status {
 				case evaluator.Met, evaluator.Exceeded:
 					met++
 					eval++
@@ -530,21 +653,22 @@ func (s *site) index() *indexPage {
 			var total money.Total
 			earned := 0
 			for _, o := range outs {
-				total.Add(o.Incentives[ii].Amount)
-				if o.Incentives[ii].Status == evaluator.Earned {
+				total.Add(o.incentives[ii].amount)
+				if o.incentives[ii].status == evaluator.Earned {
 					earned++
 				}
 			}
 			paid.AddTotal(&total)
 			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Label.Or(s.l.Code(), in.Name), Total: s.l.Num(total.Decimal().Text('f')), Earned: earned})
 		}
-		for bi, b := range rp.Breaches {
-			n := 0
-			for _, o := range outs {
-				if o.Breaches[bi].Status == evaluator.Breached {
-					n++
-				}
+		fired := make([]int, len(rp.Breaches))
+		for _, o := range outs {
+			for _, b := range o.breaches {
+				fired[b.rule]++
 			}
+		}
+		for bi, b := range rp.Breaches {
+			n := fired[bi]
 			pv.Breaches = append(pv.Breaches, breachCount{Name: b.Label.Or(s.l.Code(), b.Name), Count: n})
 		}
 		page.Periods = append(page.Periods, pv)
@@ -562,22 +686,22 @@ func (s *site) index() *indexPage {
 
 // teamAverages is each team's average score (first scorecard) against
 // everyone's, lowest first, so a team-level dip stands out.
-func (s *site) teamAverages(outs []*evaluator.Outcome) []teamAvg {
+func (s *site) teamAverages(outs []*brief) []teamAvg {
 	if len(s.rp.Scorecards) == 0 {
 		return nil
 	}
 	sums, counts := map[string]float64{}, map[string]int{}
 	total, n := 0.0, 0
 	for _, o := range outs {
-		if o.Scores[0].Status != evaluator.ScoreOK {
+		if !o.scores[0].ok {
 			continue
 		}
-		v := o.Scores[0].Value.Num
+		v := o.scores[0].value
 		total += v
 		n++
-		if o.Snapshot.HasTeam {
-			sums[o.Snapshot.Team] += v
-			counts[o.Snapshot.Team]++
+		if o.hasTeam {
+			sums[o.team] += v
+			counts[o.team]++
 		}
 	}
 	var out []teamAvg

@@ -62,6 +62,19 @@ func TestReportEscapesAndIsSelfContained(t *testing.T) {
 			}
 		}
 	}
+	// From standard input, which the report reads twice: the same site.
+	csv, _ := os.ReadFile(in)
+	piped := filepath.Join(t.TempDir(), "piped")
+	if _, sres, err := htmlreport.Build(p, engine.Input{Name: "-", Format: "csv", Stdin: strings.NewReader(string(csv))}, htmlreport.Options{Dir: piped}); err != nil || sres.Failed() {
+		t.Fatal(err, sres)
+	}
+	for _, e := range entries {
+		a, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(piped, e.Name()))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s differs when the input comes from standard input (%v)", e.Name(), err)
+		}
+	}
 	// One subject alone.
 	one := filepath.Join(t.TempDir(), "one")
 	res, _, err = htmlreport.Build(p, engine.Input{Name: in}, htmlreport.Options{Dir: one, Subject: "B"})
