@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -44,34 +46,27 @@ dip can be seen to be one person's or the whole team's.`,
 			if err != nil {
 				return err
 			}
-			rep, res, err := trend.Run(p, pf.in(e), trend.Options{Subject: subject, Team: team, Stream: engine.StreamOptions{SkipInvalid: pf.skipInvalid}})
+			n, res, err := trend.Write(p, pf.in(e), trend.Options{Subject: subject, Team: team, Stream: engine.StreamOptions{SkipInvalid: pf.skipInvalid, Lang: loc}}, format, e.stdout)
+			var oerr *engine.OutputError
+			if errors.As(err, &oerr) {
+				if errors.Is(err, syscall.EPIPE) {
+					return &exitError{code: exitBrokenPipe}
+				}
+				return fail(fmt.Sprintf("writing the trend: %v", err))
+			}
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			rep.Lang = loc
 			if err := pf.report(e, res); err != nil {
 				return err
 			}
-			if len(rep.Subjects) == 0 {
+			if n == 0 {
 				switch {
 				case subject != "":
 					return fail(fmt.Sprintf("no snapshot of subject %q", subject))
 				case team != "":
 					return fail(fmt.Sprintf("no snapshot of team %q", team))
 				}
-			}
-			switch format {
-			case "json":
-				err = rep.WriteJSON(e.stdout)
-			case "markdown":
-				err = rep.WriteMarkdown(e.stdout)
-			case "csv":
-				err = rep.WriteCSV(e.stdout)
-			default:
-				err = rep.WriteText(e.stdout)
-			}
-			if err != nil {
-				return fail(fmt.Sprintf("writing the trend: %v", err))
 			}
 			return nil
 		},

@@ -2,19 +2,15 @@ package trend
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 )
-
-// WriteJSON writes the report as indented JSON (maps keyed by rule name,
-// so keys are sorted).
-func (r *Report) WriteJSON(w io.Writer) error { return engine.WriteJSON(w, r) }
 
 // columns are the trend's columns after subject and period, for people
 // (text and markdown: labels, SPEC §15): each target, each score, the
@@ -94,54 +90,135 @@ func (r *Report) teamCells(tp *TeamPeriod) []string {
 	return out
 }
 
+// sink writes a trend subject by subject: Write streams into one, and
+// the Write* methods of a Report built whole feed theirs the same way.
+type sink interface {
+	subject(sub *Subject) error
+	finish(teams []*Team) error
+}
+
+// sink returns the writer of format: text, markdown, csv or json.
+func (r *Report) sink(format string, w io.Writer) sink {
+	switch format {
+	case "markdown":
+		return newMarkdownSink(r, w)
+	case "csv":
+		return newCSVSink(r, w)
+	case "json":
+		return &jsonSink{r: r, w: w}
+	}
+	return newTextSink(r, w)
+}
+
+// write feeds the whole report to a sink.
+func (r *Report) write(s sink) error {
+	for _, sub := range r.Subjects {
+		if err := s.subject(sub); err != nil {
+			return err
+		}
+	}
+	return s.finish(r.Teams)
+}
+
 // WriteText writes one table: a row per subject and period (▲ improving,
 // ▼ worsening, = flat against the period before), and with a team, its
 // average under each period.
-func (r *Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...), "\t"))
-	for _, sub := range r.Subjects {
-		for _, per := range sub.Periods {
-			fmt.Fprintln(tw, strings.Join(append([]string{sub.Subject, per.Period}, r.cells(per)...), "\t"))
-		}
-	}
-	for _, t := range r.Teams {
-		for _, tp := range t.Periods {
-			fmt.Fprintln(tw, strings.Join(append([]string{r.Lang.F("team %s avg", t.Team), tp.Period}, r.teamCells(tp)...), "\t"))
-		}
-	}
-	return tw.Flush()
-}
+func (r *Report) WriteText(w io.Writer) error { return r.write(newTextSink(r, w)) }
 
 // WriteMarkdown writes the same table in markdown; with a team, each
 // period's team average follows its members' rows.
-func (r *Report) WriteMarkdown(w io.Writer) error {
-	cols := append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...)
-	var b strings.Builder
-	b.WriteString("| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n")
-	esc := func(cells []string) string {
-		for i, c := range cells {
-			cells[i] = strings.ReplaceAll(c, "|", "\\|")
-		}
-		return "| " + strings.Join(cells, " | ") + " |\n"
-	}
-	for _, sub := range r.Subjects {
-		for _, per := range sub.Periods {
-			b.WriteString(esc(append([]string{sub.Subject, per.Period}, r.cells(per)...)))
-		}
-	}
-	for _, t := range r.Teams {
-		for _, tp := range t.Periods {
-			b.WriteString(esc(append([]string{"**" + r.Lang.F("team %s average", t.Team) + "**", tp.Period}, r.teamCells(tp)...)))
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
+func (r *Report) WriteMarkdown(w io.Writer) error { return r.write(newMarkdownSink(r, w)) }
 
 // WriteCSV writes one row per subject and period with full-precision
 // numbers, the statuses and the changes, for dashboards.
-func (r *Report) WriteCSV(w io.Writer) error {
+func (r *Report) WriteCSV(w io.Writer) error { return r.write(newCSVSink(r, w)) }
+
+// WriteJSON writes the report as indented JSON (maps keyed by rule name,
+// so keys are sorted).
+func (r *Report) WriteJSON(w io.Writer) error { return r.write(&jsonSink{r: r, w: w}) }
+
+// textBlock is how many rows the text table aligns at a time: a long
+// trend streams in blocks instead of being held whole for alignment.
+const textBlock = 1000
+
+type textSink struct {
+	r    *Report
+	tw   *tabwriter.Writer
+	rows int
+}
+
+func newTextSink(r *Report, w io.Writer) *textSink {
+	t := &textSink{r: r, tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	fmt.Fprintln(t.tw, strings.Join(append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...), "\t"))
+	return t
+}
+
+func (t *textSink) subject(sub *Subject) error {
+	for _, per := range sub.Periods {
+		fmt.Fprintln(t.tw, strings.Join(append([]string{sub.Subject, per.Period}, t.r.cells(per)...), "\t"))
+		t.rows++
+	}
+	if t.rows >= textBlock {
+		t.rows = 0
+		return t.tw.Flush()
+	}
+	return nil
+}
+
+func (t *textSink) finish(teams []*Team) error {
+	for _, tm := range teams {
+		for _, tp := range tm.Periods {
+			fmt.Fprintln(t.tw, strings.Join(append([]string{t.r.Lang.F("team %s avg", tm.Team), tp.Period}, t.r.teamCells(tp)...), "\t"))
+		}
+	}
+	return t.tw.Flush()
+}
+
+type markdownSink struct {
+	r *Report
+	w io.Writer
+}
+
+func newMarkdownSink(r *Report, w io.Writer) *markdownSink {
+	cols := append([]string{r.Lang.F("subject"), r.Lang.F("period")}, r.columns()...)
+	io.WriteString(w, "| "+strings.Join(cols, " | ")+" |\n|"+strings.Repeat("---|", len(cols))+"\n")
+	return &markdownSink{r: r, w: w}
+}
+
+func (m *markdownSink) row(cells []string) error {
+	for i, c := range cells {
+		cells[i] = strings.ReplaceAll(c, "|", "\\|")
+	}
+	_, err := io.WriteString(m.w, "| "+strings.Join(cells, " | ")+" |\n")
+	return err
+}
+
+func (m *markdownSink) subject(sub *Subject) error {
+	for _, per := range sub.Periods {
+		if err := m.row(append([]string{sub.Subject, per.Period}, m.r.cells(per)...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *markdownSink) finish(teams []*Team) error {
+	for _, t := range teams {
+		for _, tp := range t.Periods {
+			if err := m.row(append([]string{"**" + m.r.Lang.F("team %s average", t.Team) + "**", tp.Period}, m.r.teamCells(tp)...)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type csvSink struct {
+	r  *Report
+	cw *csv.Writer
+}
+
+func newCSVSink(r *Report, w io.Writer) *csvSink {
 	cw := csv.NewWriter(w)
 	head := []string{"subject", "team", "period"}
 	for _, t := range r.rp.Targets {
@@ -155,6 +232,10 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		head = append(head, in.Name, in.Name+"_status", in.Name+"_change")
 	}
 	cw.Write(head)
+	return &csvSink{r: r, cw: cw}
+}
+
+func (c *csvSink) subject(sub *Subject) error {
 	raw := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -167,25 +248,86 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		return *s
 	}
-	for _, sub := range r.Subjects {
-		for _, per := range sub.Periods {
-			row := []string{textenc.SafeCell(sub.Subject), textenc.SafeCell(sub.Team), per.Period}
-			for _, t := range r.rp.Targets {
-				m := per.Targets[t.Name]
-				row = append(row, raw(m.Value), m.Status, raw(m.Change), m.Direction)
-			}
-			for _, sc := range r.rp.Scorecards {
-				m := per.Scores[sc.Name]
-				row = append(row, raw(m.Value), str(m.Band), raw(m.Change))
-			}
-			row = append(row, strings.Join(per.Breaches, ";"))
-			for _, in := range r.rp.Incentives {
-				a := per.Incentives[in.Name]
-				row = append(row, str(a.Amount), a.Status, str(a.Change))
-			}
-			cw.Write(row)
+	r := c.r
+	for _, per := range sub.Periods {
+		row := []string{textenc.SafeCell(sub.Subject), textenc.SafeCell(sub.Team), per.Period}
+		for _, t := range r.rp.Targets {
+			m := per.Targets[t.Name]
+			row = append(row, raw(m.Value), m.Status, raw(m.Change), m.Direction)
 		}
+		for _, sc := range r.rp.Scorecards {
+			m := per.Scores[sc.Name]
+			row = append(row, raw(m.Value), str(m.Band), raw(m.Change))
+		}
+		row = append(row, strings.Join(per.Breaches, ";"))
+		for _, in := range r.rp.Incentives {
+			a := per.Incentives[in.Name]
+			row = append(row, str(a.Amount), a.Status, str(a.Change))
+		}
+		c.cw.Write(row)
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.cw.Error()
+}
+
+func (c *csvSink) finish([]*Team) error {
+	c.cw.Flush()
+	return c.cw.Error()
+}
+
+// jsonSink writes what json.MarshalIndent(report, "", "  ") would, a
+// subject at a time.
+type jsonSink struct {
+	r    *Report
+	w    io.Writer
+	n    int
+	head bool
+}
+
+func (j *jsonSink) start() error {
+	if j.head {
+		return nil
+	}
+	j.head = true
+	ref, err := json.MarshalIndent(j.r.Policy, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(j.w, "{\n  \"policy\": %s,\n  \"subjects\": [", ref)
+	return err
+}
+
+func (j *jsonSink) subject(sub *Subject) error {
+	if err := j.start(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(sub, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := "\n    "
+	if j.n > 0 {
+		sep = ",\n    "
+	}
+	j.n++
+	_, err = io.WriteString(j.w, sep+string(b))
+	return err
+}
+
+func (j *jsonSink) finish(teams []*Team) error {
+	if err := j.start(); err != nil {
+		return err
+	}
+	if teams == nil {
+		teams = []*Team{}
+	}
+	b, err := json.MarshalIndent(teams, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	end := "\n  ]"
+	if j.n == 0 {
+		end = "]"
+	}
+	_, err = fmt.Fprintf(j.w, "%s,\n  \"teams\": %s\n}\n", end, b)
+	return err
 }

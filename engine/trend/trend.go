@@ -7,13 +7,17 @@
 package trend
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
 	"math"
 	"sort"
-	"sync"
 
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
@@ -97,50 +101,151 @@ type Avg struct {
 	Count int      `json:"count"`
 }
 
-// Run evaluates in and builds the trend.
+// Run evaluates in and builds the whole trend in memory: for a library
+// caller that wants the model. Write streams it instead.
 func Run(p *engine.Policy, in engine.Input, opts Options) (*Report, *engine.StreamResult, error) {
+	r := &Report{Policy: p.Ref(), Subjects: []*Subject{}, Teams: []*Team{}, Lang: opts.Stream.Lang, rp: p.Rules()}
+	teams, res, err := each(p, in, opts, func(sub *Subject) error {
+		r.Subjects = append(r.Subjects, sub)
+		return nil
+	})
+	if err != nil || res.Failed() {
+		return nil, res, err
+	}
+	r.Teams = teams
+	return r, res, nil
+}
+
+// Write evaluates in and writes the trend to w in format (text,
+// markdown, csv or json), subject by subject as the outcomes come in
+// order of subject and period: memory holds one subject's periods and,
+// with a team, its sums per period, never every outcome. The trend is
+// written aside first and copied to w only when the run did not fail,
+// so a failed run writes nothing; a run with a subject or team chosen
+// that finds none writes nothing either, and n tells (n is the subjects
+// written).
+func Write(p *engine.Policy, in engine.Input, opts Options, format string, w io.Writer) (n int, res *engine.StreamResult, err error) {
+	tmp, err := fsutil.CreateTemp("", "rubric-trend-*")
+	if err != nil {
+		return 0, nil, err
+	}
+	defer func() { tmp.Close(); fsutil.Remove(tmp.Name()) }()
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	r := &Report{Policy: p.Ref(), Lang: opts.Stream.Lang, rp: p.Rules()}
+	out := r.sink(format, bw)
+	teams, res, err := each(p, in, opts, func(sub *Subject) error {
+		n++
+		return out.subject(sub)
+	})
+	if err != nil || res.Failed() {
+		return 0, res, err
+	}
+	if n == 0 && (opts.Subject != "" || opts.Team != "") {
+		return 0, res, nil
+	}
+	if err := out.finish(teams); err != nil {
+		return 0, res, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, res, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, res, err
+	}
+	if _, err := io.Copy(w, tmp); err != nil {
+		return 0, res, &engine.OutputError{Err: err}
+	}
+	return n, res, nil
+}
+
+// record is one subject's period on its way from the workers that
+// evaluate to the writer that sees them in key order.
+type record struct {
+	Subject string  `json:"s"`
+	Team    string  `json:"t"`
+	Index   int     `json:"i"`
+	Period  *Period `json:"p"`
+}
+
+// each streams in in order of subject and period and calls fn with each
+// chosen subject's periods, changes filled in; with a team, it returns
+// the team's averages.
+func each(p *engine.Policy, in engine.Input, opts Options, fn func(*Subject) error) ([]*Team, *engine.StreamResult, error) {
 	rp := p.Rules()
 	sel, err := engine.NewSelection(in.Periods, rp.Period)
 	if err != nil {
 		return nil, nil, err
 	}
 	opts.Stream.EncodeAll = true
-	var mu sync.Mutex
-	subjects := map[string]*Subject{}
+	opts.Stream.InKeyOrder = true
+	r := &Report{rp: rp}
+	var acc *teamAcc
+	if opts.Team != "" {
+		acc = newTeamAcc(opts.Team)
+	}
+	var cur *Subject
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		sub := cur
+		cur = nil
+		sort.SliceStable(sub.Periods, func(i, j int) bool { return sub.Periods[i].index < sub.Periods[j].index })
+		for i := 1; i < len(sub.Periods); i++ {
+			if sub.Periods[i].index == sub.Periods[i-1].index+1 {
+				r.change(sub.Periods[i-1], sub.Periods[i])
+			}
+		}
+		if acc != nil {
+			for _, per := range sub.Periods {
+				acc.add(per)
+			}
+		}
+		return fn(sub)
+	}
 	res, err := p.Stream(in, opts.Stream, func(o *evaluator.Outcome, buf []byte) []byte {
 		s := o.Snapshot
 		if s.HistoryOnly || !sel.Has(s.Period) || (opts.Subject != "" && s.Subject != opts.Subject) || (opts.Team != "" && s.Team != opts.Team) {
 			return buf
 		}
 		per := period(o)
-		mu.Lock()
-		defer mu.Unlock()
-		sub := subjects[s.Subject]
-		if sub == nil {
-			sub = &Subject{Subject: s.Subject, Team: s.Team}
-			subjects[s.Subject] = sub
+		b, err := json.Marshal(record{Subject: s.Subject, Team: s.Team, Index: per.index, Period: per})
+		if err != nil {
+			panic(err) // strings, numbers and maps of them: cannot fail
 		}
-		sub.Periods = append(sub.Periods, per)
-		return buf
-	}, func([]byte) error { return nil })
+		return append(append(buf, b...), '\n')
+	}, func(b []byte) error {
+		for len(b) > 0 {
+			line, rest, _ := bytes.Cut(b, []byte{'\n'})
+			b = rest
+			var rec record
+			if err := json.Unmarshal(line, &rec); err != nil {
+				return err
+			}
+			rec.Period.index = rec.Index
+			if cur != nil && cur.Subject != rec.Subject {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if cur == nil {
+				cur = &Subject{Subject: rec.Subject, Team: rec.Team}
+			}
+			cur.Periods = append(cur.Periods, rec.Period)
+		}
+		return nil
+	})
 	if err != nil || res.Failed() {
 		return nil, res, err
 	}
-	r := &Report{Policy: p.Ref(), Subjects: []*Subject{}, Teams: []*Team{}, rp: rp}
-	for _, sub := range subjects {
-		sort.Slice(sub.Periods, func(i, j int) bool { return sub.Periods[i].index < sub.Periods[j].index })
-		for i := 1; i < len(sub.Periods); i++ {
-			if sub.Periods[i].index == sub.Periods[i-1].index+1 {
-				r.change(sub.Periods[i-1], sub.Periods[i])
-			}
-		}
-		r.Subjects = append(r.Subjects, sub)
+	if err := flush(); err != nil {
+		return nil, res, err
 	}
-	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Subject < r.Subjects[j].Subject })
-	if opts.Team != "" {
-		r.Teams = append(r.Teams, r.team(opts.Team))
+	teams := []*Team{}
+	if acc != nil {
+		teams = append(teams, acc.finish())
 	}
-	return r, res, nil
+	return teams, res, nil
 }
 
 func period(o *evaluator.Outcome) *Period {
@@ -230,71 +335,84 @@ func (r *Report) change(prev, cur *Period) {
 	}
 }
 
-// team averages a team's members period by period.
-func (r *Report) team(name string) *Team {
-	byIndex := map[int]*TeamPeriod{}
-	var order []int
-	sums := map[int]map[string]float64{}
-	totals := map[int]map[string]*apd.Decimal{}
-	for _, sub := range r.Subjects {
-		for _, per := range sub.Periods {
-			tp := byIndex[per.index]
-			if tp == nil {
-				tp = &TeamPeriod{Period: per.Period, Targets: map[string]*Avg{}, Scores: map[string]*Avg{}, Incentives: map[string]*string{}}
-				byIndex[per.index] = tp
-				order = append(order, per.index)
-				sums[per.index] = map[string]float64{}
-				totals[per.index] = map[string]*apd.Decimal{}
-			}
-			tp.Members++
-			add := func(m map[string]*Avg, key string, v *float64) {
-				a := m[key]
-				if a == nil {
-					a = &Avg{}
-					m[key] = a
-				}
-				if v != nil {
-					a.Count++
-					sums[per.index][key] += *v
-				}
-			}
-			for k, t := range per.Targets {
-				add(tp.Targets, "t:"+k, t.Value)
-			}
-			for k, s := range per.Scores {
-				add(tp.Scores, "s:"+k, s.Value)
-			}
-			for k, in := range per.Incentives {
-				if in.Amount != nil {
-					d, err := money.Parse(*in.Amount)
-					if err != nil {
-						continue // an amount rubric wrote itself: cannot happen
-					}
-					if totals[per.index][k] == nil {
-						totals[per.index][k] = new(apd.Decimal)
-					}
-					money.Add(totals[per.index][k], totals[per.index][k], d)
-				}
-			}
+// teamAcc averages a team's members period by period, subject by
+// subject as they come.
+type teamAcc struct {
+	name    string
+	byIndex map[int]*TeamPeriod
+	sums    map[int]map[string]float64
+	totals  map[int]map[string]*apd.Decimal
+}
+
+func newTeamAcc(name string) *teamAcc {
+	return &teamAcc{name: name, byIndex: map[int]*TeamPeriod{}, sums: map[int]map[string]float64{}, totals: map[int]map[string]*apd.Decimal{}}
+}
+
+// add counts one member's period.
+func (a *teamAcc) add(per *Period) {
+	tp := a.byIndex[per.index]
+	if tp == nil {
+		tp = &TeamPeriod{Period: per.Period, Targets: map[string]*Avg{}, Scores: map[string]*Avg{}, Incentives: map[string]*string{}}
+		a.byIndex[per.index] = tp
+		a.sums[per.index] = map[string]float64{}
+		a.totals[per.index] = map[string]*apd.Decimal{}
+	}
+	tp.Members++
+	sums, totals := a.sums[per.index], a.totals[per.index]
+	add := func(m map[string]*Avg, key string, v *float64) {
+		avg := m[key]
+		if avg == nil {
+			avg = &Avg{}
+			m[key] = avg
+		}
+		if v != nil {
+			avg.Count++
+			sums[key] += *v
 		}
 	}
+	for k, t := range per.Targets {
+		add(tp.Targets, "t:"+k, t.Value)
+	}
+	for k, s := range per.Scores {
+		add(tp.Scores, "s:"+k, s.Value)
+	}
+	for k, in := range per.Incentives {
+		if in.Amount != nil {
+			d, err := money.Parse(*in.Amount)
+			if err != nil {
+				continue // an amount rubric wrote itself: cannot happen
+			}
+			if totals[k] == nil {
+				totals[k] = new(apd.Decimal)
+			}
+			money.Add(totals[k], totals[k], d)
+		}
+	}
+}
+
+// finish is the team's averages, oldest period first.
+func (a *teamAcc) finish() *Team {
+	var order []int
+	for idx := range a.byIndex {
+		order = append(order, idx)
+	}
 	sort.Ints(order)
-	t := &Team{Team: name, Periods: []*TeamPeriod{}}
+	t := &Team{Team: a.name, Periods: []*TeamPeriod{}}
 	for _, idx := range order {
-		tp := byIndex[idx]
+		tp := a.byIndex[idx]
 		finish := func(m map[string]*Avg, prefix string) map[string]*Avg {
 			out := map[string]*Avg{}
-			for k, a := range m {
-				if a.Count > 0 {
-					v := sums[idx][k] / float64(a.Count)
-					a.Avg = &v
+			for k, avg := range m {
+				if avg.Count > 0 {
+					v := a.sums[idx][k] / float64(avg.Count)
+					avg.Avg = &v
 				}
-				out[k[len(prefix):]] = a
+				out[k[len(prefix):]] = avg
 			}
 			return out
 		}
 		tp.Targets, tp.Scores = finish(tp.Targets, "t:"), finish(tp.Scores, "s:")
-		for k, d := range totals[idx] {
+		for k, d := range a.totals[idx] {
 			s := d.Text('f')
 			tp.Incentives[k] = &s
 		}

@@ -108,3 +108,50 @@ func TestTrendTeam(t *testing.T) {
 		t.Errorf("no team average row:\n%s", b.String())
 	}
 }
+
+// TestWriteStreamsWhatRunBuilds: Write, which renders subject by subject
+// as the outcomes come in key order, writes in every format the bytes
+// the whole report renders; a subject chosen and not found writes
+// nothing, and neither does a run with a bad row.
+func TestWriteStreamsWhatRunBuilds(t *testing.T) {
+	p := testkit.LoadSource(t, "t.hcl", policy)
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("subject,period,team,aht,sales\nC,2026-10,east,250,1\nA,2026-10,west,280,12\nB,2026-09,west,310,20\nA,2026-08,west,320,8\nA,2026-09,west,300,10\nB,2026-10,west,290,20\n"), 0o644)
+	for _, opts := range []trend.Options{{}, {Team: "west"}, {Subject: "A"}} {
+		rep, _, err := trend.Run(p, engine.Input{Name: in}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for format, whole := range map[string]func(*bytes.Buffer) error{
+			"text": func(b *bytes.Buffer) error { return rep.WriteText(b) }, "markdown": func(b *bytes.Buffer) error { return rep.WriteMarkdown(b) },
+			"csv": func(b *bytes.Buffer) error { return rep.WriteCSV(b) }, "json": func(b *bytes.Buffer) error { return rep.WriteJSON(b) },
+		} {
+			var want, got bytes.Buffer
+			if err := whole(&want); err != nil {
+				t.Fatal(err)
+			}
+			n, res, err := trend.Write(p, engine.Input{Name: in}, opts, format, &got)
+			if err != nil || res.Failed() || n != len(rep.Subjects) {
+				t.Fatalf("%s %+v: %v %v n=%d", format, opts, err, res, n)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s %+v: streamed\n%s\nwhole\n%s", format, opts, got.String(), want.String())
+			}
+		}
+	}
+	var b bytes.Buffer
+	if n, _, err := trend.Write(p, engine.Input{Name: in}, trend.Options{Subject: "Z"}, "csv", &b); err != nil || n != 0 || b.Len() != 0 {
+		t.Errorf("an absent subject: n=%d err=%v wrote %q", n, err, b.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("subject,period,team,aht,sales\nA,2026-10,west,abc,12\n"), 0o644)
+	if _, res, err := trend.Write(p, engine.Input{Name: bad}, trend.Options{}, "json", &b); err != nil || !res.Failed() || b.Len() != 0 {
+		t.Errorf("a bad row: err=%v failed=%v wrote %q", err, res.Failed(), b.String())
+	}
+	// Empty: the document with no subject.
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	os.WriteFile(empty, []byte("subject,period,team,aht,sales\n"), 0o644)
+	if _, _, err := trend.Write(p, engine.Input{Name: empty, AllowEmpty: true}, trend.Options{}, "json", &b); err != nil || !strings.Contains(b.String(), `"subjects": [],`) {
+		t.Errorf("empty: %v %q", err, b.String())
+	}
+}
