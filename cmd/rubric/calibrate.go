@@ -13,6 +13,7 @@ import (
 func calibrateCmd(e *env) *cobra.Command {
 	var pf policyFlags
 	var format, apply, failOn, langCode string
+	var teamLimit int
 	var opts calibrate.Options
 	c := &cobra.Command{
 		Use:   "calibrate -p POLICY -i INPUT",
@@ -51,6 +52,9 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 					return usageErr("--aim, --min-share and --max-share are percentages from 0 to 100")
 				}
 			}
+			if teamLimit < 0 {
+				return usageErr("--teams is a number of teams, 0 or more")
+			}
 			loc, err := locale(langCode)
 			if err != nil {
 				return err
@@ -82,6 +86,7 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 				}
 			}
 			rep.Lang = loc
+			rep.TeamLimit = teamLimit
 			switch format {
 			case "json":
 				err = rep.WriteJSON(e.stdout)
@@ -108,6 +113,7 @@ snapshots; --apply DIR writes that policy (formatted, comments kept).`,
 	c.Flags().Float64Var(&opts.Aim, "aim", 70, "percent of snapshots a suggested goal should be met by")
 	c.Flags().Float64Var(&opts.MinShare, "min-share", 20, "a target met by fewer than this percent is unachievable")
 	c.Flags().Float64Var(&opts.MaxShare, "max-share", 95, "a target met by more than this percent is too easy")
+	c.Flags().IntVar(&teamLimit, "teams", 0, "show at most N teams per target in text and markdown, those furthest from the aim (0: every team)")
 	c.Flags().StringVar(&apply, "apply", "", "write a copy of the policy with the suggested goals into this directory")
 	c.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a target has one of these verdicts (comma-separated: unachievable, too_easy)")
 	return c

@@ -60,6 +60,11 @@ type Report struct {
 	// Lang is the language of the text and markdown renderings (nil:
 	// English; SPEC §15). JSON is not affected.
 	Lang *lang.Locale `json:"-"`
+	// TeamLimit shows at most this many teams per target in text and
+	// markdown: those whose met share is furthest from the aim, in name
+	// order, and a line saying how many more there are (0: every team).
+	// JSON is not affected.
+	TeamLimit int `json:"-"`
 
 	order struct{ targets, scorecards, incentives []string }
 	rp    *rules.Policy

@@ -186,3 +186,36 @@ func TestSuggestionKeepsBoundsOrdered(t *testing.T) {
 		t.Errorf("sales not listed as skipped: %+v", skipped)
 	}
 }
+
+// TestTeamLimit: --teams N keeps the N teams furthest from the aim (team
+// a met 0% of sales, b 100%: a is 70 points from the aim of 70%, b 30)
+// and says how many it left out; 0 shows every team.
+func TestTeamLimit(t *testing.T) {
+	p := load(t, policy)
+	rep, _, err := calibrate.Run(p, engine.Input{Name: input(t)}, calibrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all, one strings.Builder
+	rep.WriteText(&all)
+	rep.TeamLimit = 1
+	rep.WriteText(&one)
+	if !strings.Contains(all.String(), "team a:") || !strings.Contains(all.String(), "team b:") || strings.Contains(all.String(), "more team(s)") {
+		t.Errorf("every team:\n%s", all.String())
+	}
+	sales := func(s string) string { // the sales target's lines
+		s = s[strings.Index(s, "sales:"):]
+		return s[:strings.Index(s, "aht:")]
+	}
+	if o := sales(one.String()); !strings.Contains(o, "team a:") || strings.Contains(o, "team b:") || !strings.Contains(o, "… and 1 more team(s)") {
+		t.Errorf("--teams 1:\n%s", o)
+	}
+	var md strings.Builder
+	rep.WriteMarkdown(&md)
+	m := md.String()
+	m = m[strings.Index(m, "**sales by team**"):]
+	m = m[:strings.Index(m, "**aht by team**")]
+	if !strings.Contains(m, "| a |") || strings.Contains(m, "| b |") || !strings.Contains(m, "1 more team(s)") {
+		t.Errorf("markdown --teams 1:\n%s", m)
+	}
+}

@@ -158,7 +158,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		if bars, marks := histogram(tr.values, bounds, 40, show); bars != "" {
 			fmt.Fprintf(&b, "    %s\n    %s\n", bars, marks)
 		}
-		for _, team := range sortedKeys(tr.ByTeam) {
+		teams, more := r.teams(tr)
+		for _, team := range teams {
 			tt := tr.ByTeam[team]
 			bars := ""
 			if len(tr.values) > 0 {
@@ -166,6 +167,9 @@ func (r *Report) WriteText(w io.Writer) error {
 				bars, _ = histogramIn(tt.values, tr.values[0], tr.values[len(tr.values)-1], bounds, 40, show)
 			}
 			b.WriteString(l.F("    %s  team %s: %s met (%d judged)\n", bars, team, l.Num(pct(tt.MetShare)), tt.Evaluable))
+		}
+		if more > 0 {
+			b.WriteString(l.F("    … and %d more team(s), nearer the aim (--teams 0 shows every team)\n", more))
 		}
 	}
 	for _, name := range r.order.scorecards {
@@ -228,9 +232,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(&b, "\n**%s by team**\n\n| team | met | judged |\n|---|---|---|\n", r.label("target", name))
-		for _, team := range sortedKeys(tr.ByTeam) {
+		teams, more := r.teams(tr)
+		for _, team := range teams {
 			tt := tr.ByTeam[team]
 			fmt.Fprintf(&b, "| %s | %s | %d |\n", team, pct(tt.MetShare), tt.Evaluable)
+		}
+		if more > 0 {
+			fmt.Fprintf(&b, "\n%d more team(s), nearer the aim, are not shown.\n", more)
 		}
 	}
 	if len(r.order.incentives) > 0 {
@@ -245,6 +253,28 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// teams are the teams of a target that text and markdown show, in name
+// order: every team, or with TeamLimit the ones whose met share is
+// furthest from the aim (a team with none judged last); more is how many
+// are left out.
+func (r *Report) teams(tr *TargetReport) (teams []string, more int) {
+	teams = sortedKeys(tr.ByTeam)
+	if r.TeamLimit <= 0 || len(teams) <= r.TeamLimit {
+		return teams, 0
+	}
+	dist := func(name string) float64 {
+		if s := tr.ByTeam[name].MetShare; s != nil {
+			return math.Abs(*s*100 - r.Aim)
+		}
+		return -1
+	}
+	byDist := append([]string(nil), teams...)
+	sort.SliceStable(byDist, func(i, j int) bool { return dist(byDist[i]) > dist(byDist[j]) })
+	keep := byDist[:r.TeamLimit]
+	sort.Strings(keep)
+	return keep, len(teams) - len(keep)
 }
 
 // bandOrder lists a scorecard's bands from the highest, then "".
