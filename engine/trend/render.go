@@ -74,7 +74,11 @@ func (r *Report) teamCells(tp *TeamPeriod) []string {
 	l := r.Lang
 	var out []string
 	for _, t := range r.rp.Targets {
-		out = append(out, l.Num(fmtNum(tp.Targets[t.Name].Avg)))
+		v := "–"
+		if avg := tp.Targets[t.Name].Avg; avg != nil {
+			v = evaluator.Display(*avg, t.Display, t.Unit, r.rp.MinorUnit) // in the metric's form, as members' values are
+		}
+		out = append(out, l.Num(v))
 	}
 	for _, sc := range r.rp.Scorecards {
 		out = append(out, l.Num(fmtNum(tp.Scores[sc.Name].Avg)))
@@ -269,7 +273,37 @@ func (c *csvSink) subject(sub *Subject) error {
 	return c.cw.Error()
 }
 
-func (c *csvSink) finish([]*Team) error {
+// finish writes a team's rows, one per period: subject empty, the team,
+// each target's and score's average (status team_average) and each
+// incentive's total (status team_total).
+func (c *csvSink) finish(teams []*Team) error {
+	raw := func(a *Avg) string {
+		if a == nil || a.Avg == nil {
+			return ""
+		}
+		return fmt.Sprint(*a.Avg)
+	}
+	r := c.r
+	for _, tm := range teams {
+		for _, tp := range tm.Periods {
+			row := []string{"", textenc.SafeCell(tm.Team), tp.Period}
+			for _, t := range r.rp.Targets {
+				row = append(row, raw(tp.Targets[t.Name]), "team_average", "", "")
+			}
+			for _, sc := range r.rp.Scorecards {
+				row = append(row, raw(tp.Scores[sc.Name]), "", "")
+			}
+			row = append(row, "")
+			for _, in := range r.rp.Incentives {
+				total := ""
+				if s := tp.Incentives[in.Name]; s != nil {
+					total = *s
+				}
+				row = append(row, total, "team_total", "")
+			}
+			c.cw.Write(row)
+		}
+	}
 	c.cw.Flush()
 	return c.cw.Error()
 }

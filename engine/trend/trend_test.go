@@ -107,6 +107,11 @@ func TestTrendTeam(t *testing.T) {
 	if !strings.Contains(b.String(), "team west avg") {
 		t.Errorf("no team average row:\n%s", b.String())
 	}
+	b.Reset()
+	rep.WriteCSV(&b)
+	if !strings.Contains(b.String(), "\n,west,2026-10,285,team_average,") || !strings.Contains(b.String(), ",64.00,team_total,") {
+		t.Errorf("no team average rows in the CSV:\n%s", b.String())
+	}
 }
 
 // TestWriteStreamsWhatRunBuilds: Write, which renders subject by subject
