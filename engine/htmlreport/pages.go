@@ -250,7 +250,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 			}
 			return s.l.Num(evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit))
 		}
-		tl := targetLine{Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: t.WhyIn(s.l), Value: show(t.Value), Goal: show(t.Goal),
+		tl := targetLine{Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: s.l.Short(t.WhyIn(s.l)), Value: show(t.Value), Goal: show(t.Goal),
 			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = s.l.F("%s: value %s against the goal %s (%s)", tl.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
@@ -258,27 +258,27 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
-		sl := scoreLine{Name: sc.Scorecard.Label.Or(s.l.Code(), sc.Scorecard.Name), Status: s.l.S(sc.Status.String()), Why: sc.WhyIn(s.l), Value: "–"}
+		sl := scoreLine{Name: sc.Scorecard.Label.Or(s.l.Code(), sc.Scorecard.Name), Status: s.l.S(sc.Status.String()), Why: s.l.Short(sc.WhyIn(s.l)), Value: "–"}
 		if sc.Status == evaluator.ScoreOK {
 			sl.Value, sl.Band = s.c.num(sc.Value.Num), sc.Band.Str
-			sl.Next = explain.NextBand(rp, sc, o, s.l)
+			sl.Next = s.short(explain.NextBand(rp, sc, o, s.l))
 		}
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
 		il := incentiveLine{Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: statusClass(in.Status.String()),
-			Why: in.WhyIn(s.l), Amount: s.l.F("no amount: needs review"), Next: explain.NextTier(in, o, s.l)}
+			Why: s.l.Short(in.WhyIn(s.l)), Amount: s.l.F("no amount: needs review"), Next: s.short(explain.NextTier(in, o, s.l))}
 		if in.Amount != nil {
 			il.Amount = s.l.Money(in.Amount.Text('f'), rp.Currency)
 		}
 		for _, st := range in.Steps {
-			il.Steps = append(il.Steps, explain.StepText(st, s.l))
+			il.Steps = append(il.Steps, s.l.Short(explain.StepText(st, s.l)))
 		}
 		page.Incentives = append(page.Incentives, il)
 	}
 	for _, b := range o.Breaches {
 		if b.Status == evaluator.Breached {
-			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: b.WhyIn(s.l)})
+			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: s.l.Short(b.WhyIn(s.l))})
 		}
 	}
 	page.Periods = s.periodsOf[subject]
@@ -309,6 +309,14 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	page.History = s.c.line(s.l.F("score of %s over the periods", subject), labels, scores)
 	page.Standing = s.standing(o)
 	return page
+}
+
+// short rounds the long fractions of sentences for a page (lang.Short).
+func (s *site) short(lines []string) []string {
+	for i := range lines {
+		lines[i] = s.l.Short(lines[i])
+	}
+	return lines
 }
 
 // worstStatus is "bad" when a target of o was missed or breached or a

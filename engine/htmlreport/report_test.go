@@ -3,6 +3,7 @@ package htmlreport_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -140,5 +141,32 @@ func TestReportInIndonesian(t *testing.T) {
 	}
 	if a := read(en, "A.html"); !strings.Contains(a, `<html lang="en">`) || !strings.Contains(a, "Summary") || !strings.Contains(a, "24.00 EUR") {
 		t.Errorf("the English statement changed")
+	}
+}
+
+// TestNoLongFractions: on the shipped examples no page shows a number
+// with seven significant decimals or more (the JSON why keeps them; a page rounds
+// them as explain's numbers are).
+func TestNoLongFractions(t *testing.T) {
+	long := regexp.MustCompile(`\d+[.,]0*[1-9]\d{6,}`) // seven significant decimals or more
+	for _, ex := range []struct{ policy, data string }{{"voice-agents", "history.csv"}, {"it-helpdesk", "history.csv"}} {
+		p, diags, err := engine.Load(filepath.Join("../../policies", ex.policy))
+		if err != nil || diags.HasErrors() {
+			t.Fatal(err, diags)
+		}
+		dir := filepath.Join(t.TempDir(), "report")
+		if _, sres, err := htmlreport.Build(p, engine.Input{Name: filepath.Join("../../fixtures", ex.policy, ex.data)}, htmlreport.Options{Dir: dir}); err != nil || sres.Failed() {
+			t.Fatal(err, sres)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			// The SVG geometry is not text a person reads.
+			text := regexp.MustCompile(`(?s)<svg.*?</svg>`).ReplaceAllString(string(b), "")
+			if m := long.FindString(text); m != "" {
+				t.Errorf("%s/%s shows %s", ex.policy, e.Name(), m)
+				break
+			}
+		}
 	}
 }

@@ -9,7 +9,9 @@ package lang
 
 import (
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/currency"
@@ -214,3 +216,34 @@ func Has(key string) bool {
 	_, form := formats[key]
 	return frag || form
 }
+
+// Short rounds the long fractions of a text written in the locale
+// (0.7480519480519481, 0,9909357898738429: seven decimals or more) to
+// four decimals, as evaluator.Short writes a number for people, or one
+// that would round to zero to three significant digits (0.0000115);
+// every other number is kept.
+// A page for people (the report's statements) shows it; the JSON why
+// keeps every digit.
+func (l *Locale) Short(text string) string {
+	re, point := longFraction, "."
+	if l != nil && l.decimal == "," {
+		re, point = longFractionComma, ","
+	}
+	return re.ReplaceAllStringFunc(text, func(m string) string {
+		f, err := strconv.ParseFloat(strings.Replace(m, point, ".", 1), 64)
+		if err != nil {
+			return m
+		}
+		r := strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
+		if math.Round(f*1e4) == 0 {
+			// Below 0.00005: three significant digits (0.0000115), not 0.
+			r = strconv.FormatFloat(f, 'f', int(-math.Floor(math.Log10(f)))+2, 64)
+		}
+		return strings.Replace(r, ".", point, 1)
+	})
+}
+
+var (
+	longFraction      = regexp.MustCompile(`\b\d+\.\d{7,}\b`)
+	longFractionComma = regexp.MustCompile(`\b\d+,\d{7,}\b`)
+)

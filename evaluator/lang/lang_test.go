@@ -106,3 +106,29 @@ func TestIndonesianNumbersAndMoney(t *testing.T) {
 		t.Error("Accept-Language not matched")
 	}
 }
+
+// TestShortRoundsLongFractions: seven decimals or more round to four, in
+// either locale's decimal point, one that would round to zero to three
+// significant digits; amounts and short numbers stay.
+func TestShortRoundsLongFractions(t *testing.T) {
+	id, err := Parse("id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		l        *Locale
+		in, want string
+	}{
+		{nil, "attainment 0.7480519480519481/0.75 = 0.9974", "attainment 0.7481/0.75 = 0.9974"},
+		{nil, "score.quality = 0.9909357898738429, pay 172.5215, 1250000.00 EUR", "score.quality = 0.9909, pay 172.5215, 1250000.00 EUR"},
+		{nil, "rate 0.00000012345", "rate 0.000000123"},
+		{nil, "the score is 0.000011465991369030704 short", "the score is 0.0000115 short"},
+		{nil, "-12.30000000001 and 3.1000000", "-12.3 and 3.1"},
+		{id, "pencapaian 0,6438053097345132/0,75 = 0,8584; Rp1.250.000", "pencapaian 0,6438/0,75 = 0,8584; Rp1.250.000"},
+		{id, "1.234,5678912", "1.234,5679"},
+	} {
+		if got := c.l.Short(c.in); got != c.want {
+			t.Errorf("%v Short(%q) = %q, want %q", c.l.Code(), c.in, got, c.want)
+		}
+	}
+}
