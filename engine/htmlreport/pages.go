@@ -72,10 +72,10 @@ func (s *site) teamPage(team string) *teamPage {
 			if len(o.scores) > 0 && o.scores[0].ok {
 				mr.Score, mr.Band = o.scores[0].value, o.scores[0].band
 			}
-			for _, t := range o.targets {
+			for ti, t := range o.targets {
 				c := cell{Text: "–", Status: t.status.String(), Label: s.l.S(t.status.String())}
 				if !math.IsNaN(t.value) {
-					c.Text = s.c.num(t.value)
+					c.Text = s.display(rp.Targets[ti], t.value)
 				}
 				mr.Cells = append(mr.Cells, c)
 			}
@@ -137,7 +137,7 @@ func (s *site) averages(outs []*brief) ([]string, float64) {
 		if n == 0 {
 			row = append(row, "–")
 		} else {
-			row = append(row, s.c.num(sum/float64(n)))
+			row = append(row, s.display(rp.Targets[ti], sum/float64(n)))
 		}
 	}
 	score := math.NaN()
@@ -309,6 +309,16 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	page.History = s.c.line(s.l.F("score of %s over the periods", subject), labels, scores)
 	page.Standing = s.standing(o)
 	return page
+}
+
+// display is a target's number in its metric's form (5m 4s, 85.3%), in
+// the report's language.
+func (s *site) display(t *rules.Target, v float64) string {
+	unit := t.Unit
+	if unit == "" && t.Metric != nil {
+		unit = t.Metric.Unit
+	}
+	return s.l.Num(evaluator.Display(v, t.Display, unit, s.rp.MinorUnit))
 }
 
 // short rounds the long fractions of sentences for a page (lang.Short).

@@ -477,6 +477,7 @@ type attentionRow struct {
 
 type scoreView struct {
 	Name      string
+	NoScore   int // snapshots without a score: not in the shares
 	Median    float64
 	Bands     []bandShare
 	BandChart template.HTML
@@ -490,6 +491,7 @@ type bandShare struct {
 
 type targetView struct {
 	Name, Label, Unit, Verdict string // Name is the policy's, for machines (data-target)
+	GoalText                   string // the goal in the metric's form
 	MetShare, Goal             float64
 	Evaluable                  int
 }
@@ -579,14 +581,17 @@ func (s *site) index() *indexPage {
 		for si, sc := range rp.Scorecards {
 			var vals []float64
 			counts := map[string]int{}
+			noScore := 0
 			for _, o := range outs {
 				if r := o.scores[si]; r.ok {
 					vals = append(vals, r.value)
 					counts[r.band]++
+				} else {
+					noScore++
 				}
 			}
 			sort.Float64s(vals)
-			sv := scoreView{Name: sc.Label.Or(s.l.Code(), sc.Name), Median: math.NaN()}
+			sv := scoreView{Name: sc.Label.Or(s.l.Code(), sc.Name), Median: math.NaN(), NoScore: noScore}
 			if len(vals) > 0 {
 				sv.Median = vals[len(vals)/2]
 			}
@@ -640,8 +645,10 @@ func (s *site) index() *indexPage {
 			if eval > 0 {
 				tv.MetShare = float64(met) / float64(eval)
 			}
+			tv.GoalText = "–"
 			if t.Goal.IsConst() {
 				tv.Goal = t.Goal.Num
+				tv.GoalText = s.display(t, t.Goal.Num)
 			}
 			pv.Targets = append(pv.Targets, tv)
 			names, shares, goals = append(names, tv.Label), append(shares, tv.MetShare*100), append(goals, 70)

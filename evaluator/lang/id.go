@@ -249,9 +249,10 @@ var formats = map[string]string{
 	"\nLargest changes\n":                          "\nPerubahan terbesar\n",
 	"    old: %s\n    new: %s\n":                   "    lama: %s\n    baru: %s\n",
 	// the report
-	"%s: overview":                  "%s: ringkasan",
-	"%s to %s":                      "%s sampai %s",
-	"Period %s":                     "Periode %s",
+	"%s: overview": "%s: ringkasan",
+	"%s to %s":     "%s sampai %s",
+	"Period %s":    "Periode %s",
+	"%d without a score (no data or not applicable), not counted in the shares": "%d tanpa skor (tidak ada data atau tidak berlaku), tidak dihitung dalam porsi",
 	"Period %s: %d snapshot(s)":     "Periode %s: %d data",
 	"Score %s":                      "Skor %s",
 	"Scorecard %s: median score %s": "Kartu skor %s: skor median %s",
