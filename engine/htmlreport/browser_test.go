@@ -117,6 +117,20 @@ func TestReportInBrowser(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s: %v", c.file, c.selector, err)
 				}
+				// axe-core: no serious or critical WCAG 2 A/AA violation
+				// (contrast, names, structure).
+				if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource(t)+";true")); err != nil {
+					t.Fatalf("%s: injecting axe: %v", c.file, err)
+				}
+				violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r =>
+  r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + " (" + v.impact + ", " + v.nodes.length + " node(s)): " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; ")))`, chromedp.EvalAwaitPromise))
+				if err != nil {
+					t.Fatalf("%s: axe: %v", c.file, err)
+				}
+				for _, v := range violations {
+					t.Errorf("%s: axe: %s", c.file, v)
+				}
 				shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
 				if err != nil {
 					t.Fatalf("%s: screenshot: %v", c.file, err)
@@ -160,6 +174,16 @@ func TestReportInBrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// axeSource is the vendored axe-core script (testdata/axe).
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // expectations picks, for the index, a team page and a statement, a number
