@@ -61,6 +61,15 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 	}
 	var chosen *evaluator.Outcome
 	switch {
+	case len(candidates) == 0 && len(all_) > 0:
+		// The subject is there, in other periods than the ones chosen.
+		var have []string
+		for _, o := range all_ {
+			if !o.Snapshot.HistoryOnly {
+				have = append(have, o.Snapshot.Period.Label)
+			}
+		}
+		return res, &ErrNotFound{fmt.Sprintf("subject %q has no snapshot for period %s; it has %s", subject, strings.Join(in.Periods, ", "), strings.Join(have, ", "))}
 	case len(candidates) == 0:
 		return res, &ErrNotFound{fmt.Sprintf("no snapshot of subject %q in %s", subject, strings.Join(in.Files(), ", "))}
 	case period != "":
