@@ -158,7 +158,7 @@ func writeDiffText(w io.Writer, r *diff.Report, label func(string) string, l *la
 	for _, id := range r.Incentives {
 		fmt.Fprintf(w, "  %-20s %-8s %14s %14s %14s %9s\n", label(id.Incentive), id.Currency, l.Num(id.Old), l.Num(id.New), l.Num(id.Delta), l.Num(pctOf(id)))
 	}
-	pr("\nSubjects: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
+	pr("\nSnapshots: %d gain, %d lose, %d unchanged\n", r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
 	section := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
 			return
