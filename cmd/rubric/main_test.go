@@ -76,7 +76,7 @@ func TestCLI(t *testing.T) {
 		{"validate missing path", []string{"validate", filepath.Join(tmp, "nope")}, "", 2, nil, []string{`no such file`}},
 		{"validate bad format", []string{"validate", "--format", "xml", voice}, "", 2, nil, []string{`unknown --format`}},
 		{"eval ndjson", []string{"eval", "-p", voice, "-i", voiceData}, "", 0, []string{`^\{"subject":"A-1001","period":"2026-10","team":"west","policy":\{"name":"contact_center"`}, nil},
-		{"eval table", []string{"eval", "-p", voice, "-i", voiceData, "--format", "table"}, "", 0, []string{`SUBJECT\s+PERIOD\s+TEAM\s+TARGETS\s+QUALITY\s+BAND`, `A-1001\s+2026-10\s+west\s+aht✓ fcr✓ csat✓ adherence✓ aht_vs_team✓\s+1.0638\s+strong`, `TOTAL\s+53364.62 EUR\s+5865.50 EUR`}, nil},
+		{"eval table", []string{"eval", "-p", voice, "-i", voiceData, "--format", "table"}, "", 0, []string{`SUBJECT\s+PERIOD\s+TEAM\s+TARGETS\s+AGENT QUALITY\s+BAND\s+BREACHES\s+MONTHLY BONUS\s+CSAT AWARD`, `A-1001\s+2026-10\s+west\s+aht✓ fcr✓ csat✓ adherence✓ aht_vs_team✓\s+1.0638\s+strong`, `TOTAL\s+53364.62 EUR\s+5865.50 EUR`}, nil},
 		{"eval csv", []string{"eval", "-p", voice, "-i", voiceData, "--format", "csv"}, "", 0, []string{`^subject,period,team,policy_version,`, `\nA-1001,2026-10,west,2026.10.1,`}, nil},
 		{"eval json", []string{"eval", "-p", voice, "-i", voiceData, "--format", "json"}, "", 0, []string{`^\[\n\{"subject":"A-1001"`, `\}\n\]\n$`}, nil},
 		{"eval to file", []string{"eval", "-p", voice, "-i", voiceData, "-o", outFile}, "", 0, nil, nil},
@@ -94,7 +94,7 @@ func TestCLI(t *testing.T) {
 		{"eval unknown flag", []string{"eval", "--bogus"}, "", 2, nil, []string{`unknown flag`}},
 		{"unknown command", []string{"evaluate"}, "", 2, nil, []string{`unknown command`}},
 		{"explain", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "A-1001"}, "", 0,
-			[]string{`A-1001, period 2026-10`, `\nTargets\n`, `Scorecard quality: 1.0638, band strong`, `next band outstanding at 1.1`, `monthly_bonus: earned, 300.00 EUR \(tier met, code BON1\)`, `next tier outstanding \(×1.5\) needs score.quality >= 1.10`}, nil},
+			[]string{`A-1001, period 2026-10`, `\nTargets\n`, `Scorecard Agent quality: 1.0638, band strong`, `next band outstanding at 1.1`, `Monthly bonus: earned, 300.00 EUR \(tier met, code BON1\)`, `next tier outstanding \(×1.5\) needs score.quality >= 1.10`}, nil},
 		{"explain unknown subject", []string{"explain", "-p", voice, "-i", voiceData, "--subject", "NOBODY"}, "", 1, nil, []string{`no snapshot of subject "NOBODY"`}},
 		{"version", []string{"version"}, "", 0, []string{`^rubric \S+\ncommit: .+\nbuilt: .+\ngo: go1.+\nplatform: .+/.+\n$`}, nil},
 	}
@@ -267,7 +267,7 @@ func TestDiffCLI(t *testing.T) {
 		write(t, dir, f, string(bytes.Replace(b, []byte("multiplier = 1.5"), []byte("multiplier = 2.0"), 1)))
 	}
 	r := rubric(t, "", "diff", voice, dir, "-i", voiceData)
-	if r.code != 0 || !regexp.MustCompile(`monthly_bonus\s+EUR\s+[0-9.]+\s+[0-9.]+\s+\+[0-9.]+\s+\+[0-9.]+%`).MatchString(r.stdout) || !strings.Contains(r.stdout, "Largest changes") {
+	if r.code != 0 || !regexp.MustCompile(`Monthly bonus\s+EUR\s+[0-9.]+\s+[0-9.]+\s+\+[0-9.]+\s+\+[0-9.]+%`).MatchString(r.stdout) || !strings.Contains(r.stdout, "Largest changes") {
 		t.Errorf("text: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = rubric(t, "", "diff", voice, dir, "-i", voiceData, "--format", "markdown", "--max-total-change", "50")
@@ -342,7 +342,7 @@ func TestValidateSARIF(t *testing.T) {
 
 func TestCalibrateCLI(t *testing.T) {
 	r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData)
-	if r.code != 0 || !regexp.MustCompile(`(?m)^fcr: ok — [0-9.]+% of \d+ judged snapshots met the goal 75.0%; 70% would meet [0-9.]+%$`).MatchString(r.stdout) {
+	if r.code != 0 || !regexp.MustCompile(`(?m)^First contact resolution: ok — [0-9.]+% of \d+ judged snapshots met the goal 75.0%; 70% would meet [0-9.]+%$`).MatchString(r.stdout) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if r := rubric(t, "", "calibrate", "-p", voice, "-i", voiceData, "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"suggested_goal"`) {

@@ -179,29 +179,29 @@ type statementPage struct {
 
 // breachLine is a breach rule that fired, with its message.
 type breachLine struct {
-	Name, Severity, Message, Why string
+	Key, Name, Severity, Message, Why string // Key is the policy's name (data-*), Name what a person reads
 }
 
 type targetLine struct {
-	Name, Status, Why     string
-	Value, Goal           string
-	Threshold, Stretch    string
-	Chart                 template.HTML
-	Attainment            string
-	StatusClass, AltLabel string
+	Key, Name, Status, Why string
+	Value, Goal            string
+	Threshold, Stretch     string
+	Chart                  template.HTML
+	Attainment             string
+	StatusClass, AltLabel  string
 }
 
 type scoreLine struct {
-	Name, Status, Band, Why string
-	Value                   string
-	Next                    []string // what the next band takes, as explain says it
+	Key, Name, Status, Band, Why string
+	Value                        string
+	Next                         []string // what the next band takes, as explain says it
 }
 
 type incentiveLine struct {
-	Name, Status, Amount, Why string
-	Class                     string // the status's colour class
-	Steps                     []string
-	Next                      []string // what the next tier takes, as explain says it
+	Key, Name, Status, Amount, Why string
+	Class                          string // the status's colour class
+	Steps                          []string
+	Next                           []string // what the next tier takes, as explain says it
 }
 
 type historyRow struct {
@@ -250,7 +250,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 			}
 			return s.l.Num(evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit))
 		}
-		tl := targetLine{Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: s.l.Short(t.WhyIn(s.l)), Value: show(t.Value), Goal: show(t.Goal),
+		tl := targetLine{Key: t.Target.Name, Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: s.l.Short(t.WhyIn(s.l)), Value: show(t.Value), Goal: show(t.Goal),
 			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = s.l.F("%s: value %s against the goal %s (%s)", tl.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
@@ -258,7 +258,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
-		sl := scoreLine{Name: sc.Scorecard.Label.Or(s.l.Code(), sc.Scorecard.Name), Status: s.l.S(sc.Status.String()), Why: s.l.Short(sc.WhyIn(s.l)), Value: "–"}
+		sl := scoreLine{Key: sc.Scorecard.Name, Name: sc.Scorecard.Label.Or(s.l.Code(), sc.Scorecard.Name), Status: s.l.S(sc.Status.String()), Why: s.l.Short(sc.WhyIn(s.l)), Value: "–"}
 		if sc.Status == evaluator.ScoreOK {
 			sl.Value, sl.Band = s.c.num(sc.Value.Num), sc.Band.Str
 			sl.Next = s.short(explain.NextBand(rp, sc, o, s.l))
@@ -266,7 +266,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
-		il := incentiveLine{Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: statusClass(in.Status.String()),
+		il := incentiveLine{Key: in.Incentive.Name, Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: statusClass(in.Status.String()),
 			Why: s.l.Short(in.WhyIn(s.l)), Amount: s.l.F("no amount: needs review"), Next: s.short(explain.NextTier(in, o, s.l))}
 		if in.Amount != nil {
 			il.Amount = s.l.Money(in.Amount.Text('f'), rp.Currency)
@@ -278,7 +278,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	}
 	for _, b := range o.Breaches {
 		if b.Status == evaluator.Breached {
-			page.Breaches = append(page.Breaches, breachLine{Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: s.l.Short(b.WhyIn(s.l))})
+			page.Breaches = append(page.Breaches, breachLine{Key: b.Breach.Name, Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: b.Message, Why: s.l.Short(b.WhyIn(s.l))})
 		}
 	}
 	page.Periods = s.periodsOf[subject]

@@ -504,8 +504,8 @@ type teamAvg struct {
 }
 
 type incentiveTotal struct {
-	Name, Total string
-	Earned      int
+	Key, Name, Total string // Key is the policy's name (data-incentive), Name what a person reads
+	Earned           int
 }
 
 type breachCount struct {
@@ -666,7 +666,7 @@ func (s *site) index() *indexPage {
 				}
 			}
 			paid.AddTotal(&total)
-			pv.Incentives = append(pv.Incentives, incentiveTotal{Name: in.Label.Or(s.l.Code(), in.Name), Total: s.l.Num(total.Decimal().Text('f')), Earned: earned})
+			pv.Incentives = append(pv.Incentives, incentiveTotal{Key: in.Name, Name: in.Label.Or(s.l.Code(), in.Name), Total: s.l.Num(total.Decimal().Text('f')), Earned: earned})
 		}
 		fired := make([]int, len(rp.Breaches))
 		for _, o := range outs {

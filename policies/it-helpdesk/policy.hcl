@@ -89,6 +89,7 @@ metric "csat_quarter" {
 }
 
 target "first_response" {
+  label     = { en = "First response", id = "Respons pertama" }
   metric    = "first_response_min"
   goal      = "level == 'L2' ? 60 : 30"
   threshold = 120
@@ -96,6 +97,7 @@ target "first_response" {
 }
 
 target "resolution" {
+  label     = { en = "Resolution time", id = "Waktu penyelesaian" }
   metric    = "resolution_hours"
   goal      = 8
   threshold = 24
@@ -103,12 +105,14 @@ target "resolution" {
 }
 
 target "ftr" {
+  label     = { en = "First-time resolution", id = "Selesai sekali jalan" }
   metric    = "ftr"
   goal      = 0.7
   threshold = 0.5
 }
 
 target "escalation" {
+  label     = { en = "Escalations", id = "Eskalasi" }
   metric    = "escalation_rate"
   goal      = 0.1
   threshold = 0.2
@@ -116,6 +120,7 @@ target "escalation" {
 }
 
 target "repeat" {
+  label     = { en = "Reopened tickets", id = "Tiket dibuka ulang" }
   metric    = "repeat_rate"
   goal      = 0.05
   threshold = 0.1
@@ -124,6 +129,7 @@ target "repeat" {
 }
 
 target "csat" {
+  label      = { en = "Customer satisfaction", id = "Kepuasan pelanggan" }
   metric     = "csat"
   goal       = 0.85
   threshold  = 0.7
@@ -132,6 +138,7 @@ target "csat" {
 }
 
 target "volume" {
+  label  = { en = "Tickets resolved", id = "Tiket terselesaikan" }
   title  = "Resolve 1200 tickets a month"
   value  = "tickets_resolved"
   better = "higher"
@@ -140,6 +147,7 @@ target "volume" {
 }
 
 scorecard "service" {
+  label   = { en = "Service", id = "Layanan" }
   weights = { first_response = 15, resolution = 15, ftr = 20, escalation = 10, repeat = 10, csat = 20, volume = 10 }
 
   band "excellent" { min = 1.05 }
@@ -148,6 +156,7 @@ scorecard "service" {
 }
 
 breach "sla_missed" {
+  label    = { en = "SLA missed", id = "SLA terlewat" }
   title    = "First response far beyond the SLA"
   when     = "first_response_min > 240"
   severity = "critical"
@@ -155,12 +164,14 @@ breach "sla_missed" {
 }
 
 breach "coaching" {
+  label    = { en = "Coaching due", id = "Perlu coaching" }
   title    = "CSAT missed three months in a row: a coaching conversation is due"
   when     = "streak.target.csat.missed >= 3"
   severity = "minor"
 }
 
 incentive "ticket_volume" {
+  label = { en = "Ticket volume", id = "Volume tiket" }
   title = "Ticket volume: $0.50 a ticket from 1200, $1.00 from 1500"
   code  = "TKT1"
 
@@ -181,6 +192,7 @@ incentive "ticket_volume" {
 }
 
 incentive "service_bonus" {
+  label = { en = "Service bonus", id = "Bonus layanan" }
   title = "Service bonus by band"
   code  = "SVC1"
   gate "no_critical" { when = "breaches.critical == 0" }
@@ -197,6 +209,7 @@ incentive "service_bonus" {
 }
 
 incentive "consistency" {
+  label = { en = "Consistency kicker", id = "Bonus konsistensi" }
   title = "Consistency kicker: CSAT met every month of the quarter"
   code  = "CON1"
   gate "every_month" { when = "window.periods == 3 && window.target.csat.met == 3" }

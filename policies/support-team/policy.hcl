@@ -61,6 +61,7 @@ metric "nps" {
 }
 
 target "abandonment" {
+  label     = { en = "Abandonment", id = "Panggilan ditinggalkan" }
   metric    = "abandonment"
   goal      = 0.03
   threshold = 0.05
@@ -69,6 +70,7 @@ target "abandonment" {
 }
 
 target "nps" {
+  label     = { en = "Net promoter score", id = "Net promoter score" }
   metric    = "nps"
   goal      = 70
   threshold = 40
@@ -76,6 +78,7 @@ target "nps" {
 }
 
 target "service_level" {
+  label     = { en = "Service level", id = "Tingkat layanan" }
   metric    = "service_level"
   goal      = 0.8
   threshold = 0.7
@@ -83,6 +86,7 @@ target "service_level" {
 }
 
 target "volume" {
+  label   = { en = "Call volume", id = "Volume panggilan" }
   title   = "At least 500 inbound calls"
   value   = "offered"
   better  = "higher"
@@ -91,6 +95,7 @@ target "volume" {
 }
 
 target "certification" {
+  label   = { en = "Certification", id = "Sertifikasi" }
   value   = "certified ? 1 : 0"
   better  = "higher"
   goal    = 1
@@ -98,6 +103,7 @@ target "certification" {
 }
 
 scorecard "team" {
+  label        = { en = "Team", id = "Tim" }
   weights      = { abandonment = 25, nps = 25, service_level = 30, certification = 20 }
   missing      = "zero"
   min_coverage = 60
@@ -108,12 +114,14 @@ scorecard "team" {
 }
 
 breach "nps_below_site" {
+  label    = { en = "NPS below the site", id = "NPS di bawah rata-rata situs" }
   title    = "NPS 20 points under the average of every team this week"
   when     = "nps < all.avg.nps - 20"
   severity = "minor"
 }
 
 incentive "team_pool" {
+  label = { en = "Team pool", id = "Dana tim" }
   title = "Weekly team pool: 40 GBP an agent by band"
   code  = "POOL"
 

@@ -1,4 +1,5 @@
 incentive "monthly_bonus" {
+  label = { en = "Monthly bonus", id = "Bonus bulanan" }
   title = "Monthly performance bonus"
   code  = "BON1"
 
@@ -26,6 +27,7 @@ incentive "monthly_bonus" {
 }
 
 incentive "csat_award" {
+  label = { en = "CSAT award", id = "Penghargaan CSAT" }
   title = "CSAT award: 1.25% of base pay when the CSAT goal is met"
   code  = "CSA1"
   gate "csat_met" { when = "target.csat.met" }

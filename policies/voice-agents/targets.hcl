@@ -1,5 +1,5 @@
 target "aht" {
-  title      = "Handle time"
+  label      = { en = "Handle time", id = "Waktu penanganan" }
   metric     = "aht"
   goal       = "tenure_days < 90 ? 360 : aht_goal" # new starters get a softer goal
   threshold  = 420
@@ -10,7 +10,7 @@ target "aht" {
 }
 
 target "fcr" {
-  title      = "First contact resolution"
+  label      = { en = "First contact resolution", id = "Selesai di kontak pertama" }
   metric     = "fcr"
   goal       = 0.75
   threshold  = 0.6
@@ -20,7 +20,7 @@ target "fcr" {
 }
 
 target "csat" {
-  title      = "Customer satisfaction"
+  label      = { en = "Customer satisfaction", id = "Kepuasan pelanggan" }
   metric     = "csat"
   goal       = 0.85
   threshold  = 0.7
@@ -30,7 +30,7 @@ target "csat" {
 }
 
 target "adherence" {
-  title     = "Schedule adherence"
+  label     = { en = "Schedule adherence", id = "Kepatuhan jadwal" }
   metric    = "adherence"
   goal      = 0.9
   threshold = 0.8
@@ -39,6 +39,7 @@ target "adherence" {
 }
 
 target "aht_vs_team" {
+  label     = { en = "Handle time vs team", id = "Waktu penanganan dibanding tim" }
   format    = "number"
   decimals  = 3
   title     = "Handle time against the team average"
@@ -51,6 +52,7 @@ target "aht_vs_team" {
 }
 
 scorecard "quality" {
+  label   = { en = "Agent quality", id = "Kualitas agen" }
   title   = "Agent quality"
   weights = { aht = 20, fcr = 25, csat = 35, adherence = 20 }
   missing = "reweight"
@@ -62,6 +64,7 @@ scorecard "quality" {
 }
 
 breach "qa_autofail" {
+  label    = { en = "QA auto-fail", id = "Gagal otomatis QA" }
   title    = "QA auto-fail recorded"
   when     = "qa_autofails > 0"
   severity = "critical"
