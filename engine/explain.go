@@ -5,7 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/explain"
 	"github.com/rubric-dev/rubric/evaluator"
@@ -31,7 +30,6 @@ func (p *Policy) ExplainAll(in Input, subject string, w io.Writer, opts StreamOp
 }
 
 func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer, opts StreamOptions) (*StreamResult, error) {
-	var mu sync.Mutex
 	var all_ []*evaluator.Outcome // the subject's, every period
 	opts.Explain = true
 	opts.EncodeAll = true
@@ -39,16 +37,17 @@ func (p *Policy) explain(in Input, subject, period string, all bool, w io.Writer
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.Stream(in, opts, func(o *evaluator.Outcome, buf []byte) []byte {
-		if o.Snapshot.Subject == subject {
-			mu.Lock()
-			all_ = append(all_, o.Clone())
-			mu.Unlock()
+	var res *StreamResult
+	for o, err := range p.Outcomes(in, opts, &res) {
+		if err != nil {
+			return nil, err
 		}
-		return buf
-	}, func([]byte) error { return nil })
-	if err != nil || res.Failed() {
-		return res, err
+		if o.Snapshot.Subject == subject {
+			all_ = append(all_, o)
+		}
+	}
+	if res.Failed() {
+		return res, nil
 	}
 	sort.Slice(all_, func(i, j int) bool { return all_[i].Snapshot.Period.Index() < all_[j].Snapshot.Period.Index() })
 	var candidates []*evaluator.Outcome // explainable: selected, not history only

@@ -321,8 +321,13 @@ func (pl *pool) close() (panicErr, writeErr error) {
 // input fails the run (no SkipInvalid), evaluation stops at the first bad
 // row but reading goes on, so every bad row is reported; the caller must
 // then discard what write received. A returned error means the input could
-// not be read at all.
+// not be read at all. A nil write makes encode a visitor on the workers,
+// for a caller that counts in any order (calibrate); one that wants the
+// outcomes in order uses Outcomes.
 func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
+	if write == nil {
+		write = func([]byte) error { return nil } // encode visits; nothing is written
+	}
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 100
 	}
