@@ -414,8 +414,8 @@ func testInOrderAndShuffled(t *testing.T, p *engine.Policy, opts Options) {
 				t.Errorf("sorted = %v, want %v", res.sorted, want)
 			}
 			entries, _ := os.ReadDir(dir)
-			if len(entries) != 5 {
-				t.Errorf("the export holds %d files, want 5 (payroll, explanations, totals, review, manifest)", len(entries))
+			if len(entries) != 6 {
+				t.Errorf("the export holds %d files, want 6 (payroll, explanations, totals, review, datapackage, manifest)", len(entries))
 			}
 			if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 				t.Errorf("verify: %v %v", err, probs)

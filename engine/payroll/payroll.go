@@ -67,7 +67,7 @@ const (
 	reviewFile       = "review.csv"
 )
 
-var exportFiles = []string{explanationsFile, manifestFile, payrollFile, reviewFile, totalsFile}
+var exportFiles = []string{dataPackageFile, explanationsFile, manifestFile, payrollFile, reviewFile, totalsFile}
 
 // reviewColumns are review.csv's: one row per line that is no_data now.
 var reviewColumns = []string{"subject", "period", "incentive", "line_id", "reason"}
@@ -115,6 +115,9 @@ type Manifest struct {
 	// ReviewCSV names the lines that are no_data now (SPEC §12); absent
 	// from exports written before it.
 	ReviewCSV *ManifestFile `json:"review_csv,omitempty"`
+	// DataPackage is datapackage.json, the CSV files' Table Schema (text
+	// ids, decimal amounts); absent from exports written before it.
+	DataPackage *ManifestFile `json:"datapackage,omitempty"`
 }
 
 // ManifestPolicy identifies the policy text that produced the export.
@@ -405,6 +408,15 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 		}
 		m.Rejected = &ManifestReject{Rows: res.Rejected, SHA256: sum}
 	}
+	dp, err := dataPackageBytes(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(tmp, dataPackageFile), dp); err != nil {
+		return nil, err
+	}
+	dpSum := sha256.Sum256(dp)
+	m.DataPackage = &ManifestFile{Name: dataPackageFile, SHA256: hex.EncodeToString(dpSum[:]), Bytes: int64(len(dp))}
 	mb, err := manifestBytes(m)
 	if err != nil {
 		return nil, err

@@ -63,6 +63,9 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		if old.ReviewCSV != nil {
 			files = append(files, *old.ReviewCSV)
 		}
+		if old.DataPackage != nil {
+			files = append(files, *old.DataPackage)
+		}
 		if problem = sameFiles(dir, files...); problem == "" {
 			return true, nil
 		}

@@ -270,6 +270,19 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			add("review.csv: %d rows, the manifest says %d lines need review", len(rows)-1, m.NeedsReview)
 		}
 	}
+	if dp := m.DataPackage; dp != nil {
+		// datapackage.json: its digest, and the schema of these columns.
+		want, _ := dataPackageBytes(&m)
+		if dp.Name != dataPackageFile {
+			add("manifest.json names the file %q", dp.Name)
+		} else if b, err := readBounded(filepath.Join(dir, dataPackageFile), dp.Bytes+1); err != nil {
+			add("%s: %v", dataPackageFile, err)
+		} else if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != dp.SHA256 || int64(len(b)) != dp.Bytes {
+			add("%s: SHA-256 %s over %d bytes, the manifest says %s over %d", dataPackageFile, hex.EncodeToString(sum[:]), len(b), dp.SHA256, dp.Bytes)
+		} else if !bytes.Equal(b, want) {
+			add("%s does not describe this export's columns", dataPackageFile)
+		}
+	}
 	for _, s := range []string{"earned", "not_earned", "ineligible", "no_data"} {
 		if got.StatusCounts[s] != m.StatusCounts[s] {
 			add("status %s: %d rows, the manifest says %d", s, got.StatusCounts[s], m.StatusCounts[s])
