@@ -26,6 +26,7 @@ import (
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/htmlreport"
 	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 var screenshots = flag.String("screenshots", "", "also write the screenshots of the first example here (docs/img)")
@@ -157,20 +158,6 @@ func TestReportInBrowser(t *testing.T) {
 				}
 				name := ex.policy + "-" + strings.TrimSuffix(strings.SplitN(c.file, "-", 2)[0], ".html") + ".jpg"
 				os.WriteFile(filepath.Join(artifacts, name), shot, 0o644)
-				if *screenshots != "" && ex.policy == "voice-agents" {
-					// The docs show the first screen of each page, as a PNG.
-					ctx, cancel := chromedp.NewContext(allocCtx)
-					var png []byte
-					err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 1250), chromedp.Navigate(url))
-					if err == nil {
-						png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
-					}
-					cancel()
-					if err != nil {
-						t.Fatal(err)
-					}
-					os.WriteFile(filepath.Join(*screenshots, "report-"+strings.TrimSuffix(strings.SplitN(c.file, "-", 2)[0], ".html")+".png"), png, 0o644)
-				}
 			}
 		})
 	}
@@ -184,6 +171,56 @@ func axeSource(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDocScreenshots writes the screenshots of docs/report.md with
+// -screenshots DIR: the first screen of the voice-agent example's
+// overview, a team page and a statement, in English and in Indonesian
+// (report-*.png, report-id-*.png).
+func TestDocScreenshots(t *testing.T) {
+	if *screenshots == "" {
+		t.Skip("only with -screenshots DIR")
+	}
+	bin := chromium(t)
+	p, diags, err := engine.Load("../../policies/voice-agents")
+	if err != nil || diags.HasErrors() {
+		t.Fatal(err, diags)
+	}
+	id, err := lang.Parse("id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocCtx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU)...)
+	defer cancel()
+	for prefix, l := range map[string]*lang.Locale{"report-": nil, "report-id-": id} {
+		dir := filepath.Join(t.TempDir(), "report")
+		if _, sres, err := htmlreport.Build(p, engine.Input{Name: "../../fixtures/voice-agents/history.csv"}, htmlreport.Options{Dir: dir, Stream: engine.StreamOptions{Lang: l}}); err != nil || sres.Failed() {
+			t.Fatal(err, sres)
+		}
+		pages := map[string]string{"index": "index.html", "statement": "A-2001.html"}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "team-") && pages["team"] == "" {
+				pages["team"] = e.Name()
+			}
+		}
+		for name, file := range pages {
+			ctx, cancel := chromedp.NewContext(allocCtx)
+			var png []byte
+			err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 1250), chromedp.Navigate("file://"+filepath.Join(dir, file)))
+			if err == nil {
+				png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			}
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(*screenshots, prefix+name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // expectations picks, for the index, a team page and a statement, a number

@@ -146,7 +146,7 @@ var fragments = map[string]string{
 	"Who needs attention":            "Siapa yang perlu perhatian",
 	"achievability":                  "keterjangkauan",
 	"against everyone":               "dibanding semua",
-	"attainment":                     "capaian",
+	"attainment":                     "pencapaian",
 	"average score":                  "skor rata-rata",
 	"average score over the periods": "skor rata-rata dari periode ke periode",
 	"better":                         "lebih baik",
