@@ -78,7 +78,7 @@ git revision (main:policies/voice-agents), read with git show.`,
 				enc.SetIndent("", "  ")
 				enc.Encode(rep)
 			case "markdown":
-				writeDiffMarkdown(e.stdout, rep, incentiveLabels(pols[0], pols[1], nil))
+				writeDiffMarkdown(e.stdout, rep, incentiveLabels(pols[0], pols[1], loc), loc)
 			default:
 				writeDiffText(e.stdout, rep, incentiveLabels(pols[0], pols[1], loc), loc)
 			}
@@ -194,31 +194,31 @@ func mdEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
 
-func writeDiffMarkdown(w io.Writer, r *diff.Report, label func(string) string) {
-	fmt.Fprintf(w, "### rubric diff: %s %s → %s\n\n", r.NewPolicy.Name, r.OldPolicy.Version, r.NewPolicy.Version)
-	fmt.Fprintf(w, "%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n", r.Snapshots, r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged)
-	fmt.Fprintln(w, "| incentive | currency | old | new | delta | change |")
+func writeDiffMarkdown(w io.Writer, r *diff.Report, label func(string) string, l *lang.Locale) {
+	io.WriteString(w, l.F("### rubric diff: %s %s → %s\n\n", r.NewPolicy.Name, r.OldPolicy.Version, r.NewPolicy.Version))
+	io.WriteString(w, l.F("%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n", r.Snapshots, r.Subjects.Gain, r.Subjects.Lose, r.Subjects.Unchanged))
+	io.WriteString(w, l.F("| incentive | currency | old | new | delta | change |\n"))
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
 	for _, id := range r.Incentives {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(label(id.Incentive)), id.Currency, id.Old, id.New, id.Delta, pctOf(id))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(label(id.Incentive)), id.Currency, l.Num(id.Old), l.Num(id.New), l.Num(id.Delta), l.Num(pctOf(id)))
 	}
 	table := func(title string, ts []diff.Transition) {
 		if len(ts) == 0 {
 			return
 		}
-		fmt.Fprintf(w, "\n**%s**\n\n| rule | from | to | count |\n|---|---|---|---:|\n", title)
+		io.WriteString(w, "\n**"+title+"**\n\n"+l.F("| rule | from | to | count |\n")+"|---|---|---|---:|\n")
 		for _, t := range ts {
-			fmt.Fprintf(w, "| %s | %s | %s | %d |\n", t.Rule, t.From, t.To, t.Count)
+			fmt.Fprintf(w, "| %s | %s | %s | %d |\n", t.Rule, l.S(t.From), l.S(t.To), t.Count)
 		}
 	}
-	table("Incentive status changes", r.Statuses)
-	table("Band changes", r.Bands)
-	table("Target status changes", r.Targets)
+	table(l.S("Incentive status changes"), r.Statuses)
+	table(l.S("Band changes"), r.Bands)
+	table(l.S("Target status changes"), r.Targets)
 	if len(r.Largest) > 0 {
-		fmt.Fprintf(w, "\n<details><summary>Largest changes</summary>\n\n| subject | period | incentive | old | new | delta | old why | new why |\n|---|---|---|---:|---:|---:|---|---|\n")
+		io.WriteString(w, "\n<details><summary>"+l.S("Largest changes")+"</summary>\n\n"+l.F("| subject | period | incentive | old | new | delta | old why | new why |\n")+"|---|---|---|---:|---:|---:|---|---|\n")
 		for _, c := range r.Largest {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(c.Subject), c.Period, mdEscape(label(c.Incentive)),
-				amountOr(c.Old, c.OldStatus, nil), amountOr(c.New, c.NewStatus, nil), c.Delta, mdEscape(c.OldWhy), mdEscape(c.NewWhy))
+				amountOr(c.Old, c.OldStatus, l), amountOr(c.New, c.NewStatus, l), l.Num(c.Delta), mdEscape(c.OldWhy), mdEscape(c.NewWhy))
 		}
 		fmt.Fprintln(w, "\n</details>")
 	}

@@ -205,47 +205,48 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteMarkdown writes the report as a markdown document for a review.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Calibration of `%s` %s\n\n%d snapshots; aim %s%%; unachievable below %s%%, too easy above %s%%.\n\n",
-		r.Policy.Name, r.Policy.Version, r.Snapshots, evaluator.Short(r.Aim), evaluator.Short(r.MinShare), evaluator.Short(r.MaxShare))
-	b.WriteString("| target | verdict | met | judged | goal | suggested | min | p25 | median | p75 | max |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	l := r.Lang
+	b.WriteString(l.F("## Calibration of `%s` %s\n\n%d snapshots; aim %s%%; unachievable below %s%%, too easy above %s%%.\n\n",
+		r.Policy.Name, r.Policy.Version, r.Snapshots, l.Num(evaluator.Short(r.Aim)), l.Num(evaluator.Short(r.MinShare)), l.Num(evaluator.Short(r.MaxShare))))
+	b.WriteString(l.F("| target | verdict | met | judged | goal | suggested | min | p25 | median | p75 | max |\n") + "|---|---|---|---|---|---|---|---|---|---|---|\n")
 	num := func(f *float64) string {
 		if f == nil {
 			return "–"
 		}
-		return evaluator.Short(*f)
+		return l.Num(evaluator.Short(*f))
 	}
 	for _, name := range r.order.targets {
 		tr := r.Targets[name]
 		verdict := "–"
 		if tr.Verdict != nil {
-			verdict = "**" + strings.ReplaceAll(*tr.Verdict, "_", " ") + "**"
+			verdict = "**" + l.S(strings.ReplaceAll(*tr.Verdict, "_", " ")) + "**"
 		}
 		cells := []string{"–", "–", "–", "–", "–"}
 		if v := tr.Values; v != nil {
-			cells = []string{evaluator.Short(v.Min), evaluator.Short(v.P25), evaluator.Short(v.P50), evaluator.Short(v.P75), evaluator.Short(v.Max)}
+			cells = []string{num(&v.Min), num(&v.P25), num(&v.P50), num(&v.P75), num(&v.Max)}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", r.label("target", name), verdict, pct(tr.MetShare), tr.Evaluable, num(tr.Goal), num(tr.SuggestedGoal), strings.Join(cells, " | "))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", r.label("target", name), verdict, l.Num(pct(tr.MetShare)), tr.Evaluable, num(tr.Goal), num(tr.SuggestedGoal), strings.Join(cells, " | "))
 	}
 	for _, name := range r.order.targets {
 		tr := r.Targets[name]
 		if len(tr.ByTeam) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n**%s by team**\n\n| team | met | judged |\n|---|---|---|\n", r.label("target", name))
+		b.WriteString(l.F("\n**%s by team**\n\n| team | met | judged |\n", r.label("target", name)) + "|---|---|---|\n")
 		teams, more := r.teams(tr)
 		for _, team := range teams {
 			tt := tr.ByTeam[team]
-			fmt.Fprintf(&b, "| %s | %s | %d |\n", team, pct(tt.MetShare), tt.Evaluable)
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", team, l.Num(pct(tt.MetShare)), tt.Evaluable)
 		}
 		if more > 0 {
-			fmt.Fprintf(&b, "\n%d more team(s), nearer the aim, are not shown.\n", more)
+			b.WriteString(l.F("\n%d more team(s), nearer the aim, are not shown.\n", more))
 		}
 	}
 	if len(r.order.incentives) > 0 {
-		b.WriteString("\n| incentive | total | earned | not earned | ineligible | no data |\n|---|---|---|---|---|---|\n")
+		b.WriteString(l.F("\n| incentive | total | earned | not earned | ineligible | no data |\n") + "|---|---|---|---|---|---|\n")
 		for _, name := range r.order.incentives {
 			ic := r.Incentives[name]
-			fmt.Fprintf(&b, "| %s | %s %s | %d | %d | %d | %d |\n", r.label("incentive", name), ic.Total, ic.Currency, ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d |\n", r.label("incentive", name), l.Money(ic.Total, ic.Currency), ic.Statuses["earned"], ic.Statuses["not_earned"], ic.Statuses["ineligible"], ic.Statuses["no_data"])
 		}
 	}
 	if r.WhatIf != nil {

@@ -171,6 +171,7 @@ var fragments = map[string]string{
 	"target":                         "KPI",
 	"team average":                   "rata-rata tim",
 	"value":                          "nilai",
+	"Largest changes":                "Perubahan terbesar",
 	"too_easy":                       "terlalu mudah",
 	"The average score and the total paid per period":                       "Skor rata-rata dan total pembayaran per periode",
 	"Nobody: no breach fired and no target was missed two periods running.": "Tidak ada: tidak ada pelanggaran dan tidak ada target yang tidak tercapai dua periode berturut-turut.",
@@ -272,6 +273,17 @@ var formats = map[string]string{
 	"%s: value %s against the goal %s (%s)":                                            "%s: nilai %s dibanding target %s (%s)",
 	"Rank %d of %d in team %s this period; the team's average score is %s (yours %s).": "Peringkat %d dari %d di tim %s periode ini; skor rata-rata tim %s (skor Anda %s).",
 	"score of each member of team %s, %s (the mark is the team average; green: every target met and no breach, orange: a target missed or breached, or a breach)": "skor tiap anggota tim %s, %s (garis tanda adalah rata-rata tim; hijau: semua target tercapai dan tanpa pelanggaran, oranye: ada target yang tidak tercapai atau di bawah batas, atau ada pelanggaran)",
+	// markdown of calibrate and diff
+	"## Calibration of `%s` %s\n\n%d snapshots; aim %s%%; unachievable below %s%%, too easy above %s%%.\n\n": "## Kalibrasi `%s` %s\n\n%d data; sasaran %s%%; mustahil di bawah %s%%, terlalu mudah di atas %s%%.\n\n",
+	"| target | verdict | met | judged | goal | suggested | min | p25 | median | p75 | max |\n":              "| KPI | penilaian | tercapai | dinilai | target | usulan | min | p25 | median | p75 | maks |\n",
+	"\n**%s by team**\n\n| team | met | judged |\n":                                                          "\n**%s per tim**\n\n| tim | tercapai | dinilai |\n",
+	"\n%d more team(s), nearer the aim, are not shown.\n":                                                    "\n%d tim lagi, lebih dekat ke sasaran, tidak ditampilkan.\n",
+	"\n| incentive | total | earned | not earned | ineligible | no data |\n":                                 "\n| insentif | total | diperoleh | tidak diperoleh | tidak memenuhi syarat | tidak ada data |\n",
+	"### rubric diff: %s %s → %s\n\n":                                                                        "### rubric diff: %s %s → %s\n\n",
+	"%d snapshots compared. **%d gain, %d lose, %d unchanged.**\n\n":                                         "%d data dibandingkan. **%d naik, %d turun, %d tetap.**\n\n",
+	"| incentive | currency | old | new | delta | change |\n":                                                "| insentif | mata uang | lama | baru | selisih | perubahan |\n",
+	"| rule | from | to | count |\n":                                                                         "| aturan | dari | menjadi | jumlah |\n",
+	"| subject | period | incentive | old | new | delta | old why | new why |\n":                             "| subjek | periode | insentif | lama | baru | selisih | alasan lama | alasan baru |\n",
 }
 
 // indonesianReasons translate the reasons an evaluation records for a
