@@ -216,16 +216,14 @@ func valueOf(v evaluator.Value) float64 {
 	return v.Num
 }
 
-func (s *site) text(v evaluator.Value, unit string) string {
+// text is a value for people: a number as a plain number, anything else
+// in words, "–" when there is none.
+func (s *site) text(v evaluator.Value) string {
 	if !v.Has() {
 		return "–"
 	}
 	if v.Kind == evaluator.Number {
-		t := s.c.num(v.Num)
-		if unit != "" {
-			t += " " + unit
-		}
-		return t
+		return s.c.num(v.Num)
 	}
 	return s.l.S(v.String())
 }
@@ -240,18 +238,14 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		page.Team, page.TeamFile = sn.Team, fileName("team", sn.Team)
 	}
 	for _, t := range o.Targets {
-		unit := t.Target.Unit
-		if unit == "" && t.Target.Metric != nil {
-			unit = t.Target.Metric.Unit
-		}
-		show := func(v evaluator.Value) string {
+		show := func(v evaluator.Value) string { // in the target's form
 			if v.Kind != evaluator.Number {
-				return s.text(v, unit)
+				return s.text(v)
 			}
-			return s.l.Num(evaluator.Display(v.Num, t.Target.Display, unit, rp.MinorUnit))
+			return s.display(t.Target, v.Num)
 		}
 		tl := targetLine{Key: t.Target.Name, Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: s.l.Short(t.WhyIn(s.l)), Value: show(t.Value), Goal: show(t.Goal),
-			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment, ""), StatusClass: statusClass(t.Status.String())}
+			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment), StatusClass: statusClass(t.Status.String())}
 		tl.AltLabel = s.l.F("%s: value %s against the goal %s (%s)", tl.Name, tl.Value, tl.Goal, tl.Status)
 		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
 		tl.Chart = s.c.bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)

@@ -8,8 +8,6 @@ package trend
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"sort"
@@ -158,15 +156,6 @@ func Write(p *engine.Policy, in engine.Input, opts Options, format string, w io.
 	return n, res, nil
 }
 
-// record is one subject's period on its way from the workers that
-// evaluate to the writer that sees them in key order.
-type record struct {
-	Subject string  `json:"s"`
-	Team    string  `json:"t"`
-	Index   int     `json:"i"`
-	Period  *Period `json:"p"`
-}
-
 // each streams in in order of subject and period and calls fn with each
 // chosen subject's periods, changes filled in; with a team, it returns
 // the team's averages.
@@ -203,40 +192,27 @@ func each(p *engine.Policy, in engine.Input, opts Options, fn func(*Subject) err
 		}
 		return fn(sub)
 	}
-	res, err := p.Stream(in, opts.Stream, func(o *evaluator.Outcome, buf []byte) []byte {
-		s := o.Snapshot
-		if s.HistoryOnly || !sel.Has(s.Period) || (opts.Subject != "" && s.Subject != opts.Subject) || (opts.Team != "" && s.Team != opts.Team) {
-			return buf
-		}
-		per := period(o)
-		b, err := json.Marshal(record{Subject: s.Subject, Team: s.Team, Index: per.index, Period: per})
+	var res *engine.StreamResult
+	for o, err := range p.Outcomes(in, opts.Stream, &res) {
 		if err != nil {
-			panic(err) // strings, numbers and maps of them: cannot fail
+			return nil, nil, err
 		}
-		return append(append(buf, b...), '\n')
-	}, func(b []byte) error {
-		for len(b) > 0 {
-			line, rest, _ := bytes.Cut(b, []byte{'\n'})
-			b = rest
-			var rec record
-			if err := json.Unmarshal(line, &rec); err != nil {
-				return err
-			}
-			rec.Period.index = rec.Index
-			if cur != nil && cur.Subject != rec.Subject {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			if cur == nil {
-				cur = &Subject{Subject: rec.Subject, Team: rec.Team}
-			}
-			cur.Periods = append(cur.Periods, rec.Period)
+		sn := o.Snapshot
+		if sn.HistoryOnly || !sel.Has(sn.Period) || (opts.Subject != "" && sn.Subject != opts.Subject) || (opts.Team != "" && sn.Team != opts.Team) {
+			continue
 		}
-		return nil
-	})
-	if err != nil || res.Failed() {
-		return nil, res, err
+		if cur != nil && cur.Subject != sn.Subject {
+			if err := flush(); err != nil {
+				return nil, res, err
+			}
+		}
+		if cur == nil {
+			cur = &Subject{Subject: sn.Subject, Team: sn.Team}
+		}
+		cur.Periods = append(cur.Periods, period(o))
+	}
+	if res.Failed() {
+		return nil, res, nil
 	}
 	if err := flush(); err != nil {
 		return nil, res, err
