@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -61,7 +62,7 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 		}
 		return e.snap, nil
 	}
-	ordered(workers, batchSize, fill, newWorker, func(entries []readEntry, panicked any) bool {
+	pipeline.Ordered(workers, batchSize, fill, newWorker, func(entries []readEntry, panicked any) bool {
 		if panicked != nil {
 			r.err = fmt.Errorf("internal error while reading %s: %v (please report this with the policy and the input)", conv.File(), panicked)
 			return false

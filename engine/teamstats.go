@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -126,7 +127,7 @@ func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, 
 	}
 
 	only := statsOnly(p.Rules(), stats, exactDups)
-	var readErr error // set by fill, read once ordered returns
+	var readErr error // set by fill, read once pipeline.Ordered returns
 	fill := func(entries []statsEntry) ([]statsEntry, bool) {
 		for n := 0; n < cap(entries); {
 			entries = entries[:n+1]
@@ -165,7 +166,7 @@ func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, 
 	}
 	add := statsAdder(stats, exactDups)
 	var bug error
-	ordered(workers, batchSize, fill, newWorker, func(entries []statsEntry, panicked any) bool {
+	pipeline.Ordered(workers, batchSize, fill, newWorker, func(entries []statsEntry, panicked any) bool {
 		if bug = statsBug(panicked); bug != nil {
 			return false
 		}
@@ -222,7 +223,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 		return false, err
 	}
 	only := statsOnly(p.Rules(), stats, exactDups)
-	var readErr error // set by fill, read once ordered returns
+	var readErr error // set by fill, read once pipeline.Ordered returns
 	fill := func(entries []statsChunk) ([]statsChunk, bool) {
 		e := &entries[:1][0]
 		var err error
@@ -259,7 +260,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 	add := statsAdder(stats, exactDups)
 	plain = true
 	var bug error
-	ordered(workers, 1, fill, newWorker, func(entries []statsChunk, panicked any) bool {
+	pipeline.Ordered(workers, 1, fill, newWorker, func(entries []statsChunk, panicked any) bool {
 		if bug = statsBug(panicked); bug != nil {
 			return false
 		}

@@ -8,23 +8,20 @@ package rollup
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"slices"
-	"strconv"
-	"strings"
+	"runtime"
+	"sync"
 
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine"
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
-	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -33,7 +30,8 @@ type Options struct {
 	Format      string // csv (the default) or ndjson
 	SkipInvalid string // write rejected rows here and go on; "" fails on bad input
 	MaxErrors   int    // bad-input errors kept; 0: 100
-	SortMemory  int    // bytes of groups held in memory before they spill to disk; 0: 32 MiB
+	SortMemory  int    // bytes of groups held in memory before they spill to disk; 0: 64 MiB
+	Workers     int    // goroutines converting and counting rows; 0: GOMAXPROCS
 }
 
 // Result says what a rollup read and wrote.
@@ -79,7 +77,7 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 		opts.MaxErrors = 100
 	}
 	if opts.SortMemory <= 0 {
-		opts.SortMemory = 32 << 20
+		opts.SortMemory = 64 << 20
 	}
 	need := input.Columns{Names: []string{ru.Subject, ru.Time}, Why: fmt.Sprintf("rollup %s reads the subject from %q and the time from %q", ru.Name, ru.Subject, ru.Time)}
 	rr, files, done, err := in.Records(need)
@@ -96,11 +94,15 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	}
 	conv := input.NewRowConverter(rp, files[0])
 	conv.SetFiles(files)
-	sorter := extsort.New("", 8<<20) // partial groups, when the groups outgrow their memory
-	defer sorter.Close()
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sorter := &sharedSorter{s: extsort.New("", 8<<20)} // partial groups, when the groups outgrow their memory
+	defer sorter.s.Close()
+	l := newLayout(ru)
 
 	res := &Result{}
-	skipped := make([]int, len(ru.Measures))
 	failing := false
 	addErr := func(e *engine.InputError) {
 		res.ErrorCount++
@@ -108,62 +110,93 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 			res.Errors = append(res.Errors, e)
 		}
 	}
-	re := evaluator.NewRowEval()
-	agg := newAggregator(ru, sorter, opts.SortMemory)
-	var row input.Row
-	var sh share
-	for {
-		rec, err := rr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+	// Rows are read on one goroutine, converted and counted on every
+	// core (each worker into groups of its own), and their errors taken
+	// back here in input order.
+	var (
+		mu       sync.Mutex
+		counters []*counter
+		readErr  error // fill's
+		writeErr error // take's
+		seq      int64
+	)
+	fill := func(entries []entry) ([]entry, bool) {
+		for n := 0; n < cap(entries); n++ {
+			entries = entries[:n+1]
+			e := &entries[n]
+			err := input.NextInto(rr, &e.rec)
+			if err == io.EOF {
+				return entries[:n], false
+			}
+			e.err, e.errs, e.seq = err, nil, seq
+			seq++
 			var ie *engine.InputError
-			if !errors.As(err, &ie) {
-				return nil, err
+			if err != nil && !errors.As(err, &ie) {
+				readErr = err
+				return entries[:n], false // reading cannot go on
 			}
+		}
+		return entries, true
+	}
+	newWorker := func() func([]entry) {
+		c := &counter{l: l, conv: conv.Sibling(), re: evaluator.NewRowEval(), agg: newAggregator(l, sorter, opts.SortMemory/workers), skipped: make([]int, len(ru.Measures))}
+		mu.Lock()
+		counters = append(counters, c)
+		mu.Unlock()
+		return c.entries
+	}
+	take := func(entries []entry, panicked any) bool {
+		if panicked != nil {
+			panic(panicked)
+		}
+		for i := range entries {
+			e := &entries[i]
 			res.Rows++
-			if ie.Raw() != "" && rejects != nil {
-				res.Rejected++
-				if err := rejects.Write(ie); err != nil {
-					return nil, err
+			if e.err != nil {
+				ie := e.err.(*engine.InputError)
+				if ie.Raw() != "" && rejects != nil {
+					res.Rejected++
+					if writeErr = rejects.Write(ie); writeErr != nil {
+						return false
+					}
+					continue
+				}
+				addErr(ie)
+				failing = true
+				if ie.Raw() == "" {
+					return false // the input cannot be read further
 				}
 				continue
 			}
-			addErr(ie)
-			failing = true
-			if ie.Raw() == "" {
-				break // the input cannot be read further
-			}
-			continue
-		}
-		res.Rows++
-		if errs := conv.Convert(rec, &row); len(errs) > 0 {
-			if rejects != nil {
-				res.Rejected++
-				if err := rejects.Write(errs...); err != nil {
-					return nil, err
+			conv.Note(&e.rec)
+			if len(e.errs) > 0 {
+				if rejects != nil {
+					res.Rejected++
+					if writeErr = rejects.Write(e.errs...); writeErr != nil {
+						return false
+					}
+					continue
 				}
-				continue
-			}
-			failing = true
-			for _, e := range errs {
-				addErr(e)
-			}
-			continue
-		}
-		if failing {
-			continue // reading on only to report every bad row
-		}
-		if ru.Where != nil {
-			if v, ok := re.Eval(ru.Where, row.Values); !ok || !v.Bool {
-				continue
+				failing = true
+				for _, e := range e.errs {
+					addErr(e)
+				}
 			}
 		}
-		res.Counted++
-		rowShare(&sh, ru, re, &row, skipped)
-		if err := agg.add(&sh); err != nil {
-			return nil, err
+		return true
+	}
+	pipeline.Ordered(workers, 256, fill, newWorker, take)
+	if err := errors.Join(readErr, writeErr); err != nil {
+		return nil, err
+	}
+	skipped := make([]int, len(ru.Measures))
+	for _, c := range counters {
+		if c.err != nil {
+			return nil, c.err
+		}
+		res.Counted += c.counted
+		for i, n := range c.skipped {
+			skipped[i] += n
 		}
 	}
 	res.Warnings = conv.Warnings()
@@ -177,7 +210,10 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	}
 	out := newWriter(w, rp, opts.Format)
 	conflicts := 0
-	err = agg.each(func(g *group) error {
+	err = each(l, sorter, counters, opts.SortMemory, func(a *aggregator, g *group) error {
+		for s := range g.sums {
+			g.check(g.sums[s].err)
+		}
 		if g.err != nil {
 			return fmt.Errorf("%s %s: %w", g.subject, rules.PeriodAt(rp.Period, g.period).Label, g.err)
 		}
@@ -185,7 +221,7 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 			conflicts++
 		}
 		res.Snapshots++
-		return out.write(g)
+		return out.write(a, g)
 	})
 	if err == nil {
 		err = out.close()
@@ -204,210 +240,182 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	return res, nil
 }
 
-// share is one row's part of every measure: nil where the row does not
-// count, else its payload (a count's 0 or 1; a decimal's text; a
-// quantile's float bits; a distinct value's text). Reused row by row.
-type share struct {
-	subject string
-	period  int
-	time    int64
-	team    string
-	hasTeam bool
-	vals    [][]byte
-	buf     []byte
-	ends    []int
+// entry is one interaction row on its way: read on one goroutine,
+// converted and counted on a worker, its errors taken in input order.
+type entry struct {
+	rec  input.Record
+	err  error // reading it
+	seq  int64 // its place in the input
+	errs []*engine.InputError
 }
 
-// rowShare evaluates every measure over a row.
-func rowShare(sh *share, ru *rules.Rollup, re *evaluator.RowEval, row *input.Row, skipped []int) {
-	sh.subject, sh.period, sh.time = row.Subject, row.Period.Index(), row.Time.UnixNano()
-	sh.team, sh.hasTeam = row.Team, row.HasTeam
-	if sh.vals == nil {
-		sh.vals = make([][]byte, len(ru.Measures))
+// counter converts and counts a worker's rows into its aggregator.
+type counter struct {
+	l       *layout
+	conv    *input.RowConverter
+	re      *evaluator.RowEval
+	agg     *aggregator
+	row     input.Row
+	counted int
+	skipped []int // per measure: rows left out, an expression reading a missing value
+	err     error // a spill's
+}
+
+func (c *counter) entries(entries []entry) {
+	for i := range entries {
+		e := &entries[i]
+		if e.err != nil {
+			continue
+		}
+		if e.errs = c.conv.Convert(&e.rec, &c.row); len(e.errs) > 0 || c.err != nil {
+			continue
+		}
+		c.err = c.count(&c.row, e.seq)
 	}
-	sh.buf = sh.buf[:0]
-	ends := sh.ends[:0]
-	defer func() { sh.ends = ends }()
+}
+
+// count counts a good row, the seq-th of the input.
+func (c *counter) count(row *input.Row, seq int64) error {
+	ru, re := c.l.ru, c.re
+	if ru.Where != nil {
+		if v, ok := re.Eval(ru.Where, row.Values); !ok || !v.Bool {
+			return nil
+		}
+	}
+	c.counted++
+	g, err := c.agg.group(row.Period.Index(), row.Subject)
+	if err != nil {
+		return err
+	}
+	if row.HasTeam {
+		g.setTeam(row.Team, row.Time.UnixNano(), seq)
+	}
 	for i, m := range ru.Measures {
-		sh.vals[i] = nil
 		if m.Where != nil {
 			v, ok := re.Eval(m.Where, row.Values)
 			if !ok {
-				skipped[i]++
+				c.skipped[i]++
 			}
 			if !ok || !v.Bool {
-				ends = append(ends, -1)
 				continue
 			}
 		}
-		start := len(sh.buf)
 		if m.Kind == rules.MeasureCount && m.Expr == nil {
-			sh.buf = append(sh.buf, 1)
-			ends = append(ends, start)
+			g.has[i] = true
+			g.n[i]++
 			continue
 		}
 		v, ok := re.Eval(m.Expr, row.Values)
 		if !ok {
-			skipped[i]++
-			ends = append(ends, -1)
+			c.skipped[i]++
 			continue
 		}
+		s := c.l.slot[i]
 		switch m.Kind {
 		case rules.MeasureCount:
-			c := byte(0)
 			if v.Bool {
-				c = 1
+				g.n[i]++
 			}
-			sh.buf = append(sh.buf, c)
-		case rules.MeasureSum, rules.MeasureMin, rules.MeasureMax, rules.MeasureAvg:
+		case rules.MeasureSum, rules.MeasureAvg:
 			text := ""
 			if m.Column != nil {
 				text = row.Exact[m.Column.Decl.Slot]
 			}
-			if text == "" {
-				d, ok := evaluator.FromFloat(v.Num)
-				if !ok {
-					skipped[i]++
-					ends = append(ends, -1)
-					continue
-				}
-				text = d.Text('f')
+			if text != "" && !g.sums[s].addText(text) || text == "" && !g.sums[s].addFloat(v.Num) {
+				c.skipped[i]++
+				continue
 			}
-			sh.buf = append(sh.buf, text...)
+			g.n[i]++
+		case rules.MeasureMin, rules.MeasureMax:
+			var d apd.Decimal
+			if !decimalOf(&d, m, row, v) {
+				c.skipped[i]++
+				continue
+			}
+			g.extreme(c.l, i, &d)
+			g.n[i]++
 		case rules.MeasureQuantile:
-			sh.buf = binary.BigEndian.AppendUint64(sh.buf, math.Float64bits(v.Num))
+			g.quants[s] = append(g.quants[s], v.Num)
+			c.agg.held += 8
 		case rules.MeasureDistinct:
-			sh.buf = append(sh.buf, v.String()...)
-		}
-		ends = append(ends, start)
-	}
-	// The payloads are cut from buf once it has stopped growing.
-	for i := range ru.Measures {
-		if ends[i] < 0 {
-			continue
-		}
-		end := len(sh.buf)
-		for j := i + 1; j < len(ends); j++ {
-			if ends[j] >= 0 {
-				end = ends[j]
-				break
+			if g.dists[s].add(c.agg.internValue(s, v)) {
+				c.agg.held += 8
 			}
 		}
-		sh.vals[i] = sh.buf[ends[i]:end:end]
+		g.has[i] = true
 	}
-}
-
-// aggregator holds the groups of (period, subject) being counted. Past
-// maxGroups groups, or past the memory its quantiles and distinct values
-// may hold, the partial groups are written to the sorter and the map
-// starts again; at the end the partials of a group are merged in key
-// order. An export of a year of calls of a few thousand agents never
-// spills.
-type aggregator struct {
-	ru      *rules.Rollup
-	sorter  *extsort.Sorter
-	groups  map[groupKey]*group
-	held    int // bytes of quantile and distinct values held
-	limit   int
-	spilled bool
-	seq     uint64
-}
-
-type groupKey struct {
-	period  int
-	subject string
-}
-
-// maxGroups is how many groups are held before the partial groups spill.
-const maxGroups = 200_000
-
-// groupBytes estimates a group's own memory: its map entry and, per
-// measure, a count, a sum and an extreme (apd decimals) and their slices.
-func groupBytes(measures int) int { return 256 + 200*measures }
-
-func newAggregator(ru *rules.Rollup, sorter *extsort.Sorter, limit int) *aggregator {
-	return &aggregator{ru: ru, sorter: sorter, groups: map[groupKey]*group{}, limit: limit}
-}
-
-func (a *aggregator) add(sh *share) error {
-	k := groupKey{sh.period, sh.subject}
-	g := a.groups[k]
-	if g == nil {
-		if len(a.groups) >= maxGroups || a.held >= a.limit {
-			if err := a.spill(); err != nil {
-				return err
-			}
-		}
-		g = newGroup(a.ru, sh.period, sh.subject)
-		a.groups[k] = g
-		a.held += groupBytes(len(a.ru.Measures))
-	}
-	a.held += g.add(sh)
 	return nil
 }
 
-// sortedKeys are the groups' keys in output order: period, then subject.
-func (a *aggregator) sortedKeys() []groupKey {
-	keys := make([]groupKey, 0, len(a.groups))
-	for k := range a.groups {
-		keys = append(keys, k)
+// decimalOf is a min or max measure's value of a row: the cell as written,
+// or the shortest decimal of what its expression gave, written out.
+func decimalOf(d *apd.Decimal, m *rules.Measure, row *input.Row, v evaluator.Value) bool {
+	text := ""
+	if m.Column != nil {
+		text = row.Exact[m.Column.Decl.Slot]
 	}
-	slices.SortFunc(keys, func(x, y groupKey) int {
-		if x.period != y.period {
-			return x.period - y.period
+	if text == "" {
+		f, ok := evaluator.FromFloat(v.Num)
+		if !ok {
+			return false
 		}
-		return strings.Compare(x.subject, y.subject)
-	})
-	return keys
-}
-
-func sortKey(b []byte, period int, subject string, seq uint64) []byte {
-	b = binary.BigEndian.AppendUint64(b[:0], uint64(int64(period))^(1<<63))
-	b = append(append(b, subject...), 0)
-	return binary.BigEndian.AppendUint64(b, seq)
-}
-
-// spill writes the partial groups to the sorter and empties the map.
-func (a *aggregator) spill() error {
-	var key, val []byte
-	for _, k := range a.sortedKeys() {
-		key = sortKey(key, k.period, k.subject, a.seq)
-		a.seq++
-		val = a.groups[k].encode(val[:0])
-		if err := a.sorter.Add(key, val); err != nil {
-			return err
-		}
+		text = f.Text('f')
 	}
-	clear(a.groups)
-	a.held, a.spilled = 0, true
-	return nil
+	_, _, err := d.SetString(text)
+	return err == nil
 }
 
-// each calls fn with every group, complete, in period then subject order.
-func (a *aggregator) each(fn func(*group) error) error {
-	if !a.spilled {
-		for _, k := range a.sortedKeys() {
-			if err := fn(a.groups[k]); err != nil {
+// each calls fn with every group, complete, in period then subject order,
+// and the aggregator holding its distinct values. Without a spill the
+// workers' groups are merged in memory; else every partial group goes to
+// the sorter and the partials of a group are merged as they come out.
+func each(l *layout, sorter *sharedSorter, counters []*counter, limit int, fn func(*aggregator, *group) error) error {
+	spilled := false
+	for _, c := range counters {
+		spilled = spilled || c.agg.spilled
+	}
+	if !spilled {
+		into := newAggregator(l, sorter, limit)
+		if len(counters) > 0 {
+			into = counters[0].agg
+		}
+		for _, c := range counters[min(1, len(counters)):] {
+			for _, o := range c.agg.sorted() {
+				into.absorb(o, c.agg)
+			}
+			c.agg = nil // its groups are merged: let them go
+		}
+		for _, g := range into.sorted() {
+			if err := fn(into, g); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := a.spill(); err != nil {
-		return err
+	for _, c := range counters {
+		if err := c.agg.spill(); err != nil {
+			return err
+		}
 	}
+	// One group is merged at a time: its distinct values are forgotten
+	// once it is written.
+	a := newAggregator(l, sorter, limit)
 	var cur *group
-	err := a.sorter.Each(func(v []byte) error {
-		g, err := decodeGroup(v, a.ru)
+	err := sorter.s.Each(func(v []byte) error {
+		g, err := a.decode(v)
 		if err != nil {
 			return err
 		}
 		if cur != nil && cur.period == g.period && cur.subject == g.subject {
-			cur.merge(g)
+			a.merge(cur, g, a)
 			return nil
 		}
 		if cur != nil {
-			if err := fn(cur); err != nil {
+			if err := fn(a, cur); err != nil {
+				return err
+			}
+			a.forget()
+			if g, err = a.decode(v); err != nil { // its ids again, after forgetting
 				return err
 			}
 		}
@@ -415,337 +423,9 @@ func (a *aggregator) each(fn func(*group) error) error {
 		return nil
 	})
 	if err == nil && cur != nil {
-		err = fn(cur)
+		err = fn(a, cur)
 	}
 	return err
-}
-
-// group aggregates one subject's rows in one period.
-type group struct {
-	ru       *rules.Rollup
-	period   int
-	subject  string
-	team     string
-	hasTeam  bool
-	latest   int64
-	teams    map[string]bool
-	count    []int64
-	sum      []apd.Decimal
-	n        []int64
-	has      []bool
-	ext      []apd.Decimal // min or max so far
-	quantile [][]float64
-	distinct []map[string]bool
-	err      error // the first failed addition
-}
-
-func newGroup(ru *rules.Rollup, period int, subject string) *group {
-	k := len(ru.Measures)
-	g := &group{ru: ru, period: period, subject: subject, latest: math.MinInt64, teams: map[string]bool{},
-		count: make([]int64, k), sum: make([]apd.Decimal, k), n: make([]int64, k), has: make([]bool, k),
-		ext: make([]apd.Decimal, k), quantile: make([][]float64, k), distinct: make([]map[string]bool, k)}
-	return g
-}
-
-// check keeps the group's first failed addition: the run fails rather
-// than write a wrong sum.
-func (g *group) check(err error) {
-	if err != nil && g.err == nil {
-		g.err = err
-	}
-}
-
-// add counts a row's share; it returns the bytes of values it keeps.
-func (g *group) add(s *share) int {
-	held := 0
-	if s.hasTeam {
-		if !g.teams[s.team] {
-			g.teams[s.team] = true
-		}
-		if s.time >= g.latest { // rows come in input order within a time: the later wins
-			g.team, g.hasTeam, g.latest = s.team, true, s.time
-		}
-	}
-	for i, m := range g.ru.Measures {
-		v := s.vals[i]
-		if v == nil {
-			continue
-		}
-		g.has[i] = true
-		switch m.Kind {
-		case rules.MeasureCount:
-			g.count[i] += int64(v[0])
-		case rules.MeasureQuantile:
-			g.quantile[i] = append(g.quantile[i], math.Float64frombits(binary.BigEndian.Uint64(v)))
-			held += 16 // with the slice's room to grow
-		case rules.MeasureDistinct:
-			if g.distinct[i] == nil {
-				g.distinct[i] = map[string]bool{}
-			}
-			if !g.distinct[i][string(v)] {
-				g.distinct[i][string(v)] = true
-				held += len(v) + 48 // a map entry and its string
-			}
-		default:
-			var d apd.Decimal
-			if _, _, err := d.SetString(string(v)); err != nil {
-				continue // written by encodeRow from a valid decimal: cannot happen
-			}
-			switch m.Kind {
-			case rules.MeasureSum, rules.MeasureAvg:
-				g.check(money.Add(&g.sum[i], &g.sum[i], &d))
-				g.n[i]++
-			case rules.MeasureMin:
-				if g.n[i] == 0 || d.Cmp(&g.ext[i]) < 0 {
-					g.ext[i].Set(&d)
-				}
-				g.n[i]++
-			case rules.MeasureMax:
-				if g.n[i] == 0 || d.Cmp(&g.ext[i]) > 0 {
-					g.ext[i].Set(&d)
-				}
-				g.n[i]++
-			}
-		}
-	}
-	return held
-}
-
-// merge adds another partial count of the same group.
-func (g *group) merge(o *group) {
-	for t := range o.teams {
-		g.teams[t] = true
-	}
-	if o.hasTeam && o.latest >= g.latest {
-		g.team, g.hasTeam, g.latest = o.team, true, o.latest
-	}
-	for i, m := range g.ru.Measures {
-		if !o.has[i] {
-			continue
-		}
-		first := !g.has[i]
-		g.has[i] = true
-		g.count[i] += o.count[i]
-		switch m.Kind {
-		case rules.MeasureSum, rules.MeasureAvg:
-			g.check(money.Add(&g.sum[i], &g.sum[i], &o.sum[i]))
-		case rules.MeasureMin:
-			if first || g.n[i] == 0 || o.ext[i].Cmp(&g.ext[i]) < 0 {
-				g.ext[i].Set(&o.ext[i])
-			}
-		case rules.MeasureMax:
-			if first || g.n[i] == 0 || o.ext[i].Cmp(&g.ext[i]) > 0 {
-				g.ext[i].Set(&o.ext[i])
-			}
-		case rules.MeasureQuantile:
-			g.quantile[i] = append(g.quantile[i], o.quantile[i]...)
-		case rules.MeasureDistinct:
-			if g.distinct[i] == nil {
-				g.distinct[i] = map[string]bool{}
-			}
-			for v := range o.distinct[i] {
-				g.distinct[i][v] = true
-			}
-		}
-		g.n[i] += o.n[i]
-	}
-}
-
-// encode writes a partial group for the sorter.
-func (g *group) encode(b []byte) []byte {
-	b = appendString(b, g.subject)
-	b = binary.AppendVarint(b, int64(g.period))
-	b = binary.AppendVarint(b, g.latest)
-	if g.hasTeam {
-		b = appendString(append(b, 1), g.team)
-	} else {
-		b = append(b, 0)
-	}
-	teams := make([]string, 0, len(g.teams))
-	for t := range g.teams {
-		teams = append(teams, t)
-	}
-	slices.Sort(teams)
-	b = binary.AppendUvarint(b, uint64(len(teams)))
-	for _, t := range teams {
-		b = appendString(b, t)
-	}
-	for i := range g.ru.Measures {
-		if !g.has[i] {
-			b = append(b, 0)
-			continue
-		}
-		b = append(b, 1)
-		b = binary.AppendVarint(b, g.count[i])
-		b = binary.AppendVarint(b, g.n[i])
-		b = appendString(b, g.sum[i].Text('f'))
-		b = appendString(b, g.ext[i].Text('f'))
-		b = binary.AppendUvarint(b, uint64(len(g.quantile[i])))
-		for _, q := range g.quantile[i] {
-			b = binary.BigEndian.AppendUint64(b, math.Float64bits(q))
-		}
-		vals := make([]string, 0, len(g.distinct[i]))
-		for v := range g.distinct[i] {
-			vals = append(vals, v)
-		}
-		slices.Sort(vals)
-		b = binary.AppendUvarint(b, uint64(len(vals)))
-		for _, v := range vals {
-			b = appendString(b, v)
-		}
-	}
-	return b
-}
-
-// decodeGroup reads a partial group written by encode.
-func decodeGroup(b []byte, ru *rules.Rollup) (*group, error) {
-	corrupt := errors.New("rollup: a sorted record is corrupt")
-	var err error
-	var subject string
-	if subject, b, err = readString(b); err != nil {
-		return nil, err
-	}
-	p, k := binary.Varint(b)
-	if k <= 0 {
-		return nil, corrupt
-	}
-	b = b[k:]
-	g := newGroup(ru, int(p), subject)
-	if g.latest, k = binary.Varint(b); k <= 0 {
-		return nil, corrupt
-	}
-	b = b[k:]
-	if len(b) == 0 {
-		return nil, corrupt
-	}
-	if g.hasTeam, b = b[0] == 1, b[1:]; g.hasTeam {
-		if g.team, b, err = readString(b); err != nil {
-			return nil, err
-		}
-	}
-	uv := func() (uint64, error) {
-		v, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, corrupt
-		}
-		b = b[k:]
-		return v, nil
-	}
-	sv := func() (int64, error) {
-		v, k := binary.Varint(b)
-		if k <= 0 {
-			return 0, corrupt
-		}
-		b = b[k:]
-		return v, nil
-	}
-	nt, err := uv()
-	if err != nil {
-		return nil, err
-	}
-	for range nt {
-		var t string
-		if t, b, err = readString(b); err != nil {
-			return nil, err
-		}
-		g.teams[t] = true
-	}
-	for i := range ru.Measures {
-		if len(b) == 0 {
-			return nil, corrupt
-		}
-		has := b[0] == 1
-		b = b[1:]
-		if !has {
-			continue
-		}
-		g.has[i] = true
-		if g.count[i], err = sv(); err != nil {
-			return nil, err
-		}
-		if g.n[i], err = sv(); err != nil {
-			return nil, err
-		}
-		var t string
-		if t, b, err = readString(b); err != nil {
-			return nil, err
-		}
-		if _, _, err := g.sum[i].SetString(t); err != nil {
-			return nil, corrupt
-		}
-		if t, b, err = readString(b); err != nil {
-			return nil, err
-		}
-		if _, _, err := g.ext[i].SetString(t); err != nil {
-			return nil, corrupt
-		}
-		nq, err := uv()
-		if err != nil || uint64(len(b)) < nq*8 {
-			return nil, corrupt
-		}
-		for range nq {
-			g.quantile[i] = append(g.quantile[i], math.Float64frombits(binary.BigEndian.Uint64(b)))
-			b = b[8:]
-		}
-		nd, err := uv()
-		if err != nil {
-			return nil, err
-		}
-		for range nd {
-			if t, b, err = readString(b); err != nil {
-				return nil, err
-			}
-			if g.distinct[i] == nil {
-				g.distinct[i] = map[string]bool{}
-			}
-			g.distinct[i][t] = true
-		}
-	}
-	return g, nil
-}
-
-// value is measure i's value as text, "" when it has none: counts are 0
-// when no row counted, the others have no value without a row.
-func (g *group) value(i int) string {
-	m := g.ru.Measures[i]
-	switch m.Kind {
-	case rules.MeasureCount:
-		return strconv.FormatInt(g.count[i], 10)
-	case rules.MeasureDistinct:
-		return strconv.Itoa(len(g.distinct[i]))
-	}
-	if !g.has[i] {
-		return ""
-	}
-	switch m.Kind {
-	case rules.MeasureSum:
-		return g.sum[i].Text('f')
-	case rules.MeasureMin, rules.MeasureMax:
-		return g.ext[i].Text('f')
-	case rules.MeasureAvg:
-		var q apd.Decimal
-		g.check(money.Ratio(&q, &g.sum[i], apd.New(g.n[i], 0))) // 34 digits, half even (SPEC §4)
-		q.Reduce(&q)
-		return q.Text('f')
-	case rules.MeasureQuantile:
-		return strconv.FormatFloat(quantile(g.quantile[i], m.Quantile), 'f', -1, 64)
-	}
-	return ""
-}
-
-// quantile is the q-quantile of xs by linear interpolation between the
-// closest ranks (SPEC §11: rank q·(n−1)).
-func quantile(xs []float64, q float64) float64 {
-	slices.Sort(xs)
-	if len(xs) == 1 {
-		return xs[0]
-	}
-	r := q * float64(len(xs)-1)
-	lo := int(math.Floor(r))
-	if lo >= len(xs)-1 {
-		return xs[len(xs)-1]
-	}
-	return xs[lo] + (r-float64(lo))*(xs[lo+1]-xs[lo])
 }
 
 // writer writes the snapshots as CSV or NDJSON.
@@ -769,7 +449,7 @@ func newWriter(w io.Writer, rp *rules.Policy, format string) *writer {
 	return out
 }
 
-func (o *writer) write(g *group) error {
+func (o *writer) write(a *aggregator, g *group) error {
 	label := rules.PeriodAt(o.rp.Period, g.period).Label
 	team := ""
 	if g.hasTeam {
@@ -778,7 +458,7 @@ func (o *writer) write(g *group) error {
 	if o.format == "csv" {
 		cells := []string{g.subject, label, team}
 		for i := range o.rp.Rollup.Measures {
-			cells = append(cells, g.value(i))
+			cells = append(cells, a.value(g, i))
 		}
 		o.buf.Write(textenc.CSVLine(cells))
 	} else {
@@ -796,7 +476,7 @@ func (o *writer) write(g *group) error {
 		}
 		for i, m := range o.rp.Rollup.Measures {
 			j.Key(m.Name)
-			if v := g.value(i); v == "" {
+			if v := a.value(g, i); v == "" {
 				j.Raw("null")
 			} else {
 				j.Raw(v)
@@ -820,15 +500,3 @@ func (o *writer) flush() error {
 }
 
 func (o *writer) close() error { return o.flush() }
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-func readString(b []byte) (string, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
-		return "", nil, errors.New("rollup: a sorted record is corrupt")
-	}
-	return string(b[k : k+int(n)]), b[k+int(n):], nil
-}

@@ -125,6 +125,11 @@ func TestRollupHandCount(t *testing.T) {
 	if spilled := run(t, "cel", input, rollup.Options{SortMemory: 4096}); spilled != inMemory {
 		t.Error("spilling to disk changed the output")
 	}
+	for _, opts := range []rollup.Options{{Workers: 1}, {Workers: 3}, {Workers: 4, SortMemory: 4096}} {
+		if other := run(t, "cel", input, opts); other != inMemory {
+			t.Errorf("%d worker(s), sort memory %d: the output changed", opts.Workers, opts.SortMemory)
+		}
+	}
 	if again := run(t, "expr", input, rollup.Options{}); again != inMemory {
 		t.Error("expr gives another output than CEL, or a rerun differs")
 	}
@@ -133,3 +138,28 @@ func TestRollupHandCount(t *testing.T) {
 // waitText is a sum of hundredths as the exact decimal the cells add up
 // to, with their two digits.
 func waitText(h int64) string { return fmt.Sprintf("%d.%02d", h/100, h%100) }
+
+// TestRollupTeamOfLatestRow: a subject-period's team is that of its latest
+// row, the later row in the input when times tie, however many workers
+// count the rows (each batch of rows goes to any of them).
+func TestRollupTeamOfLatestRow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("agent,queue,at,answered,talk,wait\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "A-1,q%d,2026-03-01 10:00:00,y,1:00,1\n", i%5)
+		fmt.Fprintf(&b, "A-2,q%d,2026-03-0%d 09:00:00,y,1:00,1\n", i%3, 1+i%2)
+	}
+	b.WriteString("A-1,q9,2026-03-01 10:00:00,n,,2\n") // ties A-1's latest time, and comes last
+	b.WriteString("A-2,q8,2026-03-01 23:00:00,n,,2\n") // not A-2's latest day
+	input := filepath.Join(t.TempDir(), "calls.csv")
+	if err := os.WriteFile(input, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2, 5} {
+		out := run(t, "cel", input, rollup.Options{Workers: workers})
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 3 || !strings.HasPrefix(lines[1], "A-1,2026-03,q9,3001,3000,") || !strings.HasPrefix(lines[2], "A-2,2026-03,q2,3001,3000,") {
+			t.Errorf("%d worker(s):\n%s", workers, out)
+		}
+	}
+}

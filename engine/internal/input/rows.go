@@ -58,6 +58,20 @@ func NewRowConverter(p *rules.Policy, file string) *RowConverter {
 	return &RowConverter{c: NewConverter(p, file), p: p, ru: ru, known: known}
 }
 
+// Sibling returns a converter of the same rows for another goroutine,
+// warning on its own: the caller notes columns on this one, in input
+// order (Note).
+func (rc *RowConverter) Sibling() *RowConverter {
+	return &RowConverter{c: rc.c.Sibling(), p: rc.p, ru: rc.ru, known: rc.known}
+}
+
+// Note warns, once each, of the columns of rec that no rollup column
+// reads, as Convert would.
+func (rc *RowConverter) Note(rec *Record) {
+	rc.c.at(rec)
+	rc.field(rec, rc.ru.Subject)
+}
+
 // SetFiles names the files of an input of several, as Converter.SetFiles.
 func (rc *RowConverter) SetFiles(names []string) { rc.c.SetFiles(names) }
 
@@ -223,26 +237,48 @@ func (rc *RowConverter) value(f *Field, col *rules.RollupColumn) (evaluator.Valu
 
 // duration reads H:MM:SS, MM:SS or plain seconds.
 func duration(s string) (float64, bool) {
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 || s == "" {
+	if s == "" {
 		return 0, false
 	}
 	total := 0.0
-	for i, p := range parts {
-		last := i == len(parts)-1
-		if !isPlainNumber(p) || strings.ContainsAny(p, "+-eE") || !last && strings.Contains(p, ".") {
-			return 0, false
+	for i := 0; ; i++ {
+		p, rest, more := strings.Cut(s, ":")
+		if more && i == 2 {
+			return 0, false // four parts or more
 		}
-		v, err := strconv.ParseFloat(p, 64)
-		if err != nil {
-			return 0, false
-		}
-		if i > 0 && v >= 60 {
+		v, ok := durationPart(p, !more)
+		if !ok || i > 0 && v >= 60 {
 			return 0, false // minutes and seconds below 60
 		}
 		total = total*60 + v
+		if !more {
+			return total, true
+		}
+		s = rest
 	}
-	return total, true
+}
+
+// durationPart reads a part of a duration: digits, and in the last part
+// a fraction.
+func durationPart(p string, last bool) (float64, bool) {
+	if len(p) > 0 && len(p) <= 9 {
+		n := 0
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(p[i]-'0')
+		}
+		if n >= 0 {
+			return float64(n), true
+		}
+	}
+	if !isPlainNumber(p) || strings.ContainsAny(p, "+-eE") || !last && strings.Contains(p, ".") {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(p, 64)
+	return v, err == nil
 }
 
 // timeLayouts are the forms a time is read in when no layout is given.

@@ -1,8 +1,11 @@
-package engine
+// Package pipeline runs the passes that read on one goroutine, work on
+// every core and take the results in input order: one mechanism for the
+// engine's parallel reads and for its capabilities (rollup).
+package pipeline
 
 import "sync"
 
-// ordered runs a pipeline over batches of up to size entries, for the
+// Ordered runs a pipeline over batches of up to size entries, for the
 // passes that read on one goroutine, work on every core and take the
 // results in input order:
 //
@@ -16,8 +19,8 @@ import "sync"
 //     were filled and reports whether to go on. Once it says stop, fill is
 //     not called again and the batches under way are drained.
 //
-// ordered returns when every goroutine is done.
-func ordered[E any](workers, size int, fill func(entries []E) ([]E, bool), newWorker func() func([]E), take func(entries []E, panicked any) bool) {
+// Ordered returns when every goroutine is done.
+func Ordered[E any](workers, size int, fill func(entries []E) ([]E, bool), newWorker func() func([]E), take func(entries []E, panicked any) bool) {
 	type batch struct {
 		entries  []E
 		panicked any
