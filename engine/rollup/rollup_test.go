@@ -2,7 +2,9 @@ package rollup_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -160,6 +162,108 @@ func TestRollupTeamOfLatestRow(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if len(lines) != 3 || !strings.HasPrefix(lines[1], "A-1,2026-03,q9,3001,3000,") || !strings.HasPrefix(lines[2], "A-2,2026-03,q2,3001,3000,") {
 			t.Errorf("%d worker(s):\n%s", workers, out)
+		}
+	}
+}
+
+// TestVoiceAgentsCallExport rolls up the shipped call export (shaped like
+// a contact-centre platform's: names with commas and parentheses, Y/y/N
+// flags, H:MM:SS durations, empty cells on unanswered calls, outbound
+// calls) through the shipped voice-agents policy and checks every field
+// against a count by hand.
+func TestVoiceAgentsCallExport(t *testing.T) {
+	const export = "../../fixtures/voice-agents/calls.csv"
+	p, diags, err := engine.Load("../../policies/voice-agents")
+	if err != nil || diags.HasErrors() {
+		t.Fatal(err, diags)
+	}
+	var out bytes.Buffer
+	res, err := rollup.Run(p, engine.Input{Name: export}, &out, rollup.Options{})
+	if err != nil || res.Failed() {
+		t.Fatal(err, res)
+	}
+
+	f, err := os.Open(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	secs := func(hms string) int64 {
+		var h, m, s int64
+		if _, err := fmt.Sscanf(hms, "%d:%d:%d", &h, &m, &s); err != nil {
+			t.Fatalf("%q: %v", hms, err)
+		}
+		return h*3600 + m*60 + s
+	}
+	type count struct {
+		team                                       string
+		latest                                     string
+		handled, handle, resolved, surveys, satisf int64
+		days                                       map[string]bool
+	}
+	want := map[string]*count{}
+	var keys []string
+	for _, r := range recs[1:] {
+		if r[col["Direction"]] != "Inbound" {
+			continue
+		}
+		k := r[col["Agent ID"]] + "," + r[col["Start Time"]][:7]
+		c := want[k]
+		if c == nil {
+			c = &count{days: map[string]bool{}}
+			want[k] = c
+			keys = append(keys, k)
+		}
+		if at := r[col["Start Time"]]; at >= c.latest {
+			c.latest, c.team = at, r[col["Team"]]
+		}
+		c.days[r[col["Start Time"]][:10]] = true
+		if strings.EqualFold(r[col["Answered"]], "y") {
+			c.handled++
+			c.handle += secs(r[col["Talk Time"]]) + secs(r[col["Hold Time"]]) + secs(r[col["Wrap-up Time"]])
+			if r[col["Resolved"]] == "Y" && r[col["Repeat Within 7 Days"]] == "N" {
+				c.resolved++
+			}
+		}
+		if s := r[col["Survey Score"]]; s != "" {
+			c.surveys++
+			if s >= "4" {
+				c.satisf++
+			}
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if lines[0] != "subject,period,team,handled,aht,resolved_first,surveys,satisfied,days_worked" {
+		t.Fatalf("header %s", lines[0])
+	}
+	if len(lines)-1 != len(want) {
+		t.Fatalf("%d snapshots, counted %d by hand", len(lines)-1, len(want))
+	}
+	for _, l := range lines[1:] {
+		c := strings.Split(l, ",")
+		w := want[c[0]+","+c[1]]
+		if w == nil {
+			t.Errorf("unexpected snapshot %s", l)
+			continue
+		}
+		// aht: the handle seconds over the answered calls (34 digits).
+		aht, ok := new(big.Rat).SetString(c[4])
+		exact := big.NewRat(w.handle, w.handled)
+		if !ok || new(big.Rat).Abs(new(big.Rat).Sub(aht, exact)).Cmp(big.NewRat(1, 1e18)) > 0 {
+			t.Errorf("%s %s: aht %s, by hand %s", c[0], c[1], c[4], exact.FloatString(30))
+		}
+		got := strings.Join([]string{c[2], c[3], c[5], c[6], c[7], c[8]}, ",")
+		exp := fmt.Sprintf("%s,%d,%d,%d,%d,%d", w.team, w.handled, w.resolved, w.surveys, w.satisf, len(w.days))
+		if got != exp {
+			t.Errorf("%s %s: team, handled, resolved_first, surveys, satisfied, days_worked = %s; by hand %s", c[0], c[1], got, exp)
 		}
 	}
 }
