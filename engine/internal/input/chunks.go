@@ -124,7 +124,7 @@ func (s *RowSplitter) Rows(chunk []byte, line int, rec *Record, fn func(rec *Rec
 		if s.limit > 0 {
 			l = fieldsPrefix(l, s.limit)
 		}
-		row, err := s.rows.splitLine(l)
+		row, _, err := s.rows.splitLine(l) // l holds no quote: always split
 		s.rows.fill(rec, s.header, row)
 		fn(rec, err == nil)
 	}

@@ -92,6 +92,8 @@ func TestCSVRowsReadsAsEncodingCSV(t *testing.T) {
 		"a,b\n1,\"2\"\n",
 		"a,b\n1,\"\"\n\"\",2\n",
 		"é,ü\n€,2\n3,😀\n",
+		"id,name,team\n1,\"Lestari, Dewi (Jakarta)\",west\n2,\"say \"\"hi\"\"\",\"\"\n3,\"a\",\n4,,\"\"\"\"\n",
+		"a,b,c\n\"1\",\"2\",\"3\"\n\"1\" ,2,3\n1, \"2\",3\n\"1,2,3\n",
 	} {
 		sameAsEncodingCSV(t, text)
 	}
@@ -108,7 +110,7 @@ func TestCSVRowsReadsAsEncodingCSV(t *testing.T) {
 }
 
 func FuzzCSVRowsReadsAsEncodingCSV(f *testing.F) {
-	for _, s := range []string{"a,b\n1,2\n", "a,b\n1,\"2\n\"\n3\n", "a\r\n\n1\r2\n\"\n"} {
+	for _, s := range []string{"a,b\n1,2\n", "a,b\n1,\"2\n\"\n3\n", "a\r\n\n1\r2\n\"\n", "a,b\n\"x, y\",\"\"\"\"\n\"a\"b,c\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(sameAsEncodingCSV)

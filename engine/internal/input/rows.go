@@ -2,6 +2,7 @@ package input
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +32,9 @@ type RowConverter struct {
 	p      *rules.Policy
 	ru     *rules.Rollup
 	known  map[string]bool
-	header []string       // the plan's header
-	plan   map[string]int // header name -> field index
+	want   []string // the headers read: subject, team ("" if none), time, then the columns'
+	header []string // the plan's header
+	plan   []int    // the field index of each header wanted in it (-1: absent)
 
 	layout string           // the time layout that read the last time: tried first
 	days   map[int]*dayMemo // local dates seen: their period and label
@@ -55,21 +57,33 @@ func NewRowConverter(p *rules.Policy, file string) *RowConverter {
 	for _, c := range ru.Columns {
 		known[c.Header] = true
 	}
-	return &RowConverter{c: NewConverter(p, file), p: p, ru: ru, known: known}
+	want := []string{ru.Subject, ru.Team, ru.Time}
+	for _, c := range ru.Columns {
+		want = append(want, c.Header)
+	}
+	return &RowConverter{c: NewConverter(p, file), p: p, ru: ru, known: known, want: want}
 }
+
+// The places of the subject, team and time in RowConverter.want.
+const (
+	wantSubject = iota
+	wantTeam
+	wantTime
+	wantColumns
+)
 
 // Sibling returns a converter of the same rows for another goroutine,
 // warning on its own: the caller notes columns on this one, in input
 // order (Note).
 func (rc *RowConverter) Sibling() *RowConverter {
-	return &RowConverter{c: rc.c.Sibling(), p: rc.p, ru: rc.ru, known: rc.known}
+	return &RowConverter{c: rc.c.Sibling(), p: rc.p, ru: rc.ru, known: rc.known, want: rc.want}
 }
 
 // Note warns, once each, of the columns of rec that no rollup column
 // reads, as Convert would.
 func (rc *RowConverter) Note(rec *Record) {
 	rc.c.at(rec)
-	rc.field(rec, rc.ru.Subject)
+	rc.field(rec, wantSubject)
 }
 
 // SetFiles names the files of an input of several, as Converter.SetFiles.
@@ -78,20 +92,27 @@ func (rc *RowConverter) SetFiles(names []string) { rc.c.SetFiles(names) }
 // Warnings are the columns no rollup column reads, once each.
 func (rc *RowConverter) Warnings() []string { return rc.c.Warnings() }
 
-func (rc *RowConverter) field(rec *Record, name string) *Field {
+// field is the field of wanted header k in rec, nil when it has none. A
+// CSV file's records share their header, so where each wanted header is
+// is found once a header.
+func (rc *RowConverter) field(rec *Record, k int) *Field {
+	name := rc.want[k]
+	if name == "" {
+		return nil
+	}
 	if rec.csv {
 		if len(rc.header) != len(rec.names) || len(rec.names) > 0 && &rc.header[0] != &rec.names[0] {
-			rc.header, rc.plan = rec.names, map[string]int{}
-			for i, n := range rec.names {
-				if _, dup := rc.plan[n]; !dup {
-					rc.plan[n] = i
-				}
+			rc.header, rc.plan = rec.names, make([]int, len(rc.want))
+			for w, n := range rc.want {
+				rc.plan[w] = slices.Index(rec.names, n)
+			}
+			for _, n := range rec.names {
 				if !rc.known[n] {
 					rc.c.warn(n, fmt.Sprintf("%s: column %q is ignored (no column of rollup %s reads it)", rc.c.file, short(n), rc.ru.Name))
 				}
 			}
 		}
-		if i, ok := rc.plan[name]; ok && i < len(rec.fields) {
+		if i := rc.plan[k]; i >= 0 && i < len(rec.fields) {
 			return &rec.fields[i]
 		}
 		return nil
@@ -127,7 +148,7 @@ func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
 		}
 		errs = append(errs, e)
 	}
-	if f := rc.field(rec, rc.ru.Subject); empty(f) {
+	if f := rc.field(rec, wantSubject); empty(f) {
 		bad(f, "the subject (column %q) is missing", rc.ru.Subject)
 	} else if s, msg := rc.c.id(f, "subject"); msg != "" {
 		bad(f, "%s", msg)
@@ -135,7 +156,7 @@ func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
 		row.Subject = s
 	}
 	if rc.ru.Team != "" {
-		if f := rc.field(rec, rc.ru.Team); !empty(f) {
+		if f := rc.field(rec, wantTeam); !empty(f) {
 			if t, msg := rc.c.team(f); msg != "" {
 				bad(f, "%s", msg)
 			} else {
@@ -143,27 +164,26 @@ func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
 			}
 		}
 	}
-	if f := rc.field(rec, rc.ru.Time); empty(f) {
+	if f := rc.field(rec, wantTime); empty(f) {
 		bad(f, "the time (column %q) is missing", rc.ru.Time)
-	} else if t, msg := rc.time(f); msg != "" {
+	} else if t, date, hour, msg := rc.when(f); msg != "" {
 		bad(f, "%s %q: %s", rc.ru.Time, short(f.text), msg)
 	} else {
 		row.Time = t
-		key := t.Year()*400 + t.YearDay()
-		d := rc.days[key]
+		d := rc.days[date]
 		if d == nil {
 			if rc.days == nil || len(rc.days) >= 1<<14 {
 				rc.days = map[int]*dayMemo{} // bounded: forty years of dates
 			}
 			d = &dayMemo{period: rules.PeriodOf(rc.p.Period, t), label: evaluator.Str(t.Format(time.DateOnly))}
-			rc.days[key] = d
+			rc.days[date] = d
 		}
 		row.Period = d.period
 		row.Values[rc.ru.Day.Slot] = d.label
-		row.Values[rc.ru.Hour.Slot] = evaluator.Num(float64(t.Hour()))
+		row.Values[rc.ru.Hour.Slot] = evaluator.Num(float64(hour))
 	}
-	for _, col := range rc.ru.Columns {
-		f := rc.field(rec, col.Header)
+	for c, col := range rc.ru.Columns {
+		f := rc.field(rec, wantColumns+c)
 		if empty(f) {
 			continue // a missing value
 		}
@@ -201,6 +221,14 @@ func (rc *RowConverter) value(f *Field, col *rules.RollupColumn) (evaluator.Valu
 	case rules.ColumnBool:
 		if f.kind == FieldBool {
 			return evaluator.Boolean(f.b), "", ""
+		}
+		if len(f.text) == 1 { // Y, N, 1, 0: most exports' flags
+			switch f.text[0] {
+			case 'Y', 'y', '1':
+				return evaluator.Boolean(true), "", ""
+			case 'N', 'n', '0':
+				return evaluator.Boolean(false), "", ""
+			}
 		}
 		switch strings.ToLower(strings.TrimSpace(f.text)) {
 		case "true", "yes", "y", "1":
@@ -283,6 +311,59 @@ func durationPart(p string, last bool) (float64, bool) {
 
 // timeLayouts are the forms a time is read in when no layout is given.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly}
+
+// when reads a row's time cell as time does, with its local date
+// (YYYYMMDD as a number) and hour. The form exports write most,
+// YYYY-MM-DD HH:MM:SS (or with a T) without an offset, is read digit by
+// digit, as time.ParseInLocation would (FuzzWhen holds it to that).
+func (rc *RowConverter) when(f *Field) (t time.Time, date, hour int, msg string) {
+	s := strings.TrimSpace(f.text)
+	if rc.ru.TimeLayout == "" && (f.kind == FieldText || f.kind == FieldString) {
+		if y, mo, d, h, mi, sec, ok := localDateTime(s); ok {
+			t = time.Date(y, time.Month(mo), d, h, mi, sec, 0, rc.ru.TimeZone)
+			if hour = t.Hour(); hour == h {
+				return t, y*10000 + mo*100 + d, hour, ""
+			}
+			yy, mm, dd := t.Date() // in a daylight-saving gap: moved on
+			return t, yy*10000 + int(mm)*100 + dd, hour, ""
+		}
+	}
+	if t, msg = rc.time(f); msg != "" {
+		return t, 0, 0, msg
+	}
+	y, mo, d := t.Date()
+	return t, y*10000 + int(mo)*100 + d, t.Hour(), ""
+}
+
+// localDateTime reads YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS, every
+// field in its range.
+func localDateTime(s string) (y, mo, d, h, mi, sec int, ok bool) {
+	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' && s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0, 0, 0, 0, 0, 0, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec = num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return 0, 0, 0, 0, 0, 0, false
+	}
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[mo]
+	if mo == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		days = 29
+	}
+	if d > days {
+		return 0, 0, 0, 0, 0, 0, false
+	}
+	return y, mo, d, h, mi, sec, true
+}
 
 // time reads a time cell, local to the rollup's time zone unless it says
 // its offset, and gives it in that zone.
