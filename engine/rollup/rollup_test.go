@@ -210,7 +210,6 @@ func TestVoiceAgentsCallExport(t *testing.T) {
 		days                                       map[string]bool
 	}
 	want := map[string]*count{}
-	var keys []string
 	for _, r := range recs[1:] {
 		if r[col["Direction"]] != "Inbound" {
 			continue
@@ -220,7 +219,6 @@ func TestVoiceAgentsCallExport(t *testing.T) {
 		if c == nil {
 			c = &count{days: map[string]bool{}}
 			want[k] = c
-			keys = append(keys, k)
 		}
 		if at := r[col["Start Time"]]; at >= c.latest {
 			c.latest, c.team = at, r[col["Team"]]

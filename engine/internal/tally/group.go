@@ -1,4 +1,10 @@
-package rollup
+// Package tally counts interaction rows into groups of (period,
+// subject) by a rollup's measures (SPEC §14): each worker into groups of
+// its own, held compactly and spilled to disk past a memory budget, the
+// groups of every worker merged at the end, in period then subject order.
+// engine/rollup reads rows from files through it; policy tests count the
+// rows they are given.
+package tally
 
 import (
 	"encoding/binary"
