@@ -24,6 +24,7 @@ type TestCase struct {
 	Values                *Value // a map of metric and attribute names
 	Peers                 *Value // a list of maps: other snapshots, for team statistics
 	History               *Value // a list of maps, each with a period: the subject's earlier snapshots
+	Rows                  *Value // a list of maps: interaction rows counted by the policy's rollup
 	Expect                []*Expectation
 }
 
@@ -68,7 +69,7 @@ func ReadTestFiles(path string) ([]Source, error) {
 var (
 	testFileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "test", LabelNames: []string{"name"}}}}
 	testSchema     = &hcl.BodySchema{
-		Attributes: attrs("subject", "period", "team", "values", "peers", "history"),
+		Attributes: attrs("subject", "period", "team", "values", "peers", "history", "rows"),
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "expect"}},
 	}
 	expectSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
@@ -118,7 +119,7 @@ func ParseTests(srcs []Source) ([]*TestFile, hcl.Diagnostics) {
 			seen[tc.Name] = tc.NameRange
 			bc := d.content(b.Body, testSchema)
 			tc.Subject, tc.Period, tc.Team = d.attr(bc, "subject"), d.attr(bc, "period"), d.attr(bc, "team")
-			tc.Values, tc.Peers, tc.History = d.attr(bc, "values"), d.attr(bc, "peers"), d.attr(bc, "history")
+			tc.Values, tc.Peers, tc.History, tc.Rows = d.attr(bc, "values"), d.attr(bc, "peers"), d.attr(bc, "history"), d.attr(bc, "rows")
 			for _, eb := range bc.Blocks {
 				ec := d.content(eb.Body, expectSchema)
 				for _, rb := range ec.Blocks {

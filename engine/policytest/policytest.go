@@ -4,14 +4,18 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/tally"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -180,6 +184,83 @@ func testValues(m *dsl.Value, subject, period, team string) []engine.Value {
 	return vals
 }
 
+// rolledUp counts a test's interaction rows (rows = [...]) through the
+// policy's rollup, as rubric rollup counts an export's: the values of
+// its measures for the test's subject and period (none where no row
+// counted) and the team of the latest row. A row without the subject
+// column is the test's subject's. A bad row, or one of another subject
+// or period, is the test's input failing, at its line.
+func (r *testRunner) rolledUp(file string, rows *dsl.Value, subject, period string) (vals []engine.Value, team string, line int, msg string) {
+	ru := r.p.Rollup
+	if ru == nil {
+		return nil, "", rows.Range.Start.Line, "rows are interaction rows, counted by a rollup block: the policy has none (give the measures in values)"
+	}
+	entries, line, msg := listOfMaps(rows, "rows must be a list of maps, each an interaction row", "each row must be a map of column headers to values")
+	if msg != "" {
+		return nil, "", line, msg
+	}
+	conv := input.NewRowConverter(r.p, file)
+	counts := tally.New(ru, 0, 1)
+	defer counts.Close()
+	c := counts.Counter()
+	var row input.Row
+	for i, e := range entries {
+		at := e.Range.Start
+		var names []string
+		var fields []input.Field
+		hasSubject := false
+		for _, kv := range e.Map {
+			v, start := kv.Value, kv.Value.Range.Start
+			var f input.Field
+			switch v.Kind {
+			case dsl.KindNumber:
+				f = input.NewField(input.FieldNumber, v.Num, false, start.Line, start.Column)
+			case dsl.KindString:
+				f = input.NewField(input.FieldString, v.Str, false, start.Line, start.Column)
+			case dsl.KindBool:
+				f = input.NewField(input.FieldBool, strconv.FormatBool(v.Bool), v.Bool, start.Line, start.Column)
+			case dsl.KindInvalid:
+				continue // null: an empty cell
+			default:
+				return nil, "", start.Line, fmt.Sprintf("rows: %s must be a string, number or bool", kv.Key)
+			}
+			hasSubject = hasSubject || kv.Key == ru.Subject
+			names, fields = append(names, kv.Key), append(fields, f)
+		}
+		if !hasSubject {
+			names, fields = append(names, ru.Subject), append(fields, input.NewField(input.FieldString, subject, false, at.Line, at.Column))
+		}
+		if errs := conv.Convert(input.NewRecord(at.Line, names, fields), &row); len(errs) > 0 {
+			return nil, "", errs[0].Line, "rows: " + errs[0].Msg
+		}
+		if row.Subject != subject || row.Period.Label != period {
+			return nil, "", at.Line, fmt.Sprintf("rows: this row is of %s in %s; the test is of %s in %s", row.Subject, row.Period.Label, subject, period)
+		}
+		if err := c.Count(&row, int64(i)); err != nil {
+			return nil, "", at.Line, "rows: " + err.Error()
+		}
+	}
+	if w := conv.Warnings(); len(w) > 0 {
+		return nil, "", rows.Range.Start.Line, "rows: " + strings.TrimPrefix(w[0], file+": ")
+	}
+	err := counts.Each(func(g tally.Group) error {
+		if err := g.Err(); err != nil {
+			return err
+		}
+		team, _ = g.Team()
+		for i, m := range ru.Measures {
+			if v := g.Value(i); v != "" {
+				vals = append(vals, engine.Value{Name: m.Name, Kind: engine.ValueNumber, Text: v, Line: rows.Range.Start.Line, Column: rows.Range.Start.Column})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", rows.Range.Start.Line, "rows: " + err.Error()
+	}
+	return vals, team, 0, ""
+}
+
 // mapEntry returns the value of key in the map m.
 func mapEntry(m *dsl.Value, key string) (*dsl.Value, bool) {
 	for _, e := range m.Map {
@@ -234,8 +315,25 @@ func (r *testRunner) run(f *dsl.TestFile, tc *dsl.TestCase) CaseResult {
 	if values.Kind != dsl.KindMap {
 		return failSetup(values.Range.Start.Line, "values must be a map of names to values")
 	}
+	vals := testValues(values, subject, period, team)
+	if tc.Rows != nil {
+		counted, rowTeam, line, msg := r.rolledUp(f.Name, tc.Rows, subject, period)
+		if msg != "" {
+			return failSetup(line, msg)
+		}
+		for _, v := range vals {
+			if slices.ContainsFunc(counted, func(c engine.Value) bool { return c.Name == v.Name }) {
+				return failSetup(v.Line, fmt.Sprintf("values: %s is counted from the rows; leave it out of values", v.Name))
+			}
+		}
+		if team == "" && rowTeam != "" {
+			vals = append(vals, engine.Value{Name: "team", Kind: engine.ValueString, Text: rowTeam, Line: tc.Rows.Range.Start.Line, Column: tc.Rows.Range.Start.Column})
+		}
+		vals = append(vals, counted...)
+		sort.SliceStable(vals, func(i, j int) bool { return vals[i].Name < vals[j].Name })
+	}
 	conv := r.pol.NewChecker(f.Name)
-	snap, errs := conv.Snapshot(values.Range.Start.Line, testValues(values, subject, period, team))
+	snap, errs := conv.Snapshot(values.Range.Start.Line, vals)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			res.Failures = append(res.Failures, Failure{Rule: "test input", Got: e.Error(), Line: e.Line})

@@ -1,6 +1,7 @@
 package policytest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -150,5 +151,96 @@ func TestExpectedNumberOutOfRange(t *testing.T) {
 	}
 	if !rep.Diags.HasErrors() || !strings.Contains(rep.Diags[0].Summary, "attainment is not a number a float can hold") || rep.Diags[0].Subject.Start.Line != 4 {
 		t.Errorf("diags: %v", rep.Diags)
+	}
+}
+
+// TestRowsAreCountedByTheRollup: a test's rows are counted by the
+// policy's rollup, in both languages, into the values a target reads; a
+// bad row, a row of another period, an unknown column and a measure also
+// given in values fail the test's input at their line.
+func TestRowsAreCountedByTheRollup(t *testing.T) {
+	for _, lang := range []string{"cel", "expr"} {
+		dir := t.TempDir()
+		write := func(name, s string) {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("p.hcl", `
+policy "p" {
+  version  = "1"
+  currency = "EUR"
+  language = "`+lang+`"
+}
+rollup "calls" {
+  subject   = "agent"
+  time      = "at"
+  time_zone = "Asia/Tokyo"
+  column "talk" { type = "duration" }
+  measure "calls" { count = true }
+  measure "talk_seconds" { sum = "talk" }
+}
+metric "aht" {
+  better = "lower"
+  expr   = "ratio(talk_seconds, calls)"
+}
+target "aht" {
+  metric = "aht"
+  goal   = 300
+}
+`)
+		write("p.test.hcl", `
+test "counted" {
+  period = "2026-11"
+  rows = [
+    { at = "2026-10-31T15:30:00Z", talk = "0:04:00" },
+    { at = "2026-11-02 10:00", talk = 300 },
+    { at = "2026-11-03 10:00" },
+  ]
+  expect {
+    target "aht" { value = 180 }
+  }
+}
+test "bad duration" {
+  period = "2026-11"
+  rows = [{ at = "2026-11-02 10:00", talk = "4 minutes" }]
+}
+test "another period" {
+  period = "2026-11"
+  rows = [
+    { at = "2026-11-02 10:00" },
+    { at = "2026-10-31T14:30:00Z" },
+  ]
+}
+test "unknown column" {
+  period = "2026-11"
+  rows = [{ at = "2026-11-02 10:00", tlak = 5 }]
+}
+test "given twice" {
+  period = "2026-11"
+  values = { calls = 3 }
+  rows   = [{ at = "2026-11-02 10:00" }]
+}
+`)
+		rep, err := Run(dir, Options{})
+		if err != nil || rep.Diags.HasErrors() {
+			t.Fatal(err, rep.Diags)
+		}
+		want := map[string]string{
+			"counted":        "",
+			"bad duration":   `15: test input: rows: column talk: "4 minutes" is not a duration`,
+			"another period": "21: test input: rows: this row is of test in 2026-10; the test is of test in 2026-11",
+			"unknown column": `26: test input: rows: key "tlak" is ignored (no column of rollup calls reads it)`,
+			"given twice":    "30: test input: values: calls is counted from the rows; leave it out of values",
+		}
+		for _, tc := range rep.Tests {
+			got := ""
+			for _, f := range tc.Failures {
+				got += fmt.Sprintf("%d: %s", f.Line, f)
+			}
+			if w := want[tc.Name]; w == "" && got != "" || !strings.HasPrefix(got, w) {
+				t.Errorf("%s, %s: %q, want %q", lang, tc.Name, got, w)
+			}
+		}
 	}
 }
