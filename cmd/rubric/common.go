@@ -137,6 +137,7 @@ func (f *policyFlags) rolledUp(e *env, p *engine.Policy) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err.Error())
 	}
+	e.rolledUp = map[string]string{tmp.Name(): fmt.Sprintf("%s, rolled up by rollup %s", strings.Join(f.files, ", "), p.Rules().Rollup.Name)}
 	f.files, f.inputFormat, f.skipInvalid = []string{tmp.Name()}, engine.FormatCSV, ""
 	return nil
 }
@@ -198,11 +199,18 @@ func reportRows(e *env, res *engine.StreamResult, skip string, allowEmpty bool) 
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
 	if res.Failed() {
+		rolled := false
 		for _, ie := range res.Errors {
+			if name, ok := e.rolledUp[ie.File]; ok { // a snapshot --rollup counted: no line of the rows to name
+				ie.File, ie.Line, ie.Column, rolled = name, 0, 0, true
+			}
 			fmt.Fprintf(e.stderr, "%s\n", ie.Error())
 		}
 		if more := res.ErrorCount - len(res.Errors); more > 0 {
 			fmt.Fprintf(e.stderr, "… and %d more\n", more)
+		}
+		if rolled {
+			fmt.Fprintln(e.stderr, "rubric: a snapshot counted by --rollup holds the subject, period, team and the rollup's measures only; a policy that also reads other values (attributes, metrics from other systems) reads snapshots: write them with rubric rollup and add those columns")
 		}
 		return fail(fmt.Sprintf("%d bad input value(s); nothing was written (use --skip-invalid REJECTS.csv to evaluate the good rows)", res.ErrorCount))
 	}

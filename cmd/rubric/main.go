@@ -90,6 +90,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	cleanups       []func() // run when the command ends (temporary files)
+	// rolledUp names, by the temporary file holding them, the snapshots
+	// --rollup counted: errors about them name the rows they came from.
+	rolledUp map[string]string
 }
 
 // exitError carries an exit code out of a cobra command.

@@ -200,7 +200,7 @@ func TestPayrollCLI(t *testing.T) {
 }
 
 func TestTestAndFmtCLI(t *testing.T) {
-	if r := rubric(t, "", "test", "../../policies/"); r.code != 0 || !strings.Contains(r.stdout, "37 passed, 0 failed") {
+	if r := rubric(t, "", "test", "../../policies/"); r.code != 0 || !strings.Contains(r.stdout, "39 passed, 0 failed") {
 		t.Errorf("test policies/: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r := rubric(t, "", "test", "--coverage", "--min-coverage", "100", "../../policies/voice-agents")
