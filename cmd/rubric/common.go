@@ -25,6 +25,10 @@ type policyFlags struct {
 	allowEmpty  bool
 	quiet       bool
 	rollup      bool // the inputs are interaction rows, read through the policy's rollup
+	// originsOf, set before load, keeps where the rolled-up snapshots of
+	// this subject came from (explain); origins holds them.
+	originsOf string
+	origins   []rollup.Origin
 }
 
 func (f *policyFlags) register(c *cobra.Command) {
@@ -127,7 +131,11 @@ func (f *policyFlags) rolledUp(e *env, p *engine.Policy) error {
 		return fail(err.Error())
 	}
 	e.cleanups = append(e.cleanups, func() { tmp.Close(); engine.RemoveTemp(tmp.Name()) })
-	res, err := rollup.Run(p, f.rawInput(e), tmp, rollup.Options{SkipInvalid: f.skipInvalid})
+	opts := rollup.Options{SkipInvalid: f.skipInvalid}
+	if f.originsOf != "" {
+		opts.Origins = func(subject string) bool { return subject == f.originsOf }
+	}
+	res, err := rollup.Run(p, f.rawInput(e), tmp, opts)
 	if err != nil {
 		return fail(fmt.Sprintf("rollup: %v", err))
 	}
@@ -137,6 +145,7 @@ func (f *policyFlags) rolledUp(e *env, p *engine.Policy) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err.Error())
 	}
+	f.origins = res.Origins
 	e.rolledUp = map[string]string{tmp.Name(): fmt.Sprintf("%s, rolled up by rollup %s", strings.Join(f.files, ", "), p.Rules().Rollup.Name)}
 	f.files, f.inputFormat, f.skipInvalid = []string{tmp.Name()}, engine.FormatCSV, ""
 	return nil

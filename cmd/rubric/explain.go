@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/rollup"
 	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
@@ -32,6 +33,7 @@ func explainCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageErr("--lang: %v", err)
 			}
+			pf.originsOf = subject
 			p, err := pf.load(e)
 			if err != nil {
 				return err
@@ -60,6 +62,17 @@ func explainCmd(e *env) *cobra.Command {
 			if err := pf.report(e, res); err != nil {
 				return err
 			}
+			// Under --rollup: where the explained periods' values came from.
+			var origins []rollup.Origin
+			for _, o := range pf.origins {
+				if all || o.Period == period {
+					origins = append(origins, o)
+				}
+			}
+			if period == "" && !all && len(pf.origins) > 0 {
+				origins = pf.origins[len(pf.origins)-1:] // the latest, as explained
+			}
+			rollup.WriteOrigins(&buf, p, origins, loc)
 			_, err = e.stdout.Write(buf.Bytes())
 			return err
 		},

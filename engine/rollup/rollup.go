@@ -16,10 +16,12 @@ import (
 	"sync"
 
 	"github.com/rubric-dev/rubric/engine"
+	"github.com/rubric-dev/rubric/engine/internal/explain"
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/engine/internal/tally"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
+	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
 )
 
@@ -30,7 +32,14 @@ type Options struct {
 	MaxErrors   int    // bad-input errors kept; 0: 100
 	SortMemory  int    // bytes of groups held in memory before they spill to disk; 0: 64 MiB (tally.New)
 	Workers     int    // goroutines converting and counting rows; 0: GOMAXPROCS
+	// Origins, when set, keeps in Result.Origins where the snapshots of
+	// the subjects it reports true for came from (rubric explain).
+	Origins func(subject string) bool
 }
+
+// Origin is where a snapshot's values came from: the rows counted and,
+// for each measure, how many rows it read and left out.
+type Origin = tally.Origin
 
 // Result says what a rollup read and wrote.
 type Result struct {
@@ -44,6 +53,15 @@ type Result struct {
 	// Skipped counts, per measure, the rows left out because one of its
 	// expressions read a missing value, in block order (none: absent).
 	Skipped []Skip
+	// Origins are those Options.Origins asked for, in period then subject
+	// order.
+	Origins []Origin
+}
+
+// WriteOrigins writes where the values of origins came from, for people,
+// in l's language (nil: English).
+func WriteOrigins(w io.Writer, p *engine.Policy, origins []Origin, l *lang.Locale) {
+	explain.Origins(w, p.Rules(), origins, l)
 }
 
 // Skip is how many rows a measure left out.
@@ -215,6 +233,9 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 		}
 		if g.Teams() > 1 {
 			conflicts++
+		}
+		if opts.Origins != nil && opts.Origins(g.Subject()) {
+			res.Origins = append(res.Origins, g.Origin(rp))
 		}
 		res.Snapshots++
 		return out.write(g)

@@ -210,6 +210,18 @@ var formats = map[string]string{
 	"score %s":              "skor %s",
 	"  %s\t(no snapshot)\n": "  %s\t(tidak ada data)\n",
 	" (history only)":       " (hanya riwayat)",
+	// explain --rollup: where the values come from
+	"\nWhere the values come from (rollup %s: %s row(s) of %s in %s)\n": "\nAsal nilai (rollup %s: %s baris milik %s pada %s)\n",
+	"every row":                                  "setiap baris",
+	"rows where %s":                              "baris dengan %s",
+	"sum of %s over %s row(s)":                   "jumlah %s dari %s baris",
+	"least %s of %s row(s)":                      "%s terkecil dari %s baris",
+	"greatest %s of %s row(s)":                   "%s terbesar dari %s baris",
+	"average of %s over %s row(s)":               "rata-rata %s dari %s baris",
+	"quantile %s of %s over %s row(s)":           "kuantil %s dari %s pada %s baris",
+	"distinct values of %s in %s row(s)":         "banyaknya nilai %s yang berbeda dalam %s baris",
+	", of %s row(s) where %s":                    ", dari %s baris dengan %s",
+	"; %s row(s) left out (a value was missing)": "; %s baris tidak dihitung (ada nilai yang kosong)",
 	// trend
 	"subject":         "subjek",
 	"breaches":        "pelanggaran",

@@ -7,11 +7,13 @@ package explain
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/rubric-dev/rubric/engine/internal/encode"
+	"github.com/rubric-dev/rubric/engine/internal/tally"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/evaluator/money"
@@ -488,4 +490,54 @@ func captured(write func(pr func(string, ...any)), l *lang.Locale) []string {
 		}
 	}
 	return lines
+}
+
+// Origins is where the values of a subject's snapshots counted by the
+// policy's rollup came from (rubric explain --rollup): for each measure,
+// how it counts and over how many rows, and the rows it left out.
+func Origins(w io.Writer, p *rules.Policy, origins []tally.Origin, l *lang.Locale) {
+	pr := func(format string, args ...any) { io.WriteString(w, l.F(format, args...)) }
+	for _, o := range origins {
+		pr("\nWhere the values come from (rollup %s: %s row(s) of %s in %s)\n", p.Rollup.Name, l.Num(strconv.FormatInt(o.Rows, 10)), o.Subject, o.Period)
+		for _, mo := range o.Measures {
+			m := mo.Measure
+			v := evaluator.Value{}
+			if f, err := strconv.ParseFloat(mo.Value, 64); err == nil {
+				v = evaluator.Num(f)
+			}
+			var d rules.Display
+			unit, label := "", m.Name
+			if m.Metric != nil {
+				d, unit, label = m.Metric.Display, m.Metric.Unit, m.Metric.Label.Or(l.Code(), m.Name)
+			}
+			value := l.Num(displayText(v, d, unit, p.MinorUnit))
+			n := l.Num(strconv.FormatInt(mo.Counted, 10))
+			var how string
+			switch {
+			case m.Kind == rules.MeasureCount && m.Expr == nil:
+				how = l.F("every row")
+			case m.Kind == rules.MeasureCount:
+				how = l.F("rows where %s", m.Expr.Source)
+			case m.Kind == rules.MeasureSum:
+				how = l.F("sum of %s over %s row(s)", m.Expr.Source, n)
+			case m.Kind == rules.MeasureMin:
+				how = l.F("least %s of %s row(s)", m.Expr.Source, n)
+			case m.Kind == rules.MeasureMax:
+				how = l.F("greatest %s of %s row(s)", m.Expr.Source, n)
+			case m.Kind == rules.MeasureAvg:
+				how = l.F("average of %s over %s row(s)", m.Expr.Source, n)
+			case m.Kind == rules.MeasureQuantile:
+				how = l.F("quantile %s of %s over %s row(s)", l.Num(evaluator.FormatNumber(m.Quantile)), m.Expr.Source, n)
+			case m.Kind == rules.MeasureDistinct:
+				how = l.F("distinct values of %s in %s row(s)", m.Expr.Source, n)
+			}
+			if m.Where != nil {
+				how += l.F(", of %s row(s) where %s", l.Num(strconv.FormatInt(mo.Seen, 10)), m.Where.Source)
+			}
+			if mo.Missing > 0 {
+				how += l.F("; %s row(s) left out (a value was missing)", l.Num(strconv.FormatInt(mo.Missing, 10)))
+			}
+			pr("  %-22s %s: %s\n", label, value, how)
+		}
+	}
 }

@@ -79,6 +79,7 @@ func (c *Counter) Count(row *input.Row, seq int64) error {
 	if err != nil {
 		return err
 	}
+	g.rows++
 	if row.HasTeam {
 		g.setTeam(row.Team, row.Time.UnixNano(), seq)
 	}
@@ -87,11 +88,13 @@ func (c *Counter) Count(row *input.Row, seq int64) error {
 			v, ok := re.Eval(m.Where, row.Values)
 			if !ok {
 				c.skipped[i]++
+				g.miss[i]++
 			}
 			if !ok || !v.Bool {
 				continue
 			}
 		}
+		g.seen[i]++
 		if m.Kind == rules.MeasureCount && m.Expr == nil {
 			g.has[i] = true
 			g.n[i]++
@@ -100,6 +103,7 @@ func (c *Counter) Count(row *input.Row, seq int64) error {
 		v, ok := re.Eval(m.Expr, row.Values)
 		if !ok {
 			c.skipped[i]++
+			g.miss[i]++
 			continue
 		}
 		s := c.l.slot[i]
@@ -115,6 +119,7 @@ func (c *Counter) Count(row *input.Row, seq int64) error {
 			}
 			if text != "" && !g.sums[s].addText(text) || text == "" && !g.sums[s].addFloat(v.Num) {
 				c.skipped[i]++
+				g.miss[i]++
 				continue
 			}
 			g.n[i]++
@@ -122,17 +127,20 @@ func (c *Counter) Count(row *input.Row, seq int64) error {
 			var d apd.Decimal
 			if !decimalOf(&d, m, row, v) {
 				c.skipped[i]++
+				g.miss[i]++
 				continue
 			}
 			g.extreme(c.l, i, &d)
 			g.n[i]++
 		case rules.MeasureQuantile:
 			g.quants[s] = append(g.quants[s], v.Num)
+			g.n[i]++
 			c.agg.held += 8
 		case rules.MeasureDistinct:
 			if g.dists[s].add(c.agg.internValue(s, v)) {
 				c.agg.held += 8
 			}
+			g.n[i]++
 		}
 		g.has[i] = true
 	}
@@ -186,6 +194,32 @@ func (g Group) Err() error {
 // Value is measure i's value as text, "" when it has none: counts are 0
 // when no row counted, the others have no value without a row.
 func (g Group) Value(i int) string { return g.a.value(g.g, i) }
+
+// Origin is where a group's values came from: how many rows counted,
+// and for each measure how many rows it read and left out.
+type Origin struct {
+	Subject, Period string // the period's label
+	Rows            int64  // rows of the subject in the period past the rollup's where
+	Measures        []MeasureOrigin
+}
+
+// MeasureOrigin is how one measure was counted.
+type MeasureOrigin struct {
+	Measure *rules.Measure
+	Value   string // as the snapshot has it; "" for no value
+	Seen    int64  // rows its own where let through (Rows without one)
+	Counted int64  // a count's rows where its condition held; another's values taken
+	Missing int64  // rows left out: an expression read a missing value
+}
+
+// Origin is where g's values came from, its period labelled by p.
+func (g Group) Origin(p *rules.Policy) Origin {
+	o := Origin{Subject: g.g.subject, Period: rules.PeriodAt(p.Period, g.g.period).Label, Rows: g.g.rows}
+	for i, m := range g.a.l.ru.Measures {
+		o.Measures = append(o.Measures, MeasureOrigin{Measure: m, Value: g.Value(i), Seen: g.g.seen[i], Counted: g.g.n[i], Missing: g.g.miss[i]})
+	}
+	return o
+}
 
 // Each calls fn with every group, complete, in period then subject order,
 // once every Counter is done. Without a spill the counters' groups are

@@ -67,6 +67,9 @@ type group struct {
 	teams   []string // every team of its rows
 	has     []bool   // measure i counted a row
 	n       []int64  // a count's rows counted; the others' values
+	rows    int64    // rows counted into the group (past the rollup's where)
+	seen    []int64  // per measure: rows its where let through
+	miss    []int64  // per measure: rows left out, an expression reading a missing value
 	sums    []decSum
 	exts    []apd.Decimal // min or max so far
 	quants  [][]float64
@@ -76,7 +79,9 @@ type group struct {
 
 func (l *layout) newGroup(period int, subject string) *group {
 	k := len(l.ru.Measures)
-	g := &group{period: period, subject: subject, latest: math.MinInt64, seq: -1, has: make([]bool, k), n: make([]int64, k)}
+	g := &group{period: period, subject: subject, latest: math.MinInt64, seq: -1, has: make([]bool, k)}
+	counts := make([]int64, 3*k) // one allocation: n, seen, miss
+	g.n, g.seen, g.miss = counts[:k:k], counts[k:2*k:2*k], counts[2*k:]
 	if l.sums > 0 {
 		g.sums = make([]decSum, l.sums)
 	}
@@ -366,8 +371,11 @@ func (a *aggregator) merge(g *group, o *group, from *aggregator) {
 		g.team, g.hasTeam, g.latest, g.seq = o.team, true, o.latest, o.seq
 	}
 	g.check(o.err)
+	g.rows += o.rows
 	l := a.l
 	for i, m := range l.ru.Measures {
+		g.seen[i] += o.seen[i]
+		g.miss[i] += o.miss[i]
 		if !o.has[i] {
 			continue
 		}
@@ -410,6 +418,7 @@ func (a *aggregator) encode(b []byte, g *group) []byte {
 	b = binary.AppendVarint(b, int64(g.period))
 	b = binary.AppendVarint(b, g.latest)
 	b = binary.AppendVarint(b, g.seq)
+	b = binary.AppendVarint(b, g.rows)
 	if g.hasTeam {
 		b = appendString(append(b, 1), g.team)
 	} else {
@@ -432,6 +441,7 @@ func (a *aggregator) encode(b []byte, g *group) []byte {
 	l := a.l
 	var d apd.Decimal
 	for i, m := range l.ru.Measures {
+		b = binary.AppendVarint(binary.AppendVarint(b, g.seen[i]), g.miss[i])
 		if !g.has[i] {
 			b = append(b, 0)
 			continue
@@ -511,7 +521,7 @@ func (a *aggregator) decode(b []byte) (*group, error) {
 		return nil, err
 	}
 	g := a.l.newGroup(int(period), subject)
-	g.latest, g.seq = sv(), sv()
+	g.latest, g.seq, g.rows = sv(), sv(), sv()
 	if g.hasTeam = flag(); g.hasTeam {
 		g.team = str()
 	}
@@ -523,6 +533,7 @@ func (a *aggregator) decode(b []byte) (*group, error) {
 	}
 	l := a.l
 	for i, m := range l.ru.Measures {
+		g.seen[i], g.miss[i] = sv(), sv()
 		if !flag() {
 			continue
 		}
