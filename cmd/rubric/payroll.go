@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ func payrollCmd(e *env) *cobra.Command {
 	var pf policyFlags
 	var dir, verify, ledger, allowedSigners string
 	var force, strict bool
+	var payDate string
 	var against []string
 	c := &cobra.Command{
 		Use:   "payroll -p POLICY -i INPUT (-o DIR | --ledger DIR [-o NAME]) | payroll --verify DIR",
@@ -76,12 +78,15 @@ fails when it is absent or not by a listed signer.`,
 			if dir == "" && ledger == "" {
 				return usageErr("--output (-o) DIR or --ledger DIR is required")
 			}
+			if _, err := time.Parse(time.DateOnly, payDate); payDate != "" && err != nil {
+				return usageErr("--pay-date %q is not a date (YYYY-MM-DD)", payDate)
+			}
 			p, err := pf.load(e)
 			if err != nil {
 				return err
 			}
 			prog, stop := progress(e, pf.files, pf.quiet)
-			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Ledger: ledger, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, Progress: prog})
+			res, err := payroll.Run(p, pf.in(e), payroll.Options{Dir: dir, Ledger: ledger, Force: force, SkipInvalid: pf.skipInvalid, Against: against, Strict: strict, PayDate: payDate, Progress: prog})
 			stop()
 			var exists *payroll.ErrExportExists
 			var refused *payroll.ErrRefused
@@ -138,6 +143,7 @@ fails when it is absent or not by a listed signer.`,
 	c.Flags().StringVar(&allowedSigners, "allowed-signers", "", "with --verify: check manifest.json.sig (ssh-keygen -Y sign -n rubric-payroll) against this allowed signers file")
 	c.Flags().StringVar(&ledger, "ledger", "", "a directory of every export paid for the policy: count them all as paid and write the new export into it")
 	c.Flags().StringArrayVar(&against, "against", nil, "an earlier export of this policy (repeatable): write a correction that pays only the differences")
+	c.Flags().StringVar(&payDate, "pay-date", "", "the day the export is paid (YYYY-MM-DD): in every row of import.csv and in the manifest")
 	c.Flags().BoolVar(&strict, "strict", false, "fail, writing nothing, when any line is no_data and needs review, or the policy looks back before the input")
 	return c
 }

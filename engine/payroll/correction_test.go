@@ -2,11 +2,14 @@ package payroll
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -414,13 +417,13 @@ func testInOrderAndShuffled(t *testing.T, p *engine.Policy, opts Options) {
 				t.Errorf("sorted = %v, want %v", res.sorted, want)
 			}
 			entries, _ := os.ReadDir(dir)
-			if len(entries) != 6 {
-				t.Errorf("the export holds %d files, want 6 (payroll, explanations, totals, review, datapackage, manifest)", len(entries))
+			if len(entries) != 7 {
+				t.Errorf("the export holds %d files, want 7 (payroll, import, explanations, totals, review, datapackage, manifest)", len(entries))
 			}
 			if probs, err := Verify(dir); err != nil || len(probs) > 0 {
 				t.Errorf("verify: %v %v", err, probs)
 			}
-			for _, f := range []string{"payroll.csv", "explanations.ndjson", "totals.csv", "review.csv"} {
+			for _, f := range []string{"payroll.csv", "import.csv", "explanations.ndjson", "totals.csv", "review.csv"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
 				got := strings.ReplaceAll(string(b), res.Manifest.RunID, "RUN")
 				if w, ok := want[f]; !ok {
@@ -479,5 +482,76 @@ func TestReviewNamesEveryNoDataLine(t *testing.T) {
 	os.WriteFile(filepath.Join(fix, "review.csv"), []byte("subject,period,incentive,line_id,reason\n"), 0o644)
 	if probs, _ := Verify(fix); len(probs) == 0 || !strings.Contains(strings.Join(probs, "\n"), "review.csv") {
 		t.Errorf("a changed review.csv passed verify: %v", probs)
+	}
+}
+
+// TestImportHoldsTheRowsToPay: import.csv is payroll.csv's rows whose
+// amount is neither 0.00 nor empty (an adjustment taking pay back too),
+// each with the pay date; --verify rebuilds it from payroll.csv, and a
+// pay date that is not a date is refused.
+func TestImportHoldsTheRowsToPay(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	root := t.TempDir()
+	oct := filepath.Join(root, "2026-10")
+	// A earns 10.00, B 20.00, C has no data, D is ineligible (0.00), E 5.00.
+	first := testkit.WriteFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\nC,2026-10,,1000\nD,2026-10,0,1000\nE,2026-10,1,500\n")
+	res := export(t, p, first, oct, Options{PayDate: "2026-11-25"})
+	if res.Manifest.PayDate != "2026-11-25" || res.Manifest.ImportCSV == nil {
+		t.Fatalf("manifest: pay date %q, import %v", res.Manifest.PayDate, res.Manifest.ImportCSV)
+	}
+	toPay := func(dir string) string {
+		recs := readCSV(t, filepath.Join(dir, "import.csv"))
+		if got, want := strings.Join(recs[0], ","), "line_id,subject,period,coverage_start,coverage_end,incentive,code,kind,amount,currency,pay_date"; got != want {
+			t.Fatalf("import.csv header %s, want %s", got, want)
+		}
+		var rows []string
+		for _, r := range recs[1:] {
+			rows = append(rows, r[1]+" "+r[7]+" "+r[8]+" "+r[10])
+		}
+		return strings.Join(rows, "; ")
+	}
+	if got, want := toPay(oct), "A original 10.00 2026-11-25; B original 20.00 2026-11-25; E original 5.00 2026-11-25"; got != want {
+		t.Errorf("import.csv: %s\nwant %s", got, want)
+	}
+	late := testkit.WriteFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,1,1000\nC,2026-10,3,1000\nD,2026-10,0,1000\nF,2026-10,1,100\n")
+	fix := filepath.Join(root, "2026-10-fix1")
+	export(t, p, late, fix, Options{Against: []string{oct}, PayDate: "2026-12-10"})
+	if got, want := toPay(fix), "A adjustment 5.00 2026-12-10; B adjustment -10.00 2026-12-10; C adjustment 30.00 2026-12-10; F original 1.00 2026-12-10"; got != want {
+		t.Errorf("correction's import.csv: %s\nwant %s", got, want)
+	}
+	if probs, err := Verify(fix); err != nil || len(probs) > 0 {
+		t.Fatalf("verify: %v %v", err, probs)
+	}
+
+	// A row left out of import.csv, the manifest's digest made to match:
+	// --verify rebuilds the file from payroll.csv and says so.
+	path := filepath.Join(fix, "import.csv")
+	b, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(b), "\n")
+	cut := strings.Join(append(lines[:2:2], lines[3:]...), "")
+	if err := os.WriteFile(path, []byte(cut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(fix, "manifest.json")
+	var m Manifest
+	mb, _ := os.ReadFile(mpath)
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(cut))
+	m.ImportCSV.SHA256, m.ImportCSV.Bytes = hex.EncodeToString(sum[:]), int64(len(cut))
+	mb, _ = json.Marshal(m)
+	if err := os.WriteFile(mpath, mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probs, err := Verify(fix)
+	if err != nil || !slices.ContainsFunc(probs, func(p string) bool {
+		return strings.HasPrefix(p, "import.csv does not hold the rows of payroll.csv to pay")
+	}) {
+		t.Errorf("verify of a cut import.csv: %v %v", err, probs)
+	}
+
+	if _, err := Run(p, engine.Input{Name: first}, Options{Dir: filepath.Join(root, "bad"), PayDate: "25/11/2026"}); err == nil || !strings.Contains(err.Error(), `pay date "25/11/2026" is not a date`) {
+		t.Errorf("a bad pay date: %v", err)
 	}
 }

@@ -80,6 +80,14 @@ func dataPackageBytes(m *Manifest) ([]byte, error) {
 	for _, c := range m.ExtraColumns {
 		payroll = append(payroll, str(c, "an attribute marked payroll = true, as the snapshot had it"))
 	}
+	importFields := func(payroll []dpField) []dpField { // importColumns' fields
+		var fields []dpField
+		for _, i := range importFrom {
+			fields = append(fields, payroll[i])
+		}
+		fields = append(fields, payroll[len(payrollColumns):]...)
+		return append(fields, date("pay_date", "the day the export is paid (--pay-date); empty when not given"))
+	}
 	csvRes := func(name, path string, fields []dpField, key []string) dpResource {
 		return dpResource{Name: name, Path: path, Profile: "tabular-data-resource", Format: "csv", Mediatype: "text/csv", Encoding: "utf-8",
 			Dialect: map[string]any{"delimiter": ",", "header": true, "lineTerminator": "\n"},
@@ -92,6 +100,7 @@ func dataPackageBytes(m *Manifest) ([]byte, error) {
 			money("amount", "what the subject is paid in the export, in that currency"),
 			{Name: "rows", Type: "integer", Description: "payroll.csv rows summed"},
 		}, []string{"subject", "currency"}),
+		csvRes("import", importFile, importFields(payroll), []string{"line_id"}),
 		csvRes("review", reviewFile, []dpField{
 			str("subject", "whose line needs review"), str("period", "the period"), str("incentive", "the incentive"),
 			str("line_id", "the payroll.csv line"), str("reason", "why it is no_data"),

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -31,6 +32,29 @@ import (
 // payrollColumns are the columns of payroll.csv (docs/payroll.md).
 var payrollColumns = []string{"line_id", "run_id", "subject", "period", "coverage_start", "coverage_end",
 	"incentive", "code", "status", "amount", "currency", "policy", "policy_version", "policy_digest", "kind", "paid_before"}
+
+// importFrom are the columns of payroll.csv that import.csv keeps, in its
+// order (then the extra columns and pay_date): what a payroll import
+// maps, without the run's and the policy's identity.
+var importFrom = []int{pcLineID, pcSubject, pcPeriod, pcStart, pcEnd, pcIncentive, pcCode, pcKind, pcAmount, pcCurrency}
+
+// importColumns are import.csv's columns, for an export with extras.
+func importColumns(extras []string) []string {
+	cols := make([]string, 0, len(importFrom)+len(extras)+1)
+	for _, i := range importFrom {
+		cols = append(cols, payrollColumns[i])
+	}
+	return append(append(cols, extras...), "pay_date")
+}
+
+// importRow is import.csv's row for a payroll.csv record.
+func importRow(rec []string, payDate string) []string {
+	row := make([]string, 0, len(importFrom)+len(rec)-len(payrollColumns)+1)
+	for _, i := range importFrom {
+		row = append(row, rec[i])
+	}
+	return append(append(row, rec[len(payrollColumns):]...), payDate)
+}
 
 // Columns returns the columns of payroll.csv.
 func Columns() []string { return slices.Clone(payrollColumns) }
@@ -65,9 +89,10 @@ const (
 	explanationsFile = "explanations.ndjson"
 	totalsFile       = "totals.csv"
 	reviewFile       = "review.csv"
+	importFile       = "import.csv"
 )
 
-var exportFiles = []string{dataPackageFile, explanationsFile, manifestFile, payrollFile, reviewFile, totalsFile}
+var exportFiles = []string{dataPackageFile, explanationsFile, importFile, manifestFile, payrollFile, reviewFile, totalsFile}
 
 // reviewColumns are review.csv's: one row per line that is no_data now.
 var reviewColumns = []string{"subject", "period", "incentive", "line_id", "reason"}
@@ -118,6 +143,14 @@ type Manifest struct {
 	// DataPackage is datapackage.json, the CSV files' Table Schema (text
 	// ids, decimal amounts); absent from exports written before it.
 	DataPackage *ManifestFile `json:"datapackage,omitempty"`
+	// ImportCSV is import.csv: the rows of payroll.csv to pay (an amount
+	// that is neither 0.00 nor empty: originals and adjustments, negative
+	// ones too), each with the pay date; absent from exports written
+	// before it.
+	ImportCSV *ManifestFile `json:"import_csv,omitempty"`
+	// PayDate is the day the export is to be paid (--pay-date), in every
+	// row of import.csv; "" when not given.
+	PayDate string `json:"pay_date,omitempty"`
 }
 
 // ManifestPolicy identifies the policy text that produced the export.
@@ -174,6 +207,7 @@ type Options struct {
 	// periods paid), unless there is nothing to pay (SPEC §12, the ledger).
 	Ledger     string
 	Strict     bool             // fail, writing nothing, when any line is no_data
+	PayDate    string           // YYYY-MM-DD: the day the export is paid, in import.csv and the manifest
 	Progress   *engine.Progress // counts what is read, for a progress display
 	Workers    int
 	SortMemory int // bytes of rows sorted in memory before spilling; 0: 8 MiB
@@ -227,7 +261,8 @@ func (e *ErrRefused) Error() string { return e.Msg }
 // a failing disk.
 var payrollWriterHook = func(w io.Writer) io.Writer { return w }
 
-// Run evaluates in with p and writes payroll.csv, explanations.ndjson and
+// Run evaluates in with p and writes payroll.csv, import.csv (the rows to
+// pay), explanations.ndjson, totals.csv, review.csv, datapackage.json and
 // manifest.json into opts.Dir, atomically: into a temporary directory
 // beside it, renamed into place when complete. With opts.Against it writes
 // a correction: the differences against what the earlier exports paid.
@@ -237,6 +272,11 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	}
 	if opts.SortMemory <= 0 {
 		opts.SortMemory = 8 << 20
+	}
+	if opts.PayDate != "" {
+		if _, err := time.Parse(time.DateOnly, opts.PayDate); err != nil {
+			return nil, fmt.Errorf("payroll: pay date %q is not a date (YYYY-MM-DD)", opts.PayDate)
+		}
 	}
 	// The input is read from a file so that its digest is known: standard
 	// input is spooled first (its format told from its first byte).
@@ -332,6 +372,7 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 			Against:      against,
 			ExtraColumns: extras,
 			Periods:      in.Periods,
+			PayDate:      opts.PayDate,
 			StatusCounts: map[string]int{"earned": 0, "not_earned": 0, "ineligible": 0, "no_data": 0},
 		},
 		sorter: extsort.New(tmp, opts.SortMemory),
@@ -339,8 +380,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	for _, f := range [...]string{rp.Currency, rp.Name, rp.Version, rp.Digest} {
 		run.policyCells = textenc.AppendCell(append(run.policyCells, ','), f)
 	}
+	run.payDateCell = append(textenc.AppendCell([]byte{','}, opts.PayDate), '\n')
 	defer run.sorter.Close()
-	w, err := newExportWriter(tmp, run.columns(), rp.Currency, rp.MinorUnit)
+	w, err := newExportWriter(tmp, run.columns(), importColumns(extras), rp.Currency, rp.MinorUnit)
 	if err != nil {
 		return nil, err
 	}
@@ -522,6 +564,7 @@ type payrollRun struct {
 	// policyCells are the row's constant columns, encoded once:
 	// ",currency,policy,policy_version,policy_digest".
 	policyCells []byte
+	payDateCell []byte // ",pay_date\n": import.csv's last cell
 	sorter      *extsort.Sorter
 	sortErr     error
 	direct      *inOrder // the export written as records come, while they come in order; nil once one did not
@@ -574,6 +617,17 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		}
 		rows = append(rows, ln)
 	}
+	var extras []byte // the extra columns' cells, each with its comma
+	for _, a := range r.extras {
+		extras = append(extras, ',')
+		if v := s.Values[a.Decl.Slot]; v.Has() {
+			text := v.Str
+			if v.Kind != evaluator.String {
+				text = v.String()
+			}
+			extras = textenc.AppendCell(extras, text)
+		}
+	}
 	rowsAt := len(buf)
 	for i := range rows {
 		ln := &rows[i]
@@ -598,16 +652,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 			buf = append(buf, ',')
 			buf = textenc.AppendCell(buf, f)
 		}
-		for _, a := range r.extras {
-			buf = append(buf, ',')
-			if v := s.Values[a.Decl.Slot]; v.Has() {
-				text := v.Str
-				if v.Kind != evaluator.String {
-					text = v.String()
-				}
-				buf = textenc.AppendCell(buf, text)
-			}
-		}
+		buf = append(buf, extras...)
 		buf = append(buf, '\n')
 	}
 	csvLen := len(buf) - rowsAt
@@ -636,7 +681,7 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 	} else {
 		exLen := len(buf) - rowsAt - csvLen
 		// The subject's share of totals.csv: subject NUL amount NUL rows,
-		// then NUL and its review.csv lines.
+		// NUL its import.csv lines, then NUL and its review.csv lines.
 		buf = append(buf, s.Subject...)
 		buf = append(buf, 0)
 		buf = append(buf, sum.Decimal().Text('f')...)
@@ -645,6 +690,20 @@ func (r *payrollRun) encode(o *evaluator.Outcome, buf []byte) []byte {
 		}
 		buf = append(buf, 0)
 		buf = strconv.AppendInt(buf, int64(nrows), 10)
+		buf = append(buf, 0)
+		for i := range rows { // import.csv's lines: the rows to pay
+			ln := &rows[i]
+			if ln.skip != "" || ln.amount == nil || ln.amount.IsZero() {
+				continue
+			}
+			buf = append(buf, ln.lineID...)
+			for _, f := range [...]string{s.Subject, s.Period.Label, start, end, ln.res.Incentive.Name, ln.res.Incentive.Code, ln.kind, ln.amount.Text('f'), rp.Currency} {
+				buf = append(buf, ',')
+				buf = textenc.AppendCell(buf, f)
+			}
+			buf = append(buf, extras...)
+			buf = append(buf, r.payDateCell...)
+		}
 		buf = append(buf, 0)
 		for i := range rows {
 			if ln := &rows[i]; ln.res.Status == evaluator.IncentiveNoData {
@@ -791,7 +850,7 @@ func (r *payrollRun) writeFiles(dir string) error {
 		defer d.discardIndex()
 		return d.w.finish(r.m)
 	}
-	w, err := newExportWriter(dir, r.columns(), r.rp.Currency, r.rp.MinorUnit)
+	w, err := newExportWriter(dir, r.columns(), importColumns(r.m.ExtraColumns), r.rp.Currency, r.rp.MinorUnit)
 	if err != nil {
 		return err
 	}

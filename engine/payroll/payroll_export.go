@@ -66,6 +66,9 @@ func checkExisting(dir string, manifest []byte, runID string, force bool) (same 
 		if old.DataPackage != nil {
 			files = append(files, *old.DataPackage)
 		}
+		if old.ImportCSV != nil {
+			files = append(files, *old.ImportCSV)
+		}
 		if problem = sameFiles(dir, files...); problem == "" {
 			return true, nil
 		}

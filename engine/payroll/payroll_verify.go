@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
@@ -167,6 +168,13 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 		sum  money.Total
 		rows int
 	}
+	// import.csv: the rows to pay, with the pay date, rebuilt as rows come.
+	importSum, importBytes := sha256.New(), int64(0)
+	importLine := func(b []byte) {
+		importSum.Write(b)
+		importBytes += int64(len(b))
+	}
+	importLine(textenc.CSVLine(importColumns(m.ExtraColumns)))
 	bySubject := map[string]*subjectTotal{}
 	var subjects []string
 	seen := make(map[string]int, min(max(m.Rows, 0), 1<<22)) // sized by the manifest, within reason
@@ -206,6 +214,9 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			add("payroll.csv line %d: %v", line, err)
 		}
 		acc.count(got, rec[pcIncentive], rec[pcCode], rec[pcCurrency], rec[pcStatus], rec[pcKind], amount)
+		if amount != nil && !amount.IsZero() {
+			importLine(textenc.CSVLine(importRow(rec, m.PayDate)))
+		}
 		st := bySubject[rec[pcSubject]]
 		if st == nil {
 			st = &subjectTotal{}
@@ -268,6 +279,23 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 			add("review.csv is not a CSV file with the columns %s", strings.Join(reviewColumns, ","))
 		} else if len(rows)-1 != m.NeedsReview {
 			add("review.csv: %d rows, the manifest says %d lines need review", len(rows)-1, m.NeedsReview)
+		}
+	}
+	if im := m.ImportCSV; im != nil {
+		// import.csv: its digest, and the rows of payroll.csv to pay.
+		if im.Name != importFile {
+			add("manifest.json names the file %q", im.Name)
+		} else if b, err := readBounded(filepath.Join(dir, importFile), im.Bytes+1); err != nil {
+			add("import.csv: %v", err)
+		} else if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != im.SHA256 || int64(len(b)) != im.Bytes {
+			add("import.csv: SHA-256 %s over %d bytes, the manifest says %s over %d", hex.EncodeToString(sum[:]), len(b), im.SHA256, im.Bytes)
+		} else if hex.EncodeToString(importSum.Sum(nil)) != im.SHA256 || importBytes != im.Bytes {
+			add("import.csv does not hold the rows of payroll.csv to pay (amount not 0.00 nor empty) with the pay date %q", m.PayDate)
+		}
+	}
+	if m.PayDate != "" {
+		if _, err := time.Parse(time.DateOnly, m.PayDate); err != nil {
+			add("manifest.json: pay_date %q is not a date (YYYY-MM-DD)", m.PayDate)
 		}
 	}
 	if dp := m.DataPackage; dp != nil {

@@ -29,8 +29,9 @@ import (
 
 // A sort record's value is [csvLen u32][exLen u32], the snapshot's
 // payroll.csv rows, its explanations.ndjson lines, then its share of
-// totals.csv and its review.csv lines: subject NUL amount NUL rows NUL
-// review lines (see payrollRun.encode).
+// totals.csv, its import.csv lines and its review.csv lines: subject NUL
+// amount NUL rows NUL import lines NUL review lines (see
+// payrollRun.encode).
 const recordHead = 8
 
 // splitRecord returns a sort record's parts: its rows, its explanations
@@ -48,10 +49,10 @@ func splitRecord(rec []byte) (rows, explanations, tail []byte) {
 // records keep coming.
 type exportWriter struct {
 	dir    string
-	files  [4]*os.File
-	ws     [4]*fsutil.AsyncWriter
-	sums   [4]hash.Hash
-	counts [4]countWriter
+	files  [5]*os.File
+	ws     [5]*fsutil.AsyncWriter
+	sums   [5]hash.Hash
+	counts [5]countWriter
 	header int // the bytes of payroll.csv's header
 
 	currency string
@@ -66,9 +67,9 @@ type exportWriter struct {
 	line    []byte // a totals.csv line being written
 }
 
-var exportWriterFiles = [4]string{payrollFile, explanationsFile, totalsFile, reviewFile}
+var exportWriterFiles = [5]string{payrollFile, explanationsFile, totalsFile, reviewFile, importFile}
 
-func newExportWriter(dir string, columns []string, currency string, minor int) (*exportWriter, error) {
+func newExportWriter(dir string, columns, importColumns []string, currency string, minor int) (*exportWriter, error) {
 	e := &exportWriter{dir: dir, currency: currency, minor: minor}
 	for i, name := range exportWriterFiles {
 		f, err := fsutil.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
@@ -89,6 +90,7 @@ func newExportWriter(dir string, columns []string, currency string, minor int) (
 	e.ws[0].Write(header)
 	e.ws[2].Write(textenc.CSVLine(totalsColumns))
 	e.ws[3].Write(textenc.CSVLine(reviewColumns))
+	e.ws[4].Write(textenc.CSVLine(importColumns))
 	return e, nil
 }
 
@@ -104,8 +106,12 @@ func (e *exportWriter) write(rec []byte) error {
 	i := bytes.IndexByte(tail, 0)
 	j := i + 1 + bytes.IndexByte(tail[i+1:], 0)
 	k := j + 1 + bytes.IndexByte(tail[j+1:], 0)
-	subject, amount, count, review := tail[:i], tail[i+1:j], tail[j+1:k], tail[k+1:]
+	l := k + 1 + bytes.IndexByte(tail[k+1:], 0)
+	subject, amount, count, pay, review := tail[:i], tail[i+1:j], tail[j+1:k], tail[k+1:l], tail[l+1:]
 	if _, err := e.ws[3].Write(review); err != nil {
+		return err
+	}
+	if _, err := e.ws[4].Write(pay); err != nil {
 		return err
 	}
 	if len(rows) == 0 {
@@ -159,8 +165,8 @@ func (e *exportWriter) finish(m *Manifest) error {
 		return ManifestFile{Name: exportWriterFiles[i], SHA256: hex.EncodeToString(e.sums[i].Sum(nil)), Bytes: e.counts[i].n}
 	}
 	m.PayrollCSV, m.Explanations, m.TotalsCSV = file(0), file(1), file(2)
-	rv := file(3)
-	m.ReviewCSV = &rv
+	rv, im := file(3), file(4)
+	m.ReviewCSV, m.ImportCSV = &rv, &im
 	return nil
 }
 
@@ -171,7 +177,7 @@ func (e *exportWriter) close(durable bool) error {
 		return nil
 	}
 	e.closed = true
-	var errs [4]error
+	var errs [5]error
 	for i, f := range e.files {
 		if f == nil {
 			continue
