@@ -114,6 +114,17 @@ type Breach struct {
 	Head
 	Title, When, Severity *Value
 	Message               *Message
+	// Messages is the message per language when it was written as a map
+	// (message = { en = "…", id = "…" }), in source order; Message is nil
+	// then.
+	Messages []*LangMessage
+}
+
+// LangMessage is a breach message in one language.
+type LangMessage struct {
+	Code      string
+	CodeRange hcl.Range
+	Message   *Message
 }
 
 // Message is an HCL template such as "QA failed ${qa_fails} time(s)": text

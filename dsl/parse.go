@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -340,7 +342,9 @@ func (d *decoder) file(body hcl.Body, p *Policy) {
 			bc := d.content(b.Body, breachSchema)
 			br := &Breach{Head: d.people(h, bc), Title: d.attr(bc, "title"), When: d.attr(bc, "when"), Severity: d.attr(bc, "severity")}
 			if a, ok := bc.Attributes["message"]; ok {
-				br.Message = d.message(a.Expr)
+				if br.Messages = d.langMessages(a.Expr); br.Messages == nil {
+					br.Message = d.message(a.Expr)
+				}
 			}
 			p.Breaches = append(p.Breaches, br)
 		case "incentive":
@@ -552,6 +556,49 @@ func (d *decoder) interpolationError(rng hcl.Range) *hcl.Diagnostic {
 	}
 	return WithDetail(Errorf(CodeInterpolation, rng, "${...} is not allowed inside an expression string"),
 		"An expression is written in CEL or expr as a plain string; refer to names directly, as in \"aht <= aht_goal\". To write a literal \"${\", use \"$${\".")
+}
+
+// langMessages decodes a message written per language, a map from
+// language code to template; nil when expr is not a map.
+func (d *decoder) langMessages(expr hcl.Expression) []*LangMessage {
+	var out []*LangMessage
+	switch e := expr.(type) {
+	case *hclsyntax.ObjectConsExpr:
+		for _, item := range e.Items {
+			code, diags := item.KeyExpr.Value(nil)
+			if diags.HasErrors() || code.IsNull() || code.Type() != cty.String {
+				d.diags = append(d.diags, Errorf(CodeWrongType, item.KeyExpr.Range(), "a message's language must be a code such as en or id"))
+				continue
+			}
+			out = append(out, &LangMessage{Code: code.AsString(), CodeRange: item.KeyExpr.Range(), Message: d.message(item.ValueExpr)})
+		}
+		if out == nil {
+			out = []*LangMessage{} // a map, if an empty one
+		}
+		return out
+	case hclsyntax.Expression:
+		return nil
+	}
+	// JSON syntax: an object of template strings.
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || v.IsNull() || !v.Type().IsObjectType() {
+		return nil
+	}
+	for _, code := range slices.Sorted(maps.Keys(v.Type().AttributeTypes())) {
+		m := &Message{Range: expr.Range()}
+		if t := v.GetAttr(code); t.Type() != cty.String || t.IsNull() {
+			d.diags = append(d.diags, Errorf(CodeWrongType, expr.Range(), "the %s message must be a string", code))
+		} else if tmpl, diags := hclsyntax.ParseTemplate([]byte(t.AsString()), expr.Range().Filename, expr.Range().Start); diags.HasErrors() {
+			d.diags = append(d.diags, diags...)
+		} else {
+			m = d.message(tmpl)
+		}
+		out = append(out, &LangMessage{Code: code, CodeRange: expr.Range(), Message: m})
+	}
+	if out == nil {
+		out = []*LangMessage{}
+	}
+	return out
 }
 
 // message decodes an HCL template into text and inserted names.

@@ -30,6 +30,12 @@ func (r *run) breaches() {
 			if len(b.Message) > 0 {
 				res.Message = r.message(b.Message)
 			}
+			if len(b.Messages) > 0 {
+				res.messages = make(map[string]string, len(b.Messages))
+				for code, parts := range b.Messages {
+					res.messages[code] = r.message(parts)
+				}
+			}
 		default:
 			res.Status = Clear
 		}

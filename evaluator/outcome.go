@@ -132,6 +132,16 @@ type BreachResult struct {
 	When    Condition // how the condition came out (explained only)
 
 	explained bool
+	messages  map[string]string // Message per language, when the policy gives it in several
+}
+
+// MessageIn is the message in the language of code when the policy gives
+// one in it (SPEC §15), else Message.
+func (b *BreachResult) MessageIn(code string) string {
+	if m, ok := b.messages[code]; ok {
+		return m
+	}
+	return b.Message
 }
 
 // IncentiveResult is an incentive's result. Amount is nil for no_data.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rubric-dev/rubric/dsl"
 )
@@ -18,10 +19,11 @@ func (r *resolver) breaches() {
 			r.errorf(CodeMissing, b.DefRange, "%s has no when", what)
 		}
 		br.When = r.expression(b.When, StageBreaches, TypeBool, what+" when")
-		if b.Message != nil {
-			for _, part := range b.Message.Parts {
+		resolve := func(m *dsl.Message) []MessagePart {
+			var parts []MessagePart
+			for _, part := range m.Parts {
 				if part.Name == "" {
-					br.Message = append(br.Message, MessagePart{Text: part.Text})
+					parts = append(parts, MessagePart{Text: part.Text})
 					continue
 				}
 				d, ok := r.scope.Lookup(part.Name)
@@ -36,7 +38,29 @@ func (r *resolver) breaches() {
 					DidYouMean(dd, part.Name, names)
 					continue
 				}
-				br.Message = append(br.Message, MessagePart{Decl: d})
+				parts = append(parts, MessagePart{Decl: d})
+			}
+			return parts
+		}
+		if b.Message != nil {
+			br.Message = resolve(b.Message)
+		}
+		if b.Messages != nil {
+			br.Messages = map[string][]MessagePart{}
+			var codes []string
+			for _, lm := range b.Messages {
+				if !languageCode(lm.Code) {
+					r.errorf(CodeBadValue, lm.CodeRange, "%s message: %q is not a language code (en, id, pt-BR …)", what, lm.Code)
+					continue
+				}
+				br.Messages[lm.Code] = resolve(lm.Message)
+				codes = append(codes, lm.Code)
+			}
+			slices.Sort(codes)
+			if m, ok := br.Messages["en"]; ok {
+				br.Message = m
+			} else if len(codes) > 0 {
+				br.Message = br.Messages[codes[0]]
 			}
 		}
 	}

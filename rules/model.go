@@ -224,9 +224,12 @@ type Breach struct {
 	Label, Description Text // for people (SPEC §15)
 	When               *Expression
 	Severity           Severity
-	Message            []MessagePart
-	Decl               *Decl
-	Range              hcl.Range
+	Message            []MessagePart // the message without a language: the only one, or the map's en (else its first code's)
+	// Messages are the message per language code, when a map was written
+	// (SPEC §15): for people, in their language; JSON keeps Message.
+	Messages map[string][]MessagePart
+	Decl     *Decl
+	Range    hcl.Range
 }
 
 // MessagePart is literal text or, when Decl is set, an inserted value.

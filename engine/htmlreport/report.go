@@ -115,7 +115,7 @@ func Build(p *engine.Policy, in engine.Input, opts Options) (*Result, *engine.St
 		if err != nil {
 			return nil, nil, err
 		}
-		all = append(all, newBrief(o, sel.Has(o.Snapshot.Period)))
+		all = append(all, newBrief(o, sel.Has(o.Snapshot.Period), opts.Stream.Lang.Code()))
 	}
 	if res.Failed() {
 		return nil, res, nil
@@ -192,7 +192,7 @@ type breachBrief struct {
 	message string
 }
 
-func newBrief(o *evaluator.Outcome, selected bool) *brief {
+func newBrief(o *evaluator.Outcome, selected bool, lang string) *brief {
 	sn := o.Snapshot
 	b := &brief{subject: strings.Clone(sn.Subject), period: sn.Period.Label, index: sn.Period.Index(),
 		hasTeam: sn.HasTeam, selected: selected && !sn.HistoryOnly}
@@ -216,7 +216,7 @@ func newBrief(o *evaluator.Outcome, selected bool) *brief {
 	}
 	for i, br := range o.Breaches {
 		if br.Status == evaluator.Breached {
-			b.breaches = append(b.breaches, breachBrief{rule: i, message: br.Message})
+			b.breaches = append(b.breaches, breachBrief{rule: i, message: br.MessageIn(lang)})
 		}
 	}
 	return b
@@ -535,7 +535,7 @@ func (s *site) attention(outs []*brief) []attentionRow {
 		for _, fired := range o.breaches {
 			b := s.rp.Breaches[fired.rule]
 			r := base
-			r.Rule, r.Severity, r.Message, r.Since = s.l.F("breach %s", b.Label.Or(s.l.Code(), b.Name)), s.l.S(b.Severity.String()), fired.message, o.period
+			r.Rule, r.Severity, r.Message, r.Since = s.l.F("breach %s", b.Label.Or(s.l.Code(), b.Name)), s.l.S(b.Severity.String()), s.l.Num(fired.message), o.period
 			rows = append(rows, r)
 		}
 		for i, t := range o.targets {

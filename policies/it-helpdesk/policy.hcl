@@ -160,7 +160,7 @@ breach "sla_missed" {
   title    = "First response far beyond the SLA"
   when     = "first_response_min > 240"
   severity = "critical"
-  message  = "median first response ${first_response_min} min"
+  message  = { en = "median first response ${first_response_min} min", id = "median respons pertama ${first_response_min} menit" }
 }
 
 breach "coaching" {

@@ -68,5 +68,5 @@ breach "qa_autofail" {
   title    = "QA auto-fail recorded"
   when     = "qa_autofails > 0"
   severity = "critical"
-  message  = "QA auto-fail recorded ${qa_autofails} time(s)"
+  message  = { en = "QA auto-fail recorded ${qa_autofails} time(s)", id = "Gagal otomatis QA tercatat ${qa_autofails} kali" }
 }

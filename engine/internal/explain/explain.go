@@ -192,8 +192,8 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome, l *lang.Locale)
 		pr("\nBreaches\n")
 		for _, b := range o.Breaches {
 			msg := ""
-			if b.Message != "" {
-				msg = ": " + b.Message
+			if m := b.MessageIn(l.Code()); m != "" {
+				msg = ": " + l.Num(m)
 			}
 			fmt.Fprintf(w, "  %-22s %-9s (%s)%s\n", b.Breach.Label.Or(l.Code(), b.Breach.Name), l.S(b.Status.String()), l.S(b.Breach.Severity.String()), msg)
 			fmt.Fprintf(w, "  %-22s %s\n", "", b.WhyIn(l))

@@ -30,3 +30,12 @@ target "t3" {
   metric = "csat"
   goal   = "target.t1" # ERROR unknown-name "not a value by itself"
 }
+
+breach "per_language" {
+  when = "csat < 0.5"
+  message = {
+    en       = "csat ${csat}"
+    id       = "csat ${cast}" # ERROR unknown-name "breach \"per_language\" message: unknown metric, attribute or param \"cast\"; did you mean \"csat\"\?"
+    "Bahasa" = "csat ${csat}" # ERROR bad-value "\"Bahasa\" is not a language code"
+  }
+}
