@@ -114,23 +114,37 @@ func (r *Report) sink(format string, w io.Writer) sink {
 	return newTextSink(r, w)
 }
 
+// teamFirst is a sink for people (text, markdown) that writes a team's
+// averages above its members' rows, where a reader compares each member
+// with them.
+type teamFirst interface {
+	teams(teams []*Team) error
+}
+
 // write feeds the whole report to a sink.
 func (r *Report) write(s sink) error {
+	teams := r.Teams
+	if tf, ok := s.(teamFirst); ok && len(teams) > 0 {
+		if err := tf.teams(teams); err != nil {
+			return err
+		}
+		teams = nil
+	}
 	for _, sub := range r.Subjects {
 		if err := s.subject(sub); err != nil {
 			return err
 		}
 	}
-	return s.finish(r.Teams)
+	return s.finish(teams)
 }
 
 // WriteText writes one table: a row per subject and period (▲ improving,
 // ▼ worsening, = flat against the period before), and with a team, its
-// average under each period.
+// average per period above the members' rows.
 func (r *Report) WriteText(w io.Writer) error { return r.write(newTextSink(r, w)) }
 
-// WriteMarkdown writes the same table in markdown; with a team, each
-// period's team average follows its members' rows.
+// WriteMarkdown writes the same table in markdown; with a team, its
+// average per period above the members' rows.
 func (r *Report) WriteMarkdown(w io.Writer) error { return r.write(newMarkdownSink(r, w)) }
 
 // WriteCSV writes one row per subject and period with full-precision
@@ -169,12 +183,17 @@ func (t *textSink) subject(sub *Subject) error {
 	return nil
 }
 
-func (t *textSink) finish(teams []*Team) error {
+func (t *textSink) teams(teams []*Team) error {
 	for _, tm := range teams {
 		for _, tp := range tm.Periods {
 			fmt.Fprintln(t.tw, strings.Join(append([]string{t.r.Lang.F("team %s avg", tm.Team), tp.Period}, t.r.teamCells(tp)...), "\t"))
 		}
 	}
+	return nil
+}
+
+func (t *textSink) finish(teams []*Team) error {
+	t.teams(teams)
 	return t.tw.Flush()
 }
 
@@ -206,7 +225,9 @@ func (m *markdownSink) subject(sub *Subject) error {
 	return nil
 }
 
-func (m *markdownSink) finish(teams []*Team) error {
+func (m *markdownSink) finish(teams []*Team) error { return m.teams(teams) }
+
+func (m *markdownSink) teams(teams []*Team) error {
 	for _, t := range teams {
 		for _, tp := range t.Periods {
 			if err := m.row(append([]string{"**" + m.r.Lang.F("team %s average", t.Team) + "**", tp.Period}, m.r.teamCells(tp)...)); err != nil {

@@ -131,8 +131,17 @@ func Write(p *engine.Policy, in engine.Input, opts Options, format string, w io.
 	bw := bufio.NewWriterSize(tmp, 64<<10)
 	r := &Report{Policy: p.Ref(), Lang: opts.Stream.Lang, rp: p.Rules()}
 	out := r.sink(format, bw)
+	// A team's averages go above its members' rows for people: its
+	// members are held until the averages are known (one team's rows).
+	tf, first := out.(teamFirst)
+	first = first && opts.Team != ""
+	var held []*Subject
 	teams, res, err := each(p, in, opts, func(sub *Subject) error {
 		n++
+		if first {
+			held = append(held, sub)
+			return nil
+		}
 		return out.subject(sub)
 	})
 	if err != nil || res.Failed() {
@@ -140,6 +149,17 @@ func Write(p *engine.Policy, in engine.Input, opts Options, format string, w io.
 	}
 	if n == 0 && (opts.Subject != "" || opts.Team != "") {
 		return 0, res, nil
+	}
+	if first {
+		if err := tf.teams(teams); err != nil {
+			return 0, res, err
+		}
+		for _, sub := range held {
+			if err := out.subject(sub); err != nil {
+				return 0, res, err
+			}
+		}
+		teams = nil
 	}
 	if err := out.finish(teams); err != nil {
 		return 0, res, err

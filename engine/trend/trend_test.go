@@ -104,8 +104,14 @@ func TestTrendTeam(t *testing.T) {
 	}
 	var b bytes.Buffer
 	rep.WriteText(&b)
-	if !strings.Contains(b.String(), "team west avg") {
-		t.Errorf("no team average row:\n%s", b.String())
+	// For people, the team's averages come first, members below them.
+	if lines := strings.Split(b.String(), "\n"); len(lines) < 3 || !strings.HasPrefix(lines[1], "team west avg") || strings.Contains(strings.Join(lines[len(tm.Periods)+1:], "\n"), "team west avg") {
+		t.Errorf("the team's average rows are not above its members':\n%s", b.String())
+	}
+	b.Reset()
+	rep.WriteMarkdown(&b)
+	if lines := strings.Split(b.String(), "\n"); len(lines) < 4 || !strings.HasPrefix(lines[2], "| **team west average** |") {
+		t.Errorf("the team's average rows are not above its members' in markdown:\n%s", b.String())
 	}
 	b.Reset()
 	rep.WriteCSV(&b)
