@@ -12,11 +12,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/evaluator/lang"
@@ -161,28 +161,25 @@ const batchSize = 256
 // moves to disk. A variable for tests.
 var memKeys = 1 << 16
 
-type batch struct {
-	seq     int
+// evalBatch is a batch of snapshots on its way through the evaluation
+// pipe, and the bytes its outcomes became.
+type evalBatch struct {
 	snaps   []*evaluator.Snapshot
-	out     []byte
+	out     []byte              // kept from round to round: a run reuses a few buffers
 	current *evaluator.Snapshot // the snapshot being evaluated, for error messages
+	err     error               // a panic while evaluating it (a bug)
 }
 
-// pool evaluates batches of snapshots on its workers and hands their bytes
-// to write, from one goroutine, in the order the batches were sent.
+// pool evaluates batches of snapshots on every core (a pipeline.Pipe)
+// and hands their bytes to write, from one goroutine, in the order the
+// batches were sent.
 type pool struct {
-	work, done chan *batch
-	// Output buffers go round: the writer hands each back once written, so
-	// a run reuses a few buffers instead of growing new ones batch by batch.
-	free chan []byte
-	// Snapshots go round too: a worker empties those of a batch it has
+	pipe *pipeline.Pipe[evalBatch]
+	// Snapshots go round: a worker empties those of a batch it has
 	// evaluated, and the reader fills them with the next rows.
 	snaps    chan []*evaluator.Snapshot
-	wg       sync.WaitGroup
-	panicMu  sync.Mutex
-	panicErr error
-	writeErr chan error
-	seq      int
+	panicErr error // set by take; read after close
+	writeErr error
 }
 
 // startPool starts workers goroutines that run eval on each snapshot of a
@@ -190,47 +187,44 @@ type pool struct {
 // input in the error a panic becomes; progress, when not nil, counts the
 // snapshots evaluated.
 func startPool(ctx context.Context, workers int, file string, progress *Progress, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte, write func([]byte) error) *pool {
-	pl := &pool{
-		work:     make(chan *batch, workers*2),
-		done:     make(chan *batch, workers*2),
-		free:     make(chan []byte, workers*4+4),
-		snaps:    make(chan []*evaluator.Snapshot, workers*4+4),
-		writeErr: make(chan error, 1),
-	}
-	for i := 0; i < workers; i++ {
-		pl.wg.Add(1)
-		go func() {
-			defer pl.wg.Done()
-			var o evaluator.Outcome // reused: encode must not keep it
-			for b := range pl.work {
-				pl.evaluate(ctx, file, b, &o, eval)
-				if progress != nil {
-					progress.evaluated.Add(int64(len(b.snaps)))
-				}
-				snaps := b.snaps
-				b.snaps, b.current = nil, nil
-				pl.done <- b
-				pl.recycle(snaps)
+	pl := &pool{snaps: make(chan []*evaluator.Snapshot, workers*4+4)}
+	pl.pipe = pipeline.Start(workers, workers*4, false, func() func(*evalBatch) {
+		var o evaluator.Outcome // reused: encode must not keep it
+		return func(b *evalBatch) {
+			evaluate(ctx, file, b, &o, eval)
+			if progress != nil {
+				progress.evaluated.Add(int64(len(b.snaps)))
 			}
-		}()
-	}
-	go pl.writeInOrder(write)
+			snaps := b.snaps
+			b.snaps, b.current = nil, nil
+			pl.recycle(snaps)
+		}
+	}, func(b *evalBatch, panicked any) bool {
+		if panicked != nil && b.err == nil {
+			b.err = fmt.Errorf("internal error while evaluating %s: %v (please report this with the policy and the input)", file, panicked)
+		}
+		if b.err != nil && pl.panicErr == nil {
+			pl.panicErr = b.err
+		}
+		// After a failed write or a panic, later batches are taken unwritten.
+		if pl.writeErr == nil && pl.panicErr == nil && len(b.out) > 0 {
+			pl.writeErr = write(b.out)
+		}
+		b.err = nil
+		return true
+	})
 	return pl
 }
 
 // evaluate runs one batch. A panic here is a bug in rubric. It must not
 // take the process down half-way through a file: it fails the run with
 // the snapshot that caused it, and nothing is written.
-func (pl *pool) evaluate(ctx context.Context, file string, b *batch, o *evaluator.Outcome, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte) {
+func evaluate(ctx context.Context, file string, b *evalBatch, o *evaluator.Outcome, eval func(o *evaluator.Outcome, s *evaluator.Snapshot, out []byte) []byte) {
 	defer func() {
 		if r := recover(); r != nil {
-			pl.panicMu.Lock()
-			if pl.panicErr == nil {
-				s := b.current
-				pl.panicErr = fmt.Errorf("internal error while evaluating %s line %d (%s %s): %v (please report this with the policy and the row)", file, s.Line, s.Subject, s.Period.Label, r)
-			}
-			pl.panicMu.Unlock()
-			b.out = nil
+			s := b.current
+			b.err = fmt.Errorf("internal error while evaluating %s line %d (%s %s): %v (please report this with the policy and the row)", file, s.Line, s.Subject, s.Period.Label, r)
+			b.out = b.out[:0]
 		}
 	}()
 	if ctx.Err() != nil {
@@ -265,52 +259,19 @@ func (pl *pool) snapshots() []*evaluator.Snapshot {
 	}
 }
 
-// writeInOrder writes the batches' bytes in the order they were sent and
-// reports the first write error (later batches are still taken, unwritten).
-func (pl *pool) writeInOrder(write func([]byte) error) {
-	pending := map[int]*batch{}
-	next := 0
-	var werr error
-	for b := range pl.done {
-		pending[b.seq] = b
-		for {
-			nb, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if werr == nil && len(nb.out) > 0 {
-				werr = write(nb.out)
-			}
-			select {
-			case pl.free <- nb.out[:0]:
-			default:
-			}
-		}
-	}
-	pl.writeErr <- werr
-}
-
 // send queues snaps as the next batch.
 func (pl *pool) send(snaps []*evaluator.Snapshot) {
-	b := &batch{seq: pl.seq, snaps: snaps}
-	pl.seq++
-	select {
-	case b.out = <-pl.free:
-	default:
-	}
-	pl.work <- b
+	pl.pipe.Send(func(b *evalBatch) bool {
+		b.snaps, b.out = snaps, b.out[:0]
+		return true
+	})
 }
 
 // close waits for every batch to be evaluated and written, and returns
 // the error of a panic or of write.
 func (pl *pool) close() (panicErr, writeErr error) {
-	close(pl.work)
-	pl.wg.Wait()
-	close(pl.done)
-	writeErr = <-pl.writeErr
-	return pl.panicErr, writeErr
+	pl.pipe.Close()
+	return pl.panicErr, pl.writeErr
 }
 
 // Stream reads and checks every snapshot of in and evaluates the good ones
