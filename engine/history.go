@@ -16,6 +16,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -359,8 +360,8 @@ func spooled(spool io.Reader) func(fn func(val []byte) error) error {
 // wrote them: input position, then the snapshot), the snapshots decoded
 // from them, and what evaluating them gave.
 type subjectJob struct {
-	seq     int    // its place in subject order
 	records packed // as read
+	done    bool   // worked on (not drained after a failure)
 
 	snaps []*evaluator.Snapshot // decoded, reused from subject to subject
 	seqs  []uint64              // their input positions
@@ -393,46 +394,34 @@ func (p *packed) added() { p.ends = append(p.ends, len(p.data)) }
 func (p *packed) reset() { p.data, p.ends = p.data[:0], p.ends[:0] }
 
 // eachSubject reads the sorted records from each and hands over one
-// subject's at a time, in jobs numbered in order, taken from free when
-// there are some. An error of fn stops the reading and is returned.
-func eachSubject(each func(fn func(val []byte) error) error, free <-chan *subjectJob, fn func(*subjectJob) error) error {
-	var cur *subjectJob
+// subject's at a time: fn gets the job holding them, and may swap it
+// for another (emptied here before it is filled).
+func eachSubject(each func(fn func(val []byte) error) error, fn func(*subjectJob) error) error {
+	cur := &subjectJob{}
 	var subject []byte
-	seq := 0
-	next := func() *subjectJob {
-		var j *subjectJob
-		select {
-		case j = <-free:
-			j.records.reset()
-			j.outcomes.reset()
-			j.outSeqs = j.outSeqs[:0]
-		default:
-			j = &subjectJob{}
-		}
-		j.seq = seq
-		seq++
-		return j
-	}
+	started := false
 	err := each(func(val []byte) error {
 		_, n := binary.Uvarint(val)
 		s, err := evaluator.BinarySubject(val[n:])
 		if err != nil {
 			return err
 		}
-		if cur != nil && !bytes.Equal(s, subject) {
+		if started && !bytes.Equal(s, subject) {
 			if err := fn(cur); err != nil {
 				return err
 			}
-			cur = nil
+			started = false
 		}
-		if cur == nil {
-			cur = next()
-			subject = append(subject[:0], s...)
+		if !started {
+			cur.records.reset()
+			cur.outcomes.reset()
+			cur.outSeqs = cur.outSeqs[:0]
+			subject, started = append(subject[:0], s...), true
 		}
 		cur.records.add(val)
 		return nil
 	})
-	if err == nil && cur != nil {
+	if err == nil && started {
 		err = fn(cur)
 	}
 	return err
@@ -495,18 +484,14 @@ var errStopped = errors.New("history: stopped")
 // subjects reads the sorted records from each, one subject at a time,
 // decodes and works on each subject's on the workers (work, with an
 // outcome of the worker's own), and hands each to handle on one
-// goroutine: in subject order when inOrder, else as they finish. At most
-// 64 subjects per worker are read and not yet handled: a subject that
-// takes long holds back the others, not memory. The first error of a
-// decoding, of handle or of each ends the pass: reading stops and what
-// is under way is drained; a panic in work (a bug) is an error too.
+// goroutine: in subject order when inOrder, else as they finish (a
+// pipeline.Pipe). At most 64 subjects per worker are read and not yet
+// handled: a subject that takes long holds back the others, not memory.
+// The first error of a decoding, of handle or of each ends the pass:
+// reading stops and what is under way is drained; a panic in work (a
+// bug) is an error too.
 func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte) error) error, inOrder bool,
 	work func(j *subjectJob, o *evaluator.Outcome), handle func(j *subjectJob) error) error {
-	inFlight := 64 * h.workers
-	jobs := make(chan *subjectJob, inFlight)
-	results := make(chan *subjectJob, inFlight)
-	free := make(chan *subjectJob, inFlight)
-	slots := make(chan struct{}, inFlight)
 	var errMu sync.Mutex
 	var firstErr error
 	var failed atomic.Bool
@@ -518,79 +503,56 @@ func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte)
 		errMu.Unlock()
 		failed.Store(true)
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < h.workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var o evaluator.Outcome
-			var dec evaluator.SnapshotDecoder
-			for j := range jobs {
-				// Every job goes back, worked on or not: the collector
-				// frees its slot, and in order waits for it.
-				if ctx.Err() == nil && !failed.Load() {
-					func() {
-						defer func() {
-							if r := recover(); r != nil {
-								fail(fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r))
-							}
-						}()
-						if err := h.decode(j, &dec); err != nil {
-							fail(err)
-							return
-						}
-						work(j, &o)
-					}()
-				}
-				results <- j
-			}
-		}()
+	internal := func(r any) error {
+		return fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r)
 	}
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		pending := map[int]*subjectJob{} // done, waiting for the ones before (inOrder)
-		next := 0
-		take := func(j *subjectJob) {
-			if !failed.Load() {
-				if err := handle(j); err != nil {
-					fail(err)
+	pipe := pipeline.Start(h.workers, 64*h.workers, !inOrder, func() func(*subjectJob) {
+		var o evaluator.Outcome
+		var dec evaluator.SnapshotDecoder
+		return func(j *subjectJob) {
+			j.done = false
+			if ctx.Err() != nil || failed.Load() {
+				return // drained, not worked on
+			}
+			defer func() {
+				if r := recover(); r != nil {
+					fail(internal(r))
 				}
+			}()
+			if err := h.decode(j, &dec); err != nil {
+				fail(err)
+				return
 			}
-			select {
-			case free <- j:
-			default:
-			}
-			<-slots
+			work(j, &o)
+			j.done = true
 		}
-		for j := range results {
-			if !inOrder {
-				take(j)
-				continue
-			}
-			pending[j.seq] = j
-			for j := pending[next]; j != nil; j = pending[next] {
-				delete(pending, next)
-				next++
-				take(j)
+	}, func(j *subjectJob, panicked any) bool {
+		if panicked != nil {
+			fail(internal(panicked))
+		}
+		if j.done && !failed.Load() {
+			if err := handle(j); err != nil {
+				fail(err)
 			}
 		}
-	}()
-	readErr := eachSubject(each, free, func(j *subjectJob) error {
+		return true
+	})
+	readErr := eachSubject(each, func(cur *subjectJob) error {
 		if failed.Load() {
 			return errStopped // said by firstErr
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		slots <- struct{}{}
-		jobs <- j
+		// The subject's job goes into the pipe; the one it takes the
+		// place of, done with, is filled next.
+		pipe.Send(func(j *subjectJob) bool {
+			*j, *cur = *cur, *j
+			return true
+		})
 		return nil
 	})
-	close(jobs)
-	wg.Wait()
-	close(results)
-	<-collected
+	pipe.Close()
 	if firstErr != nil {
 		return firstErr
 	}
