@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -180,6 +181,12 @@ func (s *Server) Close() {
 	}
 }
 
+// openAPI is the service's OpenAPI 3.1 document, served at
+// /v1/openapi.json and held to the routes and the answers by tests.
+//
+//go:embed openapi.json
+var openAPI []byte
+
 // Handler is the service's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
@@ -214,6 +221,11 @@ func (s *Server) routes() {
 	}))
 	m.Handle("GET /metrics", s.wrap("metrics", true, func(w http.ResponseWriter, r *http.Request) *outcome {
 		s.metrics.handler.ServeHTTP(w, r)
+		return &outcome{status: 200}
+	}))
+	m.Handle("GET /v1/openapi.json", s.wrap("openapi", true, func(w http.ResponseWriter, r *http.Request) *outcome {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
 		return &outcome{status: 200}
 	}))
 	m.Handle("GET /v1/policies", s.wrap("policies", true, s.listPolicies))
