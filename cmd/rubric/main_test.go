@@ -403,18 +403,29 @@ func TestHistoryCommandsOnExamples(t *testing.T) {
 }
 
 func TestProgressLine(t *testing.T) {
+	sec := time.Second
 	for _, tt := range []struct {
-		total, bytes, rows, evaluated int64
-		want                          string
+		name  string
+		ticks [][5]int64 // total, bytes, rows, evaluated, seconds elapsed
+		want  string     // the last tick's line
 	}{
-		{1000, 0, 0, 0, "rubric: 0 rows read, 0 rows/s, 3s elapsed"},
-		{1000, 250, 3000, 2900, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, about 9s left reading (25%)"},
-		{1000, 1000, 3000, 1200, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, 1200 evaluated"},
-		{0, 5000, 3000, 1200, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed, 1200 evaluated"},
-		{1000, 1000, 3000, 3000, "rubric: 3000 rows read, 1000 rows/s, 3s elapsed"},
+		{"nothing read yet", [][5]int64{{1000, 0, 0, 0, 3}}, "rubric: reading, 0 rows, 0 rows/s, 3s elapsed"},
+		{"reading a file", [][5]int64{{1000, 250, 3000, 2900, 3}}, "rubric: reading, 3000 rows, 1000 rows/s, 3s elapsed, 25%, about 9s left"},
+		{"read, evaluating: its own rate and time left", [][5]int64{{1000, 1000, 3000, 1200, 3}, {1000, 1000, 3000, 2100, 6}},
+			"rubric: evaluating, 2100 of 3000 (70%), 300/s, about 3s left, 6s elapsed"},
+		{"read, evaluating, first tick", [][5]int64{{1000, 1000, 3000, 1200, 3}}, "rubric: evaluating, 1200 of 3000 (40%), 3s elapsed"},
+		{"a pipe still growing", [][5]int64{{0, 5000, 2000, 1200, 2}, {0, 7000, 3000, 1200, 3}}, "rubric: reading, 3000 rows, 1000 rows/s, 3s elapsed"},
+		{"a pipe read to its end", [][5]int64{{0, 7000, 3000, 1200, 3}, {0, 7000, 3000, 1500, 4}, {0, 7000, 3000, 2100, 5}},
+			"rubric: evaluating, 2100 of 3000 (70%), 600/s, about 1s left, 5s elapsed"},
+		{"all evaluated", [][5]int64{{1000, 1000, 3000, 3000, 3}}, "rubric: reading, 3000 rows, 1000 rows/s, 3s elapsed"},
 	} {
-		if got := progressLine(tt.total, tt.bytes, tt.rows, tt.evaluated, 3*time.Second); got != tt.want {
-			t.Errorf("progressLine(%d, %d, %d, %d) = %q, want %q", tt.total, tt.bytes, tt.rows, tt.evaluated, got, tt.want)
+		var ph phases
+		got := ""
+		for _, k := range tt.ticks {
+			got = ph.line(k[0], k[1], k[2], k[3], time.Duration(k[4])*sec)
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 	// Not a terminal: nothing is shown, and stop returns at once.

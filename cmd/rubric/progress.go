@@ -9,8 +9,9 @@ import (
 )
 
 // progress shows a long run's progress on standard error when it is a
-// terminal (and not --quiet): rows read, rows per second, elapsed time, and
-// the time left when the input's size is known. It says nothing for the
+// terminal (and not --quiet): its phase (reading, then evaluating what
+// was read), that phase's rate, share done and time left where the size
+// is known, and the time elapsed. It says nothing for the
 // first two seconds, so short runs stay quiet. stop erases the line.
 func progress(e *env, files []string, quiet bool) (p *engine.Progress, stop func()) {
 	p = &engine.Progress{}
@@ -35,6 +36,7 @@ func progress(e *env, files []string, quiet bool) (p *engine.Progress, stop func
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
 		shown := false
+		var ph phases
 		for {
 			select {
 			case <-done:
@@ -44,32 +46,53 @@ func progress(e *env, files []string, quiet bool) (p *engine.Progress, stop func
 				return
 			case <-tick.C:
 				elapsed := time.Since(start)
+				bytes, rows := p.Read()
+				line := ph.line(p.Total, bytes, rows, p.Evaluated(), elapsed)
 				if elapsed < 2*time.Second {
 					continue
 				}
 				shown = true
-				bytes, rows := p.Read()
-				fmt.Fprint(e.stderr, "\r\033[K"+progressLine(p.Total, bytes, rows, p.Evaluated(), elapsed))
+				fmt.Fprint(e.stderr, "\r\033[K"+line)
 			}
 		}
 	}()
 	return p, func() { close(done); <-finished }
 }
 
-// progressLine is the line shown: total is the input's size in bytes (0
-// when unknown), bytes and rows what was read, evaluated the snapshots
+// phases follows a run from tick to tick: reading (rows and bytes grow),
+// then evaluating what was read (a payroll run or a history policy
+// evaluates once every row is read), each phase with its own rate and,
+// where the size is known, its share done and the time left.
+type phases struct {
+	lastRows  int64
+	readEnd   time.Duration // when reading was seen to end; 0 while reading
+	evalAtEnd int64         // the snapshots evaluated by then
+}
+
+// line is the line shown: total is the input's size in bytes (0 when
+// unknown, a pipe), bytes and rows what was read, evaluated the snapshots
 // evaluated.
-func progressLine(total, bytes, rows, evaluated int64, elapsed time.Duration) string {
-	rate := float64(rows) / elapsed.Seconds()
-	line := fmt.Sprintf("rubric: %d rows read, %.0f rows/s, %s elapsed", rows, rate, elapsed.Truncate(time.Second))
-	switch {
-	case total > 0 && bytes > 0 && bytes < total:
-		left := time.Duration(float64(elapsed) * float64(total-bytes) / float64(bytes))
-		line += fmt.Sprintf(", about %s left reading (%d%%)", left.Truncate(time.Second), 100*bytes/total)
-	case rows > 0 && evaluated < rows && (total == 0 || bytes >= total):
-		// Read to the end; evaluation goes on (a payroll run evaluates
-		// in key order once every row is read).
-		line += fmt.Sprintf(", %d evaluated", evaluated)
+func (ph *phases) line(total, bytes, rows, evaluated int64, elapsed time.Duration) string {
+	ended := total > 0 && bytes >= total || total == 0 && rows > 0 && rows == ph.lastRows
+	ph.lastRows = rows
+	if !ended || evaluated >= rows {
+		ph.readEnd = 0
+		rate := float64(rows) / elapsed.Seconds()
+		line := fmt.Sprintf("rubric: reading, %d rows, %.0f rows/s, %s elapsed", rows, rate, elapsed.Truncate(time.Second))
+		if total > 0 && bytes > 0 && bytes < total {
+			left := time.Duration(float64(elapsed) * float64(total-bytes) / float64(bytes))
+			line += fmt.Sprintf(", %d%%, about %s left", 100*bytes/total, left.Truncate(time.Second))
+		}
+		return line
 	}
-	return line
+	if ph.readEnd == 0 {
+		ph.readEnd, ph.evalAtEnd = elapsed, evaluated
+	}
+	line := fmt.Sprintf("rubric: evaluating, %d of %d (%d%%)", evaluated, rows, 100*evaluated/rows)
+	if since := elapsed - ph.readEnd; since > 0 && evaluated > ph.evalAtEnd {
+		rate := float64(evaluated-ph.evalAtEnd) / since.Seconds()
+		left := time.Duration(float64(rows-evaluated) / rate * float64(time.Second))
+		line += fmt.Sprintf(", %.0f/s, about %s left", rate, left.Truncate(time.Second))
+	}
+	return line + fmt.Sprintf(", %s elapsed", elapsed.Truncate(time.Second))
 }
