@@ -171,8 +171,9 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 		}
 	}
 	take := func(entries []entry, panicked any) bool {
-		if panicked != nil {
-			panic(panicked)
+		if panicked != nil { // a bug: the run fails, nothing is written
+			writeErr = fmt.Errorf("internal error while counting the rows of %s: %v (please report this with the policy and the rows)", files[0], panicked)
+			return false
 		}
 		for i := range entries {
 			e := &entries[i]
