@@ -92,9 +92,13 @@ func main() {
 		{name: "rubric eval --format csv, GOMAXPROCS=1", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "csv", "-o", out("outcomes.csv")}, env: []string{"GOMAXPROCS=1"}},
 		{name: "rubric eval --format ndjson", args: []string{bin("rubric"), "eval", "-p", policy, "-i", data, "--format", "ndjson", "-o", out("outcomes.ndjson")}},
 		{name: "I/O floor: cp of the ndjson output", args: []string{"cp", out("outcomes.ndjson"), out("floor.ndjson")}, prep: func() { os.Remove(out("floor.ndjson")) }},
+		// What copying and syncing the export's own bytes costs (seven
+		// files; the baseline writes payroll rows only).
+		{name: "I/O floor: cp and sync of the payroll export", args: []string{"sh", "-c", `cp -r "$0" "$1" && sync "$1"/*`, payrollDir, out("floor-export")}, prep: func() { os.RemoveAll(out("floor-export")) }},
 	}
 	m := measureAll(bin("measure"), cases, *runs)
 	os.Remove(out("floor.ndjson"))
+	os.RemoveAll(out("floor-export"))
 	step("checking that rubric's payroll rows equal the baseline's")
 	same := sameRows(out("baseline.csv"), filepath.Join(payrollDir, "payroll.csv"))
 
@@ -102,7 +106,12 @@ func main() {
 	fmt.Printf("\n%d voice-agent snapshots, %d CPUs, %s/%s, %s\n\n", *n, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	table(cases, m, base)
 	const pay, csv, ndjson = "rubric payroll", "rubric eval --format csv", "rubric eval --format ndjson"
-	check(m.ratio(pay, base) <= 1, "rubric payroll wall ≤ 1.0× baseline (%.2f×; input sorted by subject %.2f×)", m.ratio(pay, base), m.ratio("rubric payroll, input sorted by subject", base))
+	// Payroll writes seven files where the baseline writes one: the target
+	// (issue 26) is the baseline plus copying and syncing the export's
+	// own bytes, taken round by round.
+	const exportFloor = "I/O floor: cp and sync of the payroll export"
+	check(m.ratio(pay, base) <= 1 || m.floorRatio(pay, base, exportFloor) <= 1, "rubric payroll wall ≤ baseline + copying and syncing its export (%.2f× that; %.2f× the baseline alone; input sorted by subject %.2f×)",
+		m.floorRatio(pay, base, exportFloor), m.ratio(pay, base), m.ratio("rubric payroll, input sorted by subject", base))
 	check(m.ratio(csv, base) <= 1, "rubric eval --format csv ≤ 1.0× baseline (%.2f×)", m.ratio(csv, base))
 	check(m.ratio(ndjson, base) <= 2, "rubric eval --format ndjson ≤ 2.0× baseline (%.2f×; the I/O floor of its bytes is %.2f×)", m.ratio(ndjson, base), m.ratio("I/O floor: cp of the ndjson output", base))
 	maxRSS := 0.0
@@ -301,6 +310,17 @@ func measureAll(measureBin string, cases []bcase, runs int) *measured {
 // round.
 func (m *measured) ratio(a, b string) float64 {
 	return m.medianRatio(a, b, func(r result) float64 { return r.Wall })
+}
+
+// floorRatio is the median over rounds of a's wall time over b's plus
+// floor's in the same round.
+func (m *measured) floorRatio(a, b, floor string) float64 {
+	var rs []float64
+	for i, ra := range m.rounds[a] {
+		rs = append(rs, ra.Wall/(m.rounds[b][i].Wall+m.rounds[floor][i].Wall))
+	}
+	slices.Sort(rs)
+	return rs[(len(rs)-1)/2]
 }
 
 // cpuRatio is ratio of CPU time.
