@@ -205,6 +205,9 @@ func (rc *RowConverter) Convert(rec *Record, row *Row) []*Error {
 
 // value reads a cell of col.
 func (rc *RowConverter) value(f *Field, col *rules.RollupColumn) (evaluator.Value, string, string) {
+	if f.kind == FieldOther {
+		return evaluator.Value{}, "", fmt.Sprintf("an array or object is not a %s", col.Type)
+	}
 	switch col.Type {
 	case rules.ColumnNumber:
 		v, msg := rc.c.numberOf(f)
