@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,9 @@ directly.`,
 			default:
 				return usageErr("unknown --format %q (csv or ndjson)", format)
 			}
-			pf.rollup = false // the rows are rolled up here, not by load
+			if pf.rollup {
+				return usageErr("--rollup: rubric rollup always reads interaction rows")
+			}
 			p, err := pf.load(e)
 			if err != nil {
 				return err
@@ -55,12 +58,18 @@ directly.`,
 			} else {
 				w = bufio.NewWriter(e.stdout)
 			}
-			res, err := rollup.Run(p, pf.rawInput(e), w, rollup.Options{Format: format, SkipInvalid: pf.skipInvalid})
+			res, err := rollup.Run(p, pf.rawInput(e), w, rollup.Options{Format: format, SkipInvalid: pf.skipInvalid, Periods: pf.periods})
 			if err != nil {
-				return fail(err.Error())
+				return usageErr("%v", err)
 			}
 			if err := reportRollup(e, res, pf.skipInvalid); err != nil {
 				return err
+			}
+			if res.Rows == 0 && !pf.allowEmpty {
+				return fail("the input has no rows: nothing to roll up (use --allow-empty if that is expected)")
+			}
+			if len(pf.periods) > 0 && res.Snapshots == 0 && res.Rows > 0 && !pf.allowEmpty {
+				return fail(fmt.Sprintf("no snapshot in %s (use --allow-empty if that is expected)", strings.Join(pf.periods, ", ")))
 			}
 			if err := w.Flush(); err != nil {
 				return fail(err.Error())

@@ -32,6 +32,9 @@ type Options struct {
 	MaxErrors   int    // bad-input errors kept; 0: 100
 	SortMemory  int    // bytes of groups held in memory before they spill to disk; 0: 64 MiB (tally.New)
 	Workers     int    // goroutines converting and counting rows; 0: GOMAXPROCS
+	// Periods selects the periods written (labels or FROM..TO, as
+	// --period); every row is still read and checked. Empty: all.
+	Periods []string
 	// Origins, when set, keeps in Result.Origins where the snapshots of
 	// the subjects it reports true for came from (rubric explain).
 	Origins func(subject string) bool
@@ -91,6 +94,10 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	}
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 100
+	}
+	sel, err := engine.NewSelection(opts.Periods, rp.Period)
+	if err != nil {
+		return nil, err
 	}
 	need := input.Columns{Names: []string{ru.Subject, ru.Time}, Why: fmt.Sprintf("rollup %s reads the subject from %q and the time from %q", ru.Name, ru.Subject, ru.Time)}
 	rr, files, done, err := in.Records(need)
@@ -229,6 +236,9 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 	out := newWriter(w, rp, opts.Format)
 	conflicts := 0
 	err = counts.Each(func(g tally.Group) error {
+		if !sel.Has(rules.PeriodAt(rp.Period, g.Period())) {
+			return nil
+		}
 		if err := g.Err(); err != nil {
 			return fmt.Errorf("%s %s: %w", g.Subject(), rules.PeriodAt(rp.Period, g.Period()).Label, err)
 		}
