@@ -25,6 +25,13 @@ func (s TargetStatus) String() string {
 	return [...]string{"invalid", "not_applicable", "no_data", "exceeded", "met", "breached", "missed"}[s]
 }
 
+// Scored reports whether the target was scored against its goal:
+// exceeded, met, missed or breached (not no_data or not_applicable).
+func (s TargetStatus) Scored() bool { return s >= Exceeded }
+
+// Achieved reports whether the target reached its goal: met or exceeded.
+func (s TargetStatus) Achieved() bool { return s == Exceeded || s == Met }
+
 // ScoreStatus is the status of a scorecard's score.
 type ScoreStatus uint8
 

@@ -201,7 +201,7 @@ func (r *Report) add(o *evaluator.Outcome) {
 		tr := r.Targets[t.Target.Name]
 		st := t.Status.String()
 		tr.Statuses[st]++
-		if evaluable(st) && t.Value.Kind == evaluator.Number {
+		if t.Status.Scored() && t.Value.Kind == evaluator.Number {
 			tr.values = append(tr.values, t.Value.Num)
 		}
 		if team != "" {
@@ -211,7 +211,7 @@ func (r *Report) add(o *evaluator.Outcome) {
 				tr.ByTeam[team] = tt
 			}
 			tt.Statuses[st]++
-			if evaluable(st) && t.Value.Kind == evaluator.Number {
+			if t.Status.Scored() && t.Value.Kind == evaluator.Number {
 				tt.values = append(tt.values, t.Value.Num)
 			}
 		}
@@ -231,10 +231,6 @@ func (r *Report) add(o *evaluator.Outcome) {
 		ic.Statuses[in.Status.String()]++
 		ic.total.Add(in.Amount)
 	}
-}
-
-func evaluable(status string) bool {
-	return status == "met" || status == "exceeded" || status == "missed" || status == "breached"
 }
 
 func metShare(st map[string]int) (int, *float64) {

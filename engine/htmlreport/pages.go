@@ -245,10 +245,9 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 			return s.display(t.Target, v.Num)
 		}
 		tl := targetLine{Key: t.Target.Name, Name: t.Target.Label.Or(s.l.Code(), t.Target.Name), Status: s.l.S(t.Status.String()), Why: s.l.Short(t.WhyIn(s.l)), Value: show(t.Value), Goal: show(t.Goal),
-			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment), StatusClass: statusClass(t.Status.String())}
+			Threshold: show(t.Threshold), Stretch: show(t.Stretch), Attainment: s.text(t.Attainment), StatusClass: targetClass(t.Status)}
 		tl.AltLabel = s.l.F("%s: value %s against the goal %s (%s)", tl.Name, tl.Value, tl.Goal, tl.Status)
-		judged := t.Status == evaluator.Met || t.Status == evaluator.Exceeded || t.Status == evaluator.Missed || t.Status == evaluator.TargetBreached
-		tl.Chart = s.c.bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, judged)
+		tl.Chart = s.c.bullet(tl.AltLabel, valueOf(t.Value), valueOf(t.Goal), valueOf(t.Threshold), valueOf(t.Stretch), t.Target.Better == rules.Lower, t.Status.Scored())
 		page.Targets = append(page.Targets, tl)
 	}
 	for _, sc := range o.Scores {
@@ -260,7 +259,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 		page.Scores = append(page.Scores, sl)
 	}
 	for _, in := range o.Incentives {
-		il := incentiveLine{Key: in.Incentive.Name, Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: statusClass(in.Status.String()),
+		il := incentiveLine{Key: in.Incentive.Name, Name: in.Incentive.Label.Or(s.l.Code(), in.Incentive.Name), Status: s.l.S(in.Status.String()), Class: incentiveClass(in.Status),
 			Why: s.l.Short(in.WhyIn(s.l)), Amount: s.l.F("no amount: needs review"), Next: s.short(explain.NextTier(in, o, s.l))}
 		if in.Amount != nil {
 			il.Amount = s.l.Money(in.Amount.Text('f'), rp.Currency)
@@ -337,11 +336,23 @@ func worstStatus(o *brief) string {
 	return "good"
 }
 
-func statusClass(status string) string {
-	switch status {
-	case "met", "exceeded", "earned", "clear", "ok":
+// targetClass and incentiveClass are the colour classes of a status:
+// good, bad, or none (no data, not applicable).
+func targetClass(st evaluator.TargetStatus) string {
+	switch {
+	case st.Achieved():
 		return "good"
-	case "missed", "breached", "ineligible", "not_earned":
+	case st.Scored():
+		return "bad"
+	}
+	return "none"
+}
+
+func incentiveClass(st evaluator.IncentiveStatus) string {
+	switch st {
+	case evaluator.Earned:
+		return "good"
+	case evaluator.Ineligible, evaluator.NotEarned:
 		return "bad"
 	}
 	return "none"

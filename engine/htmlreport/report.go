@@ -645,12 +645,11 @@ func (s *site) index() *indexPage {
 		for ti, t := range rp.Targets {
 			met, eval := 0, 0
 			for _, o := range outs {
-				switch o.targets[ti].status {
-				case evaluator.Met, evaluator.Exceeded:
-					met++
+				if st := o.targets[ti].status; st.Scored() {
 					eval++
-				case evaluator.Missed, evaluator.TargetBreached:
-					eval++
+					if st.Achieved() {
+						met++
+					}
 				}
 			}
 			tv := targetView{Name: t.Name, Label: t.Label.Or(s.l.Code(), t.Name), Unit: t.Unit, Verdict: s.opts.Verdicts[t.Name], MetShare: math.NaN(), Goal: math.NaN(), Evaluable: eval}
