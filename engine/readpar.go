@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -40,7 +39,7 @@ func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv
 				return entries[:n], false
 			}
 			e.err, e.errs = err, nil
-			if err != nil && !rowError(err) {
+			if err != nil && !input.IsRowError(err) {
 				return entries, false // reading cannot go on
 			}
 		}
@@ -100,18 +99,4 @@ func convertEntries(rp *rules.Policy, c *input.Converter, entries []readEntry) {
 			e.bin = e.snap.AppendBinary(e.bin[:0])
 		}
 	}
-}
-
-// rowError reports whether err is about one row that could not be read
-// (an *InputError with the row's text), after which reading goes on.
-// Called on errors only: the variable errors.As is given escapes.
-func rowError(err error) bool {
-	var ie *InputError
-	return errors.As(err, &ie) && ie.Raw() != ""
-}
-
-// isInputError reports whether err is an *InputError.
-func isInputError(err error) bool {
-	var ie *InputError
-	return errors.As(err, &ie)
 }

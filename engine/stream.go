@@ -17,6 +17,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/fsutil"
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/pipeline"
+	"github.com/rubric-dev/rubric/engine/internal/teamstats"
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/evaluator/lang"
@@ -859,9 +860,9 @@ func (s *source) rows(counted bool, need *input.Columns) (input.Reader, func(), 
 // chunks on every core, else over the records.
 func (s *source) teamStats(ctx context.Context, p *Policy, ev *evaluator.Evaluator, workers int, exactDups bool) (*evaluator.Stats, error) {
 	if len(s.files) == 1 {
-		return p.teamStats(ctx, ev, func() (io.ReadCloser, error) { return s.open(0) }, s.files[0], s.formatOf(0), workers, exactDups)
+		return teamstats.Pass(ctx, p.Rules(), ev, func() (io.ReadCloser, error) { return s.open(0) }, s.files[0], s.formatOf(0), workers, exactDups)
 	}
-	return p.teamStatsRecords(ctx, ev, func() (input.Reader, func(), error) { return s.reader(false) }, s.files[0], workers, exactDups)
+	return teamstats.Records(ctx, p.Rules(), ev, func() (input.Reader, func(), error) { return s.reader(false) }, s.files[0], workers, exactDups)
 }
 
 // rejectWriter writes rejected rows with their reasons to a CSV file,

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rubric-dev/rubric/dsl"
+	"github.com/rubric-dev/rubric/engine/internal/teamstats"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -181,19 +182,19 @@ func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, ba
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	slots := statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), false)
+	slots := teamstats.Only(p.Rules(), evaluator.NewStats(p.Rules()), false)
 	if got := slots != nil; got != readsOnly {
 		t.Fatalf("reads only what it uses: %v, want %v", got, readsOnly)
 	}
 	for _, exactDups := range []bool{false, true} {
 		open := func() (io.ReadCloser, error) { return os.Open(good) }
 		ev := p.evaluator(evaluator.Options{})
-		got, err := p.teamStatsChunks(context.Background(), ev, evaluator.NewStats(p.Rules()), open, good, 3, exactDups)
+		got, err := teamstats.Chunks(context.Background(), p.Rules(), ev, evaluator.NewStats(p.Rules()), open, good, 3, exactDups)
 		if err != nil || got != plain {
 			t.Fatalf("split on the workers (exact duplicates %v): plain %v, err %v; want plain %v", exactDups, got, err, plain)
 		}
 	}
-	if statsOnly(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
+	if teamstats.Only(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
 		t.Fatal("reads only what it uses when bad rows are skipped")
 	}
 	var full, only bytes.Buffer

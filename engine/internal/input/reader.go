@@ -123,6 +123,19 @@ func NewField(kind FieldKind, text string, b bool, line, col int) Field {
 // none (the error is about a value, not a row that could not be read).
 func (e *Error) Raw() string { return e.raw }
 
+// IsError reports whether err is bad input (an *Error).
+func IsError(err error) bool {
+	var ie *Error
+	return errors.As(err, &ie)
+}
+
+// IsRowError reports whether err is one bad row a reader read past (it
+// has the row's text, for a rejects file): reading goes on.
+func IsRowError(err error) bool {
+	var ie *Error
+	return errors.As(err, &ie) && ie.raw != ""
+}
+
 // Reader reads raw records.
 type Reader interface {
 	// Next returns the next Record, io.EOF at the end, or a *Error for

@@ -1,4 +1,8 @@
-package engine
+// Package teamstats is the first pass over an input for team.* and
+// all.*: every good snapshot derived and added to the team statistics,
+// on every core (a pipeline), in input order, so the sums are the same
+// bits as a serial pass's.
+package teamstats
 
 import (
 	"context"
@@ -12,7 +16,7 @@ import (
 	"github.com/rubric-dev/rubric/rules"
 )
 
-// teamStats is the first pass over the input: derive every good snapshot
+// Pass is the first pass over the input: derive every good snapshot
 // and add it to the team statistics. Conversion and derivation, most of
 // its time, run on every worker, each with a converter of its own; the
 // statistics are added in input order on one goroutine, so their sums are
@@ -23,16 +27,16 @@ import (
 // the main pass.
 //
 // A CSV file is split into rows on the workers too, chunk by chunk
-// (teamStatsChunks), unless a row that is not plain turns up; the pass
-// then starts again and reads as the main pass does (teamStatsRecords).
-func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
+// (Chunks), unless a row that is not plain turns up; the pass then starts
+// again and reads as the main pass does (Records).
+func Pass(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
 	if format == input.FormatCSV {
-		stats := evaluator.NewStats(p.Rules())
-		if plain, err := p.teamStatsChunks(ctx, ev, stats, open, name, workers, exactDups); err != nil || plain {
+		stats := evaluator.NewStats(rp)
+		if plain, err := Chunks(ctx, rp, ev, stats, open, name, workers, exactDups); err != nil || plain {
 			return stats, err
 		}
 	}
-	return p.teamStatsRecords(ctx, ev, func() (input.Reader, func(), error) {
+	return Records(ctx, rp, ev, func() (input.Reader, func(), error) {
 		rc, err := open()
 		if err != nil {
 			return nil, nil, err
@@ -46,12 +50,12 @@ func (p *Policy) teamStats(ctx context.Context, ev *evaluator.Evaluator, open fu
 	}, name, workers, exactDups)
 }
 
-// statsOnly returns the slots the statistics pass reads (Converter.Only),
+// Only returns the slots the statistics pass reads (Converter.Only),
 // or nil to read everything. When bad input fails the run, a bad row here
 // changes nothing (the main pass reports it and nothing is written), so
 // the pass reads only what the statistics use: team, period and the
 // metrics they sum, when none of those is derived.
-func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
+func Only(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
 	if exactDups {
 		return nil
 	}
@@ -67,12 +71,12 @@ func statsOnly(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
 
 // statsConverter returns a function for one worker that reads a record
 // into a snapshot as the statistics need it and reports whether it is
-// good: only the slots statsOnly says (Converter.StatsInto), or the whole
+// good: only the slots Only says (Converter.StatsInto), or the whole
 // record, converted and derived, into a snapshot it resets. For a CSV
 // file whose header is header, fields is how many leading fields of a row
 // it reads (0: all).
-func (p *Policy) statsConverter(ev *evaluator.Evaluator, name string, only []bool, header []string) (convert func(*input.Record, *evaluator.Snapshot) bool, fields int) {
-	conv := input.NewConverter(p.Rules(), name)
+func converter(rp *rules.Policy, ev *evaluator.Evaluator, name string, only []bool, header []string) (convert func(*input.Record, *evaluator.Snapshot) bool, fields int) {
+	conv := input.NewConverter(rp, name)
 	conv.LeaveDuplicates()
 	if only != nil {
 		conv.Only(only)
@@ -110,23 +114,23 @@ type statsEntry struct {
 	ok   bool                // the record converted without error
 }
 
-// teamStatsRecords is the statistics pass over records read on one
-// goroutine as the main pass reads them.
-func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, newReader func() (input.Reader, func(), error), name string, workers int, exactDups bool) (*evaluator.Stats, error) {
-	stats := evaluator.NewStats(p.Rules())
+// Records is the statistics pass over records read on one goroutine as
+// the main pass reads them.
+func Records(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, newReader func() (input.Reader, func(), error), name string, workers int, exactDups bool) (*evaluator.Stats, error) {
+	stats := evaluator.NewStats(rp)
 	rr, done, err := newReader()
 	if err == nil {
 		defer done()
 	}
 	if err != nil {
-		var ie *InputError
+		var ie *input.Error
 		if errors.As(err, &ie) {
 			return stats, nil // reported by the second pass
 		}
 		return nil, err
 	}
 
-	only := statsOnly(p.Rules(), stats, exactDups)
+	only := Only(rp, stats, exactDups)
 	var readErr error // set by fill, read once pipeline.Ordered returns
 	fill := func(entries []statsEntry) ([]statsEntry, bool) {
 		for n := 0; n < cap(entries); {
@@ -137,9 +141,9 @@ func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, 
 			}
 			switch {
 			case err == nil:
-			case rowError(err):
+			case input.IsRowError(err):
 				continue // a row that cannot be read: the main pass rejects it
-			case isInputError(err):
+			case input.IsError(err):
 				return entries[:n], false // input that cannot be read further: the main pass reports it
 			default:
 				readErr = err
@@ -153,12 +157,12 @@ func (p *Policy) teamStatsRecords(ctx context.Context, ev *evaluator.Evaluator, 
 		return entries, true
 	}
 	newWorker := func() func([]statsEntry) {
-		convert, _ := p.statsConverter(ev, name, only, nil)
+		convert, _ := converter(rp, ev, name, only, nil)
 		return func(entries []statsEntry) {
 			for i := range entries {
 				e := &entries[i]
 				if e.snap == nil {
-					e.snap = evaluator.NewSnapshot(p.Rules())
+					e.snap = evaluator.NewSnapshot(rp)
 				}
 				e.ok = convert(&e.rec, e.snap)
 			}
@@ -204,12 +208,12 @@ type statsChunk struct {
 	plain bool                  // every line of data is plain (input.RowSplitter.Rows)
 }
 
-// teamStatsChunks is the statistics pass over a CSV file whose rows are
+// Chunks is the statistics pass over a CSV file whose rows are
 // split on the workers, chunk by chunk: the reading goroutine reads bytes
 // and finds line ends. It adds to stats and reports whether every row was
 // plain; if not, stats holds part of the file and the caller reads it
 // again.
-func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, exactDups bool) (plain bool, err error) {
+func Chunks(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, exactDups bool) (plain bool, err error) {
 	rc, err := open()
 	if err != nil {
 		return false, err
@@ -217,18 +221,18 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 	defer rc.Close()
 	chunks, err := input.NewCSVChunks(rc, name)
 	if err != nil {
-		if isInputError(err) {
+		if input.IsError(err) {
 			return true, nil // reported by the second pass
 		}
 		return false, err
 	}
-	only := statsOnly(p.Rules(), stats, exactDups)
+	only := Only(rp, stats, exactDups)
 	var readErr error // set by fill, read once pipeline.Ordered returns
 	fill := func(entries []statsChunk) ([]statsChunk, bool) {
 		e := &entries[:1][0]
 		var err error
 		if e.data, e.line, err = chunks.Next(e.data); err != nil {
-			if err != io.EOF && !isInputError(err) { // input that cannot be read further: the main pass reports it
+			if err != io.EOF && !input.IsError(err) { // input that cannot be read further: the main pass reports it
 				readErr = err
 			}
 			return entries[:0], false
@@ -237,7 +241,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 		return entries[:1], readErr == nil
 	}
 	newWorker := func() func([]statsChunk) {
-		convert, fields := p.statsConverter(ev, name, only, chunks.Header())
+		convert, fields := converter(rp, ev, name, only, chunks.Header())
 		split := chunks.Splitter()
 		split.Limit(fields) // the rest of a row is not read
 		var rec input.Record
@@ -249,7 +253,7 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 					return // the main pass rejects it
 				}
 				if e.n == len(e.snaps) {
-					e.snaps = append(e.snaps, evaluator.NewSnapshot(p.Rules()))
+					e.snaps = append(e.snaps, evaluator.NewSnapshot(rp))
 				}
 				if convert(rec, e.snaps[e.n]) {
 					e.n++
@@ -282,3 +286,6 @@ func (p *Policy) teamStatsChunks(ctx context.Context, ev *evaluator.Evaluator, s
 	}
 	return plain, nil
 }
+
+// batchSize is how many records a batch of the records pass holds.
+const batchSize = 256
