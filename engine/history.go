@@ -1,22 +1,13 @@
 package engine
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
-	"github.com/rubric-dev/rubric/engine/internal/fsutil"
+	"github.com/rubric-dev/rubric/engine/internal/history"
 	"github.com/rubric-dev/rubric/engine/internal/input"
-	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -94,55 +85,27 @@ func (s selection) has(p rules.Period) bool {
 // never history-only snapshots.
 func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
-	h := &historyRun{rp: p.Rules(), ev: ev, opts: opts, sel: sel, workers: workers, encode: encode}
+	h := history.New(p.Rules(), ev, sel.has, workers, opts.EncodeAll, opts.InKeyOrder, encode)
 	bySubject := extsort.New("", 8<<20)
 	defer bySubject.Close()
-	failing, err := h.sortBySubject(ctx, rr, conv, rejects, res, bySubject)
+	failing, err := sortBySubject(ctx, h, p.Rules(), rr, conv, rejects, res, opts, workers, bySubject)
 	res.Warnings = conv.Warnings()
 	res.finishLeftOut(ev.NeedsStats())
 	if err != nil {
 		return nil, err
 	}
-	h.setRejected(res.rejected)
-	defer func() { res.HistoryLeftOut = h.leftOut() }()
-	defer func() { res.ThinHistory = h.thinHistory() }()
+	h.SetRejected(res.rejected)
+	defer func() { res.HistoryLeftOut = h.LeftOut() }()
+	defer func() { res.ThinHistory = h.ThinHistory() }()
 	if failing {
 		res.Evaluated = 0
 		return res, nil
 	}
-	// Without team statistics the evaluation reads the sorted snapshots
-	// straight. With them, a first pass derives every snapshot with its
-	// window for the statistics, spooling the sorted records for the
-	// evaluation.
-	source := bySubject.Each
-	if ev.NeedsStats() {
-		spool, err := fsutil.CreateTemp("", ".rubric-history-*")
-		if err != nil {
-			return nil, err
-		}
-		defer func() { spool.Close(); fsutil.Remove(spool.Name()) }()
-		if err := h.derive(ctx, bySubject, spool); err != nil {
-			return nil, err
-		}
-		bySubject.Close()
-		if _, err := spool.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		source = spooled(spool)
-	}
-	byInput := extsort.New("", 8<<20)
-	defer byInput.Close()
-	if res.Evaluated, err = h.evaluate(ctx, source, byInput, write); err != nil {
+	if res.Evaluated, res.Selected, err = h.Evaluate(ctx, bySubject, write); err != nil {
 		return nil, err
 	}
-	res.Selected = int(h.selected.Load())
 	if err := checkSelection(in, res); err != nil {
 		return nil, err
-	}
-	if !opts.InKeyOrder {
-		if err := writeInOrder(byInput, write); err != nil {
-			return nil, err
-		}
 	}
 	if rejects != nil {
 		if err := rejects.commit(); err != nil {
@@ -152,483 +115,36 @@ func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Eval
 	return res, nil
 }
 
-// historyRun is one run of a policy with history.
-type historyRun struct {
-	rp      *rules.Policy
-	ev      *evaluator.Evaluator
-	opts    StreamOptions
-	sel     selection
-	workers int
-	encode  func(o *evaluator.Outcome, buf []byte) []byte
-	stats   *evaluator.Stats // filled by derive when team.* or all.* are used
-
-	// rejected holds, by subject, the periods of its rows rejected as bad
-	// input (sorted; read-only once the evaluation starts); used, the
-	// rejected rows some written snapshot's window reached.
-	rejected map[string][]rules.Period
-	mu       sync.Mutex
-	used     map[string]bool
-
-	// The first period of the input and the first written (selected, not
-	// history only), as indexes, set while reading; reachBefore counts
-	// the written snapshots whose window reaches before the input.
-	first, firstWritten int
-	seen, seenWritten   bool
-	reachBefore         atomic.Int64
-	selected            atomic.Int64 // snapshots written (selected, not history only)
-}
-
-// notePeriod records a snapshot's period for the thin-history check.
-func (h *historyRun) notePeriod(s *evaluator.Snapshot) {
-	i := s.Period.Index()
-	if !h.seen || i < h.first {
-		h.first, h.seen = i, true
-	}
-	if !s.HistoryOnly && h.sel.has(s.Period) && (!h.seenWritten || i < h.firstWritten) {
-		h.firstWritten, h.seenWritten = i, true
-	}
-}
-
-// thinHistory says, when the input holds no period before the first one
-// written although the policy looks back, how far the windows reach and
-// where the input starts (SPEC §10, Thin history); "" otherwise.
-func (h *historyRun) thinHistory() string {
-	if !h.rp.UsesHistory || !h.seenWritten || h.first < h.firstWritten {
-		return ""
-	}
-	back := rules.PeriodAt(h.rp.Period, h.firstWritten-h.rp.History)
-	start := rules.PeriodAt(h.rp.Period, h.first)
-	return fmt.Sprintf("history = %d looks back to %s, the input starts at %s: %d written snapshot(s) have windows that reach before the input (give the earlier periods' files too)",
-		h.rp.History, back.Label, start.Label, h.reachBefore.Load())
-}
-
-// setRejected takes the subjects and period labels of the rejected rows;
-// labels that are not periods of the policy's kind (the reason they were
-// rejected, perhaps) belong to no window.
-func (h *historyRun) setRejected(bySubject map[string][]string) {
-	for subject, labels := range bySubject {
-		for _, l := range labels {
-			p, err := rules.ParsePeriod(l)
-			if err != nil || p.Kind != h.rp.Period {
-				continue
-			}
-			if h.rejected == nil {
-				h.rejected = map[string][]rules.Period{}
-			}
-			h.rejected[subject] = append(h.rejected[subject], p)
-		}
-	}
-	for _, ps := range h.rejected {
-		slices.SortFunc(ps, func(a, b rules.Period) int { return a.Index() - b.Index() })
-	}
-}
-
-// leftOut lists the rejected rows written snapshots' windows reached.
-func (h *historyRun) leftOut() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]string, 0, len(h.used))
-	for k := range h.used {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// window is the earlier snapshots of group[k]'s window, and the periods of
-// it whose rows of the subject were rejected; group is one subject's
-// snapshots in period order. The window's first snapshot is found by
-// binary search: a subject with thousands of periods costs no more per
-// snapshot than one with a few.
-func (h *historyRun) window(group []*evaluator.Snapshot, k int) *evaluator.Window {
-	s := group[k]
-	first := s.Period.Index() - h.rp.History
-	i, _ := slices.BinarySearchFunc(group[:k], first, func(e *evaluator.Snapshot, idx int) int { return e.Period.Index() - idx })
-	w := &evaluator.Window{}
-	for _, e := range group[i:k] {
-		if evaluator.InWindow(e, s, h.rp.History) {
-			w.Earlier = append(w.Earlier, e)
-		}
-	}
-	for _, p := range h.rejected[s.Subject] {
-		if idx := p.Index(); idx >= first && idx < s.Period.Index() {
-			w.Rejected = append(w.Rejected, p)
-			if !s.HistoryOnly && h.sel.has(s.Period) {
-				h.mu.Lock()
-				if h.used == nil {
-					h.used = map[string]bool{}
-				}
-				h.used[s.Subject+" in "+p.Label] = true
-				h.mu.Unlock()
-			}
-		}
-	}
-	return w
-}
-
 // sortBySubject reads every snapshot into sorter, keyed by subject, period
-// and input position, with its position in front of its encoding. failing
-// reports bad input that fails the run. With more than one worker the
-// rows are converted and encoded on all of them (readInParallel).
-func (h *historyRun) sortBySubject(ctx context.Context, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, sorter *extsort.Sorter) (failing bool, err error) {
+// and input position, with its position in front of its encoding
+// (history.Key, history.Value). failing reports bad input that fails the
+// run. With more than one worker the rows are converted and encoded on
+// all of them (readInParallel).
+func sortBySubject(ctx context.Context, h *history.Run, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, sorter *extsort.Sorter) (failing bool, err error) {
 	var seq uint64
 	var sortErr error
 	var key, val, bin []byte
 	emit := func(s *evaluator.Snapshot, encoded []byte) {
-		h.notePeriod(s)
+		h.NotePeriod(s)
 		if encoded == nil {
 			bin = s.AppendBinary(bin[:0])
 			encoded = bin
 		}
-		key = append(append(key[:0], s.Subject...), 0)
-		key = binary.BigEndian.AppendUint64(key, uint64(int64(s.Period.Index()))^(1<<63))
-		key = binary.BigEndian.AppendUint64(key, seq)
-		val = append(binary.AppendUvarint(val[:0], seq), encoded...)
+		key, val = history.Key(key, s, seq), history.Value(val, seq, encoded)
 		if err := sorter.Add(key, val); err != nil && sortErr == nil {
 			sortErr = err
 		}
 		seq++
 	}
-	if h.workers > 1 {
-		failing, err = readInParallel(ctx, h.rp, rr, conv, rejects, res, h.opts, h.workers, emit)
+	if workers > 1 {
+		failing, err = readInParallel(ctx, rp, rr, conv, rejects, res, opts, workers, emit)
 	} else {
-		scratch := evaluator.NewSnapshot(h.rp) // each row converted into it, then added
+		scratch := evaluator.NewSnapshot(rp) // each row converted into it, then added
 		alloc := func() *evaluator.Snapshot { scratch.Reset(); return scratch }
-		failing, err = readSnapshots(ctx, rr, conv, rejects, res, h.opts, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
+		failing, err = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
 	}
 	if err == nil {
 		err = sortErr
 	}
 	return failing, err
-}
-
-// derive is the first pass when the policy reads team statistics: each
-// subject's snapshots, in period order, are derived with their windows on
-// the workers and added to the statistics in subject order (the same
-// sums, bit for bit, as one goroutine's); the sorted records are copied
-// to spool (length-prefixed) for the evaluation.
-func (h *historyRun) derive(ctx context.Context, bySubject *extsort.Sorter, spool io.Writer) error {
-	h.stats = evaluator.NewStats(h.rp)
-	sw := bufio.NewWriterSize(spool, 1<<16)
-	err := h.subjects(ctx, bySubject.Each, true, func(j *subjectJob, _ *evaluator.Outcome) {
-		for k, s := range j.snaps {
-			h.ev.DeriveWindow(s, h.window(j.snaps, k))
-		}
-	}, func(j *subjectJob) error {
-		var hdr [binary.MaxVarintLen64]byte
-		for k, s := range j.snaps {
-			h.stats.Add(s)
-			val := j.records.at(k)
-			sw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(val)))])
-			if _, err := sw.Write(val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return sw.Flush()
-}
-
-// spooled reads the records derive wrote, in order, as Sorter.Each does.
-func spooled(spool io.Reader) func(fn func(val []byte) error) error {
-	return func(fn func(val []byte) error) error {
-		br := bufio.NewReaderSize(spool, 1<<16)
-		var val []byte
-		for {
-			l, err := binary.ReadUvarint(br)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			val = slices.Grow(val[:0], int(l))[:l]
-			if _, err := io.ReadFull(br, val); err != nil {
-				return err
-			}
-			if err := fn(val); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// subjectJob is one subject's records in period order (as sortBySubject
-// wrote them: input position, then the snapshot), the snapshots decoded
-// from them, and what evaluating them gave.
-type subjectJob struct {
-	records packed // as read
-	done    bool   // worked on (not drained after a failure)
-
-	snaps []*evaluator.Snapshot // decoded, reused from subject to subject
-	seqs  []uint64              // their input positions
-
-	outcomes packed   // the encoded outcomes written out
-	outSeqs  []uint64 // the input position of each
-}
-
-// packed is byte strings back to back.
-type packed struct {
-	data []byte
-	ends []int // where each ends in data
-}
-
-func (p *packed) len() int { return len(p.ends) }
-
-func (p *packed) at(k int) []byte {
-	start := 0
-	if k > 0 {
-		start = p.ends[k-1]
-	}
-	return p.data[start:p.ends[k]]
-}
-
-func (p *packed) add(b []byte) { p.data = append(p.data, b...); p.ends = append(p.ends, len(p.data)) }
-
-// added marks what was appended to data since the last string as one.
-func (p *packed) added() { p.ends = append(p.ends, len(p.data)) }
-
-func (p *packed) reset() { p.data, p.ends = p.data[:0], p.ends[:0] }
-
-// eachSubject reads the sorted records from each and hands over one
-// subject's at a time: fn gets the job holding them, and may swap it
-// for another (emptied here before it is filled).
-func eachSubject(each func(fn func(val []byte) error) error, fn func(*subjectJob) error) error {
-	cur := &subjectJob{}
-	var subject []byte
-	started := false
-	err := each(func(val []byte) error {
-		_, n := binary.Uvarint(val)
-		s, err := evaluator.BinarySubject(val[n:])
-		if err != nil {
-			return err
-		}
-		if started && !bytes.Equal(s, subject) {
-			if err := fn(cur); err != nil {
-				return err
-			}
-			started = false
-		}
-		if !started {
-			cur.records.reset()
-			cur.outcomes.reset()
-			cur.outSeqs = cur.outSeqs[:0]
-			subject, started = append(subject[:0], s...), true
-		}
-		cur.records.add(val)
-		return nil
-	})
-	if err == nil && started {
-		err = fn(cur)
-	}
-	return err
-}
-
-// evaluate is the second pass: each subject's snapshots are evaluated
-// with their windows, subjects in parallel. With InKeyOrder the outcomes
-// go to write as they come, subject after subject (the order bySubject
-// sorted them in: subject, then period); otherwise they are sorted into
-// byInput by input position, for writeInOrder. It returns how many
-// outcomes are written out.
-func (h *historyRun) evaluate(ctx context.Context, each func(fn func(val []byte) error) error, byInput *extsort.Sorter, write func([]byte) error) (int, error) {
-	evaluated := 0
-	var val []byte
-	err := h.subjects(ctx, each, h.opts.InKeyOrder, func(j *subjectJob, o *evaluator.Outcome) {
-		for k, s := range j.snaps {
-			h.ev.EvaluateWindow(o, s, h.stats, h.window(j.snaps, k))
-			written := !s.HistoryOnly && h.sel.has(s.Period)
-			if written {
-				h.selected.Add(1)
-				if s.Period.Index()-h.rp.History < h.first {
-					h.reachBefore.Add(1)
-				}
-			}
-			if h.opts.EncodeAll || written {
-				j.outcomes.data = h.encode(o, j.outcomes.data)
-				j.outcomes.added()
-				j.outSeqs = append(j.outSeqs, j.seqs[k])
-			}
-		}
-	}, func(j *subjectJob) error {
-		evaluated += j.outcomes.len()
-		if h.opts.InKeyOrder {
-			if len(j.outcomes.data) == 0 {
-				return nil
-			}
-			return write(j.outcomes.data)
-		}
-		var k [8]byte
-		for i, sq := range j.outSeqs {
-			binary.BigEndian.PutUint64(k[:], sq)
-			// A marker byte keeps empty encodings (a snapshot with no
-			// rows) counted.
-			val = append(append(val[:0], 1), j.outcomes.at(i)...)
-			if err := byInput.Add(k[:], val); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return evaluated, nil
-}
-
-// errStopped stops reading subjects once the pass has failed.
-var errStopped = errors.New("history: stopped")
-
-// subjects reads the sorted records from each, one subject at a time,
-// decodes and works on each subject's on the workers (work, with an
-// outcome of the worker's own), and hands each to handle on one
-// goroutine: in subject order when inOrder, else as they finish (a
-// pipeline.Pipe). At most 64 subjects per worker are read and not yet
-// handled: a subject that takes long holds back the others, not memory.
-// The first error of a decoding, of handle or of each ends the pass:
-// reading stops and what is under way is drained; a panic in work (a
-// bug) is an error too.
-func (h *historyRun) subjects(ctx context.Context, each func(fn func(val []byte) error) error, inOrder bool,
-	work func(j *subjectJob, o *evaluator.Outcome), handle func(j *subjectJob) error) error {
-	var errMu sync.Mutex
-	var firstErr error
-	var failed atomic.Bool
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		failed.Store(true)
-	}
-	internal := func(r any) error {
-		return fmt.Errorf("internal error while evaluating history: %v (please report this with the policy and the input)", r)
-	}
-	pipe := pipeline.Start(h.workers, 64*h.workers, !inOrder, func() func(*subjectJob) {
-		var o evaluator.Outcome
-		var dec evaluator.SnapshotDecoder
-		return func(j *subjectJob) {
-			j.done = false
-			if ctx.Err() != nil || failed.Load() {
-				return // drained, not worked on
-			}
-			defer func() {
-				if r := recover(); r != nil {
-					fail(internal(r))
-				}
-			}()
-			if err := h.decode(j, &dec); err != nil {
-				fail(err)
-				return
-			}
-			work(j, &o)
-			j.done = true
-		}
-	}, func(j *subjectJob, panicked any) bool {
-		if panicked != nil {
-			fail(internal(panicked))
-		}
-		if j.done && !failed.Load() {
-			if err := handle(j); err != nil {
-				fail(err)
-			}
-		}
-		return true
-	})
-	readErr := eachSubject(each, func(cur *subjectJob) error {
-		if failed.Load() {
-			return errStopped // said by firstErr
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// The subject's job goes into the pipe; the one it takes the
-		// place of, done with, is filled next.
-		pipe.Send(func(j *subjectJob) bool {
-			*j, *cur = *cur, *j
-			return true
-		})
-		return nil
-	})
-	pipe.Close()
-	if firstErr != nil {
-		return firstErr
-	}
-	if readErr != nil {
-		return readErr
-	}
-	return ctx.Err()
-}
-
-// decode decodes j's records into j.snaps, reusing its snapshots.
-func (h *historyRun) decode(j *subjectJob, dec *evaluator.SnapshotDecoder) error {
-	n := j.records.len()
-	for k := len(j.snaps); k < n; k++ {
-		if k < cap(j.snaps) && j.snaps[:k+1][k] != nil {
-			j.snaps = j.snaps[:k+1] // one used before
-		} else {
-			j.snaps = append(j.snaps, evaluator.NewSnapshot(h.rp))
-		}
-	}
-	j.snaps, j.seqs = j.snaps[:n], j.seqs[:0]
-	for k, s := range j.snaps {
-		val := j.records.at(k)
-		sq, vn := binary.Uvarint(val)
-		s.Reset()
-		if err := dec.DecodeInto(s, val[vn:]); err != nil {
-			return err
-		}
-		j.seqs = append(j.seqs, sq)
-	}
-	return nil
-}
-
-// writeInOrder is the last pass: the outcomes in input order, written in
-// blocks of 64 KiB on a goroutine of its own, so that merging the sorted
-// runs goes on while a block is written (to a file opened for direct I/O,
-// a write waits for the disk).
-func writeInOrder(byInput *extsort.Sorter, write func([]byte) error) error {
-	const block = 1 << 16
-	blocks := make(chan []byte, 2)
-	free := make(chan []byte, 3)
-	for range cap(free) {
-		free <- make([]byte, 0, 2*block)
-	}
-	var failed atomic.Bool
-	written := make(chan error, 1)
-	go func() {
-		var err error
-		for b := range blocks {
-			if err == nil {
-				if err = write(b); err != nil {
-					failed.Store(true)
-				}
-			}
-			free <- b[:0]
-		}
-		written <- err
-	}()
-	buf := <-free
-	errWriting := errors.New("the write failed")
-	err := byInput.Each(func(val []byte) error {
-		buf = append(buf, val[1:]...)
-		if len(buf) >= block {
-			if failed.Load() {
-				return errWriting // said by the writer
-			}
-			blocks <- buf
-			buf = <-free
-		}
-		return nil
-	})
-	if err == nil && len(buf) > 0 {
-		blocks <- buf
-	}
-	close(blocks)
-	if werr := <-written; werr != nil {
-		return werr
-	}
-	return err
 }
