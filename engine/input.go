@@ -42,12 +42,12 @@ func (in Input) Records(need input.Columns) (rr input.Reader, files []string, do
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rr, closeReader, err := src.rows(false, &need)
+	rr, closeReader, err := src.Rows(false, &need)
 	if err != nil {
-		src.cleanup()
+		src.Cleanup()
 		return nil, nil, nil, err
 	}
-	return rr, files, func() { closeReader(); src.cleanup() }, nil
+	return rr, files, func() { closeReader(); src.Cleanup() }, nil
 }
 
 // Rejects is a rejects file (--skip-invalid): each rejected row with its

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"io"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // Progress counts what a run has read, for a progress display: a run's
 // reader adds to it as it goes, and a display reads it from another
@@ -22,23 +19,3 @@ func (p *Progress) Read() (bytes, rows int64) { return p.bytes.Load(), p.rows.Lo
 // read by a few batches, or, in a run that evaluates in key order
 // (payroll), starts once every row is read.
 func (p *Progress) Evaluated() int64 { return p.evaluated.Load() }
-
-// countingReader adds what passes through to a Progress.
-type countingReader struct {
-	r io.Reader
-	p *Progress
-}
-
-func (c countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.bytes.Add(int64(n))
-	return n, err
-}
-
-// countingReadCloser is a countingReader that closes what it reads.
-type countingReadCloser struct {
-	countingReader
-	c io.Closer
-}
-
-func (c countingReadCloser) Close() error { return c.c.Close() }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
@@ -18,7 +17,6 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/engine/internal/teamstats"
-	"github.com/rubric-dev/rubric/engine/internal/textenc"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
@@ -322,12 +320,12 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 	if err != nil {
 		return nil, err
 	}
-	defer src.cleanup()
+	defer src.Cleanup()
 
 	res := &StreamResult{}
 	var stats *evaluator.Stats
 	if ev.NeedsStats() && p.Rules().History == 0 {
-		stats, err = src.teamStats(ctx, p, ev, workers, opts.SkipInvalid != "")
+		stats, err = teamStats(ctx, src, p, ev, workers, opts.SkipInvalid != "")
 		if err != nil {
 			return nil, err
 		}
@@ -342,7 +340,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		defer rejects.abort()
 	}
 
-	rr, done, err := src.reader(true)
+	rr, done, err := src.Reader(true)
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -745,185 +743,48 @@ func (in Input) Files() []string {
 	return []string{in.Name}
 }
 
-// source opens an input's files, once or (for two passes) twice: standard
-// input is spooled to a temporary file when it must be read twice.
-type source struct {
-	files    []string
-	format   string // the formats given: "" picks each file's by its name
-	open     func(i int) (io.ReadCloser, error)
-	progress *Progress
-	cleanup  func()
-}
-
-// openInput checks that the input's files can be opened and returns their
-// source. Standard input ("-") is an input of one file.
-func openInput(in Input, format string, twice bool, progress *Progress) (*source, error) {
-	files := in.Files()
-	src := &source{files: files, format: in.Format, progress: progress, cleanup: func() {}}
-	if len(files) == 1 {
-		src.format = format
-	}
-	if len(files) > 1 || files[0] != "-" {
-		for _, name := range files {
-			if name == "-" {
-				return nil, errors.New("standard input (-) can only be the one input")
-			}
-			if src.format == "" && InputFormat(name) == "" {
-				return nil, fmt.Errorf("%s: cannot tell the input format from the name (csv, json or ndjson)", name)
-			}
-			f, err := os.Open(name)
-			if err != nil {
-				return nil, err
-			}
-			f.Close()
-		}
-		src.open = func(i int) (io.ReadCloser, error) { return os.Open(files[i]) }
-		return src, nil
-	}
-	stdin := in.Stdin
-	if stdin == nil {
-		stdin = os.Stdin
-	}
-	if !twice {
-		used := false
-		src.open = func(int) (io.ReadCloser, error) {
-			if used {
-				return nil, errors.New("standard input can be read only once")
-			}
-			used = true
-			return io.NopCloser(stdin), nil
-		}
-		return src, nil
-	}
-	tmp, err := fsutil.CreateTemp("", "rubric-stdin-*")
-	if err != nil {
-		return nil, err
-	}
-	src.cleanup = func() { tmp.Close(); fsutil.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, stdin); err != nil {
-		src.cleanup()
-		return nil, err
-	}
-	src.open = func(int) (io.ReadCloser, error) { return os.Open(tmp.Name()) }
-	return src, nil
-}
-
-// formatOf is the format of file i.
-func (s *source) formatOf(i int) string {
-	if s.format != "" {
-		return s.format
-	}
-	return InputFormat(s.files[i])
-}
-
-// reader opens the input for reading its records (counting the bytes for
-// progress when counted is set): one file's reader, or a MultiReader of
-// several. done closes what it opened.
-func (s *source) reader(counted bool) (input.Reader, func(), error) { return s.rows(counted, nil) }
-
-// rows is reader for rows whose CSV header needs other columns than a
-// snapshot's (need; nil: a snapshot's).
-func (s *source) rows(counted bool, need *input.Columns) (input.Reader, func(), error) {
-	open := func(i int) (io.ReadCloser, error) {
-		rc, err := s.open(i)
-		if err != nil || !counted || s.progress == nil {
-			return rc, err
-		}
-		return countingReadCloser{countingReader{r: rc, p: s.progress}, rc}, nil
-	}
-	if len(s.files) == 1 {
-		rc, err := open(0)
-		if err != nil {
-			return nil, nil, err
-		}
-		var rr input.Reader
-		if need != nil {
-			rr, err = input.NewRowReader(rc, s.files[0], s.formatOf(0), *need)
-		} else {
-			rr, err = input.NewReader(rc, s.files[0], s.formatOf(0))
-		}
-		if err != nil {
-			rc.Close()
-			return nil, nil, err
-		}
-		return rr, func() { rc.Close() }, nil
-	}
-	parts := make([]input.Part, len(s.files))
-	for i, name := range s.files {
-		parts[i] = input.Part{Name: name, Format: s.formatOf(i), Open: func() (io.ReadCloser, error) { return open(i) }, Need: need}
-	}
-	m := input.NewMultiReader(parts)
-	return m, func() { m.Close() }, nil
-}
-
 // teamStats is the first pass for team.* and all.*: over one CSV file in
 // chunks on every core, else over the records.
-func (s *source) teamStats(ctx context.Context, p *Policy, ev *evaluator.Evaluator, workers int, exactDups bool) (*evaluator.Stats, error) {
-	if len(s.files) == 1 {
-		return teamstats.Pass(ctx, p.Rules(), ev, func() (io.ReadCloser, error) { return s.open(0) }, s.files[0], s.formatOf(0), workers, exactDups)
+func teamStats(ctx context.Context, s *input.Source, p *Policy, ev *evaluator.Evaluator, workers int, exactDups bool) (*evaluator.Stats, error) {
+	files := s.Files()
+	if len(files) == 1 {
+		return teamstats.Pass(ctx, p.Rules(), ev, func() (io.ReadCloser, error) { return s.Open(0) }, files[0], s.FormatOf(0), workers, exactDups)
 	}
-	return teamstats.Records(ctx, p.Rules(), ev, func() (input.Reader, func(), error) { return s.reader(false) }, s.files[0], workers, exactDups)
+	return teamstats.Records(ctx, p.Rules(), ev, func() (input.Reader, func(), error) { return s.Reader(false) }, files[0], workers, exactDups)
 }
 
-// rejectWriter writes rejected rows with their reasons to a CSV file,
-// atomically: the file appears only when the run completes.
-type rejectWriter struct {
-	path string
-	tmp  *os.File
-	bw   *bufio.Writer
-	done bool
+// openInput opens in's files as a source (twice: for two passes),
+// counting the bytes read into progress.
+func openInput(in Input, format string, twice bool, progress *Progress) (*input.Source, error) {
+	var count func(int64)
+	if progress != nil {
+		count = func(n int64) { progress.bytes.Add(n) }
+	}
+	return input.OpenSource(in.Files(), in.Stdin, in.Format, format, twice, count)
 }
+
+// rejectWriter is the rejects file of a run (SkipInvalid).
+type rejectWriter struct{ *input.Rejects }
 
 func newRejectWriter(path string) (*rejectWriter, error) {
-	tmp, err := fsutil.TempFor(path)
+	r, err := input.NewRejects(path)
 	if err != nil {
 		return nil, err
 	}
-	bw := bufio.NewWriter(tmp)
-	r := &rejectWriter{path: path, tmp: tmp, bw: bw}
-	bw.Write(textenc.CSVLine([]string{"file", "line", "column", "subject", "period", "reason", "record"}))
-	return r, nil
+	return &rejectWriter{r}, nil
 }
 
-func (r *rejectWriter) write(errs ...*InputError) error {
-	first := errs[0]
-	reason := ""
-	for i, e := range errs {
-		if i > 0 {
-			reason += "; "
-		}
-		reason += e.Msg
-		if e.Column > 0 {
-			reason += fmt.Sprintf(" (line %d, column %d)", e.Line, e.Column)
-		}
-	}
-	col := ""
-	if first.Column > 0 {
-		col = strconv.Itoa(first.Column)
-	}
-	_, err := r.bw.Write(textenc.CSVLine([]string{first.File, strconv.Itoa(first.Line), col, first.Subject, first.Period, reason, first.Raw()}))
-	return err
-}
+func (r *rejectWriter) write(errs ...*InputError) error { return r.Write(errs...) }
 
 func (r *rejectWriter) commit() error {
-	if err := r.bw.Flush(); err != nil {
-		return err
+	flushErr, placeErr := r.Commit()
+	if placeErr != nil {
+		return &OutputError{Path: r.Path(), Err: placeErr}
 	}
-	err := fsutil.Place(r.tmp, r.path)
-	r.tmp.Close()
-	r.done = true
-	if err != nil {
-		return &OutputError{Path: r.path, Err: err}
-	}
-	return nil
+	return flushErr
 }
 
-func (r *rejectWriter) abort() {
-	if !r.done {
-		r.tmp.Close()
-		fsutil.Remove(r.tmp.Name())
-	}
-}
+func (r *rejectWriter) abort() { r.Abort() }
 
 // Rewindable returns an input that can be read more than once: standard
 // input ("-") is copied to a temporary file first, and release removes
