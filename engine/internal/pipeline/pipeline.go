@@ -1,8 +1,8 @@
 // Package pipeline is the one mechanism of rubric's parallel passes: a
 // producer sends batches, workers on every core process them, and one
 // goroutine takes them in the order they were sent (or as they are done).
-// The engine's evaluation stream, its parallel reads and team statistics,
-// and rollup all run on it.
+// The engine's evaluation stream, its parallel reads, the team
+// statistics, the history pass's subjects and rollup all run on it.
 package pipeline
 
 import (
