@@ -555,3 +555,49 @@ func TestImportHoldsTheRowsToPay(t *testing.T) {
 		t.Errorf("a bad pay date: %v", err)
 	}
 }
+
+// TestExportsBeforeImportStillVerify: an export written before import.csv
+// existed (no import.csv, no pay date, a datapackage without it) still
+// verifies, and a ledger holding one still pays only the difference.
+func TestExportsBeforeImportStillVerify(t *testing.T) {
+	p := correctionTestPolicy(t, correctionPolicy)
+	ledger := t.TempDir()
+	oct := filepath.Join(ledger, "2026-10")
+	first := testkit.WriteFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\n")
+	export(t, p, first, oct, Options{})
+	// Make it as the earlier release wrote it.
+	mpath := filepath.Join(oct, "manifest.json")
+	var m Manifest
+	mb, _ := os.ReadFile(mpath)
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(oct, "import.csv"))
+	m.ImportCSV, m.PayDate = nil, ""
+	dp, err := dataPackageBytes(&m)
+	if err != nil || bytes.Contains(dp, []byte("import.csv")) {
+		t.Fatalf("the datapackage of an export without import.csv: %v\n%s", err, dp)
+	}
+	if err := os.WriteFile(filepath.Join(oct, "datapackage.json"), dp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(dp)
+	m.DataPackage = &ManifestFile{Name: dataPackageFile, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(dp))}
+	if mb, err = manifestBytes(&m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mpath, mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := Verify(oct); err != nil || len(probs) > 0 {
+		t.Fatalf("an export without import.csv: %v %v", err, probs)
+	}
+	late := testkit.WriteFile(t, "late.csv", "subject,period,sales,pay\nA,2026-10,1.5,1000\nB,2026-10,2,1000\n")
+	res, err := Run(p, engine.Input{Name: late}, Options{Ledger: ledger})
+	if err != nil || res.Failed() {
+		t.Fatalf("a ledger holding it: %v %v", err, res)
+	}
+	if got := exportRows(t, res.Dir); len(got) != 1 || got["A adjustment"]["amount"] != "5.00" {
+		t.Errorf("the correction beside it: %v", got)
+	}
+}

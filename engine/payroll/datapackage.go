@@ -2,6 +2,7 @@ package payroll
 
 import (
 	"encoding/json"
+	"slices"
 )
 
 // dataPackageFile describes the export's CSV files as a Frictionless Data
@@ -100,12 +101,14 @@ func dataPackageBytes(m *Manifest) ([]byte, error) {
 			money("amount", "what the subject is paid in the export, in that currency"),
 			{Name: "rows", Type: "integer", Description: "payroll.csv rows summed"},
 		}, []string{"subject", "currency"}),
-		csvRes("import", importFile, importFields(payroll), []string{"line_id"}),
 		csvRes("review", reviewFile, []dpField{
 			str("subject", "whose line needs review"), str("period", "the period"), str("incentive", "the incentive"),
 			str("line_id", "the payroll.csv line"), str("reason", "why it is no_data"),
 		}, nil),
 	}}
+	if m.ImportCSV != nil { // exports written before import.csv have none, and verify as they were
+		p.Resources = slices.Insert(p.Resources, 2, csvRes("import", importFile, importFields(payroll), []string{"line_id"}))
+	}
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return nil, err
