@@ -23,8 +23,8 @@ func (re *RowEval) Eval(x *rules.Expression, vals []Value) (v Value, ok bool) {
 			return Value{}, false
 		}
 	}
-	if len(x.Refs) == 1 && x.Source == x.Refs[0].Name { // a bare column: its value
-		v = vals[x.Refs[0].Slot]
+	if x.Bare != nil { // a column alone: its value
+		v = vals[x.Bare.Slot]
 		return v, !(x.Want == rules.TypeNumber && v.Kind != Number || x.Want == rules.TypeBool && v.Kind != Bool)
 	}
 	prog, isProg := x.Program.(program)

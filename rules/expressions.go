@@ -79,6 +79,9 @@ func (r *resolver) expression(v *dsl.Value, stage Stage, want Type, what string)
 		return nil
 	}
 	e.Program = prog
+	if len(e.Refs) == 1 && e.Source == e.Refs[0].Name {
+		e.Bare = e.Refs[0]
+	}
 	return e
 }
 

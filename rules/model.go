@@ -53,6 +53,7 @@ type Expression struct {
 	Value   *dsl.Value // where it is written, for positions
 	Want    Type
 	Refs    []*Decl // every name it references, in order of first use, without repeats
+	Bare    *Decl   // the name the expression is, when it is that name alone ("answered")
 	Program Program
 	// Decimal is the exact-decimal program of an amount expression (nil
 	// for every other expression).

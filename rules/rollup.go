@@ -243,8 +243,8 @@ func (r *resolver) rollup() {
 			r.errorf(CodeConflict, m.Of.Range, "%s: of belongs to a quantile", mw)
 		}
 		me.Where = r.expression(m.Where, StageDerived, TypeBool, mw+" where")
-		if me.Expr != nil && len(me.Expr.Refs) == 1 {
-			if c := colByName[me.Expr.Refs[0].Name]; c != nil && c.Type == ColumnNumber && me.Expr.Source == c.Name {
+		if me.Expr != nil && me.Expr.Bare != nil {
+			if c := colByName[me.Expr.Bare.Name]; c != nil && c.Type == ColumnNumber {
 				me.Column = c
 			}
 		}
