@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/rubric-dev/rubric/dsl"
 )
@@ -47,21 +46,14 @@ func (r *resolver) breaches() {
 		}
 		if b.Messages != nil {
 			br.Messages = map[string][]MessagePart{}
-			var codes []string
 			for _, lm := range b.Messages {
 				if !languageCode(lm.Code) {
 					r.errorf(CodeBadValue, lm.CodeRange, "%s message: %q is not a language code (en, id, pt-BR …)", what, lm.Code)
 					continue
 				}
 				br.Messages[lm.Code] = resolve(lm.Message)
-				codes = append(codes, lm.Code)
 			}
-			slices.Sort(codes)
-			if m, ok := br.Messages["en"]; ok {
-				br.Message = m
-			} else if len(codes) > 0 {
-				br.Message = br.Messages[codes[0]]
-			}
+			br.Message = defaultLang(br.Messages)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/rubric-dev/rubric/dsl"
@@ -40,7 +41,6 @@ func (r *resolver) text(v *dsl.Value, what string) Text {
 		return Text{Default: v.Str}
 	case dsl.KindMap:
 		t := Text{ByLang: map[string]string{}}
-		var codes []string
 		for _, e := range v.Map {
 			if e.Value.Kind != dsl.KindString {
 				r.errorf(dsl.CodeWrongType, e.Value.Range, "%s: the %s text must be a string", what, e.Key)
@@ -51,18 +51,25 @@ func (r *resolver) text(v *dsl.Value, what string) Text {
 				continue
 			}
 			t.ByLang[e.Key] = e.Value.Str
-			codes = append(codes, e.Key)
 		}
-		slices.Sort(codes)
-		if s, ok := t.ByLang["en"]; ok {
-			t.Default = s
-		} else if len(codes) > 0 {
-			t.Default = t.ByLang[codes[0]]
-		}
+		t.Default = defaultLang(t.ByLang)
 		return t
 	}
 	r.errorf(dsl.CodeWrongType, v.Range, "%s must be a string, or a map from language code to string", what)
 	return Text{}
+}
+
+// defaultLang is the text of a per-language map for a reader without a
+// language (and JSON): its en, else its first code's.
+func defaultLang[T any](byLang map[string]T) T {
+	if v, ok := byLang["en"]; ok {
+		return v
+	}
+	var first T
+	if codes := slices.Sorted(maps.Keys(byLang)); len(codes) > 0 {
+		first = byLang[codes[0]]
+	}
+	return first
 }
 
 // languageCode reports whether s looks like a BCP 47 language tag's
