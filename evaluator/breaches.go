@@ -30,12 +30,7 @@ func (r *run) breaches() {
 			if len(b.Message) > 0 {
 				res.Message = r.message(b.Message)
 			}
-			if len(b.Messages) > 0 {
-				res.messages = make(map[string]string, len(b.Messages))
-				for code, parts := range b.Messages {
-					res.messages[code] = r.message(parts)
-				}
-			}
+
 		default:
 			res.Status = Clear
 		}
@@ -47,14 +42,17 @@ func (r *run) breaches() {
 	r.breachCounts()
 }
 
-func (r *run) message(parts []rules.MessagePart) string {
+func (r *run) message(parts []rules.MessagePart) string { return message(parts, r.vals) }
+
+// message writes a breach message's parts with the values they insert.
+func message(parts []rules.MessagePart, vals []Value) string {
 	var b strings.Builder
 	for _, p := range parts {
 		if p.Decl == nil {
 			b.WriteString(p.Text)
 			continue
 		}
-		v := r.vals[p.Decl.Slot]
+		v := vals[p.Decl.Slot]
 		switch v.Kind {
 		case String:
 			b.WriteString(v.Str)

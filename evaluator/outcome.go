@@ -139,14 +139,15 @@ type BreachResult struct {
 	When    Condition // how the condition came out (explained only)
 
 	explained bool
-	messages  map[string]string // Message per language, when the policy gives it in several
 }
 
-// MessageIn is the message in the language of code when the policy gives
-// one in it (SPEC §15), else Message.
-func (b *BreachResult) MessageIn(code string) string {
-	if m, ok := b.messages[code]; ok {
-		return m
+// MessageIn is the message of a breach that fired, in the language of
+// code when the policy gives one in it (SPEC §15), else Message; s is the
+// outcome's snapshot, whose values the message inserts. It is written
+// here, for the renderings for people, not during evaluation.
+func (b *BreachResult) MessageIn(code string, s *Snapshot) string {
+	if parts, ok := b.Breach.Messages[code]; ok && b.Status == Breached {
+		return message(parts, s.Values)
 	}
 	return b.Message
 }

@@ -271,7 +271,7 @@ func (s *site) statement(o *evaluator.Outcome) *statementPage {
 	}
 	for _, b := range o.Breaches {
 		if b.Status == evaluator.Breached {
-			page.Breaches = append(page.Breaches, breachLine{Key: b.Breach.Name, Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: s.l.Num(b.MessageIn(s.l.Code())), Why: s.l.Short(b.WhyIn(s.l))})
+			page.Breaches = append(page.Breaches, breachLine{Key: b.Breach.Name, Name: b.Breach.Label.Or(s.l.Code(), b.Breach.Name), Severity: s.l.S(b.Breach.Severity.String()), Message: s.l.Num(b.MessageIn(s.l.Code(), o.Snapshot)), Why: s.l.Short(b.WhyIn(s.l))})
 		}
 	}
 	page.Periods = s.periodsOf[subject]

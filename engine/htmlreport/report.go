@@ -216,7 +216,7 @@ func newBrief(o *evaluator.Outcome, selected bool, lang string) *brief {
 	}
 	for i, br := range o.Breaches {
 		if br.Status == evaluator.Breached {
-			b.breaches = append(b.breaches, breachBrief{rule: i, message: br.MessageIn(lang)})
+			b.breaches = append(b.breaches, breachBrief{rule: i, message: br.MessageIn(lang, o.Snapshot)})
 		}
 	}
 	return b

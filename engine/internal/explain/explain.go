@@ -192,7 +192,7 @@ func Outcome(w io.Writer, p *rules.Policy, o *evaluator.Outcome, l *lang.Locale)
 		pr("\nBreaches\n")
 		for _, b := range o.Breaches {
 			msg := ""
-			if m := b.MessageIn(l.Code()); m != "" {
+			if m := b.MessageIn(l.Code(), o.Snapshot); m != "" {
 				msg = ": " + l.Num(m)
 			}
 			fmt.Fprintf(w, "  %-22s %-9s (%s)%s\n", b.Breach.Label.Or(l.Code(), b.Breach.Name), l.S(b.Status.String()), l.S(b.Breach.Severity.String()), msg)
