@@ -267,29 +267,40 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 	if got.Rows != m.Rows {
 		add("payroll.csv: %d rows, the manifest says %d", got.Rows, m.Rows)
 	}
+	// listed reads a file the manifest lists and checks its name, size and
+	// digest; ok is false, the problem said, when they are not the
+	// manifest's.
+	listed := func(mf *ManifestFile, name string) (b []byte, ok bool) {
+		if mf.Name != name {
+			add("manifest.json names the file %q", mf.Name)
+			return nil, false
+		}
+		b, err := readBounded(filepath.Join(dir, name), mf.Bytes+1)
+		if err != nil {
+			add("%s: %v", name, err)
+			return nil, false
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != mf.SHA256 || int64(len(b)) != mf.Bytes {
+			add("%s: SHA-256 %s over %d bytes, the manifest says %s over %d", name, hex.EncodeToString(sum[:]), len(b), mf.SHA256, mf.Bytes)
+			return nil, false
+		}
+		return b, true
+	}
 	if rv := m.ReviewCSV; rv != nil {
-		// review.csv: its digest, and one row per line to review.
-		if rv.Name != reviewFile {
-			add("manifest.json names the file %q", rv.Name)
-		} else if rb, err := readBounded(filepath.Join(dir, reviewFile), rv.Bytes+1); err != nil {
-			add("review.csv: %v", err)
-		} else if sum := sha256.Sum256(rb); hex.EncodeToString(sum[:]) != rv.SHA256 || int64(len(rb)) != rv.Bytes {
-			add("review.csv: SHA-256 %s over %d bytes, the manifest says %s over %d", hex.EncodeToString(sum[:]), len(rb), rv.SHA256, rv.Bytes)
-		} else if rows, err := csv.NewReader(bytes.NewReader(rb)).ReadAll(); err != nil || len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(reviewColumns, ",") {
-			add("review.csv is not a CSV file with the columns %s", strings.Join(reviewColumns, ","))
-		} else if len(rows)-1 != m.NeedsReview {
-			add("review.csv: %d rows, the manifest says %d lines need review", len(rows)-1, m.NeedsReview)
+		// review.csv: one row per line to review.
+		if rb, ok := listed(rv, reviewFile); ok {
+			rows, err := csv.NewReader(bytes.NewReader(rb)).ReadAll()
+			switch {
+			case err != nil || len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(reviewColumns, ","):
+				add("review.csv is not a CSV file with the columns %s", strings.Join(reviewColumns, ","))
+			case len(rows)-1 != m.NeedsReview:
+				add("review.csv: %d rows, the manifest says %d lines need review", len(rows)-1, m.NeedsReview)
+			}
 		}
 	}
 	if im := m.ImportCSV; im != nil {
-		// import.csv: its digest, and the rows of payroll.csv to pay.
-		if im.Name != importFile {
-			add("manifest.json names the file %q", im.Name)
-		} else if b, err := readBounded(filepath.Join(dir, importFile), im.Bytes+1); err != nil {
-			add("import.csv: %v", err)
-		} else if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != im.SHA256 || int64(len(b)) != im.Bytes {
-			add("import.csv: SHA-256 %s over %d bytes, the manifest says %s over %d", hex.EncodeToString(sum[:]), len(b), im.SHA256, im.Bytes)
-		} else if hex.EncodeToString(importSum.Sum(nil)) != im.SHA256 || importBytes != im.Bytes {
+		// import.csv: the rows of payroll.csv to pay.
+		if _, ok := listed(im, importFile); ok && (hex.EncodeToString(importSum.Sum(nil)) != im.SHA256 || importBytes != im.Bytes) {
 			add("import.csv does not hold the rows of payroll.csv to pay (amount not 0.00 nor empty) with the pay date %q", m.PayDate)
 		}
 	}
@@ -299,15 +310,9 @@ func verifyExport(dir string, visit func(exportRow)) ([]string, *Manifest, []byt
 		}
 	}
 	if dp := m.DataPackage; dp != nil {
-		// datapackage.json: its digest, and the schema of these columns.
+		// datapackage.json: the schema of these columns.
 		want, _ := dataPackageBytes(&m)
-		if dp.Name != dataPackageFile {
-			add("manifest.json names the file %q", dp.Name)
-		} else if b, err := readBounded(filepath.Join(dir, dataPackageFile), dp.Bytes+1); err != nil {
-			add("%s: %v", dataPackageFile, err)
-		} else if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != dp.SHA256 || int64(len(b)) != dp.Bytes {
-			add("%s: SHA-256 %s over %d bytes, the manifest says %s over %d", dataPackageFile, hex.EncodeToString(sum[:]), len(b), dp.SHA256, dp.Bytes)
-		} else if !bytes.Equal(b, want) {
+		if b, ok := listed(dp, dataPackageFile); ok && !bytes.Equal(b, want) {
 			add("%s does not describe this export's columns", dataPackageFile)
 		}
 	}
