@@ -66,25 +66,22 @@ func TestOpenAPIDescribesTheAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A response: its content by media type, each with a schema that
+	// refers to a component; or a reference to a shared response.
+	type response struct {
+		Ref     string `json:"$ref"`
+		Content map[string]struct {
+			Schema struct {
+				Ref string `json:"$ref"`
+			} `json:"schema"`
+		} `json:"content"`
+	}
 	var doc struct {
 		Paths map[string]map[string]struct {
-			Responses map[string]struct {
-				Ref     string `json:"$ref"`
-				Content map[string]struct {
-					Schema struct {
-						Ref string `json:"$ref"`
-					} `json:"schema"`
-				} `json:"content"`
-			} `json:"responses"`
+			Responses map[string]response `json:"responses"`
 		} `json:"paths"`
 		Components struct {
-			Responses map[string]struct {
-				Content map[string]struct {
-					Schema struct {
-						Ref string `json:"$ref"`
-					} `json:"schema"`
-				} `json:"content"`
-			} `json:"responses"`
+			Responses map[string]response `json:"responses"`
 		} `json:"components"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
