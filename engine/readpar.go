@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/pipeline"
@@ -31,19 +30,11 @@ type readEntry struct {
 // good snapshot (AppendBinary), which emit receives beside it.
 func readInParallel(ctx context.Context, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, emit func(*evaluator.Snapshot, []byte)) (failing bool, readErr error) {
 	fill := func(entries []readEntry) ([]readEntry, bool) {
-		for n := 0; n < cap(entries); n++ {
-			entries = entries[:n+1]
-			e := &entries[n]
-			err := input.NextInto(rr, &e.rec)
-			if err == io.EOF {
-				return entries[:n], false
-			}
+		batch, more := input.NextBatch(rr, entries, func(e *readEntry) *input.Record { return &e.rec }, func(e *readEntry, err error) bool {
 			e.err, e.errs = err, nil
-			if err != nil && !input.IsRowError(err) {
-				return entries, false // reading cannot go on
-			}
-		}
-		return entries, ctx.Err() == nil
+			return true // an error that ends the reading too: take reports it
+		})
+		return batch, more && ctx.Err() == nil
 	}
 	newWorker := func() func([]readEntry) {
 		c := conv.Sibling()

@@ -140,22 +140,15 @@ func Run(p *engine.Policy, in engine.Input, w io.Writer, opts Options) (*Result,
 		seq      int64
 	)
 	fill := func(entries []entry) ([]entry, bool) {
-		for n := 0; n < cap(entries); n++ {
-			entries = entries[:n+1]
-			e := &entries[n]
-			err := input.NextInto(rr, &e.rec)
-			if err == io.EOF {
-				return entries[:n], false
+		return input.NextBatch(rr, entries, func(e *entry) *input.Record { return &e.rec }, func(e *entry, err error) bool {
+			if err != nil && !input.IsError(err) {
+				readErr = err // reading cannot go on
+				return false
 			}
 			e.err, e.errs, e.seq = err, nil, seq
 			seq++
-			var ie *engine.InputError
-			if err != nil && !errors.As(err, &ie) {
-				readErr = err
-				return entries[:n], false // reading cannot go on
-			}
-		}
-		return entries, true
+			return true
+		})
 	}
 	newWorker := func() func([]entry) {
 		conv, c := conv.Sibling(), counts.Counter()

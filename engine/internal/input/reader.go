@@ -185,6 +185,30 @@ func InKeyOrder(rr Reader) bool {
 	}
 }
 
+// NextBatch reads records into entries, up to their capacity, for a
+// parallel pass (pipeline.Ordered's fill): rec is where an entry's record
+// goes, and keep takes the error reading it (nil for a good record) and
+// reports whether the entry stays in the batch. Reading stops at the end
+// of the input and, once keep has seen it, at an error that is not one
+// bad row. more reports whether records may follow.
+func NextBatch[E any](rr Reader, entries []E, rec func(*E) *Record, keep func(e *E, err error) bool) (batch []E, more bool) {
+	for n := 0; n < cap(entries); {
+		entries = entries[:n+1]
+		e := &entries[n]
+		err := NextInto(rr, rec(e))
+		if err == io.EOF {
+			return entries[:n], false
+		}
+		if keep(e, err) {
+			n++
+		}
+		if err != nil && !IsRowError(err) {
+			return entries[:n], false // reading cannot go on
+		}
+	}
+	return entries, true
+}
+
 // NextInto reads the next record into dst, which stays the caller's: as
 // rr.Next followed by a copy, without the copy when rr can fill dst
 // itself (CSV).

@@ -133,28 +133,18 @@ func Records(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, new
 	only := Only(rp, stats, exactDups)
 	var readErr error // set by fill, read once pipeline.Ordered returns
 	fill := func(entries []statsEntry) ([]statsEntry, bool) {
-		for n := 0; n < cap(entries); {
-			entries = entries[:n+1]
-			err := input.NextInto(rr, &entries[n].rec)
-			if err == io.EOF {
-				return entries[:n], false
-			}
-			switch {
-			case err == nil:
-			case input.IsRowError(err):
-				continue // a row that cannot be read: the main pass rejects it
-			case input.IsError(err):
-				return entries[:n], false // input that cannot be read further: the main pass reports it
-			default:
+		batch, more := input.NextBatch(rr, entries, func(e *statsEntry) *input.Record { return &e.rec }, func(_ *statsEntry, err error) bool {
+			if err != nil && !input.IsError(err) {
 				readErr = err
-				return entries[:n], false
 			}
-			n++
+			// A bad row is the main pass's to reject or report, and so is
+			// input that cannot be read further.
+			return err == nil
+		})
+		if more && readErr == nil {
+			readErr = ctx.Err()
 		}
-		if readErr = ctx.Err(); readErr != nil {
-			return entries, false
-		}
-		return entries, true
+		return batch, more && readErr == nil
 	}
 	newWorker := func() func([]statsEntry) {
 		convert, _ := converter(rp, ev, name, only, nil)
