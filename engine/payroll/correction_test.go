@@ -532,18 +532,10 @@ func TestImportHoldsTheRowsToPay(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cut), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mpath := filepath.Join(fix, "manifest.json")
-	var m Manifest
-	mb, _ := os.ReadFile(mpath)
-	if err := json.Unmarshal(mb, &m); err != nil {
-		t.Fatal(err)
-	}
 	sum := sha256.Sum256([]byte(cut))
-	m.ImportCSV.SHA256, m.ImportCSV.Bytes = hex.EncodeToString(sum[:]), int64(len(cut))
-	mb, _ = json.Marshal(m)
-	if err := os.WriteFile(mpath, mb, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editManifest(t, fix, func(m *Manifest) {
+		m.ImportCSV.SHA256, m.ImportCSV.Bytes = hex.EncodeToString(sum[:]), int64(len(cut))
+	})
 	probs, err := Verify(fix)
 	if err != nil || !slices.ContainsFunc(probs, func(p string) bool {
 		return strings.HasPrefix(p, "import.csv does not hold the rows of payroll.csv to pay")
@@ -566,29 +558,19 @@ func TestExportsBeforeImportStillVerify(t *testing.T) {
 	first := testkit.WriteFile(t, "oct.csv", "subject,period,sales,pay\nA,2026-10,1,1000\nB,2026-10,2,1000\n")
 	export(t, p, first, oct, Options{})
 	// Make it as the earlier release wrote it.
-	mpath := filepath.Join(oct, "manifest.json")
-	var m Manifest
-	mb, _ := os.ReadFile(mpath)
-	if err := json.Unmarshal(mb, &m); err != nil {
-		t.Fatal(err)
-	}
 	os.Remove(filepath.Join(oct, "import.csv"))
-	m.ImportCSV, m.PayDate = nil, ""
-	dp, err := dataPackageBytes(&m)
-	if err != nil || bytes.Contains(dp, []byte("import.csv")) {
-		t.Fatalf("the datapackage of an export without import.csv: %v\n%s", err, dp)
-	}
-	if err := os.WriteFile(filepath.Join(oct, "datapackage.json"), dp, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(dp)
-	m.DataPackage = &ManifestFile{Name: dataPackageFile, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(dp))}
-	if mb, err = manifestBytes(&m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(mpath, mb, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editManifest(t, oct, func(m *Manifest) {
+		m.ImportCSV, m.PayDate = nil, ""
+		dp, err := dataPackageBytes(m)
+		if err != nil || bytes.Contains(dp, []byte("import.csv")) {
+			t.Fatalf("the datapackage of an export without import.csv: %v\n%s", err, dp)
+		}
+		if err := os.WriteFile(filepath.Join(oct, "datapackage.json"), dp, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(dp)
+		m.DataPackage = &ManifestFile{Name: dataPackageFile, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(dp))}
+	})
 	if probs, err := Verify(oct); err != nil || len(probs) > 0 {
 		t.Fatalf("an export without import.csv: %v %v", err, probs)
 	}
@@ -599,5 +581,26 @@ func TestExportsBeforeImportStillVerify(t *testing.T) {
 	}
 	if got := exportRows(t, res.Dir); len(got) != 1 || got["A adjustment"]["amount"] != "5.00" {
 		t.Errorf("the correction beside it: %v", got)
+	}
+}
+
+// editManifest rewrites the manifest of the export in dir as edit leaves it.
+func editManifest(t *testing.T, dir string, edit func(*Manifest)) {
+	t.Helper()
+	path := filepath.Join(dir, "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	if b, err = manifestBytes(&m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
