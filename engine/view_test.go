@@ -155,7 +155,7 @@ func viewOf(p *rules.Policy, o *evaluator.Outcome) outcomeView {
 			iv.Amount = &a
 		}
 		for _, st := range in.Steps {
-			sv := stepView{Step: st.Step, Name: st.Name, Expr: st.Expr, Multiplier: st.Multiplier, Limit: st.Limit, Mode: st.Mode, Note: st.Note, Result: st.Result}
+			sv := stepView{Step: st.Step, Name: st.Name, Expr: st.Expr, Multiplier: st.Multiplier, Limit: st.Limit, Mode: st.Mode, Note: st.Note(), Result: st.Result}
 			if st.Expr != "" {
 				sv.Inputs = map[string]any{}
 				for _, x := range st.Inputs {

@@ -21,7 +21,7 @@ func (r *run) breaches() {
 		case !w.Has():
 			res.Status = BreachNoData
 			if r.why {
-				r.setReason(b.Decl.Slot, "breach "+b.Name+" is no_data: "+reason)
+				r.setReason(b.Decl.Slot, &Reason{Kind: ReasonBreach, Name: b.Name, Cause: reason})
 			}
 			res.Reason = reason
 			continue
@@ -65,19 +65,25 @@ func message(parts []rules.MessagePart, vals []Value) string {
 	return b.String()
 }
 
+// noDataOf says that a target or breach rule is no_data, when explaining.
+func (r *run) noDataOf(kind ReasonKind, name string) *Reason {
+	if !r.why {
+		return nil
+	}
+	return &Reason{Kind: kind, Name: name, Text: "no_data"}
+}
+
 // breachCounts sets breaches.minor/major/critical/any: breach rules that
 // fired plus targets that are breached, per severity; no value while a
 // breach rule or a target with a threshold at that severity is no_data.
 func (r *run) breachCounts() {
 	var count [4]int
-	var unknown [4]string
-	note := func(sev rules.Severity, why string) {
-		if unknown[sev] == "" {
-			unknown[sev] = why
+	var unknown [4]*Reason
+	var isUnknown [4]bool // a severity with a target or breach rule that is no_data
+	note := func(sev rules.Severity, why *Reason) {
+		if !isUnknown[sev] {
+			isUnknown[sev], unknown[sev] = true, why
 		}
-	}
-	if !r.why {
-		note = func(sev rules.Severity, _ string) { unknown[sev] = "no data" }
 	}
 	for i := range r.out.Targets {
 		tr := &r.out.Targets[i]
@@ -86,7 +92,7 @@ func (r *run) breachCounts() {
 		case tr.Status == TargetBreached:
 			count[t.Severity]++
 		case tr.Status == TargetNoData && t.Threshold.Set:
-			note(t.Severity, "target "+t.Name+" is no_data")
+			note(t.Severity, r.noDataOf(ReasonTarget, t.Name))
 		}
 	}
 	for i := range r.out.Breaches {
@@ -95,23 +101,24 @@ func (r *run) breachCounts() {
 		case Breached:
 			count[br.Breach.Severity]++
 		case BreachNoData:
-			note(br.Breach.Severity, "breach "+br.Breach.Name+" is no_data")
+			note(br.Breach.Severity, r.noDataOf(ReasonBreach, br.Breach.Name))
 		}
 	}
-	total, anyUnknown := 0, ""
+	total, someUnknown := 0, false
+	var anyUnknown *Reason
 	for sev := rules.Minor; sev <= rules.Critical; sev++ {
 		slot := r.e.counts[sev-1]
 		total += count[sev]
-		if unknown[sev] != "" {
+		if isUnknown[sev] {
 			r.setReason(slot, unknown[sev])
-			if anyUnknown == "" {
-				anyUnknown = unknown[sev]
+			if !someUnknown {
+				someUnknown, anyUnknown = true, unknown[sev]
 			}
 			continue
 		}
 		r.vals[slot] = Num(float64(count[sev]))
 	}
-	if slot := r.e.counts[3]; anyUnknown != "" {
+	if slot := r.e.counts[3]; someUnknown {
 		r.setReason(slot, anyUnknown)
 	} else {
 		r.vals[slot] = Num(float64(total))

@@ -2,7 +2,6 @@ package evaluator
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -27,8 +26,8 @@ type Snapshot struct {
 	HistoryOnly bool
 
 	exact     []ExactValue // input numbers a float cannot hold exactly
-	reasons   []string     // per slot: why it has no value, when known
-	notes     []string     // per slot: what a value was made of (history counts), for explanations
+	reasons   []*Reason    // per slot: why it has no value, when known
+	notes     []*Reason    // per slot: what a value was made of (history counts), for explanations
 	derived   bool
 	defaulted []string
 }
@@ -145,32 +144,35 @@ type run struct {
 
 // setReason records why a slot has no value, for explanations; without
 // them there is nothing to record.
-func (r *run) setReason(slot int, reason string) {
+func (r *run) setReason(slot int, reason *Reason) {
 	if !r.why {
 		return
 	}
 	if r.s.reasons == nil {
-		r.s.reasons = make([]string, len(r.vals))
+		r.s.reasons = make([]*Reason, len(r.vals))
 	}
 	r.s.reasons[slot] = reason
 }
 
 // note records what a slot's value was made of, for explanations.
-func (r *run) note(slot int, text string) {
+func (r *run) note(slot int, note *Reason) {
 	if r.s.notes == nil {
-		r.s.notes = make([]string, len(r.vals))
+		r.s.notes = make([]*Reason, len(r.vals))
 	}
-	r.s.notes[slot] = text
+	r.s.notes[slot] = note
 }
 
-func (r *run) reason(d *rules.Decl) string {
+// reason says that d has no value, and why when that is known; nil when
+// the evaluation is not explained.
+func (r *run) reason(d *rules.Decl) *Reason {
 	if !r.why {
-		return d.Name
+		return nil
 	}
-	if r.s.reasons != nil && r.s.reasons[d.Slot] != "" {
-		return fmt.Sprintf("%s has no value (%s)", d.Name, r.s.reasons[d.Slot])
+	var cause *Reason
+	if r.s.reasons != nil {
+		cause = r.s.reasons[d.Slot]
 	}
-	return d.Name + " has no value"
+	return &Reason{Kind: ReasonNoValue, Name: d.Name, Cause: cause}
 }
 
 // Derive applies params, defaults and derived metrics to s: the first
@@ -210,7 +212,7 @@ func (r *run) derive() []string {
 				r.vals[m.Decl.Slot] = Num(*m.Default)
 				r.s.defaulted = append(r.s.defaulted, m.Name)
 			} else {
-				r.setReason(m.Decl.Slot, "missing in the input")
+				r.setReason(m.Decl.Slot, reasonMissing)
 			}
 		}
 	}
@@ -286,8 +288,9 @@ func (e *Evaluator) EvaluateWindow(o *Outcome, s *Snapshot, stats *Stats, w *Win
 }
 
 // eval evaluates an expression. A referenced name without a value, an
-// error, or a non-finite number gives no value and the reason.
-func (r *run) eval(x *rules.Expression) (Value, string) {
+// error, or a non-finite number gives no value and the reason (nil when
+// the evaluation is not explained).
+func (r *run) eval(x *rules.Expression) (Value, *Reason) {
 	for _, d := range x.Refs {
 		if !r.vals[d.Slot].Has() {
 			return Value{}, r.reason(d)
@@ -295,29 +298,37 @@ func (r *run) eval(x *rules.Expression) (Value, string) {
 	}
 	prog, ok := x.Program.(program)
 	if !ok {
-		return Value{}, "the expression was not compiled"
+		return Value{}, reasonNotCompiled
 	}
 	v, err := prog.eval(r.vals, r.sc)
 	if err != nil {
 		if errors.Is(err, errDivZero) || strings.Contains(err.Error(), errDivZero.Error()) {
-			return Value{}, "division by zero"
+			return Value{}, reasonDivZero
 		}
 		if !r.why {
-			return Value{}, "evaluation failed"
+			return Value{}, nil
 		}
-		return Value{}, "evaluation failed: " + firstLine(err.Error())
+		return Value{}, &Reason{Kind: ReasonFailed, Text: firstLine(err.Error())}
 	}
 	switch {
 	case v.Kind == Number && math.IsInf(v.Num, 0):
-		return Value{}, "division by zero (the result is infinite)"
+		return Value{}, reasonInfinite
 	case v.Kind == Number && math.IsNaN(v.Num):
-		return Value{}, "the result is not a number (0/0?)"
+		return Value{}, reasonNaN
 	case x.Want == rules.TypeNumber && v.Kind != Number:
-		return Value{}, fmt.Sprintf("gave %s, not a number", v)
+		return Value{}, r.gave(ReasonGave, v)
 	case x.Want == rules.TypeBool && v.Kind != Bool:
-		return Value{}, fmt.Sprintf("gave %s, not true or false", v)
+		return Value{}, r.gave(ReasonGaveBool, v)
 	}
-	return v, ""
+	return v, nil
+}
+
+// gave says that an expression gave v, a value of the wrong kind.
+func (r *run) gave(kind ReasonKind, v Value) *Reason {
+	if !r.why {
+		return nil
+	}
+	return &Reason{Kind: kind, Text: v.String()}
 }
 
 func firstLine(s string) string {
@@ -328,12 +339,12 @@ func firstLine(s string) string {
 }
 
 // operand evaluates a number-or-expression.
-func (r *run) operand(o rules.Operand) (Value, string) {
+func (r *run) operand(o rules.Operand) (Value, *Reason) {
 	if !o.Set {
-		return Value{}, ""
+		return Value{}, nil
 	}
 	if o.Expr == nil {
-		return Num(o.Num), ""
+		return Num(o.Num), nil
 	}
 	return r.eval(o.Expr)
 }

@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -47,8 +46,8 @@ func (w *Window) at(idx int) *Snapshot {
 }
 
 // rejectedNote says why a rejected period has no value.
-func rejectedNote(p rules.Period) string {
-	return "the snapshot of " + p.Label + " was rejected as bad input"
+func rejectedNote(p rules.Period) *Reason {
+	return &Reason{Kind: ReasonRejected, Period: p.Label}
 }
 
 // InWindow reports whether an earlier snapshot of the subject belongs to
@@ -141,19 +140,19 @@ func (r *run) fillPrev(decls []*rules.Decl) {
 		case prev == nil && isStatus:
 			r.vals[d.Slot] = Str("gap")
 			if r.why {
-				r.note(d.Slot, "no snapshot for the period before "+r.s.Period.Label)
+				r.note(d.Slot, &Reason{Kind: ReasonNoPrevious, Period: r.s.Period.Label})
 			}
 		case prev == nil:
-			r.setReason(d.Slot, "no snapshot for the period before "+r.s.Period.Label)
+			r.setReason(d.Slot, &Reason{Kind: ReasonNoPrevious, Period: r.s.Period.Label})
 		case d.Status != nil && !isStatus && isNoData(prev.Values[d.Status.Slot]):
 			r.setReason(d.Slot, noDataNote(d.Status, prev))
 		case prev.Values[d.Of.Slot].Has():
 			r.vals[d.Slot] = prev.Values[d.Of.Slot]
 			if r.why {
-				r.note(d.Slot, "in "+prev.Period.Label)
+				r.note(d.Slot, &Reason{Kind: ReasonIn, Period: prev.Period.Label})
 			}
 		default:
-			r.setReason(d.Slot, d.Of.Name+" had no value in "+prev.Period.Label)
+			r.setReason(d.Slot, &Reason{Kind: ReasonNoValueIn, Name: d.Of.Name, Period: prev.Period.Label})
 		}
 	}
 }
@@ -164,13 +163,11 @@ func isNoData(v Value) bool { return v.Kind != String || v.Str == "no_data" }
 // noDataNote says that a target was no_data in an earlier period, and why
 // when that period's evaluation recorded it: "ftr was no_data in 2016-05:
 // resolved has no value".
-func noDataNote(status *rules.Decl, e *Snapshot) string {
+func noDataNote(status *rules.Decl, e *Snapshot) *Reason {
 	t := strings.TrimSuffix(strings.TrimPrefix(status.Name, "target."), ".status")
-	note := t + " was no_data in " + e.Period.Label
+	note := &Reason{Kind: ReasonWasNoData, Name: t, Period: e.Period.Label}
 	if e.reasons != nil {
-		if why := e.reasons[status.Slot]; why != "" {
-			note += ": " + why
-		}
+		note.Cause = e.reasons[status.Slot]
 	}
 	return note
 }
@@ -227,11 +224,11 @@ func (r *run) fillWindowMetric(slot int) {
 			continue
 		}
 		if n == 0 {
-			r.setReason(d.Slot, "no period of the window has a value for "+d.Of.Name)
+			r.setReason(d.Slot, &Reason{Kind: ReasonWindowEmpty, Name: d.Of.Name})
 			continue
 		}
 		if r.why {
-			r.note(d.Slot, "over "+strings.Join(periods, ", "))
+			r.note(d.Slot, &Reason{Kind: ReasonOver, Periods: periods})
 		}
 		switch d.Hist {
 		case rules.HistSum:
@@ -244,28 +241,6 @@ func (r *run) fillWindowMetric(slot int) {
 			r.vals[d.Slot] = Num(hi)
 		}
 	}
-}
-
-// countNote says which periods a window or streak count counted.
-func countNote(d *rules.Decl, periods []string) string {
-	what := "fired"
-	switch d.Hist {
-	case rules.HistWindowMet, rules.HistStreakMet:
-		what = "met"
-	case rules.HistWindowMissed, rules.HistStreakMissed:
-		what = "missed"
-	}
-	if len(periods) == 0 {
-		return "not " + what + " in the window"
-	}
-	list := periods[0]
-	if len(periods) > 1 {
-		list = strings.Join(periods[:len(periods)-1], ", ") + " and " + periods[len(periods)-1]
-	}
-	if d.Hist == rules.HistStreakMet || d.Hist == rules.HistStreakMissed || d.Hist == rules.HistStreakFired {
-		return fmt.Sprintf("%s in %s: %d period(s) in a row", what, list, len(periods))
-	}
-	return fmt.Sprintf("%s in %s", what, list)
 }
 
 // qualifies reports whether a period's value of d's source counts for d:
@@ -291,9 +266,9 @@ func unknown(d *rules.Decl, v Value) bool {
 }
 
 // unknownNote says why an earlier period's value of d's source is unknown.
-func unknownNote(d *rules.Decl, e *Snapshot) string {
+func unknownNote(d *rules.Decl, e *Snapshot) *Reason {
 	if d.Hist == rules.HistWindowFired || d.Hist == rules.HistStreakFired {
-		return d.Of.Name + " had no result in " + e.Period.Label
+		return &Reason{Kind: ReasonNoResultIn, Name: d.Of.Name, Period: e.Period.Label}
 	}
 	return noDataNote(d.Of, e)
 }
@@ -312,7 +287,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 		}
 		n := 0
 		var periods []string // which periods counted, oldest first, for the why
-		why := ""            // set when an unknown period leaves no result
+		var why *Reason      // set when an unknown period leaves no result
 		if streak {
 			if qualifies(d, cur) {
 				for idx := r.s.Period.Index() - 1; ; idx-- {
@@ -340,7 +315,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 				why = rejectedNote(r.w.Rejected[0])
 			}
 			for _, e := range r.w.Earlier {
-				if why != "" {
+				if why != nil {
 					break
 				}
 				switch v := e.Values[d.Of.Slot]; {
@@ -352,7 +327,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 				}
 			}
 		}
-		if why != "" {
+		if why != nil {
 			r.setReason(d.Slot, why)
 			continue
 		}
@@ -362,7 +337,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 		}
 		r.vals[d.Slot] = Num(float64(n))
 		if r.why {
-			r.note(d.Slot, countNote(d, periods))
+			r.note(d.Slot, &Reason{Kind: ReasonCount, Hist: d.Hist, Periods: periods})
 		}
 	}
 }

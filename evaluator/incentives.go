@@ -37,12 +37,12 @@ func (r *run) conditionStep(res *IncentiveResult, kind, name string, x *rules.Ex
 
 func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 	minor := r.e.p.MinorUnit
-	noData := func(what, reason string) {
+	noData := func(what, name string, reason *Reason) {
 		res.Status = IncentiveNoData
 		res.Amount = nil
 		res.Tier = ""
 		if r.why {
-			res.NoData, res.Reason = what, reason
+			res.NoData, res.NoDataName, res.Reason = what, name, reason
 		}
 	}
 	for _, g := range in.Gates {
@@ -50,7 +50,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if !v.Has() {
 			res.Gate = g.Name
 			r.conditionStep(res, "gate", g.Name, g.When, "no value")
-			noData("gate "+g.Name, reason)
+			noData("gate", g.Name, reason)
 			return
 		}
 		r.conditionStep(res, "gate", g.Name, g.When, strconv.FormatBool(v.Bool))
@@ -126,7 +126,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		x, res.Negative = decZero, r.why
 	}
 	if tooLarge(x) {
-		noData("amount", "the amount "+decText(x)+" is beyond what a payroll line can hold (1e15)")
+		noData("amount", "", &Reason{Kind: ReasonAmountTooLarge, Text: decText(x)})
 		return
 	}
 	res.Amount = Round(x, minor, in.Rounding)
@@ -142,7 +142,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 
 // tier finds the multiplier of the first tier whose condition holds: 1
 // without tiers, 0 when none matched.
-func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string, string)) (*apd.Decimal, bool) {
+func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string, string, *Reason)) (*apd.Decimal, bool) {
 	if len(in.Tiers) == 0 {
 		return decOne, true
 	}
@@ -150,7 +150,7 @@ func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string
 		v, reason := r.eval(t.When)
 		if !v.Has() {
 			r.conditionStep(res, "tier", t.Name, t.When, "no value")
-			noData("tier "+t.Name, reason)
+			noData("tier", t.Name, reason)
 			return nil, false
 		}
 		if !v.Bool {
@@ -166,7 +166,7 @@ func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string
 		}
 		return m, true
 	}
-	r.step(res, Step{Step: "tier", Note: "no tier matched", Multiplier: "0"})
+	r.step(res, Step{Step: "tier", Multiplier: "0"}) // no tier matched
 	return decZero, true
 }
 
@@ -174,7 +174,7 @@ func (r *run) tier(in *rules.Incentive, res *IncentiveResult, noData func(string
 // a computed number through its shortest round-trip form. The basis, units
 // and amount are recorded as steps here; the caller records the others
 // with what they did.
-func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData func(string, string)) (*apd.Decimal, bool) {
+func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData func(string, string, *Reason)) (*apd.Decimal, bool) {
 	record := what == "basis" || what == "units" || what == "amount"
 	if o.Expr == nil {
 		if record {
@@ -189,7 +189,7 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 		if r.why {
 			r.step(res, Step{Step: what, Expr: o.Expr.Source, Inputs: r.inputs(o.Expr), Result: "no value"})
 		}
-		noData(what, reason)
+		noData(what, "", reason)
 		return nil, false
 	}
 	if record {
@@ -203,7 +203,7 @@ func (r *run) money(o rules.Operand, what string, res *IncentiveResult, noData f
 // evalDecimal evaluates an amount expression in exact decimal. A
 // referenced name without a value gives no value and the reason, as in
 // eval.
-func (r *run) evalDecimal(x *rules.Expression) (*apd.Decimal, string) {
+func (r *run) evalDecimal(x *rules.Expression) (*apd.Decimal, *Reason) {
 	for _, d := range x.Refs {
 		if !r.vals[d.Slot].Has() {
 			return nil, r.reason(d)
@@ -211,13 +211,16 @@ func (r *run) evalDecimal(x *rules.Expression) (*apd.Decimal, string) {
 	}
 	prog, ok := x.Decimal.(*decimalProgram)
 	if !ok {
-		return nil, "the expression was not compiled for decimal evaluation"
+		return nil, reasonNoDecimal
 	}
 	d, reason := prog.evalDecimal(r.vals, r.s.exact)
-	if d != nil && tooLarge(d) {
-		return nil, "the result " + decText(d) + " is beyond what an amount can hold (1e15)"
+	switch {
+	case d == nil:
+		return nil, because(reason)
+	case tooLarge(d):
+		return nil, &Reason{Kind: ReasonTooLarge, Text: decText(d)}
 	}
-	return d, reason
+	return d, nil
 }
 
 // maxAmount bounds every amount and operand: a payroll line holds less
@@ -266,14 +269,14 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 		if band == nil {
 			if r.why {
 				first := in.Rates[0]
-				r.step(res, Step{Step: "rate", Note: decText(units) + " units are below the first band (" + first.Name + " from " + decText(first.From) + ")", Result: "0"})
+				r.step(res, Step{Step: "rate", Result: "0", Units: decText(units), FirstBand: first.Name, From: decText(first.From)})
 			}
 			return total
 		}
 		total = mul(units, band.PerUnit)
 		if r.why {
 			u, rate := decText(units), decText(band.PerUnit)
-			r.step(res, Step{Step: "rate", Name: band.Name, Note: "flat: all " + u + " units at " + rate, Result: decText(total), Units: u, PerUnit: rate})
+			r.step(res, Step{Step: "rate", Name: band.Name, Flat: true, Result: decText(total), Units: u, PerUnit: rate})
 		}
 		return total
 	}
@@ -290,7 +293,7 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 		total = add(total, pay)
 		if r.why {
 			u, rate := decText(n), decText(rt.PerUnit)
-			r.step(res, Step{Step: "rate", Name: rt.Name, Note: u + " units × " + rate, Result: decText(pay), Units: u, PerUnit: rate})
+			r.step(res, Step{Step: "rate", Name: rt.Name, Result: decText(pay), Units: u, PerUnit: rate})
 		}
 	}
 	return total

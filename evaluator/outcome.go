@@ -98,7 +98,7 @@ type TargetResult struct {
 	Value                    Value // no value when missing
 	Goal, Threshold, Stretch Value
 	Attainment               Value
-	Reason                   string // why there is no data
+	Reason                   *Reason // why there is no data
 
 	// What decided it, recorded when the evaluation is explained (Why
 	// renders it):
@@ -126,7 +126,7 @@ type ScoreResult struct {
 	CoverageSet   bool
 	Contributions []Contribution
 	Missing       []string // the targets with no data: left out, counted as 0, or voiding the score
-	Reason        string   // when a target with no data voided the score: why it had none
+	Reason        *Reason  // when a target with no data voided the score: why it had none
 	explained     bool
 }
 
@@ -135,7 +135,7 @@ type BreachResult struct {
 	Breach  *rules.Breach
 	Status  BreachStatus
 	Message string
-	Reason  string    // why there is no data
+	Reason  *Reason   // why there is no data
 	When    Condition // how the condition came out (explained only)
 
 	explained bool
@@ -162,8 +162,9 @@ type IncentiveResult struct {
 	Steps     []Step // the arithmetic, recorded when explained
 
 	// What decided it beyond the steps, recorded when explained:
-	NoData          string       // what had no value: "basis", "gate tenure", "tier gold", …
-	Reason          string       // why it had none
+	NoData          string       // the step that had no value: basis, units, amount, gate, tier, …
+	NoDataName      string       // its name, for a gate or a tier
+	Reason          *Reason      // why it had none
 	Gross           *apd.Decimal // the amount before prorate, cap and floor
 	Capped, Floored bool         // the cap or the floor changed the amount
 	Negative        bool         // a negative amount was counted as 0
@@ -180,17 +181,19 @@ type Step struct {
 	Multiplier string
 	Limit      string
 	Mode       string
-	Note       string
-	Units      string // a rate step: the units paid in its band
+	Units      string // a rate step: the units paid in its band (below the first band: every unit)
 	PerUnit    string // a rate step: the band's rate
+	Flat       bool   // a rate step of a flat schedule: every unit at the band's rate
+	FirstBand  string // a rate step below the first band: that band
+	From       string // … and where it starts
 }
 
 // Input is a name and its value as an expression saw it.
 type Input struct {
 	Name      string
 	Value     Value
-	Note      string // what the value was made of (history), "" for none
-	Defaulted bool   // the metric took its default
+	Note      *Reason // what the value was made of (history), nil for none
+	Defaulted bool    // the metric took its default
 }
 
 // Clone returns a copy of o, with its snapshot, that a later EvaluateInto

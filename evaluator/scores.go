@@ -21,7 +21,7 @@ func (r *run) scores() {
 			r.vals[sc.Score.Slot] = res.Value
 			r.vals[sc.Band.Slot] = res.Band
 		} else if r.why {
-			reason := "score " + sc.Name + " is " + res.Status.String()
+			reason := &Reason{Kind: ReasonScore, Name: sc.Name, Text: res.Status.String()}
 			r.setReason(sc.Score.Slot, reason)
 			r.setReason(sc.Band.Slot, reason)
 		}

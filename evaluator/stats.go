@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -160,9 +159,9 @@ func (s *Stats) fill(snap *Snapshot) {
 			// Too few to compare with: a team of one is its own average.
 			snap.Values[f.slot] = Value{}
 			if snap.reasons == nil {
-				snap.reasons = make([]string, len(snap.Values))
+				snap.reasons = make([]*Reason, len(snap.Values))
 			}
-			snap.reasons[f.slot] = fmt.Sprintf("team %s has %d snapshot(s) in %s; the policy needs at least %d (min_team)", snap.Team, g.count, snap.Period.Label, s.minTeam)
+			snap.reasons[f.slot] = &Reason{Kind: ReasonMinTeam, Name: snap.Team, Period: snap.Period.Label, Num: float64(g.count), Limit: float64(s.minTeam)}
 			continue
 		}
 		if f.stat == statCount {

@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/rubric-dev/rubric/rules"
@@ -46,7 +45,7 @@ func (r *run) targets() {
 			v[t.Met.Slot] = Boolean(false)
 		default:
 			if r.why {
-				r.setReason(t.Met.Slot, "target "+t.Name+" is no_data: "+res.Reason)
+				r.setReason(t.Met.Slot, &Reason{Kind: ReasonTarget, Name: t.Name, Text: "no_data", Cause: res.Reason})
 				// The status has a value; its reason says why it is
 				// no_data, for later periods that look back on it.
 				r.setReason(t.Status.Slot, res.Reason)
@@ -55,7 +54,7 @@ func (r *run) targets() {
 		if res.Attainment.Has() {
 			v[t.Attainment.Slot] = res.Attainment
 		} else if r.why {
-			r.setReason(t.Attainment.Slot, "target "+t.Name+" is "+res.Status.String())
+			r.setReason(t.Attainment.Slot, &Reason{Kind: ReasonTarget, Name: t.Name, Text: res.Status.String()})
 		}
 	}
 }
@@ -66,7 +65,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	}
 	// The value is reported whenever it exists, even when a later check
 	// makes the target no_data.
-	var valueReason string
+	var valueReason *Reason
 	if t.Metric != nil {
 		res.Value = r.vals[t.Metric.Decl.Slot]
 		if !res.Value.Has() {
@@ -75,15 +74,16 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 	} else {
 		res.Value, valueReason = r.eval(t.Value)
 	}
-	noData := func(reason string) {
+	noData := func(reason *Reason) {
 		res.Status, res.Reason, res.Attainment = TargetNoData, reason, Value{}
 	}
-	// what joins a label to a reason, only when explaining.
-	what := func(label, reason string) string {
+	// what says which part of the target had no value, only when
+	// explaining.
+	what := func(kind ReasonKind, text string, reason *Reason) *Reason {
 		if !r.why {
-			return ""
+			return nil
 		}
-		return label + reason
+		return &Reason{Kind: kind, Text: text, Cause: reason}
 	}
 	if t.When != nil {
 		w, reason := r.eval(t.When)
@@ -91,7 +91,7 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 			// Whether the target applies is unknown, so nothing about it
 			// is reported, not even its value.
 			res.Value = Value{}
-			noData(what("when "+t.When.Source+": ", reason))
+			noData(what(ReasonWhen, t.When.Source, reason))
 			return
 		}
 		if !w.Bool {
@@ -106,45 +106,45 @@ func (r *run) target(t *rules.Target, res *TargetResult) {
 		noData(valueReason)
 		return
 	}
-	var reason string
+	var reason *Reason
 	if res.Goal, reason = r.operand(t.Goal); !res.Goal.Has() {
-		noData(what("goal: ", reason))
+		noData(what(ReasonOperand, "goal", reason))
 		return
 	}
 	if res.Threshold, reason = r.operand(t.Threshold); t.Threshold.Set && !res.Threshold.Has() {
-		noData(what("threshold: ", reason))
+		noData(what(ReasonOperand, "threshold", reason))
 		return
 	}
 	if res.Stretch, reason = r.operand(t.Stretch); t.Stretch.Set && !res.Stretch.Has() {
-		noData(what("stretch: ", reason))
+		noData(what(ReasonOperand, "stretch", reason))
 		return
 	}
 	capV, reason := r.operand(t.Cap)
 	if t.Cap.Set && !capV.Has() {
-		noData(what("cap: ", reason))
+		noData(what(ReasonOperand, "cap", reason))
 		return
 	}
 	if t.Sample != nil {
 		sv := r.vals[t.Sample.Decl.Slot]
 		if !sv.Has() {
-			noData(what("the sample ", r.reason(t.Sample.Decl)))
+			noData(what(ReasonSample, "", r.reason(t.Sample.Decl)))
 			return
 		}
 		if sv.Num < t.MinSample {
 			if !r.why {
-				noData("")
+				noData(nil)
 				return
 			}
-			noData(fmt.Sprintf("the sample %s %s is below the minimum sample %s", t.Sample.Name, FormatNumber(sv.Num), FormatNumber(t.MinSample)))
+			noData(&Reason{Kind: ReasonSampleBelow, Name: t.Sample.Name, Num: sv.Num, Limit: t.MinSample})
 			return
 		}
 	}
 	if t.Scoring == rules.Ratio && res.Goal.Num <= 0 {
 		if !r.why {
-			noData("")
+			noData(nil)
 			return
 		}
-		noData(fmt.Sprintf("the goal %s is not positive, so a ratio cannot be scored", FormatNumber(res.Goal.Num)))
+		noData(&Reason{Kind: ReasonGoalNotPositive, Num: res.Goal.Num})
 		return
 	}
 	v, goal, dir := res.Value.Num, res.Goal.Num, t.Better

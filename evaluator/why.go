@@ -3,6 +3,7 @@ package evaluator
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/rubric-dev/rubric/evaluator/lang"
 	"github.com/rubric-dev/rubric/rules"
@@ -44,7 +45,7 @@ func (t *TargetResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	}
 	switch t.Status {
 	case TargetNoData:
-		return append(append(b, l.S("no data: ")...), l.Reason(t.Reason)...)
+		return t.Reason.AppendIn(append(b, l.S("no data: ")...), l)
 	case NotApplicable:
 		return appendCondition(append(b, l.S("not applicable: ")...), &t.When, l)
 	case Exceeded, Met, TargetBreached, Missed:
@@ -155,7 +156,7 @@ func (s *ScoreResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 			b = append(b, l.S("no data: target ")...)
 			b = append(b, s.Missing[len(s.Missing)-1]...)
 			b = append(b, l.S(" is no_data (")...)
-			b = append(b, l.Reason(s.Reason)...)
+			b = s.Reason.AppendIn(b, l)
 			return append(b, l.S(`) and missing = "void" voids the score`)...)
 		case s.Coverage < sc.MinCoverage-1e-9 || s.Coverage <= 0:
 			b = lShort(l, append(b, l.S("no data: coverage ")...), s.Coverage)
@@ -232,7 +233,7 @@ func (br *BreachResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	}
 	switch br.Status {
 	case BreachNoData:
-		return append(append(b, l.S("no data: ")...), l.Reason(br.Reason)...)
+		return br.Reason.AppendIn(append(b, l.S("no data: ")...), l)
 	case Breached, Clear:
 		return appendCondition(b, &br.When, l)
 	}
@@ -256,9 +257,12 @@ func (in *IncentiveResult) AppendWhyIn(b []byte, l *lang.Locale) []byte {
 	switch in.Status {
 	case IncentiveNoData:
 		b = append(b, l.S("no data, needs review: ")...)
-		b = append(b, in.NoData...)
+		b = append(b, l.S(in.NoData)...)
+		if in.NoDataName != "" {
+			b = append(append(b, ' '), in.NoDataName...)
+		}
 		b = append(b, l.S(": ")...)
-		return append(b, l.Reason(in.Reason)...)
+		return in.Reason.AppendIn(b, l)
 	case Ineligible:
 		b = append(append(b, l.S("ineligible at gate ")...), in.Gate...)
 		b = append(b, l.S(": ")...)
@@ -420,8 +424,8 @@ func appendInputs(b []byte, ins []Input, l *lang.Locale) []byte {
 		start := len(b)
 		b = in.Value.appendTo(b)
 		b = localNum(l, b, start)
-		if in.Note != "" {
-			b = append(append(append(b, l.S(" (")...), l.Reason(in.Note)...), ')')
+		if in.Note != nil {
+			b = append(in.Note.AppendIn(append(b, l.S(" (")...), l), ')')
 		}
 		if in.Defaulted {
 			b = append(b, l.S(" (defaulted)")...)
@@ -457,4 +461,138 @@ func lShort(l *lang.Locale, b []byte, f float64) []byte {
 // lNumber is appendNumber in l's number form.
 func lNumber(l *lang.Locale, b []byte, f float64) []byte {
 	return localNum(l, appendNumber(b, f), len(b))
+}
+
+// Note says what a step did beyond its fields: "no tier matched", "2 units
+// × 1000". The JSON why keeps it in English.
+func (st *Step) Note() string { return st.NoteIn(nil) }
+
+// NoteIn is Note in a language (nil: English).
+func (st *Step) NoteIn(l *lang.Locale) string {
+	var note string
+	switch {
+	case st.Step == "tier" && st.Name == "":
+		note = l.S("no tier matched")
+	case st.Step != "rate":
+		return ""
+	case st.FirstBand != "":
+		note = l.F("%s units are below the first band (%s from %s)", st.Units, st.FirstBand, st.From)
+	case st.Flat:
+		note = l.F("flat: all %s units at %s", st.Units, st.PerUnit)
+	default:
+		note = l.F("%s units × %s", st.Units, st.PerUnit)
+	}
+	return l.Num(note)
+}
+
+// String is the reason in English, as the JSON why writes it.
+func (r *Reason) String() string { return string(r.AppendIn(nil, nil)) }
+
+// In is the reason in a language (nil: English).
+func (r *Reason) In(l *lang.Locale) string { return string(r.AppendIn(nil, l)) }
+
+// AppendIn appends In(l) to b, its numbers in the language's form.
+func (r *Reason) AppendIn(b []byte, l *lang.Locale) []byte {
+	return localNum(l, r.appendIn(b, l), len(b))
+}
+
+// appendIn writes the reason and the reasons it came from; AppendIn puts
+// the numbers of the whole in the language's form once.
+func (r *Reason) appendIn(b []byte, l *lang.Locale) []byte {
+	if r == nil {
+		return b
+	}
+	cause := func(b []byte) []byte {
+		if r.Cause == nil {
+			return b
+		}
+		return r.Cause.appendIn(append(b, l.S(": ")...), l)
+	}
+	switch r.Kind {
+	case ReasonText:
+		return append(b, l.S(r.Text)...)
+	case ReasonFailed:
+		return append(b, l.F("evaluation failed: %s", r.Text)...)
+	case ReasonGave:
+		return append(b, l.F("gave %s, not a number", r.Text)...)
+	case ReasonGaveBool:
+		return append(b, l.F("gave %s, not true or false", r.Text)...)
+	case ReasonNoValue:
+		if r.Cause == nil {
+			return append(b, l.F("%s has no value", r.Name)...)
+		}
+		return append(b, l.F("%s has no value (%s)", r.Name, r.Cause.appendIn(nil, l))...)
+	case ReasonTarget:
+		if r.Text == "no_data" {
+			return cause(append(b, l.F("target %s is no_data", r.Name)...))
+		}
+		return append(b, l.F("target %s is %s", r.Name, l.S(r.Text))...)
+	case ReasonBreach:
+		return cause(append(b, l.F("breach %s is no_data", r.Name)...))
+	case ReasonScore:
+		if r.Text == "no_data" {
+			return append(b, l.F("score %s is no_data", r.Name)...)
+		}
+		return append(b, l.F("score %s is %s", r.Name, l.S(r.Text))...)
+	case ReasonWhen:
+		return r.Cause.appendIn(append(b, l.F("when %s: ", r.Text)...), l)
+	case ReasonOperand:
+		return cause(append(b, l.S(r.Text)...))
+	case ReasonSample:
+		return r.Cause.appendIn(append(b, l.S("the sample ")...), l)
+	case ReasonSampleBelow:
+		return append(b, l.F("the sample %s %s is below the minimum sample %s", r.Name, FormatNumber(r.Num), FormatNumber(r.Limit))...)
+	case ReasonGoalNotPositive:
+		return append(b, l.F("the goal %s is not positive, so a ratio cannot be scored", FormatNumber(r.Num))...)
+	case ReasonMinTeam:
+		return append(b, l.F("team %s has %d snapshot(s) in %s; the policy needs at least %d (min_team)", r.Name, int(r.Num), r.Period, int(r.Limit))...)
+	case ReasonTooLarge:
+		return append(b, l.F("the result %s is beyond what an amount can hold (1e15)", r.Text)...)
+	case ReasonAmountTooLarge:
+		return append(b, l.F("the amount %s is beyond what a payroll line can hold (1e15)", r.Text)...)
+	case ReasonRejected:
+		return append(b, l.F("the snapshot of %s was rejected as bad input", r.Period)...)
+	case ReasonNoPrevious:
+		return append(b, l.F("no snapshot for the period before %s", r.Period)...)
+	case ReasonWasNoData:
+		return cause(append(b, l.F("%s was no_data in %s", r.Name, r.Period)...))
+	case ReasonNoValueIn:
+		return append(b, l.F("%s had no value in %s", r.Name, r.Period)...)
+	case ReasonNoResultIn:
+		return append(b, l.F("%s had no result in %s", r.Name, r.Period)...)
+	case ReasonWindowEmpty:
+		return append(b, l.F("no period of the window has a value for %s", r.Name)...)
+	case ReasonIn:
+		return append(b, l.F("in %s", r.Period)...)
+	case ReasonOver:
+		return append(b, l.F("over %s", strings.Join(r.Periods, ", "))...)
+	case ReasonCount:
+		return r.appendCount(b, l)
+	}
+	return b
+}
+
+// appendCount says which periods a window or streak count counted: "met
+// in 2016-04, 2016-05 and 2016-06".
+func (r *Reason) appendCount(b []byte, l *lang.Locale) []byte {
+	what := "fired"
+	switch r.Hist {
+	case rules.HistWindowMet, rules.HistStreakMet:
+		what = "met"
+	case rules.HistWindowMissed, rules.HistStreakMissed:
+		what = "missed"
+	}
+	what = l.S(what)
+	ps := r.Periods
+	if len(ps) == 0 {
+		return append(b, l.F("not %s in the window", what)...)
+	}
+	list := ps[0]
+	if len(ps) > 1 {
+		list = strings.Join(ps[:len(ps)-1], ", ") + l.S(" and ") + ps[len(ps)-1]
+	}
+	if r.Hist == rules.HistStreakMet || r.Hist == rules.HistStreakMissed || r.Hist == rules.HistStreakFired {
+		return append(b, l.F("%s in %s: %d period(s) in a row", what, list, len(ps))...)
+	}
+	return append(b, l.F("%s in %s", what, list)...)
 }

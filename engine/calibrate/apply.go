@@ -334,7 +334,7 @@ func (w *WhatIf) text(l *lang.Locale) string {
 		b.WriteString(l.F("    %s: goal %s → %s\n", c.Target, l.Num(evaluator.Short(c.From)), l.Num(evaluator.Short(c.To))))
 	}
 	for _, s := range w.Skipped {
-		b.WriteString(l.F("    %s: left as it is (%s)\n", s.Target, l.Reason(s.Reason)))
+		b.WriteString(l.F("    %s: left as it is (%s)\n", s.Target, l.S(s.Reason)))
 	}
 	for _, c := range w.Comments {
 		b.WriteString(l.F("    %s:%s: this comment states %s, the old goal of %s: revise it with the goal (%s)\n", c.File, strconv.Itoa(c.Line), l.Num(evaluator.Short(c.Old)), c.Target, c.Comment))

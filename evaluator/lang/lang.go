@@ -27,7 +27,6 @@ type Locale struct {
 	tag            language.Tag
 	p              *message.Printer
 	group, decimal string
-	reasons        []rewrite
 }
 
 // Codes are the languages rubric writes.
@@ -59,7 +58,7 @@ func Parse(code string) (*Locale, error) {
 	case "", "en":
 		return nil, nil
 	case "id":
-		l := &Locale{tag: language.Indonesian, p: message.NewPrinter(language.Indonesian, message.Catalog(cat)), reasons: indonesianReasons}
+		l := &Locale{tag: language.Indonesian, p: message.NewPrinter(language.Indonesian, message.Catalog(cat))}
 		// The separators, from CLDR: 1234.5 written in the language.
 		s := l.p.Sprint(number.Decimal(1234.5, number.Scale(1)))
 		l.group, l.decimal = s[1:2], s[len(s)-2:len(s)-1]
@@ -189,25 +188,6 @@ func (l *Locale) Money(amount, cur string) string {
 		sym = l.p.Sprint(currency.Symbol(u))
 	}
 	return sign + sym + l.Num(amount)
-}
-
-// Reason translates a reason the evaluation recorded (why a value is
-// missing), piece by piece; a piece the catalogue does not hold is kept
-// as it is.
-func (l *Locale) Reason(text string) string {
-	if l == nil {
-		return text
-	}
-	for _, r := range l.reasons {
-		text = r.re.ReplaceAllString(text, r.to)
-	}
-	return l.Num(text)
-}
-
-// rewrite is a reason's English form and its translation.
-type rewrite struct {
-	re *regexp.Regexp
-	to string
 }
 
 // Has reports whether the catalogue translates a fragment or a format.

@@ -282,8 +282,8 @@ func stepText(st evaluator.Step, l *lang.Locale) string {
 			fmt.Fprintf(&b, " [%s]", inputsText(st.Inputs, l))
 		}
 	}
-	if st.Note != "" {
-		b.WriteString(" " + l.Reason(st.Note))
+	if note := st.NoteIn(l); note != "" {
+		b.WriteString(" " + note)
 	}
 	if st.Multiplier != "" {
 		b.WriteString(" ×" + l.Num(st.Multiplier))

@@ -274,7 +274,7 @@ func Step(w *JSON, st evaluator.Step) {
 	opt("multiplier", st.Multiplier)
 	opt("limit", st.Limit)
 	opt("mode", st.Mode)
-	opt("note", st.Note)
+	opt("note", st.Note())
 	opt("result", st.Result)
 	w.Raw("}")
 }
