@@ -8,6 +8,7 @@ import (
 	"github.com/rubric-dev/rubric/engine/internal/extsort"
 	"github.com/rubric-dev/rubric/engine/internal/history"
 	"github.com/rubric-dev/rubric/engine/internal/input"
+	"github.com/rubric-dev/rubric/engine/internal/reading"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -83,18 +84,18 @@ func (s selection) has(p rules.Period) bool {
 // otherwise they are sorted on disk by input position and a last pass
 // writes them in input order. Only the selected periods are written,
 // never history-only snapshots.
-func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, sel selection, workers int,
+func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Evaluator, rr input.Reader, conv *input.Converter, ropts reading.Options, tally *reading.Tally, res *StreamResult, opts StreamOptions, sel selection, workers int,
 	encode func(o *evaluator.Outcome, buf []byte) []byte, write func([]byte) error) (*StreamResult, error) {
 	h := history.New(p.Rules(), ev, sel.has, workers, opts.EncodeAll, opts.InKeyOrder, encode)
 	bySubject := extsort.New("", 8<<20)
 	defer bySubject.Close()
-	failing, err := sortBySubject(ctx, h, p.Rules(), rr, conv, rejects, res, opts, workers, bySubject)
+	failing, err := sortBySubject(ctx, h, p.Rules(), rr, conv, ropts, tally, workers, bySubject)
 	res.Warnings = conv.Warnings()
-	res.finishLeftOut(ev.NeedsStats())
+	res.take(tally, ev.NeedsStats())
 	if err != nil {
 		return nil, err
 	}
-	h.SetRejected(res.rejected)
+	h.SetRejected(tally.RejectedPeriods())
 	defer func() { res.HistoryLeftOut = h.LeftOut() }()
 	defer func() { res.ThinHistory = h.ThinHistory() }()
 	if failing {
@@ -107,10 +108,8 @@ func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Eval
 	if err := checkSelection(in, res); err != nil {
 		return nil, err
 	}
-	if rejects != nil {
-		if err := rejects.commit(); err != nil {
-			return nil, err
-		}
+	if err := commitRejects(ropts.Rejects); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -119,8 +118,8 @@ func (p *Policy) streamHistory(ctx context.Context, in Input, ev *evaluator.Eval
 // and input position, with its position in front of its encoding
 // (history.Key, history.Value). failing reports bad input that fails the
 // run. With more than one worker the rows are converted and encoded on
-// all of them (readInParallel).
-func sortBySubject(ctx context.Context, h *history.Run, rp *rules.Policy, rr input.Reader, conv *input.Converter, rejects *rejectWriter, res *StreamResult, opts StreamOptions, workers int, sorter *extsort.Sorter) (failing bool, err error) {
+// all of them (reading.Parallel).
+func sortBySubject(ctx context.Context, h *history.Run, rp *rules.Policy, rr input.Reader, conv *input.Converter, ropts reading.Options, tally *reading.Tally, workers int, sorter *extsort.Sorter) (failing bool, err error) {
 	var seq uint64
 	var sortErr error
 	var key, val, bin []byte
@@ -137,11 +136,11 @@ func sortBySubject(ctx context.Context, h *history.Run, rp *rules.Policy, rr inp
 		seq++
 	}
 	if workers > 1 {
-		failing, err = readInParallel(ctx, rp, rr, conv, rejects, res, opts, workers, emit)
+		failing, err = reading.Parallel(ctx, rp, rr, conv, ropts, tally, workers, emit)
 	} else {
 		scratch := evaluator.NewSnapshot(rp) // each row converted into it, then added
 		alloc := func() *evaluator.Snapshot { scratch.Reset(); return scratch }
-		failing, err = readSnapshots(ctx, rr, conv, rejects, res, opts, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
+		failing, err = reading.Serial(ctx, rr, conv, ropts, tally, alloc, func(s *evaluator.Snapshot) { emit(s, nil) })
 	}
 	if err == nil {
 		err = sortErr

@@ -52,25 +52,25 @@ func (in Input) Records(need input.Columns) (rr input.Reader, files []string, do
 
 // Rejects is a rejects file (--skip-invalid): each rejected row with its
 // reason, put in place atomically by Commit.
-type Rejects struct{ w *rejectWriter }
+type Rejects struct{ r *input.Rejects }
 
 // NewRejects starts a rejects file at path.
 func NewRejects(path string) (*Rejects, error) {
-	w, err := newRejectWriter(path)
+	r, err := input.NewRejects(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Rejects{w}, nil
+	return &Rejects{r}, nil
 }
 
 // Write adds one rejected row with every reason it was rejected for.
-func (r *Rejects) Write(errs ...*InputError) error { return r.w.write(errs...) }
+func (r *Rejects) Write(errs ...*InputError) error { return r.r.Write(errs...) }
 
 // Commit puts the file in place.
-func (r *Rejects) Commit() error { return r.w.commit() }
+func (r *Rejects) Commit() error { return commitRejects(r.r) }
 
 // Abort removes the file unless it was committed.
-func (r *Rejects) Abort() { r.w.abort() }
+func (r *Rejects) Abort() { r.r.Abort() }
 
 // TempFile creates a temporary file that an interrupted run removes too
 // (RemoveTemporaries); RemoveTemp removes it when done.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/rubric-dev/rubric/engine/internal/reading"
 	"github.com/rubric-dev/rubric/evaluator"
 )
 
@@ -236,7 +237,7 @@ func TestStreamInKeyOrder(t *testing.T) {
 	if diff := cmp.Diff(inputOrder, sorted); diff != "" {
 		t.Errorf("outcomes differ from those in input order (-input order +key order):\n%s", diff)
 	}
-	if !arrivesInKeyOrder(Input{Name: inOrder}, "csv") || arrivesInKeyOrder(Input{Name: shuffled}, "csv") || arrivesInKeyOrder(Input{Name: "-"}, "csv") {
+	if !reading.ArrivesInKeyOrder(inOrder, "csv") || reading.ArrivesInKeyOrder(shuffled, "csv") || reading.ArrivesInKeyOrder("-", "csv") {
 		t.Fatal("the look at the input's order is wrong")
 	}
 	path = inOrder

@@ -691,3 +691,36 @@ func syntaxFail(dec *json.Decoder, err error, before int64, viaDecode bool, fail
 	}
 	return fail(off, "invalid JSON: "+msg)
 }
+
+// Sniff tells the format of standard input from its first byte (SPEC §5):
+// '[' is JSON, '{' NDJSON, anything else CSV (a byte order mark and white
+// space before it are skipped). It returns a reader of the whole input.
+func Sniff(stdin io.Reader) (io.Reader, string, error) {
+	br := bufio.NewReaderSize(stdin, 64<<10)
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if len(b) < i {
+			if err != nil && err != io.EOF {
+				return br, FormatCSV, err
+			}
+			return br, FormatCSV, nil // empty, or only white space: CSV's own message
+		}
+		if i <= 3 && bytes.HasPrefix([]byte("\xef\xbb\xbf"), b) {
+			continue
+		}
+		switch b[i-1] {
+		case ' ', '\t', '\r', '\n':
+			if i >= 64<<10 {
+				return br, FormatCSV, nil
+			}
+			continue
+		case '[':
+			return br, FormatJSON, nil
+		case '{':
+			return br, FormatNDJSON, nil
+		case 0x1f:
+			return br, FormatCSV, errors.New("standard input is gzip-compressed: say --input-format csv, json or ndjson")
+		}
+		return br, FormatCSV, nil
+	}
+}
