@@ -65,13 +65,12 @@ type StreamOptions struct {
 	Context context.Context
 	// InKeyOrder evaluates the snapshots, and passes their bytes to write,
 	// in order of subject and period (bytes of subject NUL period) rather
-	// than input order: a payroll export is written in that order. An
-	// input file already in that order is read and evaluated as it comes
-	// (a first pass over its keys tells); otherwise the snapshots are
-	// sorted as read, after every row is checked, and evaluation starts
-	// once the input is read. A policy with history evaluates subject by
-	// subject whatever it says, and sorts its outcomes by key instead of
-	// back into input order.
+	// than input order: a payroll export is written in that order. The
+	// snapshots are sorted as read (reading.KeyOrder: an input already in
+	// that order makes one run), after every row is checked, and
+	// evaluation starts once the input is read. A policy with history
+	// evaluates subject by subject whatever it says, and sorts its
+	// outcomes by key instead of back into input order.
 	InKeyOrder bool
 	// TempDir is where the key order's sort spills ("": the system's
 	// temporary directory); payroll spills beside its export.
@@ -250,7 +249,7 @@ func (p *Policy) Stream(in Input, opts StreamOptions, encode func(o *evaluator.O
 		}
 	}
 	var byKey *reading.KeyOrder
-	if opts.InKeyOrder && (len(files) > 1 || !reading.ArrivesInKeyOrder(in.Name, format)) {
+	if opts.InKeyOrder {
 		byKey = reading.NewKeyOrder(p.Rules(), opts.TempDir)
 		defer byKey.Close()
 		alloc = byKey.Alloc

@@ -386,9 +386,9 @@ func Run(p *engine.Policy, in engine.Input, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The stream delivers snapshots in key order (InKeyOrder), except for
-	// a policy with history, or a file that changed between the stream's
-	// look at its order and its reading: such records go through the sort.
+	// The stream delivers outcomes in key order (InKeyOrder), written
+	// straight to the export; should records of a policy with history
+	// come out of order, they go through the sort (inOrder.replay).
 	if run.direct, err = newInOrder(w); err != nil {
 		w.abort()
 		return nil, err

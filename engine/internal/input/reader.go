@@ -16,8 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rubric-dev/rubric/engine/internal/textenc"
-	"github.com/rubric-dev/rubric/rules"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Input formats.
@@ -142,47 +140,6 @@ type Reader interface {
 	// input that cannot be read further. The Record is valid until the
 	// next call: a reader may reuse it.
 	Next() (*Record, error)
-}
-
-// InKeyOrder reads rr to its end and reports whether its records come in
-// byte order of subject NUL period, each key after the one before, with
-// the subject and the period label as a Converter makes them (NFC, the
-// canonical label); it stops at the first record that does not, or that
-// cannot be read or parsed. Records are not otherwise checked: a bad one
-// fails its run whatever the order.
-func InKeyOrder(rr Reader) bool {
-	var last, key []byte
-	var label, canon string
-	for n := 0; ; n++ {
-		rec, err := rr.Next()
-		if err == io.EOF {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-		var subject, period string
-		for i := range rec.fields {
-			switch rec.names[i] {
-			case "subject":
-				subject = rec.fields[i].text
-			case "period":
-				period = rec.fields[i].text
-			}
-		}
-		if period != label || n == 0 {
-			p, err := rules.ParsePeriod(strings.TrimSpace(period))
-			if err != nil {
-				return false
-			}
-			label, canon = period, p.Label
-		}
-		key = append(append(append(key[:0], norm.NFC.String(subject)...), 0), canon...)
-		if n > 0 && bytes.Compare(key, last) <= 0 {
-			return false
-		}
-		last, key = key, last
-	}
 }
 
 // NextBatch reads records into entries, up to their capacity, for a

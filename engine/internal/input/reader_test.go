@@ -53,32 +53,6 @@ func TestNextIntoKeepsEachRecord(t *testing.T) {
 	}
 }
 
-// TestInKeyOrder: records in byte order of subject NUL period are in key
-// order; a key that repeats or goes back, or a row that cannot be read, is
-// not.
-func TestInKeyOrder(t *testing.T) {
-	for _, tt := range []struct {
-		text string
-		want bool
-	}{
-		{"subject,period\n", true},
-		{"period,subject\n2026-10,A\n2026-11,A\n2026-09,B\n", true},
-		{"subject,period\nA-10,2026-10\nA-9,2026-10\n", true}, // bytes, not numbers
-		{"subject,period\nA-9,2026-10\nA-10,2026-10\n", false},
-		{"subject,period\nA,2026-11\nA,2026-10\n", false},
-		{"subject,period\nA,2026-10\nA,2026-10\n", false},
-		{"subject,period\nA,2026-10\nB\nC,2026-10\n", false},
-	} {
-		rr, err := NewReader(strings.NewReader(tt.text), "a.csv", "csv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := InKeyOrder(rr); got != tt.want {
-			t.Errorf("%q: %v, want %v", tt.text, got, tt.want)
-		}
-	}
-}
-
 // TestNDJSONLineHoldsOneObject: SPEC §5. Text after a line's object is bad
 // input at its line and column (the row is rejected, the next line read);
 // a lone surrogate escape is refused rather than read as U+FFFD, while a

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"sync/atomic"
 
@@ -307,31 +306,6 @@ func convertEntries(rp *rules.Policy, c *input.Converter, entries []readEntry) {
 			e.bin = e.snap.AppendBinary(e.bin[:0])
 		}
 	}
-}
-
-// ArrivesInKeyOrder reports whether name is a regular file whose records
-// already come in key order (input.InKeyOrder): a stream in key order then
-// reads and evaluates them as they come, evaluation overlapping reading,
-// instead of sorting them first. A file read by this pass and changed
-// before the next cannot break the order of an export: payroll checks it
-// and sorts what comes out of order.
-func ArrivesInKeyOrder(name, format string) bool {
-	if name == "-" {
-		return false
-	}
-	if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	rr, err := input.NewReader(f, name, format)
-	if err != nil {
-		return false
-	}
-	return input.InKeyOrder(rr)
 }
 
 // KeyOrder sorts a run's good snapshots by subject and period (the bytes
