@@ -361,14 +361,9 @@ func (in Input) Files() []string {
 	return []string{in.Name}
 }
 
-// teamStats is the first pass for team.* and all.*: over one CSV file in
-// chunks on every core, else over the records.
+// teamStats is the first pass for team.* and all.* (teamstats.Pass).
 func teamStats(ctx context.Context, s *input.Source, p *Policy, ev *evaluator.Evaluator, workers int, exactDups bool) (*evaluator.Stats, error) {
-	files := s.Files()
-	if len(files) == 1 {
-		return teamstats.Pass(ctx, p.Rules(), ev, func() (io.ReadCloser, error) { return s.Open(0) }, files[0], s.FormatOf(0), workers, exactDups)
-	}
-	return teamstats.Records(ctx, p.Rules(), ev, func() (input.Reader, func(), error) { return s.Reader(false) }, files[0], workers, exactDups)
+	return teamstats.Pass(ctx, p.Rules(), ev, func() (input.Reader, func(), error) { return s.Reader(false) }, s.Files()[0], workers, exactDups)
 }
 
 // openInput opens in's files as a source (twice: for two passes),

@@ -2,12 +2,10 @@ package engine
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,13 +120,10 @@ target "rate_vs_team" {
   goal   = 1
 }
 `
-	// Plain rows (split on the workers, chunk by chunk, when only what is
-	// used is read), rows ending in "\r\n" (plain too), and a quoted
-	// value past the first chunks (the pass starts again, reading rows as
-	// the main pass does).
+	// Plain rows, rows ending in "\r\n", and a quoted value far into the
+	// file.
 	type variant struct {
-		name, text, ndjson string // the same rows as NDJSON, read by the record pass
-		plain              bool
+		name, text, ndjson string // the same rows as NDJSON
 	}
 	var variants []variant
 	for _, v := range []struct {
@@ -159,7 +154,7 @@ target "rate_vs_team" {
 			}
 			nd.WriteString("}\n")
 		}
-		variants = append(variants, variant{v.name, in.String(), nd.String(), v.plain})
+		variants = append(variants, variant{v.name, in.String(), nd.String()})
 	}
 	for _, tt := range []struct {
 		name, policy string
@@ -170,13 +165,13 @@ target "rate_vs_team" {
 				good := writeFile(t, "in.csv", v.text)
 				bad := writeFile(t, "bad.csv", v.text+"B1,2026-10,north,250,x,1,100,L1\n")
 				records := writeFile(t, "in.ndjson", v.ndjson)
-				testTeamStatsReadOnly(t, tt.policy, tt.only, good, bad, records, v.plain)
+				testTeamStatsReadOnly(t, tt.policy, tt.only, good, bad, records)
 			})
 		}
 	}
 }
 
-func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, bad, records string, plain bool) {
+func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, bad, records string) {
 	t.Helper()
 	p, diags := LoadSources("inputs.hcl", []dsl.Source{{Name: "inputs.hcl", Bytes: []byte(inputPolicy + policy)}})
 	if diags.HasErrors() {
@@ -185,14 +180,6 @@ func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, ba
 	slots := teamstats.Only(p.Rules(), evaluator.NewStats(p.Rules()), false)
 	if got := slots != nil; got != readsOnly {
 		t.Fatalf("reads only what it uses: %v, want %v", got, readsOnly)
-	}
-	for _, exactDups := range []bool{false, true} {
-		open := func() (io.ReadCloser, error) { return os.Open(good) }
-		ev := p.evaluator(evaluator.Options{})
-		got, err := teamstats.Chunks(context.Background(), p.Rules(), ev, evaluator.NewStats(p.Rules()), open, good, 3, exactDups)
-		if err != nil || got != plain {
-			t.Fatalf("split on the workers (exact duplicates %v): plain %v, err %v; want plain %v", exactDups, got, err, plain)
-		}
 	}
 	if teamstats.Only(p.Rules(), evaluator.NewStats(p.Rules()), true) != nil {
 		t.Fatal("reads only what it uses when bad rows are skipped")
@@ -215,7 +202,7 @@ func testTeamStatsReadOnly(t *testing.T, policy string, readsOnly bool, good, ba
 		t.Fatalf("the same rows as NDJSON: %v, %+v", err, res)
 	}
 	if diff := cmp.Diff(fromRecords.String(), only.String()); diff != "" {
-		t.Fatalf("outcomes differ (-records +chunks):\n%s", diff)
+		t.Fatalf("outcomes differ (-NDJSON +CSV):\n%s", diff)
 	}
 	if !strings.Contains(full.String(), "vs_team") || strings.Count(full.String(), "\n") != 3001 {
 		t.Fatalf("unexpected outcomes:\n%.500s", full.String())

@@ -485,16 +485,6 @@ func (c *Converter) statsPlan(rec *Record) []int {
 	return c.plan.fields
 }
 
-// StatsFields is how many leading fields of a CSV file whose header is
-// names StatsInto reads: the rest of a row need not be split.
-func (c *Converter) StatsFields(names []string) int {
-	fields := c.statsPlan(&Record{names: names, csv: true})
-	if len(fields) == 0 {
-		return 0
-	}
-	return fields[len(fields)-1] + 1
-}
-
 // Convert checks a Record. It returns the snapshot, or the errors that make
 // it bad input (all of them).
 func (c *Converter) Convert(rec *Record) (*evaluator.Snapshot, []*Error) {

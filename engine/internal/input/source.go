@@ -80,9 +80,6 @@ func OpenSource(files []string, stdin io.Reader, given, format string, twice boo
 // Files are the source's files, in order.
 func (s *Source) Files() []string { return s.files }
 
-// Open opens file i.
-func (s *Source) Open(i int) (io.ReadCloser, error) { return s.open(i) }
-
 // Cleanup removes what the source spooled.
 func (s *Source) Cleanup() { s.cleanup() }
 

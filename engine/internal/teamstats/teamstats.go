@@ -8,47 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/rubric-dev/rubric/engine/internal/input"
 	"github.com/rubric-dev/rubric/engine/internal/pipeline"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
-
-// Pass is the first pass over the input: derive every good snapshot
-// and add it to the team statistics. Conversion and derivation, most of
-// its time, run on every worker, each with a converter of its own; the
-// statistics are added in input order on one goroutine, so their sums are
-// the same bits as a serial pass's, and a duplicate (subject, period)
-// counts once, as the main pass keeps only its first good row (exactDups,
-// when bad rows are skipped; otherwise a duplicate fails the run and the
-// statistics are not used). Bad rows are left out here and reported by
-// the main pass.
-//
-// A CSV file is split into rows on the workers too, chunk by chunk
-// (Chunks), unless a row that is not plain turns up; the pass then starts
-// again and reads as the main pass does (Records).
-func Pass(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, open func() (io.ReadCloser, error), name, format string, workers int, exactDups bool) (*evaluator.Stats, error) {
-	if format == input.FormatCSV {
-		stats := evaluator.NewStats(rp)
-		if plain, err := Chunks(ctx, rp, ev, stats, open, name, workers, exactDups); err != nil || plain {
-			return stats, err
-		}
-	}
-	return Records(ctx, rp, ev, func() (input.Reader, func(), error) {
-		rc, err := open()
-		if err != nil {
-			return nil, nil, err
-		}
-		rr, err := input.NewReader(rc, name, format)
-		if err != nil {
-			rc.Close()
-			return nil, nil, err
-		}
-		return rr, func() { rc.Close() }, nil
-	}, name, workers, exactDups)
-}
 
 // Only returns the slots the statistics pass reads (Converter.Only),
 // or nil to read everything. When bad input fails the run, a bad row here
@@ -69,18 +34,16 @@ func Only(p *rules.Policy, stats *evaluator.Stats, exactDups bool) []bool {
 	return only
 }
 
-// statsConverter returns a function for one worker that reads a record
-// into a snapshot as the statistics need it and reports whether it is
-// good: only the slots Only says (Converter.StatsInto), or the whole
-// record, converted and derived, into a snapshot it resets. For a CSV
-// file whose header is header, fields is how many leading fields of a row
-// it reads (0: all).
-func converter(rp *rules.Policy, ev *evaluator.Evaluator, name string, only []bool, header []string) (convert func(*input.Record, *evaluator.Snapshot) bool, fields int) {
+// converter returns a function for one worker that reads a record into a
+// snapshot as the statistics need it and reports whether it is good: only
+// the slots Only says (Converter.StatsInto), or the whole record,
+// converted and derived, into a snapshot it resets.
+func converter(rp *rules.Policy, ev *evaluator.Evaluator, name string, only []bool) func(*input.Record, *evaluator.Snapshot) bool {
 	conv := input.NewConverter(rp, name)
 	conv.LeaveDuplicates()
 	if only != nil {
 		conv.Only(only)
-		return conv.StatsInto, conv.StatsFields(header)
+		return conv.StatsInto
 	}
 	return func(rec *input.Record, s *evaluator.Snapshot) bool {
 		s.Reset()
@@ -89,7 +52,7 @@ func converter(rp *rules.Policy, ev *evaluator.Evaluator, name string, only []bo
 		}
 		ev.Derive(s)
 		return true
-	}, 0
+	}
 }
 
 // statsAdder returns the function that adds a good snapshot to stats, in
@@ -114,9 +77,17 @@ type statsEntry struct {
 	ok   bool                // the record converted without error
 }
 
-// Records is the statistics pass over records read on one goroutine as
-// the main pass reads them.
-func Records(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, newReader func() (input.Reader, func(), error), name string, workers int, exactDups bool) (*evaluator.Stats, error) {
+// Pass is the first pass over the input: derive every good snapshot
+// and add it to the team statistics. Records are read on one goroutine as
+// the main pass reads them (newReader opens the input); conversion and
+// derivation, most of the pass's time, run on every worker, each with a
+// converter of its own; the statistics are added in input order on one
+// goroutine, so their sums are the same bits as a serial pass's, and a
+// duplicate (subject, period) counts once, as the main pass keeps only its
+// first good row (exactDups, when bad rows are skipped; otherwise a
+// duplicate fails the run and the statistics are not used). Bad rows are
+// left out here and reported by the main pass.
+func Pass(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, newReader func() (input.Reader, func(), error), name string, workers int, exactDups bool) (*evaluator.Stats, error) {
 	stats := evaluator.NewStats(rp)
 	rr, done, err := newReader()
 	if err == nil {
@@ -147,7 +118,7 @@ func Records(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, new
 		return batch, more && readErr == nil
 	}
 	newWorker := func() func([]statsEntry) {
-		convert, _ := converter(rp, ev, name, only, nil)
+		convert := converter(rp, ev, name, only)
 		return func(entries []statsEntry) {
 			for i := range entries {
 				e := &entries[i]
@@ -186,95 +157,6 @@ func statsBug(panicked any) error {
 		return nil
 	}
 	return fmt.Errorf("internal error in the team statistics pass: %v", panicked)
-}
-
-// statsChunk is a chunk of a CSV file's rows and what converting them
-// gave.
-type statsChunk struct {
-	data  []byte
-	line  int                   // the line data starts at
-	snaps []*evaluator.Snapshot // its good rows' snapshots first; kept from batch to batch
-	n     int                   // how many
-	plain bool                  // every line of data is plain (input.RowSplitter.Rows)
-}
-
-// Chunks is the statistics pass over a CSV file whose rows are
-// split on the workers, chunk by chunk: the reading goroutine reads bytes
-// and finds line ends. It adds to stats and reports whether every row was
-// plain; if not, stats holds part of the file and the caller reads it
-// again.
-func Chunks(ctx context.Context, rp *rules.Policy, ev *evaluator.Evaluator, stats *evaluator.Stats, open func() (io.ReadCloser, error), name string, workers int, exactDups bool) (plain bool, err error) {
-	rc, err := open()
-	if err != nil {
-		return false, err
-	}
-	defer rc.Close()
-	chunks, err := input.NewCSVChunks(rc, name)
-	if err != nil {
-		if input.IsError(err) {
-			return true, nil // reported by the second pass
-		}
-		return false, err
-	}
-	only := Only(rp, stats, exactDups)
-	var readErr error // set by fill, read once pipeline.Ordered returns
-	fill := func(entries []statsChunk) ([]statsChunk, bool) {
-		e := &entries[:1][0]
-		var err error
-		if e.data, e.line, err = chunks.Next(e.data); err != nil {
-			if err != io.EOF && !input.IsError(err) { // input that cannot be read further: the main pass reports it
-				readErr = err
-			}
-			return entries[:0], false
-		}
-		readErr = ctx.Err()
-		return entries[:1], readErr == nil
-	}
-	newWorker := func() func([]statsChunk) {
-		convert, fields := converter(rp, ev, name, only, chunks.Header())
-		split := chunks.Splitter()
-		split.Limit(fields) // the rest of a row is not read
-		var rec input.Record
-		return func(entries []statsChunk) {
-			e := &entries[0]
-			e.n = 0
-			e.plain = split.Rows(e.data, e.line, &rec, func(rec *input.Record, ok bool) {
-				if !ok {
-					return // the main pass rejects it
-				}
-				if e.n == len(e.snaps) {
-					e.snaps = append(e.snaps, evaluator.NewSnapshot(rp))
-				}
-				if convert(rec, e.snaps[e.n]) {
-					e.n++
-				}
-			})
-		}
-	}
-	add := statsAdder(stats, exactDups)
-	plain = true
-	var bug error
-	pipeline.Ordered(workers, 1, fill, newWorker, func(entries []statsChunk, panicked any) bool {
-		if bug = statsBug(panicked); bug != nil {
-			return false
-		}
-		e := &entries[0]
-		if !e.plain {
-			plain = false
-			return false
-		}
-		for _, s := range e.snaps[:e.n] {
-			add(s)
-		}
-		return true
-	})
-	if bug != nil {
-		return false, bug
-	}
-	if readErr != nil {
-		return false, readErr
-	}
-	return plain, nil
 }
 
 // batchSize is how many records a batch of the records pass holds.
