@@ -184,9 +184,6 @@ func Round(d *apd.Decimal, minor int, mode rules.Rounding) *apd.Decimal {
 		c.Rounding = apd.RoundHalfEven
 	}
 	out := new(apd.Decimal)
-	if roundWord(out, d, minor, mode) {
-		return out
-	}
 	c.Quantize(out, d, -int32(minor))
 	if out.IsZero() {
 		out.Negative = false
@@ -208,111 +205,6 @@ var pow10 = func() (p [20]uint64) {
 	}
 	return p
 }()
-
-// roundWord is Round for a coefficient of up to 256 bits (77 digits: a
-// quotient's 34 times an amount's, as a prorated amount is), by divisions
-// of machine words instead of apd's Quantize, with the same result. It
-// reports false, leaving out alone, for a coefficient or a result that
-// does not fit.
-func roundWord(out, d *apd.Decimal, minor int, mode rules.Rounding) bool {
-	if d.Form != apd.Finite || bits.UintSize != 64 {
-		return false
-	}
-	target := int32(-minor)
-	var q uint64
-	if d.Exponent >= target { // as many digits, or more zeros: exact
-		hi, lo, ok := coeff128(d)
-		if !ok || hi != 0 {
-			return false
-		}
-		k := d.Exponent - target
-		if k >= int32(len(pow10)) {
-			return false
-		}
-		h, l := bits.Mul64(lo, pow10[k])
-		if h != 0 {
-			return false
-		}
-		q = l
-	} else {
-		coeff := d.Coeff.Bits()
-		if len(coeff) > 4 {
-			return false
-		}
-		var buf [4]uint64
-		for i, x := range coeff {
-			buf[i] = uint64(x)
-		}
-		var half int // the dropped digits against half a unit: -1, 0, 1
-		var dropped, ok bool
-		q, half, dropped, ok = divPow10(buf[:len(coeff)], int(target-d.Exponent))
-		if !ok {
-			return false
-		}
-		switch mode {
-		case rules.HalfUp: // ties away from zero
-			if half >= 0 {
-				q++
-			}
-		case rules.Down: // toward zero
-		case rules.Up: // away from zero
-			if dropped {
-				q++
-			}
-		default: // half even
-			if half > 0 || (half == 0 && q%2 == 1) {
-				q++
-			}
-		}
-	}
-	out.Form, out.Exponent, out.Negative = apd.Finite, target, d.Negative && q != 0
-	out.Coeff.SetUint64(q)
-	return true
-}
-
-// divPow10 divides the little-endian words w (changed in place) by 10^k,
-// k ≥ 1, toward zero: the quotient when it fits in a word (ok), how the
-// remainder compares with half of 10^k (-1, 0, 1) and whether it is not
-// zero. It divides by 10^19 (the largest power of ten in a word) until
-// the last step divides by what is left, 10^s with s ≥ 1; half of 10^k is
-// then half of that step's divisor followed by zeros, so the last
-// remainder decides and the earlier ones break a tie.
-func divPow10(w []uint64, k int) (q uint64, half int, dropped, ok bool) {
-	const top = len(pow10) - 1
-	for k > 0 {
-		s := min(k, top)
-		p := pow10[s]
-		var r uint64
-		for i := len(w) - 1; i >= 0; i-- {
-			w[i], r = bits.Div64(r, w[i], p)
-		}
-		k -= s
-		for len(w) > 0 && w[len(w)-1] == 0 {
-			w = w[:len(w)-1]
-		}
-		if k == 0 {
-			half = cmp.Compare(r, p/2) // p ≥ 10: its half is exact
-			if half == 0 && dropped {
-				half = 1
-			}
-		} else if len(w) == 0 {
-			// Nothing left to divide: the next steps' remainders are 0,
-			// so the last one is under half its divisor.
-			half = -1
-		}
-		dropped = dropped || r != 0
-		if len(w) == 0 {
-			break
-		}
-	}
-	switch len(w) {
-	case 0:
-		return 0, half, dropped, true
-	case 1:
-		return w[0], half, dropped, true
-	}
-	return 0, 0, false, false
-}
 
 // ZeroAmount is 0 written with the currency's minor digits.
 func ZeroAmount(minor int) *apd.Decimal {

@@ -103,18 +103,6 @@ func TestRoundMatchesRationals(t *testing.T) {
 	}
 }
 
-// TestRoundWordTakesWideCoefficients: amounts of up to four words (a
-// prorated amount: a 34-digit quotient times an amount) are rounded in
-// words, not handed to apd.
-func TestRoundWordTakesWideCoefficients(t *testing.T) {
-	for _, text := range []string{"317.9748387096774193548387096774193548387096774193548387096774193548387096774", "0.5483870967741935483870967741935484", "1e-70"} {
-		d, _, _ := apd.NewFromString(text)
-		if !roundWord(new(apd.Decimal), d, 2, rules.HalfEven) {
-			t.Errorf("%s (%d bits) was left to apd", text, d.Coeff.BitLen())
-		}
-	}
-}
-
 // ratRoundMinor rounds x to minor decimals in mode with math/big only: the
 // oracle of TestRoundMatchesRationals.
 func ratRoundMinor(x *big.Rat, minor int, mode rules.Rounding) string {

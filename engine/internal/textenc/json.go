@@ -125,10 +125,6 @@ func (w *JSON) Num(f float64) {
 		return
 	}
 	abs := math.Abs(f)
-	if b, ok := appendShortDecimal(w.B, f, abs); ok {
-		w.B = b
-		return
-	}
 	fmtc := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		fmtc = 'e'
@@ -142,56 +138,6 @@ func (w *JSON) Num(f float64) {
 		}
 	}
 	w.B = b
-}
-
-// shortDecimalPow10 are the powers of ten appendShortDecimal tries.
-var shortDecimalPow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
-
-// appendShortDecimal appends f as strconv.AppendFloat(b, f, 'f', -1, 64)
-// does, for a value that is a decimal of at most 15 significant digits
-// and 6 decimals (most of what an outcome holds: 297.2, 0.873, 45), without
-// the shortest-digits search; ok is false for any other value. f is the
-// double nearest n/10^k, for an integer n below 10^15, exactly when
-// float64(n)/10^k == f (both operands exact, the division correctly
-// rounded), and then "n×10^-k" is f's shortest form: two decimals of at
-// most 15 significant digits never round to the same double, so a
-// shorter form would be n's digits with trailing zeros dropped, which is
-// what is written.
-func appendShortDecimal(b []byte, f, abs float64) ([]byte, bool) {
-	if abs < 1e-6 || abs >= 1e15 {
-		return b, false // 0 and -0 too: AppendFloat knows their signs
-	}
-	for k, p := range shortDecimalPow10 {
-		x := math.Round(abs * p)
-		if x >= 1e15 {
-			return b, false
-		}
-		if x/p != abs {
-			continue
-		}
-		// The first k that fits leaves no trailing zero: n/10 would have
-		// fitted at k-1 (the same number, so the same double).
-		n := int64(x)
-		if f < 0 {
-			b = append(b, '-')
-		}
-		var digits [20]byte
-		d := strconv.AppendInt(digits[:0], n, 10)
-		if k == 0 {
-			return append(b, d...), true
-		}
-		if len(d) <= k {
-			b = append(b, '0', '.')
-			for range k - len(d) {
-				b = append(b, '0')
-			}
-			return append(b, d...), true
-		}
-		b = append(b, d[:len(d)-k]...)
-		b = append(b, '.')
-		return append(b, d[len(d)-k:]...), true
-	}
-	return b, false
 }
 
 // Key appends an object key. Keys are fixed words or rule names, which
