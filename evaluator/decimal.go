@@ -289,17 +289,17 @@ func (n *dnode) eval(vals []Value, exact []ExactValue) (dval, string) {
 	case dMin, dMax:
 		best := args[0].d
 		for _, a := range args[1:] {
-			if c := cmpDec(a.d, best); (n.op == dMin && c < 0) || (n.op == dMax && c > 0) {
+			if c := a.d.Cmp(best); (n.op == dMin && c < 0) || (n.op == dMax && c > 0) {
 				best = a.d
 			}
 		}
 		return num(best), ""
 	case dClamp:
 		x, lo, hi := args[0].d, args[1].d, args[2].d
-		if cmpDec(x, lo) < 0 {
+		if x.Cmp(lo) < 0 {
 			x = lo
 		}
-		if cmpDec(x, hi) > 0 {
+		if x.Cmp(hi) > 0 {
 			x = hi
 		}
 		return num(x), ""
@@ -354,7 +354,7 @@ func compare(a, b dval) (int, bool) {
 	}
 	switch a.kind {
 	case Number:
-		return cmpDec(a.d, b.d), true
+		return a.d.Cmp(b.d), true
 	case String:
 		switch {
 		case a.s < b.s:

@@ -107,7 +107,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if !ok {
 			return
 		}
-		if cmpDec(x, c) > 0 {
+		if x.Cmp(c) > 0 {
 			x, res.Capped = c, r.why
 		}
 		r.operandStep(res, "cap", in.Cap, c, x)
@@ -117,7 +117,7 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		if !ok {
 			return
 		}
-		if cmpDec(x, f) < 0 {
+		if x.Cmp(f) < 0 {
 			x, res.Floored = f, r.why
 		}
 		r.operandStep(res, "floor", in.Floor, f, x)
@@ -262,7 +262,7 @@ func (r *run) schedule(in *rules.Incentive, units *apd.Decimal, res *IncentiveRe
 	if in.Schedule == rules.Flat {
 		var band *rules.Rate
 		for i := range in.Rates {
-			if cmpDec(in.Rates[i].From, units) <= 0 {
+			if in.Rates[i].From.Cmp(units) <= 0 {
 				band = &in.Rates[i]
 			}
 		}
