@@ -20,44 +20,16 @@ var decCtx = func() *apd.Context {
 
 // FromFloat converts a number that came out of an expression to decimal
 // through its shortest round-trip form (SPEC §4: the digits strconv prints
-// with precision -1). The digits are read straight from strconv's output,
-// so no string is built.
+// with precision -1); false for an infinity or NaN.
 func FromFloat(f float64) (*apd.Decimal, bool) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, false
 	}
-	var buf [32]byte
-	b := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // [-]d[.ddd]e±dd
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
+	d, _, err := apd.NewFromString(strconv.FormatFloat(f, 'e', -1, 64))
+	if err != nil {
+		return nil, false
 	}
-	var coeff int64
-	frac, i := 0, 0
-	for ; b[i] != 'e'; i++ {
-		if b[i] == '.' {
-			frac = -1
-			continue
-		}
-		coeff = coeff*10 + int64(b[i]-'0') // at most 17 digits: fits
-		if frac < 0 {
-			frac--
-		}
-	}
-	if frac < 0 {
-		frac = -frac - 1
-	}
-	expNeg := b[i+1] == '-'
-	exp := 0
-	for _, c := range b[i+2:] {
-		exp = exp*10 + int(c-'0')
-	}
-	if expNeg {
-		exp = -exp
-	}
-	d := new(apd.Decimal)
-	d.SetFinite(coeff, int32(exp-frac))
-	d.Negative = neg && coeff != 0
+	d.Negative = d.Negative && !d.IsZero() // -0 is 0
 	return d, true
 }
 
