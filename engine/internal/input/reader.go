@@ -285,7 +285,7 @@ func trimPartialRune(b []byte) []byte {
 
 type csvReader struct {
 	name   string
-	r      *csvRows
+	r      *csv.Reader
 	header []string
 	rec    Record // reused row by row
 }
@@ -301,7 +301,8 @@ type Columns struct {
 var snapshotColumns = Columns{[]string{"subject", "period"}, "every snapshot needs a subject and a period"}
 
 func newCSVReader(r io.Reader, name string, need Columns) (*csvReader, error) {
-	cr := newCSVRows(r)
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &Error{File: name, Line: 1, Msg: "the file is empty: a CSV input needs a header row"}
@@ -366,18 +367,18 @@ func (c *csvReader) nextInto(rec *Record) error {
 		}
 		return csvError(c.name, err)
 	}
-	c.r.fill(rec, c.header, row)
+	fillCSV(c.r, rec, c.header, row)
 	return nil
 }
 
-// fill makes rec the CSV record row, which c read last, of a file whose
-// header is header. The csv reader reuses row: the fields keep its
+// fillCSV makes rec the CSV record row, which cr read last, of a file
+// whose header is header. The csv reader reuses row: the fields keep its
 // strings (which it does not reuse), and the rejects file gets them back
 // from there.
-func (c *csvRows) fill(rec *Record, header, row []string) {
+func fillCSV(cr *csv.Reader, rec *Record, header, row []string) {
 	rec.names, rec.fields, rec.raw, rec.csv = header, slices.Grow(rec.fields[:0], len(row))[:len(row)], "", true
 	for i, s := range row {
-		line, col := c.FieldPos(i)
+		line, col := cr.FieldPos(i)
 		if i == 0 {
 			rec.line = line
 		}

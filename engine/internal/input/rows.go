@@ -316,56 +316,13 @@ func durationPart(p string, last bool) (float64, bool) {
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.DateOnly}
 
 // when reads a row's time cell as time does, with its local date
-// (YYYYMMDD as a number) and hour. The form exports write most,
-// YYYY-MM-DD HH:MM:SS (or with a T) without an offset, is read digit by
-// digit, as time.ParseInLocation would (FuzzWhen holds it to that).
+// (YYYYMMDD as a number) and hour.
 func (rc *RowConverter) when(f *Field) (t time.Time, date, hour int, msg string) {
-	s := strings.TrimSpace(f.text)
-	if rc.ru.TimeLayout == "" && (f.kind == FieldText || f.kind == FieldString) {
-		if y, mo, d, h, mi, sec, ok := localDateTime(s); ok {
-			t = time.Date(y, time.Month(mo), d, h, mi, sec, 0, rc.ru.TimeZone)
-			if hour = t.Hour(); hour == h {
-				return t, y*10000 + mo*100 + d, hour, ""
-			}
-			yy, mm, dd := t.Date() // in a daylight-saving gap: moved on
-			return t, yy*10000 + int(mm)*100 + dd, hour, ""
-		}
-	}
 	if t, msg = rc.time(f); msg != "" {
 		return t, 0, 0, msg
 	}
 	y, mo, d := t.Date()
 	return t, y*10000 + int(mo)*100 + d, t.Hour(), ""
-}
-
-// localDateTime reads YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS, every
-// field in its range.
-func localDateTime(s string) (y, mo, d, h, mi, sec int, ok bool) {
-	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' && s[10] != 'T' || s[13] != ':' || s[16] != ':' {
-		return 0, 0, 0, 0, 0, 0, false
-	}
-	num := func(i, n int) int {
-		v := 0
-		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v
-	}
-	y, mo, d, h, mi, sec = num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
-	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
-		return 0, 0, 0, 0, 0, 0, false
-	}
-	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[mo]
-	if mo == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-		days = 29
-	}
-	if d > days {
-		return 0, 0, 0, 0, 0, 0, false
-	}
-	return y, mo, d, h, mi, sec, true
 }
 
 // time reads a time cell, local to the rollup's time zone unless it says
