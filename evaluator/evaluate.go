@@ -308,7 +308,7 @@ func (r *run) eval(x *rules.Expression) (Value, *Reason) {
 		if !r.why {
 			return Value{}, nil
 		}
-		return Value{}, &Reason{Kind: ReasonFailed, Text: firstLine(err.Error())}
+		return Value{}, r.failed(err)
 	}
 	switch {
 	case v.Kind == Number && math.IsInf(v.Num, 0):
@@ -321,6 +321,14 @@ func (r *run) eval(x *rules.Expression) (Value, *Reason) {
 		return Value{}, r.gave(ReasonGaveBool, v)
 	}
 	return v, nil
+}
+
+// failed says that an operation failed with err, when explaining.
+func (r *run) failed(err error) *Reason {
+	if !r.why {
+		return nil
+	}
+	return &Reason{Kind: ReasonFailed, Text: firstLine(err.Error())}
 }
 
 // gave says that an expression gave v, a value of the wrong kind.

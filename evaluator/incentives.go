@@ -129,7 +129,12 @@ func (r *run) incentive(in *rules.Incentive, res *IncentiveResult) {
 		noData("amount", "", &Reason{Kind: ReasonAmountTooLarge, Text: decText(x)})
 		return
 	}
-	res.Amount = Round(x, minor, in.Rounding)
+	amount, err := Round(x, minor, in.Rounding)
+	if err != nil {
+		noData("round", "", r.failed(err))
+		return
+	}
+	res.Amount = amount
 	if r.why {
 		r.step(res, Step{Step: "round", Mode: in.Rounding.String(), Result: res.Amount.Text('f')})
 	}

@@ -7,16 +7,9 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/rubric-dev/rubric/evaluator/money"
 	"github.com/rubric-dev/rubric/rules"
 )
-
-// decCtx is the context of all money arithmetic: 40 significant digits,
-// far more than any amount and its factors need, so products are exact.
-var decCtx = func() *apd.Context {
-	c := apd.BaseContext.WithPrecision(40)
-	c.Rounding = apd.RoundHalfEven
-	return c
-}()
 
 // FromFloat converts a number that came out of an expression to decimal
 // through its shortest round-trip form (SPEC §4: the digits strconv prints
@@ -68,36 +61,37 @@ func maxDec(a, b *apd.Decimal) *apd.Decimal {
 var decZero = apd.New(0, 0)
 var decOne = apd.New(1, 0)
 
-// Round rounds d to minor decimal digits with the policy's rounding mode.
-func Round(d *apd.Decimal, minor int, mode rules.Rounding) *apd.Decimal {
-	c := *decCtx
+// Round rounds d to minor decimal digits with the policy's rounding mode
+// (money.Round). Rounding `up` never gives zero for an amount that is not
+// zero: apd gives 0 when every digit is dropped, whatever the mode; away
+// from zero is one minor unit.
+func Round(d *apd.Decimal, minor int, mode rules.Rounding) (*apd.Decimal, error) {
+	r := apd.RoundHalfEven
 	switch mode {
 	case rules.HalfUp:
-		c.Rounding = apd.RoundHalfUp // ties away from zero
+		r = apd.RoundHalfUp // ties away from zero
 	case rules.Down:
-		c.Rounding = apd.RoundDown // toward zero
+		r = apd.RoundDown // toward zero
 	case rules.Up:
-		c.Rounding = apd.RoundUp // away from zero
-	default:
-		c.Rounding = apd.RoundHalfEven
+		r = apd.RoundUp // away from zero
 	}
 	out := new(apd.Decimal)
-	c.Quantize(out, d, -int32(minor))
+	if err := money.Round(out, d, minor, r); err != nil {
+		return nil, err
+	}
 	if out.IsZero() {
 		out.Negative = false
 		if mode == rules.Up && !d.IsZero() {
-			// apd gives 0 when every digit is dropped, whatever the mode;
-			// away from zero is one minor unit.
 			out.Coeff.SetInt64(1)
 			out.Negative = d.Negative
 		}
 	}
-	return out
+	return out, nil
 }
 
 // ZeroAmount is 0 written with the currency's minor digits.
 func ZeroAmount(minor int) *apd.Decimal {
-	return Round(decZero, minor, rules.HalfEven)
+	return apd.New(0, -int32(minor))
 }
 
 // decText prints a decimal for explanations: no exponent, no trailing

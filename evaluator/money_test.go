@@ -95,7 +95,10 @@ func TestRoundMatchesRationals(t *testing.T) {
 		for _, minor := range []int{0, 2, 3} {
 			for _, mode := range []rules.Rounding{rules.HalfEven, rules.HalfUp, rules.Down, rules.Up} {
 				want := ratRoundMinor(x, minor, mode)
-				got := Round(d, minor, mode)
+				got, err := Round(d, minor, mode)
+				if err != nil {
+					t.Fatalf("Round(%s, %d, %v): %v", text, minor, mode, err)
+				}
 				if got.Text('f') != want || got.Exponent != -int32(minor) {
 					t.Fatalf("Round(%s, %d, %v) = %s (exp %d), want %s", text, minor, mode, got.Text('f'), got.Exponent, want)
 				}

@@ -61,7 +61,11 @@ func (r *resolver) scorecards() {
 					ok = false
 					continue
 				}
-				apd.BaseContext.Add(sum, sum, dec)
+				if _, err := apd.BaseContext.Add(sum, sum, dec); err != nil {
+					r.errorf(CodeWeights, e.Value.Range, "%s: the weight of %q cannot be added up (%v)", what, e.Key, err)
+					ok = false
+					continue
+				}
 				sc.Weights = append(sc.Weights, Weight{Target: tg, Weight: w})
 			}
 			if ok && sum.Cmp(apd.New(100, 0)) != 0 {

@@ -134,6 +134,16 @@ func (t *Total) Format(minor int) string { return Format(&t.sum, minor) }
 // Err is the first failed operation, or nil.
 func (t *Total) Err() error { return t.err }
 
+// Round sets dst to d rounded to minor decimal places in the rounding
+// mode r (apd.RoundHalfEven, RoundHalfUp, RoundDown, RoundUp): an
+// incentive's amount, to the currency's minor unit.
+func Round(dst, d *apd.Decimal, minor int, r apd.Rounder) error {
+	c := *digits
+	c.Rounding = r
+	cond, err := c.Quantize(dst, d, -int32(minor))
+	return check("round", cond, err)
+}
+
 // Quantize sets dst to d with exactly minor digits (half up).
 func Quantize(dst, d *apd.Decimal, minor int) error {
 	c, err := digits.Quantize(dst, d, -int32(minor))
