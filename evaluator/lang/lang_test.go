@@ -17,7 +17,7 @@ func TestEveryFragmentTranslated(t *testing.T) {
 	call := regexp.MustCompile(`(?:(?:\bl\.S|\bl\.F|\bpr|Lang\.F|Lang\.S|\bsection)\(|[{(]tf? )("(?:[^"\\]|\\.)*"|` + "`[^`]*`" + `)`)
 	n := 0
 	for _, file := range []string{"../why.go", "../../engine/internal/explain/explain.go", "../../engine/trend/render.go",
-		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../cmd/rubric/diff.go", "../../engine/internal/encode/encode.go",
+		"../../engine/calibrate/render.go", "../../engine/calibrate/apply.go", "../../engine/diff/render.go", "../../engine/internal/encode/encode.go",
 		"../../engine/htmlreport/report.go", "../../engine/htmlreport/pages.go", "../../engine/htmlreport/svg.go",
 		"../../engine/htmlreport/templates/index.html", "../../engine/htmlreport/templates/team.html", "../../engine/htmlreport/templates/statement.html"} {
 		src, err := os.ReadFile(file)
