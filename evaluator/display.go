@@ -15,6 +15,30 @@ func Display(v float64, d rules.Display, unit string, minor int) string {
 	return string(appendDisplay(nil, v, d, unit, minor))
 }
 
+// ShownDecimals is how many decimals of a value a display shows (a
+// percentage's decimals plus two: 23.6% shows 0.236), or -1 when it shows
+// every digit (no format, or a number without decimals).
+func ShownDecimals(d rules.Display, minor int) int {
+	dec := d.Decimals
+	switch d.Format {
+	case rules.FormatPercent:
+		if dec < 0 {
+			dec = 1
+		}
+		return dec + 2
+	case rules.FormatDuration:
+		return max(dec, 0)
+	case rules.FormatMoney:
+		if dec < 0 {
+			dec = minor
+		}
+		return dec
+	case rules.FormatNumber:
+		return dec
+	}
+	return -1
+}
+
 func appendDisplay(b []byte, v float64, d rules.Display, unit string, minor int) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return appendNumber(b, v)

@@ -7,6 +7,7 @@ package explain
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -348,6 +349,7 @@ func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult
 			if tg.Better == rules.Lower {
 				dir = l.S("down to")
 			}
+			v = reach(v, tg, t.Value, p.MinorUnit)
 			pr("    %s alone would do it: %s %s (now %s)\n", tg.Label.Or(l.Code(), tg.Name), dir, l.Num(evaluator.Display(v, tg.Display, tg.Unit, p.MinorUnit)),
 				l.Num(displayText(t.Value, tg.Display, tg.Unit, p.MinorUnit)))
 		}
@@ -355,6 +357,30 @@ func nextBand(pr func(string, ...any), p *rules.Policy, sc evaluator.ScoreResult
 	if possible == 0 {
 		pr("    no single target can close the gap alone: it takes several\n")
 	}
+}
+
+// reach rounds a value a target needs toward meeting it, at the decimals
+// its display shows: up where higher is better, down where lower is, so
+// the figure a reader is told to reach is enough (7.7994 h shown with one
+// decimal is "down to 7.7 h", not 7.8 h, which is now). A display that
+// shows every digit rounds at the decimals of the value now, at most four.
+func reach(v float64, tg *rules.Target, now evaluator.Value, minor int) float64 {
+	k := evaluator.ShownDecimals(tg.Display, minor)
+	if k < 0 {
+		k = 0
+		if _, frac, ok := strings.Cut(evaluator.FormatNumber(now.Num), "."); ok {
+			k = len(frac)
+		}
+		k = min(k, 4)
+	}
+	p := math.Pow10(k)
+	x := v * p
+	if tg.Better == rules.Lower {
+		x = math.Floor(x + 1e-9)
+	} else {
+		x = math.Ceil(x - 1e-9)
+	}
+	return x / p
 }
 
 // neededValue turns the attainment a target would need into the value that

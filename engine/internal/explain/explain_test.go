@@ -1,0 +1,38 @@
+package explain
+
+import (
+	"testing"
+
+	"github.com/rubric-dev/rubric/evaluator"
+	"github.com/rubric-dev/rubric/rules"
+)
+
+// TestReach: what a target needs is rounded toward meeting it at the
+// decimals its display shows, so the figure a reader is told is enough.
+func TestReach(t *testing.T) {
+	pct := rules.Display{Format: rules.FormatPercent, Decimals: -1}
+	plain := rules.Display{Format: rules.FormatDefault, Decimals: -1}
+	for _, tt := range []struct {
+		name   string
+		v      float64
+		d      rules.Display
+		better rules.Direction
+		now    float64
+		want   float64
+	}{
+		{"percent up", 0.72134, pct, rules.Higher, 0.721, 0.722},
+		{"percent already at a shown step", 0.85, pct, rules.Higher, 0.8, 0.85},
+		{"percent down", 0.10049, pct, rules.Lower, 0.131, 0.1},
+		{"hours down at the decimals of now", 7.799418717559956, plain, rules.Lower, 7.8, 7.7},
+		{"a count up", 922.1375918964284, plain, rules.Higher, 922, 923},
+		{"at most four decimals", 0.0328684399712437, plain, rules.Lower, 0.048993875765529306, 0.0328},
+		{"duration down to whole seconds", 313.7, rules.Display{Format: rules.FormatDuration, Decimals: -1}, rules.Lower, 330, 313},
+		{"money up to the minor unit", 12.3401, rules.Display{Format: rules.FormatMoney, Decimals: -1}, rules.Higher, 10, 12.35},
+		{"number with two decimals", 4.501, rules.Display{Format: rules.FormatNumber, Decimals: 2}, rules.Higher, 4, 4.51},
+	} {
+		tg := &rules.Target{Display: tt.d, Better: tt.better}
+		if got := reach(tt.v, tg, evaluator.Num(tt.now), 2); got != tt.want {
+			t.Errorf("%s: reach(%v) = %v, want %v", tt.name, tt.v, got, tt.want)
+		}
+	}
+}
