@@ -255,7 +255,7 @@ func (r *Report) finish(opts Options) error {
 			if tr.target.Better == rules.Lower {
 				p = opts.Aim
 			}
-			g := roundGoal(Percentile(tr.values, p), tr.target.Display)
+			g := roundGoal(Percentile(tr.values, p), tr.target.Display, r.rp.MinorUnit)
 			tr.SuggestedGoal = &g
 		}
 		if tr.MetShare != nil {
@@ -323,17 +323,16 @@ func (r *Report) Failing(verdicts ...string) []string {
 	return out
 }
 
-// roundGoal rounds a suggested goal to the digits its metric is shown
-// with (decimals; a percentage's are of the percentage), when declared: a
-// goal written in the policy reads as the numbers beside it.
-func roundGoal(g float64, d rules.Display) float64 {
-	if d.Decimals < 0 {
-		return g
+// roundGoal rounds a suggested goal to the decimals its metric is shown
+// with (evaluator.ShownDecimals: a percentage's are of the percentage),
+// or, for a metric shown with every digit, to at most four decimals: a
+// goal written in the policy reads as the numbers beside it, never as an
+// interpolation's float noise (1021.4000000000001).
+func roundGoal(g float64, d rules.Display, minor int) float64 {
+	k := evaluator.ShownDecimals(d, minor)
+	if k < 0 {
+		k = 4
 	}
-	digits := d.Decimals
-	if d.Format == rules.FormatPercent {
-		digits += 2
-	}
-	p := math.Pow(10, float64(digits))
+	p := math.Pow10(k)
 	return math.Round(g*p) / p
 }
