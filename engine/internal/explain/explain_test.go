@@ -36,3 +36,38 @@ func TestReach(t *testing.T) {
 		}
 	}
 }
+
+// TestNeededValueStaysPossible: a figure no snapshot can reach is not
+// offered: an NPS above 100 (nps(…) lies between −100 and 100), a
+// percentage above 100%, a value past the metric's declared max.
+func TestNeededValueStaysPossible(t *testing.T) {
+	nps := &rules.Metric{Name: "nps", Derived: &rules.Expression{Source: "nps(promoters, passives, detractors)"}}
+	ratio := &rules.Metric{Name: "sl", Derived: &rules.Expression{Source: "ratio(a, b)"}}
+	max := 100.0
+	capped := &rules.Metric{Name: "handled", Max: &max}
+	target := func(m *rules.Metric, d rules.Display) evaluator.TargetResult {
+		return evaluator.TargetResult{Target: &rules.Target{Metric: m, Better: rules.Higher, Display: d},
+			Value: evaluator.Num(80), Goal: evaluator.Num(70), Attainment: evaluator.Num(80.0 / 70)}
+	}
+	for _, tt := range []struct {
+		name string
+		t    evaluator.TargetResult
+		need float64
+		ok   bool
+	}{
+		{"nps within", target(nps, rules.Display{Decimals: -1}), 1.4, true},     // 98
+		{"nps past 100", target(nps, rules.Display{Decimals: -1}), 1.45, false}, // 101.5
+		{"ratio: no bound known", target(ratio, rules.Display{Decimals: -1}), 1.45, true},
+		{"within the declared max", target(capped, rules.Display{Decimals: -1}), 1.4, true},
+		{"past the declared max", target(capped, rules.Display{Decimals: -1}), 1.45, false},
+	} {
+		if _, ok := neededValue(tt.t, tt.need); ok != tt.ok {
+			t.Errorf("%s: possible %v, want %v", tt.name, ok, tt.ok)
+		}
+	}
+	pct := target(ratio, rules.Display{Format: rules.FormatPercent, Decimals: -1})
+	pct.Value, pct.Goal = evaluator.Num(0.8), evaluator.Num(0.7)
+	if _, ok := neededValue(pct, 1.45); ok { // 101.5%
+		t.Error("a percentage above 100% offered")
+	}
+}
