@@ -46,18 +46,22 @@ metric "abandonment" {
   title  = "Abandonment rate"
   better = "lower"
   expr   = "ratio(abandoned, offered)"
+  format = "percent"
 }
 
 metric "service_level" {
   title  = "Service level 80/20"
   better = "higher"
   expr   = "ratio(answered_20s, offered)"
+  format = "percent"
 }
 
 metric "nps" {
-  title  = "Net promoter score"
-  better = "higher"
-  expr   = "nps(promoters, passives, detractors)"
+  title    = "Net promoter score"
+  better   = "higher"
+  expr     = "nps(promoters, passives, detractors)"
+  format   = "number"
+  decimals = 1
 }
 
 target "abandonment" {
