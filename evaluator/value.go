@@ -3,6 +3,8 @@ package evaluator
 import (
 	"math"
 	"strconv"
+
+	"github.com/rubric-dev/rubric/evaluator/lang"
 )
 
 // Kind is the kind of a runtime Value. The zero Kind means "no value".
@@ -65,13 +67,8 @@ func appendNumber(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
-// Short prints a number rounded to 4 decimals for sentences.
+// Short writes a number for sentences (lang.AppendShort): four decimals,
+// or three significant digits for one that would round to 0.
 func Short(f float64) string { return string(appendShort(nil, f)) }
 
-func appendShort(b []byte, f float64) []byte {
-	r := math.Round(f*1e4) / 1e4
-	if math.Abs(f) >= 1e15 || r == 0 && f != 0 {
-		return appendNumber(b, f)
-	}
-	return appendNumber(b, r)
-}
+func appendShort(b []byte, f float64) []byte { return lang.AppendShort(b, f) }

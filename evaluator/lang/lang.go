@@ -197,13 +197,40 @@ func Has(key string) bool {
 	return frag || form
 }
 
+// AppendShort appends f as rubric writes a number for people: rounded to
+// four decimals, or, when that would make it 0, to three significant
+// digits (0.0000115); beyond 10^15 every digit. "." is the point (Num
+// puts it in a language's form).
+func AppendShort(b []byte, f float64) []byte {
+	a := math.Abs(f)
+	switch r := math.Round(f*1e4) / 1e4; {
+	case math.IsInf(f, 0) || math.IsNaN(f):
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	case a >= 1e15:
+		return appendPlain(b, f)
+	case r == 0 && f != 0 && a >= 1e-12:
+		return strconv.AppendFloat(b, f, 'f', int(-math.Floor(math.Log10(a)))+2, 64)
+	case r == 0 && f != 0:
+		return strconv.AppendFloat(b, f, 'g', 3, 64)
+	default:
+		return appendPlain(b, r)
+	}
+}
+
+// appendPlain writes f's shortest digits without an exponent, except far
+// from 1 (below 10^-6, from 10^21), as JSON numbers are written.
+func appendPlain(b []byte, f float64) []byte {
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
+}
+
 // Short rounds the long fractions of a text written in the locale
-// (0.7480519480519481, 0,9909357898738429: seven decimals or more) to
-// four decimals, as evaluator.Short writes a number for people, or one
-// that would round to zero to three significant digits (0.0000115);
-// every other number is kept.
-// A page for people (the report's statements) shows it; the JSON why
-// keeps every digit.
+// (0.7480519480519481, 0,9909357898738429: seven decimals or more) as
+// AppendShort writes a number; every other number is kept. A page for
+// people (the report's statements) shows it; the JSON why keeps every
+// digit.
 func (l *Locale) Short(text string) string {
 	re, point := longFraction, "."
 	if l != nil && l.decimal == "," {
@@ -214,12 +241,7 @@ func (l *Locale) Short(text string) string {
 		if err != nil {
 			return m
 		}
-		r := strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
-		if math.Round(f*1e4) == 0 {
-			// Below 0.00005: three significant digits (0.0000115), not 0.
-			r = strconv.FormatFloat(f, 'f', int(-math.Floor(math.Log10(f)))+2, 64)
-		}
-		return strings.Replace(r, ".", point, 1)
+		return strings.Replace(string(AppendShort(nil, f)), ".", point, 1)
 	})
 }
 
