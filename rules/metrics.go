@@ -28,6 +28,11 @@ func (r *resolver) metrics() {
 					r.errorf(CodeConflict, extra.v.Range, "%s is derived (expr), so it cannot have %s: it is computed, never read from input", what, extra.name)
 				}
 			}
+			if met.Derived != nil && bareCall(met.Derived.Source, "nps") {
+				// nps(…) lies between −100 and 100 whatever its counts.
+				lo, hi := -100.0, 100.0
+				met.Min, met.Max = &lo, &hi
+			}
 			continue
 		}
 		if v, _, ok := r.number(m.Min, "min"); ok {
@@ -96,4 +101,11 @@ func (r *resolver) derivedOrder() {
 			visit(m)
 		}
 	}
+}
+
+// bareCall reports whether src is one call of fn and nothing else, its
+// arguments holding no further call: "nps(p, pa, d)".
+func bareCall(src, fn string) bool {
+	src = strings.TrimSpace(src)
+	return strings.HasPrefix(src, fn+"(") && strings.HasSuffix(src, ")") && strings.Count(src, "(") == 1
 }

@@ -119,7 +119,7 @@ type Metric struct {
 	Name, Title, Unit  string
 	Label, Description Text      // for people (SPEC §15)
 	Better             Direction // DirectionInvalid when not declared
-	Min, Max           *float64
+	Min, Max           *float64  // an input's valid range (outside is bad input); a derived nps(…)'s −100 and 100
 	Default            *float64
 	Required           bool
 	Derived            *Expression

@@ -383,16 +383,6 @@ func reach(v float64, tg *rules.Target, now evaluator.Value, minor int) float64 
 	return x / p
 }
 
-// isNPS reports whether m is derived as nps(…) alone, whose value lies
-// between −100 and 100 whatever the counts.
-func isNPS(m *rules.Metric) bool {
-	if m.Derived == nil {
-		return false
-	}
-	src := strings.TrimSpace(m.Derived.Source)
-	return strings.HasPrefix(src, "nps(") && strings.HasSuffix(src, ")") && strings.Count(src, "(") == 1
-}
-
 // neededValue turns the attainment a target would need into the value that
 // gives it, when that value is possible: within the attainment cap, the
 // metric's declared range, and 0 to 100% for a percentage.
@@ -437,9 +427,6 @@ func neededValue(t evaluator.TargetResult, need float64) (float64, bool) {
 	}
 	if m := tg.Metric; m != nil {
 		if (m.Max != nil && v > *m.Max+1e-12) || (m.Min != nil && v < *m.Min-1e-12) {
-			return 0, false
-		}
-		if isNPS(m) && (v > 100+1e-12 || v < -100-1e-12) {
 			return 0, false
 		}
 	}

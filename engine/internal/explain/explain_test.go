@@ -3,6 +3,7 @@ package explain
 import (
 	"testing"
 
+	"github.com/rubric-dev/rubric/dsl"
 	"github.com/rubric-dev/rubric/evaluator"
 	"github.com/rubric-dev/rubric/rules"
 )
@@ -41,10 +42,35 @@ func TestReach(t *testing.T) {
 // offered: an NPS above 100 (nps(…) lies between −100 and 100), a
 // percentage above 100%, a value past the metric's declared max.
 func TestNeededValueStaysPossible(t *testing.T) {
-	nps := &rules.Metric{Name: "nps", Derived: &rules.Expression{Source: "nps(promoters, passives, detractors)"}}
-	ratio := &rules.Metric{Name: "sl", Derived: &rules.Expression{Source: "ratio(a, b)"}}
-	max := 100.0
-	capped := &rules.Metric{Name: "handled", Max: &max}
+	src := `
+policy "p" {
+  version  = "1"
+  currency = "EUR"
+}
+metric "promoters" {}
+metric "passives" {}
+metric "detractors" {}
+metric "a" {}
+metric "b" {}
+metric "handled" { max = 100 }
+metric "nps" { expr = "nps(promoters, passives, detractors)" }
+metric "sl" { expr = "ratio(a, b)" }
+`
+	ast, diags := dsl.Parse([]dsl.Source{{Name: "p.hcl", Bytes: []byte(src)}})
+	rp, d2 := rules.Resolve(ast, evaluator.NewCEL(), evaluator.NewExpr())
+	if diags = append(diags, d2...); rp == nil || diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	metric := func(name string) *rules.Metric {
+		for _, m := range rp.Metrics {
+			if m.Name == name {
+				return m
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return nil
+	}
+	nps, ratio, capped := metric("nps"), metric("sl"), metric("handled")
 	target := func(m *rules.Metric, d rules.Display) evaluator.TargetResult {
 		return evaluator.TargetResult{Target: &rules.Target{Metric: m, Better: rules.Higher, Display: d},
 			Value: evaluator.Num(80), Goal: evaluator.Num(70), Attainment: evaluator.Num(80.0 / 70)}
