@@ -196,7 +196,9 @@ func (r *run) fillWindowMetric(slot int) {
 		if v.Kind != Number {
 			return
 		}
-		periods = append(periods, label)
+		if r.why {
+			periods = append(periods, label)
+		}
 		if n == 0 || v.Num < lo {
 			lo = v.Num
 		}
@@ -286,7 +288,7 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 			continue
 		}
 		n := 0
-		var periods []string // which periods counted, oldest first, for the why
+		var periods []string // which periods counted, oldest first, for the why (explained only)
 		var why *Reason      // set when an unknown period leaves no result
 		if streak {
 			if qualifies(d, cur) {
@@ -307,7 +309,9 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 						break
 					}
 					n++
-					periods = append([]string{e.Period.Label}, periods...)
+					if r.why {
+						periods = append([]string{e.Period.Label}, periods...)
+					}
 				}
 			}
 		} else if r.w != nil {
@@ -323,7 +327,9 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 					why = unknownNote(d, e)
 				case qualifies(d, v):
 					n++
-					periods = append(periods, e.Period.Label)
+					if r.why {
+						periods = append(periods, e.Period.Label)
+					}
 				}
 			}
 		}
@@ -333,7 +339,9 @@ func (r *run) fillCounts(decls []*rules.Decl) {
 		}
 		if qualifies(d, cur) {
 			n++
-			periods = append(periods, r.s.Period.Label)
+			if r.why {
+				periods = append(periods, r.s.Period.Label)
+			}
 		}
 		r.vals[d.Slot] = Num(float64(n))
 		if r.why {

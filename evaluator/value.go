@@ -69,6 +69,4 @@ func appendNumber(b []byte, f float64) []byte {
 
 // Short writes a number for sentences (lang.AppendShort): four decimals,
 // or three significant digits for one that would round to 0.
-func Short(f float64) string { return string(appendShort(nil, f)) }
-
-func appendShort(b []byte, f float64) []byte { return lang.AppendShort(b, f) }
+func Short(f float64) string { return string(lang.AppendShort(nil, f)) }

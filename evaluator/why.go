@@ -453,9 +453,9 @@ func localNum(l *lang.Locale, b []byte, start int) []byte {
 	return append(b[:start], n...)
 }
 
-// lShort is appendShort in l's number form.
+// lShort is lang.AppendShort in l's number form.
 func lShort(l *lang.Locale, b []byte, f float64) []byte {
-	return localNum(l, appendShort(b, f), len(b))
+	return localNum(l, lang.AppendShort(b, f), len(b))
 }
 
 // lNumber is appendNumber in l's number form.
